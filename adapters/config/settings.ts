@@ -1,0 +1,145 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import * as t from 'io-ts';
+import { isIP } from 'node:net';
+import type { LogLevel } from '../logging/logger.js';
+import type { SynchronousMode } from '../sqlite/database.js';
+
+/** Everything the server reads from its environment, decoded and checked once at start. */
+export interface Settings {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly eventStoreConnectionString?: string;
+  readonly adminToken?: string;
+  readonly auditToken?: string;
+  readonly outboundAllowlist: readonly string[];
+  readonly moderationDenylist?: string;
+  readonly publicUrl: string;
+  readonly logLevel: LogLevel;
+  readonly sqliteSynchronous: SynchronousMode;
+}
+
+/** A codec that turns an environment string into a value, or fails with a reason. */
+const fromEnv = <A>(name: string, parse: (raw: string) => E.Either<string, A>): t.Type<A, string, unknown> =>
+  new t.Type<A, string, unknown>(
+    name,
+    (value): value is A => value !== undefined,
+    (input, context) =>
+      typeof input !== 'string'
+        ? t.failure(input, context, 'must be text')
+        : pipe(
+            parse(input.trim()),
+            E.match(
+              (reason) => t.failure(input, context, reason),
+              (value) => t.success(value),
+            ),
+          ),
+    String,
+  );
+
+const Port = fromEnv('Port', (raw) => {
+  const port = Number(raw);
+  return /^\d+$/.test(raw) && port >= 0 && port <= 65_535
+    ? E.right(port)
+    : E.left(`must be a whole number from 0 to 65535, got "${raw}"`);
+});
+
+const NonEmpty = fromEnv('NonEmpty', (raw) => (raw.length > 0 ? E.right(raw) : E.left('must not be empty')));
+
+const Token = fromEnv('Token', (raw) =>
+  raw.length >= 16 ? E.right(raw) : E.left('must be at least 16 characters (use a long random value)'),
+);
+
+const EsdbConnectionString = fromEnv('EsdbConnectionString', (raw) =>
+  /^esdb(\+discover)?:\/\/\S+$/.test(raw)
+    ? E.right(raw)
+    : E.left('must be an EventStoreDB connection string starting with esdb:// or esdb+discover://'),
+);
+
+const HttpUrl = fromEnv('HttpUrl', (raw) => {
+  try {
+    const url = new URL(raw);
+    return url.protocol === 'http:' || url.protocol === 'https:'
+      ? E.right(raw.replace(/\/+$/, ''))
+      : E.left(`must be an http(s) URL, got "${raw}"`);
+  } catch {
+    return E.left(`must be an http(s) URL, got "${raw}"`);
+  }
+});
+
+/** Host names, IP addresses or CIDR blocks, separated by commas or spaces. */
+const Allowlist = fromEnv('Allowlist', (raw) => {
+  const entries = raw.split(/[\s,]+/).filter((entry) => entry.length > 0);
+  const bad = entries.find((entry) => !isHostOrCidr(entry));
+  return bad === undefined ? E.right(entries) : E.left(`"${bad}" is not a host name, IP address or CIDR block`);
+});
+
+const isHostOrCidr = (entry: string): boolean => {
+  const [address = '', bits, extra] = entry.split('/');
+  if (extra !== undefined) return false;
+  if (bits !== undefined) {
+    const family = isIP(address);
+    const width = Number(bits);
+    return family !== 0 && /^\d+$/.test(bits) && width <= (family === 4 ? 32 : 128);
+  }
+  return isIP(address) !== 0 || /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(address);
+};
+
+const oneOf = <A extends string>(values: readonly A[]) =>
+  fromEnv(`OneOf`, (raw) => {
+    const value = raw.toLowerCase();
+    return (values as readonly string[]).includes(value)
+      ? E.right(value as A)
+      : E.left(`must be one of ${values.join(', ')}, got "${raw}"`);
+  });
+
+/** Each setting: its environment name, codec and default. The README's table mirrors this list. */
+const table = {
+  port: { env: 'PORT', codec: Port, fallback: 8080 },
+  host: { env: 'TIDINGS_HOST', codec: NonEmpty, fallback: '0.0.0.0' },
+  dataDir: { env: 'TIDINGS_DATA_DIR', codec: NonEmpty, fallback: './data' },
+  eventStoreConnectionString: { env: 'EVENTSTORE_CONNECTION_STRING', codec: EsdbConnectionString },
+  adminToken: { env: 'TIDINGS_ADMIN_TOKEN', codec: Token },
+  auditToken: { env: 'TIDINGS_AUDIT_TOKEN', codec: Token },
+  outboundAllowlist: { env: 'TIDINGS_OUTBOUND_ALLOWLIST', codec: Allowlist, fallback: [] as string[] },
+  moderationDenylist: { env: 'TIDINGS_MODERATION_DENYLIST', codec: NonEmpty },
+  publicUrl: { env: 'TIDINGS_PUBLIC_URL', codec: HttpUrl },
+  logLevel: {
+    env: 'TIDINGS_LOG_LEVEL',
+    codec: oneOf<LogLevel>(['debug', 'info', 'warn', 'error', 'silent']),
+    fallback: 'info' as LogLevel,
+  },
+  sqliteSynchronous: {
+    env: 'TIDINGS_SQLITE_SYNCHRONOUS',
+    codec: oneOf<SynchronousMode>(['full', 'normal']),
+    fallback: 'full' as SynchronousMode,
+  },
+} as const;
+
+/** Names of every environment variable Tidings reads. */
+export const settingNames: readonly string[] = Object.values(table).map((entry) => entry.env);
+
+/**
+ * Decodes the settings from an environment. An empty variable counts as unset. On failure the
+ * answer is one line that names the variable and says what is wrong with it.
+ */
+export const loadSettings = (env: NodeJS.ProcessEnv): E.Either<string, Settings> => {
+  const values: Record<string, unknown> = {};
+  for (const [key, entry] of Object.entries(table)) {
+    const raw = env[entry.env];
+    if (raw === undefined || raw.trim() === '') {
+      if ('fallback' in entry) values[key] = entry.fallback;
+      continue;
+    }
+    const decoded = (entry.codec as t.Type<unknown, string, unknown>).decode(raw);
+    if (E.isLeft(decoded)) {
+      const reason = decoded.left[0]?.message ?? 'is invalid';
+      return E.left(`invalid setting ${entry.env}: ${reason}`);
+    }
+    values[key] = decoded.right;
+  }
+  const port = values['port'] as number;
+  values['publicUrl'] ??= `http://localhost:${port}`;
+  return E.right(values as unknown as Settings);
+};

@@ -1,0 +1,91 @@
+import express, { type Express, type Router } from 'express';
+import type { Logger } from '../logging/logger.js';
+import { metricsMiddleware, type Metrics } from './metrics.js';
+import { problemHandler, sendProblem } from './problem.js';
+
+/** One dependency the readiness probe looks at. */
+export interface ReadinessCheck {
+  readonly name: string;
+  /** Resolves with a reason when not ready, `undefined` when fine. */
+  check(): Promise<string | undefined>;
+}
+
+export interface HttpAppOptions {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly readiness: readonly ReadinessCheck[];
+  /** Feature routers mounted in order (API routes arrive with later capabilities). */
+  readonly routers?: readonly Router[];
+  /** Default JSON body limit; API.md: 64 KiB. */
+  readonly bodyLimit?: string;
+}
+
+/**
+ * Builds the express application: health, readiness and metrics endpoints, JSON parsing with the
+ * body limit enforced from Content-Length before anything is read, the feature routers, a
+ * problem+json 404 for unknown routes and the problem+json error handler.
+ */
+export const createHttpApp = (options: HttpAppOptions): Express => {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(metricsMiddleware(options.metrics));
+  app.use(requestLog(options.logger));
+
+  app.get('/healthz', (_request, response) => {
+    response.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', async (_request, response) => {
+    const results = await Promise.all(
+      options.readiness.map(async (check) => {
+        try {
+          return { name: check.name, problem: await check.check() };
+        } catch (error) {
+          return { name: check.name, problem: error instanceof Error ? error.message : String(error) };
+        }
+      }),
+    );
+    const failing = results.filter((result) => result.problem !== undefined);
+    const checks = Object.fromEntries(results.map((r) => [r.name, r.problem ?? 'ok']));
+    if (failing.length === 0) {
+      response.json({ status: 'ready', checks });
+    } else {
+      sendProblem(
+        response,
+        'unavailable',
+        failing.map((result) => `${result.name}: ${result.problem ?? ''}`).join('; '),
+        { checks },
+      );
+    }
+  });
+
+  app.get('/metrics', async (_request, response) => {
+    response.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+  });
+
+  app.use(express.json({ limit: options.bodyLimit ?? '64kb', strict: true, type: ['application/json', 'application/*+json'] }));
+  for (const router of options.routers ?? []) app.use(router);
+
+  app.use((request, response) => {
+    sendProblem(response, 'not_found', `no route for ${request.method} ${request.path}`);
+  });
+  app.use(problemHandler(options.logger));
+  return app;
+};
+
+/** One structured line per answered request. */
+const requestLog =
+  (logger: Logger): express.RequestHandler =>
+  (request, response, next) => {
+    const started = process.hrtime.bigint();
+    response.on('finish', () => {
+      logger.debug('request', {
+        method: request.method,
+        path: request.path,
+        status: response.statusCode,
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+      });
+    });
+    next();
+  };

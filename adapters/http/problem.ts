@@ -1,0 +1,154 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import * as t from 'io-ts';
+import type { Errors } from 'io-ts';
+import type { Logger } from '../logging/logger.js';
+
+/**
+ * The one catalogue of error codes the API answers with, each with its HTTP status and title
+ * (API.md, "Error codes"). Codes are stable: clients match on them.
+ */
+export const problemCatalogue = {
+  validation_failed: { status: 400, title: 'The request is not valid' },
+  invalid_json: { status: 400, title: 'The body is not valid JSON' },
+  invalid_redirect_uri: { status: 400, title: 'The redirect URI is not registered for this app' },
+  forbidden_destination: { status: 400, title: 'That destination may not be reached' },
+  unauthorized: { status: 401, title: 'Missing or wrong credential' },
+  app_suspended: { status: 403, title: 'The app is suspended' },
+  app_banned: { status: 403, title: 'The app is banned' },
+  forbidden: { status: 403, title: 'Not allowed' },
+  not_found: { status: 404, title: 'Not found' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  conflict: { status: 409, title: 'A concurrent change got there first; retry' },
+  already_exists: { status: 409, title: 'It exists already' },
+  idempotency_in_flight: { status: 409, title: 'A request with this Idempotency-Key is in progress' },
+  binding_revoked: { status: 410, title: 'The person unbound this app; stop sending' },
+  payload_too_large: { status: 413, title: 'The body is too large' },
+  unsupported_media_type: { status: 415, title: 'The body must be application/json' },
+  idempotency_key_reused: { status: 422, title: 'The Idempotency-Key was used with another body' },
+  illegal_state: { status: 422, title: 'Not possible in the current state' },
+  binding_blocked: { status: 422, title: 'The person blocked this app' },
+  duplicate_complaint: { status: 422, title: 'A complaint about this message exists already' },
+  rate_limited: { status: 429, title: 'Too many requests' },
+  internal_error: { status: 500, title: 'Internal error' },
+  unavailable: { status: 503, title: 'Not ready' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ProblemCode = keyof typeof problemCatalogue;
+
+/** One field problem inside a validation failure. */
+export interface FieldProblem {
+  /** JSON pointer-like path, e.g. `/redirectUris/0`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** An RFC 9457 problem document. */
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly code: ProblemCode;
+  readonly errors?: readonly FieldProblem[];
+  readonly [extension: string]: unknown;
+}
+
+/** An error the edge can throw from a handler and the error middleware turns into a problem. */
+export class ProblemError extends Error {
+  constructor(
+    readonly code: ProblemCode,
+    detail: string,
+    readonly extensions: Readonly<Record<string, unknown>> = {},
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(detail);
+    this.name = 'ProblemError';
+  }
+}
+
+/** Builds the problem document for a code. */
+export const problem = (
+  code: ProblemCode,
+  detail: string,
+  extensions: Readonly<Record<string, unknown>> = {},
+): Problem => {
+  const entry = problemCatalogue[code];
+  return {
+    ...extensions,
+    type: `https://tidings.dev/problems/${code.replaceAll('_', '-')}`,
+    title: entry.title,
+    status: entry.status,
+    detail,
+    code,
+  };
+};
+
+/** Sends a problem with the right status and content type. */
+export const sendProblem = (
+  response: Response,
+  code: ProblemCode,
+  detail: string,
+  extensions: Readonly<Record<string, unknown>> = {},
+): void => {
+  const body = problem(code, detail, extensions);
+  response.status(body.status).type('application/problem+json').send(JSON.stringify(body));
+};
+
+/**
+ * Turns io-ts decode errors into field problems with paths (`/messages/3/title`). Keys that
+ * io-ts adds for the members of unions and intersections are not fields, so they are left out.
+ */
+export const fieldProblems = (errors: Errors): FieldProblem[] => {
+  const seen = new Set<string>();
+  const problems: FieldProblem[] = [];
+  for (const error of errors) {
+    const keys = error.context.flatMap((entry, index) => {
+      const parent = error.context[index - 1]?.type;
+      const memberKey = parent instanceof t.UnionType || parent instanceof t.IntersectionType;
+      return index === 0 || memberKey ? [] : [entry.key];
+    });
+    const path = `/${keys.join('/')}`;
+    const expected = error.context.at(-1)?.type.name ?? 'valid';
+    const message = error.message ?? (error.value === undefined ? 'is required' : `must be ${expected}`);
+    const key = `${path}\u0000${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push({ path, message });
+  }
+  return problems;
+};
+
+/**
+ * The last middleware: every error becomes a problem+json answer. Body-parser's own errors (too
+ * large, malformed JSON) get their stable codes; anything unexpected is logged and answered 500
+ * without internals.
+ */
+export const problemHandler =
+  (logger: Logger): ErrorRequestHandler =>
+  (error: unknown, request, response, next) => {
+    if (response.headersSent) {
+      next(error);
+      return;
+    }
+    if (error instanceof ProblemError) {
+      for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
+      sendProblem(response, error.code, error.message, error.extensions);
+      return;
+    }
+    const type = (error as { type?: unknown }).type;
+    if (type === 'entity.too.large') {
+      const limit = (error as { limit?: unknown }).limit;
+      sendProblem(response, 'payload_too_large', `the body exceeds the limit of ${String(limit)} bytes`);
+      return;
+    }
+    if (type === 'entity.parse.failed') {
+      sendProblem(response, 'invalid_json', 'the body is not valid JSON');
+      return;
+    }
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+      sendProblem(response, 'unsupported_media_type', 'the body must be UTF-8 JSON');
+      return;
+    }
+    logger.error('unhandled error', { error, method: request.method, path: request.path });
+    sendProblem(response, 'internal_error', 'something went wrong; it has been logged');
+  };

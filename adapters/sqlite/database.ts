@@ -1,0 +1,84 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The embedded database: the event log (when SQLite is the store), read models and checkpoints. */
+export type SqliteDatabase = Database.Database;
+
+/** How hard a commit waits for the disk; see https://sqlite.org/pragma.html#pragma_synchronous. */
+export type SynchronousMode = 'full' | 'normal';
+
+export interface OpenDatabaseOptions {
+  /** Folder that holds `tidings.db`; created if missing. `:memory:` opens a private in-memory database. */
+  readonly dataDir: string;
+  /**
+   * `full` (default) syncs the WAL on every commit, so an accepted event survives a power cut;
+   * group commit keeps that affordable. `normal` survives a process crash but not a power cut.
+   */
+  readonly synchronous?: SynchronousMode;
+}
+
+/** File name of the embedded database inside the data folder. */
+export const DATABASE_FILE = 'tidings.db';
+
+/**
+ * Opens (creating if needed) the embedded database in WAL mode and brings its schema up to date.
+ * One connection serves the whole process: better-sqlite3 is synchronous, so every statement runs
+ * to completion on the event loop and no two transactions interleave.
+ */
+export const openDatabase = (options: OpenDatabaseOptions): SqliteDatabase => {
+  const inMemory = options.dataDir === ':memory:';
+  if (!inMemory) mkdirSync(options.dataDir, { recursive: true });
+  const db = new Database(inMemory ? ':memory:' : join(options.dataDir, DATABASE_FILE));
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${(options.synchronous ?? 'full').toUpperCase()}`);
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  // Larger page cache and memory-mapped reads make replays read-bound rather than syscall-bound.
+  db.pragma('cache_size = -65536');
+  db.pragma('mmap_size = 268435456');
+  db.pragma('temp_store = MEMORY');
+  migrate(db);
+  return db;
+};
+
+/**
+ * Schema changes, in order. Never edit a shipped entry: append a new one. `user_version` records
+ * how many have been applied.
+ */
+const migrations: readonly string[] = [
+  `CREATE TABLE events (
+     position  INTEGER PRIMARY KEY,
+     event_id  TEXT    NOT NULL UNIQUE,
+     stream    TEXT    NOT NULL,
+     revision  INTEGER NOT NULL,
+     type      TEXT    NOT NULL,
+     data      TEXT    NOT NULL,
+     metadata  TEXT    NOT NULL,
+     UNIQUE (stream, revision)
+   );
+   CREATE TABLE checkpoints (
+     name       TEXT PRIMARY KEY,
+     position   TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE TABLE projection_versions (
+     name    TEXT PRIMARY KEY,
+     version INTEGER NOT NULL
+   );`,
+];
+
+const migrate = (db: SqliteDatabase): void => {
+  const applied = db.pragma('user_version', { simple: true }) as number;
+  if (applied > migrations.length) {
+    throw new Error(
+      `database schema version ${applied} is newer than this build knows (${migrations.length}); upgrade Tidings`,
+    );
+  }
+  for (let index = applied; index < migrations.length; index += 1) {
+    db.transaction(() => {
+      db.exec(migrations[index] ?? '');
+      db.pragma(`user_version = ${index + 1}`);
+    })();
+  }
+};

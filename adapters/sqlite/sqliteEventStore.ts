@@ -1,0 +1,335 @@
+import * as E from 'fp-ts/lib/Either.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  NewEvent,
+  Position,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+  WrongExpectedRevision,
+} from '../../domain/shared/eventStore.js';
+import { NO_STREAM_REVISION } from '../../domain/shared/eventStore.js';
+import type { SqliteDatabase } from './database.js';
+
+interface EventRow {
+  readonly position: number;
+  readonly event_id: string;
+  readonly stream: string;
+  readonly revision: number;
+  readonly type: string;
+  readonly data: string;
+  readonly metadata: string;
+}
+
+interface PendingAppend {
+  readonly stream: string;
+  readonly events: readonly NewEvent[];
+  readonly options: AppendOptions;
+  readonly resolve: (outcome: E.Either<WrongExpectedRevision, AppendResult>) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Where one subscription stands in the log. */
+interface Follower {
+  cursor: number;
+  stopped: boolean;
+  wake?: () => void;
+}
+
+export interface SqliteEventStoreOptions {
+  /**
+   * How often a subscription that found nothing new looks again, in ms, in case another process
+   * appended to the same file. Appends made through this store wake subscriptions at once.
+   */
+  readonly pollIntervalMs?: number;
+  /** Rows a filtered read scans per query, so a rare event type never makes a read scan the whole log. */
+  readonly scanWindow?: number;
+}
+
+const DEFAULT_POLL_MS = 1_000;
+const DEFAULT_SCAN_WINDOW = 10_000;
+const DEFAULT_BATCH = 1_000;
+
+/**
+ * The embedded event store on SQLite. Appends that arrive while the event loop is busy are
+ * committed together in one transaction (group commit), each inside its own savepoint so one
+ * append's failure does not undo another's; the log is ordered by an integer position that
+ * serves as both halves of the port's commit/prepare pair.
+ */
+export class SqliteEventStore implements EventStore {
+  private pending: PendingAppend[] = [];
+  private flushScheduled = false;
+  private readonly wakers = new Set<() => void>();
+  private closed = false;
+  private readonly pollIntervalMs: number;
+  private readonly scanWindow: number;
+
+  private readonly statements;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    options: SqliteEventStoreOptions = {},
+  ) {
+    this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_MS;
+    this.scanWindow = options.scanWindow ?? DEFAULT_SCAN_WINDOW;
+    this.statements = {
+      lastRevision: db.prepare<[string], { revision: number }>(
+        'SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
+      ),
+      byEventId: db.prepare<[string], { stream: string; revision: number; position: number }>(
+        'SELECT stream, revision, position FROM events WHERE event_id = ?',
+      ),
+      insert: db.prepare<[string, string, number, string, string, string]>(
+        'INSERT INTO events (event_id, stream, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      readStream: db.prepare<[string, number, number], EventRow>(
+        'SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
+      ),
+      readAll: db.prepare<[number, number], EventRow>(
+        'SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?',
+      ),
+      readWindow: db.prepare<[number, number], EventRow>(
+        'SELECT * FROM events WHERE position > ? AND position <= ? ORDER BY position',
+      ),
+      head: db.prepare<[], { head: number | null }>('SELECT max(position) AS head FROM events'),
+    };
+  }
+
+  readStream(stream: string, options: ReadStreamOptions = {}): Promise<readonly RecordedEvent[]> {
+    const rows = this.statements.readStream.all(
+      stream,
+      options.fromRevision ?? 0,
+      options.maxCount ?? -1,
+    );
+    return Promise.resolve(rows.map(toRecordedEvent));
+  }
+
+  appendToStream(
+    stream: string,
+    events: readonly NewEvent[],
+    options: AppendOptions,
+  ): Promise<E.Either<WrongExpectedRevision, AppendResult>> {
+    if (this.closed) return Promise.reject(new Error('event store is closed'));
+    if (events.length === 0) return Promise.reject(new Error('appendToStream needs at least one event'));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ stream, events, options, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => { this.flush(); });
+      }
+    });
+  }
+
+  readAll(options: ReadAllOptions): Promise<readonly RecordedEvent[]> {
+    return Promise.resolve(
+      this.readAfter(Number(options.after?.commit ?? 0n), options.maxCount, options.eventTypes).events,
+    );
+  }
+
+  subscribe(options: SubscribeOptions): Subscription {
+    const follower: Follower = { cursor: Number(options.after?.commit ?? 0n), stopped: false };
+    const maxBatch = options.maxBatchSize ?? DEFAULT_BATCH;
+    return {
+      [Symbol.asyncIterator]: () => this.follow(follower, maxBatch, options.eventTypes),
+      close: () => {
+        follower.stopped = true;
+        follower.wake?.();
+        return Promise.resolve();
+      },
+    };
+  }
+
+  private async *follow(
+    follower: Follower,
+    maxBatch: number,
+    types: readonly string[] | undefined,
+  ): AsyncGenerator<readonly RecordedEvent[]> {
+    while (!follower.stopped && !this.closed) {
+      const { events, scannedTo } = this.readAfter(follower.cursor, maxBatch, types);
+      follower.cursor = scannedTo;
+      if (events.length > 0) yield events;
+      else await this.waitForNews(follower);
+    }
+  }
+
+  /** Sleeps until an append through this store, `close()`, or the poll interval. */
+  private waitForNews(follower: Follower): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wakers.delete(done);
+        delete follower.wake;
+        resolve();
+      };
+      const timer = setTimeout(done, this.pollIntervalMs);
+      follower.wake = done;
+      this.wakers.add(done);
+    });
+  }
+
+  /** Resolves once every append queued before the call has been committed. */
+  async close(): Promise<void> {
+    if (this.flushScheduled) this.flush();
+    this.closed = true;
+    for (const wake of [...this.wakers]) wake();
+    return Promise.resolve();
+  }
+
+  /**
+   * Reads up to `maxCount` events after `after`. With a type filter, it scans the log in windows
+   * of positions and reports how far it looked, so a caller can move past a long stretch of
+   * events it does not want without scanning it again.
+   */
+  private readAfter(
+    after: number,
+    maxCount: number,
+    types: readonly string[] | undefined,
+  ): { events: RecordedEvent[]; scannedTo: number } {
+    if (types === undefined) {
+      const rows = this.statements.readAll.all(after, maxCount);
+      const last = rows.at(-1);
+      return { events: rows.map(toRecordedEvent), scannedTo: last?.position ?? after };
+    }
+    const wanted = new Set(types);
+    const head = this.statements.head.get()?.head ?? 0;
+    const events: RecordedEvent[] = [];
+    let scanned = after;
+    while (scanned < head && events.length < maxCount) {
+      const windowEnd = Math.min(scanned + this.scanWindow, head);
+      let full = false;
+      for (const row of this.statements.readWindow.iterate(scanned, windowEnd)) {
+        if (!wanted.has(row.type)) continue;
+        events.push(toRecordedEvent(row));
+        if (events.length === maxCount) {
+          scanned = row.position;
+          full = true;
+          break;
+        }
+      }
+      if (!full) scanned = windowEnd;
+    }
+    return { events, scannedTo: scanned };
+  }
+
+  /** Commits every queued append in one transaction, then answers each and wakes subscribers. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    const outcomes: Array<{ ok: E.Either<WrongExpectedRevision, AppendResult> } | { error: unknown }> = [];
+    const appendOne = this.db.transaction((append: PendingAppend) => this.appendNow(append));
+    try {
+      this.db.transaction(() => {
+        for (const append of batch) {
+          try {
+            outcomes.push({ ok: appendOne(append) });
+          } catch (error) {
+            outcomes.push({ error });
+          }
+        }
+      })();
+    } catch (error) {
+      // The commit itself failed (disk full, I/O error): nothing of this batch is stored.
+      for (const append of batch) append.reject(error);
+      return;
+    }
+    batch.forEach((append, index) => {
+      const outcome = outcomes[index];
+      if (outcome === undefined) append.reject(new Error('append lost its outcome'));
+      else if ('ok' in outcome) append.resolve(outcome.ok);
+      else append.reject(outcome.error);
+    });
+    for (const wake of [...this.wakers]) wake();
+  }
+
+  private appendNow(append: PendingAppend): E.Either<WrongExpectedRevision, AppendResult> {
+    const { stream, events, options } = append;
+    const current = this.statements.lastRevision.get(stream)?.revision ?? NO_STREAM_REVISION;
+    const conflict = (): E.Either<WrongExpectedRevision, AppendResult> =>
+      E.left({
+        kind: 'wrong_expected_revision',
+        stream,
+        expected: options.expectedRevision,
+        actual: current === NO_STREAM_REVISION ? 'no_stream' : current,
+      });
+
+    const repeat = this.findEarlierAppend(stream, events);
+    if (repeat === 'partial') return conflict();
+    if (repeat !== undefined) return E.right(repeat);
+
+    if (!revisionMatches(options.expectedRevision, current)) return conflict();
+
+    let revision = current;
+    let position = 0;
+    for (const event of events) {
+      revision += 1;
+      const result = this.statements.insert.run(
+        event.id,
+        stream,
+        revision,
+        event.type,
+        JSON.stringify(event.data),
+        JSON.stringify(event.metadata),
+      );
+      position = Number(result.lastInsertRowid);
+    }
+    return E.right({ nextRevision: revision, position: toPosition(position) });
+  }
+
+  /**
+   * Idempotency: if these event ids are already stored, consecutively in this stream, the earlier
+   * append's result; `partial` if only some of them are (a different write reusing ids).
+   */
+  private findEarlierAppend(
+    stream: string,
+    events: readonly NewEvent[],
+  ): AppendResult | 'partial' | undefined {
+    const first = events[0];
+    if (first === undefined) return undefined;
+    const firstRow = this.statements.byEventId.get(first.id);
+    if (firstRow === undefined) return undefined;
+    let last = firstRow;
+    for (let index = 1; index < events.length; index += 1) {
+      const row = this.statements.byEventId.get(events[index]?.id ?? '');
+      if (row === undefined || row.stream !== stream || row.revision !== firstRow.revision + index) {
+        return 'partial';
+      }
+      last = row;
+    }
+    if (firstRow.stream !== stream) return 'partial';
+    return { nextRevision: last.revision, position: toPosition(last.position) };
+  }
+}
+
+const revisionMatches = (expected: AppendOptions['expectedRevision'], current: number): boolean => {
+  switch (expected) {
+    case 'any':
+      return true;
+    case 'no_stream':
+      return current === NO_STREAM_REVISION;
+    case 'stream_exists':
+      return current !== NO_STREAM_REVISION;
+    default:
+      return expected === current;
+  }
+};
+
+const toPosition = (position: number): Position => ({
+  commit: BigInt(position),
+  prepare: BigInt(position),
+});
+
+const toRecordedEvent = (row: EventRow): RecordedEvent => ({
+  id: row.event_id,
+  stream: row.stream,
+  revision: row.revision,
+  position: toPosition(row.position),
+  type: row.type,
+  data: JSON.parse(row.data) as unknown,
+  metadata: JSON.parse(row.metadata) as RecordedEvent['metadata'],
+});

@@ -1,0 +1,162 @@
+import * as E from 'fp-ts/lib/Either.js';
+import type { Decoder } from 'io-ts';
+import type { Decider, TypedCommand, TypedEvent } from './decider.js';
+import type { DomainError } from './domainError.js';
+import { eventIdFor } from './eventIds.js';
+import type {
+  Actor,
+  EventStore,
+  ExpectedRevision,
+  NewEvent,
+  Position,
+  RecordedEvent,
+} from './eventStore.js';
+import { NO_STREAM_REVISION } from './eventStore.js';
+
+/** What the handler needs to know about an aggregate. */
+export interface AggregateHandle<Command, Event extends TypedEvent, State> {
+  readonly decider: Decider<Command, Event, State>;
+  /** Validates stored events before they are folded, so a corrupt log fails loudly. */
+  readonly eventCodec: Decoder<unknown, Event>;
+  /** Schema version per event type; 1 when absent. */
+  readonly schemaVersions?: Readonly<Partial<Record<string, number>>>;
+}
+
+/** Who and what a command comes from. */
+export interface CommandContext {
+  /** Unique per logical command; a retry of the same command reuses it (event ids derive from it). */
+  readonly commandId: string;
+  readonly actor: Actor;
+  /** Defaults to `commandId`. */
+  readonly correlationId?: string;
+  /** Defaults to `commandId`. */
+  readonly causationId?: string;
+  /**
+   * Optimistic concurrency chosen by the caller: the command fails with `conflict` if the stream
+   * moved. Without it the handler uses the revision it read and retries a few times on conflict.
+   */
+  readonly expectedRevision?: ExpectedRevision;
+}
+
+/** Another writer changed the stream between read and append (and retries, if any, ran out). */
+export interface ConcurrencyConflict {
+  readonly code: 'conflict';
+  readonly message: string;
+  readonly details: { readonly stream: string; readonly actual: number | 'no_stream' };
+}
+
+export type CommandError = DomainError | ConcurrencyConflict;
+
+export interface CommandResult<Event, State> {
+  /** Events this command appended; empty when it changed nothing. */
+  readonly events: readonly Event[];
+  /** The stream's last revision after the command (-1 if it still does not exist). */
+  readonly nextRevision: number;
+  /** Global position of the last appended event, when something was appended. */
+  readonly position?: Position;
+  /** The aggregate's state after the command. */
+  readonly state: State;
+}
+
+export interface CommandHandlerOptions {
+  /** Attempts when the caller gave no expected revision; default 5. */
+  readonly maxAttempts?: number;
+}
+
+/**
+ * Runs one command against one stream: read and fold, decide, append with the revision that was
+ * read. Retries on a concurrent write only when the caller did not pin a revision, and at most
+ * `maxAttempts` times, re-reading each time so the decision is made on fresh state.
+ */
+export const handleCommand = async <Command extends TypedCommand, Event extends TypedEvent, State>(
+  store: EventStore,
+  aggregate: AggregateHandle<Command, Event, State>,
+  stream: string,
+  command: Command,
+  context: CommandContext,
+  options: CommandHandlerOptions = {},
+): Promise<E.Either<CommandError, CommandResult<Event, State>>> => {
+  const attempts = context.expectedRevision === undefined ? (options.maxAttempts ?? 5) : 1;
+  let lastConflict: ConcurrencyConflict | undefined;
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    const history = await store.readStream(stream);
+    const current = history.at(-1)?.revision ?? NO_STREAM_REVISION;
+    let state = aggregate.decider.initialState();
+    for (const recorded of history)
+      state = aggregate.decider.evolve(state, decodeStored(aggregate, recorded));
+
+    const decision = aggregate.decider.decide(command, state);
+    if (E.isLeft(decision)) return decision;
+    const events = decision.right;
+    if (events.length === 0) return E.right({ events, nextRevision: current, state });
+
+    const appended = await store.appendToStream(
+      stream,
+      toNewEvents(aggregate, command, context, events),
+      {
+        expectedRevision:
+          context.expectedRevision ?? (current === NO_STREAM_REVISION ? 'no_stream' : current),
+      },
+    );
+    if (E.isRight(appended)) {
+      for (const event of events) state = aggregate.decider.evolve(state, event);
+      return E.right({
+        events,
+        nextRevision: appended.right.nextRevision,
+        position: appended.right.position,
+        state,
+      });
+    }
+    lastConflict = {
+      code: 'conflict',
+      message: `stream ${stream} was changed concurrently; retry`,
+      details: { stream, actual: appended.left.actual },
+    };
+    if (attempt < attempts) await backoff(attempt);
+  }
+  return E.left(
+    lastConflict ?? {
+      code: 'conflict',
+      message: `stream ${stream} was changed concurrently; retry`,
+      details: { stream, actual: 'no_stream' },
+    },
+  );
+};
+
+/** Wraps decided events with ids and metadata for the store. */
+export const toNewEvents = <Event extends TypedEvent>(
+  aggregate: Pick<AggregateHandle<never, Event, never>, 'schemaVersions'>,
+  command: TypedCommand,
+  context: CommandContext,
+  events: readonly Event[],
+): NewEvent[] =>
+  events.map((event, index) => ({
+    id: eventIdFor(context.commandId, index),
+    type: event.type,
+    data: event.data,
+    metadata: {
+      occurredAt: command.metadata.now,
+      actor: context.actor,
+      correlationId: context.correlationId ?? context.commandId,
+      causationId: context.causationId ?? context.commandId,
+      schemaVersion: aggregate.schemaVersions?.[event.type] ?? 1,
+    },
+  }));
+
+const decodeStored = <Event extends TypedEvent>(
+  aggregate: Pick<AggregateHandle<never, Event, never>, 'eventCodec'>,
+  recorded: RecordedEvent,
+): Event => {
+  const decoded = aggregate.eventCodec.decode({ type: recorded.type, data: recorded.data });
+  if (E.isLeft(decoded)) {
+    // A stored event that no longer decodes is a bug or corruption, never a user error.
+    throw new Error(
+      `event ${recorded.id} (${recorded.type}) at ${recorded.stream}@${recorded.revision} does not match its codec`,
+    );
+  }
+  return decoded.right;
+};
+
+/** Jittered exponential pause between conflict retries: up to 5, 10, 20, 40 ms. */
+const backoff = (attempt: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * 2 ** (attempt - 1)));

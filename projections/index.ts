@@ -1,0 +1,5 @@
+import { appsProjection } from './apps/appsProjection.js';
+import type { Projection } from './projection.js';
+
+/** Every read model the server keeps up to date, in the order they are started. */
+export const allProjections: readonly Projection[] = [appsProjection];

@@ -1,0 +1,198 @@
+import type { EventStore, Position, RecordedEvent } from '../domain/shared/eventStore.js';
+import { comparePositions } from '../domain/shared/eventStore.js';
+import type { CheckpointStore } from '../adapters/sqlite/checkpointStore.js';
+import type { SqliteDatabase } from '../adapters/sqlite/database.js';
+import type { Logger } from '../adapters/logging/logger.js';
+import type { Projection } from './projection.js';
+
+/**
+ * A named consumer of the log with a durable checkpoint. `processBatch` must leave the checkpoint
+ * at the batch's last position once the batch's effects are durable; if the process dies before,
+ * the batch is seen again (at-least-once), so every effect must be idempotent.
+ */
+export interface Processor {
+  readonly name: string;
+  readonly eventTypes?: readonly string[];
+  processBatch(batch: readonly RecordedEvent[]): Promise<void>;
+}
+
+/**
+ * A processor with side effects outside the read-model database (issuing commands, calling
+ * channels). Each event is handled in order, then the checkpoint moves once per batch.
+ */
+export interface Reactor {
+  readonly name: string;
+  readonly eventTypes?: readonly string[];
+  handle(event: RecordedEvent): Promise<void>;
+}
+
+/** Turns a projection into a processor that commits rows and checkpoint in one transaction. */
+export const projectionProcessor = (
+  db: SqliteDatabase,
+  checkpoints: CheckpointStore,
+  projection: Projection,
+): Processor => {
+  const apply = projection.bind(db);
+  const commit = db.transaction((batch: readonly RecordedEvent[]) => {
+    for (const event of batch) apply(event);
+    const last = batch.at(-1);
+    if (last !== undefined) checkpoints.save(projection.name, last.position);
+  });
+  return {
+    name: projection.name,
+    ...(projection.eventTypes === undefined ? {} : { eventTypes: projection.eventTypes }),
+    processBatch: (batch) => {
+      commit(batch);
+      return Promise.resolve();
+    },
+  };
+};
+
+/** Turns a reactor into a processor: handle each event in order, then save the checkpoint. */
+export const reactorProcessor = (checkpoints: CheckpointStore, reactor: Reactor): Processor => ({
+  name: reactor.name,
+  ...(reactor.eventTypes === undefined ? {} : { eventTypes: reactor.eventTypes }),
+  processBatch: async (batch) => {
+    for (const event of batch) await reactor.handle(event);
+    const last = batch.at(-1);
+    if (last !== undefined) checkpoints.save(reactor.name, last.position);
+  },
+});
+
+export interface RunnerOptions {
+  /** First pause after a failed batch, doubled up to `maxRetryDelayMs`; default 100 ms. */
+  readonly retryDelayMs?: number;
+  readonly maxRetryDelayMs?: number;
+  readonly maxBatchSize?: number;
+}
+
+/**
+ * Runs a processor: subscribes after its checkpoint, hands it batches, and when a batch fails,
+ * logs, waits (exponential backoff) and resubscribes from the last saved checkpoint, so nothing is
+ * skipped. `stop()` lets the batch in hand finish, then ends.
+ */
+export class ProcessorRunner {
+  private running: Promise<void> | undefined;
+  private stopping = false;
+  private current: { close(): Promise<void> } | undefined;
+  private processed: Position | undefined;
+  private readonly waiters = new Set<() => void>();
+  private failures = 0;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly checkpoints: CheckpointStore,
+    readonly processor: Processor,
+    private readonly logger: Logger,
+    private readonly options: RunnerOptions = {},
+  ) {}
+
+  get name(): string {
+    return this.processor.name;
+  }
+
+  /** The last position this runner has finished (undefined before its first event). */
+  get position(): Position | undefined {
+    return this.processed;
+  }
+
+  /** Consecutive failed attempts at the current batch; 0 when healthy. */
+  get consecutiveFailures(): number {
+    return this.failures;
+  }
+
+  get isRunning(): boolean {
+    return this.running !== undefined && !this.stopping;
+  }
+
+  start(): void {
+    if (this.running !== undefined) return;
+    this.stopping = false;
+    this.processed = this.checkpoints.load(this.name);
+    this.running = this.loop();
+  }
+
+  /** Stops after the batch in hand; resolves when the runner has ended. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.current?.close();
+    await this.running;
+    this.running = undefined;
+    this.wakeWaiters();
+  }
+
+  /**
+   * Resolves once the runner has processed every event of its types up to `position`, or has
+   * stopped. Events of other types do not count, so waiting for the log's head works even when
+   * the last events are not this processor's.
+   */
+  async waitFor(position: Position): Promise<void> {
+    for (;;) {
+      if (this.running === undefined || this.stopping) return;
+      const seen = this.processed;
+      const [next] = await this.store.readAll({
+        ...(seen === undefined ? {} : { after: seen }),
+        maxCount: 1,
+        ...(this.processor.eventTypes === undefined ? {} : { eventTypes: this.processor.eventTypes }),
+      });
+      if (next === undefined || comparePositions(next.position, position) > 0) return;
+      // Progress made while reading: look again rather than wait for a wake-up that already happened.
+      if (this.processed !== seen) continue;
+      await new Promise<void>((resolve) => this.waiters.add(resolve));
+    }
+  }
+
+  private async loop(): Promise<void> {
+    let delay = this.options.retryDelayMs ?? 100;
+    while (!this.stopping) {
+      const after = this.checkpoints.load(this.name);
+      const subscription = this.store.subscribe({
+        ...(after === undefined ? {} : { after }),
+        ...(this.processor.eventTypes === undefined ? {} : { eventTypes: this.processor.eventTypes }),
+        maxBatchSize: this.options.maxBatchSize ?? 1_000,
+      });
+      this.current = subscription;
+      try {
+        for await (const batch of subscription) {
+          await this.processor.processBatch(batch);
+          const last = batch.at(-1);
+          if (last !== undefined) this.advance(last.position);
+          this.failures = 0;
+          delay = this.options.retryDelayMs ?? 100;
+          if (this.isStopping()) break;
+        }
+      } catch (error) {
+        this.failures += 1;
+        this.logger.error('processor batch failed; will retry from its checkpoint', {
+          processor: this.name,
+          attempt: this.failures,
+          retryInMs: delay,
+          error,
+        });
+        await subscription.close();
+        await sleep(delay);
+        delay = Math.min(delay * 2, this.options.maxRetryDelayMs ?? 30_000);
+        continue;
+      }
+      await subscription.close();
+    }
+  }
+
+  /** Read through a method: `stop()` flips the flag while the loop awaits. */
+  private isStopping(): boolean {
+    return this.stopping;
+  }
+
+  private advance(position: Position): void {
+    this.processed = position;
+    this.wakeWaiters();
+  }
+
+  private wakeWaiters(): void {
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const wake of waiters) wake();
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

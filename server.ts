@@ -1,0 +1,212 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import * as E from 'fp-ts/lib/Either.js';
+import type { EventStore } from './domain/shared/eventStore.js';
+import { loadSettings, type Settings } from './adapters/config/settings.js';
+import { resolveToken } from './adapters/config/tokens.js';
+import { lockDataDir } from './adapters/config/dataDirLock.js';
+import { createJsonLogger, type Logger } from './adapters/logging/logger.js';
+import { openDatabase, type SqliteDatabase } from './adapters/sqlite/database.js';
+import { SqliteEventStore } from './adapters/sqlite/sqliteEventStore.js';
+import { CheckpointStore } from './adapters/sqlite/checkpointStore.js';
+import { openEsdbEventStore } from './adapters/eventstoredb/esdbEventStore.js';
+import { createHttpApp } from './adapters/http/app.js';
+import { createMetrics, type Metrics } from './adapters/http/metrics.js';
+import { allProjections } from './projections/index.js';
+import { prepareProjection, type Projection } from './projections/projection.js';
+import { ProcessorRunner, projectionProcessor } from './projections/processor.js';
+
+/** A running Tidings instance. */
+export interface Tidings {
+  /** Base URL it listens on, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  readonly settings: Settings;
+  readonly store: EventStore;
+  readonly db: SqliteDatabase;
+  readonly checkpoints: CheckpointStore;
+  readonly runners: readonly ProcessorRunner[];
+  readonly metrics: Metrics;
+  readonly adminToken: string;
+  readonly auditToken: string;
+  /** Graceful stop: no new requests, processors finish their batch, stores close. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly logger?: Logger;
+  /** Read models to keep; all of them by default. */
+  readonly projections?: readonly Projection[];
+}
+
+/**
+ * Starts Tidings: opens the embedded database (and EventStoreDB when configured), prepares the
+ * read models, starts the processors, then listens. Everything started is stopped again if a
+ * later step fails, so a failed start leaves no half-open store behind.
+ */
+export const startTidings = async (settings: Settings, options: StartOptions = {}): Promise<Tidings> => {
+  const logger = options.logger ?? createJsonLogger(settings.logLevel);
+  const cleanup: Array<() => Promise<void> | void> = [];
+  const undo = async (): Promise<void> => {
+    for (const step of cleanup.reverse()) await step();
+  };
+  try {
+    const lock = lockDataDir(prepareDataDir(settings.dataDir), 'server');
+    cleanup.push(() => {
+      lock.release();
+    });
+    const db = openDatabase({ dataDir: settings.dataDir, synchronous: settings.sqliteSynchronous });
+    cleanup.push(() => {
+      db.close();
+    });
+    const store: EventStore =
+      settings.eventStoreConnectionString === undefined
+        ? new SqliteEventStore(db)
+        : await openEsdbEventStore(settings.eventStoreConnectionString);
+    cleanup.push(() => store.close());
+
+    const admin = resolveToken(settings.adminToken, settings.dataDir, 'admin-token', 'tda_');
+    const audit = resolveToken(settings.auditToken, settings.dataDir, 'audit-token', 'tdu_');
+    for (const [role, token] of [['operator', admin], ['auditor', audit]] as const) {
+      if (token.file !== undefined) {
+        logger.info(`${role} token ${token.generated ? 'generated and written to' : 'read from'} its file`, { file: token.file });
+      }
+    }
+
+    const metrics = createMetrics();
+    const checkpoints = new CheckpointStore(db);
+    const runners = (options.projections ?? allProjections).map((projection) => {
+      if (prepareProjection(db, projection)) {
+        logger.warn('read model layout changed; rebuilding it from the log', { projection: projection.name });
+      }
+      return new ProcessorRunner(
+        store,
+        checkpoints,
+        projectionProcessor(db, checkpoints, projection),
+        logger.child({ processor: projection.name }),
+      );
+    });
+    for (const runner of runners) runner.start();
+    cleanup.push(async () => {
+      await Promise.all(runners.map((runner) => runner.stop()));
+    });
+    metrics.onScrape(() => {
+      for (const runner of runners) {
+        metrics.processorFailures.set({ processor: runner.name }, runner.consecutiveFailures);
+        metrics.processorPosition.set({ processor: runner.name }, Number(runner.position?.commit ?? 0n));
+      }
+    });
+
+    const app = createHttpApp({
+      logger,
+      metrics,
+      readiness: [
+        {
+          name: 'store',
+          check: async () => {
+            await store.readStream('$tidings-readiness', { maxCount: 1 });
+            return undefined;
+          },
+        },
+        {
+          name: 'processors',
+          check: () => {
+            const stuck = runners.filter((runner) => !runner.isRunning || runner.consecutiveFailures >= 3);
+            return Promise.resolve(
+              stuck.length === 0
+                ? undefined
+                : `not processing: ${stuck.map((runner) => runner.name).join(', ')}`,
+            );
+          },
+        },
+      ],
+    });
+    const server = await listen(app, settings.port, settings.host);
+    cleanup.push(() => closeServer(server));
+    const address = server.address() as AddressInfo;
+    const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+    logger.info('tidings listening', {
+      url,
+      store: settings.eventStoreConnectionString === undefined ? 'sqlite' : 'eventstoredb',
+      dataDir: settings.dataDir,
+    });
+
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      settings,
+      store,
+      db,
+      checkpoints,
+      runners,
+      metrics,
+      adminToken: admin.token,
+      auditToken: audit.token,
+      close: () => (closing ??= undo().then(() => logger.info('tidings stopped'))),
+    };
+  } catch (error) {
+    await undo();
+    throw error;
+  }
+};
+
+/** Creates the data folder, owner-only (it holds tokens and the log), before the lock goes in. */
+const prepareDataDir = (dataDir: string): string => {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  return dataDir;
+};
+
+const listen = (app: ReturnType<typeof createHttpApp>, port: number, host: string): Promise<Server> =>
+  new Promise((resolve, reject) => {
+    const server = app.listen(port, host);
+    server.once('listening', () => {
+      resolve(server);
+    });
+    server.once('error', reject);
+  });
+
+/** Stops accepting connections, lets requests in flight finish, drops idle keep-alive sockets. */
+const closeServer = (server: Server): Promise<void> =>
+  new Promise((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+    server.closeIdleConnections();
+    // Requests still running after 10 s are cut so shutdown cannot hang forever.
+    setTimeout(() => server.closeAllConnections(), 10_000).unref();
+  });
+
+/** Entry point: settings from the environment, start, stop cleanly on SIGTERM or SIGINT. */
+const main = async (): Promise<void> => {
+  const decoded = loadSettings(process.env);
+  if (E.isLeft(decoded)) {
+    process.stderr.write(`tidings: ${decoded.left}\n`);
+    process.exit(2);
+  }
+  const logger = createJsonLogger(decoded.right.logLevel);
+  let tidings: Tidings;
+  try {
+    tidings = await startTidings(decoded.right, { logger });
+  } catch (error) {
+    process.stderr.write(`tidings: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+  const stop = (signal: string): void => {
+    logger.info('shutting down', { signal });
+    tidings.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error('shutdown failed', { error });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+};
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  void main();
+}

@@ -1,0 +1,20 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase } from '../../../adapters/sqlite/database.js';
+import { SqliteEventStore } from '../../../adapters/sqlite/sqliteEventStore.js';
+import { describeEventStoreContract } from '../eventStoreContract.js';
+
+describeEventStoreContract('SQLite (file, WAL)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tidings-contract-'));
+  const db = openDatabase({ dataDir: dir });
+  const store = new SqliteEventStore(db);
+  return Promise.resolve({
+    store,
+    dispose: async () => {
+      await store.close();
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
+});
