@@ -17,7 +17,10 @@ export default tseslint.config(
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
       ],
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true },
+      ],
       'no-console': 'off',
     },
   },
@@ -28,10 +31,32 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: ['express', 'axios', 'better-sqlite3', '@eventstore/db-client', 'node-cron', 'prom-client'],
+          paths: [
+            'express',
+            'axios',
+            'better-sqlite3',
+            '@eventstore/db-client',
+            'node-cron',
+            'prom-client',
+          ],
           patterns: [
-            { group: ['**/adapters/**', '**/projections/**', '**/channels/**', '**/server*'], message: 'domain/ must not depend on outer layers' },
-            { group: ['node:fs*', 'node:net', 'node:http*', 'node:child_process', 'fs', 'net', 'http', 'https'], message: 'domain/ does no I/O' },
+            {
+              group: ['**/adapters/**', '**/projections/**', '**/channels/**', '**/server*'],
+              message: 'domain/ must not depend on outer layers',
+            },
+            {
+              group: [
+                'node:fs*',
+                'node:net',
+                'node:http*',
+                'node:child_process',
+                'fs',
+                'net',
+                'http',
+                'https',
+              ],
+              message: 'domain/ does no I/O',
+            },
           ],
         },
       ],
@@ -48,5 +73,14 @@ export default tseslint.config(
   {
     files: ['eslint.config.js'],
     extends: [tseslint.configs.disableTypeChecked],
+  },
+  {
+    files: ['**/*.cjs'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', process: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -45,7 +45,10 @@ export interface StartOptions {
  * read models, starts the processors, then listens. Everything started is stopped again if a
  * later step fails, so a failed start leaves no half-open store behind.
  */
-export const startTidings = async (settings: Settings, options: StartOptions = {}): Promise<Tidings> => {
+export const startTidings = async (
+  settings: Settings,
+  options: StartOptions = {},
+): Promise<Tidings> => {
   const logger = options.logger ?? createJsonLogger(settings.logLevel);
   const cleanup: Array<() => Promise<void> | void> = [];
   const undo = async (): Promise<void> => {
@@ -68,9 +71,15 @@ export const startTidings = async (settings: Settings, options: StartOptions = {
 
     const admin = resolveToken(settings.adminToken, settings.dataDir, 'admin-token', 'tda_');
     const audit = resolveToken(settings.auditToken, settings.dataDir, 'audit-token', 'tdu_');
-    for (const [role, token] of [['operator', admin], ['auditor', audit]] as const) {
+    for (const [role, token] of [
+      ['operator', admin],
+      ['auditor', audit],
+    ] as const) {
       if (token.file !== undefined) {
-        logger.info(`${role} token ${token.generated ? 'generated and written to' : 'read from'} its file`, { file: token.file });
+        logger.info(
+          `${role} token ${token.generated ? 'generated and written to' : 'read from'} its file`,
+          { file: token.file },
+        );
       }
     }
 
@@ -78,7 +87,9 @@ export const startTidings = async (settings: Settings, options: StartOptions = {
     const checkpoints = new CheckpointStore(db);
     const runners = (options.projections ?? allProjections).map((projection) => {
       if (prepareProjection(db, projection)) {
-        logger.warn('read model layout changed; rebuilding it from the log', { projection: projection.name });
+        logger.warn('read model layout changed; rebuilding it from the log', {
+          projection: projection.name,
+        });
       }
       return new ProcessorRunner(
         store,
@@ -94,7 +105,10 @@ export const startTidings = async (settings: Settings, options: StartOptions = {
     metrics.onScrape(() => {
       for (const runner of runners) {
         metrics.processorFailures.set({ processor: runner.name }, runner.consecutiveFailures);
-        metrics.processorPosition.set({ processor: runner.name }, Number(runner.position?.commit ?? 0n));
+        metrics.processorPosition.set(
+          { processor: runner.name },
+          Number(runner.position?.commit ?? 0n),
+        );
       }
     });
 
@@ -112,7 +126,9 @@ export const startTidings = async (settings: Settings, options: StartOptions = {
         {
           name: 'processors',
           check: () => {
-            const stuck = runners.filter((runner) => !runner.isRunning || runner.consecutiveFailures >= 3);
+            const stuck = runners.filter(
+              (runner) => !runner.isRunning || runner.consecutiveFailures >= 3,
+            );
             return Promise.resolve(
               stuck.length === 0
                 ? undefined
@@ -125,7 +141,8 @@ export const startTidings = async (settings: Settings, options: StartOptions = {
     const server = await listen(app, settings.port, settings.host);
     cleanup.push(() => closeServer(server));
     const address = server.address() as AddressInfo;
-    const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
+    const host =
+      settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
     logger.info('tidings listening', {
       url,
@@ -144,7 +161,10 @@ export const startTidings = async (settings: Settings, options: StartOptions = {
       metrics,
       adminToken: admin.token,
       auditToken: audit.token,
-      close: () => (closing ??= undo().then(() => logger.info('tidings stopped'))),
+      close: () =>
+        (closing ??= undo().then(() => {
+          logger.info('tidings stopped');
+        })),
     };
   } catch (error) {
     await undo();
@@ -158,7 +178,11 @@ const prepareDataDir = (dataDir: string): string => {
   return dataDir;
 };
 
-const listen = (app: ReturnType<typeof createHttpApp>, port: number, host: string): Promise<Server> =>
+const listen = (
+  app: ReturnType<typeof createHttpApp>,
+  port: number,
+  host: string,
+): Promise<Server> =>
   new Promise((resolve, reject) => {
     const server = app.listen(port, host);
     server.once('listening', () => {
@@ -175,7 +199,9 @@ const closeServer = (server: Server): Promise<void> =>
     });
     server.closeIdleConnections();
     // Requests still running after 10 s are cut so shutdown cannot hang forever.
-    setTimeout(() => server.closeAllConnections(), 10_000).unref();
+    setTimeout(() => {
+      server.closeAllConnections();
+    }, 10_000).unref();
   });
 
 /** Entry point: settings from the environment, start, stop cleanly on SIGTERM or SIGINT. */
@@ -190,7 +216,9 @@ const main = async (): Promise<void> => {
   try {
     tidings = await startTidings(decoded.right, { logger });
   } catch (error) {
-    process.stderr.write(`tidings: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `tidings: could not start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exit(1);
   }
   const stop = (signal: string): void => {

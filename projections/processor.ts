@@ -133,7 +133,9 @@ export class ProcessorRunner {
       const [next] = await this.store.readAll({
         ...(seen === undefined ? {} : { after: seen }),
         maxCount: 1,
-        ...(this.processor.eventTypes === undefined ? {} : { eventTypes: this.processor.eventTypes }),
+        ...(this.processor.eventTypes === undefined
+          ? {}
+          : { eventTypes: this.processor.eventTypes }),
       });
       if (next === undefined || comparePositions(next.position, position) > 0) return;
       // Progress made while reading: look again rather than wait for a wake-up that already happened.
@@ -148,7 +150,9 @@ export class ProcessorRunner {
       const after = this.checkpoints.load(this.name);
       const subscription = this.store.subscribe({
         ...(after === undefined ? {} : { after }),
-        ...(this.processor.eventTypes === undefined ? {} : { eventTypes: this.processor.eventTypes }),
+        ...(this.processor.eventTypes === undefined
+          ? {}
+          : { eventTypes: this.processor.eventTypes }),
         maxBatchSize: this.options.maxBatchSize ?? 1_000,
       });
       this.current = subscription;

@@ -31,7 +31,9 @@ export interface Projection {
 export const prepareProjection = (db: SqliteDatabase, projection: Projection): boolean =>
   db.transaction(() => {
     const row = db
-      .prepare<[string], { version: number }>('SELECT version FROM projection_versions WHERE name = ?')
+      .prepare<[string], { version: number }>(
+        'SELECT version FROM projection_versions WHERE name = ?',
+      )
       .get(projection.name);
     const reset = row !== undefined && row.version !== projection.version;
     if (reset) {

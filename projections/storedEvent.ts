@@ -2,9 +2,21 @@ import type { RecordedEvent } from '../domain/shared/eventStore.js';
 import type { TypedEvent } from '../domain/shared/decider.js';
 
 /**
- * Reads a stored event as its aggregate's event type without decoding it again. Safe because only
- * deciders' outputs (typed by their codecs) are appended; decoding half a million events on a
- * replay would cost more than the projection itself.
+ * Returns a reader that views stored events as one aggregate's event type without decoding the
+ * data again: only deciders' outputs (typed by their codecs) are appended, and decoding half a
+ * million events on a replay would cost more than the projection itself. The type name is still
+ * checked, so a projection fed the wrong stream fails loudly.
  */
-export const asEvent = <Event extends TypedEvent>(recorded: RecordedEvent): Event =>
-  ({ type: recorded.type, data: recorded.data }) as Event;
+export const eventReader = <Event extends TypedEvent>(
+  types: readonly Event['type'][],
+): ((recorded: RecordedEvent) => Event) => {
+  const known = new Set<string>(types);
+  return (recorded) => {
+    if (!known.has(recorded.type)) {
+      throw new Error(
+        `unexpected event type ${recorded.type} at ${recorded.stream}@${recorded.revision}`,
+      );
+    }
+    return { type: recorded.type, data: recorded.data } as Event;
+  };
+};

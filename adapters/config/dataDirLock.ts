@@ -14,9 +14,13 @@ export const lockDataDir = (dataDir: string, purpose: string): DataDirLock => {
   const file = join(dataDir, 'tidings.lock');
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
-      writeFileSync(file, JSON.stringify({ pid: process.pid, purpose, since: new Date().toISOString() }), {
-        flag: 'wx',
-      });
+      writeFileSync(
+        file,
+        JSON.stringify({ pid: process.pid, purpose, since: new Date().toISOString() }),
+        {
+          flag: 'wx',
+        },
+      );
       return {
         release: () => {
           rmSync(file, { force: true });
@@ -40,7 +44,10 @@ const readHolder = (file: string): { pid: number; purpose: string } | undefined 
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown; purpose?: unknown };
     return typeof parsed.pid === 'number'
-      ? { pid: parsed.pid, purpose: typeof parsed.purpose === 'string' ? parsed.purpose : 'unknown' }
+      ? {
+          pid: parsed.pid,
+          purpose: typeof parsed.purpose === 'string' ? parsed.purpose : 'unknown',
+        }
       : undefined;
   } catch {
     return undefined;

@@ -21,7 +21,7 @@ export interface Settings {
 }
 
 /** A codec that turns an environment string into a value, or fails with a reason. */
-const fromEnv = <A>(name: string, parse: (raw: string) => E.Either<string, A>): t.Type<A, string, unknown> =>
+const fromEnv = <A>(name: string, parse: (raw: string) => E.Either<string, A>): t.Type<A, string> =>
   new t.Type<A, string, unknown>(
     name,
     (value): value is A => value !== undefined,
@@ -45,10 +45,14 @@ const Port = fromEnv('Port', (raw) => {
     : E.left(`must be a whole number from 0 to 65535, got "${raw}"`);
 });
 
-const NonEmpty = fromEnv('NonEmpty', (raw) => (raw.length > 0 ? E.right(raw) : E.left('must not be empty')));
+const NonEmpty = fromEnv('NonEmpty', (raw) =>
+  raw.length > 0 ? E.right(raw) : E.left('must not be empty'),
+);
 
 const Token = fromEnv('Token', (raw) =>
-  raw.length >= 16 ? E.right(raw) : E.left('must be at least 16 characters (use a long random value)'),
+  raw.length >= 16
+    ? E.right(raw)
+    : E.left('must be at least 16 characters (use a long random value)'),
 );
 
 const EsdbConnectionString = fromEnv('EsdbConnectionString', (raw) =>
@@ -72,7 +76,9 @@ const HttpUrl = fromEnv('HttpUrl', (raw) => {
 const Allowlist = fromEnv('Allowlist', (raw) => {
   const entries = raw.split(/[\s,]+/).filter((entry) => entry.length > 0);
   const bad = entries.find((entry) => !isHostOrCidr(entry));
-  return bad === undefined ? E.right(entries) : E.left(`"${bad}" is not a host name, IP address or CIDR block`);
+  return bad === undefined
+    ? E.right(entries)
+    : E.left(`"${bad}" is not a host name, IP address or CIDR block`);
 });
 
 const isHostOrCidr = (entry: string): boolean => {
@@ -83,7 +89,12 @@ const isHostOrCidr = (entry: string): boolean => {
     const width = Number(bits);
     return family !== 0 && /^\d+$/.test(bits) && width <= (family === 4 ? 32 : 128);
   }
-  return isIP(address) !== 0 || /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(address);
+  return (
+    isIP(address) !== 0 ||
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(
+      address,
+    )
+  );
 };
 
 const oneOf = <A extends string>(values: readonly A[]) =>
@@ -102,7 +113,11 @@ const table = {
   eventStoreConnectionString: { env: 'EVENTSTORE_CONNECTION_STRING', codec: EsdbConnectionString },
   adminToken: { env: 'TIDINGS_ADMIN_TOKEN', codec: Token },
   auditToken: { env: 'TIDINGS_AUDIT_TOKEN', codec: Token },
-  outboundAllowlist: { env: 'TIDINGS_OUTBOUND_ALLOWLIST', codec: Allowlist, fallback: [] as string[] },
+  outboundAllowlist: {
+    env: 'TIDINGS_OUTBOUND_ALLOWLIST',
+    codec: Allowlist,
+    fallback: [] as string[],
+  },
   moderationDenylist: { env: 'TIDINGS_MODERATION_DENYLIST', codec: NonEmpty },
   publicUrl: { env: 'TIDINGS_PUBLIC_URL', codec: HttpUrl },
   logLevel: {
@@ -132,10 +147,12 @@ export const loadSettings = (env: NodeJS.ProcessEnv): E.Either<string, Settings>
       if ('fallback' in entry) values[key] = entry.fallback;
       continue;
     }
-    const decoded = (entry.codec as t.Type<unknown, string, unknown>).decode(raw);
+    const decoded = (entry.codec as t.Type<unknown, string>).decode(raw);
     if (E.isLeft(decoded)) {
       const reason = decoded.left[0]?.message ?? 'is invalid';
-      return E.left(`invalid setting ${entry.env}: ${reason}`);
+      // The reason may quote the raw value; escape its line breaks so the answer stays one line.
+      const oneLine = reason.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+      return E.left(`invalid setting ${entry.env}: ${oneLine}`);
     }
     values[key] = decoded.right;
   }

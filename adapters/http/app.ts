@@ -16,8 +16,10 @@ export interface HttpAppOptions {
   readonly readiness: readonly ReadinessCheck[];
   /** Feature routers mounted in order (API routes arrive with later capabilities). */
   readonly routers?: readonly Router[];
-  /** Default JSON body limit; API.md: 64 KiB. */
+  /** Default body limit; API.md: 64 KiB. */
   readonly bodyLimit?: string;
+  /** Exact paths with their own limit (API.md: 1 MiB for `/v1/messages/batch`). */
+  readonly bodyLimitOverrides?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -42,7 +44,10 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
         try {
           return { name: check.name, problem: await check.check() };
         } catch (error) {
-          return { name: check.name, problem: error instanceof Error ? error.message : String(error) };
+          return {
+            name: check.name,
+            problem: error instanceof Error ? error.message : String(error),
+          };
         }
       }),
     );
@@ -61,10 +66,21 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
   });
 
   app.get('/metrics', async (_request, response) => {
-    response.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+    response
+      .type(options.metrics.registry.contentType)
+      .send(await options.metrics.registry.metrics());
   });
 
-  app.use(express.json({ limit: options.bodyLimit ?? '64kb', strict: true, type: ['application/json', 'application/*+json'] }));
+  const defaultLimit = options.bodyLimit ?? '64kb';
+  const overrides = new Map(Object.entries(options.bodyLimitOverrides ?? {}));
+  app.use(
+    declaredSizeLimit(
+      parseLimit(defaultLimit),
+      new Map([...overrides].map(([path, limit]) => [path, parseLimit(limit)])),
+    ),
+  );
+  for (const [path, limit] of overrides) app.post(path, jsonParser(limit));
+  app.use(jsonParser(defaultLimit));
   for (const router of options.routers ?? []) app.use(router);
 
   app.use((request, response) => {
@@ -87,5 +103,32 @@ const requestLog =
         ms: Number(process.hrtime.bigint() - started) / 1e6,
       });
     });
+    next();
+  };
+
+const jsonParser = (limit: string): express.RequestHandler =>
+  express.json({ limit, strict: true, type: ['application/json', 'application/*+json'] });
+
+/** Parses `64kb`-style limits (the forms body-parser accepts that Tidings uses). */
+const parseLimit = (limit: string): number => {
+  const match = /^(\d+)\s*(b|kb|mb)?$/i.exec(limit.trim());
+  if (match === null) throw new Error(`invalid body limit ${limit}`);
+  const unit = (match[2] ?? 'b').toLowerCase();
+  return Number(match[1]) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1);
+};
+
+/**
+ * Refuses any body whose declared length is over the limit, whatever its content type, before a
+ * byte of it is read; the JSON parser enforces the same limit on bodies sent without a length.
+ */
+const declaredSizeLimit =
+  (limit: number, overrides: ReadonlyMap<string, number>): express.RequestHandler =>
+  (request, response, next) => {
+    const declared = Number(request.headers['content-length'] ?? 0);
+    if (declared > (overrides.get(request.path) ?? limit)) {
+      response.setHeader('Connection', 'close');
+      sendProblem(response, 'payload_too_large', `the body exceeds the limit of ${limit} bytes`);
+      return;
+    }
     next();
   };

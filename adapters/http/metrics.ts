@@ -52,6 +52,7 @@ export const createMetrics = (): Metrics => {
       name: 'tidings_processor_position',
       help: 'Commit position of the last event a processor finished',
       labelNames: ['processor'],
+      collect,
       registers: [registry],
     }),
     onScrape: (sample) => {
@@ -68,7 +69,11 @@ export const metricsMiddleware =
     response.on('finish', () => {
       const matched = (request.route as { path?: unknown } | undefined)?.path;
       const route = typeof matched === 'string' ? `${request.baseUrl}${matched}` : 'unmatched';
-      metrics.httpRequests.inc({ method: request.method, route, status: String(response.statusCode) });
+      metrics.httpRequests.inc({
+        method: request.method,
+        route,
+        status: String(response.statusCode),
+      });
       end({ method: request.method, route });
     });
     next();

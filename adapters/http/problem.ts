@@ -20,7 +20,10 @@ export const problemCatalogue = {
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'A concurrent change got there first; retry' },
   already_exists: { status: 409, title: 'It exists already' },
-  idempotency_in_flight: { status: 409, title: 'A request with this Idempotency-Key is in progress' },
+  idempotency_in_flight: {
+    status: 409,
+    title: 'A request with this Idempotency-Key is in progress',
+  },
   binding_revoked: { status: 410, title: 'The person unbound this app; stop sending' },
   payload_too_large: { status: 413, title: 'The body is too large' },
   unsupported_media_type: { status: 415, title: 'The body must be application/json' },
@@ -109,7 +112,8 @@ export const fieldProblems = (errors: Errors): FieldProblem[] => {
     });
     const path = `/${keys.join('/')}`;
     const expected = error.context.at(-1)?.type.name ?? 'valid';
-    const message = error.message ?? (error.value === undefined ? 'is required' : `must be ${expected}`);
+    const message =
+      error.message ?? (error.value === undefined ? 'is required' : `must be ${expected}`);
     const key = `${path}\u0000${message}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -138,7 +142,11 @@ export const problemHandler =
     const type = (error as { type?: unknown }).type;
     if (type === 'entity.too.large') {
       const limit = (error as { limit?: unknown }).limit;
-      sendProblem(response, 'payload_too_large', `the body exceeds the limit of ${String(limit)} bytes`);
+      sendProblem(
+        response,
+        'payload_too_large',
+        `the body exceeds the limit of ${String(limit)} bytes`,
+      );
       return;
     }
     if (type === 'entity.parse.failed') {

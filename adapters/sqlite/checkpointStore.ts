@@ -11,7 +11,9 @@ export class CheckpointStore {
 
   constructor(db: SqliteDatabase) {
     this.statements = {
-      load: db.prepare<[string], { position: string }>('SELECT position FROM checkpoints WHERE name = ?'),
+      load: db.prepare<[string], { position: string }>(
+        'SELECT position FROM checkpoints WHERE name = ?',
+      ),
       save: db.prepare<[string, string, string]>(
         `INSERT INTO checkpoints (name, position, updated_at) VALUES (?, ?, ?)
          ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
@@ -25,7 +27,8 @@ export class CheckpointStore {
     const row = this.statements.load.get(name);
     if (row === undefined) return undefined;
     const position = decodePosition(row.position);
-    if (position === undefined) throw new Error(`checkpoint of ${name} is corrupt: ${row.position}`);
+    if (position === undefined)
+      throw new Error(`checkpoint of ${name} is corrupt: ${row.position}`);
     return position;
   }
 

@@ -114,19 +114,23 @@ export class SqliteEventStore implements EventStore {
     options: AppendOptions,
   ): Promise<E.Either<WrongExpectedRevision, AppendResult>> {
     if (this.closed) return Promise.reject(new Error('event store is closed'));
-    if (events.length === 0) return Promise.reject(new Error('appendToStream needs at least one event'));
+    if (events.length === 0)
+      return Promise.reject(new Error('appendToStream needs at least one event'));
     return new Promise((resolve, reject) => {
       this.pending.push({ stream, events, options, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        setImmediate(() => { this.flush(); });
+        setImmediate(() => {
+          this.flush();
+        });
       }
     });
   }
 
   readAll(options: ReadAllOptions): Promise<readonly RecordedEvent[]> {
     return Promise.resolve(
-      this.readAfter(Number(options.after?.commit ?? 0n), options.maxCount, options.eventTypes).events,
+      this.readAfter(Number(options.after?.commit ?? 0n), options.maxCount, options.eventTypes)
+        .events,
     );
   }
 
@@ -221,7 +225,9 @@ export class SqliteEventStore implements EventStore {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    const outcomes: Array<{ ok: E.Either<WrongExpectedRevision, AppendResult> } | { error: unknown }> = [];
+    const outcomes: Array<
+      { ok: E.Either<WrongExpectedRevision, AppendResult> } | { error: unknown }
+    > = [];
     const appendOne = this.db.transaction((append: PendingAppend) => this.appendNow(append));
     try {
       this.db.transaction(() => {
@@ -296,7 +302,11 @@ export class SqliteEventStore implements EventStore {
     let last = firstRow;
     for (let index = 1; index < events.length; index += 1) {
       const row = this.statements.byEventId.get(events[index]?.id ?? '');
-      if (row === undefined || row.stream !== stream || row.revision !== firstRow.revision + index) {
+      if (
+        row === undefined ||
+        row.stream !== stream ||
+        row.revision !== firstRow.revision + index
+      ) {
         return 'partial';
       }
       last = row;

@@ -3,7 +3,7 @@ import { appEventTypes } from '../../domain/app/appEvents.js';
 import { INITIAL_APP_SCORE } from '../../domain/app/appDecider.js';
 import type { SqliteDatabase } from '../../adapters/sqlite/database.js';
 import type { Projection } from '../projection.js';
-import { asEvent } from '../storedEvent.js';
+import { eventReader } from '../storedEvent.js';
 
 /** A row of the `apps` read model. */
 export interface AppRow {
@@ -50,6 +50,7 @@ export const appsProjection: Projection = {
     CREATE INDEX IF NOT EXISTS apps_by_score ON apps (score, app_id);`);
   },
   bind: (db: SqliteDatabase) => {
+    const readAppEvent = eventReader<AppEvent>(appEventTypes);
     const insert = db.prepare(
       `INSERT INTO apps (app_id, name, redirect_uris, callback_url, secret_hash, status, score,
          suspended_until, suspension_count, registered_at, updated_at, revision)
@@ -59,8 +60,12 @@ export const appsProjection: Projection = {
     );
     const touch = 'updated_at = @at, revision = @revision';
     const statements = {
-      secret: db.prepare(`UPDATE apps SET secret_hash = @secretHash, ${touch} WHERE app_id = @appId`),
-      redirects: db.prepare(`UPDATE apps SET redirect_uris = @redirectUris, ${touch} WHERE app_id = @appId`),
+      secret: db.prepare(
+        `UPDATE apps SET secret_hash = @secretHash, ${touch} WHERE app_id = @appId`,
+      ),
+      redirects: db.prepare(
+        `UPDATE apps SET redirect_uris = @redirectUris, ${touch} WHERE app_id = @appId`,
+      ),
       score: db.prepare(`UPDATE apps SET score = @score, ${touch} WHERE app_id = @appId`),
       suspend: db.prepare(
         `UPDATE apps SET status = 'suspended',
@@ -70,12 +75,14 @@ export const appsProjection: Projection = {
       activate: db.prepare(
         `UPDATE apps SET status = 'active', suspended_until = NULL, score = @score, ${touch} WHERE app_id = @appId`,
       ),
-      ban: db.prepare(`UPDATE apps SET status = 'banned', suspended_until = NULL, ${touch} WHERE app_id = @appId`),
+      ban: db.prepare(
+        `UPDATE apps SET status = 'banned', suspended_until = NULL, ${touch} WHERE app_id = @appId`,
+      ),
     };
     return (recorded) => {
       const at = recorded.metadata.occurredAt;
       const revision = recorded.revision;
-      const event = asEvent<AppEvent>(recorded);
+      const event = readAppEvent(recorded);
       switch (event.type) {
         case 'AppRegistered':
           insert.run({
@@ -89,7 +96,12 @@ export const appsProjection: Projection = {
           });
           return;
         case 'AppSecretRotated':
-          statements.secret.run({ appId: event.data.appId, secretHash: event.data.secretHash, at, revision });
+          statements.secret.run({
+            appId: event.data.appId,
+            secretHash: event.data.secretHash,
+            at,
+            revision,
+          });
           return;
         case 'AppRedirectUrisChanged':
           statements.redirects.run({
@@ -100,14 +112,29 @@ export const appsProjection: Projection = {
           });
           return;
         case 'AppPenalized':
-          statements.score.run({ appId: event.data.appId, score: event.data.scoreAfter, at, revision });
+          statements.score.run({
+            appId: event.data.appId,
+            score: event.data.scoreAfter,
+            at,
+            revision,
+          });
           return;
         case 'AppSuspended':
-          statements.suspend.run({ appId: event.data.appId, until: event.data.until, at, revision });
+          statements.suspend.run({
+            appId: event.data.appId,
+            until: event.data.until,
+            at,
+            revision,
+          });
           return;
         case 'AppSuspensionLifted':
         case 'AppReinstated':
-          statements.activate.run({ appId: event.data.appId, score: event.data.scoreAfter, at, revision });
+          statements.activate.run({
+            appId: event.data.appId,
+            score: event.data.scoreAfter,
+            at,
+            revision,
+          });
           return;
         case 'AppBanned':
           statements.ban.run({ appId: event.data.appId, at, revision });

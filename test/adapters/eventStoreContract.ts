@@ -53,7 +53,8 @@ export function describeEventStoreContract(
       expectedRevision: Parameters<EventStore['appendToStream']>[2]['expectedRevision'] = 'any',
     ): Promise<AppendResult> => {
       const outcome = await store.appendToStream(name, events, { expectedRevision });
-      if (E.isLeft(outcome)) throw new Error(`unexpected conflict: ${JSON.stringify(outcome.left)}`);
+      if (E.isLeft(outcome))
+        throw new Error(`unexpected conflict: ${JSON.stringify(outcome.left)}`);
       return outcome.right;
     };
 
@@ -63,7 +64,8 @@ export function describeEventStoreContract(
       expectedRevision: Parameters<EventStore['appendToStream']>[2]['expectedRevision'],
     ): Promise<WrongExpectedRevision> => {
       const outcome = await store.appendToStream(name, events, { expectedRevision });
-      if (E.isRight(outcome)) throw new Error(`expected a conflict, got ${JSON.stringify(outcome.right, bigints)}`);
+      if (E.isRight(outcome))
+        throw new Error(`expected a conflict, got ${JSON.stringify(outcome.right, bigints)}`);
       return outcome.left;
     };
 
@@ -95,7 +97,10 @@ export function describeEventStoreContract(
 
       it('reads a stream from a revision, at most maxCount events', async () => {
         const name = stream('window');
-        await appendOk(name, [1, 2, 3, 4, 5].map((n) => event(type('A'), { n })));
+        await appendOk(
+          name,
+          [1, 2, 3, 4, 5].map((n) => event(type('A'), { n })),
+        );
         const read = await store.readStream(name, { fromRevision: 1, maxCount: 3 });
         expect(read.map((e) => e.data)).to.deep.equal([{ n: 2 }, { n: 3 }, { n: 4 }]);
       });
@@ -115,7 +120,9 @@ export function describeEventStoreContract(
         const conflict = await appendConflict(name, [event(type('A'))], 'stream_exists');
         expect(conflict.actual).to.equal('no_stream');
         await appendOk(name, [event(type('A'))], 'no_stream');
-        expect((await appendOk(name, [event(type('A'))], 'stream_exists')).nextRevision).to.equal(1);
+        expect((await appendOk(name, [event(type('A'))], 'stream_exists')).nextRevision).to.equal(
+          1,
+        );
       });
 
       it('a revision: succeeds when it is the last revision, conflicts otherwise', async () => {
@@ -164,7 +171,9 @@ export function describeEventStoreContract(
         const name = stream('create-race');
         const outcomes = await Promise.all(
           Array.from({ length: 20 }, (_, n) =>
-            store.appendToStream(name, [event(type('A'), { n })], { expectedRevision: 'no_stream' }),
+            store.appendToStream(name, [event(type('A'), { n })], {
+              expectedRevision: 'no_stream',
+            }),
           ),
         );
         expect(outcomes.filter(E.isRight)).to.have.length(1);
@@ -217,8 +226,16 @@ export function describeEventStoreContract(
       it('filters the global log by event type', async () => {
         const start = await marker();
         const name = stream('types');
-        await appendOk(name, [event(type('Keep'), { n: 1 }), event(type('Drop'), { n: 2 }), event(type('Keep'), { n: 3 })]);
-        const read = await store.readAll({ after: start, maxCount: 10, eventTypes: [type('Keep')] });
+        await appendOk(name, [
+          event(type('Keep'), { n: 1 }),
+          event(type('Drop'), { n: 2 }),
+          event(type('Keep'), { n: 3 }),
+        ]);
+        const read = await store.readAll({
+          after: start,
+          maxCount: 10,
+          eventTypes: [type('Keep')],
+        });
         expect(read.map((e) => e.data)).to.deep.equal([{ n: 1 }, { n: 3 }]);
       });
     });
@@ -228,7 +245,11 @@ export function describeEventStoreContract(
         const start = await marker();
         const name = stream('sub');
         const wanted = type('Live');
-        await appendOk(name, [event(wanted, { n: 1 }), event(type('Other'), { n: 0 }), event(wanted, { n: 2 })]);
+        await appendOk(name, [
+          event(wanted, { n: 1 }),
+          event(type('Other'), { n: 0 }),
+          event(wanted, { n: 2 }),
+        ]);
         const subscription = store.subscribe({ after: start, eventTypes: [wanted] });
         const received = collect(subscription, 4);
         await delay(50);
@@ -243,12 +264,18 @@ export function describeEventStoreContract(
         const start = await marker();
         const name = stream('resume');
         const t = type('Resume');
-        await appendOk(name, [1, 2, 3, 4, 5].map((n) => event(t, { n })));
+        await appendOk(
+          name,
+          [1, 2, 3, 4, 5].map((n) => event(t, { n })),
+        );
         const first = store.subscribe({ after: start, eventTypes: [t], maxBatchSize: 2 });
         const firstPart = await collect(first, 3);
         await first.close();
         const checkpoint = firstPart.at(-1)!.position;
-        await appendOk(name, [6, 7].map((n) => event(t, { n })));
+        await appendOk(
+          name,
+          [6, 7].map((n) => event(t, { n })),
+        );
         const second = store.subscribe({ after: checkpoint, eventTypes: [t] });
         const rest = await collect(second, 4);
         await second.close();
@@ -258,7 +285,10 @@ export function describeEventStoreContract(
       });
 
       it('ends its iteration when closed', async () => {
-        const subscription = store.subscribe({ after: await marker(), eventTypes: [type('Never')] });
+        const subscription = store.subscribe({
+          after: await marker(),
+          eventTypes: [type('Never')],
+        });
         const iteration = (async () => {
           let batches = 0;
           for await (const _ of subscription) batches += 1;
@@ -327,7 +357,11 @@ const delay = (ms: number): Promise<void> =>
 const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
   Promise.race([
     promise,
-    new Promise<T>((_, reject) => setTimeout(() => { reject(new Error(`timed out after ${ms} ms`)); }, ms).unref()),
+    new Promise<T>((_, reject) =>
+      setTimeout(() => {
+        reject(new Error(`timed out after ${ms} ms`));
+      }, ms).unref(),
+    ),
   ]);
 
 const bigints = (_key: string, value: unknown): unknown =>

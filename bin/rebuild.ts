@@ -1,0 +1,69 @@
+/**
+ * Rebuilds read models from the event log: `npm run rebuild-projections [-- name ...]`.
+ * Uses the same settings as the server (TIDINGS_DATA_DIR, EVENTSTORE_CONNECTION_STRING) and
+ * refuses to run while a server holds the data folder.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import { loadSettings, type Settings } from '../adapters/config/settings.js';
+import { lockDataDir } from '../adapters/config/dataDirLock.js';
+import { openDatabase } from '../adapters/sqlite/database.js';
+import { SqliteEventStore } from '../adapters/sqlite/sqliteEventStore.js';
+import { CheckpointStore } from '../adapters/sqlite/checkpointStore.js';
+import { openEsdbEventStore } from '../adapters/eventstoredb/esdbEventStore.js';
+import type { EventStore } from '../domain/shared/eventStore.js';
+import { allProjections } from '../projections/index.js';
+import { rebuildProjection } from '../projections/rebuild.js';
+
+const fail = (message: string): never => {
+  process.stderr.write(`rebuild: ${message}\n`);
+  process.exit(2);
+};
+
+const settings = E.getOrElse<string, Settings>(fail)(loadSettings(process.env));
+const names = process.argv.slice(2);
+const unknown = names.filter(
+  (name) => !allProjections.some((projection) => projection.name === name),
+);
+if (unknown.length > 0) {
+  fail(
+    `unknown projection(s) ${unknown.join(', ')}; known: ${allProjections.map((p) => p.name).join(', ')}`,
+  );
+}
+const chosen =
+  names.length === 0 ? allProjections : allProjections.filter((p) => names.includes(p.name));
+
+const lock = (() => {
+  try {
+    return lockDataDir(settings.dataDir, 'rebuild');
+  } catch (error) {
+    return fail(error instanceof Error ? error.message : String(error));
+  }
+})();
+const db = openDatabase({ dataDir: settings.dataDir, synchronous: settings.sqliteSynchronous });
+const store: EventStore =
+  settings.eventStoreConnectionString === undefined
+    ? new SqliteEventStore(db)
+    : await openEsdbEventStore(settings.eventStoreConnectionString);
+const checkpoints = new CheckpointStore(db);
+try {
+  for (const projection of chosen) {
+    const started = process.hrtime.bigint();
+    let lastReport = started;
+    const { events } = await rebuildProjection(db, store, checkpoints, projection, {
+      onProgress: ({ events: done }) => {
+        const now = process.hrtime.bigint();
+        if (now - lastReport < 1_000_000_000n) return;
+        lastReport = now;
+        process.stdout.write(`rebuild: ${projection.name}: ${done.toLocaleString('en')} events…\n`);
+      },
+    });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    process.stdout.write(
+      `rebuild: ${projection.name}: done, ${events.toLocaleString('en')} events in ${seconds.toFixed(2)} s\n`,
+    );
+  }
+} finally {
+  await store.close();
+  db.close();
+  lock.release();
+}

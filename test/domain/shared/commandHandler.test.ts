@@ -1,0 +1,202 @@
+import { expect } from 'chai';
+import * as E from 'fp-ts/lib/Either.js';
+import { handleCommand, type AggregateHandle } from '../../../domain/shared/commandHandler.js';
+import { eventIdFor } from '../../../domain/shared/eventIds.js';
+import type { EventStore } from '../../../domain/shared/eventStore.js';
+import { appDecider, appStreamName } from '../../../domain/app/appDecider.js';
+import { AppEventCodec, type AppEvent } from '../../../domain/app/appEvents.js';
+import type { AppCommand } from '../../../domain/app/appCommands.js';
+import type { AppState } from '../../../domain/app/appDecider.js';
+import { openTempStore, type TempStore } from '../../support/sqliteStore.js';
+
+const app: AggregateHandle<AppCommand, AppEvent, AppState> = {
+  decider: appDecider,
+  eventCodec: AppEventCodec,
+};
+const now = '2026-11-24T10:00:00.000Z';
+const operator = { kind: 'operator', id: 'op-1' } as const;
+
+const register = (appId: string): AppCommand => ({
+  type: 'RegisterApp',
+  data: {
+    appId,
+    name: `App ${appId}`,
+    redirectUris: ['https://example.com/cb'],
+    secretHash: `hash-${appId}`,
+  },
+  metadata: { now },
+});
+
+const penalize = (appId: string, complaintId: string): AppCommand => ({
+  type: 'PenalizeApp',
+  data: { appId, points: 5, complaintIds: [complaintId], reason: 'upheld complaint' },
+  metadata: { now },
+});
+
+describe('command handler', () => {
+  let temp: TempStore;
+  beforeEach(() => {
+    temp = openTempStore();
+  });
+  afterEach(async () => {
+    await temp.dispose();
+  });
+
+  it('appends decided events with deterministic ids and full metadata', async () => {
+    const result = await handleCommand(temp.store, app, appStreamName('a1'), register('a1'), {
+      commandId: 'cmd-1',
+      actor: operator,
+      correlationId: 'corr-1',
+    });
+    if (E.isLeft(result)) throw new Error(result.left.message);
+    expect(result.right.nextRevision).to.equal(0);
+    expect(result.right.events.map((e) => e.type)).to.deep.equal(['AppRegistered']);
+    expect(result.right.state.status).to.equal('active');
+    const [stored] = await temp.store.readStream(appStreamName('a1'));
+    expect(stored?.id).to.equal(eventIdFor('cmd-1', 0));
+    expect(stored?.metadata).to.deep.equal({
+      occurredAt: now,
+      actor: operator,
+      correlationId: 'corr-1',
+      causationId: 'cmd-1',
+      schemaVersion: 1,
+    });
+  });
+
+  it('returns a domain error and writes nothing', async () => {
+    const result = await handleCommand(
+      temp.store,
+      app,
+      appStreamName('ghost'),
+      penalize('ghost', 'c1'),
+      {
+        commandId: 'cmd-2',
+        actor: operator,
+      },
+    );
+    expect(E.isLeft(result) && result.left.code).to.equal('not_found');
+    expect(await temp.store.readStream(appStreamName('ghost'))).to.deep.equal([]);
+  });
+
+  it('writes nothing for a command that changes nothing', async () => {
+    const stream = appStreamName('a2');
+    await handleCommand(temp.store, app, stream, register('a2'), {
+      commandId: 'r1',
+      actor: operator,
+    });
+    const again = await handleCommand(temp.store, app, stream, register('a2'), {
+      commandId: 'r2',
+      actor: operator,
+    });
+    expect(E.isRight(again) && again.right.events).to.deep.equal([]);
+    expect(E.isRight(again) && again.right.nextRevision).to.equal(0);
+    expect(await temp.store.readStream(stream)).to.have.length(1);
+  });
+
+  it('retrying the same command id appends nothing twice', async () => {
+    const stream = appStreamName('a3');
+    await handleCommand(temp.store, app, stream, register('a3'), {
+      commandId: 'r',
+      actor: operator,
+    });
+    const context = { commandId: 'p-1', actor: operator } as const;
+    await handleCommand(temp.store, app, stream, penalize('a3', 'c1'), context);
+    await handleCommand(temp.store, app, stream, penalize('a3', 'c1'), context);
+    expect((await temp.store.readStream(stream)).map((e) => e.type)).to.deep.equal([
+      'AppRegistered',
+      'AppPenalized',
+    ]);
+  });
+
+  it('with a pinned expected revision, a stale command fails with conflict and is not retried', async () => {
+    const stream = appStreamName('a4');
+    await handleCommand(temp.store, app, stream, register('a4'), {
+      commandId: 'r',
+      actor: operator,
+    });
+    await handleCommand(temp.store, app, stream, penalize('a4', 'c1'), {
+      commandId: 'p1',
+      actor: operator,
+    });
+    const appends = countAppends(temp.store);
+    const stale = await handleCommand(temp.store, app, stream, penalize('a4', 'c2'), {
+      commandId: 'p2',
+      actor: operator,
+      expectedRevision: 0,
+    });
+    expect(E.isLeft(stale) && stale.left.code).to.equal('conflict');
+    expect(appends.count).to.equal(1);
+    expect(await temp.store.readStream(stream)).to.have.length(2);
+  });
+
+  it('without a pinned revision, concurrent commands on one stream all land by retrying', async () => {
+    const stream = appStreamName('a5');
+    await handleCommand(temp.store, app, stream, register('a5'), {
+      commandId: 'r',
+      actor: operator,
+    });
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, n) =>
+        handleCommand(
+          temp.store,
+          app,
+          stream,
+          penalize('a5', `c${n}`),
+          { commandId: `p${n}`, actor: operator },
+          { maxAttempts: 20 },
+        ),
+      ),
+    );
+    expect(results.every(E.isRight)).to.equal(true);
+    const events = await temp.store.readStream(stream);
+    expect(events).to.have.length(9);
+    expect(events.map((e) => e.revision)).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    // No lost update: every penalty was decided on the state that included the ones before it.
+    expect((events.at(-1)?.data as { scoreAfter: number }).scoreAfter).to.equal(100 - 8 * 5);
+  });
+
+  it('gives up with conflict after maxAttempts when the stream keeps moving', async () => {
+    const stream = appStreamName('a6');
+    await handleCommand(temp.store, app, stream, register('a6'), {
+      commandId: 'r',
+      actor: operator,
+    });
+    const appends = countAppends(temp.store, () => ({
+      kind: 'wrong_expected_revision',
+      stream,
+      expected: 0,
+      actual: 7,
+    }));
+    const result = await handleCommand(
+      temp.store,
+      app,
+      stream,
+      penalize('a6', 'c1'),
+      { commandId: 'p', actor: operator },
+      { maxAttempts: 3 },
+    );
+    expect(E.isLeft(result) && result.left).to.deep.include({ code: 'conflict' });
+    expect(appends.count).to.equal(3);
+  });
+});
+
+/** Wraps `appendToStream` to count calls, optionally answering every call with a conflict. */
+const countAppends = (
+  store: EventStore,
+  conflict?: () => {
+    kind: 'wrong_expected_revision';
+    stream: string;
+    expected: number;
+    actual: number;
+  },
+): { count: number } => {
+  const counter = { count: 0 };
+  const original = store.appendToStream.bind(store);
+  store.appendToStream = (stream, events, options) => {
+    counter.count += 1;
+    return conflict === undefined
+      ? original(stream, events, options)
+      : Promise.resolve(E.left(conflict()));
+  };
+  return counter;
+};
