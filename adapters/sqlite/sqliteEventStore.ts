@@ -65,6 +65,8 @@ export class SqliteEventStore implements EventStore {
   private flushScheduled = false;
   private readonly wakers = new Set<() => void>();
   private closed = false;
+  private commits = 0;
+  private appends = 0;
   private readonly pollIntervalMs: number;
   private readonly scanWindow: number;
 
@@ -97,6 +99,11 @@ export class SqliteEventStore implements EventStore {
       ),
       head: db.prepare<[], { head: number | null }>('SELECT max(position) AS head FROM events'),
     };
+  }
+
+  /** Group-commit counters: transactions committed and appends they carried. */
+  get stats(): { readonly commits: number; readonly appends: number } {
+    return { commits: this.commits, appends: this.appends };
   }
 
   readStream(stream: string, options: ReadStreamOptions = {}): Promise<readonly RecordedEvent[]> {
@@ -244,6 +251,8 @@ export class SqliteEventStore implements EventStore {
       for (const append of batch) append.reject(error);
       return;
     }
+    this.commits += 1;
+    this.appends += batch.length;
     batch.forEach((append, index) => {
       const outcome = outcomes[index];
       if (outcome === undefined) append.reject(new Error('append lost its outcome'));

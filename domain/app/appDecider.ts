@@ -1,0 +1,278 @@
+import * as E from 'fp-ts/lib/Either.js';
+import type { Decider } from '../shared/decider.js';
+import { domainError } from '../shared/domainError.js';
+import type { DomainError } from '../shared/domainError.js';
+import { sameStrings } from '../shared/equality.js';
+import { isAfter, isBefore } from '../shared/time.js';
+import type {
+  BanApp,
+  ChangeAppRedirectUris,
+  LiftAppSuspension,
+  PenalizeApp,
+  RegisterApp,
+  ReinstateApp,
+  RotateAppSecret,
+  SuspendApp,
+  AppCommand,
+} from './appCommands.js';
+import type { AppEvent } from './appEvents.js';
+
+/** The score every app starts with; penalties take points off it. */
+export const INITIAL_APP_SCORE = 100;
+
+/** What is known about a registered app, whatever its standing. */
+export interface AppFacts {
+  readonly appId: string;
+  readonly name: string;
+  readonly redirectUris: readonly string[];
+  readonly callbackUrl?: string;
+  readonly secretHash: string;
+  readonly score: number;
+  /** How many separate suspensions the app has had; extensions do not count. */
+  readonly suspensionCount: number;
+  /** Complaints already charged, so a redelivered penalty is not charged twice. */
+  readonly penalizedComplaintIds: readonly string[];
+}
+
+/** The App aggregate's state: not registered yet, or registered in one of three standings. */
+export type AppState =
+  | { readonly status: 'empty' }
+  | (AppFacts & { readonly status: 'active' })
+  | (AppFacts & { readonly status: 'suspended'; readonly suspendedUntil: string })
+  | (AppFacts & { readonly status: 'banned' });
+
+type RegisteredApp = Exclude<AppState, { status: 'empty' }>;
+type Decision = E.Either<DomainError, readonly AppEvent[]>;
+
+/** The stream that holds one app's events. */
+export const appStreamName = (appId: string): string => `app-${appId}`;
+
+const initialState = (): AppState => ({ status: 'empty' });
+
+/** Drops `suspendedUntil` when an app leaves the suspended standing. */
+const factsOf = (state: RegisteredApp): AppFacts => {
+  const { status: _status, ...rest } = state;
+  if ('suspendedUntil' in rest) {
+    const { suspendedUntil: _until, ...facts } = rest;
+    return facts;
+  }
+  return rest;
+};
+
+const evolve = (state: AppState, event: AppEvent): AppState => {
+  if (event.type === 'AppRegistered') {
+    const { appId, name, redirectUris, secretHash, callbackUrl } = event.data;
+    return {
+      status: 'active',
+      appId,
+      name,
+      redirectUris,
+      secretHash,
+      ...(callbackUrl === undefined ? {} : { callbackUrl }),
+      score: INITIAL_APP_SCORE,
+      suspensionCount: 0,
+      penalizedComplaintIds: [],
+    };
+  }
+  // Only AppRegistered can start a stream; anything else on an empty state is ignored.
+  if (state.status === 'empty') return state;
+  switch (event.type) {
+    case 'AppSecretRotated':
+      return { ...state, secretHash: event.data.secretHash };
+    case 'AppRedirectUrisChanged':
+      return { ...state, redirectUris: event.data.redirectUris };
+    case 'AppPenalized':
+      return {
+        ...state,
+        score: event.data.scoreAfter,
+        penalizedComplaintIds: [...state.penalizedComplaintIds, ...event.data.complaintIds],
+      };
+    case 'AppSuspended':
+      return {
+        ...factsOf(state),
+        status: 'suspended',
+        suspendedUntil: event.data.until,
+        suspensionCount:
+          state.status === 'suspended' ? state.suspensionCount : state.suspensionCount + 1,
+      };
+    case 'AppSuspensionLifted':
+    case 'AppReinstated':
+      return { ...factsOf(state), status: 'active', score: event.data.scoreAfter };
+    case 'AppBanned':
+      return { ...factsOf(state), status: 'banned' };
+    default: {
+      const _exhaustive: never = event;
+      return _exhaustive;
+    }
+  }
+};
+
+const notFound = (appId: string): Decision =>
+  E.left(domainError('not_found', `app ${appId} does not exist`, { appId }));
+
+const registerApp = (command: RegisterApp, state: AppState): Decision => {
+  const { data } = command;
+  if (state.status === 'empty') {
+    // Copied field by field so nothing the command carried beyond its codec reaches the log.
+    const { appId, name, redirectUris, secretHash, callbackUrl } = data;
+    return E.right([
+      {
+        type: 'AppRegistered',
+        data: {
+          appId,
+          name,
+          redirectUris,
+          secretHash,
+          ...(callbackUrl === undefined ? {} : { callbackUrl }),
+        },
+      },
+    ]);
+  }
+  // A retry of the very same registration is harmless; anything else is a clash of ids.
+  const identical =
+    state.name === data.name &&
+    sameStrings(state.redirectUris, data.redirectUris) &&
+    state.callbackUrl === data.callbackUrl &&
+    state.secretHash === data.secretHash;
+  return identical
+    ? E.right([])
+    : E.left(
+        domainError('already_exists', `app ${data.appId} already exists`, { appId: data.appId }),
+      );
+};
+
+const rotateAppSecret = (command: RotateAppSecret, state: RegisteredApp): Decision =>
+  state.secretHash === command.data.secretHash
+    ? E.right([])
+    : E.right([
+        {
+          type: 'AppSecretRotated',
+          data: { appId: state.appId, secretHash: command.data.secretHash },
+        },
+      ]);
+
+const changeAppRedirectUris = (command: ChangeAppRedirectUris, state: RegisteredApp): Decision =>
+  sameStrings(state.redirectUris, command.data.redirectUris)
+    ? E.right([])
+    : E.right([
+        {
+          type: 'AppRedirectUrisChanged',
+          data: { appId: state.appId, redirectUris: command.data.redirectUris },
+        },
+      ]);
+
+const penalizeApp = (command: PenalizeApp, state: RegisteredApp): Decision => {
+  const { appId, points, complaintIds, reason } = command.data;
+  const charged = complaintIds.filter((id) => state.penalizedComplaintIds.includes(id));
+  if (complaintIds.length > 0 && charged.length === complaintIds.length) return E.right([]);
+  if (charged.length > 0) {
+    // Part of the batch was paid for already: the caller's view is stale, so refuse outright
+    // rather than guess which points belong to which complaint.
+    return E.left(
+      domainError('illegal_state', 'some complaints were already penalized', {
+        complaintIds: charged,
+      }),
+    );
+  }
+  // Banned apps may still be penalized: the score keeps the record straight for an appeal.
+  return E.right([
+    {
+      type: 'AppPenalized',
+      data: { appId, points, scoreAfter: state.score - points, complaintIds, reason },
+    },
+  ]);
+};
+
+const suspendApp = (command: SuspendApp, state: RegisteredApp): Decision => {
+  const { data, metadata } = command;
+  if (state.status === 'banned') {
+    return E.left(
+      domainError('illegal_state', `app ${data.appId} is banned`, { appId: data.appId }),
+    );
+  }
+  if (!isAfter(data.until, metadata.now)) {
+    return E.left(
+      domainError('validation_failed', 'a suspension must end in the future', {
+        until: data.until,
+      }),
+    );
+  }
+  // A shorter suspension on top of a longer one changes nothing; a longer one extends it.
+  if (state.status === 'suspended' && !isAfter(data.until, state.suspendedUntil))
+    return E.right([]);
+  const { appId, until, reason, complaintIds } = data;
+  return E.right([{ type: 'AppSuspended', data: { appId, until, reason, complaintIds } }]);
+};
+
+const liftAppSuspension = (command: LiftAppSuspension, state: RegisteredApp): Decision => {
+  const { data, metadata } = command;
+  // Nothing to lift (never suspended, already lifted, or superseded by a ban): a no-op, so the
+  // scheduler's expiry job may run late or twice.
+  if (state.status !== 'suspended') return E.right([]);
+  if (data.reason === 'expired' && isBefore(metadata.now, state.suspendedUntil)) {
+    return E.left(
+      domainError('illegal_state', 'the suspension has not expired yet', {
+        suspendedUntil: state.suspendedUntil,
+      }),
+    );
+  }
+  return E.right([
+    {
+      type: 'AppSuspensionLifted',
+      data: { appId: data.appId, reason: data.reason, scoreAfter: data.scoreAfter ?? state.score },
+    },
+  ]);
+};
+
+const banApp = (command: BanApp, state: RegisteredApp): Decision => {
+  if (state.status === 'banned') return E.right([]);
+  const { appId, reason, complaintIds } = command.data;
+  return E.right([{ type: 'AppBanned', data: { appId, reason, complaintIds } }]);
+};
+
+const reinstateApp = (command: ReinstateApp, state: RegisteredApp): Decision => {
+  if (state.status === 'active') return E.right([]);
+  const { appId, note, scoreAfter } = command.data;
+  return E.right([
+    {
+      type: 'AppReinstated',
+      data: {
+        appId,
+        scoreAfter: scoreAfter ?? state.score,
+        ...(note === undefined ? {} : { note }),
+      },
+    },
+  ]);
+};
+
+const decide = (command: AppCommand, state: AppState): Decision => {
+  if (command.type === 'RegisterApp') return registerApp(command, state);
+  if (state.status === 'empty') return notFound(command.data.appId);
+  switch (command.type) {
+    case 'RotateAppSecret':
+      return rotateAppSecret(command, state);
+    case 'ChangeAppRedirectUris':
+      return changeAppRedirectUris(command, state);
+    case 'PenalizeApp':
+      return penalizeApp(command, state);
+    case 'SuspendApp':
+      return suspendApp(command, state);
+    case 'LiftAppSuspension':
+      return liftAppSuspension(command, state);
+    case 'BanApp':
+      return banApp(command, state);
+    case 'ReinstateApp':
+      return reinstateApp(command, state);
+    default: {
+      const _exhaustive: never = command;
+      return _exhaustive;
+    }
+  }
+};
+
+/**
+ * The App aggregate: registration, credentials and standing (score, suspension, ban). It records
+ * what the penalty policy commands and refuses only what makes no sense; the thresholds live in
+ * the policy, not here.
+ */
+export const appDecider: Decider<AppCommand, AppEvent, AppState> = { initialState, evolve, decide };

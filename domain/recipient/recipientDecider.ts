@@ -1,0 +1,100 @@
+import * as E from 'fp-ts/lib/Either.js';
+import type { Decider } from '../shared/decider.js';
+import { domainError } from '../shared/domainError.js';
+import type { DomainError } from '../shared/domainError.js';
+import type { RecipientCommand } from './recipientCommands.js';
+import type { RecipientEvent } from './recipientEvents.js';
+
+/** A Bark device: the server to call and the key that names the phone on it. */
+export interface BarkDevice {
+  readonly serverUrl: string;
+  readonly deviceKey: string;
+}
+
+/** The Recipient aggregate's state: no account yet, or an account with its devices. */
+export type RecipientState =
+  | { readonly status: 'empty' }
+  | {
+      readonly status: 'active';
+      readonly recipientId: string;
+      readonly username: string;
+      readonly passwordHash: string;
+      readonly bark?: BarkDevice;
+    };
+
+type Decision = E.Either<DomainError, readonly RecipientEvent[]>;
+
+/** The stream that holds one person's account events. */
+export const recipientStreamName = (recipientId: string): string => `recipient-${recipientId}`;
+
+const initialState = (): RecipientState => ({ status: 'empty' });
+
+const evolve = (state: RecipientState, event: RecipientEvent): RecipientState => {
+  if (event.type === 'RecipientRegistered') return { status: 'active', ...event.data };
+  if (state.status === 'empty') return state;
+  switch (event.type) {
+    case 'RecipientBarkDeviceSet':
+      return {
+        ...state,
+        bark: { serverUrl: event.data.serverUrl, deviceKey: event.data.deviceKey },
+      };
+    case 'RecipientBarkDeviceRemoved': {
+      const { bark: _removed, ...rest } = state;
+      return rest;
+    }
+    default: {
+      const _exhaustive: never = event;
+      return _exhaustive;
+    }
+  }
+};
+
+const decide = (command: RecipientCommand, state: RecipientState): Decision => {
+  const { recipientId } = command.data;
+  if (command.type === 'RegisterRecipient') {
+    const { username, passwordHash } = command.data;
+    if (state.status === 'empty') {
+      return E.right([
+        { type: 'RecipientRegistered', data: { recipientId, username, passwordHash } },
+      ]);
+    }
+    return state.username === username && state.passwordHash === passwordHash
+      ? E.right([])
+      : E.left(
+          domainError('already_exists', `recipient ${recipientId} already exists`, { recipientId }),
+        );
+  }
+  if (state.status === 'empty') {
+    return E.left(
+      domainError('not_found', `recipient ${recipientId} does not exist`, { recipientId }),
+    );
+  }
+  switch (command.type) {
+    case 'SetBarkDevice': {
+      const { serverUrl, deviceKey } = command.data;
+      if (state.bark?.serverUrl === serverUrl && state.bark.deviceKey === deviceKey)
+        return E.right([]);
+      return E.right([
+        { type: 'RecipientBarkDeviceSet', data: { recipientId, serverUrl, deviceKey } },
+      ]);
+    }
+    case 'RemoveBarkDevice':
+      return state.bark === undefined
+        ? E.right([])
+        : E.right([{ type: 'RecipientBarkDeviceRemoved', data: { recipientId } }]);
+    default: {
+      const _exhaustive: never = command;
+      return _exhaustive;
+    }
+  }
+};
+
+/**
+ * The Recipient aggregate: a person's account and the devices their strong messages go to.
+ * Bindings and inbox messages live in their own aggregates, so this stream stays short.
+ */
+export const recipientDecider: Decider<RecipientCommand, RecipientEvent, RecipientState> = {
+  initialState,
+  evolve,
+  decide,
+};

@@ -1,0 +1,77 @@
+import * as t from 'io-ts';
+
+/**
+ * Codecs for the few value formats every aggregate shares. They refine `string` and `number`
+ * without branding them, so events and commands stay plain JSON types that tests and callers
+ * can write as literals.
+ */
+
+const isoUtcPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+
+const isIsoUtc = (value: string): boolean =>
+  isoUtcPattern.test(value) && !Number.isNaN(Date.parse(value));
+
+/**
+ * An ISO 8601 time in UTC with a `Z` suffix, e.g. `2025-01-31T12:00:00.000Z`. Offsets are refused
+ * so that every stored time reads the same way in the log; the edge normalises before deciding.
+ */
+export const IsoTime = new t.Type<string, string, unknown>(
+  'IsoTime',
+  (u): u is string => typeof u === 'string' && isIsoUtc(u),
+  (u, c) =>
+    typeof u === 'string' && isIsoUtc(u)
+      ? t.success(u)
+      : t.failure(u, c, 'expected an ISO 8601 UTC time such as 2025-01-31T12:00:00Z'),
+  t.identity,
+);
+
+const isHttpUrl = (value: string): boolean => {
+  // URL.canParse is not in Node 20.0; parsing and catching keeps the floor in package.json.
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * An absolute http(s) URL (API: redirect URIs, callback URLs and Bark servers are web addresses).
+ * Refusing other schemes keeps `javascript:` and `file:` out of redirects and outbound calls;
+ * the SSRF check on the host lives at the edge, where the allowlist setting is known.
+ */
+export const HttpUrl = new t.Type<string, string, unknown>(
+  'HttpUrl',
+  (u): u is string => typeof u === 'string' && isHttpUrl(u),
+  (u, c) =>
+    typeof u === 'string' && isHttpUrl(u)
+      ? t.success(u)
+      : t.failure(u, c, 'expected an absolute http(s) URL'),
+  t.identity,
+);
+
+const integerAtLeast = (name: string, min: number): t.Type<number, number> => {
+  const is = (u: unknown): u is number =>
+    typeof u === 'number' && Number.isSafeInteger(u) && u >= min;
+  return new t.Type<number, number, unknown>(
+    name,
+    is,
+    (u, c) => (is(u) ? t.success(u) : t.failure(u, c, `expected an integer >= ${min}`)),
+    t.identity,
+  );
+};
+
+/** A whole number from 1 up (attempt numbers, penalty points). */
+export const PositiveInt = integerAtLeast('PositiveInt', 1);
+
+/** A whole number from 0 up (attempt counts). */
+export const NonNegativeInt = integerAtLeast('NonNegativeInt', 0);
+
+/** A whole number of any sign (reputation scores, which may fall below zero). */
+export const Int = integerAtLeast('Int', Number.MIN_SAFE_INTEGER);
+
+/**
+ * Command metadata as it travels (see `CommandMetadata` in `shared/decider.ts`): `now` is the
+ * only clock a decider reads.
+ */
+export const CommandMetadataCodec = t.type({ now: IsoTime });

@@ -1,0 +1,531 @@
+import { expect } from 'chai';
+import type { MessageCommand, SubmitMessage } from '../../../domain/message/messageCommands.js';
+import { messageDecider, messageStreamName } from '../../../domain/message/messageDecider.js';
+import type { MessageEvent } from '../../../domain/message/messageEvents.js';
+import { MessageEventCodec, messageEventTypes } from '../../../domain/message/messageEvents.js';
+import { fold } from '../../../domain/shared/decider.js';
+import { expectEventsRoundTrip, spec } from '../deciderSpecification.js';
+
+const now = '2025-03-01T12:00:00.000Z';
+const later = '2025-03-08T09:00:00.000Z';
+const messageId = 'm-1';
+const appId = 'app-1';
+const recipientId = 'r-alice';
+
+const activeBinding = { status: 'active', level: 'strong', blocked: false } as const;
+const activeApp = { status: 'active' } as const;
+
+const submit = (
+  overrides: Partial<SubmitMessage['data']> = {},
+  at: string = now,
+): MessageCommand => ({
+  type: 'SubmitMessage',
+  data: {
+    messageId,
+    appId,
+    bindingId: 'b-1',
+    recipientId,
+    title: 'Order 42',
+    body: 'Your technician has departed.',
+    thread: 'order-42',
+    level: 'timeSensitive',
+    binding: activeBinding,
+    app: activeApp,
+    ...overrides,
+  },
+  metadata: { now: at },
+});
+
+const submitted: MessageEvent = {
+  type: 'MessageSubmitted',
+  data: {
+    messageId,
+    appId,
+    bindingId: 'b-1',
+    recipientId,
+    title: 'Order 42',
+    body: 'Your technician has departed.',
+    thread: 'order-42',
+    level: 'timeSensitive',
+  },
+};
+const submittedLater: MessageEvent = {
+  type: 'MessageSubmitted',
+  data: { ...submitted.data, deliverAt: later },
+};
+const approved: MessageEvent = { type: 'MessageApproved', data: { messageId, policy: 'denylist' } };
+const rejected: MessageEvent = {
+  type: 'MessageRejected',
+  data: { messageId, policy: 'denylist', reason: 'denied term' },
+};
+const held: MessageEvent = {
+  type: 'MessageHeldForReview',
+  data: { messageId, policy: 'msgSecCheck', reason: 'checker unsure' },
+};
+const scheduled: MessageEvent = { type: 'MessageScheduled', data: { messageId, deliverAt: later } };
+const released: MessageEvent = { type: 'MessageReleased', data: { messageId } };
+const inboxDelivered: MessageEvent = {
+  type: 'MessageDelivered',
+  data: { messageId, channel: 'inbox', attempt: 1 },
+};
+const barkFailed: MessageEvent = {
+  type: 'MessageDeliveryFailed',
+  data: {
+    messageId,
+    channel: 'bark',
+    attempt: 1,
+    error: 'HTTP 503',
+    retryAt: '2025-03-01T12:01:00.000Z',
+  },
+};
+const barkAbandoned: MessageEvent = {
+  type: 'MessageDeliveryAbandoned',
+  data: { messageId, channel: 'bark', attempts: 5, lastError: 'HTTP 503' },
+};
+const read: MessageEvent = { type: 'MessageRead', data: { messageId } };
+const archived: MessageEvent = { type: 'MessageArchived', data: { messageId } };
+const cancelled: MessageEvent = { type: 'MessageCancelled', data: { messageId } };
+const recalled: MessageEvent = { type: 'MessageRecalled', data: { messageId } };
+const suppressedBlocked: MessageEvent = {
+  type: 'MessageSuppressed',
+  data: { messageId, reason: 'blocked' },
+};
+
+const delivered = [submitted, approved, inboxDelivered];
+
+const command = <T extends MessageCommand['type']>(
+  type: T,
+  data: Omit<Extract<MessageCommand, { type: T }>['data'], 'messageId'>,
+  at: string = now,
+): MessageCommand =>
+  ({ type, data: { messageId, ...data }, metadata: { now: at } }) as MessageCommand;
+
+const approve = command('ApproveMessage', { policy: 'denylist' });
+const reject = command('RejectMessage', { policy: 'denylist', reason: 'denied term' });
+const hold = command('HoldMessage', { policy: 'msgSecCheck', reason: 'checker unsure' });
+const schedule = command('ScheduleMessage', {});
+const releaseAt = (at: string) => command('ReleaseMessage', {}, at);
+const deliver = (channel: string, attempt = 1) => command('RecordDelivery', { channel, attempt });
+const fail = (attempt: number, retryAt?: string) =>
+  command('RecordDeliveryFailure', {
+    channel: 'bark',
+    attempt,
+    error: 'HTTP 503',
+    ...(retryAt === undefined ? {} : { retryAt }),
+  });
+const abandon = command('AbandonDelivery', { channel: 'bark', attempts: 5, lastError: 'HTTP 503' });
+const markRead = (who = recipientId) => command('MarkMessageRead', { recipientId: who });
+const archive = (who = recipientId) => command('ArchiveMessage', { recipientId: who });
+const cancel = (who = appId) => command('CancelMessage', { appId: who });
+const recall = (who = appId) => command('RecallMessage', { appId: who });
+
+describe('messageDecider', () => {
+  const message = spec(messageDecider);
+
+  it('names the stream message-<messageId>', () => {
+    expect(messageStreamName('m-9')).to.equal('message-m-9');
+  });
+
+  describe('SubmitMessage', () => {
+    it('records the submission without the looked-up facts', () => {
+      message.given([]).when(submit()).then([submitted]);
+    });
+    it('records a delivery time up to 30 days ahead', () => {
+      message
+        .given([])
+        .when(submit({ deliverAt: '2025-03-31T12:00:00.000Z' }))
+        .then([
+          {
+            type: 'MessageSubmitted',
+            data: { ...submitted.data, deliverAt: '2025-03-31T12:00:00.000Z' },
+          },
+        ]);
+    });
+    it('refuses a delivery time more than 30 days ahead', () => {
+      message
+        .given([])
+        .when(submit({ deliverAt: '2025-03-31T12:00:00.001Z' }))
+        .thenError('validation_failed');
+    });
+    it('suppresses a message to a person who chose level none', () => {
+      message
+        .given([])
+        .when(submit({ binding: { ...activeBinding, level: 'none' } }))
+        .then([
+          submitted,
+          { type: 'MessageSuppressed', data: { messageId, reason: 'level_none' } },
+        ]);
+    });
+    it('suppresses a message to a person who blocked the app', () => {
+      message
+        .given([])
+        .when(submit({ binding: { ...activeBinding, blocked: true } }))
+        .then([submitted, suppressedBlocked]);
+    });
+    it('refuses a revoked binding', () => {
+      message
+        .given([])
+        .when(submit({ binding: { ...activeBinding, status: 'revoked' } }))
+        .thenError('binding_revoked', { bindingId: 'b-1' });
+    });
+    it('refuses a suspended app, saying until when', () => {
+      message
+        .given([])
+        .when(submit({ app: { status: 'suspended', suspendedUntil: later } }))
+        .thenError('app_suspended', { suspendedUntil: later });
+    });
+    it('lets an app whose suspension has run out send before it is lifted', () => {
+      message
+        .given([])
+        .when(submit({ app: { status: 'suspended', suspendedUntil: now } }))
+        .then([submitted]);
+    });
+    it('refuses a banned app', () => {
+      message
+        .given([])
+        .when(submit({ app: { status: 'banned' } }))
+        .thenError('app_banned');
+    });
+    it('ignores an identical resubmission, even after it moved on', () => {
+      message.given(delivered).when(submit()).thenNothing();
+    });
+    it('refuses different content under the same id', () => {
+      message
+        .given([submitted])
+        .when(submit({ body: 'Something else' }))
+        .thenError('already_exists', { messageId });
+    });
+  });
+
+  describe('ApproveMessage', () => {
+    it('approves a submitted message', () => {
+      message.given([submitted]).when(approve).then([approved]);
+    });
+    it('lets an operator approve a held message', () => {
+      message
+        .given([submitted, held])
+        .when(command('ApproveMessage', { policy: 'operator' }))
+        .then([{ type: 'MessageApproved', data: { messageId, policy: 'operator' } }]);
+    });
+    it('ignores approving an approved message', () => {
+      message.given([submitted, approved]).when(approve).thenNothing();
+    });
+    it('ignores a late approval after delivery', () => {
+      message.given(delivered).when(approve).thenNothing();
+    });
+    it('ignores approving a message suppressed before moderation', () => {
+      message.given([submitted, suppressedBlocked]).when(approve).thenNothing();
+    });
+    it('refuses to approve a rejected message', () => {
+      message.given([submitted, rejected]).when(approve).thenError('illegal_state');
+    });
+    it('refuses an unknown message', () => {
+      message.given([]).when(approve).thenError('not_found', { messageId });
+    });
+  });
+
+  describe('RejectMessage', () => {
+    it('rejects a submitted message', () => {
+      message.given([submitted]).when(reject).then([rejected]);
+    });
+    it('lets an operator reject a held message', () => {
+      message.given([submitted, held]).when(reject).then([rejected]);
+    });
+    it('ignores rejecting a rejected message', () => {
+      message.given([submitted, rejected]).when(reject).thenNothing();
+    });
+    it('refuses to reject an approved message', () => {
+      message.given([submitted, approved]).when(reject).thenError('illegal_state');
+    });
+  });
+
+  describe('HoldMessage', () => {
+    it('holds a submitted message for review', () => {
+      message.given([submitted]).when(hold).then([held]);
+    });
+    it('ignores holding a held message', () => {
+      message.given([submitted, held]).when(hold).thenNothing();
+    });
+    it('refuses to hold an approved message', () => {
+      message.given([submitted, approved]).when(hold).thenError('illegal_state');
+    });
+    it('refuses to hold a rejected message', () => {
+      message.given([submitted, rejected]).when(hold).thenError('illegal_state');
+    });
+  });
+
+  describe('ScheduleMessage', () => {
+    it('schedules an approved message whose time is ahead', () => {
+      message.given([submittedLater, approved]).when(schedule).then([scheduled]);
+    });
+    it('ignores scheduling twice', () => {
+      message.given([submittedLater, approved, scheduled]).when(schedule).thenNothing();
+    });
+    it('refuses a message that is due now', () => {
+      message.given([submitted, approved]).when(schedule).thenError('illegal_state');
+    });
+    it('refuses a message that is not approved', () => {
+      message.given([submittedLater]).when(schedule).thenError('illegal_state');
+    });
+  });
+
+  describe('ReleaseMessage', () => {
+    it('releases a scheduled message when it is due', () => {
+      message.given([submittedLater, approved, scheduled]).when(releaseAt(later)).then([released]);
+    });
+    it('never releases before the delivery time', () => {
+      message
+        .given([submittedLater, approved, scheduled])
+        .when(releaseAt('2025-03-08T08:59:59.999Z'))
+        .thenError('illegal_state', { messageId, deliverAt: later });
+    });
+    it('ignores releasing twice', () => {
+      message
+        .given([submittedLater, approved, scheduled, released])
+        .when(releaseAt(later))
+        .thenNothing();
+    });
+    it('refuses a message that was never scheduled', () => {
+      message.given([submitted, approved]).when(releaseAt(later)).thenError('illegal_state');
+    });
+    it('refuses a cancelled message', () => {
+      message
+        .given([submittedLater, approved, scheduled, cancelled])
+        .when(releaseAt(later))
+        .thenError('illegal_state');
+    });
+  });
+
+  describe('SuppressMessage', () => {
+    const suppress = command('SuppressMessage', { reason: 'app_suspended' });
+    it('suppresses a scheduled message', () => {
+      message
+        .given([submittedLater, approved, scheduled])
+        .when(suppress)
+        .then([{ type: 'MessageSuppressed', data: { messageId, reason: 'app_suspended' } }]);
+    });
+    it('ignores suppressing a suppressed message', () => {
+      message.given([submitted, suppressedBlocked]).when(suppress).thenNothing();
+    });
+    it('refuses a delivered message', () => {
+      message.given(delivered).when(suppress).thenError('illegal_state');
+    });
+    it('refuses a rejected message', () => {
+      message.given([submitted, rejected]).when(suppress).thenError('illegal_state');
+    });
+  });
+
+  describe('RecordDelivery', () => {
+    it('records delivery of an approved message', () => {
+      message.given([submitted, approved]).when(deliver('inbox')).then([inboxDelivered]);
+    });
+    it('records delivery of a released message', () => {
+      message
+        .given([submittedLater, approved, scheduled, released])
+        .when(deliver('inbox'))
+        .then([inboxDelivered]);
+    });
+    it('records another channel after the first', () => {
+      message
+        .given([...delivered, barkFailed])
+        .when(deliver('bark', 2))
+        .then([{ type: 'MessageDelivered', data: { messageId, channel: 'bark', attempt: 2 } }]);
+    });
+    it('ignores a channel that already delivered', () => {
+      message.given(delivered).when(deliver('inbox', 2)).thenNothing();
+    });
+    it('refuses a message not yet approved', () => {
+      message.given([submitted]).when(deliver('inbox')).thenError('illegal_state');
+    });
+    it('refuses an approved message whose time has not come', () => {
+      message.given([submittedLater, approved]).when(deliver('inbox')).thenError('illegal_state');
+    });
+    it('refuses a channel that was abandoned', () => {
+      message
+        .given([...delivered, barkAbandoned])
+        .when(deliver('bark', 6))
+        .thenError('illegal_state');
+    });
+    it('refuses a recalled message', () => {
+      message
+        .given([...delivered, recalled])
+        .when(deliver('bark'))
+        .thenError('illegal_state');
+    });
+  });
+
+  describe('RecordDeliveryFailure', () => {
+    it('records a failure with a planned retry', () => {
+      message.given(delivered).when(fail(1, '2025-03-01T12:01:00.000Z')).then([barkFailed]);
+    });
+    it('records a failure without a retry', () => {
+      message
+        .given([submitted, approved])
+        .when(fail(1))
+        .then([
+          {
+            type: 'MessageDeliveryFailed',
+            data: { messageId, channel: 'bark', attempt: 1, error: 'HTTP 503' },
+          },
+        ]);
+    });
+    it('ignores a report of an attempt already on record', () => {
+      message
+        .given([...delivered, barkFailed])
+        .when(fail(1, '2025-03-01T12:01:00.000Z'))
+        .thenNothing();
+    });
+    it('refuses a new failure on a channel that delivered', () => {
+      message
+        .given(delivered)
+        .when(command('RecordDeliveryFailure', { channel: 'inbox', attempt: 2, error: 'x' }))
+        .thenError('illegal_state');
+    });
+    it('refuses a message that may not be delivered', () => {
+      message.given([submitted, rejected]).when(fail(1)).thenError('illegal_state');
+    });
+  });
+
+  describe('AbandonDelivery', () => {
+    it('gives up on a channel', () => {
+      message
+        .given([...delivered, barkFailed])
+        .when(abandon)
+        .then([barkAbandoned]);
+    });
+    it('gives up on a channel with tries on record after a recall', () => {
+      message
+        .given([...delivered, barkFailed, recalled])
+        .when(abandon)
+        .then([barkAbandoned]);
+    });
+    it('ignores giving up twice', () => {
+      message
+        .given([...delivered, barkFailed, barkAbandoned])
+        .when(abandon)
+        .thenNothing();
+    });
+    it('refuses a channel that delivered', () => {
+      message
+        .given(delivered)
+        .when(command('AbandonDelivery', { channel: 'inbox', attempts: 1, lastError: 'x' }))
+        .thenError('illegal_state');
+    });
+    it('refuses an untried channel of a message not deliverable', () => {
+      message.given([submitted]).when(abandon).thenError('illegal_state');
+    });
+  });
+
+  describe('MarkMessageRead', () => {
+    it('marks a delivered message read', () => {
+      message.given(delivered).when(markRead()).then([read]);
+    });
+    it('ignores marking a read message read', () => {
+      message
+        .given([...delivered, read])
+        .when(markRead())
+        .thenNothing();
+    });
+    it("answers not_found for another person's message", () => {
+      message.given(delivered).when(markRead('r-bob')).thenError('not_found', { messageId });
+    });
+    it('refuses a message not delivered', () => {
+      message.given([submitted, approved]).when(markRead()).thenError('illegal_state');
+    });
+  });
+
+  describe('ArchiveMessage', () => {
+    it('archives a delivered message', () => {
+      message.given(delivered).when(archive()).then([archived]);
+    });
+    it('ignores archiving twice', () => {
+      message
+        .given([...delivered, archived])
+        .when(archive())
+        .thenNothing();
+    });
+    it('ignores archiving a recalled message, which already left the inbox', () => {
+      message
+        .given([...delivered, recalled])
+        .when(archive())
+        .thenNothing();
+    });
+    it("answers not_found for another person's message", () => {
+      message.given(delivered).when(archive('r-bob')).thenError('not_found');
+    });
+    it('refuses a message not delivered', () => {
+      message.given([submitted]).when(archive()).thenError('illegal_state');
+    });
+  });
+
+  describe('CancelMessage', () => {
+    it('cancels a scheduled message', () => {
+      message.given([submittedLater, approved, scheduled]).when(cancel()).then([cancelled]);
+    });
+    it('cancels a submitted message whose time is ahead', () => {
+      message.given([submittedLater]).when(cancel()).then([cancelled]);
+    });
+    it('ignores cancelling twice', () => {
+      message.given([submittedLater, cancelled]).when(cancel()).thenNothing();
+    });
+    it('refuses a submitted message due now', () => {
+      message.given([submitted]).when(cancel()).thenError('illegal_state');
+    });
+    it('refuses a delivered message', () => {
+      message
+        .given(delivered)
+        .when(cancel())
+        .thenError('illegal_state', { messageId, status: 'delivered' });
+    });
+    it("answers not_found for another app's message", () => {
+      message.given([submittedLater]).when(cancel('app-2')).thenError('not_found');
+    });
+  });
+
+  describe('RecallMessage', () => {
+    it('recalls a delivered message', () => {
+      message.given(delivered).when(recall()).then([recalled]);
+    });
+    it('ignores recalling twice', () => {
+      message
+        .given([...delivered, recalled])
+        .when(recall())
+        .thenNothing();
+    });
+    it('refuses a rejected message', () => {
+      message
+        .given([submitted, rejected])
+        .when(recall())
+        .thenError('illegal_state', { messageId, status: 'rejected' });
+    });
+    it("answers not_found for another app's message", () => {
+      message.given(delivered).when(recall('app-2')).thenError('not_found');
+    });
+  });
+
+  describe('state', () => {
+    it('keeps per-channel delivery state', () => {
+      const state = fold(messageDecider, [...delivered, barkFailed]);
+      expect(state.status).to.equal('delivered');
+      expect(state.status !== 'empty' && state.deliveries).to.deep.equal([
+        { channel: 'inbox', status: 'delivered', attempts: 1 },
+        {
+          channel: 'bark',
+          status: 'pending',
+          attempts: 1,
+          lastError: 'HTTP 503',
+          retryAt: '2025-03-01T12:01:00.000Z',
+        },
+      ]);
+    });
+  });
+
+  describe('events', () => {
+    it('round-trip through MessageEventCodec, and a malformed one is refused', () => {
+      expectEventsRoundTrip(MessageEventCodec, messageEventTypes, message.recorded, {
+        type: 'MessageDelivered',
+        data: { messageId, channel: 'bark', attempt: 0 },
+      });
+    });
+  });
+});
