@@ -1,5 +1,13 @@
 import * as t from 'io-ts';
-import { HttpUrl, Int, IsoTime, PositiveInt } from '../shared/codecs.js';
+import {
+  eventCodec,
+  HttpUrl,
+  Int,
+  IsoTime,
+  PositiveInt,
+  typeNamesOf,
+  withOptional,
+} from '../shared/codecs.js';
 
 /** Why an app was suspended; `operator` when a person decided it by hand. */
 export const AppSuspensionReason = t.keyof({
@@ -22,81 +30,78 @@ export const AppSuspensionLiftReason = t.keyof({ expired: null, reinstated: null
 export type AppSuspensionLiftReason = t.TypeOf<typeof AppSuspensionLiftReason>;
 
 /** An operator registered a third-party app; only the hash of its secret is kept. */
-export const AppRegistered = t.type({
-  type: t.literal('AppRegistered'),
-  data: t.intersection([
-    t.type({
+export const AppRegistered = eventCodec(
+  'AppRegistered',
+  withOptional(
+    {
       appId: t.string,
       name: t.string,
       redirectUris: t.readonlyArray(HttpUrl),
       secretHash: t.string,
-    }),
-    t.partial({ callbackUrl: HttpUrl }),
-  ]),
-});
+    },
+    { callbackUrl: HttpUrl },
+  ),
+);
 export type AppRegistered = t.TypeOf<typeof AppRegistered>;
 
 /** The app got a new secret; the old one stops working. */
-export const AppSecretRotated = t.type({
-  type: t.literal('AppSecretRotated'),
-  data: t.type({ appId: t.string, secretHash: t.string }),
-});
+export const AppSecretRotated = eventCodec(
+  'AppSecretRotated',
+  t.type({ appId: t.string, secretHash: t.string }),
+);
 export type AppSecretRotated = t.TypeOf<typeof AppSecretRotated>;
 
 /** The app's allowed consent redirect targets were replaced. */
-export const AppRedirectUrisChanged = t.type({
-  type: t.literal('AppRedirectUrisChanged'),
-  data: t.type({ appId: t.string, redirectUris: t.readonlyArray(HttpUrl) }),
-});
+export const AppRedirectUrisChanged = eventCodec(
+  'AppRedirectUrisChanged',
+  t.type({ appId: t.string, redirectUris: t.readonlyArray(HttpUrl) }),
+);
 export type AppRedirectUrisChanged = t.TypeOf<typeof AppRedirectUrisChanged>;
 
 /** The app lost reputation points, usually for upheld complaints. */
-export const AppPenalized = t.type({
-  type: t.literal('AppPenalized'),
-  data: t.type({
+export const AppPenalized = eventCodec(
+  'AppPenalized',
+  t.type({
     appId: t.string,
     points: PositiveInt,
     scoreAfter: Int,
     complaintIds: t.readonlyArray(t.string),
     reason: t.string,
   }),
-});
+);
 export type AppPenalized = t.TypeOf<typeof AppPenalized>;
 
 /** The app may not send until `until`; a later `until` on a suspended app extends it. */
-export const AppSuspended = t.type({
-  type: t.literal('AppSuspended'),
-  data: t.type({
+export const AppSuspended = eventCodec(
+  'AppSuspended',
+  t.type({
     appId: t.string,
     until: IsoTime,
     reason: AppSuspensionReason,
     complaintIds: t.readonlyArray(t.string),
   }),
-});
+);
 export type AppSuspended = t.TypeOf<typeof AppSuspended>;
 
 /** A suspension ended; the app may send again. */
-export const AppSuspensionLifted = t.type({
-  type: t.literal('AppSuspensionLifted'),
-  data: t.type({ appId: t.string, reason: AppSuspensionLiftReason, scoreAfter: Int }),
-});
+export const AppSuspensionLifted = eventCodec(
+  'AppSuspensionLifted',
+  t.type({ appId: t.string, reason: AppSuspensionLiftReason, scoreAfter: Int }),
+);
 export type AppSuspensionLifted = t.TypeOf<typeof AppSuspensionLifted>;
 
 /** The app may no longer send at all. */
-export const AppBanned = t.type({
-  type: t.literal('AppBanned'),
-  data: t.type({ appId: t.string, reason: AppBanReason, complaintIds: t.readonlyArray(t.string) }),
-});
+export const AppBanned = eventCodec(
+  'AppBanned',
+  t.type({ appId: t.string, reason: AppBanReason, complaintIds: t.readonlyArray(t.string) }),
+);
 export type AppBanned = t.TypeOf<typeof AppBanned>;
 
 /** An operator restored a suspended or banned app to active. */
-export const AppReinstated = t.type({
-  type: t.literal('AppReinstated'),
-  data: t.intersection([
-    t.type({ appId: t.string, scoreAfter: Int }),
-    t.partial({ note: t.string }),
-  ]),
-});
+export const AppReinstated = eventCodec(
+  'AppReinstated',
+  withOptional({ appId: t.string, scoreAfter: Int }, { note: t.string }),
+);
 export type AppReinstated = t.TypeOf<typeof AppReinstated>;
 
 /** Every event of the App aggregate (stream `app-<appId>`). */
@@ -113,6 +118,4 @@ export const AppEventCodec = t.union([
 export type AppEvent = t.TypeOf<typeof AppEventCodec>;
 
 /** The type names of App events, read off the codecs so the list cannot drift from them. */
-export const appEventTypes: readonly AppEvent['type'][] = AppEventCodec.types.map(
-  (codec) => codec.props.type.value,
-);
+export const appEventTypes: readonly AppEvent['type'][] = typeNamesOf(AppEventCodec);

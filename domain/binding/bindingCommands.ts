@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { CommandMetadataCodec, IsoTime } from '../shared/codecs.js';
+import { commandCodec, IsoTime, typeNamesOf } from '../shared/codecs.js';
 import { BindingLevel, ConsentLevel } from './bindingEvents.js';
 
 /**
@@ -7,9 +7,9 @@ import { BindingLevel, ConsentLevel } from './bindingEvents.js';
  * again lands on the same stream, and makes a new key, passing only its hash. The decider picks
  * BindingAuthorized for a new binding and BindingReauthorized for an existing one.
  */
-export const AuthorizeBinding = t.type({
-  type: t.literal('AuthorizeBinding'),
-  data: t.type({
+export const AuthorizeBinding = commandCodec(
+  'AuthorizeBinding',
+  t.type({
     bindingId: t.string,
     appId: t.string,
     recipientId: t.string,
@@ -17,8 +17,7 @@ export const AuthorizeBinding = t.type({
     level: ConsentLevel,
     keyHash: t.string,
   }),
-  metadata: CommandMetadataCodec,
-});
+);
 export type AuthorizeBinding = t.TypeOf<typeof AuthorizeBinding>;
 
 /**
@@ -28,51 +27,30 @@ export type AuthorizeBinding = t.TypeOf<typeof AuthorizeBinding>;
 const ownedBinding = { bindingId: t.string, recipientId: t.string };
 
 /** Changes how loudly the app may reach the person. */
-export const ChangeBindingLevel = t.type({
-  type: t.literal('ChangeBindingLevel'),
-  data: t.type({ ...ownedBinding, level: BindingLevel }),
-  metadata: CommandMetadataCodec,
-});
+export const ChangeBindingLevel = commandCodec(
+  'ChangeBindingLevel',
+  t.type({ ...ownedBinding, level: BindingLevel }),
+);
 export type ChangeBindingLevel = t.TypeOf<typeof ChangeBindingLevel>;
 
 /** Mutes the app until `until` (must be later than `now`). */
-export const MuteBinding = t.type({
-  type: t.literal('MuteBinding'),
-  data: t.type({ ...ownedBinding, until: IsoTime }),
-  metadata: CommandMetadataCodec,
-});
+export const MuteBinding = commandCodec('MuteBinding', t.type({ ...ownedBinding, until: IsoTime }));
 export type MuteBinding = t.TypeOf<typeof MuteBinding>;
 
 /** Ends a mute early. */
-export const UnmuteBinding = t.type({
-  type: t.literal('UnmuteBinding'),
-  data: t.type(ownedBinding),
-  metadata: CommandMetadataCodec,
-});
+export const UnmuteBinding = commandCodec('UnmuteBinding', t.type(ownedBinding));
 export type UnmuteBinding = t.TypeOf<typeof UnmuteBinding>;
 
 /** Blocks the app's messages without unbinding. */
-export const BlockBinding = t.type({
-  type: t.literal('BlockBinding'),
-  data: t.type(ownedBinding),
-  metadata: CommandMetadataCodec,
-});
+export const BlockBinding = commandCodec('BlockBinding', t.type(ownedBinding));
 export type BlockBinding = t.TypeOf<typeof BlockBinding>;
 
 /** Lifts a block. */
-export const UnblockBinding = t.type({
-  type: t.literal('UnblockBinding'),
-  data: t.type(ownedBinding),
-  metadata: CommandMetadataCodec,
-});
+export const UnblockBinding = commandCodec('UnblockBinding', t.type(ownedBinding));
 export type UnblockBinding = t.TypeOf<typeof UnblockBinding>;
 
 /** Unbinds the app (API: `DELETE /v1/me/apps/:bindingId`). */
-export const RevokeBinding = t.type({
-  type: t.literal('RevokeBinding'),
-  data: t.type(ownedBinding),
-  metadata: CommandMetadataCodec,
-});
+export const RevokeBinding = commandCodec('RevokeBinding', t.type(ownedBinding));
 export type RevokeBinding = t.TypeOf<typeof RevokeBinding>;
 
 /** Every command of the Binding aggregate. */
@@ -88,6 +66,5 @@ export const BindingCommandCodec = t.union([
 export type BindingCommand = t.TypeOf<typeof BindingCommandCodec>;
 
 /** The type names of Binding commands, read off the codecs. */
-export const bindingCommandTypes: readonly BindingCommand['type'][] = BindingCommandCodec.types.map(
-  (codec) => codec.props.type.value,
-);
+export const bindingCommandTypes: readonly BindingCommand['type'][] =
+  typeNamesOf(BindingCommandCodec);

@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { IsoTime } from '../shared/codecs.js';
+import { eventCodec, IsoTime, typeNamesOf } from '../shared/codecs.js';
 
 /** The level a person grants at consent: `none` is only reachable later, by changing it. */
 export const ConsentLevel = t.keyof({ strong: null, weak: null });
@@ -13,9 +13,9 @@ export type BindingLevel = t.TypeOf<typeof BindingLevel>;
  * A person allowed an app to reach them under the app's own user id `openid`. Only the hash of
  * the binding key is kept; the key itself went to the app once, in the consent redirect.
  */
-export const BindingAuthorized = t.type({
-  type: t.literal('BindingAuthorized'),
-  data: t.type({
+export const BindingAuthorized = eventCodec(
+  'BindingAuthorized',
+  t.type({
     bindingId: t.string,
     appId: t.string,
     recipientId: t.string,
@@ -23,7 +23,7 @@ export const BindingAuthorized = t.type({
     level: ConsentLevel,
     keyHash: t.string,
   }),
-});
+);
 export type BindingAuthorized = t.TypeOf<typeof BindingAuthorized>;
 
 /**
@@ -31,57 +31,45 @@ export type BindingAuthorized = t.TypeOf<typeof BindingAuthorized>;
  * with a fresh key, and the previous key no longer works. Blocks and mutes are cleared, since
  * the person has just chosen anew.
  */
-export const BindingReauthorized = t.type({
-  type: t.literal('BindingReauthorized'),
-  data: t.type({
+export const BindingReauthorized = eventCodec(
+  'BindingReauthorized',
+  t.type({
     bindingId: t.string,
     recipientId: t.string,
     level: ConsentLevel,
     keyHash: t.string,
   }),
-});
+);
 export type BindingReauthorized = t.TypeOf<typeof BindingReauthorized>;
 
 /** The person changed how loudly the app may reach them. */
-export const BindingLevelChanged = t.type({
-  type: t.literal('BindingLevelChanged'),
-  data: t.type({ bindingId: t.string, level: BindingLevel }),
-});
+export const BindingLevelChanged = eventCodec(
+  'BindingLevelChanged',
+  t.type({ bindingId: t.string, level: BindingLevel }),
+);
 export type BindingLevelChanged = t.TypeOf<typeof BindingLevelChanged>;
 
 /** Do not disturb until `until`: messages still reach the inbox, nothing goes to devices. */
-export const BindingMuted = t.type({
-  type: t.literal('BindingMuted'),
-  data: t.type({ bindingId: t.string, until: IsoTime }),
-});
+export const BindingMuted = eventCodec(
+  'BindingMuted',
+  t.type({ bindingId: t.string, until: IsoTime }),
+);
 export type BindingMuted = t.TypeOf<typeof BindingMuted>;
 
 /** The person ended do-not-disturb early. */
-export const BindingUnmuted = t.type({
-  type: t.literal('BindingUnmuted'),
-  data: t.type({ bindingId: t.string }),
-});
+export const BindingUnmuted = eventCodec('BindingUnmuted', t.type({ bindingId: t.string }));
 export type BindingUnmuted = t.TypeOf<typeof BindingUnmuted>;
 
 /** The person blocked the app: its messages are suppressed, but the binding stays. */
-export const BindingBlocked = t.type({
-  type: t.literal('BindingBlocked'),
-  data: t.type({ bindingId: t.string }),
-});
+export const BindingBlocked = eventCodec('BindingBlocked', t.type({ bindingId: t.string }));
 export type BindingBlocked = t.TypeOf<typeof BindingBlocked>;
 
 /** The person unblocked the app. */
-export const BindingUnblocked = t.type({
-  type: t.literal('BindingUnblocked'),
-  data: t.type({ bindingId: t.string }),
-});
+export const BindingUnblocked = eventCodec('BindingUnblocked', t.type({ bindingId: t.string }));
 export type BindingUnblocked = t.TypeOf<typeof BindingUnblocked>;
 
 /** The person unbound the app; its sends answer `binding_revoked` until consent is given again. */
-export const BindingRevoked = t.type({
-  type: t.literal('BindingRevoked'),
-  data: t.type({ bindingId: t.string }),
-});
+export const BindingRevoked = eventCodec('BindingRevoked', t.type({ bindingId: t.string }));
 export type BindingRevoked = t.TypeOf<typeof BindingRevoked>;
 
 /** Every event of the Binding aggregate (stream `binding-<bindingId>`). */
@@ -98,6 +86,4 @@ export const BindingEventCodec = t.union([
 export type BindingEvent = t.TypeOf<typeof BindingEventCodec>;
 
 /** The type names of Binding events, read off the codecs. */
-export const bindingEventTypes: readonly BindingEvent['type'][] = BindingEventCodec.types.map(
-  (codec) => codec.props.type.value,
-);
+export const bindingEventTypes: readonly BindingEvent['type'][] = typeNamesOf(BindingEventCodec);

@@ -51,6 +51,9 @@ const evolve = (state: ComplaintState, event: ComplaintEvent): ComplaintState =>
   }
 };
 
+const notFound = (complaintId: string): Decision =>
+  E.left(domainError('not_found', `complaint ${complaintId} does not exist`, { complaintId }));
+
 const illegal = (state: FiledComplaint, action: string): Decision =>
   E.left(
     domainError('illegal_state', `cannot ${action} a complaint that is ${state.status}`, {
@@ -114,11 +117,7 @@ const dismissComplaint = (command: DismissComplaint, state: FiledComplaint): Dec
 const withdrawComplaint = (command: WithdrawComplaint, state: FiledComplaint): Decision => {
   const { complaintId, recipientId } = command.data;
   // Someone else's complaint answers exactly like a missing one.
-  if (state.filing.recipientId !== recipientId) {
-    return E.left(
-      domainError('not_found', `complaint ${complaintId} does not exist`, { complaintId }),
-    );
-  }
+  if (state.filing.recipientId !== recipientId) return notFound(complaintId);
   if (state.status === 'withdrawn') return E.right([]);
   if (state.status !== 'open') return illegal(state, 'withdraw');
   return E.right([{ type: 'ComplaintWithdrawn', data: { complaintId } }]);
@@ -126,12 +125,7 @@ const withdrawComplaint = (command: WithdrawComplaint, state: FiledComplaint): D
 
 const decide = (command: ComplaintCommand, state: ComplaintState): Decision => {
   if (command.type === 'FileComplaint') return fileComplaint(command, state);
-  if (state.status === 'empty') {
-    const { complaintId } = command.data;
-    return E.left(
-      domainError('not_found', `complaint ${complaintId} does not exist`, { complaintId }),
-    );
-  }
+  if (state.status === 'empty') return notFound(command.data.complaintId);
   switch (command.type) {
     case 'UpholdComplaint':
       return upholdComplaint(command, state);

@@ -1,5 +1,12 @@
 import * as t from 'io-ts';
-import { CommandMetadataCodec, IsoTime, NonNegativeInt, PositiveInt } from '../shared/codecs.js';
+import {
+  commandCodec,
+  IsoTime,
+  NonNegativeInt,
+  PositiveInt,
+  typeNamesOf,
+  withOptional,
+} from '../shared/codecs.js';
 import { MessageSubmission, MessageSuppressionReason } from './messageEvents.js';
 
 /**
@@ -14,139 +21,119 @@ export const SubmittedBindingFacts = t.type({
 export type SubmittedBindingFacts = t.TypeOf<typeof SubmittedBindingFacts>;
 
 /** Facts the command handler looked up about the sending app's standing. */
-export const SubmittedAppFacts = t.intersection([
-  t.type({ status: t.keyof({ active: null, suspended: null, banned: null }) }),
-  t.partial({ suspendedUntil: IsoTime }),
-]);
+export const SubmittedAppFacts = withOptional(
+  { status: t.keyof({ active: null, suspended: null, banned: null }) },
+  { suspendedUntil: IsoTime },
+);
 export type SubmittedAppFacts = t.TypeOf<typeof SubmittedAppFacts>;
 
 /**
  * An app sends a message. `data` is the submission (recorded as is) plus the looked-up `binding`
  * and `app` facts (used to decide, never recorded). The caller makes `messageId`.
  */
-export const SubmitMessage = t.type({
-  type: t.literal('SubmitMessage'),
-  data: t.intersection([
+export const SubmitMessage = commandCodec(
+  'SubmitMessage',
+  t.intersection([
     MessageSubmission,
     t.type({ binding: SubmittedBindingFacts, app: SubmittedAppFacts }),
   ]),
-  metadata: CommandMetadataCodec,
-});
+);
 export type SubmitMessage = t.TypeOf<typeof SubmitMessage>;
 
 /** A moderation policy (or an operator, policy `operator`) approves the message. */
-export const ApproveMessage = t.type({
-  type: t.literal('ApproveMessage'),
-  data: t.type({ messageId: t.string, policy: t.string }),
-  metadata: CommandMetadataCodec,
-});
+export const ApproveMessage = commandCodec(
+  'ApproveMessage',
+  t.type({ messageId: t.string, policy: t.string }),
+);
 export type ApproveMessage = t.TypeOf<typeof ApproveMessage>;
 
 /** A moderation policy (or an operator) rejects the message. */
-export const RejectMessage = t.type({
-  type: t.literal('RejectMessage'),
-  data: t.type({ messageId: t.string, policy: t.string, reason: t.string }),
-  metadata: CommandMetadataCodec,
-});
+export const RejectMessage = commandCodec(
+  'RejectMessage',
+  t.type({ messageId: t.string, policy: t.string, reason: t.string }),
+);
 export type RejectMessage = t.TypeOf<typeof RejectMessage>;
 
 /** A moderation policy asks an operator to decide. */
-export const HoldMessage = t.type({
-  type: t.literal('HoldMessage'),
-  data: t.type({ messageId: t.string, policy: t.string, reason: t.string }),
-  metadata: CommandMetadataCodec,
-});
+export const HoldMessage = commandCodec(
+  'HoldMessage',
+  t.type({ messageId: t.string, policy: t.string, reason: t.string }),
+);
 export type HoldMessage = t.TypeOf<typeof HoldMessage>;
 
 /** Parks an approved message until its `deliverAt` (which must still be ahead). */
-export const ScheduleMessage = t.type({
-  type: t.literal('ScheduleMessage'),
-  data: t.type({ messageId: t.string }),
-  metadata: CommandMetadataCodec,
-});
+export const ScheduleMessage = commandCodec('ScheduleMessage', t.type({ messageId: t.string }));
 export type ScheduleMessage = t.TypeOf<typeof ScheduleMessage>;
 
 /** Sends a scheduled message to delivery once `deliverAt` has come. */
-export const ReleaseMessage = t.type({
-  type: t.literal('ReleaseMessage'),
-  data: t.type({ messageId: t.string }),
-  metadata: CommandMetadataCodec,
-});
+export const ReleaseMessage = commandCodec('ReleaseMessage', t.type({ messageId: t.string }));
 export type ReleaseMessage = t.TypeOf<typeof ReleaseMessage>;
 
 /** Stops a not yet delivered message, e.g. when the delivery router finds the binding blocked. */
-export const SuppressMessage = t.type({
-  type: t.literal('SuppressMessage'),
-  data: t.type({ messageId: t.string, reason: MessageSuppressionReason }),
-  metadata: CommandMetadataCodec,
-});
+export const SuppressMessage = commandCodec(
+  'SuppressMessage',
+  t.type({ messageId: t.string, reason: MessageSuppressionReason }),
+);
 export type SuppressMessage = t.TypeOf<typeof SuppressMessage>;
 
 /** A channel reports success. */
-export const RecordDelivery = t.type({
-  type: t.literal('RecordDelivery'),
-  data: t.type({ messageId: t.string, channel: t.string, attempt: PositiveInt }),
-  metadata: CommandMetadataCodec,
-});
+export const RecordDelivery = commandCodec(
+  'RecordDelivery',
+  t.type({ messageId: t.string, channel: t.string, attempt: PositiveInt }),
+);
 export type RecordDelivery = t.TypeOf<typeof RecordDelivery>;
 
 /** A channel reports a failed try; `retryAt` when another try is planned. */
-export const RecordDeliveryFailure = t.type({
-  type: t.literal('RecordDeliveryFailure'),
-  data: t.intersection([
-    t.type({ messageId: t.string, channel: t.string, attempt: PositiveInt, error: t.string }),
-    t.partial({ retryAt: IsoTime }),
-  ]),
-  metadata: CommandMetadataCodec,
-});
+export const RecordDeliveryFailure = commandCodec(
+  'RecordDeliveryFailure',
+  withOptional(
+    { messageId: t.string, channel: t.string, attempt: PositiveInt, error: t.string },
+    { retryAt: IsoTime },
+  ),
+);
 export type RecordDeliveryFailure = t.TypeOf<typeof RecordDeliveryFailure>;
 
 /**
  * The router gives up on one channel. `attempts` and `lastError` come with the command because a
  * channel's permanent refusal may end delivery without any failure having been recorded.
  */
-export const AbandonDelivery = t.type({
-  type: t.literal('AbandonDelivery'),
-  data: t.type({
+export const AbandonDelivery = commandCodec(
+  'AbandonDelivery',
+  t.type({
     messageId: t.string,
     channel: t.string,
     attempts: NonNegativeInt,
     lastError: t.string,
   }),
-  metadata: CommandMetadataCodec,
-});
+);
 export type AbandonDelivery = t.TypeOf<typeof AbandonDelivery>;
 
 /** The person marks a message in their inbox read. */
-export const MarkMessageRead = t.type({
-  type: t.literal('MarkMessageRead'),
-  data: t.type({ messageId: t.string, recipientId: t.string }),
-  metadata: CommandMetadataCodec,
-});
+export const MarkMessageRead = commandCodec(
+  'MarkMessageRead',
+  t.type({ messageId: t.string, recipientId: t.string }),
+);
 export type MarkMessageRead = t.TypeOf<typeof MarkMessageRead>;
 
 /** The person removes a message from their inbox. */
-export const ArchiveMessage = t.type({
-  type: t.literal('ArchiveMessage'),
-  data: t.type({ messageId: t.string, recipientId: t.string }),
-  metadata: CommandMetadataCodec,
-});
+export const ArchiveMessage = commandCodec(
+  'ArchiveMessage',
+  t.type({ messageId: t.string, recipientId: t.string }),
+);
 export type ArchiveMessage = t.TypeOf<typeof ArchiveMessage>;
 
 /** The sending app cancels a message that is still waiting for its delivery time. */
-export const CancelMessage = t.type({
-  type: t.literal('CancelMessage'),
-  data: t.type({ messageId: t.string, appId: t.string }),
-  metadata: CommandMetadataCodec,
-});
+export const CancelMessage = commandCodec(
+  'CancelMessage',
+  t.type({ messageId: t.string, appId: t.string }),
+);
 export type CancelMessage = t.TypeOf<typeof CancelMessage>;
 
 /** The sending app recalls a delivered message. */
-export const RecallMessage = t.type({
-  type: t.literal('RecallMessage'),
-  data: t.type({ messageId: t.string, appId: t.string }),
-  metadata: CommandMetadataCodec,
-});
+export const RecallMessage = commandCodec(
+  'RecallMessage',
+  t.type({ messageId: t.string, appId: t.string }),
+);
 export type RecallMessage = t.TypeOf<typeof RecallMessage>;
 
 /** Every command of the Message aggregate. */
@@ -169,6 +156,5 @@ export const MessageCommandCodec = t.union([
 export type MessageCommand = t.TypeOf<typeof MessageCommandCodec>;
 
 /** The type names of Message commands, read off the codecs. */
-export const messageCommandTypes: readonly MessageCommand['type'][] = MessageCommandCodec.types.map(
-  (codec) => codec.props.type.value,
-);
+export const messageCommandTypes: readonly MessageCommand['type'][] =
+  typeNamesOf(MessageCommandCodec);

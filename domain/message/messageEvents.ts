@@ -1,5 +1,12 @@
 import * as t from 'io-ts';
-import { IsoTime, NonNegativeInt, PositiveInt } from '../shared/codecs.js';
+import {
+  eventCodec,
+  IsoTime,
+  NonNegativeInt,
+  PositiveInt,
+  typeNamesOf,
+  withOptional,
+} from '../shared/codecs.js';
 
 /** The app's hint for how a device push should interrupt (Bark's `level`). */
 export const MessagePushLevel = t.keyof({ active: null, timeSensitive: null, passive: null });
@@ -19,129 +26,111 @@ export type MessageSuppressionReason = t.TypeOf<typeof MessageSuppressionReason>
  * The content of a message and where it goes, as the app sent it (API: `POST /v1/messages`).
  * `deliverAt` is absent for "now"; the edge turns `delaySeconds` into it.
  */
-export const MessageSubmission = t.intersection([
-  t.type({
+export const MessageSubmission = withOptional(
+  {
     messageId: t.string,
     appId: t.string,
     bindingId: t.string,
     recipientId: t.string,
     body: t.string,
-  }),
-  t.partial({
+  },
+  {
     title: t.string,
     subtitle: t.string,
     url: t.string,
     thread: t.string,
     level: MessagePushLevel,
     deliverAt: IsoTime,
-  }),
-]);
+  },
+);
 export type MessageSubmission = t.TypeOf<typeof MessageSubmission>;
 
 /** An app submitted a message for one binding; moderation comes next. */
-export const MessageSubmitted = t.type({
-  type: t.literal('MessageSubmitted'),
-  data: MessageSubmission,
-});
+export const MessageSubmitted = eventCodec('MessageSubmitted', MessageSubmission);
 export type MessageSubmitted = t.TypeOf<typeof MessageSubmitted>;
 
 /** The named moderation policy let the message through. */
-export const MessageApproved = t.type({
-  type: t.literal('MessageApproved'),
-  data: t.type({ messageId: t.string, policy: t.string }),
-});
+export const MessageApproved = eventCodec(
+  'MessageApproved',
+  t.type({ messageId: t.string, policy: t.string }),
+);
 export type MessageApproved = t.TypeOf<typeof MessageApproved>;
 
 /** The named moderation policy refused the message; it is never delivered. */
-export const MessageRejected = t.type({
-  type: t.literal('MessageRejected'),
-  data: t.type({ messageId: t.string, policy: t.string, reason: t.string }),
-});
+export const MessageRejected = eventCodec(
+  'MessageRejected',
+  t.type({ messageId: t.string, policy: t.string, reason: t.string }),
+);
 export type MessageRejected = t.TypeOf<typeof MessageRejected>;
 
 /** The policy could not decide; an operator will approve or reject. */
-export const MessageHeldForReview = t.type({
-  type: t.literal('MessageHeldForReview'),
-  data: t.type({ messageId: t.string, policy: t.string, reason: t.string }),
-});
+export const MessageHeldForReview = eventCodec(
+  'MessageHeldForReview',
+  t.type({ messageId: t.string, policy: t.string, reason: t.string }),
+);
 export type MessageHeldForReview = t.TypeOf<typeof MessageHeldForReview>;
 
 /** An approved message waits for `deliverAt`. */
-export const MessageScheduled = t.type({
-  type: t.literal('MessageScheduled'),
-  data: t.type({ messageId: t.string, deliverAt: IsoTime }),
-});
+export const MessageScheduled = eventCodec(
+  'MessageScheduled',
+  t.type({ messageId: t.string, deliverAt: IsoTime }),
+);
 export type MessageScheduled = t.TypeOf<typeof MessageScheduled>;
 
 /** A scheduled message came due and goes to delivery. */
-export const MessageReleased = t.type({
-  type: t.literal('MessageReleased'),
-  data: t.type({ messageId: t.string }),
-});
+export const MessageReleased = eventCodec('MessageReleased', t.type({ messageId: t.string }));
 export type MessageReleased = t.TypeOf<typeof MessageReleased>;
 
 /** The message will not be delivered, by the person's choice or the app's standing. */
-export const MessageSuppressed = t.type({
-  type: t.literal('MessageSuppressed'),
-  data: t.type({ messageId: t.string, reason: MessageSuppressionReason }),
-});
+export const MessageSuppressed = eventCodec(
+  'MessageSuppressed',
+  t.type({ messageId: t.string, reason: MessageSuppressionReason }),
+);
 export type MessageSuppressed = t.TypeOf<typeof MessageSuppressed>;
 
 /** One channel (e.g. `inbox`, `bark`) delivered the message on its `attempt`-th try. */
-export const MessageDelivered = t.type({
-  type: t.literal('MessageDelivered'),
-  data: t.type({ messageId: t.string, channel: t.string, attempt: PositiveInt }),
-});
+export const MessageDelivered = eventCodec(
+  'MessageDelivered',
+  t.type({ messageId: t.string, channel: t.string, attempt: PositiveInt }),
+);
 export type MessageDelivered = t.TypeOf<typeof MessageDelivered>;
 
 /** One channel failed on its `attempt`-th try; `retryAt` says when the next try is planned. */
-export const MessageDeliveryFailed = t.type({
-  type: t.literal('MessageDeliveryFailed'),
-  data: t.intersection([
-    t.type({ messageId: t.string, channel: t.string, attempt: PositiveInt, error: t.string }),
-    t.partial({ retryAt: IsoTime }),
-  ]),
-});
+export const MessageDeliveryFailed = eventCodec(
+  'MessageDeliveryFailed',
+  withOptional(
+    { messageId: t.string, channel: t.string, attempt: PositiveInt, error: t.string },
+    { retryAt: IsoTime },
+  ),
+);
 export type MessageDeliveryFailed = t.TypeOf<typeof MessageDeliveryFailed>;
 
 /** Delivery on one channel was given up after `attempts` tries. */
-export const MessageDeliveryAbandoned = t.type({
-  type: t.literal('MessageDeliveryAbandoned'),
-  data: t.type({
+export const MessageDeliveryAbandoned = eventCodec(
+  'MessageDeliveryAbandoned',
+  t.type({
     messageId: t.string,
     channel: t.string,
     attempts: NonNegativeInt,
     lastError: t.string,
   }),
-});
+);
 export type MessageDeliveryAbandoned = t.TypeOf<typeof MessageDeliveryAbandoned>;
 
 /** The person read the message in their inbox. */
-export const MessageRead = t.type({
-  type: t.literal('MessageRead'),
-  data: t.type({ messageId: t.string }),
-});
+export const MessageRead = eventCodec('MessageRead', t.type({ messageId: t.string }));
 export type MessageRead = t.TypeOf<typeof MessageRead>;
 
 /** The person removed the message from their inbox. */
-export const MessageArchived = t.type({
-  type: t.literal('MessageArchived'),
-  data: t.type({ messageId: t.string }),
-});
+export const MessageArchived = eventCodec('MessageArchived', t.type({ messageId: t.string }));
 export type MessageArchived = t.TypeOf<typeof MessageArchived>;
 
 /** The app cancelled the message before it was delivered. */
-export const MessageCancelled = t.type({
-  type: t.literal('MessageCancelled'),
-  data: t.type({ messageId: t.string }),
-});
+export const MessageCancelled = eventCodec('MessageCancelled', t.type({ messageId: t.string }));
 export type MessageCancelled = t.TypeOf<typeof MessageCancelled>;
 
 /** The app withdrew a delivered message from the inbox and the device. */
-export const MessageRecalled = t.type({
-  type: t.literal('MessageRecalled'),
-  data: t.type({ messageId: t.string }),
-});
+export const MessageRecalled = eventCodec('MessageRecalled', t.type({ messageId: t.string }));
 export type MessageRecalled = t.TypeOf<typeof MessageRecalled>;
 
 /** Every event of the Message aggregate (stream `message-<messageId>`). */
@@ -164,6 +153,4 @@ export const MessageEventCodec = t.union([
 export type MessageEvent = t.TypeOf<typeof MessageEventCodec>;
 
 /** The type names of Message events, read off the codecs. */
-export const messageEventTypes: readonly MessageEvent['type'][] = MessageEventCodec.types.map(
-  (codec) => codec.props.type.value,
-);
+export const messageEventTypes: readonly MessageEvent['type'][] = typeNamesOf(MessageEventCodec);

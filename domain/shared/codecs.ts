@@ -75,3 +75,49 @@ export const Int = integerAtLeast('Int', Number.MIN_SAFE_INTEGER);
  * only clock a decider reads.
  */
 export const CommandMetadataCodec = t.type({ now: IsoTime });
+
+/**
+ * An object with required fields `required` and optional fields `optional`, i.e.
+ * `t.intersection([t.type(required), t.partial(optional)])`. Its static type marks the optional
+ * fields `?`, so under `exactOptionalPropertyTypes` code may leave them out but not set them to
+ * `undefined` (decoding, like `t.partial`, lets an explicit `undefined` through).
+ */
+export const withOptional = <R extends t.Props, O extends t.Props>(
+  required: R,
+  optional: O,
+): t.IntersectionC<[t.TypeC<R>, t.PartialC<O>]> =>
+  t.intersection([t.type(required), t.partial(optional)]);
+
+/**
+ * The codec of one event as stored: `{ type, data }`, where `type` is the literal event name.
+ * The codec's name is io-ts's default, e.g. `{ type: "AppBanned", data: { ... } }`.
+ */
+export const eventCodec = <T extends string, D extends t.Mixed>(
+  type: T,
+  data: D,
+): t.TypeC<{ type: t.LiteralC<T>; data: D }> => t.type({ type: t.literal(type), data });
+
+/**
+ * The codec of one command: `{ type, data, metadata }`, where `type` is the literal command name
+ * and `metadata` is {@link CommandMetadataCodec}.
+ */
+export const commandCodec = <T extends string, D extends t.Mixed>(
+  type: T,
+  data: D,
+): t.TypeC<{ type: t.LiteralC<T>; data: D; metadata: typeof CommandMetadataCodec }> =>
+  t.type({ type: t.literal(type), data, metadata: CommandMetadataCodec });
+
+/** What {@link typeNamesOf} needs of each member of a union: a literal `type` field. */
+interface TypeTagged {
+  readonly props: { readonly type: { readonly value: string } };
+}
+
+/**
+ * The literal `type` names of a union of {@link eventCodec} or {@link commandCodec} codecs, in
+ * the union's order, read off the codecs so a list of names cannot drift from them. Typed as the
+ * union of those literals, i.e. `readonly AppEvent['type'][]` for the union of App events.
+ */
+export const typeNamesOf = <CS extends readonly TypeTagged[]>(union: {
+  readonly types: CS;
+}): readonly CS[number]['props']['type']['value'][] =>
+  union.types.map((codec) => codec.props.type.value);

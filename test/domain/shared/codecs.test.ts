@@ -1,6 +1,17 @@
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
-import { HttpUrl, IsoTime, NonNegativeInt, PositiveInt } from '../../../domain/shared/codecs.js';
+import * as t from 'io-ts';
+import {
+  commandCodec,
+  CommandMetadataCodec,
+  eventCodec,
+  HttpUrl,
+  IsoTime,
+  NonNegativeInt,
+  PositiveInt,
+  typeNamesOf,
+  withOptional,
+} from '../../../domain/shared/codecs.js';
 import { addDays, isAfter, isBefore, isSameInstant } from '../../../domain/shared/time.js';
 
 describe('shared domain codecs', () => {
@@ -35,6 +46,40 @@ describe('shared domain codecs', () => {
     expect(NonNegativeInt.is(0)).to.equal(true);
     expect(NonNegativeInt.is(-1)).to.equal(false);
     expect(NonNegativeInt.is('1')).to.equal(false);
+  });
+});
+
+describe('codec factories', () => {
+  const data = withOptional({ appId: t.string }, { note: t.string });
+
+  it('build the codecs io-ts would build by hand, names included', () => {
+    const byHand = t.intersection([t.type({ appId: t.string }), t.partial({ note: t.string })]);
+    expect(data.name).to.equal(byHand.name);
+    expect(eventCodec('AppBanned', data).name).to.equal(
+      t.type({ type: t.literal('AppBanned'), data: byHand }).name,
+    );
+    expect(commandCodec('BanApp', data).name).to.equal(
+      t.type({ type: t.literal('BanApp'), data: byHand, metadata: CommandMetadataCodec }).name,
+    );
+  });
+
+  it('decode required and optional fields, and a command only with its metadata', () => {
+    const BanApp = commandCodec('BanApp', data);
+    const now = '2025-03-01T12:00:00Z';
+    expect(E.isRight(data.decode({ appId: 'a' }))).to.equal(true);
+    expect(E.isRight(data.decode({ appId: 'a', note: 'n' }))).to.equal(true);
+    expect(E.isLeft(data.decode({ note: 'n' }))).to.equal(true);
+    expect(E.isLeft(data.decode({ appId: 'a', note: 1 }))).to.equal(true);
+    const command = { type: 'BanApp', data: { appId: 'a' }, metadata: { now } };
+    expect(E.isRight(BanApp.decode(command))).to.equal(true);
+    expect(E.isLeft(BanApp.decode({ type: 'BanApp', data: { appId: 'a' } }))).to.equal(true);
+    expect(E.isLeft(BanApp.decode({ ...command, type: 'AppBanned' }))).to.equal(true);
+  });
+
+  it('typeNamesOf lists the literal type names in union order', () => {
+    const union = t.union([eventCodec('B', data), eventCodec('A', t.type({}))]);
+    const names: readonly ('A' | 'B')[] = typeNamesOf(union);
+    expect(names).to.deep.equal(['B', 'A']);
   });
 });
 

@@ -42,6 +42,16 @@ describe('command handler', () => {
     await temp.dispose();
   });
 
+  /** Registers app `appId` (command id `r`) and returns its stream. */
+  const registeredApp = async (appId: string): Promise<string> => {
+    const stream = appStreamName(appId);
+    await handleCommand(temp.store, app, stream, register(appId), {
+      commandId: 'r',
+      actor: operator,
+    });
+    return stream;
+  };
+
   it('appends decided events with deterministic ids and full metadata', async () => {
     const result = await handleCommand(temp.store, app, appStreamName('a1'), register('a1'), {
       commandId: 'cmd-1',
@@ -79,11 +89,7 @@ describe('command handler', () => {
   });
 
   it('writes nothing for a command that changes nothing', async () => {
-    const stream = appStreamName('a2');
-    await handleCommand(temp.store, app, stream, register('a2'), {
-      commandId: 'r1',
-      actor: operator,
-    });
+    const stream = await registeredApp('a2');
     const again = await handleCommand(temp.store, app, stream, register('a2'), {
       commandId: 'r2',
       actor: operator,
@@ -94,11 +100,7 @@ describe('command handler', () => {
   });
 
   it('retrying the same command id appends nothing twice', async () => {
-    const stream = appStreamName('a3');
-    await handleCommand(temp.store, app, stream, register('a3'), {
-      commandId: 'r',
-      actor: operator,
-    });
+    const stream = await registeredApp('a3');
     const context = { commandId: 'p-1', actor: operator } as const;
     await handleCommand(temp.store, app, stream, penalize('a3', 'c1'), context);
     await handleCommand(temp.store, app, stream, penalize('a3', 'c1'), context);
@@ -109,11 +111,7 @@ describe('command handler', () => {
   });
 
   it('with a pinned expected revision, a stale command fails with conflict and is not retried', async () => {
-    const stream = appStreamName('a4');
-    await handleCommand(temp.store, app, stream, register('a4'), {
-      commandId: 'r',
-      actor: operator,
-    });
+    const stream = await registeredApp('a4');
     await handleCommand(temp.store, app, stream, penalize('a4', 'c1'), {
       commandId: 'p1',
       actor: operator,
@@ -130,11 +128,7 @@ describe('command handler', () => {
   });
 
   it('without a pinned revision, concurrent commands on one stream all land by retrying', async () => {
-    const stream = appStreamName('a5');
-    await handleCommand(temp.store, app, stream, register('a5'), {
-      commandId: 'r',
-      actor: operator,
-    });
+    const stream = await registeredApp('a5');
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, n) =>
         handleCommand(
@@ -156,11 +150,7 @@ describe('command handler', () => {
   });
 
   it('gives up with conflict after maxAttempts when the stream keeps moving', async () => {
-    const stream = appStreamName('a6');
-    await handleCommand(temp.store, app, stream, register('a6'), {
-      commandId: 'r',
-      actor: operator,
-    });
+    const stream = await registeredApp('a6');
     const appends = countAppends(temp.store, () => ({
       kind: 'wrong_expected_revision',
       stream,
