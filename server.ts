@@ -15,8 +15,21 @@ import { openEsdbEventStore } from './adapters/eventstoredb/esdbEventStore.js';
 import { createHttpApp } from './adapters/http/app.js';
 import { createMetrics, type Metrics } from './adapters/http/metrics.js';
 import { allProjections } from './projections/index.js';
+import { appQueries } from './projections/apps/appQueries.js';
+import { bindingQueries } from './projections/bindings/bindingQueries.js';
+import { recipientQueries } from './projections/recipients/recipientQueries.js';
+import { complaintCounts } from './projections/complaints/complaintsProjection.js';
+import { createApiRouter } from './adapters/http/api/index.js';
+import { createCommandBus } from './adapters/commandBus.js';
+import { TokenBuckets } from './adapters/http/rateLimiter.js';
+import { parseAllowlist } from './adapters/outbound/addressPolicy.js';
+import type { HostResolver } from './adapters/outbound/destinationGuard.js';
+import type { PasswordCost } from './adapters/security/passwords.js';
 import { prepareProjection, type Projection } from './projections/projection.js';
 import { ProcessorRunner, projectionProcessor } from './projections/processor.js';
+
+/** The version reported by the API document. */
+const VERSION = '0.1.0';
 
 /** A running Tidings instance. */
 export interface Tidings {
@@ -38,7 +51,16 @@ export interface StartOptions {
   readonly logger?: Logger;
   /** Read models to keep; all of them by default. */
   readonly projections?: readonly Projection[];
+  /** scrypt cost for new passwords; tests lower it to stay fast. */
+  readonly passwordCost?: PasswordCost;
+  /** Resolver the SSRF guard uses; the system's by default. */
+  readonly resolver?: HostResolver;
+  /** Failed logins allowed per client address and per username before 429 (burst, then one per minute). */
+  readonly authFailureBurst?: { readonly perIp: number; readonly perUsername: number };
 }
+
+/** How long a login lasts. */
+const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
 /**
  * Starts Tidings: opens the embedded database (and EventStoreDB when configured), prepares the
@@ -112,9 +134,42 @@ export const startTidings = async (
       }
     });
 
+    const api = createApiRouter({
+      commands: createCommandBus({
+        store,
+        metrics,
+        // Read-your-writes: answer only once the read models include what the request wrote.
+        afterAppend: async (position) => {
+          await Promise.all(runners.map((runner) => runner.waitFor(position)));
+        },
+      }),
+      apps: appQueries(db),
+      recipients: recipientQueries(db),
+      bindings: bindingQueries(db),
+      complaintCounts: complaintCounts(db),
+      publicUrl: settings.publicUrl,
+      outboundAllowlist: parseAllowlist(settings.outboundAllowlist),
+      ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
+      ...(options.passwordCost === undefined ? {} : { passwordCost: options.passwordCost }),
+      authFailures: {
+        byIp: new TokenBuckets({
+          burst: options.authFailureBurst?.perIp ?? 30,
+          refillPerSecond: 1 / 60,
+        }),
+        byUsername: new TokenBuckets({
+          burst: options.authFailureBurst?.perUsername ?? 10,
+          refillPerSecond: 1 / 60,
+        }),
+      },
+      sessionTtlMs: SESSION_TTL_MS,
+      adminToken: admin.token,
+      auditToken: audit.token,
+      version: VERSION,
+    });
     const app = createHttpApp({
       logger,
       metrics,
+      routers: [api],
       readiness: [
         {
           name: 'store',

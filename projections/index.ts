@@ -1,5 +1,13 @@
 import { appsProjection } from './apps/appsProjection.js';
+import { bindingsProjection } from './bindings/bindingsProjection.js';
+import { complaintsProjection } from './complaints/complaintsProjection.js';
+import { recipientsProjection } from './recipients/recipientsProjection.js';
 import type { Projection } from './projection.js';
 
 /** Every read model the server keeps up to date, in the order they are started. */
-export const allProjections: readonly Projection[] = [appsProjection];
+export const allProjections: readonly Projection[] = [
+  appsProjection,
+  recipientsProjection,
+  bindingsProjection,
+  complaintsProjection,
+];

@@ -130,6 +130,7 @@ export class ProcessorRunner {
     for (;;) {
       if (this.running === undefined || this.stopping) return;
       const seen = this.processed;
+      if (seen !== undefined && comparePositions(seen, position) >= 0) return;
       const [next] = await this.store.readAll({
         ...(seen === undefined ? {} : { after: seen }),
         maxCount: 1,

@@ -76,13 +76,18 @@ export const problem = (
   extensions: Readonly<Record<string, unknown>> = {},
 ): Problem => {
   const entry = problemCatalogue[code];
+  // Standard members first (easier to read), and extensions can never overwrite them.
   return {
-    ...extensions,
     type: `https://tidings.dev/problems/${code.replaceAll('_', '-')}`,
     title: entry.title,
     status: entry.status,
     detail,
     code,
+    ...Object.fromEntries(
+      Object.entries(extensions).filter(
+        ([name]) => !['type', 'title', 'status', 'detail', 'code'].includes(name),
+      ),
+    ),
   };
 };
 

@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { commandCodec, HttpUrl, typeNamesOf } from '../shared/codecs.js';
+import { commandCodec, HttpUrl, IsoTime, typeNamesOf } from '../shared/codecs.js';
 
 /**
  * Creates a person's account. The caller makes the id, hashes the password, and makes sure the
@@ -22,8 +22,31 @@ export type SetBarkDevice = t.TypeOf<typeof SetBarkDevice>;
 export const RemoveBarkDevice = commandCodec('RemoveBarkDevice', t.type({ recipientId: t.string }));
 export type RemoveBarkDevice = t.TypeOf<typeof RemoveBarkDevice>;
 
+/**
+ * Records a login: the edge has checked the password and made the session id; only its hash
+ * comes here. The session lasts until `expiresAt` (must be after `now`).
+ */
+export const StartSession = commandCodec(
+  'StartSession',
+  t.type({ recipientId: t.string, sessionHash: t.string, expiresAt: IsoTime }),
+);
+export type StartSession = t.TypeOf<typeof StartSession>;
+
+/** Ends one session (logout); ending a session that is not open changes nothing. */
+export const EndSession = commandCodec(
+  'EndSession',
+  t.type({ recipientId: t.string, sessionHash: t.string }),
+);
+export type EndSession = t.TypeOf<typeof EndSession>;
+
 /** Every command of the Recipient aggregate. */
-export const RecipientCommandCodec = t.union([RegisterRecipient, SetBarkDevice, RemoveBarkDevice]);
+export const RecipientCommandCodec = t.union([
+  RegisterRecipient,
+  SetBarkDevice,
+  RemoveBarkDevice,
+  StartSession,
+  EndSession,
+]);
 export type RecipientCommand = t.TypeOf<typeof RecipientCommandCodec>;
 
 /** The type names of Recipient commands, read off the codecs. */

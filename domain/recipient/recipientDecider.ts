@@ -2,6 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Decider } from '../shared/decider.js';
 import { domainError } from '../shared/domainError.js';
 import type { DomainError } from '../shared/domainError.js';
+import { isAfter } from '../shared/time.js';
 import type { RecipientCommand } from './recipientCommands.js';
 import type { RecipientEvent } from './recipientEvents.js';
 
@@ -20,6 +21,8 @@ export type RecipientState =
       readonly username: string;
       readonly passwordHash: string;
       readonly bark?: BarkDevice;
+      /** Open sessions: hash → expiry (ISO time). */
+      readonly sessions: Readonly<Record<string, string>>;
     };
 
 type Decision = E.Either<DomainError, readonly RecipientEvent[]>;
@@ -30,7 +33,8 @@ export const recipientStreamName = (recipientId: string): string => `recipient-$
 const initialState = (): RecipientState => ({ status: 'empty' });
 
 const evolve = (state: RecipientState, event: RecipientEvent): RecipientState => {
-  if (event.type === 'RecipientRegistered') return { status: 'active', ...event.data };
+  if (event.type === 'RecipientRegistered')
+    return { status: 'active', ...event.data, sessions: {} };
   if (state.status === 'empty') return state;
   switch (event.type) {
     case 'RecipientBarkDeviceSet':
@@ -42,6 +46,24 @@ const evolve = (state: RecipientState, event: RecipientEvent): RecipientState =>
       const { bark: _removed, ...rest } = state;
       return rest;
     }
+    case 'RecipientSessionStarted': {
+      // Sessions that expired before this one began can never be used again: forget them so
+      // the state of a long-lived account does not grow with every login.
+      const open = Object.entries(state.sessions).filter(([, expiresAt]) =>
+        isAfter(expiresAt, event.data.startedAt),
+      );
+      return {
+        ...state,
+        sessions: Object.fromEntries([...open, [event.data.sessionHash, event.data.expiresAt]]),
+      };
+    }
+    case 'RecipientSessionEnded':
+      return {
+        ...state,
+        sessions: Object.fromEntries(
+          Object.entries(state.sessions).filter(([hash]) => hash !== event.data.sessionHash),
+        ),
+      };
     default: {
       const _exhaustive: never = event;
       return _exhaustive;
@@ -82,6 +104,28 @@ const decide = (command: RecipientCommand, state: RecipientState): Decision => {
       return state.bark === undefined
         ? E.right([])
         : E.right([{ type: 'RecipientBarkDeviceRemoved', data: { recipientId } }]);
+    case 'StartSession': {
+      const { sessionHash, expiresAt } = command.data;
+      const startedAt = command.metadata.now;
+      if (state.sessions[sessionHash] !== undefined) return E.right([]);
+      if (!isAfter(expiresAt, startedAt)) {
+        return E.left(
+          domainError('validation_failed', 'a session must expire after it starts', { expiresAt }),
+        );
+      }
+      return E.right([
+        {
+          type: 'RecipientSessionStarted',
+          data: { recipientId, sessionHash, startedAt, expiresAt },
+        },
+      ]);
+    }
+    case 'EndSession': {
+      const { sessionHash } = command.data;
+      return state.sessions[sessionHash] === undefined
+        ? E.right([])
+        : E.right([{ type: 'RecipientSessionEnded', data: { recipientId, sessionHash } }]);
+    }
     default: {
       const _exhaustive: never = command;
       return _exhaustive;

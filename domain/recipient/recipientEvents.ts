@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { eventCodec, HttpUrl, typeNamesOf } from '../shared/codecs.js';
+import { eventCodec, HttpUrl, IsoTime, typeNamesOf } from '../shared/codecs.js';
 
 /** A person created an account; only the slow-KDF hash of the password is kept. */
 export const RecipientRegistered = eventCodec(
@@ -22,11 +22,30 @@ export const RecipientBarkDeviceRemoved = eventCodec(
 );
 export type RecipientBarkDeviceRemoved = t.TypeOf<typeof RecipientBarkDeviceRemoved>;
 
+/**
+ * The person logged in. Only the hash of the session id is kept (the id itself is the cookie);
+ * `startedAt` lets the state forget sessions that expired before this one began.
+ */
+export const RecipientSessionStarted = eventCodec(
+  'RecipientSessionStarted',
+  t.type({ recipientId: t.string, sessionHash: t.string, startedAt: IsoTime, expiresAt: IsoTime }),
+);
+export type RecipientSessionStarted = t.TypeOf<typeof RecipientSessionStarted>;
+
+/** The person logged out of one session. */
+export const RecipientSessionEnded = eventCodec(
+  'RecipientSessionEnded',
+  t.type({ recipientId: t.string, sessionHash: t.string }),
+);
+export type RecipientSessionEnded = t.TypeOf<typeof RecipientSessionEnded>;
+
 /** Every event of the Recipient aggregate (stream `recipient-<recipientId>`). */
 export const RecipientEventCodec = t.union([
   RecipientRegistered,
   RecipientBarkDeviceSet,
   RecipientBarkDeviceRemoved,
+  RecipientSessionStarted,
+  RecipientSessionEnded,
 ]);
 export type RecipientEvent = t.TypeOf<typeof RecipientEventCodec>;
 

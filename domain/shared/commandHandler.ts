@@ -64,18 +64,23 @@ export interface CommandHandlerOptions {
 }
 
 /**
- * Runs one command against one stream: read and fold, decide, append with the revision that was
- * read. Retries on a concurrent write only when the caller did not pin a revision, and at most
+ * Runs one command (or several, atomically) against one stream: read and fold, decide, append
+ * with the revision that was read. Retries on a concurrent write only when the caller did not pin a revision, and at most
  * `maxAttempts` times, re-reading each time so the decision is made on fresh state.
  */
 export const handleCommand = async <Command extends TypedCommand, Event extends TypedEvent, State>(
   store: EventStore,
   aggregate: AggregateHandle<Command, Event, State>,
   stream: string,
-  command: Command,
+  commandOrCommands: Command | readonly Command[],
   context: CommandContext,
   options: CommandHandlerOptions = {},
 ): Promise<E.Either<CommandError, CommandResult<Event, State>>> => {
+  const commands: readonly Command[] = Array.isArray(commandOrCommands)
+    ? commandOrCommands
+    : [commandOrCommands as Command];
+  const first = commands[0];
+  if (first === undefined) throw new Error('handleCommand needs at least one command');
   const attempts = context.expectedRevision === undefined ? (options.maxAttempts ?? 5) : 1;
   let lastConflict: ConcurrencyConflict | undefined;
   for (let attempt = 1; attempt <= attempts; attempt += 1) {
@@ -85,14 +90,14 @@ export const handleCommand = async <Command extends TypedCommand, Event extends 
     for (const recorded of history)
       state = aggregate.decider.evolve(state, decodeStored(aggregate, recorded));
 
-    const decision = aggregate.decider.decide(command, state);
+    const decision = decideAll(aggregate.decider, commands, state);
     if (E.isLeft(decision)) return decision;
     const events = decision.right;
     if (events.length === 0) return E.right({ events, nextRevision: current, state });
 
     const appended = await store.appendToStream(
       stream,
-      toNewEvents(aggregate, command, context, events),
+      toNewEvents(aggregate, first, context, events),
       {
         expectedRevision:
           context.expectedRevision ?? (current === NO_STREAM_REVISION ? 'no_stream' : current),
@@ -121,6 +126,28 @@ export const handleCommand = async <Command extends TypedCommand, Event extends 
       details: { stream, actual: 'no_stream' },
     },
   );
+};
+
+/**
+ * Decides several commands as one: each on the state the previous ones lead to, all or nothing,
+ * so a request that changes several things either changes all of them or none.
+ */
+const decideAll = <Command, Event extends TypedEvent, State>(
+  decider: AggregateHandle<Command, Event, State>['decider'],
+  commands: readonly Command[],
+  initial: State,
+): E.Either<DomainError, readonly Event[]> => {
+  const events: Event[] = [];
+  let state = initial;
+  for (const command of commands) {
+    const decision = decider.decide(command, state);
+    if (E.isLeft(decision)) return decision;
+    for (const event of decision.right) {
+      events.push(event);
+      state = decider.evolve(state, event);
+    }
+  }
+  return E.right(events);
 };
 
 /** Wraps decided events with ids and metadata for the store. */

@@ -104,6 +104,72 @@ describe('recipientDecider', () => {
     });
   });
 
+  describe('StartSession / EndSession', () => {
+    const start = (
+      sessionHash: string,
+      expiresAt: string,
+      now = metadata.now,
+    ): RecipientCommand => ({
+      type: 'StartSession',
+      data: { recipientId, sessionHash, expiresAt },
+      metadata: { now },
+    });
+    const started = (
+      sessionHash: string,
+      startedAt: string,
+      expiresAt: string,
+    ): RecipientEvent => ({
+      type: 'RecipientSessionStarted',
+      data: { recipientId, sessionHash, startedAt, expiresAt },
+    });
+    const end: RecipientCommand = {
+      type: 'EndSession',
+      data: { recipientId, sessionHash: 'h1' },
+      metadata,
+    };
+    const ended: RecipientEvent = {
+      type: 'RecipientSessionEnded',
+      data: { recipientId, sessionHash: 'h1' },
+    };
+
+    it('starts a session', () => {
+      recipient
+        .given([registered])
+        .when(start('h1', '2025-03-31T12:00:00.000Z'))
+        .then([started('h1', metadata.now, '2025-03-31T12:00:00.000Z')]);
+    });
+    it('ignores starting the same session twice', () => {
+      recipient
+        .given([registered, started('h1', metadata.now, '2025-03-31T12:00:00.000Z')])
+        .when(start('h1', '2025-03-31T12:00:00.000Z'))
+        .thenNothing();
+    });
+    it('refuses a session that expires before it starts', () => {
+      recipient
+        .given([registered])
+        .when(start('h1', '2025-03-01T11:00:00.000Z'))
+        .thenError('validation_failed');
+    });
+    it('refuses a session for an unknown person', () => {
+      recipient.given([]).when(start('h1', '2025-03-31T12:00:00.000Z')).thenError('not_found');
+    });
+    it('ends an open session, and ignores ending it again', () => {
+      const open = started('h1', metadata.now, '2025-03-31T12:00:00.000Z');
+      recipient.given([registered, open]).when(end).then([ended]);
+      recipient.given([registered, open, ended]).when(end).thenNothing();
+    });
+    it('forgets sessions that expired before a later login, so they cannot be ended twice', () => {
+      recipient
+        .given([
+          registered,
+          started('h1', '2025-01-01T00:00:00.000Z', '2025-01-02T00:00:00.000Z'),
+          started('h2', metadata.now, '2025-03-31T12:00:00.000Z'),
+        ])
+        .when(end)
+        .thenNothing();
+    });
+  });
+
   describe('events', () => {
     it('round-trip through RecipientEventCodec, and a malformed one is refused', () => {
       expectEventsRoundTrip(RecipientEventCodec, recipientEventTypes, recipient.recorded, {

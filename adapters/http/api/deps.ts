@@ -1,0 +1,35 @@
+import { randomUUID } from 'node:crypto';
+import type { CommandContext } from '../../../domain/shared/commandHandler.js';
+import type { CommandBus } from '../../commandBus.js';
+import type { Allowlist } from '../../outbound/addressPolicy.js';
+import type { HostResolver } from '../../outbound/destinationGuard.js';
+import type { PasswordCost } from '../../security/passwords.js';
+import type { TokenBuckets } from '../rateLimiter.js';
+import type { AppQueries } from '../../../projections/apps/appQueries.js';
+import type { BindingQueries } from '../../../projections/bindings/bindingQueries.js';
+import type { RecipientQueries } from '../../../projections/recipients/recipientQueries.js';
+import type { Caller, RouteContext } from '../routing.js';
+
+/** What the API routes need from the rest of Tidings; the composition root builds it. */
+export interface ApiDeps {
+  readonly commands: CommandBus;
+  readonly apps: AppQueries;
+  readonly recipients: RecipientQueries;
+  readonly bindings: BindingQueries;
+  readonly complaintCounts: (appId: string) => { open: number; upheld: number; dismissed: number };
+  readonly publicUrl: string;
+  readonly outboundAllowlist: Allowlist;
+  /** Resolver for the SSRF guard; the system's by default (tests inject one). */
+  readonly resolver?: HostResolver;
+  readonly passwordCost?: PasswordCost;
+  /** Failed logins and registrations, per client address and per username. */
+  readonly authFailures: { readonly byIp: TokenBuckets; readonly byUsername: TokenBuckets };
+  /** How long a login lasts. */
+  readonly sessionTtlMs: number;
+}
+
+/** The command context of a request: a fresh command id, the caller as actor, the request as correlation. */
+export const commandContext = (
+  context: Pick<RouteContext<unknown, unknown, unknown, Caller>, 'actor' | 'requestId'>,
+  commandId: string = randomUUID(),
+): CommandContext => ({ commandId, actor: context.actor, correlationId: context.requestId });

@@ -1,0 +1,114 @@
+import * as t from 'io-ts';
+import { constantTimeEqual, hashSecret } from '../../security/secrets.js';
+import { buildOpenApiDocument } from '../openapi.js';
+import { defineRoute, mountRoutes, type Authenticators, type Route } from '../routing.js';
+import type { RouteSpec } from '../routeSpec.js';
+import { appRoutes } from './appRoutes.js';
+import { authRoutes } from './authRoutes.js';
+import { consentRoutes } from './consentRoutes.js';
+import type { ApiDeps } from './deps.js';
+import { meRoutes } from './meRoutes.js';
+import { operatorRoutes } from './operatorRoutes.js';
+
+/** The routes `createHttpApp` serves itself, declared here so the API document lists them too. */
+const infrastructureSpecs: readonly RouteSpec[] = [
+  {
+    method: 'get',
+    path: '/healthz',
+    tag: 'health',
+    summary: 'The process is up',
+    auth: 'none',
+    responses: { 200: { description: 'Up', body: t.type({ status: t.literal('ok') }) } },
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    tag: 'health',
+    summary: 'The store is reachable and the processors are running',
+    auth: 'none',
+    errors: ['unavailable'],
+    responses: {
+      200: {
+        description: 'Ready',
+        body: t.type({ status: t.literal('ready'), checks: t.UnknownRecord }),
+      },
+    },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    tag: 'health',
+    summary: 'Prometheus metrics (text exposition format)',
+    auth: 'none',
+    responses: { 200: { description: 'Metrics in Prometheus text format' } },
+  },
+];
+
+export interface ApiOptions extends ApiDeps {
+  readonly adminToken: string;
+  readonly auditToken: string;
+  readonly version: string;
+}
+
+/** Every API route, the OpenAPI document built from their codecs, and the credential checks. */
+export const createApiRouter = (options: ApiOptions): ReturnType<typeof mountRoutes> => {
+  const routes: Route[] = [
+    ...operatorRoutes(options),
+    ...authRoutes(options),
+    ...meRoutes(options),
+    ...consentRoutes(options),
+    ...appRoutes(options),
+  ];
+  let document: unknown;
+  const openApiRoute = defineRoute(
+    {
+      method: 'get',
+      path: '/openapi.json',
+      tag: 'health',
+      summary: 'This API as OpenAPI 3.1, generated from the codecs that validate requests',
+      auth: 'none',
+      responses: { 200: { description: 'The OpenAPI document', body: t.UnknownRecord } },
+    },
+    () => {
+      document ??= buildOpenApiDocument(
+        [...infrastructureSpecs, ...routes.map((r) => r.spec), openApiRoute.spec],
+        {
+          title: 'Tidings API',
+          version: options.version,
+          description:
+            'Apps push messages to people who authorized them; people decide how loudly.',
+          serverUrl: options.publicUrl,
+        },
+      );
+      return Promise.resolve({ status: 200, body: document });
+    },
+  );
+  const authenticators: Authenticators = {
+    operator: (token) => constantTimeEqual(token, options.adminToken),
+    auditor: (token) => constantTimeEqual(token, options.auditToken),
+    app: (secret) => {
+      const row = options.apps.bySecretHash(hashSecret(secret));
+      return row === undefined
+        ? undefined
+        : {
+            kind: 'app',
+            appId: row.app_id,
+            name: row.name,
+            status: row.status,
+            ...(row.suspended_until === null ? {} : { suspendedUntil: row.suspended_until }),
+          };
+    },
+    recipient: (sessionId) => {
+      const session = options.recipients.session(hashSecret(sessionId), new Date().toISOString());
+      return session === undefined
+        ? undefined
+        : {
+            kind: 'recipient',
+            recipientId: session.recipient_id,
+            username: session.username,
+            sessionHash: session.session_hash,
+          };
+    },
+  };
+  return mountRoutes([...routes, openApiRoute], authenticators);
+};

@@ -1,0 +1,261 @@
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import { IsoTime } from '../../../domain/shared/codecs.js';
+import type { BindingCommand } from '../../../domain/binding/bindingCommands.js';
+import { checkDestination } from '../../outbound/destinationGuard.js';
+import { boundedString, strictObject } from '../codecs.js';
+import { ProblemError } from '../problem.js';
+import { defineRoute, orProblem, type Route } from '../routing.js';
+import type { BindingWithApp } from '../../../projections/bindings/bindingQueries.js';
+import { commandContext, type ApiDeps } from './deps.js';
+
+const BarkDeviceBody = strictObject('BarkDevice', {
+  serverUrl: boundedString('BarkServerUrl', { minLength: 1, maxLength: 2048, format: 'uri' }),
+  deviceKey: boundedString('BarkDeviceKey', {
+    minLength: 1,
+    maxLength: 128,
+    pattern: /^[A-Za-z0-9_-]+$/,
+    description: 'letters, digits, _ and -',
+  }),
+});
+
+const BindingLevel = t.keyof({ strong: null, weak: null, none: null }, 'BindingLevel');
+
+const BindingParams = strictObject('BindingParams', {
+  bindingId: boundedString('BindingId', { minLength: 1, maxLength: 64 }),
+});
+
+const PatchBindingBody = strictObject(
+  'PatchBinding',
+  {},
+  { level: BindingLevel, mutedUntil: t.union([IsoTime, t.null]), blocked: t.boolean },
+);
+
+const AuthorizedApp = t.type(
+  {
+    bindingId: t.string,
+    appId: t.string,
+    appName: t.string,
+    openid: t.string,
+    level: BindingLevel,
+    mutedUntil: t.union([t.string, t.null]),
+    blocked: t.boolean,
+    authorizedAt: t.string,
+  },
+  'AuthorizedApp',
+);
+
+const Me = t.type(
+  {
+    recipientId: t.string,
+    username: t.string,
+    devices: t.partial({ bark: t.type({ serverUrl: t.string }) }),
+  },
+  'Me',
+);
+
+/** A binding as the person's app list shows it. */
+const authorizedApp = (row: BindingWithApp): t.TypeOf<typeof AuthorizedApp> => ({
+  bindingId: row.binding_id,
+  appId: row.app_id,
+  appName: row.app_name,
+  openid: row.openid,
+  level: row.level,
+  mutedUntil: row.muted_until,
+  blocked: row.blocked === 1,
+  authorizedAt: row.authorized_at,
+});
+
+/** The person's own account, devices and authorized apps (API.md, "Recipient"). */
+export const meRoutes = (deps: ApiDeps): Route[] => {
+  /** One of the person's active bindings, or 404 (also for someone else's: API.md). */
+  const ownBinding = (recipientId: string, bindingId: string): BindingWithApp => {
+    const row = deps.bindings
+      .activeForRecipient(recipientId)
+      .find((b) => b.binding_id === bindingId);
+    if (row === undefined) throw new ProblemError('not_found', `no authorized app ${bindingId}`);
+    return row;
+  };
+
+  return [
+    defineRoute(
+      {
+        method: 'get',
+        path: '/v1/me',
+        tag: 'recipient',
+        summary: 'The logged-in person',
+        auth: 'recipient',
+        responses: { 200: { description: 'The account and its devices', body: Me } },
+      },
+      (request) => {
+        const row = deps.recipients.byId(request.caller.recipientId);
+        if (row === undefined) throw new ProblemError('not_found', 'the account no longer exists');
+        return Promise.resolve({
+          status: 200,
+          body: {
+            recipientId: row.recipient_id,
+            username: row.username,
+            // The device key is a credential of the person's phone: never echoed.
+            devices:
+              row.bark_server_url === null ? {} : { bark: { serverUrl: row.bark_server_url } },
+          },
+        });
+      },
+    ),
+    defineRoute(
+      {
+        method: 'put',
+        path: '/v1/me/devices/bark',
+        tag: 'recipient',
+        summary: 'Set the Bark device strong messages are pushed to',
+        description:
+          'The server must be http(s) and may not be a private, loopback, link-local or metadata address (after DNS resolution) unless listed in TIDINGS_OUTBOUND_ALLOWLIST.',
+        auth: 'recipient',
+        body: BarkDeviceBody,
+        errors: ['forbidden_destination'],
+        responses: { 200: { description: 'Saved', body: t.type({ serverUrl: t.string }) } },
+      },
+      async (request) => {
+        const { serverUrl, deviceKey } = request.body;
+        const checked = await checkDestination(serverUrl, {
+          allowlist: deps.outboundAllowlist,
+          ...(deps.resolver === undefined ? {} : { lookup: deps.resolver }),
+        });
+        if (E.isLeft(checked)) {
+          throw new ProblemError('forbidden_destination', checked.left.detail, {
+            reason: checked.left.reason,
+            errors: [{ path: '/serverUrl', message: checked.left.detail }],
+          });
+        }
+        const normalized = checked.right.url.href.replace(/\/+$/, '');
+        const { recipientId } = request.caller;
+        orProblem(
+          await deps.commands.execute(
+            'recipient',
+            recipientId,
+            {
+              type: 'SetBarkDevice',
+              data: { recipientId, serverUrl: normalized, deviceKey },
+              metadata: { now: request.now },
+            },
+            commandContext(request),
+          ),
+        );
+        return { status: 200, body: { serverUrl: normalized } };
+      },
+    ),
+    defineRoute(
+      {
+        method: 'delete',
+        path: '/v1/me/devices/bark',
+        tag: 'recipient',
+        summary: 'Remove the Bark device',
+        auth: 'recipient',
+        responses: { 204: { description: 'Removed (or there was none)' } },
+      },
+      async (request) => {
+        const { recipientId } = request.caller;
+        orProblem(
+          await deps.commands.execute(
+            'recipient',
+            recipientId,
+            { type: 'RemoveBarkDevice', data: { recipientId }, metadata: { now: request.now } },
+            commandContext(request),
+          ),
+        );
+        return { status: 204 };
+      },
+    ),
+    defineRoute(
+      {
+        method: 'get',
+        path: '/v1/me/apps',
+        tag: 'recipient',
+        summary: 'The apps the person has authorized',
+        auth: 'recipient',
+        responses: {
+          200: {
+            description: 'Authorized apps, newest first',
+            body: t.type({ items: t.array(AuthorizedApp) }),
+          },
+        },
+      },
+      (request) =>
+        Promise.resolve({
+          status: 200,
+          body: {
+            items: deps.bindings.activeForRecipient(request.caller.recipientId).map(authorizedApp),
+          },
+        }),
+    ),
+    defineRoute(
+      {
+        method: 'patch',
+        path: '/v1/me/apps/:bindingId',
+        tag: 'recipient',
+        summary: "Change an app's level, mute or block",
+        description:
+          'All given changes apply together or not at all. mutedUntil: a future time mutes device pushes until then (messages still reach the inbox); null unmutes.',
+        auth: 'recipient',
+        params: BindingParams,
+        body: PatchBindingBody,
+        errors: ['not_found', 'conflict'],
+        responses: { 200: { description: 'The binding after the change', body: AuthorizedApp } },
+      },
+      async (request) => {
+        const { recipientId } = request.caller;
+        const { bindingId } = request.params;
+        ownBinding(recipientId, bindingId);
+        const { level, mutedUntil, blocked } = request.body;
+        const metadata = { now: request.now };
+        const owned = { bindingId, recipientId };
+        const commands: BindingCommand[] = [];
+        if (level !== undefined)
+          commands.push({ type: 'ChangeBindingLevel', data: { ...owned, level }, metadata });
+        if (mutedUntil === null) commands.push({ type: 'UnmuteBinding', data: owned, metadata });
+        else if (mutedUntil !== undefined)
+          commands.push({ type: 'MuteBinding', data: { ...owned, until: mutedUntil }, metadata });
+        if (blocked === true) commands.push({ type: 'BlockBinding', data: owned, metadata });
+        if (blocked === false) commands.push({ type: 'UnblockBinding', data: owned, metadata });
+        if (commands.length > 0) {
+          orProblem(
+            await deps.commands.execute('binding', bindingId, commands, commandContext(request)),
+          );
+        }
+        return { status: 200, body: authorizedApp(ownBinding(recipientId, bindingId)) };
+      },
+    ),
+    defineRoute(
+      {
+        method: 'delete',
+        path: '/v1/me/apps/:bindingId',
+        tag: 'recipient',
+        summary: 'Unbind an app',
+        description:
+          'The app can no longer reach the person; its pushes answer 410 binding_revoked.',
+        auth: 'recipient',
+        params: BindingParams,
+        errors: ['not_found'],
+        responses: { 204: { description: 'Unbound' } },
+      },
+      async (request) => {
+        const { recipientId } = request.caller;
+        const { bindingId } = request.params;
+        ownBinding(recipientId, bindingId);
+        orProblem(
+          await deps.commands.execute(
+            'binding',
+            bindingId,
+            {
+              type: 'RevokeBinding',
+              data: { bindingId, recipientId },
+              metadata: { now: request.now },
+            },
+            commandContext(request),
+          ),
+        );
+        return { status: 204 };
+      },
+    ),
+  ];
+};

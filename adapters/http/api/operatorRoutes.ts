@@ -1,0 +1,161 @@
+import * as t from 'io-ts';
+import { HttpUrl } from '../../../domain/shared/codecs.js';
+import { hashSecret, newId, newSecret } from '../../security/secrets.js';
+import { boundedString, strictObject } from '../codecs.js';
+import { ProblemError } from '../problem.js';
+import { defineRoute, orProblem, type Route } from '../routing.js';
+import { redirectUrisOf } from '../../../projections/apps/appQueries.js';
+import { commandContext, type ApiDeps } from './deps.js';
+
+const AppIdParams = strictObject('AppIdParams', {
+  appId: boundedString('AppId', { minLength: 1, maxLength: 64 }),
+});
+
+const RedirectUris = t.readonlyArray(HttpUrl, 'RedirectUris');
+
+const CreateAppBody = strictObject(
+  'CreateApp',
+  {
+    name: boundedString('AppName', { minLength: 1, maxLength: 100 }),
+    redirectUris: RedirectUris,
+  },
+  { callbackUrl: HttpUrl },
+);
+
+const AppStatus = t.keyof({ active: null, suspended: null, banned: null }, 'AppStatus');
+
+const CreatedApp = t.type(
+  { appId: t.string, appSecret: t.string, name: t.string, redirectUris: RedirectUris },
+  'CreatedApp',
+);
+
+const AppView = t.intersection(
+  [
+    t.type({
+      appId: t.string,
+      name: t.string,
+      status: AppStatus,
+      score: t.number,
+      complaints: t.type({ open: t.number, upheld: t.number, dismissed: t.number }),
+      redirectUris: RedirectUris,
+      registeredAt: t.string,
+    }),
+    t.partial({ suspendedUntil: t.string, callbackUrl: t.string }),
+  ],
+  'AppView',
+);
+
+const MAX_REDIRECT_URIS = 20;
+
+/** Operator routes for apps (API.md, "Operator"). */
+export const operatorRoutes = (deps: ApiDeps): Route[] => [
+  defineRoute(
+    {
+      method: 'post',
+      path: '/v1/admin/apps',
+      tag: 'operator',
+      summary: 'Register an app',
+      description: 'Returns the app secret once; only its hash is stored.',
+      auth: 'operator',
+      body: CreateAppBody,
+      responses: {
+        201: { description: 'The app, with its secret (shown once)', body: CreatedApp },
+      },
+    },
+    async (request) => {
+      const { name, redirectUris, callbackUrl } = request.body;
+      if (redirectUris.length === 0 || redirectUris.length > MAX_REDIRECT_URIS) {
+        throw new ProblemError(
+          'validation_failed',
+          `redirectUris must list 1 to ${MAX_REDIRECT_URIS} URLs`,
+          {
+            errors: [
+              { path: '/redirectUris', message: `must list 1 to ${MAX_REDIRECT_URIS} URLs` },
+            ],
+          },
+        );
+      }
+      const appId = newId('app_');
+      const appSecret = newSecret('tds_');
+      orProblem(
+        await deps.commands.execute(
+          'app',
+          appId,
+          {
+            type: 'RegisterApp',
+            data: {
+              appId,
+              name,
+              redirectUris,
+              secretHash: hashSecret(appSecret),
+              ...(callbackUrl === undefined ? {} : { callbackUrl }),
+            },
+            metadata: { now: request.now },
+          },
+          commandContext(request),
+        ),
+      );
+      return { status: 201, body: { appId, appSecret, name, redirectUris } };
+    },
+  ),
+  defineRoute(
+    {
+      method: 'post',
+      path: '/v1/admin/apps/:appId/secret',
+      tag: 'operator',
+      summary: "Rotate an app's secret",
+      description: 'The old secret stops working at once; the new one is shown once.',
+      auth: 'operator',
+      params: AppIdParams,
+      errors: ['not_found'],
+      responses: { 200: { description: 'The new secret', body: t.type({ appSecret: t.string }) } },
+    },
+    async (request) => {
+      const { appId } = request.params;
+      const appSecret = newSecret('tds_');
+      orProblem(
+        await deps.commands.execute(
+          'app',
+          appId,
+          {
+            type: 'RotateAppSecret',
+            data: { appId, secretHash: hashSecret(appSecret) },
+            metadata: { now: request.now },
+          },
+          commandContext(request),
+        ),
+      );
+      return { status: 200, body: { appSecret } };
+    },
+  ),
+  defineRoute(
+    {
+      method: 'get',
+      path: '/v1/admin/apps/:appId',
+      tag: 'operator',
+      summary: "An app's standing",
+      auth: 'operator',
+      params: AppIdParams,
+      errors: ['not_found'],
+      responses: { 200: { description: 'The app', body: AppView } },
+    },
+    (request) => {
+      const row = deps.apps.byId(request.params.appId);
+      if (row === undefined) throw new ProblemError('not_found', `no app ${request.params.appId}`);
+      return Promise.resolve({
+        status: 200,
+        body: {
+          appId: row.app_id,
+          name: row.name,
+          status: row.status,
+          score: row.score,
+          ...(row.suspended_until === null ? {} : { suspendedUntil: row.suspended_until }),
+          complaints: deps.complaintCounts(row.app_id),
+          redirectUris: redirectUrisOf(row),
+          ...(row.callback_url === null ? {} : { callbackUrl: row.callback_url }),
+          registeredAt: row.registered_at,
+        },
+      });
+    },
+  ),
+];

@@ -1,0 +1,41 @@
+import type * as t from 'io-ts';
+import type { ProblemCode } from './problem.js';
+
+/** Who may call a route, and how they prove it (API.md, "Credentials"). */
+export type RouteAuth = 'none' | 'operator' | 'app' | 'recipient' | 'auditor';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** One documented answer of a route. */
+export interface RouteResponse {
+  readonly description: string;
+  /** JSON body codec; absent for an empty body (204) or a redirect. */
+  readonly body?: t.Mixed;
+}
+
+/**
+ * The declaration of one HTTP route: the same codecs validate requests at run time and generate
+ * the OpenAPI document, so the two cannot drift apart.
+ */
+export interface RouteSpec {
+  readonly method: HttpMethod;
+  /** Express-style path, e.g. `/v1/me/apps/:bindingId`. */
+  readonly path: string;
+  readonly summary: string;
+  readonly description?: string;
+  /** OpenAPI tag, e.g. `operator`, `recipient`, `app`, `auditor`, `health`. */
+  readonly tag: string;
+  readonly auth: RouteAuth;
+  /** Strict codec of the JSON body (unknown fields are errors). */
+  readonly body?: t.Mixed;
+  /** Codec of the query string (values arrive as strings). */
+  readonly query?: t.Mixed;
+  /** Codec of the path parameters. */
+  readonly params?: t.Mixed;
+  /** Whether the route honours an `Idempotency-Key` header. */
+  readonly idempotent?: boolean;
+  /** Success answers by status. */
+  readonly responses: Readonly<Record<number, RouteResponse>>;
+  /** Error codes this route can answer with, besides the ones every route can (documented from the catalogue). */
+  readonly errors?: readonly ProblemCode[];
+}

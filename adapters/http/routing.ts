@@ -1,0 +1,272 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Router, type Request, type Response } from 'express';
+import * as E from 'fp-ts/lib/Either.js';
+import type * as t from 'io-ts';
+import type { CommandError } from '../../domain/shared/commandHandler.js';
+import type { Actor } from '../../domain/shared/eventStore.js';
+import { fieldProblems, ProblemError, type FieldProblem } from './problem.js';
+import type { RouteAuth, RouteSpec } from './routeSpec.js';
+
+/** The name of the recipient session cookie. */
+export const SESSION_COOKIE = 'tidings_session';
+
+/** An authenticated app. */
+export interface AppCaller {
+  readonly kind: 'app';
+  readonly appId: string;
+  readonly name: string;
+  readonly status: 'active' | 'suspended' | 'banned';
+  readonly suspendedUntil?: string;
+}
+
+/** A logged-in person. */
+export interface RecipientCaller {
+  readonly kind: 'recipient';
+  readonly recipientId: string;
+  readonly username: string;
+  /** Hash of the session id, so logout can end exactly this session. */
+  readonly sessionHash: string;
+}
+
+export type Caller =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'operator' }
+  | { readonly kind: 'auditor' }
+  | AppCaller
+  | RecipientCaller;
+
+type CallerFor<Auth extends RouteAuth> = Auth extends 'app'
+  ? AppCaller
+  : Auth extends 'recipient'
+    ? RecipientCaller
+    : Extract<Caller, { kind: Auth }>;
+
+/** How each kind of credential is checked; the composition root supplies the lookups. */
+export interface Authenticators {
+  operator(token: string): boolean;
+  auditor(token: string): boolean;
+  app(secret: string): AppCaller | undefined;
+  recipient(sessionId: string): RecipientCaller | undefined;
+}
+
+/** What a handler answers. */
+export interface RouteReply {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Complete `Set-Cookie` values. */
+  readonly cookies?: readonly string[];
+}
+
+/** What a handler receives: decoded input, the caller, and request facts. */
+export interface RouteContext<Body, Query, Params, TCaller extends Caller> {
+  readonly body: Body;
+  readonly query: Query;
+  readonly params: Params;
+  readonly caller: TCaller;
+  readonly headers: IncomingHttpHeaders;
+  readonly ip: string;
+  /** Unique per request; correlates every event the request causes. */
+  readonly requestId: string;
+  /** Time the request arrived (ISO 8601 UTC): the `now` of its commands. */
+  readonly now: string;
+  /** The actor to record on events, derived from the caller. */
+  readonly actor: Actor;
+  /** Whether the request came over TLS (directly or via a trusted proxy). */
+  readonly secure: boolean;
+}
+
+type Decoded<C, Fallback> = C extends t.Mixed ? t.TypeOf<C> : Fallback;
+
+/** A route: its declaration (which also documents it) and its handler. */
+export interface Route {
+  readonly spec: RouteSpec;
+  readonly handle: (
+    context: RouteContext<unknown, unknown, unknown, Caller>,
+  ) => Promise<RouteReply>;
+}
+
+/**
+ * Declares a route. The handler's input types come from the spec's codecs, so what is validated
+ * is exactly what the handler gets.
+ */
+export const defineRoute = <const Spec extends RouteSpec>(
+  spec: Spec,
+  handle: (
+    context: RouteContext<
+      Decoded<Spec['body'], undefined>,
+      Decoded<Spec['query'], Record<string, never>>,
+      Decoded<Spec['params'], Record<string, string>>,
+      CallerFor<Spec['auth']>
+    >,
+  ) => Promise<RouteReply>,
+): Route => ({ spec, handle: handle as Route['handle'] });
+
+/** Turns a command's refusal into the problem the API answers with. */
+export const commandProblem = (error: CommandError): ProblemError =>
+  new ProblemError(error.code, error.message, error.details ?? {});
+
+/** Unwraps a command result or throws its problem. */
+export const orProblem = <A>(result: E.Either<CommandError, A>): A => {
+  if (E.isLeft(result)) throw commandProblem(result.left);
+  return result.right;
+};
+
+/**
+ * Mounts routes on a new express router: authenticate, decode params, query and body (400
+ * `validation_failed` listing every field problem), run the handler, send its reply. Errors go
+ * to the problem+json handler.
+ */
+export const mountRoutes = (routes: readonly Route[], authenticators: Authenticators): Router => {
+  const router = Router();
+  for (const route of routes) {
+    router[route.spec.method](route.spec.path, (request, response, next) => {
+      run(route, authenticators, request, response).catch(next);
+    });
+  }
+  return router;
+};
+
+const run = async (
+  route: Route,
+  authenticators: Authenticators,
+  request: Request,
+  response: Response,
+): Promise<void> => {
+  const caller = authenticate(route.spec.auth, authenticators, request);
+  const problems: FieldProblem[] = [];
+  const decode = (codec: t.Mixed | undefined, value: unknown, where: string): unknown => {
+    if (codec === undefined) return value;
+    const result = codec.decode(value);
+    if (E.isRight(result)) return result.right;
+    problems.push(
+      ...fieldProblems(result.left).map((p) => ({
+        ...p,
+        path: `${where}${p.path === '/' ? '' : p.path}`,
+      })),
+    );
+    return undefined;
+  };
+  const params = decode(route.spec.params, { ...request.params }, '/params');
+  const query = decode(
+    route.spec.query,
+    { ...(request.query as Record<string, unknown>) },
+    '/query',
+  );
+  let body: unknown = undefined;
+  if (route.spec.body !== undefined) {
+    if (!request.is('application/json') && !request.is('application/*+json')) {
+      throw new ProblemError('unsupported_media_type', 'send the body as application/json');
+    }
+    body = decode(route.spec.body, request.body, '');
+  }
+  if (problems.length > 0) {
+    throw new ProblemError('validation_failed', describe(problems), { errors: problems });
+  }
+  const requestId = headerValue(request.headers['x-request-id']) ?? randomUUID();
+  const reply = await route.handle({
+    body,
+    query: query ?? {},
+    params: params ?? {},
+    caller,
+    headers: request.headers,
+    ip: request.ip ?? 'unknown',
+    requestId,
+    now: new Date().toISOString(),
+    actor: actorOf(caller),
+    secure: request.secure,
+  });
+  response.setHeader('X-Request-Id', requestId);
+  for (const [name, value] of Object.entries(reply.headers ?? {})) response.setHeader(name, value);
+  if (reply.cookies !== undefined && reply.cookies.length > 0)
+    response.setHeader('Set-Cookie', [...reply.cookies]);
+  if (reply.body === undefined) response.status(reply.status).end();
+  else response.status(reply.status).json(reply.body);
+};
+
+const describe = (problems: readonly FieldProblem[]): string =>
+  problems
+    .slice(0, 5)
+    .map((problem) => `${problem.path === '' ? 'body' : problem.path} ${problem.message}`)
+    .join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : '');
+
+const authenticate = (
+  auth: RouteAuth,
+  authenticators: Authenticators,
+  request: Request,
+): Caller => {
+  switch (auth) {
+    case 'none':
+      return { kind: 'none' };
+    case 'operator':
+    case 'auditor': {
+      const token = bearer(request);
+      if (token !== undefined && authenticators[auth](token)) return { kind: auth };
+      throw unauthorized(`send the ${auth} token as Authorization: Bearer <token>`);
+    }
+    case 'app': {
+      const secret = bearer(request);
+      const app = secret === undefined ? undefined : authenticators.app(secret);
+      if (app !== undefined) return app;
+      throw unauthorized('send the app secret as Authorization: Bearer <secret>');
+    }
+    case 'recipient': {
+      const session = cookie(request, SESSION_COOKIE);
+      const recipient = session === undefined ? undefined : authenticators.recipient(session);
+      if (recipient !== undefined) return recipient;
+      throw unauthorized('log in first (POST /v1/auth/login)');
+    }
+    default: {
+      const _exhaustive: never = auth;
+      return _exhaustive;
+    }
+  }
+};
+
+const unauthorized = (detail: string): ProblemError =>
+  new ProblemError('unauthorized', detail, {}, { 'WWW-Authenticate': 'Bearer' });
+
+const actorOf = (caller: Caller): Actor => {
+  switch (caller.kind) {
+    case 'app':
+      return { kind: 'app', id: caller.appId };
+    case 'recipient':
+      return { kind: 'recipient', id: caller.recipientId };
+    case 'operator':
+      return { kind: 'operator', id: 'operator' };
+    case 'auditor':
+    case 'none':
+      return { kind: 'system', id: 'anonymous' };
+    default: {
+      const _exhaustive: never = caller;
+      return _exhaustive;
+    }
+  }
+};
+
+const headerValue = (value: string | string[] | undefined): string | undefined => {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first !== undefined && /^[\w.:-]{1,128}$/.test(first) ? first : undefined;
+};
+
+const bearer = (request: Request): string | undefined => {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+  return match?.[1];
+};
+
+/** Reads one cookie without a cookie library: the header is `name=value; name2=value2`. */
+export const cookie = (request: Pick<Request, 'headers'>, name: string): string | undefined => {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const index = part.indexOf('=');
+    if (index < 0) continue;
+    if (part.slice(0, index).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(index + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+};
