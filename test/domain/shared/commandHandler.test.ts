@@ -149,6 +149,44 @@ describe('command handler', () => {
     expect((events.at(-1)?.data as { scoreAfter: number }).scoreAfter).to.equal(100 - 8 * 5);
   });
 
+  it('decides several commands as one: all appended together, each on the state the last left', async () => {
+    const stream = await registeredApp('a7');
+    const result = await handleCommand(
+      temp.store,
+      app,
+      stream,
+      [penalize('a7', 'c1'), penalize('a7', 'c2')],
+      { commandId: 'both', actor: operator },
+    );
+    if (E.isLeft(result)) throw new Error(result.left.message);
+    const events = await temp.store.readStream(stream);
+    expect(events.map((e) => (e.data as { scoreAfter?: number }).scoreAfter)).to.deep.equal([undefined, 95, 90]);
+    expect(temp.store.stats.commits).to.be.greaterThan(0);
+    expect(result.right.nextRevision).to.equal(2);
+  });
+
+  it('writes nothing of several commands when one of them is refused', async () => {
+    const stream = await registeredApp('a8');
+    const result = await handleCommand(
+      temp.store,
+      app,
+      stream,
+      [
+        penalize('a8', 'c1'),
+        { type: 'BanApp', data: { appId: 'a8', reason: 'operator', complaintIds: [] }, metadata: { now } },
+        // Suspending a banned app is refused, so neither the penalty nor the ban may land.
+        {
+          type: 'SuspendApp',
+          data: { appId: 'a8', until: '2026-12-24T10:00:00.000Z', reason: 'operator', complaintIds: [] },
+          metadata: { now },
+        },
+      ],
+      { commandId: 'three', actor: operator },
+    );
+    expect(E.isLeft(result) && result.left.code).to.equal('illegal_state');
+    expect(await temp.store.readStream(stream)).to.have.length(1);
+  });
+
   it('gives up with conflict after maxAttempts when the stream keeps moving', async () => {
     const stream = await registeredApp('a6');
     const appends = countAppends(temp.store, () => ({
