@@ -1,0 +1,578 @@
+import * as t from 'io-ts';
+import { schemaOf, StrictObjectType, type JsonSchema, type JsonSchemaType } from './codecs.js';
+import { problem, problemCatalogue, type ProblemCode } from './problem.js';
+import type { HttpMethod, RouteAuth, RouteSpec } from './routeSpec.js';
+
+/**
+ * The OpenAPI 3.1 document of the API, generated from the route declarations: the codecs that
+ * validate requests are the ones documented here, so the two cannot drift apart (API.md: "Serve
+ * it as OpenAPI 3.1 at `GET /openapi.json`, generated from the same codecs that validate
+ * requests").
+ */
+
+// ---------------------------------------------------------------------------------------------
+// io-ts → JSON Schema
+
+const isObjectSchema = (schema: JsonSchema): boolean =>
+  schema.type === 'object' && schema.properties !== undefined;
+
+/** Keywords an object schema may have and still be merged into another by an intersection. */
+const mergeableKeys = new Set(['type', 'properties', 'required']);
+
+const literalType = (value: unknown): JsonSchemaType | undefined => {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return 'string';
+    case 'number':
+      return 'number';
+    case 'boolean':
+      return 'boolean';
+    default:
+      return undefined;
+  }
+};
+
+/** The properties of an object-like codec with whether each is required, if it is one. */
+export interface ObjectField {
+  readonly name: string;
+  readonly codec: t.Mixed;
+  readonly required: boolean;
+}
+
+/**
+ * The fields of `codec` when it decodes an object with declared fields: a strict object, `t.type`,
+ * `t.partial`, `t.exact`/`t.strict`, `t.readonly` of one of those, or an intersection of them.
+ * `undefined` for anything else.
+ */
+export const objectFields = (codec: t.Any): readonly ObjectField[] | undefined => {
+  if (codec instanceof StrictObjectType) {
+    const required = codec.required as t.Props;
+    const optional = codec.optional as t.Props;
+    return [
+      ...Object.entries(required).map(([name, c]) => ({ name, codec: c, required: true })),
+      ...Object.entries(optional).map(([name, c]) => ({ name, codec: c, required: false })),
+    ];
+  }
+  if (codec instanceof t.InterfaceType) {
+    return Object.entries(codec.props as t.Props).map(([name, c]) => ({
+      name,
+      codec: c,
+      required: !c.is(undefined),
+    }));
+  }
+  if (codec instanceof t.PartialType) {
+    return Object.entries(codec.props as t.Props).map(([name, c]) => ({
+      name,
+      codec: c,
+      required: false,
+    }));
+  }
+  if (codec instanceof t.ExactType || codec instanceof t.ReadonlyType) {
+    return objectFields(codec.type as t.Any);
+  }
+  if (codec instanceof t.IntersectionType) {
+    const parts = (codec.types as t.Any[]).map(objectFields);
+    if (parts.some((part) => part === undefined)) return undefined;
+    const byName = new Map<string, ObjectField>();
+    for (const part of parts) {
+      for (const field of part ?? []) {
+        const earlier = byName.get(field.name);
+        byName.set(field.name, {
+          name: field.name,
+          codec: earlier?.codec ?? field.codec,
+          required: field.required || (earlier?.required ?? false),
+        });
+      }
+    }
+    return [...byName.values()];
+  }
+  return undefined;
+};
+
+const objectSchema = (
+  fields: readonly ObjectField[],
+  convert: (codec: t.Any) => JsonSchema,
+  additionalProperties?: false,
+): JsonSchema => {
+  const required = fields.filter((field) => field.required).map((field) => field.name);
+  return {
+    type: 'object',
+    properties: Object.fromEntries(fields.map((field) => [field.name, convert(field.codec)])),
+    ...(required.length > 0 ? { required } : {}),
+    ...(additionalProperties === undefined ? {} : { additionalProperties }),
+  };
+};
+
+/** Removes members that cannot appear in JSON (`undefined`, `void`) from a union. */
+const jsonMembers = (types: readonly t.Any[]): t.Any[] =>
+  types.filter((member) => !(member instanceof t.UndefinedType || member instanceof t.VoidType));
+
+/** The values a schema stands for, when it is a constant, `null` or an enum; else `undefined`. */
+const constantsOf = (schema: JsonSchema): readonly unknown[] | undefined => {
+  if (Object.hasOwn(schema, 'const')) return [schema.const];
+  if (schema.type === 'null' && Object.keys(schema).length === 1) return [null];
+  return schema.enum;
+};
+
+const unionSchema = (
+  members: readonly t.Any[],
+  convert: (codec: t.Any) => JsonSchema,
+): JsonSchema => {
+  const schemas = jsonMembers(members).map(convert);
+  const [only] = schemas;
+  if (only === undefined) return { not: {} };
+  if (schemas.length === 1) return only;
+  // Literals (and `null`) only: an enum reads better than a list of constants.
+  const constants = schemas.map(constantsOf);
+  if (constants.every((values) => values !== undefined)) {
+    const values = [...new Set(constants.flat())];
+    const types = [...new Set(values.map(literalType))];
+    const [type] = types;
+    return { ...(types.length === 1 && type !== undefined ? { type } : {}), enum: values };
+  }
+  return { anyOf: schemas };
+};
+
+const intersectionSchema = (
+  members: readonly t.Any[],
+  convert: (codec: t.Any) => JsonSchema,
+): JsonSchema => {
+  const schemas = members.map(convert);
+  const mergeable = schemas.every(
+    (schema) =>
+      isObjectSchema(schema) && Object.keys(schema).every((key) => mergeableKeys.has(key)),
+  );
+  if (!mergeable) return { allOf: schemas };
+  const properties: Record<string, JsonSchema> = {};
+  const required = new Set<string>();
+  for (const schema of schemas) {
+    Object.assign(properties, schema.properties);
+    for (const name of schema.required ?? []) required.add(name);
+  }
+  return {
+    type: 'object',
+    properties,
+    ...(required.size > 0 ? { required: [...required] } : {}),
+  };
+};
+
+const annotate = (schema: JsonSchema, name: string): JsonSchema => ({
+  ...schema,
+  description: schema.description === undefined ? name : `${schema.description} (${name})`,
+});
+
+/**
+ * The JSON Schema (2020-12, as OpenAPI 3.1 uses it) of what `codec` accepts. A schema attached with
+ * `withSchema` wins; otherwise the codec's structure is read. Codecs it cannot read (custom
+ * `t.Type`s without an attached schema, recursive codecs) become `{ description: <name> }`: the
+ * generator never throws.
+ */
+export const toJsonSchema = (codec: t.Any): JsonSchema => convertWith(new Set())(codec);
+
+const convertWith =
+  (visiting: Set<t.Any>) =>
+  (codec: t.Any): JsonSchema => {
+    const attached = schemaOf(codec);
+    if (attached !== undefined) return attached;
+    if (visiting.has(codec)) return { description: codec.name };
+    visiting.add(codec);
+    try {
+      return convertCodec(codec, convertWith(visiting));
+    } finally {
+      visiting.delete(codec);
+    }
+  };
+
+const convertCodec = (codec: t.Any, convert: (codec: t.Any) => JsonSchema): JsonSchema => {
+  if (codec instanceof t.StringType) return { type: 'string' };
+  if (codec instanceof t.NumberType) return { type: 'number' };
+  if (codec instanceof t.BooleanType) return { type: 'boolean' };
+  if (codec instanceof t.NullType) return { type: 'null' };
+  if (codec instanceof t.UnknownType || codec instanceof t.AnyType) return {};
+  if (codec instanceof t.NeverType) return { not: {} };
+  if (codec instanceof t.AnyDictionaryType) {
+    return { type: 'object' };
+  }
+  if (codec instanceof t.AnyArrayType) return { type: 'array' };
+  if (codec instanceof t.LiteralType) {
+    const value: unknown = codec.value;
+    const type = literalType(value);
+    return { ...(type === undefined ? {} : { type }), const: value };
+  }
+  if (codec instanceof t.KeyofType) {
+    return { type: 'string', enum: Object.keys(codec.keys as Record<string, unknown>) };
+  }
+  if (codec instanceof t.UnionType) return unionSchema(codec.types as t.Any[], convert);
+  if (codec instanceof StrictObjectType) {
+    return objectSchema(objectFields(codec) ?? [], convert, false);
+  }
+  if (codec instanceof t.InterfaceType || codec instanceof t.PartialType) {
+    return objectSchema(objectFields(codec) ?? [], convert);
+  }
+  if (codec instanceof t.IntersectionType) {
+    return intersectionSchema(codec.types as t.Any[], convert);
+  }
+  if (codec instanceof t.ExactType || codec instanceof t.ReadonlyType) {
+    return convert(codec.type as t.Any);
+  }
+  if (codec instanceof t.ArrayType || codec instanceof t.ReadonlyArrayType) {
+    return { type: 'array', items: convert(codec.type as t.Any) };
+  }
+  if (codec instanceof t.TupleType) {
+    const items = (codec.types as t.Any[]).map(convert);
+    return {
+      type: 'array',
+      prefixItems: items,
+      minItems: items.length,
+      maxItems: items.length,
+      items: false,
+    };
+  }
+  if (codec instanceof t.DictionaryType) {
+    const domain = convert(codec.domain as t.Any);
+    const keys = domain.type === 'string' && Object.keys(domain).length === 1 ? {} : domain;
+    return {
+      type: 'object',
+      ...(Object.keys(keys).length === 0 ? {} : { propertyNames: keys }),
+      additionalProperties: convert(codec.codomain as t.Any),
+    };
+  }
+  if (codec instanceof t.RefinementType) {
+    return annotate(convert(codec.type as t.Any), codec.name);
+  }
+  return { description: codec.name };
+};
+
+// ---------------------------------------------------------------------------------------------
+// The document
+
+/** The parts of an OpenAPI 3.1 document this generator writes (loosely typed past the top). */
+export interface OpenApiDocument {
+  readonly openapi: '3.1.0';
+  readonly info: {
+    readonly title: string;
+    readonly version: string;
+    readonly description?: string;
+  };
+  readonly servers?: readonly { readonly url: string }[];
+  readonly tags: readonly { readonly name: string }[];
+  readonly paths: Readonly<Record<string, Readonly<Partial<Record<HttpMethod, OpenApiOperation>>>>>;
+  readonly components: {
+    readonly schemas: Readonly<Record<string, JsonSchema>>;
+    readonly securitySchemes: Readonly<Record<string, OpenApiSecurityScheme>>;
+  };
+}
+
+export interface OpenApiParameter {
+  readonly name: string;
+  readonly in: 'path' | 'query' | 'header';
+  readonly required: boolean;
+  readonly description?: string;
+  readonly schema: JsonSchema;
+}
+
+export interface OpenApiMediaType {
+  readonly schema: JsonSchema;
+  readonly examples?: Readonly<
+    Record<string, { readonly summary: string; readonly value: unknown }>
+  >;
+}
+
+export interface OpenApiResponse {
+  readonly description: string;
+  readonly headers?: Readonly<
+    Record<string, { readonly description: string; readonly schema: JsonSchema }>
+  >;
+  readonly content?: Readonly<Record<string, OpenApiMediaType>>;
+}
+
+export interface OpenApiOperation {
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly tags: readonly string[];
+  readonly security: readonly Readonly<Record<string, readonly string[]>>[];
+  readonly parameters?: readonly OpenApiParameter[];
+  readonly requestBody?: {
+    readonly required: true;
+    readonly content: Readonly<Record<string, OpenApiMediaType>>;
+  };
+  readonly responses: Readonly<Record<string, OpenApiResponse>>;
+}
+
+export type OpenApiSecurityScheme =
+  | {
+      readonly type: 'http';
+      readonly scheme: 'bearer';
+      readonly description: string;
+    }
+  | {
+      readonly type: 'apiKey';
+      readonly in: 'cookie';
+      readonly name: string;
+      readonly description: string;
+    };
+
+export interface OpenApiInfo {
+  readonly title: string;
+  readonly version: string;
+  readonly description?: string;
+  readonly serverUrl?: string;
+}
+
+/** The security scheme each kind of caller proves itself with (API.md, "Credentials"). */
+export const securitySchemeOf: Readonly<Record<Exclude<RouteAuth, 'none'>, string>> = {
+  operator: 'operatorToken',
+  app: 'appSecret',
+  recipient: 'session',
+  auditor: 'auditToken',
+};
+
+const securitySchemes: Readonly<Record<string, OpenApiSecurityScheme>> = {
+  operatorToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description:
+      'The operator (admin) token: TIDINGS_ADMIN_TOKEN or the generated admin-token file',
+  },
+  appSecret: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The app secret, returned once when the app is created or its secret rotated',
+  },
+  auditToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The audit token (TIDINGS_AUDIT_TOKEN): read-only routes under /v1/audit',
+  },
+  session: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'tidings_session',
+    description: 'The session cookie set by /v1/auth/register or /v1/auth/login',
+  },
+};
+
+const problemCodes = Object.keys(problemCatalogue) as ProblemCode[];
+
+const componentSchemas: Readonly<Record<string, JsonSchema>> = {
+  Problem: {
+    type: 'object',
+    description: 'An RFC 9457 problem document; `code` is stable, match on it',
+    required: ['type', 'title', 'status', 'detail', 'code'],
+    properties: {
+      type: { type: 'string', format: 'uri' },
+      title: { type: 'string' },
+      status: { type: 'integer', minimum: 400, maximum: 599 },
+      detail: { type: 'string' },
+      code: { type: 'string', enum: problemCodes },
+      errors: {
+        type: 'array',
+        description: 'The field problems of a validation failure',
+        items: { $ref: '#/components/schemas/FieldProblem' },
+      },
+    },
+  },
+  FieldProblem: {
+    type: 'object',
+    required: ['path', 'message'],
+    properties: {
+      path: { type: 'string', description: 'JSON pointer to the field, e.g. /messages/3/title' },
+      message: { type: 'string' },
+    },
+    additionalProperties: false,
+  },
+};
+
+const problemSchemaRef: JsonSchema = { $ref: '#/components/schemas/Problem' };
+
+/** Express `:param` segments become OpenAPI `{param}` templates. */
+const paramPattern = /:([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/** The names of the path parameters of an express-style path, in order. */
+export const pathParameterNames = (path: string): string[] =>
+  [...path.matchAll(paramPattern)].map((match) => match[1] ?? '');
+
+/** `/v1/me/apps/:bindingId` → `/v1/me/apps/{bindingId}`. */
+export const openApiPath = (path: string): string => path.replace(paramPattern, '{$1}');
+
+/** A stable operation id from method and path: `post /v1/me/authorizations` → `post_v1_me_authorizations`. */
+export const operationIdOf = (method: HttpMethod, path: string): string => {
+  const words = path
+    .replace(/:/g, '')
+    .split(/[^A-Za-z0-9]+/)
+    .filter((word) => word.length > 0);
+  return [method, ...(words.length === 0 ? ['root'] : words)].join('_');
+};
+
+/** The error codes a route can answer with: its own plus those every route of its kind can. */
+export const problemCodesOf = (route: RouteSpec): ProblemCode[] => {
+  const codes = new Set<ProblemCode>(route.errors ?? []);
+  if (route.auth !== 'none') codes.add('unauthorized');
+  if (route.body !== undefined || route.query !== undefined || route.params !== undefined) {
+    codes.add('validation_failed');
+  }
+  if (route.body !== undefined) {
+    codes.add('invalid_json');
+    codes.add('payload_too_large');
+    codes.add('unsupported_media_type');
+  }
+  if (route.idempotent === true) {
+    codes.add('idempotency_key_reused');
+    codes.add('idempotency_in_flight');
+  }
+  codes.add('internal_error');
+  // Catalogue order, so the document does not depend on the order a route lists them in.
+  return problemCodes.filter((code) => codes.has(code));
+};
+
+const problemResponses = (route: RouteSpec): Record<string, OpenApiResponse> => {
+  const byStatus = new Map<number, ProblemCode[]>();
+  for (const code of problemCodesOf(route)) {
+    const status = problemCatalogue[code].status;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const responses: Record<string, OpenApiResponse> = {};
+  for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
+    const list = codes.map((code) => `\`${code}\` (${problemCatalogue[code].title})`).join(', ');
+    responses[String(status)] = {
+      description: `${codes.length === 1 ? 'Problem' : 'Problems'}: ${list}`,
+      ...(codes.includes('rate_limited')
+        ? {
+            headers: {
+              'Retry-After': {
+                description: 'Seconds to wait before trying again',
+                schema: { type: 'integer', minimum: 0 },
+              },
+            },
+          }
+        : {}),
+      content: {
+        'application/problem+json': {
+          schema: problemSchemaRef,
+          examples: Object.fromEntries(
+            codes.map((code) => [
+              code,
+              {
+                summary: problemCatalogue[code].title,
+                value: problem(code, problemCatalogue[code].title),
+              },
+            ]),
+          ),
+        },
+      },
+    };
+  }
+  return responses;
+};
+
+const parametersOf = (route: RouteSpec): OpenApiParameter[] => {
+  const parameters: OpenApiParameter[] = [];
+  const describeSchema = (schema: JsonSchema): { description?: string } =>
+    schema.description === undefined ? {} : { description: schema.description };
+
+  const paramFields = route.params === undefined ? undefined : objectFields(route.params);
+  for (const name of pathParameterNames(route.path)) {
+    const field = paramFields?.find((candidate) => candidate.name === name);
+    const schema: JsonSchema = field === undefined ? { type: 'string' } : toJsonSchema(field.codec);
+    parameters.push({ name, in: 'path', required: true, ...describeSchema(schema), schema });
+  }
+
+  const queryFields = route.query === undefined ? undefined : objectFields(route.query);
+  for (const field of queryFields ?? []) {
+    const schema = toJsonSchema(field.codec);
+    parameters.push({
+      name: field.name,
+      in: 'query',
+      required: field.required,
+      ...describeSchema(schema),
+      schema,
+    });
+  }
+
+  if (route.idempotent === true) {
+    parameters.push({
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      description:
+        'Repeating a request with the same key and body within 24 h returns the first answer and writes nothing new; the same key with another body is 422 idempotency_key_reused',
+      schema: { type: 'string', minLength: 1, maxLength: 128 },
+    });
+  }
+  return parameters;
+};
+
+const operationOf = (route: RouteSpec, operationId: string): OpenApiOperation => {
+  const parameters = parametersOf(route);
+  const responses: Record<string, OpenApiResponse> = {};
+  for (const [status, answer] of Object.entries(route.responses)) {
+    responses[status] = {
+      description: answer.description,
+      ...(answer.body === undefined
+        ? {}
+        : { content: { 'application/json': { schema: toJsonSchema(answer.body) } } }),
+    };
+  }
+  for (const [status, answer] of Object.entries(problemResponses(route))) {
+    // A declared answer of the same status (unusual) is the route's own word on it.
+    responses[status] ??= answer;
+  }
+  return {
+    operationId,
+    summary: route.summary,
+    ...(route.description === undefined ? {} : { description: route.description }),
+    tags: [route.tag],
+    security: route.auth === 'none' ? [] : [{ [securitySchemeOf[route.auth]]: [] }],
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(route.body === undefined
+      ? {}
+      : {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: toJsonSchema(route.body) } },
+          },
+        }),
+    responses,
+  };
+};
+
+/**
+ * The OpenAPI 3.1.0 document of `routes`: paths with their parameters, request bodies, success
+ * answers and the problem answers each route can give, security per route from its `auth`, and
+ * the shared `Problem` schema. Throws if two routes share a method and path (a declaration bug).
+ */
+export const buildOpenApiDocument = (
+  routes: readonly RouteSpec[],
+  info: OpenApiInfo,
+): OpenApiDocument => {
+  const paths: Record<string, Partial<Record<HttpMethod, OpenApiOperation>>> = {};
+  const usedIds = new Set<string>();
+  const tags: string[] = [];
+  for (const route of routes) {
+    const path = openApiPath(route.path);
+    const item = (paths[path] ??= {});
+    if (item[route.method] !== undefined) {
+      throw new Error(`two routes declare ${route.method.toUpperCase()} ${route.path}`);
+    }
+    const base = operationIdOf(route.method, route.path);
+    let operationId = base;
+    for (let n = 2; usedIds.has(operationId); n += 1) operationId = `${base}_${n}`;
+    usedIds.add(operationId);
+    if (!tags.includes(route.tag)) tags.push(route.tag);
+    item[route.method] = operationOf(route, operationId);
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: info.title,
+      version: info.version,
+      ...(info.description === undefined ? {} : { description: info.description }),
+    },
+    ...(info.serverUrl === undefined ? {} : { servers: [{ url: info.serverUrl }] }),
+    tags: tags.map((name) => ({ name })),
+    paths,
+    components: { schemas: componentSchemas, securitySchemes },
+  };
+};
