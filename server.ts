@@ -26,7 +26,27 @@ import { parseAllowlist } from './adapters/outbound/addressPolicy.js';
 import type { HostResolver } from './adapters/outbound/destinationGuard.js';
 import type { PasswordCost } from './adapters/security/passwords.js';
 import { prepareProjection, type Projection } from './projections/projection.js';
-import { ProcessorRunner, projectionProcessor } from './projections/processor.js';
+import {
+  ProcessorRunner,
+  projectionProcessor,
+  reactorProcessor,
+  type Processor,
+  type RunnerOptions,
+} from './projections/processor.js';
+import { messageQueries } from './projections/messages/messageQueries.js';
+import { createGuardedAxios } from './adapters/outbound/destinationGuard.js';
+import type { ChannelContext } from './channels/channel.js';
+import { createChannelRegistry } from './channels/registry.js';
+import { builtInChannels } from './channels/index.js';
+import { moderationProcessor } from './adapters/pipeline/moderationProcessor.js';
+import { routerProcessor } from './adapters/pipeline/routerProcessor.js';
+import { recallProcessor } from './adapters/pipeline/recallProcessor.js';
+import { DeliveryWorker } from './adapters/pipeline/deliveryWorker.js';
+import { PushBudget } from './adapters/pipeline/pushBudget.js';
+import { Scheduler } from './adapters/pipeline/scheduler.js';
+import { moderationPolicies } from './adapters/moderation/policies.js';
+import { defaultRetryPolicy } from './domain/delivery/retryPolicy.js';
+import { sqliteIdempotencyStore } from './adapters/http/idempotency.js';
 
 /** The version reported by the API document. */
 const VERSION = '0.1.0';
@@ -40,6 +60,9 @@ export interface Tidings {
   readonly db: SqliteDatabase;
   readonly checkpoints: CheckpointStore;
   readonly runners: readonly ProcessorRunner[];
+  /** Releases due messages; tests may tick it by hand. */
+  readonly scheduler: Scheduler;
+  readonly worker: DeliveryWorker;
   readonly metrics: Metrics;
   readonly adminToken: string;
   readonly auditToken: string;
@@ -107,23 +130,128 @@ export const startTidings = async (
 
     const metrics = createMetrics();
     const checkpoints = new CheckpointStore(db);
-    const runners = (options.projections ?? allProjections).map((projection) => {
+    const runnerFor = (processor: Processor, runnerOptions: RunnerOptions = {}): ProcessorRunner =>
+      new ProcessorRunner(
+        store,
+        checkpoints,
+        processor,
+        logger.child({ processor: processor.name }),
+        runnerOptions,
+      );
+
+    // Read models. Requests wait for them after writing (read-your-writes).
+    let wakeWorker = (): void => undefined;
+    const projectionRunners = (options.projections ?? allProjections).map((projection) => {
       if (prepareProjection(db, projection)) {
         logger.warn('read model layout changed; rebuilding it from the log', {
           projection: projection.name,
         });
       }
-      return new ProcessorRunner(
-        store,
-        checkpoints,
-        projectionProcessor(db, checkpoints, projection),
-        logger.child({ processor: projection.name }),
-      );
+      return runnerFor(projectionProcessor(db, checkpoints, projection), {
+        // The delivery queue lives in the messages read model: new rows wake the worker at once.
+        ...(projection.name === 'messages'
+          ? {
+              onBatch: () => {
+                wakeWorker();
+              },
+            }
+          : {}),
+      });
     });
+    const commands = createCommandBus({
+      store,
+      metrics,
+      afterAppend: async (position) => {
+        await Promise.all(projectionRunners.map((runner) => runner.waitFor(position)));
+      },
+    });
+    const queries = {
+      apps: appQueries(db),
+      recipients: recipientQueries(db),
+      bindings: bindingQueries(db),
+      messages: messageQueries(db),
+    };
+
+    // The push pipeline: moderation, routing, device delivery, recall, and the clock.
+    const allowlist = parseAllowlist(settings.outboundAllowlist);
+    const http = createGuardedAxios({
+      allowlist,
+      timeoutMs: 5_000,
+      ...(options.resolver === undefined ? {} : { lookup: options.resolver }),
+    });
+    const channelContext: ChannelContext = {
+      http,
+      logger: logger.child({ component: 'channels' }),
+      now: () => new Date(),
+    };
+    const channels = createChannelRegistry(builtInChannels);
+    const policies = await moderationPolicies(settings);
+    const reactorRunners = [
+      runnerFor(
+        moderationProcessor({
+          commands,
+          policies,
+          openidOf: (bindingId) => queries.bindings.byId(bindingId)?.openid,
+          logger: logger.child({ processor: 'moderation' }),
+        }),
+      ),
+      runnerFor(
+        routerProcessor({
+          store,
+          commands,
+          budget: new PushBudget(settings.pushBudgetPerHour, (bindingId, since) =>
+            queries.messages.devicePushesSince(bindingId, since),
+          ),
+          logger: logger.child({ processor: 'router' }),
+        }),
+      ),
+      runnerFor(
+        reactorProcessor(
+          checkpoints,
+          recallProcessor({
+            ...queries,
+            channels,
+            context: channelContext,
+            logger: logger.child({ processor: 'recall' }),
+          }),
+        ),
+      ),
+    ];
+    const runners = [...projectionRunners, ...reactorRunners];
     for (const runner of runners) runner.start();
     cleanup.push(async () => {
-      await Promise.all(runners.map((runner) => runner.stop()));
+      await Promise.all(projectionRunners.map((runner) => runner.stop()));
     });
+    cleanup.push(async () => {
+      await Promise.all(reactorRunners.map((runner) => runner.stop()));
+    });
+    const worker = new DeliveryWorker({
+      commands,
+      messages: queries.messages,
+      recipients: queries.recipients,
+      channels,
+      context: channelContext,
+      retry: { ...defaultRetryPolicy, maxAttempts: settings.deliveryMaxAttempts },
+      logger: logger.child({ component: 'delivery' }),
+    });
+    wakeWorker = () => {
+      worker.wake();
+    };
+    worker.start();
+    cleanup.push(() => worker.stop());
+    const idempotency = sqliteIdempotencyStore(db);
+    const scheduler = new Scheduler({
+      commands,
+      messages: queries.messages,
+      db,
+      logger: logger.child({ component: 'scheduler' }),
+      onTick: (now) => {
+        idempotency.prune(now);
+      },
+    });
+    scheduler.start();
+    cleanup.push(() => scheduler.stop());
+
     metrics.onScrape(() => {
       for (const runner of runners) {
         metrics.processorFailures.set({ processor: runner.name }, runner.consecutiveFailures);
@@ -135,20 +263,11 @@ export const startTidings = async (
     });
 
     const api = createApiRouter({
-      commands: createCommandBus({
-        store,
-        metrics,
-        // Read-your-writes: answer only once the read models include what the request wrote.
-        afterAppend: async (position) => {
-          await Promise.all(runners.map((runner) => runner.waitFor(position)));
-        },
-      }),
-      apps: appQueries(db),
-      recipients: recipientQueries(db),
-      bindings: bindingQueries(db),
+      commands,
+      ...queries,
       complaintCounts: complaintCounts(db),
       publicUrl: settings.publicUrl,
-      outboundAllowlist: parseAllowlist(settings.outboundAllowlist),
+      outboundAllowlist: allowlist,
       ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
       ...(options.passwordCost === undefined ? {} : { passwordCost: options.passwordCost }),
       authFailures: {
@@ -161,15 +280,21 @@ export const startTidings = async (
           refillPerSecond: 1 / 60,
         }),
       },
+      appRateLimit: new TokenBuckets({
+        burst: settings.appRateBurst,
+        refillPerSecond: settings.appRatePerSecond,
+      }),
       sessionTtlMs: SESSION_TTL_MS,
       adminToken: admin.token,
       auditToken: audit.token,
       version: VERSION,
+      idempotency,
     });
     const app = createHttpApp({
       logger,
       metrics,
       routers: [api],
+      bodyLimitOverrides: { '/v1/messages/batch': '1mb' },
       readiness: [
         {
           name: 'store',
@@ -213,6 +338,8 @@ export const startTidings = async (
       db,
       checkpoints,
       runners,
+      scheduler,
+      worker,
       metrics,
       adminToken: admin.token,
       auditToken: audit.token,

@@ -1,3 +1,4 @@
+import type { AxiosInstance } from 'axios';
 import type { Logger } from '../adapters/logging/logger.js';
 
 /** A setting a channel declares, so operators and the UI know what to ask for and what to hide. */
@@ -23,28 +24,65 @@ export interface OutgoingMessage {
   readonly level?: 'active' | 'timeSensitive' | 'passive';
 }
 
+/**
+ * What a channel needs to take back a message it delivered: enough to address the same
+ * notification again (its id and thread), none of the content. An {@link OutgoingMessage} is one.
+ */
+export type RecallTarget = Pick<
+  OutgoingMessage,
+  'messageId' | 'appId' | 'appName' | 'recipientId' | 'thread'
+>;
+
+/**
+ * Why a delivery was refused for good, so the router can act on it without parsing reasons:
+ *
+ * - `device_unknown`: the peer does not know the person's device (Bark: `failed to get device
+ *   token`); the device should be marked broken until the person registers it again.
+ * - `forbidden_destination`: the outbound guard refused the address (SSRF policy).
+ * - `misconfigured`: the settings point at something that does not work as configured (wrong
+ *   server URL, a server behind auth, a redirect); the person or operator must change them.
+ * - `bad_request`: the peer refused the request itself; a bug on our side.
+ */
+export type RejectionCode =
+  'device_unknown' | 'forbidden_destination' | 'misconfigured' | 'bad_request';
+
 /** The result of one delivery attempt. */
 export type SendOutcome =
   | { readonly kind: 'delivered' }
   /** Permanent: retrying cannot help (unknown device, bad configuration). */
-  | { readonly kind: 'rejected'; readonly reason: string }
-  /** Transient: worth another attempt, no sooner than `retryAfterMs` when the peer said so. */
+  | { readonly kind: 'rejected'; readonly reason: string; readonly code?: RejectionCode }
+  /**
+   * Transient: worth another attempt, no sooner than `retryAfterMs` when the peer said so
+   * (a `Retry-After` header, delay-seconds or HTTP date, turned into milliseconds from now).
+   */
   | { readonly kind: 'failed'; readonly reason: string; readonly retryAfterMs?: number };
 
 /** Everything a channel may use for I/O comes in here, so tests can hand it local servers. */
 export interface ChannelContext {
+  /**
+   * The HTTP client to send with: in production the SSRF-guarded instance from
+   * `createGuardedAxios` (no redirects, every status is a response, addresses checked at
+   * connect time). Channels never create their own.
+   */
+  readonly http: AxiosInstance;
   readonly logger: Logger;
   readonly now: () => Date;
 }
 
 /**
  * A delivery channel plugin. `render` is pure (message and the recipient's settings in, request
- * out) so it can be tested without I/O; `send` performs one attempt.
+ * out) so it can be tested without I/O; `send` performs one attempt and never throws: every
+ * failure is a {@link SendOutcome}.
+ *
+ * A channel that can take a delivered message back (Bark deletes the notification) implements
+ * `renderRecall`; the router sends its result with the same `send`. Without it, recall is a
+ * matter for read models only.
  */
 export interface Channel<Settings = unknown, Rendered = unknown> {
   /** Unique among registered channels, e.g. `inbox`, `bark`. */
   readonly kind: string;
   readonly settings: readonly ChannelSetting[];
   render(message: OutgoingMessage, settings: Settings): Rendered;
+  renderRecall?(message: RecallTarget, settings: Settings): Rendered;
   send(rendered: Rendered, context: ChannelContext): Promise<SendOutcome>;
 }

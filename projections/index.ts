@@ -1,6 +1,7 @@
 import { appsProjection } from './apps/appsProjection.js';
 import { bindingsProjection } from './bindings/bindingsProjection.js';
 import { complaintsProjection } from './complaints/complaintsProjection.js';
+import { messagesProjection } from './messages/messagesProjection.js';
 import { recipientsProjection } from './recipients/recipientsProjection.js';
 import type { Projection } from './projection.js';
 
@@ -10,4 +11,5 @@ export const allProjections: readonly Projection[] = [
   recipientsProjection,
   bindingsProjection,
   complaintsProjection,
+  messagesProjection,
 ];

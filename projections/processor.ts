@@ -64,6 +64,8 @@ export interface RunnerOptions {
   readonly retryDelayMs?: number;
   readonly maxRetryDelayMs?: number;
   readonly maxBatchSize?: number;
+  /** Called after each batch is done (e.g. to wake a worker that reads this read model). */
+  readonly onBatch?: () => void;
 }
 
 /**
@@ -163,6 +165,7 @@ export class ProcessorRunner {
           const last = batch.at(-1);
           if (last !== undefined) this.advance(last.position);
           this.failures = 0;
+          this.options.onBatch?.();
           delay = this.options.retryDelayMs ?? 100;
           if (this.isStopping()) break;
         }

@@ -18,6 +18,13 @@ export interface Settings {
   readonly publicUrl: string;
   readonly logLevel: LogLevel;
   readonly sqliteSynchronous: SynchronousMode;
+  readonly pushBudgetPerHour: number;
+  readonly appRateBurst: number;
+  readonly appRatePerSecond: number;
+  readonly deliveryMaxAttempts: number;
+  readonly wechatAppId?: string;
+  readonly wechatAppSecret?: string;
+  readonly wechatApiBase: string;
 }
 
 /** A codec that turns an environment string into a value, or fails with a reason. */
@@ -44,6 +51,14 @@ const Port = fromEnv('Port', (raw) => {
     ? E.right(port)
     : E.left(`must be a whole number from 0 to 65535, got "${raw}"`);
 });
+
+const positiveInt = (max: number) =>
+  fromEnv('PositiveInt', (raw) => {
+    const value = Number(raw);
+    return /^\d+$/.test(raw) && value >= 1 && value <= max
+      ? E.right(value)
+      : E.left(`must be a whole number from 1 to ${max}, got "${raw}"`);
+  });
 
 const NonEmpty = fromEnv('NonEmpty', (raw) =>
   raw.length > 0 ? E.right(raw) : E.left('must not be empty'),
@@ -125,6 +140,29 @@ const table = {
     codec: oneOf<LogLevel>(['debug', 'info', 'warn', 'error', 'silent']),
     fallback: 'info' as LogLevel,
   },
+  pushBudgetPerHour: {
+    env: 'TIDINGS_PUSH_BUDGET_PER_HOUR',
+    codec: positiveInt(100_000),
+    fallback: 30,
+  },
+  appRateBurst: { env: 'TIDINGS_APP_RATE_BURST', codec: positiveInt(1_000_000), fallback: 200 },
+  appRatePerSecond: {
+    env: 'TIDINGS_APP_RATE_PER_SECOND',
+    codec: positiveInt(1_000_000),
+    fallback: 100,
+  },
+  deliveryMaxAttempts: {
+    env: 'TIDINGS_DELIVERY_MAX_ATTEMPTS',
+    codec: positiveInt(100),
+    fallback: 6,
+  },
+  wechatAppId: { env: 'TIDINGS_WECHAT_APPID', codec: NonEmpty },
+  wechatAppSecret: { env: 'TIDINGS_WECHAT_SECRET', codec: NonEmpty },
+  wechatApiBase: {
+    env: 'TIDINGS_WECHAT_API_BASE',
+    codec: HttpUrl,
+    fallback: 'https://api.weixin.qq.com',
+  },
   sqliteSynchronous: {
     env: 'TIDINGS_SQLITE_SYNCHRONOUS',
     codec: oneOf<SynchronousMode>(['full', 'normal']),
@@ -155,6 +193,11 @@ export const loadSettings = (env: NodeJS.ProcessEnv): E.Either<string, Settings>
       return E.left(`invalid setting ${entry.env}: ${oneLine}`);
     }
     values[key] = decoded.right;
+  }
+  if ((values['wechatAppId'] === undefined) !== (values['wechatAppSecret'] === undefined)) {
+    return E.left(
+      'invalid setting TIDINGS_WECHAT_SECRET: TIDINGS_WECHAT_APPID and TIDINGS_WECHAT_SECRET go together; set both or neither',
+    );
   }
   const port = values['port'] as number;
   values['publicUrl'] ??= `http://localhost:${port}`;

@@ -5,7 +5,14 @@ import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
 import type { CommandError } from '../../domain/shared/commandHandler.js';
 import type { Actor } from '../../domain/shared/eventStore.js';
-import { fieldProblems, ProblemError, type FieldProblem } from './problem.js';
+import type { IdempotencyStore } from './idempotency.js';
+import {
+  fieldProblems,
+  problem,
+  problemCatalogue,
+  ProblemError,
+  type FieldProblem,
+} from './problem.js';
 import type { RouteAuth, RouteSpec } from './routeSpec.js';
 
 /** The name of the recipient session cookie. */
@@ -75,6 +82,8 @@ export interface RouteContext<Body, Query, Params, TCaller extends Caller> {
   readonly actor: Actor;
   /** Whether the request came over TLS (directly or via a trusted proxy). */
   readonly secure: boolean;
+  /** The request's `Idempotency-Key`, on routes that honour one. */
+  readonly idempotencyKey?: string;
 }
 
 type Decoded<C, Fallback> = C extends t.Mixed ? t.TypeOf<C> : Fallback;
@@ -118,11 +127,15 @@ export const orProblem = <A>(result: E.Either<CommandError, A>): A => {
  * `validation_failed` listing every field problem), run the handler, send its reply. Errors go
  * to the problem+json handler.
  */
-export const mountRoutes = (routes: readonly Route[], authenticators: Authenticators): Router => {
+export const mountRoutes = (
+  routes: readonly Route[],
+  authenticators: Authenticators,
+  idempotency?: IdempotencyStore,
+): Router => {
   const router = Router();
   for (const route of routes) {
     router[route.spec.method](route.spec.path, (request, response, next) => {
-      run(route, authenticators, request, response).catch(next);
+      run(route, authenticators, idempotency, request, response).catch(next);
     });
   }
   return router;
@@ -131,6 +144,7 @@ export const mountRoutes = (routes: readonly Route[], authenticators: Authentica
 const run = async (
   route: Route,
   authenticators: Authenticators,
+  idempotency: IdempotencyStore | undefined,
   request: Request,
   response: Response,
 ): Promise<void> => {
@@ -156,33 +170,159 @@ const run = async (
   );
   let body: unknown = undefined;
   if (route.spec.body !== undefined) {
-    if (!request.is('application/json') && !request.is('application/*+json')) {
+    const length = request.headers['content-length'];
+    const sent =
+      request.headers['transfer-encoding'] !== undefined ||
+      (length !== undefined && length !== '0');
+    if (!sent) {
+      // No body at all reads as `{}`, so routes whose fields are all optional can be called bare.
+      body = decode(route.spec.body, {}, '');
+    } else if (!request.is('application/json') && !request.is('application/*+json')) {
       throw new ProblemError('unsupported_media_type', 'send the body as application/json');
+    } else {
+      body = decode(route.spec.body, request.body, '');
     }
-    body = decode(route.spec.body, request.body, '');
   }
   if (problems.length > 0) {
     throw new ProblemError('validation_failed', describe(problems), { errors: problems });
   }
   const requestId = headerValue(request.headers['x-request-id']) ?? randomUUID();
-  const reply = await route.handle({
-    body,
-    query: query ?? {},
-    params: params ?? {},
-    caller,
-    headers: request.headers,
-    ip: request.ip ?? 'unknown',
-    requestId,
-    now: new Date().toISOString(),
-    actor: actorOf(caller),
-    secure: request.secure,
-  });
+  const now = new Date();
+  const claim = claimIdempotencyKey(route, caller, idempotency, request, body, now);
+  if (claim?.replay !== undefined) {
+    response.setHeader('Idempotent-Replayed', 'true');
+    if (claim.replay.status >= 400) {
+      response
+        .status(claim.replay.status)
+        .type('application/problem+json')
+        .send(JSON.stringify(claim.replay.body));
+    } else {
+      response.status(claim.replay.status).json(claim.replay.body);
+    }
+    return;
+  }
+  let reply: RouteReply;
+  try {
+    reply = await route.handle({
+      body,
+      query: query ?? {},
+      params: params ?? {},
+      caller,
+      headers: request.headers,
+      ip: request.ip ?? 'unknown',
+      requestId,
+      now: now.toISOString(),
+      actor: actorOf(caller),
+      secure: request.secure,
+      ...(claim === undefined ? {} : { idempotencyKey: claim.key }),
+    });
+  } catch (error) {
+    if (claim !== undefined) claim.settle(error);
+    throw error;
+  }
+  claim?.complete(reply.status, reply.body);
   response.setHeader('X-Request-Id', requestId);
   for (const [name, value] of Object.entries(reply.headers ?? {})) response.setHeader(name, value);
   if (reply.cookies !== undefined && reply.cookies.length > 0)
     response.setHeader('Set-Cookie', [...reply.cookies]);
   if (reply.body === undefined) response.status(reply.status).end();
   else response.status(reply.status).json(reply.body);
+};
+
+/** Codes that say "try again" rather than answer the request: never replayed. */
+const transientCodes: ReadonlySet<string> = new Set([
+  'conflict',
+  'rate_limited',
+  'idempotency_in_flight',
+]);
+
+/**
+ * Handles an `Idempotency-Key` on a route that honours it (API.md): the same key and body within
+ * 24 h replay the first answer and run nothing; another body is 422; a request still running is
+ * 409. Answers that say "try again" (5xx, conflicts, rate limits) are not kept.
+ */
+const claimIdempotencyKey = (
+  route: Route,
+  caller: Caller,
+  store: IdempotencyStore | undefined,
+  request: Request,
+  body: unknown,
+  now: Date,
+):
+  | {
+      key: string;
+      replay?: { status: number; body: unknown };
+      complete: (status: number, body: unknown) => void;
+      settle: (error: unknown) => void;
+    }
+  | undefined => {
+  const header = request.headers['idempotency-key'];
+  if (
+    route.spec.idempotent !== true ||
+    caller.kind !== 'app' ||
+    store === undefined ||
+    header === undefined
+  ) {
+    return undefined;
+  }
+  const key = Array.isArray(header) ? header.join(',') : header;
+  if (key.length === 0 || key.length > 128 || !/^[\x21-\x7e]+$/.test(key)) {
+    throw new ProblemError(
+      'validation_failed',
+      'Idempotency-Key must be 1 to 128 visible ASCII characters',
+      {
+        errors: [
+          {
+            path: '/headers/idempotency-key',
+            message: 'must be 1 to 128 visible ASCII characters',
+          },
+        ],
+      },
+    );
+  }
+  const { appId } = caller;
+  const started = store.begin(appId, key, { path: request.path, body }, now);
+  if (started.kind === 'reused') {
+    throw new ProblemError(
+      'idempotency_key_reused',
+      'this Idempotency-Key was used with another request body',
+    );
+  }
+  if (started.kind === 'in_flight') {
+    throw new ProblemError(
+      'idempotency_in_flight',
+      'a request with this Idempotency-Key is still running; retry shortly',
+      {},
+      {
+        'Retry-After': '1',
+      },
+    );
+  }
+  return {
+    key,
+    ...(started.kind === 'replay'
+      ? { replay: { status: started.status, body: started.body } }
+      : {}),
+    complete: (status, replyBody) => {
+      store.complete(appId, key, status, replyBody ?? null);
+    },
+    settle: (error) => {
+      if (
+        error instanceof ProblemError &&
+        problemCatalogue[error.code].status < 500 &&
+        !transientCodes.has(error.code)
+      ) {
+        store.complete(
+          appId,
+          key,
+          problemCatalogue[error.code].status,
+          problem(error.code, error.message, error.extensions),
+        );
+      } else {
+        store.abandon(appId, key);
+      }
+    },
+  };
 };
 
 const describe = (problems: readonly FieldProblem[]): string =>

@@ -67,6 +67,19 @@ const migrations: readonly string[] = [
      name    TEXT PRIMARY KEY,
      version INTEGER NOT NULL
    );`,
+  // Answers to requests that carried an Idempotency-Key (API.md), kept 24 h. A cache of
+  // responses, not domain state, so it lives beside the log rather than in it.
+  `CREATE TABLE idempotency_keys (
+     app_id     TEXT NOT NULL,
+     key        TEXT NOT NULL,
+     body_hash  TEXT NOT NULL,
+     state      TEXT NOT NULL,
+     status     INTEGER,
+     response   TEXT,
+     created_at TEXT NOT NULL,
+     PRIMARY KEY (app_id, key)
+   );
+   CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);`,
 ];
 
 const migrate = (db: SqliteDatabase): void => {

@@ -7,7 +7,7 @@ import {
   typeNamesOf,
   withOptional,
 } from '../shared/codecs.js';
-import { MessageSubmission, MessageSuppressionReason } from './messageEvents.js';
+import { MessageRouting, MessageSubmission, MessageSuppressionReason } from './messageEvents.js';
 
 /**
  * Facts the command handler looked up about the binding when the app sent the message. The
@@ -76,14 +76,21 @@ export const SuppressMessage = commandCodec(
 );
 export type SuppressMessage = t.TypeOf<typeof SuppressMessage>;
 
-/** A channel reports success. */
+/**
+ * The delivery router sends a due message to the channels it chose (see `decideDelivery`). The
+ * inbox is delivered in the same step; device channels report back with `RecordDelivery`.
+ */
+export const RouteMessage = commandCodec('RouteMessage', MessageRouting);
+export type RouteMessage = t.TypeOf<typeof RouteMessage>;
+
+/** A routed channel reports success. */
 export const RecordDelivery = commandCodec(
   'RecordDelivery',
   t.type({ messageId: t.string, channel: t.string, attempt: PositiveInt }),
 );
 export type RecordDelivery = t.TypeOf<typeof RecordDelivery>;
 
-/** A channel reports a failed try; `retryAt` when another try is planned. */
+/** A routed channel reports a failed try; `retryAt` when another try is planned. */
 export const RecordDeliveryFailure = commandCodec(
   'RecordDeliveryFailure',
   withOptional(
@@ -94,7 +101,7 @@ export const RecordDeliveryFailure = commandCodec(
 export type RecordDeliveryFailure = t.TypeOf<typeof RecordDeliveryFailure>;
 
 /**
- * The router gives up on one channel. `attempts` and `lastError` come with the command because a
+ * The router gives up on one routed channel. `attempts` and `lastError` come with the command because a
  * channel's permanent refusal may end delivery without any failure having been recorded.
  */
 export const AbandonDelivery = commandCodec(
@@ -145,6 +152,7 @@ export const MessageCommandCodec = t.union([
   ScheduleMessage,
   ReleaseMessage,
   SuppressMessage,
+  RouteMessage,
   RecordDelivery,
   RecordDeliveryFailure,
   AbandonDelivery,

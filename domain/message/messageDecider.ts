@@ -16,18 +16,22 @@ import type {
   RecordDeliveryFailure,
   RejectMessage,
   ReleaseMessage,
+  RouteMessage,
   ScheduleMessage,
   SubmitMessage,
   SuppressMessage,
 } from './messageCommands.js';
-import type { MessageEvent, MessageSubmission } from './messageEvents.js';
+import { INBOX_CHANNEL, RoutedChannels } from './messageEvents.js';
+import type { MessageEvent, MessageInboxOnlyReason, MessageSubmission } from './messageEvents.js';
 
 /** How far ahead a message may be scheduled (API: `deliverAt` at most 30 days ahead). */
 export const MAX_SCHEDULE_DAYS = 30;
 
 /**
  * Where a message is in its life. `approved` and `released` are both "ready for delivery";
- * `delivered` means at least one channel delivered it.
+ * `delivered` means at least one channel delivered it. Routing alone does not change the status
+ * (a routed message no channel delivered yet is still `approved` or `released`); in practice the
+ * inbox delivers in the same decision.
  */
 export type MessageStatus =
   | 'submitted'
@@ -62,7 +66,16 @@ export interface MessageFacts {
   readonly moderation?: 'approved' | 'rejected' | 'held';
   readonly scheduled: boolean;
   readonly released: boolean;
+  /** The channels the router chose, inbox first; empty until the message is routed. */
+  readonly routedChannels: readonly string[];
+  /** Why the router chose the inbox only, when it did. */
+  readonly inboxOnly?: MessageInboxOnlyReason;
   readonly deliveries: readonly ChannelDelivery[];
+  /**
+   * The device channels (every channel but the inbox) that delivered, in order: the pushes a
+   * recall must withdraw from the person's devices (Bark: `delete=1` with the same `id`).
+   */
+  readonly deliveredDeviceChannels: readonly string[];
   readonly read: boolean;
   readonly archived: boolean;
 }
@@ -92,7 +105,9 @@ const evolve = (state: MessageState, event: MessageEvent): MessageState => {
       submission: event.data,
       scheduled: false,
       released: false,
+      routedChannels: [],
       deliveries: [],
+      deliveredDeviceChannels: [],
       read: false,
       archived: false,
     };
@@ -116,9 +131,19 @@ const evolve = (state: MessageState, event: MessageEvent): MessageState => {
       return { ...state, status: 'released', released: true };
     case 'MessageSuppressed':
       return { ...state, status: 'suppressed' };
+    case 'MessageRouted': {
+      const { channels, inboxOnly } = event.data;
+      return {
+        ...state,
+        routedChannels: channels,
+        ...(inboxOnly === undefined ? {} : { inboxOnly }),
+      };
+    }
     case 'MessageDelivered': {
       const { channel, attempt } = event.data;
       const previous = deliveryOf(state, channel);
+      const isNewDevice =
+        channel !== INBOX_CHANNEL && !state.deliveredDeviceChannels.includes(channel);
       return {
         ...withDelivery(state, {
           channel,
@@ -126,6 +151,9 @@ const evolve = (state: MessageState, event: MessageEvent): MessageState => {
           attempts: Math.max(attempt, previous?.attempts ?? 0),
         }),
         status: 'delivered',
+        deliveredDeviceChannels: isNewDevice
+          ? [...state.deliveredDeviceChannels, channel]
+          : state.deliveredDeviceChannels,
       };
     }
     case 'MessageDeliveryFailed': {
@@ -344,7 +372,10 @@ const suppressMessage = (command: SuppressMessage, state: MessageFacts): Decisio
   return E.right([{ type: 'MessageSuppressed', data: { messageId, reason } }]);
 };
 
-/** Whether channels may deliver now: approved and due, released, or already delivered elsewhere. */
+/**
+ * Whether the message may be routed, and its routed channels deliver, now: approved and due,
+ * released, or already delivered elsewhere.
+ */
 const isDispatchable = (state: MessageFacts, now: string): boolean => {
   switch (state.status) {
     case 'released':
@@ -359,11 +390,61 @@ const isDispatchable = (state: MessageFacts, now: string): boolean => {
   }
 };
 
+const routeMessage = (command: RouteMessage, state: MessageFacts): Decision => {
+  // Any second routing is a no-op, even with other channels: a redelivered router event, or one
+  // decided again on newer facts, must not route (or push) a second time.
+  if (state.routedChannels.length > 0) return E.right([]);
+  const { messageId, channels, inboxOnly } = command.data;
+  // The codecs check this at decode time; checked again because the state relies on it (an empty
+  // list would read as "not routed" and let the message be routed again).
+  if (!RoutedChannels.is(channels)) {
+    return E.left(
+      domainError('validation_failed', "channels must be distinct, 'inbox' first", {
+        messageId,
+        channels,
+      }),
+    );
+  }
+  if (inboxOnly !== undefined && channels.length > 1) {
+    return E.left(
+      domainError('validation_failed', 'an inbox-only routing lists device channels', {
+        messageId,
+        channels,
+        inboxOnly,
+      }),
+    );
+  }
+  if (!isDispatchable(state, command.metadata.now)) return illegal(state, 'route');
+  // Every routing lists the inbox, and the inbox is local, so routing and inbox delivery are one
+  // atomic step: no routed message is ever missing from the inbox, and no processor delivers it.
+  return E.right([
+    {
+      type: 'MessageRouted',
+      data: { messageId, channels, ...(inboxOnly === undefined ? {} : { inboxOnly }) },
+    },
+    { type: 'MessageDelivered', data: { messageId, channel: INBOX_CHANNEL, attempt: 1 } },
+  ]);
+};
+
+/** Refuses a delivery report for a channel the router did not choose. */
+const notRouted = (state: MessageFacts, channel: string): Decision =>
+  E.left(
+    domainError('illegal_state', `the message was not routed to ${channel}`, {
+      messageId: state.submission.messageId,
+      channel,
+      routedChannels: state.routedChannels,
+    }),
+  );
+
+const isRouted = (state: MessageFacts, channel: string): boolean =>
+  state.routedChannels.includes(channel);
+
 const recordDelivery = (command: RecordDelivery, state: MessageFacts): Decision => {
   const { messageId, channel, attempt } = command.data;
   const delivery = deliveryOf(state, channel);
   if (delivery?.status === 'delivered') return E.right([]);
   if (!isDispatchable(state, command.metadata.now)) return illegal(state, 'deliver');
+  if (!isRouted(state, channel)) return notRouted(state, channel);
   if (delivery?.status === 'abandoned') {
     return E.left(
       domainError('illegal_state', `delivery on ${channel} was abandoned`, { messageId, channel }),
@@ -386,6 +467,7 @@ const recordDeliveryFailure = (command: RecordDeliveryFailure, state: MessageFac
     );
   }
   if (!isDispatchable(state, command.metadata.now)) return illegal(state, 'deliver');
+  if (!isRouted(state, channel)) return notRouted(state, channel);
   return E.right([
     {
       type: 'MessageDeliveryFailed',
@@ -411,6 +493,7 @@ const abandonDelivery = (command: AbandonDelivery, state: MessageFacts): Decisio
   if (delivery === undefined && !isDispatchable(state, command.metadata.now)) {
     return illegal(state, 'abandon delivery of');
   }
+  if (!isRouted(state, channel)) return notRouted(state, channel);
   return E.right([
     { type: 'MessageDeliveryAbandoned', data: { messageId, channel, attempts, lastError } },
   ]);
@@ -479,6 +562,8 @@ const decide = (command: MessageCommand, state: MessageState): Decision => {
       return releaseMessage(command, state);
     case 'SuppressMessage':
       return suppressMessage(command, state);
+    case 'RouteMessage':
+      return routeMessage(command, state);
     case 'RecordDelivery':
       return recordDelivery(command, state);
     case 'RecordDeliveryFailure':
@@ -501,7 +586,7 @@ const decide = (command: MessageCommand, state: MessageState): Decision => {
 };
 
 /**
- * The Message aggregate: one message from submission through moderation, scheduling and
+ * The Message aggregate: one message from submission through moderation, scheduling, routing and
  * per-channel delivery to the person's inbox, and what the person and the app do with it after.
  */
 export const messageDecider: Decider<MessageCommand, MessageEvent, MessageState> = {

@@ -23,6 +23,59 @@ export const MessageSuppressionReason = t.keyof({
 export type MessageSuppressionReason = t.TypeOf<typeof MessageSuppressionReason>;
 
 /**
+ * The channel every routed message reaches: the person's inbox, which Tidings keeps itself.
+ * Every other channel (e.g. `bark`) is a device channel.
+ */
+export const INBOX_CHANNEL = 'inbox';
+
+/**
+ * Why a routed message reaches the inbox only, with no device push: the app is `weak` for the
+ * person, the person `muted` it, the binding used up its push budget (`over_budget`), or the
+ * person has no device channel (`no_device`).
+ */
+export const MessageInboxOnlyReason = t.keyof({
+  weak: null,
+  muted: null,
+  over_budget: null,
+  no_device: null,
+});
+export type MessageInboxOnlyReason = t.TypeOf<typeof MessageInboxOnlyReason>;
+
+const isRoutedChannels = (u: unknown): u is readonly string[] => {
+  if (!Array.isArray(u)) return false;
+  const list: readonly unknown[] = u;
+  return (
+    list[0] === INBOX_CHANNEL &&
+    list.every((channel) => typeof channel === 'string' && channel !== '') &&
+    new Set(list).size === list.length
+  );
+};
+
+/**
+ * The channels a message is routed to: the inbox first, then device channels, each once. The
+ * inbox is never left out: a message the person should not see is suppressed, not routed.
+ */
+export const RoutedChannels = new t.Type<readonly string[], readonly string[], unknown>(
+  'RoutedChannels',
+  isRoutedChannels,
+  (u, c) =>
+    isRoutedChannels(u)
+      ? t.success(u)
+      : t.failure(u, c, "expected distinct channel names, 'inbox' first"),
+  t.identity,
+);
+
+/**
+ * Where the delivery router sends a message. `inboxOnly` says why no device channel was chosen;
+ * it is absent when device channels are listed.
+ */
+export const MessageRouting = withOptional(
+  { messageId: t.string, channels: RoutedChannels },
+  { inboxOnly: MessageInboxOnlyReason },
+);
+export type MessageRouting = t.TypeOf<typeof MessageRouting>;
+
+/**
  * The content of a message and where it goes, as the app sent it (API: `POST /v1/messages`).
  * `deliverAt` is absent for "now"; the edge turns `delaySeconds` into it.
  */
@@ -88,6 +141,13 @@ export const MessageSuppressed = eventCodec(
 );
 export type MessageSuppressed = t.TypeOf<typeof MessageSuppressed>;
 
+/**
+ * The delivery router chose the message's channels. Only these channels may then deliver; the
+ * inbox delivery itself follows in the same decision.
+ */
+export const MessageRouted = eventCodec('MessageRouted', MessageRouting);
+export type MessageRouted = t.TypeOf<typeof MessageRouted>;
+
 /** One channel (e.g. `inbox`, `bark`) delivered the message on its `attempt`-th try. */
 export const MessageDelivered = eventCodec(
   'MessageDelivered',
@@ -142,6 +202,7 @@ export const MessageEventCodec = t.union([
   MessageScheduled,
   MessageReleased,
   MessageSuppressed,
+  MessageRouted,
   MessageDelivered,
   MessageDeliveryFailed,
   MessageDeliveryAbandoned,

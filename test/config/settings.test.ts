@@ -48,6 +48,13 @@ describe('loadSettings', () => {
           'PORT',
           'TIDINGS_HOST',
           'TIDINGS_DATA_DIR',
+          'TIDINGS_PUSH_BUDGET_PER_HOUR',
+          'TIDINGS_APP_RATE_BURST',
+          'TIDINGS_APP_RATE_PER_SECOND',
+          'TIDINGS_DELIVERY_MAX_ATTEMPTS',
+          'TIDINGS_WECHAT_APPID',
+          'TIDINGS_WECHAT_SECRET',
+          'TIDINGS_WECHAT_API_BASE',
           'EVENTSTORE_CONNECTION_STRING',
           'TIDINGS_ADMIN_TOKEN',
           'TIDINGS_AUDIT_TOKEN',
@@ -175,6 +182,11 @@ describe('loadSettings', () => {
       ['TIDINGS_PUBLIC_URL', 'not a url'],
       ['TIDINGS_LOG_LEVEL', 'loud'],
       ['TIDINGS_SQLITE_SYNCHRONOUS', 'off'],
+      ['TIDINGS_PUSH_BUDGET_PER_HOUR', '0'],
+      ['TIDINGS_APP_RATE_BURST', 'many'],
+      ['TIDINGS_APP_RATE_PER_SECOND', '1.5'],
+      ['TIDINGS_DELIVERY_MAX_ATTEMPTS', '101'],
+      ['TIDINGS_WECHAT_API_BASE', 'ftp://api.weixin.qq.com'],
     ];
     for (const [name, value] of cases) {
       it(`rejects ${name}=${JSON.stringify(value)} with one line naming it`, () => {
@@ -185,6 +197,15 @@ describe('loadSettings', () => {
         expect(line).to.match(new RegExp(`^invalid setting ${name}: `));
       });
     }
+
+    it('refuses a WeChat app id without its secret (and the reverse), naming the setting', () => {
+      expect(invalid({ TIDINGS_WECHAT_APPID: 'wx123' })).to.match(
+        /^invalid setting TIDINGS_WECHAT_SECRET: /,
+      );
+      expect(invalid({ TIDINGS_WECHAT_SECRET: 'secret' })).to.match(
+        /^invalid setting TIDINGS_WECHAT_SECRET: /,
+      );
+    });
 
     it('stays on one line when the rejected value itself holds line breaks', () => {
       for (const [name, value] of [

@@ -93,6 +93,8 @@ describe('rebuilding a projection', () => {
       (error: unknown) => error as { code: number; stderr: string },
     );
     expect(failure?.code).to.equal(2);
-    expect(failure?.stderr.trim()).to.match(/^rebuild: unknown projection\(s\) nope; known: apps, recipients, bindings, complaints$/);
+    expect(failure?.stderr.trim()).to.match(
+      /^rebuild: unknown projection\(s\) nope; known: apps, recipients, bindings, complaints, messages$/,
+    );
   });
 });

@@ -45,7 +45,9 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
     logger: silentLogger,
     passwordCost: { N: 1024, r: 8, p: 1 },
     ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
-    ...(options.authFailureBurst === undefined ? {} : { authFailureBurst: options.authFailureBurst }),
+    ...(options.authFailureBurst === undefined
+      ? {}
+      : { authFailureBurst: options.authFailureBurst }),
   });
   const server: TestServer = {
     tidings,
@@ -73,10 +75,17 @@ export const call = async <T = Record<string, unknown>>(
   base: string,
   method: string,
   path: string,
-  options: { body?: unknown; rawBody?: string; token?: string; cookie?: string; headers?: Record<string, string> } = {},
+  options: {
+    body?: unknown;
+    rawBody?: string;
+    token?: string;
+    cookie?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Reply<T>> => {
   const headers: Record<string, string> = { ...options.headers };
-  if (options.body !== undefined || options.rawBody !== undefined) headers['content-type'] ??= 'application/json';
+  if (options.body !== undefined || options.rawBody !== undefined)
+    headers['content-type'] ??= 'application/json';
   if (options.token !== undefined) headers['authorization'] = `Bearer ${options.token}`;
   if (options.cookie !== undefined) headers['cookie'] = options.cookie;
   const response = await fetch(`${base}${path}`, {

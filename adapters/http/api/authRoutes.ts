@@ -144,7 +144,7 @@ export const authRoutes = (deps: ApiDeps): Route[] => {
         summary: 'Log in',
         auth: 'none',
         body: Credentials,
-        errors: ['rate_limited'],
+        errors: ['unauthorized', 'rate_limited'],
         responses: { 200: { description: 'Logged in; the session cookie is set', body: Account } },
       },
       async (request) => {

@@ -8,6 +8,7 @@ import type { TokenBuckets } from '../rateLimiter.js';
 import type { AppQueries } from '../../../projections/apps/appQueries.js';
 import type { BindingQueries } from '../../../projections/bindings/bindingQueries.js';
 import type { RecipientQueries } from '../../../projections/recipients/recipientQueries.js';
+import type { MessageQueries } from '../../../projections/messages/messageQueries.js';
 import type { Caller, RouteContext } from '../routing.js';
 
 /** What the API routes need from the rest of Tidings; the composition root builds it. */
@@ -26,6 +27,9 @@ export interface ApiDeps {
   readonly authFailures: { readonly byIp: TokenBuckets; readonly byUsername: TokenBuckets };
   /** How long a login lasts. */
   readonly sessionTtlMs: number;
+  readonly messages: MessageQueries;
+  /** Messages per app: a burst, then a steady rate (429 beyond). */
+  readonly appRateLimit: TokenBuckets;
 }
 
 /** The command context of a request: a fresh command id, the caller as actor, the request as correlation. */

@@ -9,6 +9,10 @@ import { consentRoutes } from './consentRoutes.js';
 import type { ApiDeps } from './deps.js';
 import { meRoutes } from './meRoutes.js';
 import { operatorRoutes } from './operatorRoutes.js';
+import { messageRoutes } from './messageRoutes.js';
+import { inboxRoutes } from './inboxRoutes.js';
+import { moderationRoutes } from './moderationRoutes.js';
+import type { IdempotencyStore } from '../idempotency.js';
 
 /** The routes `createHttpApp` serves itself, declared here so the API document lists them too. */
 const infrastructureSpecs: readonly RouteSpec[] = [
@@ -48,6 +52,7 @@ export interface ApiOptions extends ApiDeps {
   readonly adminToken: string;
   readonly auditToken: string;
   readonly version: string;
+  readonly idempotency: IdempotencyStore;
 }
 
 /** Every API route, the OpenAPI document built from their codecs, and the credential checks. */
@@ -58,6 +63,9 @@ export const createApiRouter = (options: ApiOptions): ReturnType<typeof mountRou
     ...meRoutes(options),
     ...consentRoutes(options),
     ...appRoutes(options),
+    ...messageRoutes(options),
+    ...inboxRoutes(options),
+    ...moderationRoutes(options),
   ];
   let document: unknown;
   const openApiRoute = defineRoute(
@@ -110,5 +118,5 @@ export const createApiRouter = (options: ApiOptions): ReturnType<typeof mountRou
           };
     },
   };
-  return mountRoutes([...routes, openApiRoute], authenticators);
+  return mountRoutes([...routes, openApiRoute], authenticators, options.idempotency);
 };

@@ -83,7 +83,11 @@ describe('SQLite store specifics', () => {
     await slow.appendToStream('wake', [event({ n: 1 })], { expectedRevision: 'any' });
     const batch = await Promise.race([
       first,
-      new Promise<never>((_, reject) => setTimeout(() => { reject(new Error('not woken')); }, 5_000)),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => {
+          reject(new Error('not woken'));
+        }, 5_000),
+      ),
     ]);
     expect(batch.map((e) => e.data)).to.deep.equal([{ n: 1 }]);
     await subscription.close();

@@ -1,8 +1,18 @@
 import { expect } from 'chai';
+import * as E from 'fp-ts/lib/Either.js';
 import type { MessageCommand, SubmitMessage } from '../../../domain/message/messageCommands.js';
+import { MessageCommandCodec } from '../../../domain/message/messageCommands.js';
+import type { MessageState } from '../../../domain/message/messageDecider.js';
 import { messageDecider, messageStreamName } from '../../../domain/message/messageDecider.js';
-import type { MessageEvent } from '../../../domain/message/messageEvents.js';
-import { MessageEventCodec, messageEventTypes } from '../../../domain/message/messageEvents.js';
+import type {
+  MessageEvent,
+  MessageInboxOnlyReason,
+} from '../../../domain/message/messageEvents.js';
+import {
+  MessageEventCodec,
+  messageEventTypes,
+  RoutedChannels,
+} from '../../../domain/message/messageEvents.js';
 import { fold } from '../../../domain/shared/decider.js';
 import { expectEventsRoundTrip, spec } from '../deciderSpecification.js';
 
@@ -64,9 +74,21 @@ const held: MessageEvent = {
 };
 const scheduled: MessageEvent = { type: 'MessageScheduled', data: { messageId, deliverAt: later } };
 const released: MessageEvent = { type: 'MessageReleased', data: { messageId } };
+const routed: MessageEvent = {
+  type: 'MessageRouted',
+  data: { messageId, channels: ['inbox', 'bark'] },
+};
+const routedInboxOnly = (inboxOnly: MessageInboxOnlyReason): MessageEvent => ({
+  type: 'MessageRouted',
+  data: { messageId, channels: ['inbox'], inboxOnly },
+});
 const inboxDelivered: MessageEvent = {
   type: 'MessageDelivered',
   data: { messageId, channel: 'inbox', attempt: 1 },
+};
+const barkDelivered: MessageEvent = {
+  type: 'MessageDelivered',
+  data: { messageId, channel: 'bark', attempt: 1 },
 };
 const barkFailed: MessageEvent = {
   type: 'MessageDeliveryFailed',
@@ -91,7 +113,8 @@ const suppressedBlocked: MessageEvent = {
   data: { messageId, reason: 'blocked' },
 };
 
-const delivered = [submitted, approved, inboxDelivered];
+/** Routed to the inbox and Bark; the inbox delivered in the same step, Bark not yet. */
+const delivered = [submitted, approved, routed, inboxDelivered];
 
 const command = <T extends MessageCommand['type']>(
   type: T,
@@ -105,6 +128,10 @@ const reject = command('RejectMessage', { policy: 'denylist', reason: 'denied te
 const hold = command('HoldMessage', { policy: 'msgSecCheck', reason: 'checker unsure' });
 const schedule = command('ScheduleMessage', {});
 const releaseAt = (at: string) => command('ReleaseMessage', {}, at);
+const route = (channels: readonly string[] = ['inbox', 'bark'], at: string = now) =>
+  command('RouteMessage', { channels }, at);
+const routeInboxOnly = (inboxOnly: MessageInboxOnlyReason) =>
+  command('RouteMessage', { channels: ['inbox'], inboxOnly });
 const deliver = (channel: string, attempt = 1) => command('RecordDelivery', { channel, attempt });
 const fail = (attempt: number, retryAt?: string) =>
   command('RecordDeliveryFailure', {
@@ -118,6 +145,19 @@ const markRead = (who = recipientId) => command('MarkMessageRead', { recipientId
 const archive = (who = recipientId) => command('ArchiveMessage', { recipientId: who });
 const cancel = (who = appId) => command('CancelMessage', { appId: who });
 const recall = (who = appId) => command('RecallMessage', { appId: who });
+
+/** Decides each command on the history so far, as the command handler would, and keeps going. */
+const history = (commands: readonly MessageCommand[]): MessageEvent[] =>
+  commands.reduce<MessageEvent[]>((events, next) => {
+    const result = messageDecider.decide(next, fold(messageDecider, events));
+    if (E.isLeft(result)) expect.fail(`${next.type} refused: ${JSON.stringify(result.left)}`);
+    return [...events, ...result.right];
+  }, []);
+
+const factsOf = (state: MessageState) => {
+  if (state.status === 'empty') return expect.fail('expected a submitted message');
+  return state;
+};
 
 describe('messageDecider', () => {
   const message = spec(messageDecider);
@@ -315,15 +355,155 @@ describe('messageDecider', () => {
     });
   });
 
-  describe('RecordDelivery', () => {
-    it('records delivery of an approved message', () => {
-      message.given([submitted, approved]).when(deliver('inbox')).then([inboxDelivered]);
+  describe('RouteMessage', () => {
+    it('routes an approved message that is due and delivers it to the inbox in the same step', () => {
+      message.given([submitted, approved]).when(route()).then([routed, inboxDelivered]);
     });
-    it('records delivery of a released message', () => {
+    it('routes a released message', () => {
       message
         .given([submittedLater, approved, scheduled, released])
+        .when(route(['inbox', 'bark'], later))
+        .then([routed, inboxDelivered]);
+    });
+    it('routes an approved message once its delivery time has come', () => {
+      message
+        .given([submittedLater, approved])
+        .when(route(['inbox', 'bark'], later))
+        .then([routed, inboxDelivered]);
+    });
+    for (const reason of ['weak', 'muted', 'over_budget', 'no_device'] as const) {
+      it(`records why it routed to the inbox only (${reason})`, () => {
+        message
+          .given([submitted, approved])
+          .when(routeInboxOnly(reason))
+          .then([routedInboxOnly(reason), inboxDelivered]);
+      });
+    }
+    it('ignores routing again (a redelivered router event)', () => {
+      message.given(delivered).when(route()).thenNothing();
+    });
+    it('ignores routing again to other channels (the router decided again on newer facts)', () => {
+      message
+        .given([...delivered, barkDelivered])
+        .when(routeInboxOnly('muted'))
+        .thenNothing();
+    });
+    it('ignores routing again after a recall', () => {
+      message
+        .given([...delivered, recalled])
+        .when(route())
+        .thenNothing();
+    });
+    const notDispatchable: readonly [string, readonly MessageEvent[], string][] = [
+      ['submitted', [submitted], 'submitted'],
+      ['held', [submitted, held], 'held'],
+      ['rejected', [submitted, rejected], 'rejected'],
+      ['approved but not yet due', [submittedLater, approved], 'approved'],
+      ['scheduled but not released', [submittedLater, approved, scheduled], 'scheduled'],
+      ['cancelled', [submittedLater, approved, scheduled, cancelled], 'cancelled'],
+      ['suppressed', [submitted, suppressedBlocked], 'suppressed'],
+    ];
+    for (const [name, given, status] of notDispatchable) {
+      it(`refuses a message that is ${name}`, () => {
+        message.given(given).when(route()).thenError('illegal_state', { messageId, status });
+      });
+    }
+    it('refuses channels that do not start with the inbox', () => {
+      message
+        .given([submitted, approved])
+        .when(route(['bark']))
+        .thenError('validation_failed', { messageId, channels: ['bark'] });
+    });
+    it('refuses an empty channel list', () => {
+      message.given([submitted, approved]).when(route([])).thenError('validation_failed');
+    });
+    it('refuses a channel listed twice', () => {
+      message
+        .given([submitted, approved])
+        .when(route(['inbox', 'bark', 'bark']))
+        .thenError('validation_failed');
+    });
+    it('refuses an inbox-only reason next to device channels', () => {
+      message
+        .given([submitted, approved])
+        .when(command('RouteMessage', { channels: ['inbox', 'bark'], inboxOnly: 'muted' }))
+        .thenError('validation_failed', {
+          messageId,
+          channels: ['inbox', 'bark'],
+          inboxOnly: 'muted',
+        });
+    });
+    it('refuses an unknown message', () => {
+      message.given([]).when(route()).thenError('not_found', { messageId });
+    });
+    it('carries the routing through the command codec', () => {
+      const decoded = MessageCommandCodec.decode({
+        type: 'RouteMessage',
+        data: { messageId, channels: ['inbox'], inboxOnly: 'over_budget' },
+        metadata: { now },
+      });
+      expect(E.isRight(decoded)).to.equal(true);
+      for (const data of [
+        { messageId, channels: ['bark'] },
+        { messageId, channels: [] },
+        { messageId, channels: ['inbox'], inboxOnly: 'sleepy' },
+      ]) {
+        const refused = MessageCommandCodec.decode({
+          type: 'RouteMessage',
+          data,
+          metadata: { now },
+        });
+        expect(E.isLeft(refused), JSON.stringify(data)).to.equal(true);
+      }
+    });
+  });
+
+  describe('RoutedChannels', () => {
+    it("accepts distinct channel names with 'inbox' first", () => {
+      expect(RoutedChannels.is(['inbox'])).to.equal(true);
+      expect(RoutedChannels.is(['inbox', 'bark', 'email'])).to.equal(true);
+    });
+    it('refuses anything else', () => {
+      for (const value of [
+        [],
+        ['bark'],
+        ['bark', 'inbox'],
+        ['inbox', 'inbox'],
+        ['inbox', ''],
+        ['inbox', 1],
+        'inbox',
+        undefined,
+      ]) {
+        expect(RoutedChannels.is(value), JSON.stringify(value)).to.equal(false);
+        expect(E.isLeft(RoutedChannels.decode(value))).to.equal(true);
+      }
+    });
+  });
+
+  describe('RecordDelivery', () => {
+    it('records delivery on a routed device channel of an approved message', () => {
+      message.given(delivered).when(deliver('bark')).then([barkDelivered]);
+    });
+    it('records delivery on a routed device channel of a released message', () => {
+      message
+        .given([submittedLater, approved, scheduled, released, routed, inboxDelivered])
+        .when(deliver('bark'))
+        .then([barkDelivered]);
+    });
+    it('refuses a channel of a due message that was not routed yet', () => {
+      message
+        .given([submitted, approved])
         .when(deliver('inbox'))
-        .then([inboxDelivered]);
+        .thenError('illegal_state', { messageId, channel: 'inbox', routedChannels: [] });
+    });
+    it('refuses a device channel the router did not choose', () => {
+      message
+        .given([submitted, approved, routedInboxOnly('muted'), inboxDelivered])
+        .when(deliver('bark'))
+        .thenError('illegal_state', { messageId, channel: 'bark', routedChannels: ['inbox'] });
+    });
+    it('ignores a repeated report of the inbox delivered at routing', () => {
+      message.given(delivered).when(deliver('inbox')).thenNothing();
     });
     it('records another channel after the first', () => {
       message
@@ -360,7 +540,7 @@ describe('messageDecider', () => {
     });
     it('records a failure without a retry', () => {
       message
-        .given([submitted, approved])
+        .given(delivered)
         .when(fail(1))
         .then([
           {
@@ -383,6 +563,15 @@ describe('messageDecider', () => {
     });
     it('refuses a message that may not be delivered', () => {
       message.given([submitted, rejected]).when(fail(1)).thenError('illegal_state');
+    });
+    it('refuses a channel the router did not choose', () => {
+      message
+        .given([submitted, approved, routedInboxOnly('no_device'), inboxDelivered])
+        .when(fail(1))
+        .thenError('illegal_state', { messageId, channel: 'bark', routedChannels: ['inbox'] });
+    });
+    it('refuses a due message that was not routed yet', () => {
+      message.given([submitted, approved]).when(fail(1)).thenError('illegal_state');
     });
   });
 
@@ -413,6 +602,12 @@ describe('messageDecider', () => {
     });
     it('refuses an untried channel of a message not deliverable', () => {
       message.given([submitted]).when(abandon).thenError('illegal_state');
+    });
+    it('refuses a channel the router did not choose', () => {
+      message
+        .given([submitted, approved, routedInboxOnly('over_budget'), inboxDelivered])
+        .when(abandon)
+        .thenError('illegal_state', { messageId, channel: 'bark', routedChannels: ['inbox'] });
     });
   });
 
@@ -486,6 +681,12 @@ describe('messageDecider', () => {
     it('recalls a delivered message', () => {
       message.given(delivered).when(recall()).then([recalled]);
     });
+    it('recalls a message that also reached a device', () => {
+      message
+        .given([...delivered, barkDelivered])
+        .when(recall())
+        .then([recalled]);
+    });
     it('ignores recalling twice', () => {
       message
         .given([...delivered, recalled])
@@ -503,7 +704,47 @@ describe('messageDecider', () => {
     });
   });
 
+  describe('the push pipeline', () => {
+    it('takes a message from approval through routing to Bark and back out by recall', () => {
+      const events = history([
+        submit(),
+        approve,
+        route(),
+        deliver('bark'),
+        deliver('bark'),
+        recall(),
+      ]);
+      expect(events).to.deep.equal([
+        submitted,
+        approved,
+        routed,
+        inboxDelivered,
+        barkDelivered,
+        recalled,
+      ]);
+      message.given(events.slice(0, -1)).when(recall()).then([recalled]);
+      const state = factsOf(fold(messageDecider, events));
+      expect(state.status).to.equal('recalled');
+      expect(state.routedChannels).to.deep.equal(['inbox', 'bark']);
+      expect(state.deliveredDeviceChannels).to.deep.equal(['bark']);
+    });
+  });
+
   describe('state', () => {
+    it('keeps the routing: channels and why only the inbox', () => {
+      const state = factsOf(fold(messageDecider, [submitted, approved, routedInboxOnly('weak')]));
+      expect(state.routedChannels).to.deep.equal(['inbox']);
+      expect(state.inboxOnly).to.equal('weak');
+      // Routing alone does not deliver: the status stays until a channel reports.
+      expect(state.status).to.equal('approved');
+    });
+    it('lists the device channels that delivered, which a recall must withdraw', () => {
+      const onlyInbox = factsOf(fold(messageDecider, delivered));
+      expect(onlyInbox.deliveredDeviceChannels).to.deep.equal([]);
+      const withBark = factsOf(fold(messageDecider, [...delivered, barkFailed, barkDelivered]));
+      expect(withBark.deliveredDeviceChannels).to.deep.equal(['bark']);
+      expect(withBark.inboxOnly).to.equal(undefined);
+    });
     it('keeps per-channel delivery state', () => {
       const state = fold(messageDecider, [...delivered, barkFailed]);
       expect(state.status).to.equal('delivered');

@@ -160,7 +160,11 @@ describe('command handler', () => {
     );
     if (E.isLeft(result)) throw new Error(result.left.message);
     const events = await temp.store.readStream(stream);
-    expect(events.map((e) => (e.data as { scoreAfter?: number }).scoreAfter)).to.deep.equal([undefined, 95, 90]);
+    expect(events.map((e) => (e.data as { scoreAfter?: number }).scoreAfter)).to.deep.equal([
+      undefined,
+      95,
+      90,
+    ]);
     expect(temp.store.stats.commits).to.be.greaterThan(0);
     expect(result.right.nextRevision).to.equal(2);
   });
@@ -173,11 +177,20 @@ describe('command handler', () => {
       stream,
       [
         penalize('a8', 'c1'),
-        { type: 'BanApp', data: { appId: 'a8', reason: 'operator', complaintIds: [] }, metadata: { now } },
+        {
+          type: 'BanApp',
+          data: { appId: 'a8', reason: 'operator', complaintIds: [] },
+          metadata: { now },
+        },
         // Suspending a banned app is refused, so neither the penalty nor the ban may land.
         {
           type: 'SuspendApp',
-          data: { appId: 'a8', until: '2026-12-24T10:00:00.000Z', reason: 'operator', complaintIds: [] },
+          data: {
+            appId: 'a8',
+            until: '2026-12-24T10:00:00.000Z',
+            reason: 'operator',
+            complaintIds: [],
+          },
           metadata: { now },
         },
       ],

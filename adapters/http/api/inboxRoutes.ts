@@ -1,0 +1,179 @@
+import * as t from 'io-ts';
+import { boundedString, queryBoolean, queryInt, strictObject } from '../codecs.js';
+import { ProblemError } from '../problem.js';
+import { defineRoute, orProblem, type Route } from '../routing.js';
+import type { InboxRow } from '../../../projections/messages/messageQueries.js';
+import { commandContext, type ApiDeps } from './deps.js';
+
+const InboxQuery = strictObject(
+  'InboxQuery',
+  {},
+  {
+    unread: queryBoolean('Unread'),
+    thread: boundedString('Thread', { minLength: 1, maxLength: 128 }),
+    appId: boundedString('AppId', { minLength: 1, maxLength: 64 }),
+    cursor: boundedString('Cursor', { minLength: 1, maxLength: 512 }),
+    limit: queryInt('Limit', { min: 1, max: 100 }),
+  },
+);
+
+const InboxParams = strictObject('InboxParams', {
+  messageId: boundedString('MessageId', { minLength: 1, maxLength: 64 }),
+});
+
+const nullable = <C extends t.Mixed>(codec: C) => t.union([codec, t.null]);
+
+const InboxItem = t.type(
+  {
+    messageId: t.string,
+    appId: t.string,
+    appName: t.string,
+    title: nullable(t.string),
+    subtitle: nullable(t.string),
+    body: t.string,
+    url: nullable(t.string),
+    thread: nullable(t.string),
+    receivedAt: t.string,
+    readAt: nullable(t.string),
+  },
+  'InboxItem',
+);
+
+/** Cursors are opaque to clients: the position of the last item, base64url-encoded. */
+const encodeCursor = (row: InboxRow): string =>
+  Buffer.from(JSON.stringify([row.inbox_at, row.message_id])).toString('base64url');
+
+const decodeCursor = (cursor: string): { inboxAt: string; messageId: string } => {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(parsed) && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') {
+      return { inboxAt: parsed[0], messageId: parsed[1] };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new ProblemError('validation_failed', 'cursor is not one this server gave out', {
+    errors: [{ path: '/query/cursor', message: 'is not a cursor from a previous page' }],
+  });
+};
+
+const inboxItem = (row: InboxRow): t.TypeOf<typeof InboxItem> => ({
+  messageId: row.message_id,
+  appId: row.app_id,
+  appName: row.app_name,
+  title: row.title,
+  subtitle: row.subtitle,
+  body: row.body,
+  url: row.url,
+  thread: row.thread,
+  receivedAt: row.inbox_at ?? row.created_at,
+  readAt: row.read_at,
+});
+
+/** The person's inbox (API.md, "Recipient"). */
+export const inboxRoutes = (deps: ApiDeps): Route[] => {
+  const ownEntry = (recipientId: string, messageId: string): void => {
+    if (deps.messages.inboxEntry(recipientId, messageId) === undefined) {
+      throw new ProblemError('not_found', `no message ${messageId} in your inbox`);
+    }
+  };
+  return [
+    defineRoute(
+      {
+        method: 'get',
+        path: '/v1/me/inbox',
+        tag: 'recipient',
+        summary: 'The inbox, newest first',
+        auth: 'recipient',
+        query: InboxQuery,
+        responses: {
+          200: {
+            description:
+              'A page of messages; pass nextCursor as cursor for the next page (null at the end)',
+            body: t.type({ items: t.array(InboxItem), nextCursor: nullable(t.string) }),
+          },
+        },
+      },
+      (request) => {
+        const { unread, thread, appId, cursor, limit = 50 } = request.query;
+        const rows = deps.messages.inbox({
+          recipientId: request.caller.recipientId,
+          ...(unread === undefined ? {} : { unread }),
+          ...(thread === undefined ? {} : { thread }),
+          ...(appId === undefined ? {} : { appId }),
+          ...(cursor === undefined ? {} : { after: decodeCursor(cursor) }),
+          limit: limit + 1,
+        });
+        const page = rows.slice(0, limit);
+        const last = page.at(-1);
+        return Promise.resolve({
+          status: 200,
+          body: {
+            items: page.map(inboxItem),
+            nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last) : null,
+          },
+        });
+      },
+    ),
+    defineRoute(
+      {
+        method: 'post',
+        path: '/v1/me/inbox/:messageId/read',
+        tag: 'recipient',
+        summary: 'Mark a message read',
+        auth: 'recipient',
+        params: InboxParams,
+        errors: ['not_found'],
+        responses: { 204: { description: 'Marked read' } },
+      },
+      async (request) => {
+        const { recipientId } = request.caller;
+        const { messageId } = request.params;
+        ownEntry(recipientId, messageId);
+        orProblem(
+          await deps.commands.execute(
+            'message',
+            messageId,
+            {
+              type: 'MarkMessageRead',
+              data: { messageId, recipientId },
+              metadata: { now: request.now },
+            },
+            commandContext(request),
+          ),
+        );
+        return { status: 204 };
+      },
+    ),
+    defineRoute(
+      {
+        method: 'delete',
+        path: '/v1/me/inbox/:messageId',
+        tag: 'recipient',
+        summary: 'Archive a message (it leaves the inbox)',
+        auth: 'recipient',
+        params: InboxParams,
+        errors: ['not_found'],
+        responses: { 204: { description: 'Archived' } },
+      },
+      async (request) => {
+        const { recipientId } = request.caller;
+        const { messageId } = request.params;
+        ownEntry(recipientId, messageId);
+        orProblem(
+          await deps.commands.execute(
+            'message',
+            messageId,
+            {
+              type: 'ArchiveMessage',
+              data: { messageId, recipientId },
+              metadata: { now: request.now },
+            },
+            commandContext(request),
+          ),
+        );
+        return { status: 204 };
+      },
+    ),
+  ];
+};

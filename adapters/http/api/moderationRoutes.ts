@@ -1,0 +1,133 @@
+import * as t from 'io-ts';
+import { approvalCommands } from '../../pipeline/moderationProcessor.js';
+import { boundedString, strictObject } from '../codecs.js';
+import { ProblemError } from '../problem.js';
+import { defineRoute, orProblem, type Route } from '../routing.js';
+import { commandContext, type ApiDeps } from './deps.js';
+
+const MessageParams = strictObject('MessageParams', {
+  messageId: boundedString('MessageId', { minLength: 1, maxLength: 64 }),
+});
+const RejectBody = strictObject(
+  'RejectHeld',
+  {},
+  { reason: boundedString('Reason', { minLength: 1, maxLength: 1_000 }) },
+);
+
+const HeldItem = t.type(
+  {
+    messageId: t.string,
+    appId: t.string,
+    title: t.union([t.string, t.null]),
+    subtitle: t.union([t.string, t.null]),
+    body: t.string,
+    url: t.union([t.string, t.null]),
+    policy: t.union([t.string, t.null]),
+    reason: t.union([t.string, t.null]),
+    createdAt: t.string,
+  },
+  'HeldMessage',
+);
+
+/** Operator review of messages a policy held (API.md, "Operator"). */
+export const moderationRoutes = (deps: ApiDeps): Route[] => {
+  const heldMessage = (messageId: string) => {
+    const row = deps.messages.byId(messageId);
+    if (row === undefined) throw new ProblemError('not_found', `no message ${messageId}`);
+    return row;
+  };
+  return [
+    defineRoute(
+      {
+        method: 'get',
+        path: '/v1/admin/moderation/held',
+        tag: 'operator',
+        summary: 'Messages waiting for an operator, oldest first',
+        auth: 'operator',
+        responses: {
+          200: { description: 'Held messages', body: t.type({ items: t.array(HeldItem) }) },
+        },
+      },
+      () =>
+        Promise.resolve({
+          status: 200,
+          body: {
+            items: deps.messages.held(500).map((row) => ({
+              messageId: row.message_id,
+              appId: row.app_id,
+              title: row.title,
+              subtitle: row.subtitle,
+              body: row.body,
+              url: row.url,
+              policy: row.moderation_policy,
+              reason: row.moderation_reason,
+              createdAt: row.created_at,
+            })),
+          },
+        }),
+    ),
+    defineRoute(
+      {
+        method: 'post',
+        path: '/v1/admin/moderation/:messageId/approve',
+        tag: 'operator',
+        summary: 'Approve a held message',
+        description:
+          'It is then delivered (or scheduled, if it is for later) like any approved message.',
+        auth: 'operator',
+        params: MessageParams,
+        errors: ['not_found', 'illegal_state'],
+        responses: {
+          200: { description: 'Approved', body: t.type({ status: t.literal('approved') }) },
+        },
+      },
+      async (request) => {
+        const row = heldMessage(request.params.messageId);
+        orProblem(
+          await deps.commands.execute(
+            'message',
+            row.message_id,
+            approvalCommands(row.message_id, 'operator', row.deliver_at ?? undefined, request.now),
+            commandContext(request),
+          ),
+        );
+        return { status: 200, body: { status: 'approved' } };
+      },
+    ),
+    defineRoute(
+      {
+        method: 'post',
+        path: '/v1/admin/moderation/:messageId/reject',
+        tag: 'operator',
+        summary: 'Reject a held message',
+        auth: 'operator',
+        params: MessageParams,
+        body: RejectBody,
+        errors: ['not_found', 'illegal_state'],
+        responses: {
+          200: { description: 'Rejected', body: t.type({ status: t.literal('rejected') }) },
+        },
+      },
+      async (request) => {
+        const row = heldMessage(request.params.messageId);
+        orProblem(
+          await deps.commands.execute(
+            'message',
+            row.message_id,
+            {
+              type: 'RejectMessage',
+              data: {
+                messageId: row.message_id,
+                policy: 'operator',
+                reason: request.body.reason ?? 'rejected by an operator',
+              },
+              metadata: { now: request.now },
+            },
+            commandContext(request),
+          ),
+        );
+        return { status: 200, body: { status: 'rejected' } };
+      },
+    ),
+  ];
+};

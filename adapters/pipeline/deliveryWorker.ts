@@ -1,0 +1,210 @@
+import * as E from 'fp-ts/lib/Either.js';
+import type { MessageCommand } from '../../domain/message/messageCommands.js';
+import { nextRetry, type RetryPolicy } from '../../domain/delivery/retryPolicy.js';
+import type {
+  Channel,
+  ChannelContext,
+  OutgoingMessage,
+  SendOutcome,
+} from '../../channels/channel.js';
+import type { ChannelRegistry } from '../../channels/registry.js';
+import type { DueDelivery, MessageQueries } from '../../projections/messages/messageQueries.js';
+import type { RecipientQueries } from '../../projections/recipients/recipientQueries.js';
+import type { CommandBus } from '../commandBus.js';
+import type { Logger } from '../logging/logger.js';
+
+export interface DeliveryWorkerOptions {
+  readonly commands: CommandBus;
+  readonly messages: MessageQueries;
+  readonly recipients: RecipientQueries;
+  readonly channels: ChannelRegistry;
+  readonly context: ChannelContext;
+  readonly retry: RetryPolicy;
+  readonly logger: Logger;
+  /** Attempts in flight at once, across all channels; default 64. */
+  readonly concurrency?: number;
+  /** How often to look for due retries when nothing wakes the worker; default 1,000 ms. */
+  readonly pollIntervalMs?: number;
+  readonly now?: () => Date;
+  readonly random?: () => number;
+}
+
+/**
+ * Sends device deliveries: every channel delivery the router planned, and every retry whose time
+ * has come, read from the delivery queue (the messages read model). Each attempt is recorded as an
+ * event: delivered, failed with the time of the next try, or failed and abandoned. Attempts run
+ * concurrently, so a slow or failing channel never holds up another channel or another message.
+ *
+ * A crash between a send and its record repeats that attempt after restart (at-least-once);
+ * Bark collapses the repeat because it carries the same notification id.
+ */
+export class DeliveryWorker {
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private readonly now: () => Date;
+  private readonly random: () => number;
+
+  constructor(private readonly options: DeliveryWorkerOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.random = options.random ?? Math.random;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule();
+    this.wake();
+  }
+
+  /** Stops taking new work and waits for the attempts in flight. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    await Promise.all(this.inFlight.values());
+  }
+
+  /** Looks for due work now (called when the delivery queue changed). */
+  wake(): void {
+    if (this.running) this.scan();
+  }
+
+  get busy(): number {
+    return this.inFlight.size;
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      this.wake();
+      if (this.running) this.schedule();
+    }, this.options.pollIntervalMs ?? 1_000);
+    this.timer.unref();
+  }
+
+  private scan(): void {
+    const room = (this.options.concurrency ?? 64) - this.inFlight.size;
+    if (room <= 0) return;
+    const due = this.options.messages.dueDeliveries(
+      this.now().toISOString(),
+      room + this.inFlight.size,
+    );
+    for (const delivery of due) {
+      const key = `${delivery.message_id}:${delivery.channel}`;
+      if (this.inFlight.has(key) || this.inFlight.size >= (this.options.concurrency ?? 64))
+        continue;
+      const attempt = this.attempt(delivery)
+        .catch((error: unknown) => {
+          // Recording failed (store trouble): the row stays due and is tried again later.
+          this.options.logger.error('delivery attempt could not be recorded', { key, error });
+        })
+        .finally(() => {
+          this.inFlight.delete(key);
+          this.wake();
+        });
+      this.inFlight.set(key, attempt);
+    }
+  }
+
+  private async attempt(delivery: DueDelivery): Promise<void> {
+    const attempt = delivery.attempts + 1;
+    const channel = this.options.channels.get(delivery.channel);
+    const outcome: SendOutcome =
+      channel === undefined
+        ? { kind: 'rejected', reason: `no channel of kind ${delivery.channel} is installed` }
+        : await this.send(channel, delivery);
+    const now = this.now();
+    const metadata = { now: now.toISOString() };
+    const { message_id: messageId, channel: kind } = delivery;
+    let commands: MessageCommand[];
+    if (outcome.kind === 'delivered') {
+      commands = [
+        { type: 'RecordDelivery', data: { messageId, channel: kind, attempt }, metadata },
+      ];
+    } else {
+      const next =
+        outcome.kind === 'failed'
+          ? nextRetry(this.options.retry, attempt, now.getTime(), this.random, outcome.retryAfterMs)
+          : ({ abandon: true } as const);
+      const failed: MessageCommand = {
+        type: 'RecordDeliveryFailure',
+        data: {
+          messageId,
+          channel: kind,
+          attempt,
+          error: outcome.reason,
+          ...('retryAt' in next ? { retryAt: new Date(next.retryAt).toISOString() } : {}),
+        },
+        metadata,
+      };
+      commands =
+        'retryAt' in next
+          ? [failed]
+          : [
+              failed,
+              {
+                type: 'AbandonDelivery',
+                data: { messageId, channel: kind, attempts: attempt, lastError: outcome.reason },
+                metadata,
+              },
+            ];
+    }
+    const result = await this.options.commands.execute('message', messageId, commands, {
+      commandId: `delivery:${messageId}:${kind}:${attempt}`,
+      actor: { kind: 'system', id: 'delivery' },
+    });
+    if (E.isLeft(result)) {
+      if (result.left.code === 'conflict') throw new Error(result.left.message);
+      this.options.logger.warn('delivery outcome refused', {
+        messageId,
+        channel: kind,
+        code: result.left.code,
+      });
+    }
+  }
+
+  private async send(channel: Channel, delivery: DueDelivery): Promise<SendOutcome> {
+    const settings = this.settingsFor(channel.kind, delivery.recipient_id);
+    if (settings === undefined)
+      return { kind: 'rejected', reason: `the person has no ${channel.kind} device any more` };
+    try {
+      return await channel.send(channel.render(outgoing(delivery), settings), this.options.context);
+    } catch (error) {
+      return { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  private settingsFor(kind: string, recipientId: string): unknown {
+    if (kind !== 'bark') return {};
+    const recipient = this.options.recipients.byId(recipientId);
+    return recipient?.bark_server_url === null ||
+      recipient?.bark_device_key === null ||
+      recipient === undefined
+      ? undefined
+      : { serverUrl: recipient.bark_server_url, deviceKey: recipient.bark_device_key };
+  }
+}
+
+/** What a channel is given to deliver, from a read-model row of the message and its app. */
+export const outgoing = (row: {
+  message_id: string;
+  app_id: string;
+  app_name: string;
+  recipient_id: string;
+  title: string | null;
+  subtitle: string | null;
+  body: string;
+  url: string | null;
+  thread: string | null;
+  level: 'active' | 'timeSensitive' | 'passive' | null;
+}): OutgoingMessage => ({
+  messageId: row.message_id,
+  appId: row.app_id,
+  appName: row.app_name,
+  recipientId: row.recipient_id,
+  body: row.body,
+  ...(row.title === null ? {} : { title: row.title }),
+  ...(row.subtitle === null ? {} : { subtitle: row.subtitle }),
+  ...(row.url === null ? {} : { url: row.url }),
+  ...(row.thread === null ? {} : { thread: row.thread }),
+  ...(row.level === null ? {} : { level: row.level }),
+});

@@ -1,0 +1,60 @@
+const HOUR_MS = 60 * 60 * 1000;
+
+/**
+ * Device pushes per binding in the last hour, for the push budget. The router is the only writer
+ * of device pushes, so it keeps the exact recent history in memory and learns a binding's earlier
+ * pushes from the read model the first time it meets it (after a start), which covers pushes made
+ * before a restart.
+ */
+export class PushBudget {
+  private readonly recent = new Map<string, number[]>();
+
+  constructor(
+    readonly perHour: number,
+    private readonly pushesSince: (bindingId: string, since: string) => readonly string[],
+  ) {}
+
+  /** Device pushes for the binding within the hour before `now`. */
+  used(bindingId: string, now: number): number {
+    const count = this.history(bindingId, now).length;
+    // A binding quiet for an hour is forgotten; meeting it again re-reads the (empty) history.
+    if (count === 0) this.recent.delete(bindingId);
+    return count;
+  }
+
+  /** Records a device push made at `now`. */
+  record(bindingId: string, now: number): void {
+    const times = this.history(bindingId, now);
+    times.push(now);
+    this.recent.set(bindingId, times);
+  }
+
+  private history(bindingId: string, now: number): number[] {
+    const since = now - HOUR_MS;
+    const times =
+      this.recent.get(bindingId) ??
+      this.pushesSince(bindingId, new Date(since).toISOString()).map((at) => Date.parse(at));
+    while (times.length > 0 && (times[0] ?? 0) <= since) times.shift();
+    this.recent.set(bindingId, times);
+    return times;
+  }
+}
+
+/** Serialises work per key (e.g. per binding) while different keys run in parallel. */
+export class KeyedQueue {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const result = previous.then(work, work);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+}

@@ -1,0 +1,105 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import * as E from 'fp-ts/lib/Either.js';
+import type { MessageQueries } from '../../projections/messages/messageQueries.js';
+import type { CommandBus } from '../commandBus.js';
+import type { Logger } from '../logging/logger.js';
+import type { SqliteDatabase } from '../sqlite/database.js';
+import { forEachConcurrently } from './concurrency.js';
+
+export interface SchedulerOptions {
+  readonly commands: CommandBus;
+  readonly messages: MessageQueries;
+  readonly db: SqliteDatabase;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+  /** Extra work for each tick (e.g. pruning expired idempotency records). */
+  readonly onTick?: (now: Date) => void;
+}
+
+/**
+ * The clock of the pipeline, ticking every second (node-cron): releases scheduled messages whose
+ * time has come and lifts app suspensions that have run out. Its queues are read models rebuilt
+ * from the log, so it survives restarts; the aggregates refuse an early release, and command ids
+ * derived from the message make each release happen once even if two ticks overlap a restart.
+ */
+export class Scheduler {
+  private task: ScheduledTask | undefined;
+  private ticking: Promise<void> | undefined;
+  private readonly now: () => Date;
+  private readonly expiredSuspensions;
+
+  constructor(private readonly options: SchedulerOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.expiredSuspensions = options.db.prepare<
+      [string],
+      { app_id: string; suspended_until: string }
+    >(
+      "SELECT app_id, suspended_until FROM apps WHERE status = 'suspended' AND suspended_until <= ?",
+    );
+  }
+
+  start(): void {
+    if (this.task !== undefined) return;
+    this.task = cron.schedule('* * * * * *', () => {
+      void this.tick();
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.task?.stop();
+    this.task = undefined;
+    await this.ticking;
+  }
+
+  /** One tick; a tick that starts while the previous one runs joins it instead of overlapping. */
+  tick(): Promise<void> {
+    this.ticking ??= this.run().finally(() => {
+      this.ticking = undefined;
+    });
+    return this.ticking;
+  }
+
+  private async run(): Promise<void> {
+    const now = this.now();
+    const at = now.toISOString();
+    try {
+      const due = this.options.messages.due(at, 1_000);
+      await forEachConcurrently(due, 16, async (row) => {
+        const result = await this.options.commands.execute(
+          'message',
+          row.message_id,
+          { type: 'ReleaseMessage', data: { messageId: row.message_id }, metadata: { now: at } },
+          { commandId: `release:${row.message_id}`, actor: { kind: 'system', id: 'scheduler' } },
+        );
+        if (E.isLeft(result))
+          this.options.logger.warn('release refused', {
+            messageId: row.message_id,
+            code: result.left.code,
+          });
+      });
+      for (const app of this.expiredSuspensions.all(at)) {
+        const result = await this.options.commands.execute(
+          'app',
+          app.app_id,
+          {
+            type: 'LiftAppSuspension',
+            data: { appId: app.app_id, reason: 'expired' },
+            metadata: { now: at },
+          },
+          {
+            commandId: `lift:${app.app_id}:${app.suspended_until}`,
+            actor: { kind: 'system', id: 'scheduler' },
+          },
+        );
+        if (E.isLeft(result))
+          this.options.logger.warn('lifting a suspension refused', {
+            appId: app.app_id,
+            code: result.left.code,
+          });
+      }
+      this.options.onTick?.(now);
+    } catch (error) {
+      this.options.logger.error('scheduler tick failed; the next tick tries again', { error });
+    }
+  }
+}

@@ -1,0 +1,145 @@
+import { isAxiosError } from 'axios';
+import { destinationProblemOf } from '../../adapters/outbound/destinationGuard.js';
+import { parseRetryAfter } from '../../domain/delivery/retryPolicy.js';
+import type { SendOutcome } from '../channel.js';
+
+/** bark-server's answer envelope (`CommonResp` in its router.go); the HTTP status equals `code`. */
+interface Envelope {
+  readonly code: number;
+  readonly message: string;
+}
+
+const envelopeOf = (text: string): Envelope | undefined => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const { code, message } = parsed as Record<string, unknown>;
+  return typeof code === 'number' && typeof message === 'string' ? { code, message } : undefined;
+};
+
+const SNIPPET_CHARS = 200;
+
+/** A short, single-line excerpt of a body or header for a reason string. */
+const snippet = (text: string): string => {
+  const line = text.replace(/\s+/g, ' ').trim();
+  const chars = Array.from(line);
+  return chars.length <= SNIPPET_CHARS ? line : `${chars.slice(0, SNIPPET_CHARS).join('')}…`;
+};
+
+/**
+ * bark-server echoes the device key back (`failed to get [KEY] device token from database`); the
+ * key is a secret and reasons end up in events and logs, so it is masked.
+ */
+const redact = (text: string, deviceKey: string): string =>
+  deviceKey === '' ? text : text.split(deviceKey).join('<device key>');
+
+/** What one HTTP answer from a bark-server looked like. */
+export interface BarkAnswer {
+  readonly status: number;
+  /** The raw `Retry-After` and `Location` headers, as the HTTP client gives them. */
+  readonly retryAfter: unknown;
+  readonly location: unknown;
+  readonly text: string;
+}
+
+/**
+ * Maps one answer to an outcome, following bark-server's behaviour (see
+ * `shared/reference/bark-api.md`):
+ *
+ * - 200 with the success envelope (`code` 200) → delivered. Any other 2xx, or a 200 whose body is
+ *   not that envelope, is not bark-server speaking (a captive portal, a misrouted proxy): failed,
+ *   saying so.
+ * - 3xx → rejected (`misconfigured`). Redirects are never followed (SSRF), and a server URL that
+ *   redirects (http → https, a moved host) will redirect on every retry too; the reason names the
+ *   target so the person can correct the URL.
+ * - 400 → rejected with the server's message: `failed to get device token: …` (unknown key or a
+ *   token Apple invalidated) is `device_unknown`; `device key is empty`, `request bind failed: …`
+ *   and the rest are `bad_request`.
+ * - 404, 410 (wrong server URL), 418 (the server wants Basic auth), 401, 403, 405 →
+ *   rejected (`misconfigured`); any other 4xx except 408, 425 and 429 → rejected (`bad_request`).
+ * - 408, 425, 429 and every 5xx (500 `push failed: …` when Apple refused or was unreachable, and
+ *   502/503/504 from proxies) → failed, with `retryAfterMs` when a `Retry-After` header says when.
+ *
+ * Reasons quote the server's message (or an excerpt of a non-envelope body) with the device key
+ * masked.
+ */
+export const outcomeOfAnswer = (
+  answer: BarkAnswer,
+  deviceKey: string,
+  now: number,
+): SendOutcome => {
+  const { status, text } = answer;
+  const envelope = envelopeOf(text);
+  const said = redact(snippet(envelope?.message ?? text), deviceKey);
+  const answered = `bark-server answered ${status}${said === '' ? '' : `: ${said}`}`;
+
+  if (status === 200 && envelope?.code === 200) return { kind: 'delivered' };
+  if (status >= 200 && status < 300) {
+    return {
+      kind: 'failed',
+      reason: `bark-server answered ${status} without its success envelope ({"code":200,…}): ${said === '' ? 'empty body' : said}`,
+    };
+  }
+  if (status >= 300 && status < 400) {
+    const target =
+      typeof answer.location === 'string' ? redact(snippet(answer.location), deviceKey) : 'nowhere';
+    return {
+      kind: 'rejected',
+      code: 'misconfigured',
+      reason: `bark-server answered ${status}, a redirect to ${target}; redirects are not followed, so the server URL must be the final one`,
+    };
+  }
+  if (status === 400) {
+    const unknownDevice = envelope?.message.startsWith('failed to get device token') === true;
+    return {
+      kind: 'rejected',
+      code: unknownDevice ? 'device_unknown' : 'bad_request',
+      reason: answered,
+    };
+  }
+  if ([401, 403, 404, 405, 410, 418].includes(status)) {
+    return { kind: 'rejected', code: 'misconfigured', reason: answered };
+  }
+  if (status >= 400 && status < 500 && ![408, 425, 429].includes(status)) {
+    return { kind: 'rejected', code: 'bad_request', reason: answered };
+  }
+  const retryAfterMs = parseRetryAfter(answer.retryAfter, now);
+  return retryAfterMs === undefined
+    ? { kind: 'failed', reason: answered }
+    : { kind: 'failed', reason: answered, retryAfterMs };
+};
+
+/**
+ * Maps a request that got no answer to an outcome:
+ *
+ * - refused by the outbound guard → rejected (`forbidden_destination`): the address is not
+ *   allowed, and retrying cannot change that. The one exception is a host name that did not
+ *   resolve (`unresolvable`): DNS can come back, so that is failed.
+ * - a timeout, a refused or reset connection, a DNS failure at connect time, an oversized answer
+ *   → failed.
+ */
+export const outcomeOfError = (error: unknown, timeoutMs: number): SendOutcome => {
+  const problem = destinationProblemOf(error);
+  if (problem !== undefined) {
+    return problem.reason === 'unresolvable'
+      ? { kind: 'failed', reason: problem.detail }
+      : {
+          kind: 'rejected',
+          code: 'forbidden_destination',
+          reason: `the bark-server address is not allowed: ${problem.detail}`,
+        };
+  }
+  if (isAxiosError(error)) {
+    const code = error.code ?? 'ERR_UNKNOWN';
+    if (code === 'ETIMEDOUT' || (code === 'ECONNABORTED' && /timeout/i.test(error.message))) {
+      return { kind: 'failed', reason: `bark-server did not answer within ${timeoutMs} ms` };
+    }
+    return { kind: 'failed', reason: `could not reach bark-server (${code}): ${error.message}` };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { kind: 'failed', reason: `sending to bark-server failed: ${message}` };
+};

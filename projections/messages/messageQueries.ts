@@ -1,0 +1,132 @@
+import type { SqliteDatabase } from '../../adapters/sqlite/database.js';
+import type { DeliveryRow, MessageRow } from './messagesProjection.js';
+
+/** The status an app sees (API.md `GET /v1/messages/:id`). */
+export type ApiMessageStatus =
+  | 'submitted'
+  | 'held'
+  | 'rejected'
+  | 'scheduled'
+  | 'delivered'
+  | 'suppressed'
+  | 'cancelled'
+  | 'recalled';
+
+/**
+ * Maps the aggregate's status to the API's: approved and released messages are still on their
+ * way (`submitted`), and one approved for a later time is `scheduled` from the app's view.
+ */
+export const apiStatusOf = (
+  row: Pick<MessageRow, 'status' | 'deliver_at'>,
+  now: string,
+): ApiMessageStatus => {
+  switch (row.status) {
+    case 'held':
+    case 'rejected':
+    case 'scheduled':
+    case 'delivered':
+    case 'suppressed':
+    case 'cancelled':
+    case 'recalled':
+      return row.status;
+    default:
+      return row.deliver_at !== null && row.deliver_at > now ? 'scheduled' : 'submitted';
+  }
+};
+
+/** One page of a person's inbox. */
+export interface InboxFilter {
+  readonly recipientId: string;
+  readonly unread?: boolean;
+  readonly thread?: string;
+  readonly appId?: string;
+  /** Continue after this (inbox_at, message_id), exclusive. */
+  readonly after?: { readonly inboxAt: string; readonly messageId: string };
+  readonly limit: number;
+}
+
+export type InboxRow = MessageRow & { readonly app_name: string };
+
+/** A delivery waiting for its next attempt, with what the channel needs. */
+export type DueDelivery = DeliveryRow & MessageRow & { readonly app_name: string };
+
+/** Reads of the messages read model. */
+export interface MessageQueries {
+  byId(messageId: string): MessageRow | undefined;
+  deliveries(messageId: string): DeliveryRow[];
+  inbox(filter: InboxFilter): InboxRow[];
+  /** A person's inbox entry (not archived, not recalled), or undefined. */
+  inboxEntry(recipientId: string, messageId: string): MessageRow | undefined;
+  held(limit: number): MessageRow[];
+  /** Scheduled messages whose time has come. */
+  due(now: string, limit: number): MessageRow[];
+  /** Device deliveries whose next attempt is due. */
+  dueDeliveries(now: string, limit: number): DueDelivery[];
+  /** Times of the device pushes made for a binding since `since`. */
+  devicePushesSince(bindingId: string, since: string): string[];
+}
+
+export const messageQueries = (db: SqliteDatabase): MessageQueries => {
+  const byId = db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE message_id = ?');
+  const deliveries = db.prepare<[string], DeliveryRow>(
+    'SELECT * FROM message_deliveries WHERE message_id = ? ORDER BY channel',
+  );
+  const inboxEntry = db.prepare<[string, string], MessageRow>(
+    `SELECT * FROM messages WHERE recipient_id = ? AND message_id = ? AND inbox_at IS NOT NULL
+       AND archived_at IS NULL AND status <> 'recalled'`,
+  );
+  const held = db.prepare<[number], MessageRow>(
+    "SELECT * FROM messages WHERE status = 'held' ORDER BY created_at, message_id LIMIT ?",
+  );
+  const due = db.prepare<[string, number], MessageRow>(
+    "SELECT * FROM messages WHERE status = 'scheduled' AND deliver_at <= ? ORDER BY deliver_at LIMIT ?",
+  );
+  const dueDeliveries = db.prepare<[string, number], DueDelivery>(
+    `SELECT m.*, d.*, a.name AS app_name FROM message_deliveries d
+       JOIN messages m USING (message_id) JOIN apps a ON a.app_id = m.app_id
+     WHERE d.status = 'pending' AND d.channel <> 'inbox' AND (d.retry_at IS NULL OR d.retry_at <= ?)
+     ORDER BY coalesce(d.retry_at, ''), d.message_id LIMIT ?`,
+  );
+  const pushes = db.prepare<[string, string], { at: string }>(
+    'SELECT at FROM device_pushes WHERE binding_id = ? AND at > ? ORDER BY at',
+  );
+  return {
+    byId: (messageId) => byId.get(messageId),
+    deliveries: (messageId) => deliveries.all(messageId),
+    inboxEntry: (recipientId, messageId) => inboxEntry.get(recipientId, messageId),
+    held: (limit) => held.all(limit),
+    due: (now, limit) => due.all(now, limit),
+    dueDeliveries: (now, limit) => dueDeliveries.all(now, limit),
+    devicePushesSince: (bindingId, since) => pushes.all(bindingId, since).map((row) => row.at),
+    inbox: (filter) => {
+      const conditions = [
+        'm.recipient_id = @recipientId',
+        'm.inbox_at IS NOT NULL',
+        'm.archived_at IS NULL',
+        "m.status <> 'recalled'",
+      ];
+      if (filter.unread === true) conditions.push('m.read_at IS NULL');
+      if (filter.unread === false) conditions.push('m.read_at IS NOT NULL');
+      if (filter.thread !== undefined) conditions.push('m.thread = @thread');
+      if (filter.appId !== undefined) conditions.push('m.app_id = @appId');
+      if (filter.after !== undefined) {
+        conditions.push(
+          '(m.inbox_at < @afterAt OR (m.inbox_at = @afterAt AND m.message_id < @afterId))',
+        );
+      }
+      return db
+        .prepare<Record<string, unknown>, InboxRow>(
+          `SELECT m.*, a.name AS app_name FROM messages m JOIN apps a ON a.app_id = m.app_id
+           WHERE ${conditions.join(' AND ')} ORDER BY m.inbox_at DESC, m.message_id DESC LIMIT @limit`,
+        )
+        .all({
+          recipientId: filter.recipientId,
+          thread: filter.thread ?? null,
+          appId: filter.appId ?? null,
+          afterAt: filter.after?.inboxAt ?? null,
+          afterId: filter.after?.messageId ?? null,
+          limit: filter.limit,
+        });
+    },
+  };
+};
