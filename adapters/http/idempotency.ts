@@ -46,8 +46,8 @@ const canonicalJson = (value: unknown): string => {
     );
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
-  // JSON.stringify answers undefined for undefined and functions, whatever its type says.
-  return (JSON.stringify(value) as string | undefined) ?? 'null';
+  // JSON.stringify has no text for undefined (absent fields never reach here, but be total).
+  return value === undefined ? 'null' : JSON.stringify(value);
 };
 
 export const sqliteIdempotencyStore = (db: SqliteDatabase): IdempotencyStore => {

@@ -37,6 +37,13 @@ const snippet = (text: string): string => {
 const redact = (text: string, deviceKey: string): string =>
   deviceKey === '' ? text : text.split(deviceKey).join('<device key>');
 
+/**
+ * Apple's reasons for a token that will never work again. Current bark-server answers them as
+ * `500 push failed: <reason>` (not the 400 the older docs describe), so they are recognised here:
+ * retrying a dead token six times would only delay telling the person their device is gone.
+ */
+const DEAD_TOKEN = /\b(Unregistered|BadDeviceToken|DeviceTokenNotForTopic|ExpiredToken)\b/;
+
 /** What one HTTP answer from a bark-server looked like. */
 export interface BarkAnswer {
   readonly status: number;
@@ -61,8 +68,10 @@ export interface BarkAnswer {
  *   and the rest are `bad_request`.
  * - 404, 410 (wrong server URL), 418 (the server wants Basic auth), 401, 403, 405 →
  *   rejected (`misconfigured`); any other 4xx except 408, 425 and 429 → rejected (`bad_request`).
- * - 408, 425, 429 and every 5xx (500 `push failed: …` when Apple refused or was unreachable, and
- *   502/503/504 from proxies) → failed, with `retryAfterMs` when a `Retry-After` header says when.
+ * - 500 `push failed: Unregistered` (or BadDeviceToken, DeviceTokenNotForTopic, ExpiredToken):
+ *   Apple says the token is dead → rejected (`device_unknown`).
+ * - 408, 425, 429 and every other 5xx (500 `push failed: …` when Apple refused or was unreachable,
+ *   and 502/503/504 from proxies) → failed, with `retryAfterMs` when a `Retry-After` header says when.
  *
  * Reasons quote the server's message (or an excerpt of a non-envelope body) with the device key
  * masked.
@@ -106,6 +115,9 @@ export const outcomeOfAnswer = (
   }
   if (status >= 400 && status < 500 && ![408, 425, 429].includes(status)) {
     return { kind: 'rejected', code: 'bad_request', reason: answered };
+  }
+  if (status === 500 && envelope !== undefined && DEAD_TOKEN.test(envelope.message)) {
+    return { kind: 'rejected', code: 'device_unknown', reason: answered };
   }
   const retryAfterMs = parseRetryAfter(answer.retryAfter, now);
   return retryAfterMs === undefined

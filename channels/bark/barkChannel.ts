@@ -66,9 +66,16 @@ export const barkIdFor = (value: string): string =>
 const threadOf = (message: RecallTarget): string | undefined =>
   message.thread !== undefined && message.thread.trim() !== '' ? message.thread : undefined;
 
-/** The notification id a message gets on the device; recall must use the very same. */
-const notificationId = (message: RecallTarget): string =>
-  barkIdFor(threadOf(message) ?? message.messageId);
+/**
+ * The notification id a message gets on the device; recall must use the very same. A thread's id
+ * is scoped by the app: ids are per device, not per app, so an unscoped thread name would let one
+ * app replace or recall another app's notification (a deliberate departure from bark-api.md's
+ * "thread → id", which did not consider several apps on one phone).
+ */
+const notificationId = (message: RecallTarget): string => {
+  const thread = threadOf(message);
+  return barkIdFor(thread === undefined ? message.messageId : `${message.appId}:${thread}`);
+};
 
 /** `POST {serverUrl}/push`; trailing slashes of the server URL are dropped (`//push` is not a route). */
 const pushUrl = (settings: BarkSettings): string =>

@@ -79,7 +79,7 @@ describe('bark channel: render', () => {
       body: 'Technician dispatched',
       level: 'timeSensitive',
       group: 'order-42',
-      id: 'order-42',
+      id: 'app-1:order-42',
       url: 'https://repairs.example/orders/42',
     });
   });
@@ -104,14 +104,14 @@ describe('bark channel: render', () => {
   });
 
   describe('group and id', () => {
-    it('uses the thread for both, so the steps of one work order replace each other', () => {
+    it('uses the thread for the group and the app-scoped thread for the id, so the steps of one work order replace each other', () => {
       const steps = ['dispatched', 'departed', 'arrived', 'handled', 'awaiting review', 'closed'];
       const pushes = steps.map((body, index) =>
         pushOf(
           renderBark(message({ messageId: `msg-${index}`, thread: 'order-42', body }), settings),
         ),
       );
-      expect(new Set(pushes.map((push) => push.id))).to.deep.equal(new Set(['order-42']));
+      expect(new Set(pushes.map((push) => push.id))).to.deep.equal(new Set(['app-1:order-42']));
       expect(new Set(pushes.map((push) => push.group))).to.deep.equal(new Set(['order-42']));
     });
 
@@ -129,9 +129,18 @@ describe('bark channel: render', () => {
       expect(pushOf(renderBark(message({ appName: ' ' }), settings)).group).to.equal('app-1');
     });
 
-    it('keeps a thread of exactly 64 bytes as the id', () => {
-      const thread = 'x'.repeat(BARK_ID_MAX_BYTES);
-      expect(pushOf(renderBark(message({ thread }), settings)).id).to.equal(thread);
+    it('keeps an app-scoped thread id of exactly 64 bytes as it is', () => {
+      const thread = 'x'.repeat(BARK_ID_MAX_BYTES - 'app-1:'.length);
+      expect(pushOf(renderBark(message({ thread }), settings)).id).to.equal(`app-1:${thread}`);
+    });
+
+    it("scopes a thread's id by app, so one app cannot replace or recall another's notification", () => {
+      const mine = pushOf(renderBark(message({ thread: 'order-42' }), settings));
+      const theirs = pushOf(renderBark(message({ thread: 'order-42', appId: 'app-2' }), settings));
+      expect(mine.id).to.not.equal(theirs.id);
+      expect(
+        renderBarkRecall(message({ thread: 'order-42', appId: 'app-2' }), settings).body.id,
+      ).to.equal(theirs.id);
     });
 
     it('hashes a longer thread into a stable id of at most 64 bytes, keeping the group', () => {
@@ -143,7 +152,7 @@ describe('bark channel: render', () => {
       expect(first.id).to.match(/^sha256-[A-Za-z0-9_-]{43}$/);
       expect(second.id).to.equal(first.id);
       expect(first.group).to.equal(thread);
-      expect(barkIdFor(`${thread}!`)).to.not.equal(first.id);
+      expect(first.id).to.equal(barkIdFor(`app-1:${thread}`));
       expect(barkIdFor('y'.repeat(65))).to.not.equal(barkIdFor('y'.repeat(66)));
     });
 
@@ -234,7 +243,7 @@ describe('bark channel: render', () => {
       expect(request.url).to.equal('https://bark.example/push');
       expect(request.body).to.deep.equal({
         device_key: 'k3yOfTheDevice',
-        id: 'order-42',
+        id: 'app-1:order-42',
         delete: '1',
       });
     });

@@ -76,8 +76,8 @@ describe('bark channel: send', () => {
     await push({ messageId: 'other', thread: 'order-43', body: 'dispatched' });
     const shown = bark.notificationsOf(DEVICE);
     expect(shown.map((n) => [n.id, n.body])).to.deep.equal([
-      ['order-42', 'arrived'],
-      ['order-43', 'dispatched'],
+      ['app-1:order-42', 'arrived'],
+      ['app-1:order-43', 'dispatched'],
     ]);
   });
 
@@ -141,6 +141,13 @@ describe('bark channel: send', () => {
         code: 'misconfigured',
         reason: 'bark-server answered 404: Cannot POST /a/b/c/d/push',
       });
+    });
+
+    it('500 push failed: Unregistered (a token Apple invalidated) is permanent: device_unknown', async () => {
+      for (const reason of ['Unregistered', 'BadDeviceToken']) {
+        bark.respond(DEVICE, 500, `push failed: ${reason}`);
+        expect(await push()).to.deep.include({ kind: 'rejected', code: 'device_unknown' });
+      }
     });
 
     it('410 Gone: misconfigured', async () => {
@@ -277,9 +284,9 @@ describe('bark channel: send', () => {
     const recall = barkChannel.renderRecall!(message(), settings);
     expect(await barkChannel.send(recall, context())).to.deep.equal({ kind: 'delivered' });
     const [first, , third] = bark.requests;
-    expect(third?.json).to.deep.equal({ device_key: DEVICE, id: 'order-42', delete: '1' });
-    expect((first?.json as { id: string }).id).to.equal('order-42');
-    expect(bark.notificationsOf(DEVICE).map((n) => n.id)).to.deep.equal(['order-43']);
+    expect(third?.json).to.deep.equal({ device_key: DEVICE, id: 'app-1:order-42', delete: '1' });
+    expect((first?.json as { id: string }).id).to.equal('app-1:order-42');
+    expect(bark.notificationsOf(DEVICE).map((n) => n.id)).to.deep.equal(['app-1:order-43']);
   });
 
   it('recalls a message without a thread by its message id', async () => {
