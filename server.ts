@@ -45,7 +45,7 @@ import { DeliveryWorker } from './adapters/pipeline/deliveryWorker.js';
 import { PushBudget } from './adapters/pipeline/pushBudget.js';
 import { Scheduler } from './adapters/pipeline/scheduler.js';
 import { moderationPolicies } from './adapters/moderation/policies.js';
-import { defaultRetryPolicy } from './domain/delivery/retryPolicy.js';
+import { defaultRetryPolicy, type RetryPolicy } from './domain/delivery/retryPolicy.js';
 import { sqliteIdempotencyStore } from './adapters/http/idempotency.js';
 
 /** The version reported by the API document. */
@@ -78,6 +78,8 @@ export interface StartOptions {
   readonly passwordCost?: PasswordCost;
   /** Resolver the SSRF guard uses; the system's by default. */
   readonly resolver?: HostResolver;
+  /** Delivery retry schedule; from the defaults and TIDINGS_DELIVERY_MAX_ATTEMPTS unless given (tests shorten it). */
+  readonly retryPolicy?: RetryPolicy;
   /** Failed logins allowed per client address and per username before 429 (burst, then one per minute). */
   readonly authFailureBurst?: { readonly perIp: number; readonly perUsername: number };
 }
@@ -219,6 +221,7 @@ export const startTidings = async (
     ];
     const runners = [...projectionRunners, ...reactorRunners];
     for (const runner of runners) runner.start();
+    await catchUp(store, projectionRunners, logger);
     cleanup.push(async () => {
       await Promise.all(projectionRunners.map((runner) => runner.stop()));
     });
@@ -231,7 +234,10 @@ export const startTidings = async (
       recipients: queries.recipients,
       channels,
       context: channelContext,
-      retry: { ...defaultRetryPolicy, maxAttempts: settings.deliveryMaxAttempts },
+      retry: options.retryPolicy ?? {
+        ...defaultRetryPolicy,
+        maxAttempts: settings.deliveryMaxAttempts,
+      },
       logger: logger.child({ component: 'delivery' }),
     });
     wakeWorker = () => {
@@ -352,6 +358,23 @@ export const startTidings = async (
     await undo();
     throw error;
   }
+};
+
+/**
+ * Waits until the read models include every event already in the log, so the first requests
+ * after a start (or after a read model was reset) never see a partial picture.
+ */
+const catchUp = async (
+  store: EventStore,
+  runners: readonly ProcessorRunner[],
+  logger: Logger,
+): Promise<void> => {
+  const head = await store.headPosition();
+  if (head === undefined) return;
+  const started = Date.now();
+  await Promise.all(runners.map((runner) => runner.waitFor(head)));
+  const ms = Date.now() - started;
+  if (ms > 1_000) logger.info('read models caught up with the log', { ms });
 };
 
 /** Creates the data folder, owner-only (it holds tokens and the log), before the lock goes in. */

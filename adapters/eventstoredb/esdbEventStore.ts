@@ -191,6 +191,19 @@ export class EsdbEventStore implements EventStore {
     }
   }
 
+  async headPosition(): Promise<Position | undefined> {
+    this.assertOpen();
+    // Backwards from the end, past EventStoreDB's own system events, to the last Tidings event.
+    const page = this.client.readAll({ fromPosition: END, direction: BACKWARDS, maxCount: 100 });
+    for await (const resolved of page) {
+      const event = resolved.event;
+      if (event === undefined || !isWantedEventType(event.type, undefined)) continue;
+      await page.cancel().catch(() => undefined);
+      return toPosition(event.position);
+    }
+    return undefined;
+  }
+
   subscribe(options: SubscribeOptions): Subscription {
     this.assertOpen();
     const subscription: EsdbSubscription = new EsdbSubscription(this.client, options, () =>

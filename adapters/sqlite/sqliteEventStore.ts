@@ -141,6 +141,11 @@ export class SqliteEventStore implements EventStore {
     );
   }
 
+  headPosition(): Promise<Position | undefined> {
+    const head = this.statements.head.get()?.head ?? null;
+    return Promise.resolve(head === null ? undefined : toPosition(head));
+  }
+
   subscribe(options: SubscribeOptions): Subscription {
     const follower: Follower = { cursor: Number(options.after?.commit ?? 0n), stopped: false };
     const maxBatch = options.maxBatchSize ?? DEFAULT_BATCH;

@@ -27,6 +27,9 @@ export interface EventStore {
   /** Events of every stream in global order, strictly after `after` (from the start if absent). */
   readAll(options: ReadAllOptions): Promise<readonly RecordedEvent[]>;
 
+  /** Position of the last event in the global log (system events excluded); undefined when empty. */
+  headPosition(): Promise<Position | undefined>;
+
   /**
    * Catches up from `after` (exclusive) and then follows new events live, yielding them in
    * batches in global order. Ends when `close()` is called.

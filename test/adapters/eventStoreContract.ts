@@ -223,6 +223,13 @@ export function describeEventStoreContract(
         expect(afterSecond.map((e) => e.data)).to.deep.equal([{ n: 3 }, { n: 4 }]);
       });
 
+      it('reports the position of the last event as its head', async () => {
+        const name = stream('head');
+        await appendOk(name, [event(type('A'))]);
+        const last = await appendOk(stream('head-2'), [event(type('A')), event(type('A'))]);
+        expect(await store.headPosition()).to.deep.equal(last.position);
+      });
+
       it('filters the global log by event type', async () => {
         const start = await marker();
         const name = stream('types');

@@ -25,6 +25,7 @@ export interface TestServerOptions {
   readonly env?: Readonly<Record<string, string>>;
   readonly resolver?: HostResolver;
   readonly authFailureBurst?: StartOptions['authFailureBurst'];
+  readonly retryPolicy?: StartOptions['retryPolicy'];
   readonly dir?: string;
 }
 

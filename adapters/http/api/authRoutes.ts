@@ -157,6 +157,8 @@ export const authRoutes = (deps: ApiDeps): Route[] => {
           recordFailure(request.ip, username);
           throw new ProblemError('unauthorized', 'wrong username or password');
         }
+        // The person proved who they are: earlier failures on this name no longer count.
+        deps.authFailures.byUsername.reset(username.normalize('NFKC').toLowerCase());
         return startSession(request, row.recipient_id, row.username, 200);
       },
     ),

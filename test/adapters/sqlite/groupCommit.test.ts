@@ -53,6 +53,10 @@ describe('SQLite store specifics', () => {
     expect(await temp.store.readStream('bad')).to.have.length(0);
   });
 
+  it('has no head position while the log is empty', async () => {
+    expect(await temp.store.headPosition()).to.equal(undefined);
+  });
+
   it('keeps what it accepted across a reopen of the file', async () => {
     await temp.store.appendToStream('durable', [event({ n: 1 }), event({ n: 2 })], {
       expectedRevision: 'no_stream',
