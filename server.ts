@@ -47,6 +47,10 @@ import { Scheduler } from './adapters/pipeline/scheduler.js';
 import { moderationPolicies } from './adapters/moderation/policies.js';
 import { defaultRetryPolicy, type RetryPolicy } from './domain/delivery/retryPolicy.js';
 import { sqliteIdempotencyStore } from './adapters/http/idempotency.js';
+import { reputationProcessor } from './adapters/pipeline/reputationProcessor.js';
+import { complaintQueries } from './projections/complaints/complaintQueries.js';
+import { listApps } from './projections/apps/appList.js';
+import { recoveredScore, type PenaltyLadder } from './domain/reputation/penaltyLadder.js';
 
 /** The version reported by the API document. */
 const VERSION = '0.1.0';
@@ -83,6 +87,15 @@ export interface StartOptions {
   /** Failed logins allowed per client address and per username before 429 (burst, then one per minute). */
   readonly authFailureBurst?: { readonly perIp: number; readonly perUsername: number };
 }
+
+/** The penalty ladder from the settings. */
+const ladderOf = (settings: Settings): PenaltyLadder => ({
+  points: settings.penaltyPoints,
+  suspendBelow: settings.suspendBelow,
+  banBelow: settings.banBelow,
+  maxSuspensions: settings.maxSuspensions,
+  suspensionDays: settings.suspensionDays,
+});
 
 /** How long a login lasts. */
 const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -188,6 +201,7 @@ export const startTidings = async (
     };
     const channels = createChannelRegistry(builtInChannels);
     const policies = await moderationPolicies(settings);
+    const ladder = ladderOf(settings);
     const reactorRunners = [
       runnerFor(
         moderationProcessor({
@@ -205,6 +219,20 @@ export const startTidings = async (
             queries.messages.devicePushesSince(bindingId, since),
           ),
           logger: logger.child({ processor: 'router' }),
+        }),
+      ),
+      runnerFor(
+        reputationProcessor({
+          store,
+          commands,
+          db,
+          ladder,
+          surge: {
+            enabled: settings.surgeComplainants > 0,
+            complainants: settings.surgeComplainants,
+            windowHours: settings.surgeWindowHours,
+          },
+          logger: logger.child({ processor: 'reputation' }),
         }),
       ),
       runnerFor(
@@ -251,6 +279,7 @@ export const startTidings = async (
       messages: queries.messages,
       db,
       logger: logger.child({ component: 'scheduler' }),
+      recoveredScore: (score) => recoveredScore(ladder, score),
       onTick: (now) => {
         idempotency.prune(now);
       },
@@ -271,6 +300,9 @@ export const startTidings = async (
     const api = createApiRouter({
       commands,
       ...queries,
+      complaints: complaintQueries(db),
+      listApps: listApps(db),
+      ladder,
       complaintCounts: complaintCounts(db),
       publicUrl: settings.publicUrl,
       outboundAllowlist: allowlist,

@@ -25,6 +25,19 @@ export interface Settings {
   readonly wechatAppId?: string;
   readonly wechatAppSecret?: string;
   readonly wechatApiBase: string;
+  /** Points an upheld complaint costs: minor, major, severe. */
+  readonly penaltyPoints: {
+    readonly minor: number;
+    readonly major: number;
+    readonly severe: number;
+  };
+  readonly suspendBelow: number;
+  readonly banBelow: number;
+  readonly maxSuspensions: number;
+  readonly suspensionDays: number;
+  /** Distinct complainants within the window that suspend an app pending review; 0 turns the rule off. */
+  readonly surgeComplainants: number;
+  readonly surgeWindowHours: number;
 }
 
 /** A codec that turns an environment string into a value, or fails with a reason. */
@@ -59,6 +72,24 @@ const positiveInt = (max: number) =>
       ? E.right(value)
       : E.left(`must be a whole number from 1 to ${max}, got "${raw}"`);
   });
+
+const wholeNumber = (max: number) =>
+  fromEnv('WholeNumber', (raw) => {
+    const value = Number(raw);
+    return /^\d+$/.test(raw) && value <= max
+      ? E.right(value)
+      : E.left(`must be a whole number from 0 to ${max}, got "${raw}"`);
+  });
+
+const PenaltyPoints = fromEnv('PenaltyPoints', (raw) => {
+  const parts = raw.split(',').map((part) => part.trim());
+  const numbers = parts.map(Number);
+  return parts.length === 3 &&
+    parts.every((part) => /^\d+$/.test(part)) &&
+    numbers.every((n) => n >= 1 && n <= 1000)
+    ? E.right({ minor: numbers[0] ?? 5, major: numbers[1] ?? 15, severe: numbers[2] ?? 30 })
+    : E.left(`must be three whole numbers "minor,major,severe" from 1 to 1000, got "${raw}"`);
+});
 
 const NonEmpty = fromEnv('NonEmpty', (raw) =>
   raw.length > 0 ? E.right(raw) : E.left('must not be empty'),
@@ -162,6 +193,25 @@ const table = {
     env: 'TIDINGS_WECHAT_API_BASE',
     codec: HttpUrl,
     fallback: 'https://api.weixin.qq.com',
+  },
+  penaltyPoints: {
+    env: 'TIDINGS_PENALTY_POINTS',
+    codec: PenaltyPoints,
+    fallback: { minor: 5, major: 15, severe: 30 },
+  },
+  suspendBelow: { env: 'TIDINGS_SUSPEND_BELOW', codec: wholeNumber(1_000), fallback: 60 },
+  banBelow: { env: 'TIDINGS_BAN_BELOW', codec: wholeNumber(1_000), fallback: 20 },
+  maxSuspensions: { env: 'TIDINGS_MAX_SUSPENSIONS', codec: positiveInt(100), fallback: 3 },
+  suspensionDays: { env: 'TIDINGS_SUSPENSION_DAYS', codec: positiveInt(3_650), fallback: 7 },
+  surgeComplainants: {
+    env: 'TIDINGS_SURGE_COMPLAINANTS',
+    codec: wholeNumber(1_000_000),
+    fallback: 5,
+  },
+  surgeWindowHours: {
+    env: 'TIDINGS_SURGE_WINDOW_HOURS',
+    codec: positiveInt(24 * 365),
+    fallback: 24,
   },
   sqliteSynchronous: {
     env: 'TIDINGS_SQLITE_SYNCHRONOUS',

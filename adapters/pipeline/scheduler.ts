@@ -12,6 +12,8 @@ export interface SchedulerOptions {
   readonly db: SqliteDatabase;
   readonly logger: Logger;
   readonly now?: () => Date;
+  /** The score an app has when its suspension ends (the penalty ladder's recovery); default: unchanged. */
+  readonly recoveredScore?: (score: number) => number;
   /** Extra work for each tick (e.g. pruning expired idempotency records). */
   readonly onTick?: (now: Date) => void;
 }

@@ -1,4 +1,5 @@
 import * as t from 'io-ts';
+import { PenaltyLadder } from '../reputation/penaltyLadder.js';
 import {
   commandCodec,
   HttpUrl,
@@ -90,6 +91,22 @@ export const ReinstateApp = commandCodec(
 );
 export type ReinstateApp = t.TypeOf<typeof ReinstateApp>;
 
+/**
+ * Charges one upheld complaint by the penalty ladder and applies its consequence in the same
+ * step: the decider sees the current score and suspension count, so concurrent penalties (each
+ * retried on conflict) can never skip a threshold or suspend twice.
+ */
+export const ApplyPenalty = commandCodec(
+  'ApplyPenalty',
+  t.type({
+    appId: t.string,
+    complaintId: t.string,
+    severity: t.keyof({ minor: null, major: null, severe: null }),
+    ladder: PenaltyLadder,
+  }),
+);
+export type ApplyPenalty = t.TypeOf<typeof ApplyPenalty>;
+
 /** Every command of the App aggregate. */
 export const AppCommandCodec = t.union([
   RegisterApp,
@@ -100,6 +117,7 @@ export const AppCommandCodec = t.union([
   LiftAppSuspension,
   BanApp,
   ReinstateApp,
+  ApplyPenalty,
 ]);
 export type AppCommand = t.TypeOf<typeof AppCommandCodec>;
 

@@ -3,8 +3,9 @@ import type { Decider } from '../shared/decider.js';
 import { domainError } from '../shared/domainError.js';
 import type { DomainError } from '../shared/domainError.js';
 import { sameStrings } from '../shared/equality.js';
-import { isAfter, isBefore } from '../shared/time.js';
+import { addDays, isAfter, isBefore } from '../shared/time.js';
 import type {
+  ApplyPenalty,
   BanApp,
   ChangeAppRedirectUris,
   LiftAppSuspension,
@@ -245,6 +246,40 @@ const reinstateApp = (command: ReinstateApp, state: RegisteredApp): Decision => 
   ]);
 };
 
+const applyPenalty = (command: ApplyPenalty, state: RegisteredApp): Decision => {
+  const { appId, complaintId, severity, ladder } = command.data;
+  // A redelivered uphold: this complaint has been paid for.
+  if (state.penalizedComplaintIds.includes(complaintId)) return E.right([]);
+  const points = ladder.points[severity];
+  const scoreAfter = state.score - points;
+  const complaintIds = [complaintId];
+  const penalized: AppEvent = {
+    type: 'AppPenalized',
+    data: { appId, points, scoreAfter, complaintIds, reason: `${severity} complaint upheld` },
+  };
+  if (state.status === 'banned') return E.right([penalized]);
+  if (scoreAfter < ladder.banBelow) {
+    return E.right([
+      penalized,
+      { type: 'AppBanned', data: { appId, reason: 'score_below_threshold', complaintIds } },
+    ]);
+  }
+  if (scoreAfter >= ladder.suspendBelow || state.status === 'suspended')
+    return E.right([penalized]);
+  // This would be one suspension too many: the app is banned instead.
+  if (state.suspensionCount + 1 >= ladder.maxSuspensions) {
+    return E.right([
+      penalized,
+      { type: 'AppBanned', data: { appId, reason: 'repeated_suspensions', complaintIds } },
+    ]);
+  }
+  const until = addDays(command.metadata.now, ladder.suspensionDays);
+  return E.right([
+    penalized,
+    { type: 'AppSuspended', data: { appId, until, reason: 'score_below_threshold', complaintIds } },
+  ]);
+};
+
 const decide = (command: AppCommand, state: AppState): Decision => {
   if (command.type === 'RegisterApp') return registerApp(command, state);
   if (state.status === 'empty') return notFound(command.data.appId);
@@ -263,6 +298,8 @@ const decide = (command: AppCommand, state: AppState): Decision => {
       return banApp(command, state);
     case 'ReinstateApp':
       return reinstateApp(command, state);
+    case 'ApplyPenalty':
+      return applyPenalty(command, state);
     default: {
       const _exhaustive: never = command;
       return _exhaustive;

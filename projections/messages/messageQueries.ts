@@ -50,6 +50,13 @@ export type InboxRow = MessageRow & { readonly app_name: string };
 /** A delivery waiting for its next attempt, with what the channel needs. */
 export type DueDelivery = DeliveryRow & MessageRow & { readonly app_name: string };
 
+/**
+ * A message the person complained about leaves their inbox view (issue: complaining removes it);
+ * withdrawing the complaint brings it back.
+ */
+const NOT_COMPLAINED = `NOT EXISTS (SELECT 1 FROM complaints c WHERE c.message_id = m.message_id
+  AND c.recipient_id = m.recipient_id AND c.status <> 'withdrawn')`;
+
 /** Reads of the messages read model. */
 export interface MessageQueries {
   byId(messageId: string): MessageRow | undefined;
@@ -72,8 +79,8 @@ export const messageQueries = (db: SqliteDatabase): MessageQueries => {
     'SELECT * FROM message_deliveries WHERE message_id = ? ORDER BY channel',
   );
   const inboxEntry = db.prepare<[string, string], MessageRow>(
-    `SELECT * FROM messages WHERE recipient_id = ? AND message_id = ? AND inbox_at IS NOT NULL
-       AND archived_at IS NULL AND status <> 'recalled'`,
+    `SELECT * FROM messages m WHERE m.recipient_id = ? AND m.message_id = ? AND m.inbox_at IS NOT NULL
+       AND m.archived_at IS NULL AND m.status <> 'recalled' AND ${NOT_COMPLAINED}`,
   );
   const held = db.prepare<[number], MessageRow>(
     "SELECT * FROM messages WHERE status = 'held' ORDER BY created_at, message_id LIMIT ?",
@@ -104,6 +111,7 @@ export const messageQueries = (db: SqliteDatabase): MessageQueries => {
         'm.inbox_at IS NOT NULL',
         'm.archived_at IS NULL',
         "m.status <> 'recalled'",
+        NOT_COMPLAINED,
       ];
       if (filter.unread === true) conditions.push('m.read_at IS NULL');
       if (filter.unread === false) conditions.push('m.read_at IS NOT NULL');

@@ -9,6 +9,9 @@ import type { AppQueries } from '../../../projections/apps/appQueries.js';
 import type { BindingQueries } from '../../../projections/bindings/bindingQueries.js';
 import type { RecipientQueries } from '../../../projections/recipients/recipientQueries.js';
 import type { MessageQueries } from '../../../projections/messages/messageQueries.js';
+import type { ComplaintQueries } from '../../../projections/complaints/complaintQueries.js';
+import type { listApps } from '../../../projections/apps/appList.js';
+import type { PenaltyLadder } from '../../../domain/reputation/penaltyLadder.js';
 import type { Caller, RouteContext } from '../routing.js';
 
 /** What the API routes need from the rest of Tidings; the composition root builds it. */
@@ -30,6 +33,9 @@ export interface ApiDeps {
   readonly messages: MessageQueries;
   /** Messages per app: a burst, then a steady rate (429 beyond). */
   readonly appRateLimit: TokenBuckets;
+  readonly complaints: ComplaintQueries;
+  readonly listApps: ReturnType<typeof listApps>;
+  readonly ladder: PenaltyLadder;
 }
 
 /** The command context of a request: a fresh command id, the caller as actor, the request as correlation. */

@@ -12,6 +12,7 @@ import { operatorRoutes } from './operatorRoutes.js';
 import { messageRoutes } from './messageRoutes.js';
 import { inboxRoutes } from './inboxRoutes.js';
 import { moderationRoutes } from './moderationRoutes.js';
+import { complaintRoutes } from './complaintRoutes.js';
 import type { IdempotencyStore } from '../idempotency.js';
 
 /** The routes `createHttpApp` serves itself, declared here so the API document lists them too. */
@@ -66,6 +67,7 @@ export const createApiRouter = (options: ApiOptions): ReturnType<typeof mountRou
     ...messageRoutes(options),
     ...inboxRoutes(options),
     ...moderationRoutes(options),
+    ...complaintRoutes(options),
   ];
   let document: unknown;
   const openApiRoute = defineRoute(

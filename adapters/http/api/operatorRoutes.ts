@@ -1,7 +1,7 @@
 import * as t from 'io-ts';
 import { HttpUrl } from '../../../domain/shared/codecs.js';
 import { hashSecret, newId, newSecret } from '../../security/secrets.js';
-import { boundedString, strictObject } from '../codecs.js';
+import { boundedString, queryInt, strictObject } from '../codecs.js';
 import { ProblemError } from '../problem.js';
 import { defineRoute, orProblem, type Route } from '../routing.js';
 import { redirectUrisOf } from '../../../projections/apps/appQueries.js';
@@ -47,8 +47,65 @@ const AppView = t.intersection(
 
 const MAX_REDIRECT_URIS = 20;
 
+const AppSummary = t.intersection(
+  [
+    t.type({
+      appId: t.string,
+      name: t.string,
+      status: AppStatus,
+      score: t.number,
+      registeredAt: t.string,
+    }),
+    t.partial({ suspendedUntil: t.string }),
+  ],
+  'AppSummary',
+);
+
+const AppListQuery = strictObject(
+  'AppListQuery',
+  {},
+  {
+    sort: t.keyof({ score: null, name: null, registered: null }, 'AppSort'),
+    status: AppStatus,
+    limit: queryInt('Limit', { min: 1, max: 1_000 }),
+  },
+);
+
 /** Operator routes for apps (API.md, "Operator"). */
 export const operatorRoutes = (deps: ApiDeps): Route[] => [
+  defineRoute(
+    {
+      method: 'get',
+      path: '/v1/admin/apps',
+      tag: 'operator',
+      summary: 'Apps by reputation',
+      description:
+        'Lowest score first by default (sort=score); sort=name or registered; optionally one status.',
+      auth: 'operator',
+      query: AppListQuery,
+      responses: { 200: { description: 'Apps', body: t.type({ items: t.array(AppSummary) }) } },
+    },
+    (request) =>
+      Promise.resolve({
+        status: 200,
+        body: {
+          items: deps
+            .listApps({
+              sort: request.query.sort ?? 'score',
+              ...(request.query.status === undefined ? {} : { status: request.query.status }),
+              limit: request.query.limit ?? 200,
+            })
+            .map((row) => ({
+              appId: row.app_id,
+              name: row.name,
+              status: row.status,
+              score: row.score,
+              registeredAt: row.registered_at,
+              ...(row.suspended_until === null ? {} : { suspendedUntil: row.suspended_until }),
+            })),
+        },
+      }),
+  ),
   defineRoute(
     {
       method: 'post',

@@ -1,0 +1,132 @@
+import * as E from 'fp-ts/lib/Either.js';
+import type { ComplaintFiled, ComplaintUpheld } from '../../domain/complaint/complaintEvents.js';
+import type { PenaltyLadder } from '../../domain/reputation/penaltyLadder.js';
+import type { EventStore, RecordedEvent } from '../../domain/shared/eventStore.js';
+import type { Processor } from '../../projections/processor.js';
+import type { CommandBus } from '../commandBus.js';
+import type { Logger } from '../logging/logger.js';
+import type { SqliteDatabase } from '../sqlite/database.js';
+import { KeyedQueue } from './pushBudget.js';
+import { reactionContext } from './reaction.js';
+import { loadState } from './streamState.js';
+
+/** The automatic review rule: complaints from this many distinct people within the window. */
+export interface SurgeRule {
+  readonly enabled: boolean;
+  readonly complainants: number;
+  readonly windowHours: number;
+}
+
+export const defaultSurgeRule: SurgeRule = { enabled: true, complainants: 5, windowHours: 24 };
+
+export interface ReputationProcessorOptions {
+  readonly store: EventStore;
+  readonly commands: CommandBus;
+  readonly db: SqliteDatabase;
+  readonly ladder: PenaltyLadder;
+  readonly surge: SurgeRule;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+}
+
+/**
+ * The reputation policy: an upheld complaint costs its app points by the penalty ladder (and may
+ * suspend or ban it, decided by the App aggregate on its current score); a surge of complaints
+ * from distinct people suspends the app pending review without waiting for an operator. Every
+ * App event it causes names the complaints behind it, so an auditor can follow a ban back to the
+ * people's complaints. One app's events are handled one after another.
+ */
+export const reputationProcessor = (options: ReputationProcessorOptions): Processor => {
+  const now = options.now ?? (() => new Date());
+  const perApp = new KeyedQueue();
+  const recentComplainants = options.db.prepare<
+    [string, string],
+    { complaint_id: string; recipient_id: string }
+  >(
+    `SELECT complaint_id, recipient_id FROM complaints
+     WHERE app_id = ? AND filed_at >= ? AND status <> 'withdrawn' ORDER BY filed_at`,
+  );
+
+  const penalize = async (recorded: RecordedEvent): Promise<void> => {
+    const { complaintId, severity } = (recorded as unknown as ComplaintUpheld).data;
+    const complaint = await loadState(options.store, 'complaint', complaintId);
+    if (complaint.status === 'empty') return;
+    const { appId } = complaint.filing;
+    await perApp.run(appId, async () => {
+      const result = await options.commands.execute(
+        'app',
+        appId,
+        {
+          type: 'ApplyPenalty',
+          data: { appId, complaintId, severity, ladder: options.ladder },
+          metadata: { now: now().toISOString() },
+        },
+        reactionContext('reputation', recorded),
+      );
+      if (E.isLeft(result)) {
+        if (result.left.code === 'conflict') throw new Error(result.left.message);
+        options.logger.warn('penalty not applied', { appId, complaintId, code: result.left.code });
+      }
+    });
+  };
+
+  const checkSurge = async (recorded: RecordedEvent): Promise<void> => {
+    if (!options.surge.enabled) return;
+    const filing = (recorded as unknown as ComplaintFiled).data;
+    const at = now();
+    const since = new Date(at.getTime() - options.surge.windowHours * 3_600_000).toISOString();
+    // The read model may not hold this very complaint yet: count it in by hand.
+    const rows = [
+      ...recentComplainants.all(filing.appId, since),
+      { complaint_id: filing.complaintId, recipient_id: filing.recipientId },
+    ];
+    const people = new Set(rows.map((row) => row.recipient_id));
+    if (people.size < options.surge.complainants) return;
+    await perApp.run(filing.appId, async () => {
+      const app = await loadState(options.store, 'app', filing.appId);
+      if (app.status !== 'active') return;
+      const until = new Date(
+        at.getTime() + options.ladder.suspensionDays * 86_400_000,
+      ).toISOString();
+      const result = await options.commands.execute(
+        'app',
+        filing.appId,
+        {
+          type: 'SuspendApp',
+          data: {
+            appId: filing.appId,
+            until,
+            reason: 'complaint_surge',
+            complaintIds: [...new Set(rows.map((row) => row.complaint_id))],
+          },
+          metadata: { now: at.toISOString() },
+        },
+        reactionContext('reputation', recorded),
+      );
+      if (E.isLeft(result)) {
+        if (result.left.code === 'conflict') throw new Error(result.left.message);
+        options.logger.warn('surge suspension refused', {
+          appId: filing.appId,
+          code: result.left.code,
+        });
+      } else if (result.right.events.length > 0) {
+        options.logger.warn('app suspended pending review: complaint surge', {
+          appId: filing.appId,
+          people: people.size,
+        });
+      }
+    });
+  };
+
+  return {
+    name: 'reputation',
+    eventTypes: ['ComplaintUpheld', 'ComplaintFiled'],
+    processBatch: async (batch) => {
+      // In order: a surge and a penalty of one app must see each other's outcome.
+      for (const event of batch) {
+        if (event.type === 'ComplaintUpheld') await penalize(event);
+        else await checkSurge(event);
+      }
+    },
+  };
+};
