@@ -72,11 +72,42 @@ const inboxItem = (row: InboxRow): t.TypeOf<typeof InboxItem> => ({
 
 /** The person's inbox (API.md, "Recipient"). */
 export const inboxRoutes = (deps: ApiDeps): Route[] => {
-  const ownEntry = (recipientId: string, messageId: string): void => {
-    if (deps.messages.inboxEntry(recipientId, messageId) === undefined) {
-      throw new ProblemError('not_found', `no message ${messageId} in your inbox`);
-    }
-  };
+  /** A route that applies one command to a message in the caller's own inbox (else 404). */
+  const ownEntryAction = (
+    method: 'post' | 'delete',
+    path: string,
+    summary: string,
+    done: string,
+    type: 'MarkMessageRead' | 'ArchiveMessage',
+  ): Route =>
+    defineRoute(
+      {
+        method,
+        path,
+        tag: 'recipient',
+        summary,
+        auth: 'recipient',
+        params: InboxParams,
+        errors: ['not_found'],
+        responses: { 204: { description: done } },
+      },
+      async (request) => {
+        const { recipientId } = request.caller;
+        const { messageId } = request.params;
+        if (deps.messages.inboxEntry(recipientId, messageId) === undefined) {
+          throw new ProblemError('not_found', `no message ${messageId} in your inbox`);
+        }
+        orProblem(
+          await deps.commands.execute(
+            'message',
+            messageId,
+            { type, data: { messageId, recipientId }, metadata: { now: request.now } },
+            commandContext(request),
+          ),
+        );
+        return { status: 204 };
+      },
+    );
   return [
     defineRoute(
       {
@@ -115,65 +146,19 @@ export const inboxRoutes = (deps: ApiDeps): Route[] => {
         });
       },
     ),
-    defineRoute(
-      {
-        method: 'post',
-        path: '/v1/me/inbox/:messageId/read',
-        tag: 'recipient',
-        summary: 'Mark a message read',
-        auth: 'recipient',
-        params: InboxParams,
-        errors: ['not_found'],
-        responses: { 204: { description: 'Marked read' } },
-      },
-      async (request) => {
-        const { recipientId } = request.caller;
-        const { messageId } = request.params;
-        ownEntry(recipientId, messageId);
-        orProblem(
-          await deps.commands.execute(
-            'message',
-            messageId,
-            {
-              type: 'MarkMessageRead',
-              data: { messageId, recipientId },
-              metadata: { now: request.now },
-            },
-            commandContext(request),
-          ),
-        );
-        return { status: 204 };
-      },
+    ownEntryAction(
+      'post',
+      '/v1/me/inbox/:messageId/read',
+      'Mark a message read',
+      'Marked read',
+      'MarkMessageRead',
     ),
-    defineRoute(
-      {
-        method: 'delete',
-        path: '/v1/me/inbox/:messageId',
-        tag: 'recipient',
-        summary: 'Archive a message (it leaves the inbox)',
-        auth: 'recipient',
-        params: InboxParams,
-        errors: ['not_found'],
-        responses: { 204: { description: 'Archived' } },
-      },
-      async (request) => {
-        const { recipientId } = request.caller;
-        const { messageId } = request.params;
-        ownEntry(recipientId, messageId);
-        orProblem(
-          await deps.commands.execute(
-            'message',
-            messageId,
-            {
-              type: 'ArchiveMessage',
-              data: { messageId, recipientId },
-              metadata: { now: request.now },
-            },
-            commandContext(request),
-          ),
-        );
-        return { status: 204 };
-      },
+    ownEntryAction(
+      'delete',
+      '/v1/me/inbox/:messageId',
+      'Archive a message (it leaves the inbox)',
+      'Archived',
+      'ArchiveMessage',
     ),
   ];
 };
