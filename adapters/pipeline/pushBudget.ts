@@ -22,9 +22,14 @@ export class PushBudget {
     return count;
   }
 
-  /** Records a device push made at `now`. */
+  /**
+   * Records a device push made at `now`. Called after {@link used} for the same binding, once
+   * the routing is stored: by then the read model already lists this push, so the history is
+   * not re-read from it here (a binding `used` just forgot would count its first push twice).
+   */
   record(bindingId: string, now: number): void {
-    const times = this.history(bindingId, now);
+    const since = now - HOUR_MS;
+    const times = (this.recent.get(bindingId) ?? []).filter((at) => at > since);
     times.push(now);
     this.recent.set(bindingId, times);
   }

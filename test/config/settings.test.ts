@@ -55,6 +55,13 @@ describe('loadSettings', () => {
           'TIDINGS_WECHAT_APPID',
           'TIDINGS_WECHAT_SECRET',
           'TIDINGS_WECHAT_API_BASE',
+          'TIDINGS_PENALTY_POINTS',
+          'TIDINGS_SUSPEND_BELOW',
+          'TIDINGS_BAN_BELOW',
+          'TIDINGS_MAX_SUSPENSIONS',
+          'TIDINGS_SUSPENSION_DAYS',
+          'TIDINGS_SURGE_COMPLAINANTS',
+          'TIDINGS_SURGE_WINDOW_HOURS',
           'EVENTSTORE_CONNECTION_STRING',
           'TIDINGS_ADMIN_TOKEN',
           'TIDINGS_AUDIT_TOKEN',
@@ -187,6 +194,11 @@ describe('loadSettings', () => {
       ['TIDINGS_APP_RATE_PER_SECOND', '1.5'],
       ['TIDINGS_DELIVERY_MAX_ATTEMPTS', '101'],
       ['TIDINGS_WECHAT_API_BASE', 'ftp://api.weixin.qq.com'],
+      ['TIDINGS_PENALTY_POINTS', '5,15'],
+      ['TIDINGS_PENALTY_POINTS', '5,0,30'],
+      ['TIDINGS_SUSPEND_BELOW', '-1'],
+      ['TIDINGS_MAX_SUSPENSIONS', '0'],
+      ['TIDINGS_SURGE_WINDOW_HOURS', 'day'],
     ];
     for (const [name, value] of cases) {
       it(`rejects ${name}=${JSON.stringify(value)} with one line naming it`, () => {

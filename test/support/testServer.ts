@@ -49,6 +49,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
     ...(options.authFailureBurst === undefined
       ? {}
       : { authFailureBurst: options.authFailureBurst }),
+    ...(options.retryPolicy === undefined ? {} : { retryPolicy: options.retryPolicy }),
   });
   const server: TestServer = {
     tidings,

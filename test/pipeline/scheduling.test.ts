@@ -1,0 +1,216 @@
+import { expect } from 'chai';
+import { startBarkServer, type BarkStandIn } from '../support/barkServer.js';
+import { expectProblem, type CreatedApp } from '../support/httpFixtures.js';
+import {
+  barkBodiesFor,
+  barkPushesFor,
+  bindPerson,
+  createPipelineApp,
+  deliveryOn,
+  getMessage,
+  inboxOf,
+  messageEventTypes,
+  sendAccepted,
+  startPipelineServer,
+  waitForBark,
+  waitForStatus,
+  waitUntil,
+} from '../support/pipeline.js';
+import { call, type TestServer } from '../support/testServer.js';
+
+/** Scheduling across a restart, cancelling, recalling (API.md `DELETE /v1/messages/:id`). */
+describe('pipeline: scheduling, cancel and recall', function () {
+  this.timeout(30_000);
+
+  let bark: BarkStandIn;
+
+  before(async () => {
+    bark = await startBarkServer();
+  });
+
+  after(async () => {
+    await bark.close();
+  });
+
+  describe('across a server restart', () => {
+    let server: TestServer;
+
+    before(async () => {
+      server = await startPipelineServer();
+    });
+
+    after(async () => {
+      await server.dispose();
+    });
+
+    it('delivers a message scheduled before the stop exactly once, after its time', async () => {
+      const app = await createPipelineApp(server, 'Restart app');
+      const who = await bindPerson(server, bark, app, { level: 'strong' });
+      const messageId = await sendAccepted(
+        server,
+        app,
+        { openid: who.openid, body: 'survives a restart', delaySeconds: 3 },
+        'scheduled',
+      );
+      const before = await getMessage(server, app, messageId);
+      expect(before.status).to.equal('scheduled');
+      const deliverAt = Date.parse(before.deliverAt ?? '');
+
+      await server.stop();
+      server = await server.restart();
+
+      const view = await waitForBark(server, app, messageId, 'delivered');
+      expect(view.status).to.equal('delivered');
+      const barkDelivery = deliveryOn(view, 'bark');
+      expect(barkDelivery?.attempts).to.equal(1);
+      expect(Date.parse(barkDelivery?.deliveredAt ?? '')).to.be.at.least(deliverAt);
+
+      const pushes = barkPushesFor(bark, who.deviceKey).filter((p) => p['id'] === messageId);
+      expect(pushes).to.have.length(1);
+      expect(pushes[0]?.['body']).to.equal('survives a restart');
+      const types = await messageEventTypes(server, messageId);
+      expect(types.filter((type) => type === 'MessageReleased')).to.have.length(1);
+      expect(types.filter((type) => type === 'MessageRouted')).to.have.length(1);
+      expect((await inboxOf(server, who.person)).map((i) => i.messageId)).to.deep.equal([
+        messageId,
+      ]);
+    });
+  });
+
+  describe('cancel and recall', () => {
+    let server: TestServer;
+    let app: CreatedApp;
+
+    before(async () => {
+      server = await startPipelineServer();
+      app = await createPipelineApp(server, 'Cancel app');
+    });
+
+    after(async () => {
+      await server.dispose();
+    });
+
+    const remove = (messageId: string) =>
+      call<{ status?: string }>(server.base, 'DELETE', `/v1/messages/${messageId}`, {
+        token: app.appSecret,
+      });
+
+    it('cancels a scheduled message, which is then never delivered', async () => {
+      const who = await bindPerson(server, bark, app, { level: 'strong' });
+      const messageId = await sendAccepted(
+        server,
+        app,
+        { openid: who.openid, body: 'never mind', delaySeconds: 1 },
+        'scheduled',
+      );
+      const scheduled = await getMessage(server, app, messageId);
+      expect(scheduled.status).to.equal('scheduled');
+
+      const cancelled = await remove(messageId);
+      expect(cancelled.status, JSON.stringify(cancelled.body)).to.equal(200);
+      expect(cancelled.body).to.deep.equal({ status: 'cancelled' });
+      expect((await getMessage(server, app, messageId)).status).to.equal('cancelled');
+
+      // Let its time pass, then run the scheduler by hand: a cancelled message is not released.
+      const deliverAt = Date.parse(scheduled.deliverAt ?? '');
+      await waitUntil(
+        () => Date.now(),
+        (now) => now > deliverAt,
+        'the cancelled message to come due',
+      );
+      await server.tidings.scheduler.tick();
+
+      const after = await getMessage(server, app, messageId);
+      expect(after.status).to.equal('cancelled');
+      expect(after.deliveries).to.deep.equal([]);
+      const types = await messageEventTypes(server, messageId);
+      expect(types.at(-1)).to.equal('MessageCancelled');
+      expect(types).to.not.include('MessageReleased');
+      expect(types).to.not.include('MessageRouted');
+      expect(await inboxOf(server, who.person)).to.deep.equal([]);
+      expect(barkBodiesFor(bark, who.deviceKey)).to.deep.equal([]);
+
+      // Cancelling again is harmless and answers the same.
+      expect((await remove(messageId)).body).to.deep.equal({ status: 'cancelled' });
+    });
+
+    it('recalls a delivered message: it leaves the inbox and Bark gets delete=1 with the same id', async () => {
+      const who = await bindPerson(server, bark, app, { level: 'strong' });
+      const keep = await sendAccepted(server, app, { openid: who.openid, body: 'keep me' });
+      await waitForBark(server, app, keep, 'delivered');
+      const messageId = await sendAccepted(server, app, {
+        openid: who.openid,
+        title: 'Oops',
+        body: 'sent to the wrong person',
+      });
+      await waitForBark(server, app, messageId, 'delivered');
+      const pushed = barkPushesFor(bark, who.deviceKey).find(
+        (p) => p['body'] === 'sent to the wrong person',
+      );
+      expect(pushed?.['id']).to.equal(messageId);
+      expect(bark.notificationsOf(who.deviceKey).map((n) => n.id)).to.include(messageId);
+
+      const recalled = await remove(messageId);
+      expect(recalled.status, JSON.stringify(recalled.body)).to.equal(200);
+      expect(recalled.body).to.deep.equal({ status: 'recalled' });
+      expect((await getMessage(server, app, messageId)).status).to.equal('recalled');
+      expect((await inboxOf(server, who.person)).map((i) => i.messageId)).to.deep.equal([keep]);
+
+      const deletes = await waitUntil(
+        () => barkBodiesFor(bark, who.deviceKey).filter((b) => b['delete'] !== undefined),
+        (found) => found.length > 0,
+        'the Bark recall request',
+      );
+      expect(deletes).to.deep.equal([{ device_key: who.deviceKey, id: messageId, delete: '1' }]);
+      expect(bark.notificationsOf(who.deviceKey).map((n) => n.body)).to.deep.equal(['keep me']);
+    });
+
+    it('recalls a message of a thread with the id its pushes carried', async () => {
+      const who = await bindPerson(server, bark, app, { level: 'strong' });
+      const messageId = await sendAccepted(server, app, {
+        openid: who.openid,
+        body: 'order 9 dispatched',
+        thread: 'order-9',
+      });
+      await waitForBark(server, app, messageId, 'delivered');
+      const pushId = barkPushesFor(bark, who.deviceKey)[0]?.['id'];
+      expect(pushId).to.be.a('string');
+
+      expect((await remove(messageId)).body).to.deep.equal({ status: 'recalled' });
+      const deletes = await waitUntil(
+        () => barkBodiesFor(bark, who.deviceKey).filter((b) => b['delete'] !== undefined),
+        (found) => found.length > 0,
+        'the Bark recall request',
+      );
+      expect(deletes).to.deep.equal([{ device_key: who.deviceKey, id: pushId, delete: '1' }]);
+      expect(bark.notificationsOf(who.deviceKey)).to.deep.equal([]);
+    });
+
+    it('refuses to cancel or recall a rejected message: 422 illegal_state', async () => {
+      const who = await bindPerson(server, bark, app, { level: 'strong' });
+      const messageId = await sendAccepted(server, app, {
+        openid: who.openid,
+        body: '在家兼职刷单，日结',
+      });
+      await waitForStatus(server, app, messageId, 'rejected');
+      expectProblem(await remove(messageId), 422, 'illegal_state');
+      expect((await getMessage(server, app, messageId)).status).to.equal('rejected');
+    });
+
+    it('refuses to cancel a message that is not scheduled and not yet delivered (suppressed): 422', async () => {
+      const who = await bindPerson(server, bark, app, { level: 'strong' });
+      const patched = await call(server.base, 'PATCH', `/v1/me/apps/${who.bindingId}`, {
+        cookie: who.person.cookie,
+        body: { blocked: true },
+      });
+      expect(patched.status).to.equal(200);
+      const messageId = await sendAccepted(
+        server,
+        app,
+        { openid: who.openid, body: 'blocked' },
+        'suppressed',
+      );
+      expectProblem(await remove(messageId), 422, 'illegal_state');
+    });
+  });
+});

@@ -1,0 +1,327 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import * as E from 'fp-ts/lib/Either.js';
+import { loadSettings } from '../../adapters/config/settings.js';
+import { silentLogger } from '../../adapters/logging/logger.js';
+import type { RetryPolicy } from '../../domain/delivery/retryPolicy.js';
+import type { RecordedEvent } from '../../domain/shared/eventStore.js';
+import { startTidings } from '../../server.js';
+import type { BarkStandIn, ReceivedRequest } from './barkServer.js';
+import { allow, createApp, registerPerson, type CreatedApp, type Person } from './httpFixtures.js';
+import { ADMIN_TOKEN, call, type Reply, type TestServer } from './testServer.js';
+
+/**
+ * Helpers for the end-to-end pipeline tests (test/pipeline): a server with a short retry policy
+ * and the Bark stand-in allowlisted, people with a Bark device bound to an app, and bounded
+ * polling for outcomes.
+ */
+
+/** Short retries: 50 ms, 100 ms, 200 ms… capped at 1 s, no jitter. */
+export const SHORT_RETRY: RetryPolicy = {
+  maxAttempts: 6,
+  baseDelayMs: 50,
+  factor: 2,
+  maxDelayMs: 1_000,
+  jitter: 0,
+};
+
+export interface PipelineServerOptions {
+  readonly env?: Readonly<Record<string, string>>;
+  readonly retryPolicy?: RetryPolicy;
+  readonly dir?: string;
+}
+
+/**
+ * A real Tidings like `startTestServer`, but with the retry policy actually handed to the server
+ * (`startTestServer` accepts `retryPolicy` and drops it) and `TIDINGS_OUTBOUND_ALLOWLIST=127.0.0.1`
+ * so the local Bark stand-in may be reached.
+ */
+export const startPipelineServer = async (
+  options: PipelineServerOptions = {},
+): Promise<TestServer> => {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'tidings-pipeline-'));
+  const settings = loadSettings({
+    PORT: '0',
+    TIDINGS_HOST: '127.0.0.1',
+    TIDINGS_DATA_DIR: dir,
+    TIDINGS_ADMIN_TOKEN: ADMIN_TOKEN,
+    TIDINGS_SQLITE_SYNCHRONOUS: 'normal',
+    TIDINGS_OUTBOUND_ALLOWLIST: '127.0.0.1',
+    ...options.env,
+  });
+  if (E.isLeft(settings)) throw new Error(settings.left);
+  const tidings = await startTidings(settings.right, {
+    logger: silentLogger,
+    passwordCost: { N: 1024, r: 8, p: 1 },
+    retryPolicy: options.retryPolicy ?? SHORT_RETRY,
+  });
+  return {
+    tidings,
+    base: tidings.url,
+    dir,
+    adminToken: ADMIN_TOKEN,
+    stop: () => tidings.close(),
+    restart: () => startPipelineServer({ ...options, dir }),
+    dispose: async () => {
+      await tidings.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+};
+
+/** Polls `read` every 50 ms until `done` holds, for at most `timeoutMs`; returns the last value. */
+export const waitUntil = async <T>(
+  read: () => Promise<T> | T,
+  done: (value: T) => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${show(value)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+};
+
+const show = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+
+export const CALLBACK = 'https://orders.example/callback';
+
+/** A person with a Bark device on the stand-in, bound to an app under `openid`. */
+export interface BoundPerson {
+  readonly person: Person;
+  readonly openid: string;
+  readonly bindingId: string;
+  /** The binding key from the consent redirect. */
+  readonly key: string;
+  /** The Bark device key (registered with the stand-in unless `knownDevice: false`). */
+  readonly deviceKey: string;
+}
+
+let counter = 0;
+const unique = (prefix: string): string => {
+  counter += 1;
+  return `${prefix}${counter}${Math.random().toString(36).slice(2, 8)}`;
+};
+
+/** Registers an app for the pipeline tests. */
+export const createPipelineApp = (server: TestServer, name = 'Work orders'): Promise<CreatedApp> =>
+  createApp(server, { name, redirectUris: [CALLBACK] });
+
+/**
+ * Registers a person, sets their Bark device (the stand-in's URL), and lets `app` reach them at
+ * `level`. With `device: false` the person has no Bark device; with `knownDevice: false` the key
+ * is set but the stand-in does not know it (bark-server answers 400 for it).
+ */
+export const bindPerson = async (
+  server: TestServer,
+  bark: BarkStandIn,
+  app: CreatedApp,
+  options: {
+    readonly level?: 'strong' | 'weak';
+    readonly openid?: string;
+    readonly device?: boolean;
+    readonly knownDevice?: boolean;
+  } = {},
+): Promise<BoundPerson> => {
+  const person = await registerPerson(server);
+  const deviceKey = unique('Dev');
+  if (options.device !== false) {
+    if (options.knownDevice !== false) bark.addDevice(deviceKey);
+    const put = await call(server.base, 'PUT', '/v1/me/devices/bark', {
+      cookie: person.cookie,
+      body: { serverUrl: bark.url, deviceKey },
+    });
+    expect(put.status, JSON.stringify(put.body)).to.equal(200);
+  }
+  const openid = options.openid ?? unique('openid-');
+  const { key } = await allow(server, person.cookie, {
+    appId: app.appId,
+    openid,
+    redirectUri: CALLBACK,
+    level: options.level ?? 'strong',
+  });
+  const apps = await call<{ items: { bindingId: string; appId: string; openid: string }[] }>(
+    server.base,
+    'GET',
+    '/v1/me/apps',
+    { cookie: person.cookie },
+  );
+  const binding = apps.body.items.find(
+    (item) => item.appId === app.appId && item.openid === openid,
+  );
+  expect(binding, 'the new binding in /v1/me/apps').to.not.equal(undefined);
+  return { person, openid, bindingId: binding?.bindingId ?? '', key, deviceKey };
+};
+
+/** `POST /v1/messages` as the app. */
+export const send = (
+  server: TestServer,
+  app: CreatedApp,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<Reply<{ messageId: string; status: string } & Record<string, unknown>>> =>
+  call(server.base, 'POST', '/v1/messages', { token: app.appSecret, body, headers });
+
+/** Sends and expects 202 with `status`; returns the message id. */
+export const sendAccepted = async (
+  server: TestServer,
+  app: CreatedApp,
+  body: Record<string, unknown>,
+  status: 'accepted' | 'scheduled' | 'suppressed' = 'accepted',
+): Promise<string> => {
+  const reply = await send(server, app, body);
+  expect(reply.status, JSON.stringify(reply.body)).to.equal(202);
+  expect(reply.body.status).to.equal(status);
+  expect(reply.body.messageId).to.be.a('string').and.not.equal('');
+  return reply.body.messageId;
+};
+
+/** One channel's delivery as `GET /v1/messages/:id` shows it. */
+export interface DeliveryView {
+  readonly channel: string;
+  readonly status: 'pending' | 'delivered' | 'failed' | 'abandoned';
+  readonly attempts: number;
+  readonly lastError?: string;
+  readonly deliveredAt?: string;
+  readonly retryAt?: string;
+}
+
+/** `GET /v1/messages/:id` as the app shows a message. */
+export interface MessageView {
+  readonly messageId: string;
+  readonly status: string;
+  readonly createdAt: string;
+  readonly deliverAt?: string;
+  readonly deliveries: readonly DeliveryView[];
+  readonly readAt?: string;
+  readonly reason?: string;
+}
+
+/** `GET /v1/messages/:id`, expecting 200. */
+export const getMessage = async (
+  server: TestServer,
+  app: CreatedApp,
+  messageId: string,
+): Promise<MessageView> => {
+  const reply = await call<MessageView>(server.base, 'GET', `/v1/messages/${messageId}`, {
+    token: app.appSecret,
+  });
+  expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
+  return reply.body;
+};
+
+/** The delivery on `channel`, if the message has one. */
+export const deliveryOn = (view: MessageView, channel: string): DeliveryView | undefined =>
+  view.deliveries.find((delivery) => delivery.channel === channel);
+
+/** Polls the message until `done` holds (at most 10 s). */
+export const waitForMessage = (
+  server: TestServer,
+  app: CreatedApp,
+  messageId: string,
+  done: (view: MessageView) => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<MessageView> =>
+  waitUntil(() => getMessage(server, app, messageId), done, `${messageId}: ${what}`, timeoutMs);
+
+/** Polls until the message's status is `status`. */
+export const waitForStatus = (
+  server: TestServer,
+  app: CreatedApp,
+  messageId: string,
+  status: string,
+  timeoutMs = 10_000,
+): Promise<MessageView> =>
+  waitForMessage(
+    server,
+    app,
+    messageId,
+    (view) => view.status === status,
+    `status ${status}`,
+    timeoutMs,
+  );
+
+/** Polls until the message's Bark delivery has `status`. */
+export const waitForBark = (
+  server: TestServer,
+  app: CreatedApp,
+  messageId: string,
+  status: DeliveryView['status'],
+  timeoutMs = 10_000,
+): Promise<MessageView> =>
+  waitForMessage(
+    server,
+    app,
+    messageId,
+    (view) => deliveryOn(view, 'bark')?.status === status,
+    `bark delivery ${status}`,
+    timeoutMs,
+  );
+
+/** An inbox item as `GET /v1/me/inbox` lists it. */
+export interface InboxItem {
+  readonly messageId: string;
+  readonly appId: string;
+  readonly appName: string;
+  readonly title: string | null;
+  readonly subtitle: string | null;
+  readonly body: string;
+  readonly url: string | null;
+  readonly thread: string | null;
+  readonly receivedAt: string;
+  readonly readAt: string | null;
+}
+
+/** `GET /v1/me/inbox` (with an optional query string), expecting 200. */
+export const inboxOf = async (
+  server: TestServer,
+  person: Person,
+  query = '',
+): Promise<InboxItem[]> => {
+  const reply = await call<{ items: InboxItem[]; nextCursor: string | null }>(
+    server.base,
+    'GET',
+    `/v1/me/inbox${query}`,
+    { cookie: person.cookie },
+  );
+  expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
+  return reply.body.items;
+};
+
+/** A push or recall body as the Bark stand-in received it. */
+export type BarkBody = Readonly<Record<string, unknown>>;
+
+/** The JSON bodies of `POST /push` requests for `deviceKey`, in arrival order. */
+export const barkBodiesFor = (bark: BarkStandIn, deviceKey: string): BarkBody[] =>
+  bark.requests
+    .filter((request: ReceivedRequest) => request.method === 'POST' && request.path === '/push')
+    .map((request) => request.json)
+    .filter(
+      (json): json is BarkBody =>
+        typeof json === 'object' && json !== null && (json as BarkBody)['device_key'] === deviceKey,
+    );
+
+/** The pushes (not recalls) for `deviceKey`. */
+export const barkPushesFor = (bark: BarkStandIn, deviceKey: string): BarkBody[] =>
+  barkBodiesFor(bark, deviceKey).filter((body) => body['delete'] === undefined);
+
+/** Every request the stand-in received for `deviceKey`, whatever it answered. */
+export const barkRequestCount = (bark: BarkStandIn, deviceKey: string): number =>
+  barkBodiesFor(bark, deviceKey).length;
+
+/** The events of one message's stream, oldest first. */
+export const messageEvents = (server: TestServer, messageId: string): Promise<RecordedEvent[]> =>
+  server.tidings.store.readStream(`message-${messageId}`).then((events) => [...events]);
+
+/** The event types of one message's stream, oldest first. */
+export const messageEventTypes = async (server: TestServer, messageId: string): Promise<string[]> =>
+  (await messageEvents(server, messageId)).map((event) => event.type);
