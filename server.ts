@@ -237,7 +237,6 @@ export const startTidings = async (
       ),
       runnerFor(
         reactorProcessor(
-          checkpoints,
           recallProcessor({
             ...queries,
             channels,

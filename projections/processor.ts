@@ -14,6 +14,11 @@ export interface Processor {
   readonly name: string;
   readonly eventTypes?: readonly string[];
   processBatch(batch: readonly RecordedEvent[]): Promise<void>;
+  /**
+   * True when `processBatch` saves the checkpoint itself (a projection, in the transaction of its
+   * rows); otherwise the runner saves it after each batch.
+   */
+  readonly savesCheckpoint?: boolean;
 }
 
 /**
@@ -40,6 +45,7 @@ export const projectionProcessor = (
   });
   return {
     name: projection.name,
+    savesCheckpoint: true,
     ...(projection.eventTypes === undefined ? {} : { eventTypes: projection.eventTypes }),
     processBatch: (batch) => {
       commit(batch);
@@ -48,14 +54,12 @@ export const projectionProcessor = (
   };
 };
 
-/** Turns a reactor into a processor: handle each event in order, then save the checkpoint. */
-export const reactorProcessor = (checkpoints: CheckpointStore, reactor: Reactor): Processor => ({
+/** Turns a reactor into a processor: handle each event in order (the runner then saves the checkpoint). */
+export const reactorProcessor = (reactor: Reactor): Processor => ({
   name: reactor.name,
   ...(reactor.eventTypes === undefined ? {} : { eventTypes: reactor.eventTypes }),
   processBatch: async (batch) => {
     for (const event of batch) await reactor.handle(event);
-    const last = batch.at(-1);
-    if (last !== undefined) checkpoints.save(reactor.name, last.position);
   },
 });
 
@@ -163,6 +167,9 @@ export class ProcessorRunner {
         for await (const batch of subscription) {
           await this.processor.processBatch(batch);
           const last = batch.at(-1);
+          if (last !== undefined && this.processor.savesCheckpoint !== true) {
+            this.checkpoints.save(this.name, last.position);
+          }
           if (last !== undefined) this.advance(last.position);
           this.failures = 0;
           this.options.onBatch?.();

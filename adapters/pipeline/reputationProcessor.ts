@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
+import { appStreamName } from '../../domain/app/appDecider.js';
 import type { ComplaintFiled, ComplaintUpheld } from '../../domain/complaint/complaintEvents.js';
 import type { PenaltyLadder } from '../../domain/reputation/penaltyLadder.js';
 import type { EventStore, RecordedEvent } from '../../domain/shared/eventStore.js';
@@ -40,11 +41,11 @@ export const reputationProcessor = (options: ReputationProcessorOptions): Proces
   const now = options.now ?? (() => new Date());
   const perApp = new KeyedQueue();
   const recentComplainants = options.db.prepare<
-    [string, string],
+    [string, string, string],
     { complaint_id: string; recipient_id: string }
   >(
     `SELECT complaint_id, recipient_id FROM complaints
-     WHERE app_id = ? AND filed_at >= ? AND status <> 'withdrawn' ORDER BY filed_at`,
+     WHERE app_id = ? AND filed_at >= ? AND filed_at <= ? AND status <> 'withdrawn' ORDER BY filed_at`,
   );
 
   const penalize = async (recorded: RecordedEvent): Promise<void> => {
@@ -74,15 +75,25 @@ export const reputationProcessor = (options: ReputationProcessorOptions): Proces
     if (!options.surge.enabled) return;
     const filing = (recorded as unknown as ComplaintFiled).data;
     const at = now();
-    const since = new Date(at.getTime() - options.surge.windowHours * 3_600_000).toISOString();
+    // Judged as of the filing, not of processing: the log is replayed from the start when the
+    // server starts, and a replayed filing must not count complaints that came after it (an app
+    // reinstated after a surge would be suspended again on every restart).
+    const filedAt = recorded.metadata.occurredAt;
+    const since = new Date(
+      Date.parse(filedAt) - options.surge.windowHours * 3_600_000,
+    ).toISOString();
     // The read model may not hold this very complaint yet: count it in by hand.
     const rows = [
-      ...recentComplainants.all(filing.appId, since),
+      ...recentComplainants.all(filing.appId, since, filedAt),
       { complaint_id: filing.complaintId, recipient_id: filing.recipientId },
     ];
     const people = new Set(rows.map((row) => row.recipient_id));
     if (people.size < options.surge.complainants) return;
     await perApp.run(filing.appId, async () => {
+      // This filing already suspended the app once (a replay): an operator may have reinstated
+      // it since, which must stand.
+      const history = await options.store.readStream(appStreamName(filing.appId));
+      if (history.some((event) => event.metadata.causationId === recorded.id)) return;
       const app = await loadState(options.store, 'app', filing.appId);
       if (app.status !== 'active') return;
       const until = new Date(

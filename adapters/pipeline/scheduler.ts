@@ -34,9 +34,9 @@ export class Scheduler {
     this.now = options.now ?? (() => new Date());
     this.expiredSuspensions = options.db.prepare<
       [string],
-      { app_id: string; suspended_until: string }
+      { app_id: string; suspended_until: string; score: number }
     >(
-      "SELECT app_id, suspended_until FROM apps WHERE status = 'suspended' AND suspended_until <= ?",
+      "SELECT app_id, suspended_until, score FROM apps WHERE status = 'suspended' AND suspended_until <= ?",
     );
   }
 
@@ -85,7 +85,13 @@ export class Scheduler {
           app.app_id,
           {
             type: 'LiftAppSuspension',
-            data: { appId: app.app_id, reason: 'expired' },
+            data: {
+              appId: app.app_id,
+              reason: 'expired',
+              ...(this.options.recoveredScore === undefined
+                ? {}
+                : { scoreAfter: this.options.recoveredScore(app.score) }),
+            },
             metadata: { now: at },
           },
           {

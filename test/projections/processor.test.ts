@@ -192,7 +192,7 @@ describe('processors', () => {
       const runner = new ProcessorRunner(
         temp.store,
         temp.checkpoints,
-        reactorProcessor(temp.checkpoints, reactor),
+        reactorProcessor(reactor),
         silentLogger,
         {
           retryDelayMs: 5,
@@ -230,6 +230,30 @@ describe('processors', () => {
       // Events of the failed batch before n=6 may be seen again (at-least-once), never skipped.
       expect(handled.filter((n) => n === 6)).to.have.length(1);
       expect(temp.checkpoints.load('flaky-reactor')).to.deep.equal(head);
+    });
+
+    it('saves the checkpoint of a processor that does not save its own, so a restart resumes', async () => {
+      const seen: number[] = [];
+      const plain = {
+        name: 'plain',
+        eventTypes: ['Counted'],
+        processBatch: (batch: readonly RecordedEvent[]) => {
+          for (const event of batch) seen.push((event.data as { n: number }).n);
+          return Promise.resolve();
+        },
+      };
+      const first = new ProcessorRunner(temp.store, temp.checkpoints, plain, silentLogger);
+      runners.push(first);
+      first.start();
+      const head = await append(temp, range(1, 4).map((n) => counted(n)));
+      await first.waitFor(head);
+      await first.stop();
+      expect(temp.checkpoints.load('plain')).to.deep.equal(head);
+      const second = new ProcessorRunner(temp.store, temp.checkpoints, plain, silentLogger);
+      runners.push(second);
+      second.start();
+      await second.waitFor(await append(temp, [counted(5)]));
+      expect(seen).to.deep.equal(range(1, 5));
     });
 
     it('stop() lets the batch in hand finish and saves its checkpoint', async () => {

@@ -1,0 +1,322 @@
+import { expect } from 'chai';
+import * as E from 'fp-ts/lib/Either.js';
+import { randomBytes } from 'node:crypto';
+import { createCommandBus, type CommandBus, type CommandOf } from '../../adapters/commandBus.js';
+import { silentLogger } from '../../adapters/logging/logger.js';
+import { Scheduler } from '../../adapters/pipeline/scheduler.js';
+import type { AggregateName } from '../../domain/aggregates.js';
+import { recoveredScore, type PenaltyLadder } from '../../domain/reputation/penaltyLadder.js';
+import type { RecordedEvent } from '../../domain/shared/eventStore.js';
+import { messageQueries } from '../../projections/messages/messageQueries.js';
+import type { BarkStandIn } from './barkServer.js';
+import { allow, createApp, registerPerson, type CreatedApp, type Person } from './httpFixtures.js';
+import { call, startTestServer, type Reply, type TestServer } from './testServer.js';
+
+/**
+ * Helpers for the complaints, reputation and penalties tests (test/reputation): people bound to
+ * apps, messages that reach the inbox, complaints filed and decided over HTTP, the app's standing
+ * as the operator sees it, its event stream, and a scheduler with a clock of the test's choosing.
+ */
+
+/** A real Tidings (startTestServer) that may reach the Bark stand-in on 127.0.0.1. */
+export const startReputationServer = (
+  env: Readonly<Record<string, string>> = {},
+): Promise<TestServer> =>
+  startTestServer({ env: { TIDINGS_OUTBOUND_ALLOWLIST: '127.0.0.1', ...env } });
+
+/** Polls `read` every 50 ms until `done` holds, for at most `timeoutMs`; returns the last value. */
+export const waitUntil = async <T>(
+  read: () => Promise<T> | T,
+  done: (value: T) => boolean,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+};
+
+export const REDIRECT = 'https://orders.example/callback';
+
+/** Registers an app whose consent redirect is {@link REDIRECT}. */
+export const newApp = (server: TestServer, name = 'Work orders'): Promise<CreatedApp> =>
+  createApp(server, { name, redirectUris: [REDIRECT] });
+
+/** A person bound to an app. */
+export interface Bound {
+  readonly person: Person;
+  readonly openid: string;
+  /** The binding key from the consent redirect. */
+  readonly key: string;
+  /** The Bark device key, when the person has a device on the stand-in. */
+  readonly deviceKey?: string;
+}
+
+const unique = (prefix: string): string => `${prefix}${randomBytes(5).toString('hex')}`;
+
+/**
+ * Lets `app` reach a person (a new one unless `person` is given) at level strong; with `bark`,
+ * the person first gets a device on the Bark stand-in.
+ */
+export const bind = async (
+  server: TestServer,
+  app: CreatedApp,
+  options: { readonly person?: Person; readonly bark?: BarkStandIn } = {},
+): Promise<Bound> => {
+  const person = options.person ?? (await registerPerson(server));
+  let deviceKey: string | undefined;
+  if (options.bark !== undefined) {
+    deviceKey = unique('Dev');
+    options.bark.addDevice(deviceKey);
+    const put = await call(server.base, 'PUT', '/v1/me/devices/bark', {
+      cookie: person.cookie,
+      body: { serverUrl: options.bark.url, deviceKey },
+    });
+    expect(put.status, JSON.stringify(put.body)).to.equal(200);
+  }
+  const openid = unique('openid-');
+  const { key } = await allow(server, person.cookie, {
+    appId: app.appId,
+    openid,
+    redirectUri: REDIRECT,
+    level: 'strong',
+  });
+  return { person, openid, key, ...(deviceKey === undefined ? {} : { deviceKey }) };
+};
+
+/** `POST /v1/messages` as the app. */
+export const push = (
+  server: TestServer,
+  app: CreatedApp,
+  body: Record<string, unknown>,
+): Promise<Reply<{ messageId: string; status: string } & Record<string, unknown>>> =>
+  call(server.base, 'POST', '/v1/messages', { token: app.appSecret, body });
+
+/** `GET /v1/messages/:id` as the app sees it. */
+export interface MessageView {
+  readonly messageId: string;
+  readonly status: string;
+  readonly deliverAt?: string;
+  readonly deliveries: readonly { readonly channel: string; readonly status: string }[];
+}
+
+export const messageStatus = async (
+  server: TestServer,
+  app: CreatedApp,
+  messageId: string,
+): Promise<MessageView> => {
+  const reply = await call<MessageView>(server.base, 'GET', `/v1/messages/${messageId}`, {
+    token: app.appSecret,
+  });
+  expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
+  return reply.body;
+};
+
+/** Polls `GET /v1/messages/:id` until the message has `status`. */
+export const waitForMessageStatus = (
+  server: TestServer,
+  app: CreatedApp,
+  messageId: string,
+  status: string,
+): Promise<MessageView> =>
+  waitUntil(
+    () => messageStatus(server, app, messageId),
+    (view) => view.status === status,
+    `message ${messageId} ${status}`,
+  );
+
+/**
+ * Sends a message to a bound person and waits until it is in their inbox (status `delivered`,
+ * the inbox delivery done). Returns the message id.
+ */
+export const deliver = async (
+  server: TestServer,
+  app: CreatedApp,
+  to: Bound,
+  body = 'Your order has shipped',
+): Promise<string> => {
+  const reply = await push(server, app, { key: to.key, title: 'Order', body });
+  expect(reply.status, JSON.stringify(reply.body)).to.equal(202);
+  expect(reply.body.status).to.equal('accepted');
+  const { messageId } = reply.body;
+  await waitUntil(
+    () => messageStatus(server, app, messageId),
+    (view) =>
+      view.status === 'delivered' &&
+      view.deliveries.some((d) => d.channel === 'inbox' && d.status === 'delivered'),
+    `message ${messageId} in the inbox`,
+  );
+  return messageId;
+};
+
+/** The message ids in a person's inbox (first page of 100). */
+export const inboxIds = async (server: TestServer, person: Person): Promise<string[]> => {
+  const reply = await call<{ items: { messageId: string }[] }>(
+    server.base,
+    'GET',
+    '/v1/me/inbox?limit=100',
+    { cookie: person.cookie },
+  );
+  expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
+  return reply.body.items.map((item) => item.messageId);
+};
+
+export type Category = 'spam' | 'fraud' | 'abuse' | 'other';
+export type Severity = 'minor' | 'major' | 'severe';
+
+/** `POST /v1/me/inbox/:messageId/complaints` as the person. */
+export const fileComplaint = (
+  server: TestServer,
+  person: Person,
+  messageId: string,
+  body: Record<string, unknown> = { category: 'spam', reason: 'I never asked for this' },
+): Promise<Reply<{ complaintId: string } & Record<string, unknown>>> =>
+  call(server.base, 'POST', `/v1/me/inbox/${messageId}/complaints`, {
+    cookie: person.cookie,
+    body,
+  });
+
+/** Files a complaint and expects 201; returns its id. */
+export const complain = async (
+  server: TestServer,
+  person: Person,
+  messageId: string,
+  category: Category = 'spam',
+  reason = 'I never asked for this',
+): Promise<string> => {
+  const reply = await fileComplaint(server, person, messageId, { category, reason });
+  expect(reply.status, JSON.stringify(reply.body)).to.equal(201);
+  expect(reply.body.complaintId).to.be.a('string').and.not.equal('');
+  return reply.body.complaintId;
+};
+
+/** `POST /v1/admin/complaints/:id/uphold` as the operator. */
+export const uphold = (
+  server: TestServer,
+  complaintId: string,
+  severity: Severity,
+  note?: string,
+): Promise<Reply> =>
+  call(server.base, 'POST', `/v1/admin/complaints/${complaintId}/uphold`, {
+    token: server.adminToken,
+    body: { severity, ...(note === undefined ? {} : { note }) },
+  });
+
+/** Upholds and expects 200 `{ status: 'upheld' }`. */
+export const upheld = async (
+  server: TestServer,
+  complaintId: string,
+  severity: Severity,
+  note?: string,
+): Promise<void> => {
+  const reply = await uphold(server, complaintId, severity, note);
+  expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
+  expect(reply.body).to.deep.equal({ status: 'upheld' });
+};
+
+/** `GET /v1/admin/apps/:appId` as the operator sees it. */
+export interface AdminAppView {
+  readonly appId: string;
+  readonly name: string;
+  readonly status: 'active' | 'suspended' | 'banned';
+  readonly score: number;
+  readonly suspendedUntil?: string;
+  readonly complaints: {
+    readonly open: number;
+    readonly upheld: number;
+    readonly dismissed: number;
+  };
+  readonly [field: string]: unknown;
+}
+
+export const adminApp = async (server: TestServer, appId: string): Promise<AdminAppView> => {
+  const reply = await call<AdminAppView>(server.base, 'GET', `/v1/admin/apps/${appId}`, {
+    token: server.adminToken,
+  });
+  expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
+  return reply.body;
+};
+
+/** Polls `GET /v1/admin/apps/:appId` until `done` holds. */
+export const waitForApp = (
+  server: TestServer,
+  appId: string,
+  done: (view: AdminAppView) => boolean,
+  what: string,
+): Promise<AdminAppView> => waitUntil(() => adminApp(server, appId), done, `app ${appId}: ${what}`);
+
+/** The events of an app's stream, oldest first. */
+export const appEvents = async (server: TestServer, appId: string): Promise<RecordedEvent[]> => [
+  ...(await server.tidings.store.readStream(`app-${appId}`)),
+];
+
+/** The events of a complaint's stream, oldest first. */
+export const complaintEvents = async (
+  server: TestServer,
+  complaintId: string,
+): Promise<RecordedEvent[]> => [
+  ...(await server.tidings.store.readStream(`complaint-${complaintId}`)),
+];
+
+/** The data of an event, for reading fields in assertions. */
+export const dataOf = (event: RecordedEvent | undefined): Record<string, unknown> => {
+  expect(event, 'the event').to.not.equal(undefined);
+  return (event?.data ?? {}) as Record<string, unknown>;
+};
+
+/** A command bus on the server's own store, for writing through the command path in tests. */
+export const commandBusOf = (server: TestServer): CommandBus =>
+  createCommandBus({ store: server.tidings.store });
+
+/** Runs one command through the real command handler as the operator `test`; expects success. */
+export const runCommand = async <N extends AggregateName>(
+  server: TestServer,
+  aggregate: N,
+  id: string,
+  command: CommandOf<N>,
+): Promise<void> => {
+  const result = await commandBusOf(server).execute(aggregate, id, command, {
+    commandId: unique('test-'),
+    actor: { kind: 'operator', id: 'test' },
+  });
+  if (E.isLeft(result)) throw new Error(`${aggregate} ${id}: ${result.left.message}`);
+};
+
+/** The penalty ladder the server runs with (from its settings, as server.ts builds it). */
+export const ladderOf = (server: TestServer): PenaltyLadder => {
+  const { settings } = server.tidings;
+  return {
+    points: settings.penaltyPoints,
+    suspendBelow: settings.suspendBelow,
+    banBelow: settings.banBelow,
+    maxSuspensions: settings.maxSuspensions,
+    suspensionDays: settings.suspensionDays,
+  };
+};
+
+/**
+ * The real Scheduler on the server's read models and store, but with a clock the test sets: it
+ * lifts suspensions (with the server's penalty ladder's score recovery) and releases scheduled
+ * messages as if it were `at()`. Tick it by hand; it is never started.
+ */
+export const schedulerAt = (server: TestServer, at: () => Date): Scheduler => {
+  const ladder = ladderOf(server);
+  return new Scheduler({
+    commands: commandBusOf(server),
+    messages: messageQueries(server.tidings.db),
+    db: server.tidings.db,
+    logger: silentLogger,
+    now: at,
+    recoveredScore: (score) => recoveredScore(ladder, score),
+  });
+};
+
+export const DAY_MS = 86_400_000;
