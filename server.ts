@@ -50,7 +50,7 @@ import { sqliteIdempotencyStore } from './adapters/http/idempotency.js';
 import { reputationProcessor } from './adapters/pipeline/reputationProcessor.js';
 import { complaintQueries } from './projections/complaints/complaintQueries.js';
 import { listApps } from './projections/apps/appList.js';
-import { recoveredScore, type PenaltyLadder } from './domain/reputation/penaltyLadder.js';
+import type { PenaltyLadder } from './domain/reputation/penaltyLadder.js';
 
 /** The version reported by the API document. */
 const VERSION = '0.1.0';
@@ -278,7 +278,7 @@ export const startTidings = async (
       messages: queries.messages,
       db,
       logger: logger.child({ component: 'scheduler' }),
-      recoveredScore: (score) => recoveredScore(ladder, score),
+      recoverTo: ladder.suspendBelow,
       onTick: (now) => {
         idempotency.prune(now);
       },

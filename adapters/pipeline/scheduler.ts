@@ -12,8 +12,8 @@ export interface SchedulerOptions {
   readonly db: SqliteDatabase;
   readonly logger: Logger;
   readonly now?: () => Date;
-  /** The score an app has when its suspension ends (the penalty ladder's recovery); default: unchanged. */
-  readonly recoveredScore?: (score: number) => number;
+  /** The least score an app has when its suspension ends (the penalty ladder's recovery); default: unchanged. */
+  readonly recoverTo?: number;
   /** Extra work for each tick (e.g. pruning expired idempotency records). */
   readonly onTick?: (now: Date) => void;
 }
@@ -88,9 +88,9 @@ export class Scheduler {
             data: {
               appId: app.app_id,
               reason: 'expired',
-              ...(this.options.recoveredScore === undefined
+              ...(this.options.recoverTo === undefined
                 ? {}
-                : { scoreAfter: this.options.recoveredScore(app.score) }),
+                : { recoverTo: this.options.recoverTo }),
             },
             metadata: { now: at },
           },

@@ -73,7 +73,11 @@ export type SuspendApp = t.TypeOf<typeof SuspendApp>;
  */
 export const LiftAppSuspension = commandCodec(
   'LiftAppSuspension',
-  withOptional({ appId: t.string, reason: AppSuspensionLiftReason }, { scoreAfter: Int }),
+  withOptional(
+    { appId: t.string, reason: AppSuspensionLiftReason },
+    // `recoverTo`: the score comes back to at least this, judged on the score at decision time.
+    { scoreAfter: Int, recoverTo: Int },
+  ),
 );
 export type LiftAppSuspension = t.TypeOf<typeof LiftAppSuspension>;
 
@@ -87,7 +91,7 @@ export type BanApp = t.TypeOf<typeof BanApp>;
 /** Restores a suspended or banned app; `scoreAfter` absent keeps the current score. */
 export const ReinstateApp = commandCodec(
   'ReinstateApp',
-  withOptional({ appId: t.string }, { note: t.string, scoreAfter: Int }),
+  withOptional({ appId: t.string }, { note: t.string, scoreAfter: Int, recoverTo: Int }),
 );
 export type ReinstateApp = t.TypeOf<typeof ReinstateApp>;
 

@@ -205,6 +205,17 @@ const suspendApp = (command: SuspendApp, state: RegisteredApp): Decision => {
   return E.right([{ type: 'AppSuspended', data: { appId, until, reason, complaintIds } }]);
 };
 
+/**
+ * The score after a suspension ends or an operator reinstates: an explicit `scoreAfter`, else at
+ * least `recoverTo` from the score as it is now (so a penalty that landed a moment earlier is
+ * never overwritten by a stale read), else unchanged.
+ */
+const scoreAfterRecovery = (
+  data: { readonly scoreAfter?: number; readonly recoverTo?: number },
+  score: number,
+): number =>
+  data.scoreAfter ?? (data.recoverTo === undefined ? score : Math.max(score, data.recoverTo));
+
 const liftAppSuspension = (command: LiftAppSuspension, state: RegisteredApp): Decision => {
   const { data, metadata } = command;
   // Nothing to lift (never suspended, already lifted, or superseded by a ban): a no-op, so the
@@ -220,7 +231,11 @@ const liftAppSuspension = (command: LiftAppSuspension, state: RegisteredApp): De
   return E.right([
     {
       type: 'AppSuspensionLifted',
-      data: { appId: data.appId, reason: data.reason, scoreAfter: data.scoreAfter ?? state.score },
+      data: {
+        appId: data.appId,
+        reason: data.reason,
+        scoreAfter: scoreAfterRecovery(data, state.score),
+      },
     },
   ]);
 };
@@ -233,13 +248,13 @@ const banApp = (command: BanApp, state: RegisteredApp): Decision => {
 
 const reinstateApp = (command: ReinstateApp, state: RegisteredApp): Decision => {
   if (state.status === 'active') return E.right([]);
-  const { appId, note, scoreAfter } = command.data;
+  const { appId, note } = command.data;
   return E.right([
     {
       type: 'AppReinstated',
       data: {
         appId,
-        scoreAfter: scoreAfter ?? state.score,
+        scoreAfter: scoreAfterRecovery(command.data, state.score),
         ...(note === undefined ? {} : { note }),
       },
     },

@@ -26,7 +26,3 @@ export const defaultPenaltyLadder: PenaltyLadder = {
   maxSuspensions: 3,
   suspensionDays: 7,
 };
-
-/** The score an app comes back with after a suspension ends or an operator reinstates it. */
-export const recoveredScore = (ladder: PenaltyLadder, score: number): number =>
-  Math.max(score, ladder.suspendBelow);

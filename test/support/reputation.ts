@@ -5,7 +5,7 @@ import { createCommandBus, type CommandBus, type CommandOf } from '../../adapter
 import { silentLogger } from '../../adapters/logging/logger.js';
 import { Scheduler } from '../../adapters/pipeline/scheduler.js';
 import type { AggregateName } from '../../domain/aggregates.js';
-import { recoveredScore, type PenaltyLadder } from '../../domain/reputation/penaltyLadder.js';
+import type { PenaltyLadder } from '../../domain/reputation/penaltyLadder.js';
 import type { RecordedEvent } from '../../domain/shared/eventStore.js';
 import { messageQueries } from '../../projections/messages/messageQueries.js';
 import type { BarkStandIn } from './barkServer.js';
@@ -315,7 +315,7 @@ export const schedulerAt = (server: TestServer, at: () => Date): Scheduler => {
     db: server.tidings.db,
     logger: silentLogger,
     now: at,
-    recoveredScore: (score) => recoveredScore(ladder, score),
+    recoverTo: ladder.suspendBelow,
   });
 };
 

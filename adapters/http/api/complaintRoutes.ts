@@ -1,6 +1,5 @@
 import * as t from 'io-ts';
 import { derivedId } from '../../security/secrets.js';
-import { recoveredScore } from '../../../domain/reputation/penaltyLadder.js';
 import type { ComplaintRow } from '../../../projections/complaints/complaintsProjection.js';
 import { boundedString, queryInt, strictObject } from '../codecs.js';
 import { ProblemError } from '../problem.js';
@@ -300,7 +299,7 @@ export const complaintRoutes = (deps: ApiDeps): Route[] => {
               type: 'ReinstateApp',
               data: {
                 appId,
-                scoreAfter: recoveredScore(deps.ladder, app.score),
+                recoverTo: deps.ladder.suspendBelow,
                 ...(note === undefined ? {} : { note }),
               },
               metadata: { now: request.now },

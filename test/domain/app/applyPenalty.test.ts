@@ -158,6 +158,37 @@ describe('the penalty ladder (ApplyPenalty)', () => {
       .thenNothing();
   });
 
+  it('recovers the score to the floor when a suspension expires, judged on the score now', () => {
+    const lift = (recoverTo: number): AppCommand => ({
+      type: 'LiftAppSuspension',
+      data: { appId, reason: 'expired', recoverTo },
+      metadata: { now },
+    });
+    const suspendedEarlier: AppEvent = {
+      ...suspendedFor7Days,
+      data: { ...suspendedFor7Days.data, until: '2025-02-28T00:00:00.000Z' },
+    };
+    app
+      .given([registered, ...scoredAt(52), suspendedEarlier])
+      .when(lift(60))
+      .then([{ type: 'AppSuspensionLifted', data: { appId, reason: 'expired', scoreAfter: 60 } }]);
+    app
+      .given([registered, ...scoredAt(75), suspendedEarlier])
+      .when(lift(60))
+      .then([{ type: 'AppSuspensionLifted', data: { appId, reason: 'expired', scoreAfter: 75 } }]);
+  });
+
+  it('an operator reinstatement recovers to the floor too, and records the note', () => {
+    app
+      .given([registered, ...scoredAt(10), bannedFor('score_below_threshold')])
+      .when({
+        type: 'ReinstateApp',
+        data: { appId, note: 'appeal', recoverTo: 60 },
+        metadata: { now },
+      })
+      .then([{ type: 'AppReinstated', data: { appId, scoreAfter: 60, note: 'appeal' } }]);
+  });
+
   it('refuses an app that does not exist', () => {
     app.given([]).when(apply('minor')).thenError('not_found');
   });
