@@ -20,6 +20,7 @@ import { bindingQueries } from './projections/bindings/bindingQueries.js';
 import { recipientQueries } from './projections/recipients/recipientQueries.js';
 import { complaintCounts } from './projections/complaints/complaintsProjection.js';
 import { createApiRouter } from './adapters/http/api/index.js';
+import { createWebRouter } from './adapters/web/webRouter.js';
 import { createCommandBus } from './adapters/commandBus.js';
 import { TokenBuckets } from './adapters/http/rateLimiter.js';
 import { parseAllowlist } from './adapters/outbound/addressPolicy.js';
@@ -330,7 +331,8 @@ export const startTidings = async (
     const app = createHttpApp({
       logger,
       metrics,
-      routers: [api],
+      // The web app first: its CSRF guard runs before every route, the API's included.
+      routers: [createWebRouter({ commands, ...queries, publicUrl: settings.publicUrl }), api],
       bodyLimitOverrides: { '/v1/messages/batch': '1mb' },
       readiness: [
         {

@@ -1,0 +1,26 @@
+/**
+ * Where a page may send the browser after logging in: only a path on this server. Anything else
+ * (another host, `//host`, a backslash trick, a scheme) falls back to `fallback`, so `next` can
+ * never be used to bounce people to another site.
+ */
+export const localPath = (next: unknown, fallback = '/inbox'): string => {
+  if (typeof next !== 'string' || next.length === 0 || next.length > 4_096) return fallback;
+  if (!next.startsWith('/') || next.startsWith('//') || next.includes('\\')) return fallback;
+  // Control characters (a tab or newline inside `//`) are dropped by URL parsers: refuse them.
+  for (let index = 0; index < next.length; index += 1) {
+    const code = next.charCodeAt(index);
+    if (code < 0x20 || code === 0x7f) return fallback;
+  }
+  const base = 'http://tidings.invalid';
+  let url: URL;
+  try {
+    url = new URL(next, base);
+  } catch {
+    return fallback;
+  }
+  if (url.origin !== base) return fallback;
+  return `${url.pathname}${url.search}${url.hash}`;
+};
+
+/** The login page that comes back to `path` afterwards. */
+export const loginFor = (path: string): string => `/login?next=${encodeURIComponent(path)}`;

@@ -1,0 +1,401 @@
+// @ts-check
+// The inbox: newest first, one entry per thread (a work order's steps as a timeline), unread
+// marked, filter by app, mark read, archive, complain; polls for new messages every few seconds.
+import { announce, api, el, reason, safeHref, showError, timeEl } from './common.js';
+
+/**
+ * @typedef {{ messageId: string, appId: string, appName: string, title: string | null,
+ *   subtitle: string | null, body: string, url: string | null, thread: string | null,
+ *   receivedAt: string, readAt: string | null }} Item
+ * @typedef {{ key: string, appId: string, appName: string, thread: string | null, steps: Item[] }} Group
+ */
+
+const POLL_MS = 4000;
+const PAGE = 100;
+
+const list = /** @type {HTMLUListElement} */ (document.getElementById('inbox-list'));
+const empty = /** @type {HTMLElement} */ (document.getElementById('inbox-empty'));
+const loading = /** @type {HTMLElement} */ (document.getElementById('inbox-loading'));
+const summary = /** @type {HTMLElement} */ (document.getElementById('inbox-summary'));
+const filter = /** @type {HTMLSelectElement} */ (document.getElementById('app-filter'));
+const older = /** @type {HTMLButtonElement} */ (document.getElementById('load-older'));
+const dialog = /** @type {HTMLDialogElement} */ (document.getElementById('complain-dialog'));
+const complainForm = /** @type {HTMLFormElement} */ (document.getElementById('complain-form'));
+const complainAbout = /** @type {HTMLElement} */ (document.getElementById('complain-about'));
+const complainError = document.getElementById('complain-error');
+
+const state = {
+  /** @type {Item[]} the first page, as last polled */
+  first: [],
+  /** @type {Item[]} pages loaded with "Load older" */
+  extra: [],
+  /** @type {string | null} */
+  cursor: null,
+  extraLoaded: false,
+  appId: '',
+  /** @type {Set<string>} entries the person opened */
+  open: new Set(),
+  /** @type {Map<string, string>} app names seen, for the filter */
+  apps: new Map(),
+  signature: '',
+  /** @type {Set<string> | undefined} ids seen so far, to announce new ones */
+  seen: undefined,
+  busy: false,
+  /** @type {Item | undefined} the message a complaint is being written about */
+  complaintTarget: undefined,
+};
+
+const query = (/** @type {string | null} */ cursor) => {
+  const params = new URLSearchParams({ limit: String(PAGE) });
+  if (state.appId !== '') params.set('appId', state.appId);
+  if (cursor !== null) params.set('cursor', cursor);
+  return `/v1/me/inbox?${params}`;
+};
+
+/** Everything loaded, newest first, without duplicates. */
+const items = () => {
+  const ids = new Set(state.first.map((item) => item.messageId));
+  return [...state.first, ...state.extra.filter((item) => !ids.has(item.messageId))];
+};
+
+/** Threads become one group per (app, thread); other messages are groups of one. */
+const groupsOf = (/** @type {Item[]} */ all) => {
+  /** @type {Map<string, Group>} */
+  const groups = new Map();
+  for (const item of all) {
+    const key = item.thread === null ? `m:${item.messageId}` : `t:${item.appId}:${item.thread}`;
+    const group = groups.get(key) ?? {
+      key,
+      appId: item.appId,
+      appName: item.appName,
+      thread: item.thread,
+      steps: [],
+    };
+    group.steps.push(item);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
+};
+
+const headline = (/** @type {Item} */ item) =>
+  item.title !== null && item.title !== '' ? item.title : (item.body.split('\n')[0] ?? '');
+
+const stepView = (/** @type {Item} */ item, /** @type {boolean} */ latest) => {
+  const href = safeHref(item.url);
+  return el(
+    'li',
+    { class: latest ? 'latest' : undefined },
+    timeEl(item.receivedAt),
+    item.title !== null && item.title !== '' ? el('p', { class: 'step-title' }, item.title) : null,
+    item.subtitle !== null && item.subtitle !== ''
+      ? el('p', { class: 'meta' }, item.subtitle)
+      : null,
+    el('p', { class: 'step-body' }, item.body),
+    href === undefined
+      ? null
+      : el('a', { href, rel: 'noopener noreferrer', target: '_blank' }, 'Open link'),
+  );
+};
+
+const groupView = (/** @type {Group} */ group) => {
+  const latest = /** @type {Item} */ (group.steps[0]);
+  const unread = group.steps.filter((step) => step.readAt === null);
+  const thread = group.thread !== null;
+  const titleId = `title-${group.key.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  const details = el(
+    'details',
+    { 'data-focus': `${group.key}:open` },
+    el(
+      'summary',
+      { 'data-focus': `${group.key}:summary` },
+      el('span', { class: 'from' }, group.appName),
+      el('span', { class: 'when' }, timeEl(latest.receivedAt)),
+      el('h2', { class: 'title', id: titleId }, headline(latest)),
+      latest.title !== null && latest.title !== ''
+        ? el('span', { class: 'preview' }, latest.body)
+        : null,
+      el(
+        'span',
+        { class: 'badges' },
+        unread.length > 0
+          ? el(
+              'span',
+              { class: 'pill info unread-badge' },
+              thread && group.steps.length > 1 ? `${unread.length} unread` : 'Unread',
+            )
+          : null,
+        thread ? el('span', { class: 'pill ok step-count' }, `${group.steps.length} steps`) : null,
+      ),
+    ),
+    thread
+      ? el(
+          'ol',
+          { class: 'timeline', 'aria-label': `Steps of ${headline(latest)}, oldest first` },
+          [...group.steps]
+            .reverse()
+            .map((step, index, all) => stepView(step, index === all.length - 1)),
+        )
+      : el(
+          'div',
+          { class: 'body' },
+          latest.subtitle !== null && latest.subtitle !== ''
+            ? el('p', { class: 'meta' }, latest.subtitle)
+            : null,
+          latest.title !== null && latest.title !== '' ? el('p', {}, latest.body) : null,
+          (() => {
+            const href = safeHref(latest.url);
+            return href === undefined
+              ? null
+              : el('a', { href, rel: 'noopener noreferrer', target: '_blank' }, 'Open link');
+          })(),
+        ),
+  );
+  const open = /** @type {HTMLDetailsElement} */ (details);
+  open.open = state.open.has(group.key);
+  details.addEventListener('toggle', () => {
+    if (open.open) {
+      state.open.add(group.key);
+      void markRead(group);
+    } else {
+      state.open.delete(group.key);
+    }
+  });
+  const name = headline(latest);
+  return el(
+    'li',
+    {
+      class: `entry${unread.length > 0 ? ' unread' : ''}`,
+      'data-key': group.key,
+      'data-thread': group.thread ?? undefined,
+      'aria-labelledby': titleId,
+    },
+    details,
+    el(
+      'div',
+      { class: 'entry-actions' },
+      unread.length > 0
+        ? el(
+            'button',
+            {
+              type: 'button',
+              class: 'small',
+              'data-focus': `${group.key}:read`,
+              'aria-label': `Mark read: “${name}”`,
+              onclick: () => markRead(group),
+            },
+            'Mark read',
+          )
+        : null,
+      el(
+        'button',
+        {
+          type: 'button',
+          class: 'small',
+          'data-focus': `${group.key}:archive`,
+          'aria-label': `Archive “${name}”${thread ? ' (all steps)' : ''}`,
+          onclick: () => archive(group),
+        },
+        'Archive',
+      ),
+      el(
+        'button',
+        {
+          type: 'button',
+          class: 'small danger',
+          'data-focus': `${group.key}:complain`,
+          'aria-label': `Complain about “${name}”`,
+          onclick: () => openComplaint(latest),
+        },
+        'Complain',
+      ),
+    ),
+  );
+};
+
+const render = () => {
+  const all = items();
+  for (const item of all) state.apps.set(item.appId, item.appName);
+  renderFilter();
+  const signature = JSON.stringify([
+    state.appId,
+    state.cursor,
+    all.map((item) => [item.messageId, item.readAt !== null]),
+  ]);
+  loading.hidden = true;
+  if (signature === state.signature) return;
+  state.signature = signature;
+  const focused = document.activeElement?.getAttribute('data-focus') ?? null;
+  const groups = groupsOf(all);
+  list.replaceChildren(...groups.map(groupView));
+  empty.hidden = groups.length > 0;
+  older.hidden = state.cursor === null;
+  const unread = all.filter((item) => item.readAt === null).length;
+  summary.textContent =
+    all.length === 0
+      ? ''
+      : `${unread} unread · ${groups.length} ${groups.length === 1 ? 'conversation' : 'conversations'}`;
+  if (focused !== null) {
+    const again = list.querySelector(`[data-focus="${CSS.escape(focused)}"]`);
+    if (again instanceof HTMLElement) again.focus();
+  }
+};
+
+const renderFilter = () => {
+  const current = [...filter.options].map((option) => option.value).join('\n');
+  const wanted = [
+    '',
+    ...[...state.apps.keys()].sort((a, b) =>
+      (state.apps.get(a) ?? '').localeCompare(state.apps.get(b) ?? ''),
+    ),
+  ];
+  if (current === wanted.join('\n')) return;
+  filter.replaceChildren(
+    ...wanted.map((appId) =>
+      el(
+        'option',
+        { value: appId, selected: appId === state.appId },
+        appId === '' ? 'All apps' : (state.apps.get(appId) ?? appId),
+      ),
+    ),
+  );
+};
+
+/** Polls the first page and merges it with what was loaded before. */
+const refresh = async () => {
+  if (state.busy) return;
+  state.busy = true;
+  try {
+    const page = await api('GET', query(null));
+    state.first = page.items;
+    if (!state.extraLoaded) state.cursor = page.nextCursor;
+    const ids = new Set(items().map((item) => item.messageId));
+    if (state.seen !== undefined) {
+      const fresh = [...ids].filter((id) => !state.seen?.has(id)).length;
+      if (fresh > 0) announce(fresh === 1 ? '1 new message' : `${fresh} new messages`);
+    }
+    state.seen = new Set([...(state.seen ?? []), ...ids]);
+    render();
+  } catch (failure) {
+    loading.hidden = false;
+    loading.textContent = reason(failure);
+  } finally {
+    state.busy = false;
+  }
+};
+
+const loadOlder = async () => {
+  if (state.cursor === null) return;
+  older.disabled = true;
+  try {
+    const page = await api('GET', query(state.cursor));
+    state.extra = [...state.extra, ...page.items];
+    state.cursor = page.nextCursor;
+    state.extraLoaded = true;
+    for (const item of page.items) state.seen?.add(item.messageId);
+    render();
+  } catch (failure) {
+    announce(reason(failure), true);
+  } finally {
+    older.disabled = false;
+  }
+};
+
+const update = (/** @type {(item: Item) => Item | undefined} */ change) => {
+  const apply = (/** @type {Item[]} */ list) =>
+    list.flatMap((item) => {
+      const changed = change(item);
+      return changed === undefined ? [] : [changed];
+    });
+  state.first = apply(state.first);
+  state.extra = apply(state.extra);
+  render();
+};
+
+const markRead = async (/** @type {Group} */ group) => {
+  const unread = group.steps.filter((step) => step.readAt === null);
+  if (unread.length === 0) return;
+  try {
+    await Promise.all(
+      unread.map((step) => api('POST', `/v1/me/inbox/${encodeURIComponent(step.messageId)}/read`)),
+    );
+    const ids = new Set(unread.map((step) => step.messageId));
+    const now = new Date().toISOString();
+    update((item) => (ids.has(item.messageId) ? { ...item, readAt: item.readAt ?? now } : item));
+  } catch (failure) {
+    announce(reason(failure), true);
+  }
+};
+
+const archive = async (/** @type {Group} */ group) => {
+  try {
+    await Promise.all(
+      group.steps.map((step) =>
+        api('DELETE', `/v1/me/inbox/${encodeURIComponent(step.messageId)}`),
+      ),
+    );
+    const ids = new Set(group.steps.map((step) => step.messageId));
+    update((item) => (ids.has(item.messageId) ? undefined : item));
+    announce('Archived');
+    list.focus();
+  } catch (failure) {
+    announce(reason(failure), true);
+  }
+};
+
+const openComplaint = (/** @type {Item} */ item) => {
+  state.complaintTarget = item;
+  complainAbout.textContent = `“${headline(item)}” from ${item.appName}`;
+  complainForm.reset();
+  showError(complainError, '');
+  dialog.showModal();
+};
+
+complainForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const target = state.complaintTarget;
+  if (target === undefined) return;
+  if (!complainForm.reportValidity()) return;
+  const data = new FormData(complainForm);
+  try {
+    await api('POST', `/v1/me/inbox/${encodeURIComponent(target.messageId)}/complaints`, {
+      category: String(data.get('category') ?? 'other'),
+      reason: String(data.get('reason') ?? '').trim(),
+    });
+    dialog.close();
+    update((item) => (item.messageId === target.messageId ? undefined : item));
+    announce('Complaint sent. An operator will review it.');
+  } catch (failure) {
+    showError(complainError, reason(failure));
+  }
+});
+
+document.getElementById('complain-cancel')?.addEventListener('click', () => dialog.close());
+
+filter.addEventListener('change', () => {
+  state.appId = filter.value;
+  state.first = [];
+  state.extra = [];
+  state.extraLoaded = false;
+  state.cursor = null;
+  state.signature = '';
+  void refresh();
+});
+
+older.addEventListener('click', loadOlder);
+list.tabIndex = -1;
+
+// The app filter also lists apps that sent nothing yet.
+api('GET', '/v1/me/apps')
+  .then((/** @type {{ items: { appId: string, appName: string }[] }} */ apps) => {
+    for (const app of apps.items) state.apps.set(app.appId, app.appName);
+    renderFilter();
+  })
+  .catch(() => undefined);
+
+void refresh();
+setInterval(() => {
+  if (!document.hidden) void refresh();
+}, POLL_MS);
+document.addEventListener('visibilitychange', () => {
+  if (!document.hidden) void refresh();
+});

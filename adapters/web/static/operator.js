@@ -1,0 +1,312 @@
+// @ts-check
+// The operator's page: held messages (approve / reject), open complaints (uphold with a
+// severity / dismiss), apps by reputation (reinstate). The admin token lives in this tab's
+// sessionStorage only and is sent as a bearer token.
+import { announce, api, ApiError, el, reason, showError, timeEl } from './common.js';
+
+const STORAGE_KEY = 'tidings-admin-token';
+
+const tokenForm = /** @type {HTMLFormElement} */ (document.getElementById('token-form'));
+const tokenError = document.getElementById('token-error');
+const panels = /** @type {HTMLElement} */ (document.getElementById('operator-panels'));
+const heldList = /** @type {HTMLUListElement} */ (document.getElementById('held-list'));
+const complaintList = /** @type {HTMLUListElement} */ (document.getElementById('complaint-list'));
+const repList = /** @type {HTMLUListElement} */ (document.getElementById('rep-list'));
+
+/** @type {Map<string, string>} */
+const appNames = new Map();
+
+const token = () => sessionStorage.getItem(STORAGE_KEY) ?? '';
+
+/** An operator call; a refused token sends the operator back to the sign-in form. */
+const call = async (
+  /** @type {string} */ method,
+  /** @type {string} */ path,
+  /** @type {unknown} */ body,
+) => {
+  try {
+    return await api(method, path, body, { token: token() });
+  } catch (failure) {
+    if (failure instanceof ApiError && failure.status === 401)
+      signOut('The admin token was refused.');
+    throw failure;
+  }
+};
+
+const signOut = (/** @type {string} */ why = '') => {
+  sessionStorage.removeItem(STORAGE_KEY);
+  panels.hidden = true;
+  tokenForm.hidden = false;
+  showError(tokenError, why);
+};
+
+const appName = (/** @type {string} */ appId) => appNames.get(appId) ?? appId;
+
+/** Runs an action from a card's button, then reloads every list. */
+const act = async (
+  /** @type {HTMLButtonElement} */ button,
+  /** @type {() => Promise<unknown>} */ action,
+  /** @type {string} */ done,
+) => {
+  button.disabled = true;
+  try {
+    await action();
+    announce(done);
+    await loadAll();
+  } catch (failure) {
+    announce(reason(failure), true);
+    button.disabled = false;
+  }
+};
+
+const field = (
+  /** @type {string} */ id,
+  /** @type {string} */ label,
+  /** @type {HTMLElement} */ control,
+) => el('div', { class: 'field' }, el('label', { for: id }, label), control);
+
+const heldCard = (/** @type {any} */ item) => {
+  const id = `reject-${item.messageId}`;
+  const reasonInput = /** @type {HTMLInputElement} */ (el('input', { id, maxlength: 1000 }));
+  const title = item.title ?? '(no title)';
+  return el(
+    'li',
+    { 'data-message': item.messageId },
+    el('h3', {}, title),
+    el(
+      'p',
+      { class: 'meta' },
+      `From ${appName(item.appId)} · held by ${item.policy ?? 'policy'}: ${item.reason ?? ''} · `,
+      timeEl(item.createdAt),
+    ),
+    el('p', { class: 'quote' }, item.body),
+    field(id, 'Reason for rejecting (optional)', reasonInput),
+    el(
+      'div',
+      { class: 'actions' },
+      el(
+        'button',
+        {
+          type: 'button',
+          class: 'primary',
+          'aria-label': `Approve “${title}”`,
+          onclick: (/** @type {Event} */ e) =>
+            act(
+              /** @type {HTMLButtonElement} */ (e.currentTarget),
+              () =>
+                call('POST', `/v1/admin/moderation/${encodeURIComponent(item.messageId)}/approve`),
+              'Approved',
+            ),
+        },
+        'Approve',
+      ),
+      el(
+        'button',
+        {
+          type: 'button',
+          class: 'danger',
+          'aria-label': `Reject “${title}”`,
+          onclick: (/** @type {Event} */ e) =>
+            act(
+              /** @type {HTMLButtonElement} */ (e.currentTarget),
+              () =>
+                call(
+                  'POST',
+                  `/v1/admin/moderation/${encodeURIComponent(item.messageId)}/reject`,
+                  reasonInput.value.trim() === '' ? {} : { reason: reasonInput.value.trim() },
+                ),
+              'Rejected',
+            ),
+        },
+        'Reject',
+      ),
+    ),
+  );
+};
+
+const complaintCard = (/** @type {any} */ item) => {
+  const severityId = `severity-${item.complaintId}`;
+  const noteId = `note-${item.complaintId}`;
+  const severity = /** @type {HTMLSelectElement} */ (
+    el(
+      'select',
+      { id: severityId },
+      el('option', { value: 'minor' }, 'Minor (−5 points)'),
+      el('option', { value: 'major' }, 'Major (−15 points)'),
+      el('option', { value: 'severe' }, 'Severe (−30 points)'),
+    )
+  );
+  const note = /** @type {HTMLInputElement} */ (el('input', { id: noteId, maxlength: 1000 }));
+  const withNote = () => (note.value.trim() === '' ? {} : { note: note.value.trim() });
+  const name = appName(item.appId);
+  return el(
+    'li',
+    { 'data-complaint': item.complaintId, 'data-app': item.appId },
+    el(
+      'h3',
+      {},
+      `${item.category[0].toUpperCase()}${item.category.slice(1)} — about a message from ${name}`,
+    ),
+    el('p', { class: 'quote' }, item.reason),
+    el('p', { class: 'meta' }, 'Filed ', timeEl(item.filedAt), ` · message ${item.messageId}`),
+    el(
+      'div',
+      { class: 'row' },
+      field(severityId, 'Severity', severity),
+      field(noteId, 'Note (optional)', note),
+    ),
+    el(
+      'div',
+      { class: 'actions' },
+      el(
+        'button',
+        {
+          type: 'button',
+          class: 'danger',
+          'aria-label': `Uphold the complaint about ${name}`,
+          onclick: (/** @type {Event} */ e) =>
+            act(
+              /** @type {HTMLButtonElement} */ (e.currentTarget),
+              () =>
+                call(
+                  'POST',
+                  `/v1/admin/complaints/${encodeURIComponent(item.complaintId)}/uphold`,
+                  { severity: severity.value, ...withNote() },
+                ),
+              `Upheld: ${name} loses points`,
+            ),
+        },
+        'Uphold',
+      ),
+      el(
+        'button',
+        {
+          type: 'button',
+          'aria-label': `Dismiss the complaint about ${name}`,
+          onclick: (/** @type {Event} */ e) =>
+            act(
+              /** @type {HTMLButtonElement} */ (e.currentTarget),
+              () =>
+                call(
+                  'POST',
+                  `/v1/admin/complaints/${encodeURIComponent(item.complaintId)}/dismiss`,
+                  withNote(),
+                ),
+              'Dismissed',
+            ),
+        },
+        'Dismiss',
+      ),
+    ),
+  );
+};
+
+const statusPill = (/** @type {string} */ status) =>
+  el(
+    'span',
+    { class: `pill ${status === 'active' ? 'ok' : status === 'suspended' ? 'warn' : 'bad'}` },
+    status,
+  );
+
+const appCard = (/** @type {any} */ app) => {
+  const noteId = `reinstate-${app.appId}`;
+  const note = /** @type {HTMLInputElement} */ (el('input', { id: noteId, maxlength: 1000 }));
+  return el(
+    'li',
+    { 'data-app': app.appId },
+    el('h3', {}, app.name, ' ', statusPill(app.status)),
+    el(
+      'p',
+      { class: 'meta' },
+      el('span', { class: 'score' }, `Score ${app.score}`),
+      app.suspendedUntil === undefined ? '' : [' · suspended until ', timeEl(app.suspendedUntil)],
+      ` · ${app.appId}`,
+    ),
+    app.status === 'active'
+      ? null
+      : [
+          field(noteId, 'Note (optional)', note),
+          el(
+            'div',
+            { class: 'actions' },
+            el(
+              'button',
+              {
+                type: 'button',
+                class: 'primary',
+                'aria-label': `Reinstate ${app.name}`,
+                onclick: (/** @type {Event} */ e) =>
+                  act(
+                    /** @type {HTMLButtonElement} */ (e.currentTarget),
+                    () =>
+                      call(
+                        'POST',
+                        `/v1/admin/apps/${encodeURIComponent(app.appId)}/reinstate`,
+                        note.value.trim() === '' ? {} : { note: note.value.trim() },
+                      ),
+                    `${app.name} reinstated`,
+                  ),
+              },
+              'Reinstate',
+            ),
+          ),
+        ],
+  );
+};
+
+const fill = (
+  /** @type {HTMLElement} */ list,
+  /** @type {string} */ emptyId,
+  /** @type {string} */ countId,
+  /** @type {HTMLElement[]} */ cards,
+) => {
+  list.replaceChildren(...cards);
+  const empty = document.getElementById(emptyId);
+  if (empty) empty.hidden = cards.length > 0;
+  const count = countId === '' ? null : document.getElementById(countId);
+  if (count) count.textContent = `(${cards.length})`;
+};
+
+const loadAll = async () => {
+  const [apps, held, complaints] = await Promise.all([
+    call('GET', '/v1/admin/apps?sort=score'),
+    call('GET', '/v1/admin/moderation/held'),
+    call('GET', '/v1/admin/complaints?status=open'),
+  ]);
+  for (const app of apps.items) appNames.set(app.appId, app.name);
+  fill(repList, 'rep-empty', '', apps.items.map(appCard));
+  fill(heldList, 'held-empty', 'held-count', held.items.map(heldCard));
+  fill(complaintList, 'complaints-empty', 'complaints-count', complaints.items.map(complaintCard));
+};
+
+const start = async () => {
+  try {
+    await loadAll();
+    tokenForm.hidden = true;
+    panels.hidden = false;
+  } catch (failure) {
+    if (!(failure instanceof ApiError && failure.status === 401))
+      showError(tokenError, reason(failure));
+  }
+};
+
+tokenForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const input = /** @type {HTMLInputElement} */ (document.getElementById('admin-token'));
+  if (!tokenForm.reportValidity()) return;
+  sessionStorage.setItem(STORAGE_KEY, input.value.trim());
+  input.value = '';
+  showError(tokenError, '');
+  await start();
+  if (!panels.hidden) document.getElementById('held-title')?.scrollIntoView();
+});
+
+document.getElementById('operator-refresh')?.addEventListener('click', () => {
+  loadAll().then(
+    () => announce('Up to date'),
+    (failure) => announce(reason(failure), true),
+  );
+});
+document.getElementById('operator-signout')?.addEventListener('click', () => signOut());
+
+if (token() !== '') void start();
