@@ -1,15 +1,25 @@
 /**
- * `npm run bench`: prints each figure an issue budgets beside the raw engine ceiling measured
- * the same way in the same run. Every case runs in its own process on a fresh temp folder.
- * Options: --quick (smaller runs, for a smoke check), --keep (leave the temp folder).
+ * `npm run bench`: prints each figure an issue budgets beside its ceiling measured the same way in
+ * the same run. Every case runs in its own process on a fresh temp folder.
+ * Options: --quick (smaller runs, for a smoke check), --keep (leave the temp folder),
+ * --only=foundation|pipeline (one part only; both by default).
+ *
+ * foundation: the event store and projections against bare better-sqlite3 loops (bench/foundation.ts).
+ * pipeline: end to end through HTTP against a bare express handler (bench/pipeline.ts): the server
+ * runs in a child process, the load generator and the Bark stand-in share the bench process.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const quick = process.argv.includes('--quick');
 const keep = process.argv.includes('--keep');
+const only = process.argv.find((arg) => arg.startsWith('--only='))?.split('=')[1];
+if (only !== undefined && only !== 'foundation' && only !== 'pipeline') {
+  process.stderr.write(`--only must be foundation or pipeline, got "${only}"\n`);
+  process.exit(2);
+}
 const root = mkdtempSync(join(tmpdir(), 'tidings-bench-'));
 
 interface Figure {
@@ -19,19 +29,38 @@ interface Figure {
   readonly failures?: number;
   readonly stored?: number;
   readonly events?: number;
+  // pipeline cases
+  readonly acceptedPerSecond?: number;
+  readonly accepted?: number;
+  readonly lostBark?: number;
+  readonly lostInbox?: number;
+  readonly duplicateInbox?: number;
+  readonly drainSeconds?: number;
+  readonly concurrency?: number;
+  readonly p50?: number;
+  readonly p99?: number;
+  readonly max?: number;
+  readonly maxPacerLagMs?: number;
 }
 
-/** Runs one case of bench/foundation.ts in a child process and returns its JSON line. */
-const runCase = (benchCase: string, folder: string, ...options: string[]): Figure => {
+/** Runs one case of a bench script in a child process and returns its JSON line. */
+const runScript = (
+  script: string,
+  benchCase: string,
+  folder: string,
+  ...options: string[]
+): Figure => {
   const dir = join(root, folder);
   const output = execFileSync(
     process.execPath,
-    ['--import', 'tsx', 'bench/foundation.ts', benchCase, dir, ...options],
+    ['--import', 'tsx', script, benchCase, dir, ...options],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env } },
   );
   const lastLine = output.trim().split('\n').at(-1) ?? '{}';
   return JSON.parse(lastLine) as Figure;
 };
+const runCase = (benchCase: string, folder: string, ...options: string[]): Figure =>
+  runScript('bench/foundation.ts', benchCase, folder, ...options);
 
 const prepare = (folder: string): void => {
   execFileSync('mkdir', ['-p', join(root, folder)]);
@@ -41,60 +70,175 @@ const rate = (figure: Figure): string =>
   `${Math.round(figure.perSecond ?? 0).toLocaleString('en')} ev/s`;
 const verdict = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
 const rows: string[][] = [];
+const notes: string[] = [];
 
-const appendEvents = quick ? 20_000 : 100_000;
-const replayEvents = quick ? 100_000 : 500_000;
-process.stdout.write(
-  `Tidings foundation benchmark — ${new Date().toISOString()} — node ${process.version}, ${quick ? 'quick' : 'full'} run\n`,
-);
-
-for (const sync of ['full', 'normal'] as const) {
-  prepare(`raw-${sync}`);
-  prepare(`append-${sync}`);
-  process.stdout.write(`… appends (synchronous=${sync})\n`);
-  const ceiling = runCase('rawInsert', `raw-${sync}`, `--events=${appendEvents}`, `--sync=${sync}`);
-  const handler = runCase(
-    'handlerAppend',
-    `append-${sync}`,
-    `--events=${appendEvents}`,
-    '--writers=50',
-    `--sync=${sync}`,
+/** The pipeline through HTTP: ceiling, single messages, batches, latency (bench/pipeline.ts). */
+const pipeline = (): void => {
+  const seconds = quick ? 3 : 10;
+  const concurrency = 64;
+  const count = (n: number): string => Math.round(n).toLocaleString('en');
+  const ms = (n: number | undefined): string => `${(n ?? NaN).toFixed(1)} ms`;
+  const lost = (figure: Figure): number =>
+    (figure.lostBark ?? 0) + (figure.lostInbox ?? 0) + (figure.duplicateInbox ?? 0);
+  const lossNote = (figure: Figure): string =>
+    lost(figure) === 0
+      ? `lost 0 of ${count(figure.accepted ?? 0)}`
+      : `LOST ${count(figure.lostBark ?? 0)} at Bark, ${count(figure.lostInbox ?? 0)} in the inbox, ${count(figure.duplicateInbox ?? 0)} twice`;
+  process.stdout.write(
+    '… pipeline: the server runs in a child process (own event loop); the load generator and the Bark stand-in share this bench process\n',
   );
-  const lost = (handler.events ?? 0) - (handler.stored ?? 0);
-  const budget = sync === 'full' ? 15_000 : undefined;
+
+  prepare('express');
+  process.stdout.write(`… bare express JSON POST handler, ${concurrency} in flight\n`);
+  const ceiling = runScript(
+    'bench/pipeline.ts',
+    'express',
+    'express',
+    `--seconds=${seconds}`,
+    `--concurrency=${concurrency}`,
+  );
+  const ceilingText = `${count(ceiling.perSecond ?? 0)} req/s (bare express JSON POST, ${concurrency} in flight)`;
+  const singleBudget = 0.6 * (ceiling.perSecond ?? 0);
+
+  const singles = quick ? (['full'] as const) : (['full', 'normal'] as const);
+  for (const sync of singles) {
+    prepare(`single-${sync}`);
+    process.stdout.write(`… POST /v1/messages, ${concurrency} in flight (synchronous=${sync})\n`);
+    const single = runScript(
+      'bench/pipeline.ts',
+      'single',
+      `single-${sync}`,
+      `--seconds=${seconds}`,
+      `--concurrency=${concurrency}`,
+      `--warmup=${quick ? 300 : 1_000}`,
+      `--sync=${sync}`,
+    );
+    const ok = lost(single) === 0 && single.failures === 0;
+    rows.push([
+      `POST /v1/messages → moderated → inbox → Bark, sustained (synchronous=${sync}${sync === 'full' ? ', default' : ''})`,
+      `${count(single.perSecond ?? 0)} msg/s delivered`,
+      ceilingText,
+      sync === 'full' ? `≥ 60% = ${count(singleBudget)}/s, 0 lost` : '—',
+      sync === 'full' ? verdict((single.perSecond ?? 0) >= singleBudget && ok) : ok ? 'ok' : 'LOST',
+    ]);
+    notes.push(
+      `single messages (synchronous=${sync}): ${concurrency} in flight for ${seconds} s; 202s at ${count(single.acceptedPerSecond ?? 0)}/s while sending, the last push ${(single.drainSeconds ?? 0).toFixed(1)} s after the load ended; ${lossNote(single)} (every accepted message checked at Bark and in the inbox)`,
+    );
+  }
+
+  const batchMessages = quick ? 5_000 : 50_000;
+  prepare('batch');
+  process.stdout.write(
+    `… POST /v1/messages/batch, ${count(batchMessages)} messages in batches of 500\n`,
+  );
+  const batch = runScript(
+    'bench/pipeline.ts',
+    'batch',
+    'batch',
+    `--messages=${batchMessages}`,
+    '--concurrency=4',
+  );
   rows.push([
-    `appends via command handler, 50 writers, new streams (synchronous=${sync}${sync === 'full' ? ', default' : ''})`,
-    rate(handler),
-    `${rate(ceiling)} (bare insert loop, 500 rows/tx)`,
-    budget === undefined ? '—' : `≥ ${budget.toLocaleString('en')} ev/s`,
-    budget === undefined
-      ? lost === 0 && handler.failures === 0
-        ? 'ok'
-        : 'LOST'
-      : verdict((handler.perSecond ?? 0) >= budget && lost === 0 && handler.failures === 0),
+    `batch route, ${count(batchMessages)} messages, first request → last Bark push`,
+    `${count(batch.perSecond ?? 0)} msg/s`,
+    '—',
+    '≥ 10,000 msg/s',
+    verdict((batch.perSecond ?? 0) >= 10_000 && lost(batch) === 0 && batch.failures === 0),
+  ]);
+  notes.push(
+    `batch route: 500 messages per request, 4 requests in flight; all accepted at ${count(batch.acceptedPerSecond ?? 0)} msg/s, delivered at ${count(batch.perSecond ?? 0)} msg/s; ${lossNote(batch)}`,
+  );
+
+  const rate = 500;
+  prepare('latency');
+  process.stdout.write(`… latency at a steady ${rate} msg/s for ${seconds} s (open loop)\n`);
+  const latency = runScript(
+    'bench/pipeline.ts',
+    'latency',
+    'latency',
+    `--rate=${rate}`,
+    `--seconds=${seconds}`,
+  );
+  notes.push(
+    `latency run: ${rate} msg/s for ${seconds} s after a 2 s warm-up, ${lossNote(latency)}; max ${ms(latency.max)}; the pacer was never more than ${ms(latency.maxPacerLagMs)} late`,
+  );
+  rows.push([
+    `latency 202 → Bark request received, p50 (${rate} msg/s, open loop)`,
+    ms(latency.p50),
+    '—',
+    '≤ 20 ms',
+    verdict((latency.p50 ?? Infinity) <= 20 && lost(latency) === 0),
+  ]);
+  rows.push([
+    'latency 202 → Bark request received, p99 (same run)',
+    ms(latency.p99),
+    '—',
+    '≤ 100 ms',
+    verdict((latency.p99 ?? Infinity) <= 100 && lost(latency) === 0),
+  ]);
+};
+
+process.stdout.write(
+  `Tidings benchmark — ${new Date().toISOString()} — node ${process.version}, ${cpus().length} cores, ${quick ? 'quick' : 'full'} run${only === undefined ? '' : `, ${only} only`}\n`,
+);
+if (only !== 'pipeline') {
+  const appendEvents = quick ? 20_000 : 100_000;
+  const replayEvents = quick ? 100_000 : 500_000;
+
+  for (const sync of ['full', 'normal'] as const) {
+    prepare(`raw-${sync}`);
+    prepare(`append-${sync}`);
+    process.stdout.write(`… appends (synchronous=${sync})\n`);
+    const ceiling = runCase(
+      'rawInsert',
+      `raw-${sync}`,
+      `--events=${appendEvents}`,
+      `--sync=${sync}`,
+    );
+    const handler = runCase(
+      'handlerAppend',
+      `append-${sync}`,
+      `--events=${appendEvents}`,
+      '--writers=50',
+      `--sync=${sync}`,
+    );
+    const lost = (handler.events ?? 0) - (handler.stored ?? 0);
+    const budget = sync === 'full' ? 15_000 : undefined;
+    rows.push([
+      `appends via command handler, 50 writers, new streams (synchronous=${sync}${sync === 'full' ? ', default' : ''})`,
+      rate(handler),
+      `${rate(ceiling)} (bare insert loop, 500 rows/tx)`,
+      budget === undefined ? '—' : `≥ ${budget.toLocaleString('en')} ev/s`,
+      budget === undefined
+        ? lost === 0 && handler.failures === 0
+          ? 'ok'
+          : 'LOST'
+        : verdict((handler.perSecond ?? 0) >= budget && lost === 0 && handler.failures === 0),
+    ]);
+  }
+
+  prepare('replay');
+  process.stdout.write(`… seeding ${replayEvents.toLocaleString('en')} events for the replay\n`);
+  const seeded = runCase('seed', 'replay', `--events=${replayEvents}`);
+  process.stdout.write(`  seeded in ${(seeded.seconds ?? 0).toFixed(1)} s\n… replay\n`);
+  const readCeiling = runCase('rawRead', 'replay');
+  const replay = runCase('replay', 'replay');
+  rows.push([
+    `replay of ${replayEvents.toLocaleString('en')} events into the apps projection`,
+    rate(replay),
+    `${rate(readCeiling)} (bare read loop)`,
+    '≥ 150,000 ev/s',
+    verdict((replay.perSecond ?? 0) >= 150_000),
+  ]);
+  rows.push([
+    'peak RSS during that replay',
+    `${(replay.peakRssMb ?? 0).toFixed(0)} MB`,
+    '—',
+    '≤ 300 MB',
+    verdict((replay.peakRssMb ?? Infinity) <= 300),
   ]);
 }
-
-prepare('replay');
-process.stdout.write(`… seeding ${replayEvents.toLocaleString('en')} events for the replay\n`);
-const seeded = runCase('seed', 'replay', `--events=${replayEvents}`);
-process.stdout.write(`  seeded in ${(seeded.seconds ?? 0).toFixed(1)} s\n… replay\n`);
-const readCeiling = runCase('rawRead', 'replay');
-const replay = runCase('replay', 'replay');
-rows.push([
-  `replay of ${replayEvents.toLocaleString('en')} events into the apps projection`,
-  rate(replay),
-  `${rate(readCeiling)} (bare read loop)`,
-  '≥ 150,000 ev/s',
-  verdict((replay.perSecond ?? 0) >= 150_000),
-]);
-rows.push([
-  'peak RSS during that replay',
-  `${(replay.peakRssMb ?? 0).toFixed(0)} MB`,
-  '—',
-  '≤ 300 MB',
-  verdict((replay.peakRssMb ?? Infinity) <= 300),
-]);
+if (only !== 'foundation') pipeline();
 
 const header = ['figure', 'measured', 'ceiling (same run)', 'budget', 'verdict'];
 const widths = header.map((title, column) =>
@@ -104,6 +248,8 @@ const line = (cells: readonly string[]): string =>
   `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
 process.stdout.write(`\n${line(header)}\n${line(widths.map((width) => '-'.repeat(width)))}\n`);
 for (const row of rows) process.stdout.write(`${line(row)}\n`);
+for (const note of notes) process.stdout.write(`\n${note}`);
+if (notes.length > 0) process.stdout.write('\n');
 if (quick)
   process.stdout.write('\n(quick run: smaller sizes; budgets are judged on the full run)\n');
 

@@ -42,6 +42,7 @@ export class DeliveryWorker {
   private readonly inFlight = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private scanQueued = false;
   private readonly now: () => Date;
   private readonly random: () => number;
 
@@ -64,9 +65,18 @@ export class DeliveryWorker {
     await Promise.all(this.inFlight.values());
   }
 
-  /** Looks for due work now (called when the delivery queue changed). */
+  /**
+   * Looks for due work (called when the delivery queue changed). Wake-ups in one turn of the
+   * event loop — every finished attempt and every projection batch wakes the worker — share one
+   * look at the queue.
+   */
   wake(): void {
-    if (this.running) this.scan();
+    if (!this.running || this.scanQueued) return;
+    this.scanQueued = true;
+    setImmediate(() => {
+      this.scanQueued = false;
+      if (this.running) this.scan();
+    });
   }
 
   get busy(): number {

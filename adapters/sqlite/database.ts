@@ -80,6 +80,9 @@ const migrations: readonly string[] = [
      PRIMARY KEY (app_id, key)
    );
    CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);`,
+  // Reads filtered by event type (a processor's subscription, "has this processor seen my write")
+  // seek here instead of scanning every event since the reader's position.
+  `CREATE INDEX events_by_type ON events (type, position);`,
 ];
 
 const migrate = (db: SqliteDatabase): void => {

@@ -46,12 +46,9 @@ export interface SqliteEventStoreOptions {
    * appended to the same file. Appends made through this store wake subscriptions at once.
    */
   readonly pollIntervalMs?: number;
-  /** Rows a filtered read scans per query, so a rare event type never makes a read scan the whole log. */
-  readonly scanWindow?: number;
 }
 
 const DEFAULT_POLL_MS = 1_000;
-const DEFAULT_SCAN_WINDOW = 10_000;
 const DEFAULT_BATCH = 1_000;
 
 /**
@@ -68,7 +65,19 @@ export class SqliteEventStore implements EventStore {
   private commits = 0;
   private appends = 0;
   private readonly pollIntervalMs: number;
-  private readonly scanWindow: number;
+  /**
+   * The last position of each event type in the log, known up to {@link typesKnownTo}: a filtered
+   * read skips the types with nothing after its start, so asking "anything new for me?" costs
+   * next to nothing for a processor whose types are rare.
+   */
+  private readonly lastOfType = new Map<string, number>();
+  private typesKnownTo: number | undefined;
+  /**
+   * The last filtered read per list of types, valid while the head has not moved (the log only
+   * grows): every request waiting for its write to reach a read model asks the same question
+   * after each batch of that read model, and only the first of them needs the database.
+   */
+  private readonly lastFiltered = new WeakMap<readonly string[], FilteredRead>();
 
   private readonly statements;
 
@@ -77,7 +86,6 @@ export class SqliteEventStore implements EventStore {
     options: SqliteEventStoreOptions = {},
   ) {
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_MS;
-    this.scanWindow = options.scanWindow ?? DEFAULT_SCAN_WINDOW;
     this.statements = {
       lastRevision: db.prepare<[string], { revision: number }>(
         'SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
@@ -94,8 +102,27 @@ export class SqliteEventStore implements EventStore {
       readAll: db.prepare<[number, number], EventRow>(
         'SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?',
       ),
+      positionsOfType: db
+        .prepare<[string, number, number, number], number>(
+          'SELECT position FROM events WHERE type = ? AND position > ? AND position <= ? ORDER BY position LIMIT ?',
+        )
+        .pluck(),
+      byPosition: db.prepare<[number], EventRow>('SELECT * FROM events WHERE position = ?'),
       readWindow: db.prepare<[number, number], EventRow>(
         'SELECT * FROM events WHERE position > ? AND position <= ? ORDER BY position',
+      ),
+      firstType: db.prepare<[], string>('SELECT type FROM events ORDER BY type LIMIT 1').pluck(),
+      nextType: db
+        .prepare<[string], string>('SELECT type FROM events WHERE type > ? ORDER BY type LIMIT 1')
+        .pluck(),
+      lastOfType: db
+        .prepare<[string, number], number>(
+          'SELECT position FROM events WHERE type = ? AND position <= ? ORDER BY position DESC LIMIT 1',
+        )
+        .pluck(),
+      // NOT INDEXED: walk the new rows by position, never the whole type index.
+      lastOfTypesIn: db.prepare<[number, number], { type: string; last: number }>(
+        'SELECT type, max(position) AS last FROM events NOT INDEXED WHERE position > ? AND position <= ? GROUP BY type',
       ),
       head: db.prepare<[], { head: number | null }>('SELECT max(position) AS head FROM events'),
     };
@@ -196,9 +223,10 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
-   * Reads up to `maxCount` events after `after`. With a type filter, it scans the log in windows
-   * of positions and reports how far it looked, so a caller can move past a long stretch of
-   * events it does not want without scanning it again.
+   * Reads up to `maxCount` events after `after`. With a type filter it finds the positions of
+   * each wanted type through the (type, position) index, so a processor that waits for a rare
+   * event type never scans the stretch of the log in between, and reports how far it looked
+   * (the head, unless the batch is full), so a caller moves past events it does not want.
    */
   private readAfter(
     after: number,
@@ -210,25 +238,61 @@ export class SqliteEventStore implements EventStore {
       const last = rows.at(-1);
       return { events: rows.map(toRecordedEvent), scannedTo: last?.position ?? after };
     }
-    const wanted = new Set(types);
+    // One synchronous pass on the only connection of this process: the head and the reads agree.
     const head = this.statements.head.get()?.head ?? 0;
-    const events: RecordedEvent[] = [];
-    let scanned = after;
-    while (scanned < head && events.length < maxCount) {
-      const windowEnd = Math.min(scanned + this.scanWindow, head);
-      let full = false;
-      for (const row of this.statements.readWindow.iterate(scanned, windowEnd)) {
-        if (!wanted.has(row.type)) continue;
-        events.push(toRecordedEvent(row));
-        if (events.length === maxCount) {
-          scanned = row.position;
-          full = true;
-          break;
-        }
-      }
-      if (!full) scanned = windowEnd;
+    if (head <= after) return { events: [], scannedTo: after };
+    const memo = this.lastFiltered.get(types);
+    if (memo?.head === head && memo.after === after && memo.maxCount === maxCount) {
+      return { events: [...memo.events], scannedTo: memo.scannedTo };
     }
-    return { events, scannedTo: scanned };
+    this.learnTypes(head);
+    const positions: number[] = [];
+    for (const type of new Set(types)) {
+      if ((this.lastOfType.get(type) ?? 0) <= after) continue;
+      positions.push(...this.statements.positionsOfType.all(type, after, head, maxCount));
+    }
+    positions.sort((a, b) => a - b);
+    if (positions.length > maxCount) positions.length = maxCount;
+    const events: RecordedEvent[] = [];
+    const first = positions[0] ?? 0;
+    const last = positions.at(-1) ?? 0;
+    if (last - first < 2 * positions.length) {
+      // Dense (most events are wanted, as in a rebuild): one range read beats a lookup per row.
+      // Every wanted event in the range is one of `positions`, so filtering by type is exact.
+      const wanted = new Set(types);
+      for (const row of this.statements.readWindow.iterate(first - 1, last)) {
+        if (wanted.has(row.type)) events.push(toRecordedEvent(row));
+      }
+    } else {
+      for (const position of positions) {
+        const row = this.statements.byPosition.get(position);
+        if (row !== undefined) events.push(toRecordedEvent(row));
+      }
+    }
+    const scannedTo = positions.length === maxCount ? (positions.at(-1) ?? head) : head;
+    this.lastFiltered.set(types, { after, maxCount, head, events: [...events], scannedTo });
+    return { events, scannedTo };
+  }
+
+  /** Brings {@link lastOfType} up to `head`: once from the type index, then from the new rows. */
+  private learnTypes(head: number): void {
+    if (this.typesKnownTo === undefined) {
+      for (
+        let type = this.statements.firstType.get();
+        type !== undefined;
+        type = this.statements.nextType.get(type)
+      ) {
+        const last = this.statements.lastOfType.get(type, head);
+        if (last !== undefined) this.lastOfType.set(type, last);
+      }
+    } else if (head > this.typesKnownTo) {
+      for (const row of this.statements.lastOfTypesIn.iterate(this.typesKnownTo, head)) {
+        this.lastOfType.set(row.type, row.last);
+      }
+    } else {
+      return;
+    }
+    this.typesKnownTo = head;
   }
 
   /** Commits every queued append in one transaction, then answers each and wakes subscribers. */
@@ -241,8 +305,11 @@ export class SqliteEventStore implements EventStore {
       { ok: E.Either<WrongExpectedRevision, AppendResult> } | { error: unknown }
     > = [];
     const appendOne = this.db.transaction((append: PendingAppend) => this.appendNow(append));
+    let headBefore = 0;
+    let headAfter = 0;
     try {
       this.db.transaction(() => {
+        headBefore = this.statements.head.get()?.head ?? 0;
         for (const append of batch) {
           try {
             outcomes.push({ ok: appendOne(append) });
@@ -250,12 +317,16 @@ export class SqliteEventStore implements EventStore {
             outcomes.push({ error });
           }
         }
+        headAfter = this.statements.head.get()?.head ?? 0;
       })();
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing of this batch is stored.
       for (const append of batch) append.reject(error);
       return;
     }
+    // appendNow noted the types it wrote; if nothing else had been written since the types were
+    // last learnt, they are now known up to this commit without reading it back.
+    if (this.typesKnownTo === headBefore) this.typesKnownTo = headAfter;
     this.commits += 1;
     this.appends += batch.length;
     batch.forEach((append, index) => {
@@ -297,6 +368,8 @@ export class SqliteEventStore implements EventStore {
         JSON.stringify(event.metadata),
       );
       position = Number(result.lastInsertRowid);
+      // May outlive a rolled-back savepoint: a type thought newer than it is costs one lookup.
+      if (this.typesKnownTo !== undefined) this.lastOfType.set(event.type, position);
     }
     return E.right({ nextRevision: revision, position: toPosition(position) });
   }
@@ -328,6 +401,15 @@ export class SqliteEventStore implements EventStore {
     if (firstRow.stream !== stream) return 'partial';
     return { nextRevision: last.revision, position: toPosition(last.position) };
   }
+}
+
+/** A filtered read and the head it saw. */
+interface FilteredRead {
+  readonly after: number;
+  readonly maxCount: number;
+  readonly head: number;
+  readonly events: readonly RecordedEvent[];
+  readonly scannedTo: number;
 }
 
 const revisionMatches = (expected: AppendOptions['expectedRevision'], current: number): boolean => {
