@@ -181,6 +181,10 @@ export const startTidings = async (
         await Promise.all(projectionRunners.map((runner) => runner.waitFor(position)));
       },
     });
+    // Processors that decide from the log itself (moderation, router, reputation) need not wait
+    // for the read models after each write; requests and the delivery worker, which read them
+    // right after writing, do.
+    const processorCommands = createCommandBus({ store, metrics });
     const queries = {
       apps: appQueries(db),
       recipients: recipientQueries(db),
@@ -206,7 +210,7 @@ export const startTidings = async (
     const reactorRunners = [
       runnerFor(
         moderationProcessor({
-          commands,
+          commands: processorCommands,
           policies,
           openidOf: (bindingId) => queries.bindings.byId(bindingId)?.openid,
           logger: logger.child({ processor: 'moderation' }),
@@ -215,7 +219,7 @@ export const startTidings = async (
       runnerFor(
         routerProcessor({
           store,
-          commands,
+          commands: processorCommands,
           budget: new PushBudget(settings.pushBudgetPerHour, (bindingId, since) =>
             queries.messages.devicePushesSince(bindingId, since),
           ),
@@ -225,7 +229,7 @@ export const startTidings = async (
       runnerFor(
         reputationProcessor({
           store,
-          commands,
+          commands: processorCommands,
           db,
           ladder,
           surge: {
