@@ -18,6 +18,9 @@ export interface SurgeRule {
   readonly windowHours: number;
 }
 
+const distinctPeople = (rows: readonly { recipient_id: string }[]): number =>
+  new Set(rows.map((row) => row.recipient_id)).size;
+
 export const defaultSurgeRule: SurgeRule = { enabled: true, complainants: 5, windowHours: 24 };
 
 export interface ReputationProcessorOptions {
@@ -42,9 +45,9 @@ export const reputationProcessor = (options: ReputationProcessorOptions): Proces
   const perApp = new KeyedQueue();
   const recentComplainants = options.db.prepare<
     [string, string, string],
-    { complaint_id: string; recipient_id: string }
+    { complaint_id: string; recipient_id: string; filed_at: string }
   >(
-    `SELECT complaint_id, recipient_id FROM complaints
+    `SELECT complaint_id, recipient_id, filed_at FROM complaints
      WHERE app_id = ? AND filed_at >= ? AND filed_at <= ? AND status <> 'withdrawn' ORDER BY filed_at`,
   );
 
@@ -83,17 +86,30 @@ export const reputationProcessor = (options: ReputationProcessorOptions): Proces
       Date.parse(filedAt) - options.surge.windowHours * 3_600_000,
     ).toISOString();
     // The read model may not hold this very complaint yet: count it in by hand.
-    const rows = [
+    const candidates = [
       ...recentComplainants.all(filing.appId, since, filedAt),
-      { complaint_id: filing.complaintId, recipient_id: filing.recipientId },
+      { complaint_id: filing.complaintId, recipient_id: filing.recipientId, filed_at: filedAt },
     ];
-    const people = new Set(rows.map((row) => row.recipient_id));
-    if (people.size < options.surge.complainants) return;
+    if (distinctPeople(candidates) < options.surge.complainants) return;
     await perApp.run(filing.appId, async () => {
       // This filing already suspended the app once (a replay): an operator may have reinstated
       // it since, which must stand.
       const history = await options.store.readStream(appStreamName(filing.appId));
       if (history.some((event) => event.metadata.causationId === recorded.id)) return;
+      // Complaints filed before the app was last reinstated or let back were part of that review:
+      // they must not suspend it again on their own.
+      const reviewedAt = history
+        .filter(
+          (event) =>
+            (event.type === 'AppReinstated' || event.type === 'AppSuspensionLifted') &&
+            event.metadata.occurredAt <= filedAt,
+        )
+        .at(-1)?.metadata.occurredAt;
+      const rows = candidates.filter(
+        (row) => reviewedAt === undefined || row.filed_at > reviewedAt,
+      );
+      const people = distinctPeople(rows);
+      if (people < options.surge.complainants) return;
       const app = await loadState(options.store, 'app', filing.appId);
       if (app.status !== 'active') return;
       const until = new Date(
@@ -123,7 +139,7 @@ export const reputationProcessor = (options: ReputationProcessorOptions): Proces
       } else if (result.right.events.length > 0) {
         options.logger.warn('app suspended pending review: complaint surge', {
           appId: filing.appId,
-          people: people.size,
+          people,
         });
       }
     });

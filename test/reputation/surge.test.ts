@@ -218,6 +218,35 @@ describe('reputation: automatic review on a surge of complaints', function () {
       await server.dispose();
     });
 
+    it('after a reinstatement, only complaints filed since count towards the next surge', async () => {
+      const app = await newApp(server, 'Second chance');
+      for (let i = 0; i < 3; i += 1) {
+        const to = await bind(server, app);
+        await complain(server, to.person, await deliver(server, app, to));
+      }
+      await waitForApp(server, app.appId, (v) => v.status === 'suspended', 'first surge');
+      const reinstated = await call(server.base, 'POST', `/v1/admin/apps/${app.appId}/reinstate`, {
+        token: server.adminToken,
+        body: { note: 'reviewed' },
+      });
+      expect(reinstated.status).to.equal(200);
+      // One new complaint: with the reviewed three it would make four people, but those were reviewed.
+      const fourth = await bind(server, app);
+      const lone = await complain(server, fourth.person, await deliver(server, app, fourth));
+      await barrier(server, app.appId, lone);
+      expect((await adminApp(server, app.appId)).status).to.equal('active');
+      // Three new people since the reinstatement are a new surge.
+      for (let i = 0; i < 2; i += 1) {
+        const to = await bind(server, app);
+        await complain(server, to.person, await deliver(server, app, to));
+      }
+      await waitForApp(server, app.appId, (v) => v.status === 'suspended', 'second surge');
+      const suspensions = (await appEvents(server, app.appId)).filter(
+        (event) => event.type === 'AppSuspended',
+      );
+      expect(suspensions).to.have.length(2);
+    });
+
     it('an app reinstated after a surge is not suspended again when the server restarts', async () => {
       const app = await newApp(server, 'Flash sales');
       const complaintIds: string[] = [];
