@@ -1,11 +1,13 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { SqliteDatabase } from '../sqlite/database.js';
 
 /** How long an answer is kept for replay (API.md: 24 h). */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /**
- * A request still marked in progress after this long is taken to have died with its process,
- * and a retry may take over (its events are deduplicated by ids derived from the key anyway).
+ * A request of this process still marked in progress after this long is taken to have failed
+ * without cleaning up, and a retry may take over (its events are deduplicated by ids derived
+ * from the key anyway). A claim of another process is taken over at once: only one process holds
+ * the data folder (the data-folder lock), so that process is gone.
  */
 const ABANDONED_AFTER_MS = 60 * 1000;
 
@@ -27,6 +29,7 @@ export interface IdempotencyStore {
 }
 
 interface KeyRow {
+  readonly owner: string | null;
   readonly body_hash: string;
   readonly state: 'pending' | 'done';
   readonly status: number | null;
@@ -50,14 +53,18 @@ const canonicalJson = (value: unknown): string => {
   return value === undefined ? 'null' : JSON.stringify(value);
 };
 
-export const sqliteIdempotencyStore = (db: SqliteDatabase): IdempotencyStore => {
+export const sqliteIdempotencyStore = (
+  db: SqliteDatabase,
+  /** This server process (one per start). */
+  owner: string = randomUUID(),
+): IdempotencyStore => {
   const select = db.prepare<[string, string], KeyRow>(
-    'SELECT body_hash, state, status, response, created_at FROM idempotency_keys WHERE app_id = ? AND key = ?',
+    'SELECT owner, body_hash, state, status, response, created_at FROM idempotency_keys WHERE app_id = ? AND key = ?',
   );
-  const claim = db.prepare<[string, string, string, string]>(
-    `INSERT INTO idempotency_keys (app_id, key, body_hash, state, created_at) VALUES (?, ?, ?, 'pending', ?)
+  const claim = db.prepare<[string, string, string, string, string]>(
+    `INSERT INTO idempotency_keys (app_id, key, body_hash, state, created_at, owner) VALUES (?, ?, ?, 'pending', ?, ?)
      ON CONFLICT (app_id, key) DO UPDATE SET body_hash = excluded.body_hash, state = 'pending', status = NULL,
-       response = NULL, created_at = excluded.created_at`,
+       response = NULL, created_at = excluded.created_at, owner = excluded.owner`,
   );
   const complete = db.prepare<[number, string, string, string]>(
     "UPDATE idempotency_keys SET state = 'done', status = ?, response = ? WHERE app_id = ? AND key = ?",
@@ -80,9 +87,9 @@ export const sqliteIdempotencyStore = (db: SqliteDatabase): IdempotencyStore => 
             body: JSON.parse(row.response ?? 'null') as unknown,
           };
         }
-        if (age < ABANDONED_AFTER_MS) return { kind: 'in_flight' };
+        if (age < ABANDONED_AFTER_MS && row.owner === owner) return { kind: 'in_flight' };
       }
-      claim.run(appId, key, hash, now.toISOString());
+      claim.run(appId, key, hash, now.toISOString(), owner);
       return { kind: 'new' };
     },
   );

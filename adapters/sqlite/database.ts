@@ -83,6 +83,8 @@ const migrations: readonly string[] = [
   // Reads filtered by event type (a processor's subscription, "has this processor seen my write")
   // seek here instead of scanning every event since the reader's position.
   `CREATE INDEX events_by_type ON events (type, position);`,
+  // Which server process claimed an Idempotency-Key, so a restart can take over its claims at once.
+  `ALTER TABLE idempotency_keys ADD COLUMN owner TEXT;`,
 ];
 
 const migrate = (db: SqliteDatabase): void => {

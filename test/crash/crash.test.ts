@@ -14,9 +14,9 @@ import { call } from '../support/testServer.js';
  * The server runs as a real child process (`node --import tsx server.ts`) on the default
  * `synchronous=full`; the Bark stand-in runs here, in the test process, so it outlives the crash.
  * The client behaves like a real one: a request that got no answer (the connection broke when the
- * server died) is sent again after the restart with the same Idempotency-Key and body, and a
- * `409 idempotency_in_flight` (a claim the dead process left behind; it expires after a minute)
- * is retried after its Retry-After.
+ * server died) is sent again after the restart with the same Idempotency-Key and body (the new
+ * process takes over the dead one's claims at once), and a `409 idempotency_in_flight`, should
+ * one come, is retried after its Retry-After.
  */
 
 const ADMIN_TOKEN = 'crash-admin-token-0123456789';

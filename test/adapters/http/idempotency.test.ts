@@ -1,0 +1,54 @@
+import { expect } from 'chai';
+import { sqliteIdempotencyStore } from '../../../adapters/http/idempotency.js';
+import { openTempStore, type TempStore } from '../../support/sqliteStore.js';
+
+describe('idempotency store', () => {
+  let temp: TempStore;
+  beforeEach(() => {
+    temp = openTempStore();
+  });
+  afterEach(async () => {
+    await temp.dispose();
+  });
+
+  const now = new Date('2026-11-24T10:00:00.000Z');
+  const later = (ms: number): Date => new Date(now.getTime() + ms);
+
+  it('claims a new key, replays the stored answer for the same body, refuses another body', () => {
+    const store = sqliteIdempotencyStore(temp.db, 'process-1');
+    expect(store.begin('app', 'k1', { a: 1, b: 2 }, now)).to.deep.equal({ kind: 'new' });
+    store.complete('app', 'k1', 202, { messageId: 'm1' });
+    // Key order does not make another body.
+    expect(store.begin('app', 'k1', { b: 2, a: 1 }, later(1_000))).to.deep.equal({
+      kind: 'replay',
+      status: 202,
+      body: { messageId: 'm1' },
+    });
+    expect(store.begin('app', 'k1', { a: 2 }, later(1_000))).to.deep.equal({ kind: 'reused' });
+    expect(store.begin('other-app', 'k1', { a: 2 }, later(1_000))).to.deep.equal({ kind: 'new' });
+  });
+
+  it('answers in_flight while this process is still working on the key', () => {
+    const store = sqliteIdempotencyStore(temp.db, 'process-1');
+    store.begin('app', 'k2', { a: 1 }, now);
+    expect(store.begin('app', 'k2', { a: 1 }, later(5_000))).to.deep.equal({ kind: 'in_flight' });
+    // A claim of this process older than a minute is taken to have failed without cleaning up.
+    expect(store.begin('app', 'k2', { a: 1 }, later(61_000))).to.deep.equal({ kind: 'new' });
+  });
+
+  it('takes over at once a claim left by a process that died (another server start)', () => {
+    sqliteIdempotencyStore(temp.db, 'killed-process').begin('app', 'k3', { a: 1 }, now);
+    const restarted = sqliteIdempotencyStore(temp.db, 'process-2');
+    expect(restarted.begin('app', 'k3', { a: 1 }, later(1_000))).to.deep.equal({ kind: 'new' });
+  });
+
+  it('forgets answers after 24 hours', () => {
+    const store = sqliteIdempotencyStore(temp.db, 'process-1');
+    store.begin('app', 'k4', { a: 1 }, now);
+    store.complete('app', 'k4', 202, { messageId: 'm4' });
+    store.prune(later(24 * 3_600_000 + 1));
+    expect(store.begin('app', 'k4', { a: 9 }, later(24 * 3_600_000 + 2))).to.deep.equal({
+      kind: 'new',
+    });
+  });
+});
