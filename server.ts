@@ -336,7 +336,14 @@ export const startTidings = async (
       logger,
       metrics,
       // The web app first: its CSRF guard runs before every route, the API's included.
-      routers: [createWebRouter({ commands, ...queries, publicUrl: settings.publicUrl }), api],
+      routers: [
+        createWebRouter({
+          apps: queries.apps,
+          recipients: queries.recipients,
+          publicUrl: settings.publicUrl,
+        }),
+        api,
+      ],
       bodyLimitOverrides: { '/v1/messages/batch': '1mb' },
       readiness: [
         {

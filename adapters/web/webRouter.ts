@@ -1,12 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import express, { Router, type Request, type Response } from 'express';
-import type { CommandBus } from '../commandBus.js';
-import { TokenBuckets } from '../http/rateLimiter.js';
-import { cookie, mountRoutes, SESSION_COOKIE, type Authenticators } from '../http/routing.js';
+import { cookie, SESSION_COOKIE } from '../http/routing.js';
 import { hashSecret } from '../security/secrets.js';
 import { redirectUrisOf, type AppQueries } from '../../projections/apps/appQueries.js';
-import type { BindingQueries } from '../../projections/bindings/bindingQueries.js';
-import type { MessageQueries } from '../../projections/messages/messageQueries.js';
 import type { RecipientQueries } from '../../projections/recipients/recipientQueries.js';
 import type { SafeHtml } from './html.js';
 import { localPath, loginFor } from './navigation.js';
@@ -18,15 +14,12 @@ import { errorPage } from './pages/error.js';
 import { inboxPage } from './pages/inbox.js';
 import { operatorPage } from './pages/operator.js';
 import { csrfGuard, issueCsrfToken, pageHeaders } from './security.js';
-import { SYSTEM_APP_ID, testPushRoutes } from './testPush.js';
+import { SYSTEM_APP_ID } from '../http/api/testPushRoutes.js';
 
 /** What the web app needs from the rest of Tidings; the composition root passes its queries. */
 export interface WebDeps {
-  readonly commands: CommandBus;
   readonly apps: AppQueries;
-  readonly bindings: BindingQueries;
   readonly recipients: RecipientQueries;
-  readonly messages: MessageQueries;
   /** TIDINGS_PUBLIC_URL: its origin counts as this server's for the CSRF check. */
   readonly publicUrl: string;
 }
@@ -42,7 +35,7 @@ interface Person {
 
 /**
  * The web app: server-rendered pages (register, log in, consent, inbox, my apps, my devices,
- * operator) whose small static scripts call the JSON API, plus the test-push routes. Mount it
+ * operator) whose small static scripts call the JSON API (the test push included). Mount it
  * before the API router: its CSRF guard (see {@link csrfGuard}) runs first for every request.
  */
 export const createWebRouter = (deps: WebDeps): Router => {
@@ -57,32 +50,6 @@ export const createWebRouter = (deps: WebDeps): Router => {
       ? undefined
       : { recipientId: session.recipient_id, username: session.username };
   };
-
-  const authenticators: Authenticators = {
-    operator: () => false,
-    auditor: () => false,
-    app: () => undefined,
-    recipient: (sessionId) => {
-      const session = deps.recipients.session(hashSecret(sessionId), new Date().toISOString());
-      return session === undefined
-        ? undefined
-        : {
-            kind: 'recipient',
-            recipientId: session.recipient_id,
-            username: session.username,
-            sessionHash: session.session_hash,
-          };
-    },
-  };
-  router.use(
-    mountRoutes(
-      testPushRoutes({
-        ...deps,
-        testPushLimit: new TokenBuckets({ burst: 5, refillPerSecond: 1 / 60 }),
-      }),
-      authenticators,
-    ),
-  );
 
   router.use(
     '/static',

@@ -13,6 +13,8 @@ import { messageRoutes } from './messageRoutes.js';
 import { inboxRoutes } from './inboxRoutes.js';
 import { moderationRoutes } from './moderationRoutes.js';
 import { complaintRoutes } from './complaintRoutes.js';
+import { testPushRoutes } from './testPushRoutes.js';
+import { TokenBuckets } from '../rateLimiter.js';
 import type { IdempotencyStore } from '../idempotency.js';
 
 /** The routes `createHttpApp` serves itself, declared here so the API document lists them too. */
@@ -68,6 +70,10 @@ export const createApiRouter = (options: ApiOptions): ReturnType<typeof mountRou
     ...inboxRoutes(options),
     ...moderationRoutes(options),
     ...complaintRoutes(options),
+    ...testPushRoutes({
+      ...options,
+      testPushLimit: new TokenBuckets({ burst: 5, refillPerSecond: 1 / 60 }),
+    }),
   ];
   let document: unknown;
   const openApiRoute = defineRoute(

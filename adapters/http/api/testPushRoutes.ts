@@ -1,23 +1,17 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import type { CommandBus } from '../commandBus.js';
-import type { TokenBuckets } from '../http/rateLimiter.js';
-import { boundedString, strictObject } from '../http/codecs.js';
-import { ProblemError } from '../http/problem.js';
-import {
-  defineRoute,
-  orProblem,
-  type Route,
-  type RouteContext,
-  type Caller,
-} from '../http/routing.js';
-import { commandContext } from '../http/api/deps.js';
-import { bindingIdFor } from '../http/api/consentRoutes.js';
-import { derivedId, hashSecret, newId, newSecret } from '../security/secrets.js';
-import type { AppQueries } from '../../projections/apps/appQueries.js';
-import type { BindingQueries } from '../../projections/bindings/bindingQueries.js';
-import type { RecipientQueries } from '../../projections/recipients/recipientQueries.js';
-import { apiStatusOf, type MessageQueries } from '../../projections/messages/messageQueries.js';
+import type { CommandBus } from '../../commandBus.js';
+import type { TokenBuckets } from '../rateLimiter.js';
+import { boundedString, strictObject } from '../codecs.js';
+import { ProblemError } from '../problem.js';
+import { defineRoute, orProblem, type Route, type RouteContext, type Caller } from '../routing.js';
+import { commandContext } from './deps.js';
+import { bindingIdFor } from './consentRoutes.js';
+import { derivedId, hashSecret, newId, newSecret } from '../../security/secrets.js';
+import type { AppQueries } from '../../../projections/apps/appQueries.js';
+import type { BindingQueries } from '../../../projections/bindings/bindingQueries.js';
+import type { RecipientQueries } from '../../../projections/recipients/recipientQueries.js';
+import { apiStatusOf, type MessageQueries } from '../../../projections/messages/messageQueries.js';
 
 /**
  * The built-in app test pushes come from. It is an ordinary app in the log (registered on first
