@@ -1,16 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
-import * as E from 'fp-ts/lib/Either.js';
-import { loadSettings } from '../../adapters/config/settings.js';
-import { silentLogger } from '../../adapters/logging/logger.js';
 import type { RetryPolicy } from '../../domain/delivery/retryPolicy.js';
 import type { RecordedEvent } from '../../domain/shared/eventStore.js';
-import { startTidings } from '../../server.js';
 import type { BarkStandIn, ReceivedRequest } from './barkServer.js';
 import { allow, createApp, registerPerson, type CreatedApp, type Person } from './httpFixtures.js';
-import { ADMIN_TOKEN, call, type Reply, type TestServer } from './testServer.js';
+import { call, startTestServer, type Reply, type TestServer } from './testServer.js';
+import { waitUntil } from './waitUntil.js';
+
+export { waitUntil };
 
 /**
  * Helpers for the end-to-end pipeline tests (test/pipeline): a server with a short retry policy
@@ -33,64 +29,13 @@ export interface PipelineServerOptions {
   readonly dir?: string;
 }
 
-/**
- * A real Tidings like `startTestServer`, but with the retry policy actually handed to the server
- * (`startTestServer` accepts `retryPolicy` and drops it) and `TIDINGS_OUTBOUND_ALLOWLIST=127.0.0.1`
- * so the local Bark stand-in may be reached.
- */
-export const startPipelineServer = async (
-  options: PipelineServerOptions = {},
-): Promise<TestServer> => {
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'tidings-pipeline-'));
-  const settings = loadSettings({
-    PORT: '0',
-    TIDINGS_HOST: '127.0.0.1',
-    TIDINGS_DATA_DIR: dir,
-    TIDINGS_ADMIN_TOKEN: ADMIN_TOKEN,
-    TIDINGS_SQLITE_SYNCHRONOUS: 'normal',
-    TIDINGS_OUTBOUND_ALLOWLIST: '127.0.0.1',
-    ...options.env,
-  });
-  if (E.isLeft(settings)) throw new Error(settings.left);
-  const tidings = await startTidings(settings.right, {
-    logger: silentLogger,
-    passwordCost: { N: 1024, r: 8, p: 1 },
+/** A real Tidings with short retries and the Bark stand-in (127.0.0.1) allowlisted. */
+export const startPipelineServer = (options: PipelineServerOptions = {}): Promise<TestServer> =>
+  startTestServer({
+    env: { TIDINGS_OUTBOUND_ALLOWLIST: '127.0.0.1', ...options.env },
     retryPolicy: options.retryPolicy ?? SHORT_RETRY,
+    ...(options.dir === undefined ? {} : { dir: options.dir }),
   });
-  return {
-    tidings,
-    base: tidings.url,
-    dir,
-    adminToken: ADMIN_TOKEN,
-    stop: () => tidings.close(),
-    restart: () => startPipelineServer({ ...options, dir }),
-    dispose: async () => {
-      await tidings.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-};
-
-/** Polls `read` every 50 ms until `done` holds, for at most `timeoutMs`; returns the last value. */
-export const waitUntil = async <T>(
-  read: () => Promise<T> | T,
-  done: (value: T) => boolean,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${show(value)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-};
-
-const show = (value: unknown): string =>
-  JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 
 export const CALLBACK = 'https://orders.example/callback';
 

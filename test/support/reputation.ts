@@ -11,6 +11,9 @@ import { messageQueries } from '../../projections/messages/messageQueries.js';
 import type { BarkStandIn } from './barkServer.js';
 import { allow, createApp, registerPerson, type CreatedApp, type Person } from './httpFixtures.js';
 import { call, startTestServer, type Reply, type TestServer } from './testServer.js';
+import { waitUntil } from './waitUntil.js';
+
+export { waitUntil };
 
 /**
  * Helpers for the complaints, reputation and penalties tests (test/reputation): people bound to
@@ -23,26 +26,6 @@ export const startReputationServer = (
   env: Readonly<Record<string, string>> = {},
 ): Promise<TestServer> =>
   startTestServer({ env: { TIDINGS_OUTBOUND_ALLOWLIST: '127.0.0.1', ...env } });
-
-/** Polls `read` every 50 ms until `done` holds, for at most `timeoutMs`; returns the last value. */
-export const waitUntil = async <T>(
-  read: () => Promise<T> | T,
-  done: (value: T) => boolean,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-};
 
 export const REDIRECT = 'https://orders.example/callback';
 

@@ -11,6 +11,9 @@ import { silentLogger } from '../../adapters/logging/logger.js';
 import { startTidings } from '../../server.js';
 import { PASSWORD, uniqueUsername } from '../support/httpFixtures.js';
 import { ADMIN_TOKEN, call, type Reply, type TestServer } from '../support/testServer.js';
+import { waitUntil } from '../support/waitUntil.js';
+
+export { waitUntil };
 
 /**
  * Helpers for the browser tests of the web app: Debian's Chromium driven by playwright-core, a
@@ -157,26 +160,6 @@ export const sessionCookie = async (context: BrowserContext): Promise<string> =>
   const found = (await context.cookies()).find((c) => c.name === 'tidings_session');
   expect(found, 'the browser holds a session cookie').to.not.equal(undefined);
   return `tidings_session=${found?.value ?? ''}`;
-};
-
-/** Polls `read` every 100 ms until `done` holds, for at most `timeoutMs`. */
-export const waitUntil = async <T>(
-  read: () => Promise<T> | T,
-  done: (value: T) => boolean,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(value)}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 };
 
 /** An app's push (`POST /v1/messages`) with its secret. */
