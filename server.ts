@@ -35,6 +35,7 @@ import {
   type RunnerOptions,
 } from './projections/processor.js';
 import { messageQueries } from './projections/messages/messageQueries.js';
+import { StateCache } from './domain/shared/stateCache.js';
 import { createGuardedAxios } from './adapters/outbound/destinationGuard.js';
 import type { ChannelContext } from './channels/channel.js';
 import { createChannelRegistry } from './channels/registry.js';
@@ -174,9 +175,13 @@ export const startTidings = async (
           : {}),
       });
     });
+    // Folded aggregate states, shared by every writer of this process (it alone owns the data
+    // folder), so commands on freshly written streams skip reading and folding them again.
+    const cache = new StateCache();
     const commands = createCommandBus({
       store,
       metrics,
+      cache,
       afterAppend: async (position) => {
         await Promise.all(projectionRunners.map((runner) => runner.waitFor(position)));
       },
@@ -184,7 +189,7 @@ export const startTidings = async (
     // Processors that decide from the log itself (moderation, router, reputation) need not wait
     // for the read models after each write; requests and the delivery worker, which read them
     // right after writing, do.
-    const processorCommands = createCommandBus({ store, metrics });
+    const processorCommands = createCommandBus({ store, metrics, cache });
     const queries = {
       apps: appQueries(db),
       recipients: recipientQueries(db),
@@ -219,6 +224,7 @@ export const startTidings = async (
       runnerFor(
         routerProcessor({
           store,
+          cache,
           commands: processorCommands,
           budget: new PushBudget(settings.pushBudgetPerHour, (bindingId, since) =>
             queries.messages.devicePushesSince(bindingId, since),
@@ -229,6 +235,7 @@ export const startTidings = async (
       runnerFor(
         reputationProcessor({
           store,
+          cache,
           commands: processorCommands,
           db,
           ladder,

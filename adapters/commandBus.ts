@@ -7,6 +7,7 @@ import {
   type CommandResult,
 } from '../domain/shared/commandHandler.js';
 import type { EventStore, Position } from '../domain/shared/eventStore.js';
+import type { StateCache } from '../domain/shared/stateCache.js';
 import type { Metrics } from './http/metrics.js';
 
 type Definition<N extends AggregateName> = (typeof aggregates)[N];
@@ -38,6 +39,8 @@ export interface CommandBusOptions {
    * until the read models include them, so a client that reads right after a write sees it.
    */
   readonly afterAppend?: (position: Position) => Promise<void>;
+  /** Folded states shared by every command bus and processor of the process. */
+  readonly cache?: StateCache;
 }
 
 /** The command handler behind one small interface, with metrics and read-your-writes. */
@@ -54,6 +57,7 @@ export const createCommandBus = (options: CommandBusOptions): CommandBus => ({
       definition.streamName(id),
       command,
       context,
+      options.cache === undefined ? {} : { cache: options.cache },
     );
     if (E.isRight(result) && result.right.position !== undefined) {
       options.metrics?.eventsAppended.inc({ aggregate }, result.right.events.length);

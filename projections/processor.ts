@@ -82,6 +82,8 @@ export class ProcessorRunner {
   private stopping = false;
   private current: { close(): Promise<void> } | undefined;
   private processed: Position | undefined;
+  /** A position up to which the log holds nothing of this runner's types after `processed`. */
+  private quietTo: Position | undefined;
   private readonly waiters = new Set<() => void>();
   private failures = 0;
 
@@ -137,14 +139,27 @@ export class ProcessorRunner {
       if (this.running === undefined || this.stopping) return;
       const seen = this.processed;
       if (seen !== undefined && comparePositions(seen, position) >= 0) return;
+      // Nothing of this runner's types lies between `seen` and `quietTo` (found by an earlier
+      // look; the log only grows at its end), so the search starts after whichever is later.
+      const quiet = this.quietTo;
+      if (quiet !== undefined && comparePositions(quiet, position) >= 0) return;
+      const from =
+        quiet !== undefined && (seen === undefined || comparePositions(quiet, seen) > 0)
+          ? quiet
+          : seen;
       const [next] = await this.store.readAll({
-        ...(seen === undefined ? {} : { after: seen }),
+        ...(from === undefined ? {} : { after: from }),
         maxCount: 1,
         ...(this.processor.eventTypes === undefined
           ? {}
           : { eventTypes: this.processor.eventTypes }),
       });
-      if (next === undefined || comparePositions(next.position, position) > 0) return;
+      if (next === undefined || comparePositions(next.position, position) > 0) {
+        if (this.quietTo === undefined || comparePositions(position, this.quietTo) > 0) {
+          this.quietTo = position;
+        }
+        return;
+      }
       // Progress made while reading: look again rather than wait for a wake-up that already happened.
       if (this.processed !== seen) continue;
       await new Promise<void>((resolve) => this.waiters.add(resolve));

@@ -10,6 +10,7 @@ import type { SqliteDatabase } from '../sqlite/database.js';
 import { KeyedQueue } from './pushBudget.js';
 import { reactionContext } from './reaction.js';
 import { loadState } from './streamState.js';
+import type { StateCache } from '../../domain/shared/stateCache.js';
 
 /** The automatic review rule: complaints from this many distinct people within the window. */
 export interface SurgeRule {
@@ -25,6 +26,8 @@ export const defaultSurgeRule: SurgeRule = { enabled: true, complainants: 5, win
 
 export interface ReputationProcessorOptions {
   readonly store: EventStore;
+  /** The process's folded states (see StateCache); read-only loads use it too. */
+  readonly cache?: StateCache;
   readonly commands: CommandBus;
   readonly db: SqliteDatabase;
   readonly ladder: PenaltyLadder;
@@ -53,7 +56,7 @@ export const reputationProcessor = (options: ReputationProcessorOptions): Proces
 
   const penalize = async (recorded: RecordedEvent): Promise<void> => {
     const { complaintId, severity } = (recorded as unknown as ComplaintUpheld).data;
-    const complaint = await loadState(options.store, 'complaint', complaintId);
+    const complaint = await loadState(options.store, 'complaint', complaintId, options.cache);
     if (complaint.status === 'empty') return;
     const { appId } = complaint.filing;
     await perApp.run(appId, async () => {
@@ -110,7 +113,7 @@ export const reputationProcessor = (options: ReputationProcessorOptions): Proces
       );
       const people = distinctPeople(rows);
       if (people < options.surge.complainants) return;
-      const app = await loadState(options.store, 'app', filing.appId);
+      const app = await loadState(options.store, 'app', filing.appId, options.cache);
       if (app.status !== 'active') return;
       const until = new Date(
         at.getTime() + options.ladder.suspensionDays * 86_400_000,

@@ -9,9 +9,12 @@ import { forEachConcurrently } from './concurrency.js';
 import { KeyedQueue, type PushBudget } from './pushBudget.js';
 import { reactionContext } from './reaction.js';
 import { loadState } from './streamState.js';
+import type { StateCache } from '../../domain/shared/stateCache.js';
 
 export interface RouterProcessorOptions {
   readonly store: EventStore;
+  /** The process's folded states (see StateCache); read-only loads use it too. */
+  readonly cache?: StateCache;
   readonly commands: CommandBus;
   readonly budget: PushBudget;
   readonly logger: Logger;
@@ -32,7 +35,7 @@ export const routerProcessor = (options: RouterProcessorOptions): Processor => {
 
   const routeOne = async (recorded: RecordedEvent): Promise<void> => {
     const { messageId } = recorded.data as { messageId: string };
-    const message = await loadState(options.store, 'message', messageId);
+    const message = await loadState(options.store, 'message', messageId, options.cache);
     if (message.status === 'empty') {
       options.logger.warn('router: message not found', { messageId });
       return;
@@ -40,9 +43,9 @@ export const routerProcessor = (options: RouterProcessorOptions): Processor => {
     const { bindingId, appId, recipientId } = message.submission;
     await perBinding.run(bindingId, async () => {
       const [binding, app, recipient] = await Promise.all([
-        loadState(options.store, 'binding', bindingId),
-        loadState(options.store, 'app', appId),
-        loadState(options.store, 'recipient', recipientId),
+        loadState(options.store, 'binding', bindingId, options.cache),
+        loadState(options.store, 'app', appId, options.cache),
+        loadState(options.store, 'recipient', recipientId, options.cache),
       ]);
       const at = now();
       const decision = decideDelivery({

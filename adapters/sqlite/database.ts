@@ -39,6 +39,10 @@ export const openDatabase = (options: OpenDatabaseOptions): SqliteDatabase => {
   db.pragma('cache_size = -16384');
   db.pragma('mmap_size = 0');
   db.pragma('temp_store = MEMORY');
+  // Checkpoint the WAL every ~40 MiB instead of SQLite's 4 MiB: a hot page (the end of an index)
+  // is then copied back into the database file once per checkpoint rather than ten times, which
+  // made commits of a busy pipeline about a third cheaper (bench/foundation.ts).
+  db.pragma('wal_autocheckpoint = 10000');
   migrate(db);
   return db;
 };

@@ -46,9 +46,18 @@ export interface SqliteEventStoreOptions {
    * appended to the same file. Appends made through this store wake subscriptions at once.
    */
   readonly pollIntervalMs?: number;
+  /**
+   * How many of the latest events appended through this store are kept in memory for
+   * subscriptions and reads of the log's tail; default 20,000 (0 turns the window off).
+   */
+  readonly recentEvents?: number;
 }
 
 const DEFAULT_POLL_MS = 1_000;
+const DEFAULT_RECENT = 20_000;
+/** Streams whose last revision the store remembers. */
+const STREAM_HEADS = 100_000;
+const NO_EVENTS: Promise<readonly RecordedEvent[]> = Promise.resolve(Object.freeze([]));
 const DEFAULT_BATCH = 1_000;
 
 /**
@@ -79,6 +88,25 @@ export class SqliteEventStore implements EventStore {
    */
   private readonly lastFiltered = new WeakMap<readonly string[], FilteredRead>();
 
+  /**
+   * The latest events appended through this store, in position order, covering exactly the
+   * positions (recentFrom, recentTo]: every subscription that keeps up reads the new events from
+   * here instead of querying and parsing them once per subscription. Only used while the log's
+   * head is `recentTo`, i.e. while nothing but this store has written to the file.
+   */
+  private recent: RecordedEvent[] = [];
+  private recentFrom = 0;
+  private recentTo: number | undefined;
+  /** Positions of each type in the window, ascending: filtered reads jump to their events. */
+  private recentByType = new Map<string, number[]>();
+  private readonly recentCapacity: number;
+  /**
+   * The last revision of recently written or read streams, exact while {@link knownHead} is the
+   * log's head (nothing foreign written); bounded, least recently noted dropped first.
+   */
+  private readonly streamHeads = new Map<string, number>();
+  private knownHead: number | undefined;
+
   private readonly statements;
 
   constructor(
@@ -86,6 +114,7 @@ export class SqliteEventStore implements EventStore {
     options: SqliteEventStoreOptions = {},
   ) {
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_MS;
+    this.recentCapacity = options.recentEvents ?? DEFAULT_RECENT;
     this.statements = {
       lastRevision: db.prepare<[string], { revision: number }>(
         'SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
@@ -134,12 +163,36 @@ export class SqliteEventStore implements EventStore {
   }
 
   readStream(stream: string, options: ReadStreamOptions = {}): Promise<readonly RecordedEvent[]> {
-    const rows = this.statements.readStream.all(
-      stream,
-      options.fromRevision ?? 0,
-      options.maxCount ?? -1,
-    );
+    const from = options.fromRevision ?? 0;
+    // "Anything after revision r?" for a stream whose last revision this store knows: the usual
+    // question of a cached aggregate state, answered without reading the stream.
+    const known = this.streamHeads.get(from > 0 ? stream : '');
+    if (known !== undefined && known < from && this.nothingForeign()) return NO_EVENTS;
+    const rows = this.statements.readStream.all(stream, from, options.maxCount ?? -1);
+    const last = rows.at(-1);
+    if (last !== undefined && options.maxCount === undefined)
+      this.noteStreamHead(stream, last.revision);
     return Promise.resolve(rows.map(toRecordedEvent));
+  }
+
+  /**
+   * True while nobody but this store has written to the file since its last commit (another
+   * process, or another store object on the same file); the stream heads are forgotten otherwise.
+   */
+  private nothingForeign(): boolean {
+    const head = this.statements.head.get()?.head ?? 0;
+    if (head === this.knownHead) return true;
+    this.streamHeads.clear();
+    return false;
+  }
+
+  private noteStreamHead(stream: string, revision: number): void {
+    this.streamHeads.delete(stream);
+    this.streamHeads.set(stream, revision);
+    if (this.streamHeads.size > STREAM_HEADS) {
+      const oldest = this.streamHeads.keys().next();
+      if (oldest.done !== true) this.streamHeads.delete(oldest.value);
+    }
   }
 
   appendToStream(
@@ -233,6 +286,8 @@ export class SqliteEventStore implements EventStore {
     maxCount: number,
     types: readonly string[] | undefined,
   ): { events: RecordedEvent[]; scannedTo: number } {
+    const fromWindow = this.readRecent(after, maxCount, types);
+    if (fromWindow !== undefined) return fromWindow;
     if (types === undefined) {
       const rows = this.statements.readAll.all(after, maxCount);
       const last = rows.at(-1);
@@ -274,6 +329,95 @@ export class SqliteEventStore implements EventStore {
     return { events, scannedTo };
   }
 
+  /**
+   * {@link readAfter} from the in-memory window of recent events, when it covers everything after
+   * `after` up to the log's head; undefined otherwise (the caller then reads the database).
+   */
+  private readRecent(
+    after: number,
+    maxCount: number,
+    types: readonly string[] | undefined,
+  ): { events: RecordedEvent[]; scannedTo: number } | undefined {
+    const to = this.recentTo;
+    if (to === undefined || after < this.recentFrom) return undefined;
+    // The only query: has anything but this store written since (another process on the file)?
+    const head = this.statements.head.get()?.head ?? 0;
+    if (head !== to) return undefined;
+    const events: RecordedEvent[] = [];
+    if (after >= to) return { events, scannedTo: after };
+    const at = (position: number): RecordedEvent | undefined =>
+      this.recent[position - this.recentFrom - 1];
+    if (types === undefined) {
+      // Positions in the window are consecutive, so the first one after `after` is found directly.
+      const last = Math.min(to, after + maxCount);
+      for (let position = after + 1; position <= last; position += 1) {
+        const event = at(position);
+        if (event !== undefined) events.push(event);
+      }
+      return { events, scannedTo: last };
+    }
+    const positions: number[] = [];
+    for (const type of new Set(types)) {
+      const ofType = this.recentByType.get(type);
+      if (ofType === undefined) continue;
+      // The first `maxCount` of each type: together they hold the first `maxCount` of all.
+      const start = firstAfter(ofType, after);
+      const end = Math.min(ofType.length, start + maxCount);
+      for (let index = start; index < end; index += 1) positions.push(ofType[index] ?? 0);
+    }
+    if (types.length > 1) positions.sort((a, b) => a - b);
+    if (positions.length > maxCount) positions.length = maxCount;
+    for (const position of positions) {
+      const event = at(position);
+      if (event !== undefined) events.push(event);
+    }
+    const scannedTo = positions.length === maxCount ? (positions.at(-1) ?? to) : to;
+    return { events, scannedTo };
+  }
+
+  /**
+   * Adds a committed batch to the window, which must continue it exactly (positions
+   * `headBefore + 1 … headAfter`, none missing); otherwise the window restarts from this batch.
+   */
+  private remember(
+    appended: readonly RecordedEvent[],
+    headBefore: number,
+    headAfter: number,
+  ): void {
+    if (this.recentCapacity === 0) return;
+    const consecutive =
+      appended.length === headAfter - headBefore &&
+      appended.every((event, index) => Number(event.position.commit) === headBefore + index + 1);
+    if (!consecutive) {
+      this.recent = [];
+      this.recentByType = new Map();
+      this.recentTo = undefined;
+      return;
+    }
+    if (this.recentTo !== headBefore) {
+      this.recent = [];
+      this.recentByType = new Map();
+      this.recentFrom = headBefore;
+    }
+    for (const event of appended) {
+      this.recent.push(event);
+      const ofType = this.recentByType.get(event.type);
+      if (ofType === undefined) this.recentByType.set(event.type, [Number(event.position.commit)]);
+      else ofType.push(Number(event.position.commit));
+    }
+    this.recentTo = headAfter;
+    if (this.recent.length > 2 * this.recentCapacity) {
+      const drop = this.recent.length - this.recentCapacity;
+      this.recent = this.recent.slice(drop);
+      this.recentFrom += drop;
+      for (const [type, positions] of this.recentByType) {
+        const kept = positions.slice(firstAfter(positions, this.recentFrom));
+        if (kept.length === 0) this.recentByType.delete(type);
+        else this.recentByType.set(type, kept);
+      }
+    }
+  }
+
   /** Brings {@link lastOfType} up to `head`: once from the type index, then from the new rows. */
   private learnTypes(head: number): void {
     if (this.typesKnownTo === undefined) {
@@ -304,7 +448,10 @@ export class SqliteEventStore implements EventStore {
     const outcomes: Array<
       { ok: E.Either<WrongExpectedRevision, AppendResult> } | { error: unknown }
     > = [];
-    const appendOne = this.db.transaction((append: PendingAppend) => this.appendNow(append));
+    const written: RecordedEvent[] = [];
+    const appendOne = this.db.transaction((append: PendingAppend) =>
+      this.appendNow(append, written),
+    );
     let headBefore = 0;
     let headAfter = 0;
     try {
@@ -327,6 +474,10 @@ export class SqliteEventStore implements EventStore {
     // appendNow noted the types it wrote; if nothing else had been written since the types were
     // last learnt, they are now known up to this commit without reading it back.
     if (this.typesKnownTo === headBefore) this.typesKnownTo = headAfter;
+    this.remember(written, headBefore, headAfter);
+    if (this.knownHead !== headBefore) this.streamHeads.clear();
+    this.knownHead = headAfter;
+    for (const event of written) this.noteStreamHead(event.stream, event.revision);
     this.commits += 1;
     this.appends += batch.length;
     batch.forEach((append, index) => {
@@ -338,7 +489,11 @@ export class SqliteEventStore implements EventStore {
     for (const wake of [...this.wakers]) wake();
   }
 
-  private appendNow(append: PendingAppend): E.Either<WrongExpectedRevision, AppendResult> {
+  /** Appends one stream's events (inside its savepoint); adds what it wrote to `written`. */
+  private appendNow(
+    append: PendingAppend,
+    written: RecordedEvent[],
+  ): E.Either<WrongExpectedRevision, AppendResult> {
     const { stream, events, options } = append;
     const current = this.statements.lastRevision.get(stream)?.revision ?? NO_STREAM_REVISION;
     const conflict = (): E.Either<WrongExpectedRevision, AppendResult> =>
@@ -357,20 +512,34 @@ export class SqliteEventStore implements EventStore {
 
     let revision = current;
     let position = 0;
+    const rows: EventRow[] = [];
     for (const event of events) {
       revision += 1;
+      const data = JSON.stringify(event.data);
+      const metadata = JSON.stringify(event.metadata);
       const result = this.statements.insert.run(
         event.id,
         stream,
         revision,
         event.type,
-        JSON.stringify(event.data),
-        JSON.stringify(event.metadata),
+        data,
+        metadata,
       );
       position = Number(result.lastInsertRowid);
       // May outlive a rolled-back savepoint: a type thought newer than it is costs one lookup.
       if (this.typesKnownTo !== undefined) this.lastOfType.set(event.type, position);
+      rows.push({
+        position,
+        event_id: event.id,
+        stream,
+        revision,
+        type: event.type,
+        data,
+        metadata,
+      });
     }
+    // Read back as the database would give it (JSON round trip), parsed once for every reader.
+    for (const row of rows) written.push(toRecordedEvent(row));
     return E.right({ nextRevision: revision, position: toPosition(position) });
   }
 
@@ -411,6 +580,18 @@ interface FilteredRead {
   readonly events: readonly RecordedEvent[];
   readonly scannedTo: number;
 }
+
+/** Index of the first entry of ascending `positions` greater than `after` (binary search). */
+const firstAfter = (positions: readonly number[], after: number): number => {
+  let low = 0;
+  let high = positions.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((positions[middle] ?? 0) <= after) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+};
 
 const revisionMatches = (expected: AppendOptions['expectedRevision'], current: number): boolean => {
   switch (expected) {

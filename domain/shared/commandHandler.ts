@@ -3,6 +3,7 @@ import type { Decoder } from 'io-ts';
 import type { Decider, TypedCommand, TypedEvent } from './decider.js';
 import type { DomainError } from './domainError.js';
 import { eventIdFor } from './eventIds.js';
+import type { StateCache } from './stateCache.js';
 import type {
   Actor,
   EventStore,
@@ -61,7 +62,39 @@ export interface CommandResult<Event, State> {
 export interface CommandHandlerOptions {
   /** Attempts when the caller gave no expected revision; default 5. */
   readonly maxAttempts?: number;
+  /** Folded states shared by the handlers of this process (see {@link StateCache}). */
+  readonly cache?: StateCache;
 }
+
+/** An aggregate's state as of a revision of its stream (-1: the stream does not exist). */
+export interface LoadedState<State> {
+  readonly state: State;
+  readonly revision: number;
+}
+
+/**
+ * Reads and folds a stream, every stored event checked by the codec. With a `cache` holding the
+ * stream, only the events after the cached revision are read and folded onto the cached state
+ * (usually none: one indexed lookup instead of a whole history), so the answer is always the
+ * stream as stored, whoever wrote it.
+ */
+export const loadAggregate = async <Event extends TypedEvent, State>(
+  store: EventStore,
+  aggregate: Pick<AggregateHandle<never, Event, State>, 'decider' | 'eventCodec'>,
+  stream: string,
+  cache?: StateCache,
+): Promise<LoadedState<State>> => {
+  const cached = cache?.get<State>(stream);
+  const from = cached === undefined ? 0 : cached.revision + 1;
+  const newer = await store.readStream(stream, from === 0 ? {} : { fromRevision: from });
+  if (cached !== undefined && newer.length === 0) return cached;
+  let state = cached?.state ?? aggregate.decider.initialState();
+  for (const recorded of newer)
+    state = aggregate.decider.evolve(state, decodeStored(aggregate, recorded));
+  const revision = newer.at(-1)?.revision ?? cached?.revision ?? NO_STREAM_REVISION;
+  cache?.set(stream, revision, state);
+  return { state, revision };
+};
 
 /**
  * Runs one command (or several, atomically) against one stream: read and fold, decide, append
@@ -83,12 +116,11 @@ export const handleCommand = async <Command extends TypedCommand, Event extends 
   if (first === undefined) throw new Error('handleCommand needs at least one command');
   const attempts = context.expectedRevision === undefined ? (options.maxAttempts ?? 5) : 1;
   let lastConflict: ConcurrencyConflict | undefined;
+  const pinned = context.expectedRevision;
   for (let attempt = 1; attempt <= attempts; attempt += 1) {
-    const history = await store.readStream(stream);
-    const current = history.at(-1)?.revision ?? NO_STREAM_REVISION;
-    let state = aggregate.decider.initialState();
-    for (const recorded of history)
-      state = aggregate.decider.evolve(state, decodeStored(aggregate, recorded));
+    const loaded = await loadAggregate(store, aggregate, stream, options.cache);
+    const current = loaded.revision;
+    let state = loaded.state;
 
     const decision = decideAll(aggregate.decider, commands, state);
     if (E.isLeft(decision)) return decision;
@@ -99,12 +131,18 @@ export const handleCommand = async <Command extends TypedCommand, Event extends 
       stream,
       toNewEvents(aggregate, first, context, events),
       {
-        expectedRevision:
-          context.expectedRevision ?? (current === NO_STREAM_REVISION ? 'no_stream' : current),
+        expectedRevision: pinned ?? (current === NO_STREAM_REVISION ? 'no_stream' : current),
       },
     );
     if (E.isRight(appended)) {
       for (const event of events) state = aggregate.decider.evolve(state, event);
+      // An idempotent repeat answers with the earlier append's revision: its events were already
+      // in the state read, so only an append right on top of that state may be cached.
+      if (appended.right.nextRevision === current + events.length) {
+        options.cache?.set(stream, appended.right.nextRevision, state);
+      } else {
+        options.cache?.delete(stream);
+      }
       return E.right({
         events,
         nextRevision: appended.right.nextRevision,
@@ -112,6 +150,7 @@ export const handleCommand = async <Command extends TypedCommand, Event extends 
         state,
       });
     }
+    options.cache?.delete(stream);
     lastConflict = {
       code: 'conflict',
       message: `stream ${stream} was changed concurrently; retry`,

@@ -7,7 +7,7 @@ import {
   apiStatusOf,
   type ApiMessageStatus,
 } from '../../../projections/messages/messageQueries.js';
-import { derivedId, hashSecret, newId } from '../../security/secrets.js';
+import { derivedId, hashSecret, newOrderedId } from '../../security/secrets.js';
 import { boundedString, strictObject } from '../codecs.js';
 import {
   fieldProblems as fieldProblemsOf,
@@ -144,7 +144,7 @@ export const messageRoutes = (deps: ApiDeps): Route[] => {
     // With an Idempotency-Key the id follows from it, so a retry after a crash names the same message.
     const messageId =
       idempotencyKey === undefined
-        ? newId('msg_')
+        ? newOrderedId('msg_')
         : derivedId('msg_', caller.appId, idempotencyKey);
     const result = await deps.commands.execute(
       'message',

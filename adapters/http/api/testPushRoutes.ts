@@ -7,7 +7,7 @@ import { ProblemError } from '../problem.js';
 import { defineRoute, orProblem, type Route, type RouteContext, type Caller } from '../routing.js';
 import { commandContext } from './deps.js';
 import { bindingIdFor } from './consentRoutes.js';
-import { derivedId, hashSecret, newId, newSecret } from '../../security/secrets.js';
+import { derivedId, hashSecret, newOrderedId, newSecret } from '../../security/secrets.js';
 import type { AppQueries } from '../../../projections/apps/appQueries.js';
 import type { BindingQueries } from '../../../projections/bindings/bindingQueries.js';
 import type { RecipientQueries } from '../../../projections/recipients/recipientQueries.js';
@@ -146,7 +146,7 @@ export const testPushRoutes = (deps: TestPushDeps): Route[] => [
       if (binding === undefined || app === undefined) {
         throw new Error('the system app binding is missing right after it was written');
       }
-      const messageId = newId('msg_');
+      const messageId = newOrderedId('msg_');
       const submitted = orProblem(
         await deps.commands.execute(
           'message',
