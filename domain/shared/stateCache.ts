@@ -38,7 +38,7 @@ export class StateCache {
   }
 
   /** Records `state` at `revision`, unless a later revision of the stream is already cached. */
-  set<State>(stream: string, revision: number, state: State): void {
+  set(stream: string, revision: number, state: unknown): void {
     const existing = this.entries.get(stream);
     if (existing !== undefined) {
       if (existing.revision > revision) return;
