@@ -106,6 +106,8 @@ export class SqliteEventStore implements EventStore {
    */
   private readonly streamHeads = new Map<string, number>();
   private knownHead: number | undefined;
+  /** The answer of {@link nothingForeign} for the current synchronous stretch. */
+  private foreignCheck: boolean | undefined;
 
   private readonly statements;
 
@@ -180,10 +182,17 @@ export class SqliteEventStore implements EventStore {
    * process, or another store object on the same file); the stream heads are forgotten otherwise.
    */
   private nothingForeign(): boolean {
+    // Several reads in one synchronous stretch (a processor loading three streams at once) share
+    // one look; it is forgotten before any other code (a commit of another connection's callback
+    // included) can run, so a read after a foreign commit always sees it.
+    if (this.foreignCheck !== undefined) return this.foreignCheck;
     const head = this.statements.head.get()?.head ?? 0;
-    if (head === this.knownHead) return true;
-    this.streamHeads.clear();
-    return false;
+    this.foreignCheck = head === this.knownHead;
+    if (!this.foreignCheck) this.streamHeads.clear();
+    queueMicrotask(() => {
+      this.foreignCheck = undefined;
+    });
+    return this.foreignCheck;
   }
 
   private noteStreamHead(stream: string, revision: number): void {
@@ -339,10 +348,8 @@ export class SqliteEventStore implements EventStore {
     types: readonly string[] | undefined,
   ): { events: RecordedEvent[]; scannedTo: number } | undefined {
     const to = this.recentTo;
-    if (to === undefined || after < this.recentFrom) return undefined;
-    // The only query: has anything but this store written since (another process on the file)?
-    const head = this.statements.head.get()?.head ?? 0;
-    if (head !== to) return undefined;
+    if (to === undefined || after < this.recentFrom || to !== this.knownHead) return undefined;
+    if (!this.nothingForeign()) return undefined;
     const events: RecordedEvent[] = [];
     if (after >= to) return { events, scannedTo: after };
     const at = (position: number): RecordedEvent | undefined =>
@@ -477,6 +484,7 @@ export class SqliteEventStore implements EventStore {
     this.remember(written, headBefore, headAfter);
     if (this.knownHead !== headBefore) this.streamHeads.clear();
     this.knownHead = headAfter;
+    if (this.foreignCheck === false) this.foreignCheck = undefined;
     for (const event of written) this.noteStreamHead(event.stream, event.revision);
     this.commits += 1;
     this.appends += batch.length;
