@@ -43,6 +43,10 @@ export class DeliveryWorker {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private scanQueued = false;
+  /** New deliveries up to this insertion sequence have been started. */
+  private cursor = 0;
+  /** Retries in flight: they still read as due until recorded, so the look at retries skips them. */
+  private retriesInFlight = 0;
   private readonly now: () => Date;
   private readonly random: () => number;
 
@@ -85,6 +89,9 @@ export class DeliveryWorker {
 
   private schedule(): void {
     this.timer = setTimeout(() => {
+      // Once a poll interval, look at every waiting delivery again from the start of the index
+      // (deliveries in flight are skipped), whatever the cursor says.
+      this.cursor = 0;
       this.wake();
       if (this.running) this.schedule();
     }, this.options.pollIntervalMs ?? 1_000);
@@ -92,27 +99,43 @@ export class DeliveryWorker {
   }
 
   private scan(): void {
-    const room = (this.options.concurrency ?? 64) - this.inFlight.size;
-    if (room <= 0) return;
-    const due = this.options.messages.dueDeliveries(
+    const limit = this.options.concurrency ?? 64;
+    if (this.inFlight.size >= limit) return;
+    // Retries whose time has come first, then new deliveries after the cursor, both read in index
+    // order: a backlog of thousands costs no more to look at than an empty queue.
+    const retries = this.options.messages.retriesDue(
       this.now().toISOString(),
-      room + this.inFlight.size,
+      limit - this.inFlight.size + this.retriesInFlight,
     );
-    for (const delivery of due) {
-      const key = `${delivery.message_id}:${delivery.channel}`;
-      if (this.inFlight.has(key) || this.inFlight.size >= (this.options.concurrency ?? 64))
-        continue;
-      const attempt = this.attempt(delivery)
-        .catch((error: unknown) => {
-          // Recording failed (store trouble): the row stays due and is tried again later.
-          this.options.logger.error('delivery attempt could not be recorded', { key, error });
-        })
-        .finally(() => {
-          this.inFlight.delete(key);
-          this.wake();
-        });
-      this.inFlight.set(key, attempt);
+    for (const delivery of retries) this.begin(delivery, true);
+    if (this.inFlight.size >= limit) return;
+    for (const delivery of this.options.messages.freshDeliveries(
+      this.cursor,
+      limit - this.inFlight.size,
+    )) {
+      this.cursor = Math.max(this.cursor, delivery.delivery_seq);
+      this.begin(delivery, false);
     }
+  }
+
+  /** Starts an attempt unless one for the same delivery is in flight or the worker is full. */
+  private begin(delivery: DueDelivery, retry: boolean): void {
+    const key = `${delivery.message_id}:${delivery.channel}`;
+    if (this.inFlight.has(key) || this.inFlight.size >= (this.options.concurrency ?? 64)) return;
+    if (retry) this.retriesInFlight += 1;
+    const attempt = this.attempt(delivery)
+      .catch((error: unknown) => {
+        // Recording failed (store trouble): the row stays due; the cursor goes back to it so
+        // it is tried again.
+        this.cursor = Math.min(this.cursor, delivery.delivery_seq - 1);
+        this.options.logger.error('delivery attempt could not be recorded', { key, error });
+      })
+      .finally(() => {
+        if (retry) this.retriesInFlight -= 1;
+        this.inFlight.delete(key);
+        this.wake();
+      });
+    this.inFlight.set(key, attempt);
   }
 
   private async attempt(delivery: DueDelivery): Promise<void> {

@@ -28,10 +28,10 @@ export class PushBudget {
    * not re-read from it here (a binding `used` just forgot would count its first push twice).
    */
   record(bindingId: string, now: number): void {
-    const since = now - HOUR_MS;
-    const times = (this.recent.get(bindingId) ?? []).filter((at) => at > since);
-    times.push(now);
-    this.recent.set(bindingId, times);
+    // `used` has just dropped the pushes older than an hour from this list.
+    const times = this.recent.get(bindingId);
+    if (times === undefined) this.recent.set(bindingId, [now]);
+    else times.push(now);
   }
 
   private history(bindingId: string, now: number): number[] {

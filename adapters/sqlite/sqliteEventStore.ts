@@ -104,7 +104,7 @@ export class SqliteEventStore implements EventStore {
    * The last revision of recently written or read streams, exact while {@link knownHead} is the
    * log's head (nothing foreign written); bounded, least recently noted dropped first.
    */
-  private readonly streamHeads = new Map<string, number>();
+  private readonly streamHeads = new StreamHeads(STREAM_HEADS);
   private knownHead: number | undefined;
   /** The answer of {@link nothingForeign} for the current synchronous stretch. */
   private foreignCheck: boolean | undefined;
@@ -196,12 +196,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   private noteStreamHead(stream: string, revision: number): void {
-    this.streamHeads.delete(stream);
     this.streamHeads.set(stream, revision);
-    if (this.streamHeads.size > STREAM_HEADS) {
-      const oldest = this.streamHeads.keys().next();
-      if (oldest.done !== true) this.streamHeads.delete(oldest.value);
-    }
   }
 
   appendToStream(
@@ -587,6 +582,35 @@ interface FilteredRead {
   readonly head: number;
   readonly events: readonly RecordedEvent[];
   readonly scannedTo: number;
+}
+
+/**
+ * Last revisions by stream, bounded without ever iterating or deleting from a Map: new notes go
+ * to the young generation; when it is full it becomes the old one and the previous old one is
+ * dropped. Lookups try the young generation first, so the latest note wins.
+ */
+class StreamHeads {
+  private young = new Map<string, number>();
+  private old = new Map<string, number>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(stream: string): number | undefined {
+    return this.young.get(stream) ?? this.old.get(stream);
+  }
+
+  set(stream: string, revision: number): void {
+    this.young.set(stream, revision);
+    if (this.young.size >= this.capacity / 2) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+  }
+
+  clear(): void {
+    this.young = new Map();
+    this.old = new Map();
+  }
 }
 
 /** Index of the first entry of ascending `positions` greater than `after` (binary search). */

@@ -13,8 +13,23 @@ export interface CachedState<State> {
   readonly state: State;
 }
 
+/** An entry of the recency list: least recently used at the head, most recent at the tail. */
+interface Node {
+  readonly stream: string;
+  entry: CachedState<unknown>;
+  newer: Node | undefined;
+  older: Node | undefined;
+}
+
 export class StateCache {
-  private readonly entries = new Map<string, CachedState<unknown>>();
+  /**
+   * A map to list nodes plus the list itself: every operation is O(1), and the map is never
+   * iterated (a Map whose oldest keys are deleted over and over slows down iteration from its
+   * start, which a Map-order LRU would do at every eviction).
+   */
+  private readonly nodes = new Map<string, Node>();
+  private oldest: Node | undefined;
+  private newest: Node | undefined;
   private hits = 0;
   private misses = 0;
 
@@ -26,37 +41,65 @@ export class StateCache {
 
   /** The cached state of `stream` (marked as recently used), if any. */
   get<State>(stream: string): CachedState<State> | undefined {
-    const entry = this.entries.get(stream);
-    if (entry === undefined) {
+    const node = this.nodes.get(stream);
+    if (node === undefined) {
       this.misses += 1;
       return undefined;
     }
     this.hits += 1;
-    this.entries.delete(stream);
-    this.entries.set(stream, entry);
-    return entry as CachedState<State>;
+    this.touch(node);
+    return node.entry as CachedState<State>;
   }
 
   /** Records `state` at `revision`, unless a later revision of the stream is already cached. */
   set(stream: string, revision: number, state: unknown): void {
-    const existing = this.entries.get(stream);
+    const existing = this.nodes.get(stream);
     if (existing !== undefined) {
-      if (existing.revision > revision) return;
-      this.entries.delete(stream);
+      if (existing.entry.revision > revision) return;
+      existing.entry = { revision, state };
+      this.touch(existing);
+      return;
     }
-    this.entries.set(stream, { revision, state });
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done !== true) this.entries.delete(oldest.value);
-    }
+    const node: Node = { stream, entry: { revision, state }, newer: undefined, older: this.newest };
+    if (this.newest === undefined) this.oldest = node;
+    else this.newest.newer = node;
+    this.newest = node;
+    this.nodes.set(stream, node);
+    if (this.nodes.size > this.capacity && this.oldest !== undefined) this.remove(this.oldest);
   }
 
   /** Forgets `stream` (its stored history is the only truth again). */
   delete(stream: string): void {
-    this.entries.delete(stream);
+    const node = this.nodes.get(stream);
+    if (node !== undefined) this.remove(node);
   }
 
   get stats(): { readonly size: number; readonly hits: number; readonly misses: number } {
-    return { size: this.entries.size, hits: this.hits, misses: this.misses };
+    return { size: this.nodes.size, hits: this.hits, misses: this.misses };
+  }
+
+  /** Moves `node` to the most recent end. */
+  private touch(node: Node): void {
+    if (node === this.newest) return;
+    this.unlink(node);
+    node.older = this.newest;
+    node.newer = undefined;
+    if (this.newest === undefined) this.oldest = node;
+    else this.newest.newer = node;
+    this.newest = node;
+  }
+
+  private remove(node: Node): void {
+    this.unlink(node);
+    this.nodes.delete(node.stream);
+  }
+
+  private unlink(node: Node): void {
+    if (node.older === undefined) this.oldest = node.newer;
+    else node.older.newer = node.newer;
+    if (node.newer === undefined) this.newest = node.older;
+    else node.newer.older = node.older;
+    node.newer = undefined;
+    node.older = undefined;
   }
 }

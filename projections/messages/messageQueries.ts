@@ -48,7 +48,12 @@ export interface InboxFilter {
 export type InboxRow = MessageRow & { readonly app_name: string };
 
 /** A delivery waiting for its next attempt, with what the channel needs. */
-export type DueDelivery = DeliveryRow & MessageRow & { readonly app_name: string };
+export type DueDelivery = DeliveryRow &
+  MessageRow & {
+    readonly app_name: string;
+    /** Insertion order of the delivery row: new deliveries are taken in this order. */
+    readonly delivery_seq: number;
+  };
 
 /**
  * A message the person complained about leaves their inbox view (issue: complaining removes it);
@@ -69,6 +74,13 @@ export interface MessageQueries {
   due(now: string, limit: number): MessageRow[];
   /** Device deliveries whose next attempt is due. */
   dueDeliveries(now: string, limit: number): DueDelivery[];
+  /**
+   * Device deliveries never tried yet, after `afterSeq` in insertion order (the delivery
+   * worker's cursor); read through the pending-deliveries index, without sorting the backlog.
+   */
+  freshDeliveries(afterSeq: number, limit: number): DueDelivery[];
+  /** Device deliveries whose retry time has come by `now`, earliest first. */
+  retriesDue(now: string, limit: number): DueDelivery[];
   /** Times of the device pushes made for a binding since `since`. */
   devicePushesSince(bindingId: string, since: string): string[];
 }
@@ -89,10 +101,24 @@ export const messageQueries = (db: SqliteDatabase): MessageQueries => {
     "SELECT * FROM messages WHERE status = 'scheduled' AND deliver_at <= ? ORDER BY deliver_at LIMIT ?",
   );
   const dueDeliveries = db.prepare<[string, number], DueDelivery>(
-    `SELECT m.*, d.*, a.name AS app_name FROM message_deliveries d
+    `SELECT m.*, d.*, d.rowid AS delivery_seq, a.name AS app_name FROM message_deliveries d
        JOIN messages m USING (message_id) JOIN apps a ON a.app_id = m.app_id
      WHERE d.status = 'pending' AND d.channel <> 'inbox' AND (d.retry_at IS NULL OR d.retry_at <= ?)
      ORDER BY coalesce(d.retry_at, ''), d.message_id LIMIT ?`,
+  );
+  const freshDeliveries = db.prepare<[number, number], DueDelivery>(
+    `SELECT m.*, d.*, d.rowid AS delivery_seq, a.name AS app_name FROM message_deliveries d
+       INDEXED BY deliveries_waiting
+       JOIN messages m USING (message_id) JOIN apps a ON a.app_id = m.app_id
+     WHERE d.status = 'pending' AND d.retry_at IS NULL AND d.rowid > ? AND d.channel <> 'inbox'
+     ORDER BY d.rowid LIMIT ?`,
+  );
+  const retriesDue = db.prepare<[string, number], DueDelivery>(
+    `SELECT m.*, d.*, d.rowid AS delivery_seq, a.name AS app_name FROM message_deliveries d
+       INDEXED BY deliveries_waiting
+       JOIN messages m USING (message_id) JOIN apps a ON a.app_id = m.app_id
+     WHERE d.status = 'pending' AND d.retry_at IS NOT NULL AND d.retry_at <= ? AND d.channel <> 'inbox'
+     ORDER BY d.retry_at LIMIT ?`,
   );
   const pushes = db.prepare<[string, string], { at: string }>(
     'SELECT at FROM device_pushes WHERE binding_id = ? AND at > ? ORDER BY at',
@@ -104,6 +130,8 @@ export const messageQueries = (db: SqliteDatabase): MessageQueries => {
     held: (limit) => held.all(limit),
     due: (now, limit) => due.all(now, limit),
     dueDeliveries: (now, limit) => dueDeliveries.all(now, limit),
+    freshDeliveries: (afterSeq, limit) => freshDeliveries.all(afterSeq, limit),
+    retriesDue: (now, limit) => retriesDue.all(now, limit),
     devicePushesSince: (bindingId, since) => pushes.all(bindingId, since).map((row) => row.at),
     inbox: (filter) => {
       const conditions = [
