@@ -70,6 +70,13 @@ export interface RunnerOptions {
   readonly maxBatchSize?: number;
   /** Called after each batch is done (e.g. to wake a worker that reads this read model). */
   readonly onBatch?: () => void;
+  /**
+   * For processors that do not save their own checkpoint: save it at most this often, in ms
+   * (default 200; 0 saves after every batch). Each save is a commit of its own; batches processed
+   * after the last save are seen again after a crash, which at-least-once processing allows.
+   * The latest position is always saved when the runner stops.
+   */
+  readonly checkpointIntervalMs?: number;
 }
 
 /**
@@ -82,6 +89,10 @@ export class ProcessorRunner {
   private stopping = false;
   private current: { close(): Promise<void> } | undefined;
   private processed: Position | undefined;
+  /** A finished position whose checkpoint save is deferred (see `checkpointIntervalMs`). */
+  private unsaved: Position | undefined;
+  private saveTimer: NodeJS.Timeout | undefined;
+  private lastSave = Number.NEGATIVE_INFINITY;
   /** A position up to which the log holds nothing of this runner's types after `processed`. */
   private quietTo: Position | undefined;
   private readonly waiters = new Set<() => void>();
@@ -125,6 +136,7 @@ export class ProcessorRunner {
     this.stopping = true;
     await this.current?.close();
     await this.running;
+    this.flushCheckpoint();
     this.running = undefined;
     this.wakeWaiters();
   }
@@ -169,6 +181,7 @@ export class ProcessorRunner {
   private async loop(): Promise<void> {
     let delay = this.options.retryDelayMs ?? 100;
     while (!this.stopping) {
+      this.flushCheckpoint();
       const after = this.checkpoints.load(this.name);
       const subscription = this.store.subscribe({
         ...(after === undefined ? {} : { after }),
@@ -183,7 +196,7 @@ export class ProcessorRunner {
           await this.processor.processBatch(batch);
           const last = batch.at(-1);
           if (last !== undefined && this.processor.savesCheckpoint !== true) {
-            this.checkpoints.save(this.name, last.position);
+            this.saveCheckpoint(last.position);
           }
           if (last !== undefined) this.advance(last.position);
           this.failures = 0;
@@ -206,6 +219,37 @@ export class ProcessorRunner {
       }
       await subscription.close();
     }
+  }
+
+  /** Saves `position` now, or soon if a save was made less than the interval ago. */
+  private saveCheckpoint(position: Position): void {
+    const interval = this.options.checkpointIntervalMs ?? 200;
+    const now = performance.now();
+    if (interval <= 0 || now - this.lastSave >= interval) {
+      this.unsaved = position;
+      this.flushCheckpoint();
+      return;
+    }
+    this.unsaved = position;
+    this.saveTimer ??= setTimeout(
+      () => {
+        this.saveTimer = undefined;
+        this.flushCheckpoint();
+      },
+      interval - (now - this.lastSave),
+    );
+  }
+
+  /** Saves the position not saved yet, if any. */
+  private flushCheckpoint(): void {
+    if (this.saveTimer !== undefined) {
+      clearTimeout(this.saveTimer);
+      this.saveTimer = undefined;
+    }
+    if (this.unsaved === undefined) return;
+    this.checkpoints.save(this.name, this.unsaved);
+    this.unsaved = undefined;
+    this.lastSave = performance.now();
   }
 
   /** Read through a method: `stop()` flips the flag while the loop awaits. */

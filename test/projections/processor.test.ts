@@ -12,6 +12,7 @@ import {
   type Reactor,
 } from '../../projections/processor.js';
 import { openTempStore, type TempStore } from '../support/sqliteStore.js';
+import { waitUntil } from '../support/waitUntil.js';
 
 /**
  * A projection that records every event it sees under a primary key, so applying one event twice
@@ -229,7 +230,49 @@ describe('processors', () => {
       expect([...new Set(handled)].sort((a, b) => a - b)).to.deep.equal(range(1, 10));
       // Events of the failed batch before n=6 may be seen again (at-least-once), never skipped.
       expect(handled.filter((n) => n === 6)).to.have.length(1);
-      expect(temp.checkpoints.load('flaky-reactor')).to.deep.equal(head);
+      // Saved within the checkpoint interval (200 ms by default), never beyond the head.
+      await waitUntil(
+        () => temp.checkpoints.load('flaky-reactor'),
+        (saved) => saved !== undefined && saved.commit === head.commit,
+        'the checkpoint at the head',
+      );
+    });
+
+    it('saves the checkpoint at most once per interval, and the latest position at stop', async () => {
+      const saves: bigint[] = [];
+      const checkpoints = {
+        load: (name: string) => temp.checkpoints.load(name),
+        save: (name: string, position: Position) => {
+          saves.push(position.commit);
+          temp.checkpoints.save(name, position);
+        },
+      };
+      const runner = new ProcessorRunner(
+        temp.store,
+        checkpoints as typeof temp.checkpoints,
+        reactorProcessor({
+          name: 'slow-saver',
+          eventTypes: ['Counted'],
+          handle: () => Promise.resolve(),
+        }),
+        silentLogger,
+        { maxBatchSize: 1, checkpointIntervalMs: 60_000 },
+      );
+      runners.push(runner);
+      runner.start();
+      const head = await append(
+        temp,
+        range(1, 5).map((n) => counted(n)),
+      );
+      await runner.waitFor(head);
+      // Five batches of one event: the first is saved at once, the rest wait for the interval.
+      expect(saves).to.have.length(1);
+      expect(Number(temp.checkpoints.load('slow-saver')?.commit)).to.be.lessThan(
+        Number(head.commit),
+      );
+      await runner.stop();
+      expect(saves.at(-1)).to.equal(head.commit);
+      expect(temp.checkpoints.load('slow-saver')).to.deep.equal(head);
     });
 
     it('saves the checkpoint of a processor that does not save its own, so a restart resumes', async () => {
@@ -245,7 +288,10 @@ describe('processors', () => {
       const first = new ProcessorRunner(temp.store, temp.checkpoints, plain, silentLogger);
       runners.push(first);
       first.start();
-      const head = await append(temp, range(1, 4).map((n) => counted(n)));
+      const head = await append(
+        temp,
+        range(1, 4).map((n) => counted(n)),
+      );
       await first.waitFor(head);
       await first.stop();
       expect(temp.checkpoints.load('plain')).to.deep.equal(head);
