@@ -11,6 +11,7 @@ import {
   reactorProcessor,
   type Reactor,
 } from '../../projections/processor.js';
+import { CheckpointStore } from '../../adapters/sqlite/checkpointStore.js';
 import { openTempStore, type TempStore } from '../support/sqliteStore.js';
 import { waitUntil } from '../support/waitUntil.js';
 
@@ -240,16 +241,15 @@ describe('processors', () => {
 
     it('saves the checkpoint at most once per interval, and the latest position at stop', async () => {
       const saves: bigint[] = [];
-      const checkpoints = {
-        load: (name: string) => temp.checkpoints.load(name),
-        save: (name: string, position: Position) => {
+      const checkpoints = new (class extends CheckpointStore {
+        override save(name: string, position: Position): void {
           saves.push(position.commit);
-          temp.checkpoints.save(name, position);
-        },
-      };
+          super.save(name, position);
+        }
+      })(temp.db);
       const runner = new ProcessorRunner(
         temp.store,
-        checkpoints as typeof temp.checkpoints,
+        checkpoints,
         reactorProcessor({
           name: 'slow-saver',
           eventTypes: ['Counted'],
