@@ -184,6 +184,8 @@ export class DeliveryWorker {
     const result = await this.options.commands.execute('message', messageId, commands, {
       commandId: `delivery:${messageId}:${kind}:${attempt}`,
       actor: { kind: 'system', id: 'delivery' },
+      // The message's creation time: the same for every repeat of this attempt's record.
+      orderKey: Date.parse(delivery.created_at),
     });
     if (E.isLeft(result)) {
       if (result.left.code === 'conflict') throw new Error(result.left.message);

@@ -15,4 +15,6 @@ export const reactionContext = (
   actor: { kind: 'system', id: processor },
   correlationId: cause.metadata.correlationId,
   causationId: cause.id,
+  // The cause is stored, so its time is the same whenever the event is handled again.
+  orderKey: Date.parse(cause.metadata.occurredAt),
 });

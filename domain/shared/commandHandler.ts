@@ -33,6 +33,12 @@ export interface CommandContext {
   /** Defaults to `commandId`. */
   readonly causationId?: string;
   /**
+   * A time (ms) that files this command's events in time order in the event-id index (see
+   * `eventIdFor`). It must be the same whenever the same command is repeated, or a repeat would
+   * not be recognised: leave it out unless it is.
+   */
+  readonly orderKey?: number;
+  /**
    * Optimistic concurrency chosen by the caller: the command fails with `conflict` if the stream
    * moved. Without it the handler uses the revision it read and retries a few times on conflict.
    */
@@ -197,7 +203,7 @@ export const toNewEvents = <Event extends TypedEvent>(
   events: readonly Event[],
 ): NewEvent[] =>
   events.map((event, index) => ({
-    id: eventIdFor(context.commandId, index),
+    id: eventIdFor(context.commandId, index, context.orderKey),
     type: event.type,
     data: event.data,
     metadata: {

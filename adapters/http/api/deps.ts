@@ -41,5 +41,14 @@ export interface ApiDeps {
 /** The command context of a request: a fresh command id, the caller as actor, the request as correlation. */
 export const commandContext = (
   context: Pick<RouteContext<unknown, unknown, unknown, Caller>, 'actor' | 'requestId'>,
-  commandId: string = randomUUID(),
-): CommandContext => ({ commandId, actor: context.actor, correlationId: context.requestId });
+  commandId?: string,
+): CommandContext =>
+  commandId === undefined
+    ? // A new random command id is never repeated by another request, so the time can order it.
+      {
+        commandId: randomUUID(),
+        actor: context.actor,
+        correlationId: context.requestId,
+        orderKey: Date.now(),
+      }
+    : { commandId, actor: context.actor, correlationId: context.requestId };
