@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import type { LookupFunction } from 'node:net';
 import { classifyAddress } from './addressPolicy.js';
 import type { AddressReason, Allowlist } from './addressPolicy.js';
+import { createGuardedHttpAdapter } from './guardedHttpAdapter.js';
 
 /**
  * Why a destination URL is refused. Stable; every one of them answers 400
@@ -100,6 +101,20 @@ const firstForbidden = (
   return undefined;
 };
 
+const invalidUrl: DestinationProblem = {
+  reason: 'invalid_url',
+  detail: 'the destination must be an absolute http(s) URL',
+};
+
+/** `url` parsed by the WHATWG parser (as axios and Node parse it), if it is an absolute URL. */
+const parseDestination = (url: string): URL | undefined => {
+  try {
+    return new URL(url);
+  } catch {
+    return undefined;
+  }
+};
+
 const resolve = async (host: string, lookup: HostResolver): Promise<string[] | undefined> => {
   try {
     const answers = await lookup(host);
@@ -129,12 +144,22 @@ export const checkDestination = async (
   url: string,
   options: GuardOptions,
 ): Promise<Either<DestinationProblem, CheckedDestination>> => {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return problem('invalid_url', 'the destination must be an absolute http(s) URL');
-  }
+  const parsed = parseDestination(url);
+  if (parsed === undefined) return E.left(invalidUrl);
+  const host = hostOf(parsed);
+  if (E.isLeft(host)) return host;
+  const addresses =
+    isIP(host.right) !== 0
+      ? [host.right]
+      : await resolve(host.right, options.lookup ?? systemResolver);
+  const forbidden = judgeAddresses(host.right, addresses, options.allowlist);
+  return forbidden === undefined
+    ? E.right({ url: parsed, addresses: addresses ?? [] })
+    : E.left<DestinationProblem>(forbidden);
+};
+
+/** The checks that need no DNS: scheme, credentials, a host. The host, unbracketed, if they pass. */
+const hostOf = (parsed: URL): Either<DestinationProblem, string> => {
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     return problem(
       'unsupported_scheme',
@@ -145,16 +170,120 @@ export const checkDestination = async (
     return problem('credentials_in_url', 'the destination URL must not contain a user or password');
   }
   const host = unbracket(parsed.hostname);
-  if (host === '') return problem('invalid_url', 'the destination URL has no host');
-  const addresses =
-    isIP(host) !== 0 ? [host] : await resolve(host, options.lookup ?? systemResolver);
-  if (addresses === undefined) {
-    return problem('unresolvable', `the host name ${host} does not resolve to any address`);
-  }
-  const forbidden = firstForbidden(host, addresses, options.allowlist);
-  return forbidden === undefined
-    ? E.right({ url: parsed, addresses })
-    : E.left<DestinationProblem>(forbidden);
+  return host === '' ? problem('invalid_url', 'the destination URL has no host') : E.right(host);
+};
+
+/** The verdict on `host` given its addresses (`undefined`: it did not resolve). */
+const judgeAddresses = (
+  host: string,
+  addresses: readonly string[] | undefined,
+  allowlist: Allowlist,
+): DestinationProblem | undefined =>
+  addresses === undefined
+    ? {
+        reason: 'unresolvable',
+        detail: `the host name ${host} does not resolve to any address`,
+      }
+    : firstForbidden(host, addresses, allowlist);
+
+/** Options of {@link cachedDestinationCheck}. */
+export interface DestinationCacheOptions extends GuardOptions {
+  /** How long an accepted host name is taken as accepted; default 10 s. */
+  readonly nameTtlMs?: number;
+  /** Most hosts remembered, for IP literals and for names (each); default 1024. */
+  readonly maxEntries?: number;
+  /** The clock, in ms; default `performance.now`. */
+  readonly now?: () => number;
+}
+
+/**
+ * The verdict of {@link cachedDestinationCheck}: `undefined` when the destination may be reached.
+ * Remembered verdicts come at once, new ones as a promise.
+ */
+export type CachedVerdict =
+  DestinationProblem | undefined | Promise<DestinationProblem | undefined>;
+
+/**
+ * {@link checkDestination} for the send path, remembering verdicts instead of re-deriving them
+ * (and, for names, asking DNS) on every request. It answers the same as `checkDestination` but
+ * for one case: a host name that was accepted less than `nameTtlMs` ago is accepted without a
+ * new lookup. Why each part is safe:
+ *
+ * - Scheme, credentials and the presence of a host are checked on every call, uncached (they are
+ *   cheap and belong to the URL, not the host).
+ * - The rest of the verdict depends only on the host — not on the port, path or query — and on
+ *   the allowlist and resolver, which are fixed for the cache's lifetime (one guarded client).
+ *   The key is the host as the WHATWG parser normalised it, so every spelling of an address
+ *   (`2130706433`, `0x7f.1`, `[::ffff:7f00:1]`…) lands on the entry of its canonical form.
+ * - For an IP literal the verdict is a pure function of the address and the allowlist: it is
+ *   remembered, refusals included, for as long as it stays among the `maxEntries` most recently
+ *   added. A refused address is therefore refused every time, by the very same verdict.
+ * - For a host name the verdict depends on DNS, which changes. Refusals (a forbidden address, a
+ *   name that does not resolve) are not remembered: the next request asks again, so it is
+ *   refused again as long as DNS says so, and is let through as soon as DNS is fixed.
+ *   Acceptances are remembered for `nameTtlMs` (10 s). That does not widen what can be reached,
+ *   because this pre-send check is not what protects a name: every new connection resolves the
+ *   name again through {@link guardedLookup}, which refuses any forbidden answer before the
+ *   socket connects, and a kept-alive connection goes to the address that was checked when it
+ *   was opened. A name that now resolves to an internal address is thus refused at its next new
+ *   connection whether or not its acceptance is still remembered; the cache only decides whether
+ *   the refusal comes before the request is handed to the agent or from the agent's lookup (both
+ *   are `EFORBIDDENDESTINATION`). Lookups of one name in flight at the same time are shared.
+ */
+export const cachedDestinationCheck = (
+  options: DestinationCacheOptions,
+): ((url: URL) => CachedVerdict) => {
+  const { allowlist } = options;
+  const lookup = options.lookup ?? systemResolver;
+  const ttl = options.nameTtlMs ?? 10_000;
+  const maxEntries = options.maxEntries ?? 1024;
+  const now = options.now ?? (() => performance.now());
+  /** IP literal → its verdict (`null`: allowed). */
+  const literals = new Map<string, DestinationProblem | null>();
+  /** Accepted host name → when the acceptance lapses. */
+  const accepted = new Map<string, number>();
+  const inFlight = new Map<string, Promise<DestinationProblem | undefined>>();
+
+  /** Adds an entry, dropping the oldest one when the map is full. */
+  const remember = <V>(map: Map<string, V>, key: string, value: V): void => {
+    map.delete(key);
+    if (map.size >= maxEntries) {
+      const oldest = map.keys().next();
+      if (oldest.done !== true) map.delete(oldest.value);
+    }
+    map.set(key, value);
+  };
+
+  const judgeName = (host: string): Promise<DestinationProblem | undefined> => {
+    const pending = inFlight.get(host);
+    if (pending !== undefined) return pending;
+    const judged = resolve(host, lookup)
+      .then((addresses) => {
+        const verdict = judgeAddresses(host, addresses, allowlist);
+        if (verdict === undefined) remember(accepted, host, now() + ttl);
+        return verdict;
+      })
+      .finally(() => inFlight.delete(host));
+    inFlight.set(host, judged);
+    return judged;
+  };
+
+  return (url) => {
+    const host = hostOf(url);
+    if (E.isLeft(host)) return host.left;
+    const name = host.right;
+    if (isIP(name) !== 0) {
+      let verdict = literals.get(name);
+      if (verdict === undefined) {
+        verdict = firstForbidden(name, [name], allowlist) ?? null;
+        remember(literals, name, verdict);
+      }
+      return verdict ?? undefined;
+    }
+    const until = accepted.get(name);
+    if (until !== undefined && now() < until) return undefined;
+    return judgeName(name);
+  };
 };
 
 /** The `code` of every error the guard raises while sending; match on it. */
@@ -240,6 +369,43 @@ export const guardedLookup = (allowlist: Allowlist, resolver?: HostResolver): Lo
   };
 };
 
+/** `url` when the verdict on it is "may be reached"; throws the refusal otherwise. */
+const admit = (url: URL, problem: DestinationProblem | undefined, fullUrl: () => string): URL => {
+  if (problem !== undefined) throw new ForbiddenDestinationError(fullUrl(), problem);
+  return url;
+};
+
+/**
+ * Leaves out of the instance's defaults what axios would copy into every request's config for
+ * nothing (it merges the defaults into each request, key by key, deep-copying objects):
+ *
+ * - the empty per-method header buckets (`get: {}`, `post: {}`… twelve of them): they hold no
+ *   header, so every request gets the very same headers. `common` and any bucket that holds a
+ *   header stay.
+ * - `transitional` and `env`: they are axios's built-in values, which axios uses wherever a
+ *   config has none (`config.transitional || transitionalDefaults`, the platform's `FormData`);
+ *   a request may still set its own.
+ * - `xsrfCookieName`, `xsrfHeaderName`: only browsers read them.
+ */
+const slimDefaults = (instance: AxiosInstance): void => {
+  const defaults = instance.defaults as unknown as Record<string, unknown>;
+  for (const name of ['transitional', 'env', 'xsrfCookieName', 'xsrfHeaderName']) {
+    Reflect.deleteProperty(defaults, name);
+  }
+  const headers = instance.defaults.headers as unknown as Record<string, unknown>;
+  for (const [name, bucket] of Object.entries(headers)) {
+    if (
+      name !== 'common' &&
+      typeof bucket === 'object' &&
+      bucket !== null &&
+      Object.getPrototypeOf(bucket) === Object.prototype &&
+      Reflect.ownKeys(bucket).length === 0
+    ) {
+      Reflect.deleteProperty(headers, name);
+    }
+  }
+};
+
 /** Options of {@link createGuardedAxios}. */
 export interface GuardedAxiosOptions extends GuardOptions {
   /** Whole-request time limit; default 5000 ms. */
@@ -251,27 +417,60 @@ export interface GuardedAxiosOptions extends GuardOptions {
 /**
  * The axios instance every outbound channel sends with. A user-supplied URL is an SSRF risk, so:
  *
- * - a request interceptor runs {@link checkDestination} on the final URL before anything is
- *   sent. It is the only check IP literals get (Node skips `lookup` for them) and it also refuses
- *   non-http(s) schemes and credentials; it rejects with a {@link ForbiddenDestinationError}.
+ * - before anything is sent, its adapter ({@link createGuardedHttpAdapter}) judges the URL it is
+ *   about to request — the final one, after every interceptor and `transformRequest` — as
+ *   {@link checkDestination} does, through the verdicts {@link cachedDestinationCheck} remembers.
+ *   It is the only check IP literals get (Node skips `lookup` for them) and it also refuses
+ *   non-http(s) schemes and credentials; the request rejects with a
+ *   {@link ForbiddenDestinationError} and no socket is opened.
  * - the http and https agents (keep-alive) resolve through {@link guardedLookup}, so the
  *   addresses are checked again at connect time, when DNS may answer differently.
  * - `maxRedirects: 0`: a redirect could point anywhere, so it is returned, never followed.
  * - `validateStatus: () => true`: every status is a response; callers decide what 4xx/5xx mean.
  * - `proxy: false`: an environment proxy would connect on our behalf, past the agents' lookup.
  *
- * The interceptor overwrites per-request options that would get around the guard (`adapter`,
- * `httpAgent`, `httpsAgent`, `httpVersion`, `lookup`, `maxRedirects`, `proxy`, `socketPath`,
- * `transport`). Guard refusals carry `code === 'EFORBIDDENDESTINATION'` (directly, or on the
+ * A request interceptor overwrites per-request options that would get around the guard
+ * (`adapter`, `httpAgent`, `httpsAgent`, `httpVersion`, `lookup`, `maxRedirects`, `proxy`,
+ * `socketPath`, `transport`), and the adapter does again before it hands a request to axios's own
+ * http adapter. Guard refusals carry `code === 'EFORBIDDENDESTINATION'` (directly, or on the
  * wrapping `AxiosError`); {@link destinationProblemOf} gives the reason.
+ *
+ * The adapter sends the requests channels make (a text or Buffer body, a non-stream response)
+ * itself, with what axios's http adapter would send and answering what it would answer, minus
+ * per-request work this client does not need; the rest goes through axios's http adapter. The
+ * instance's defaults leave out what axios would copy into every request for nothing (see
+ * `slimDefaults`).
  */
 export const createGuardedAxios = (options: GuardedAxiosOptions): AxiosInstance => {
   const lookup = guardedLookup(options.allowlist, options.lookup);
   const agentOptions = { keepAlive: true, lookup };
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent(agentOptions);
+  const check = cachedDestinationCheck(options);
+
+  /** Puts the fixed options back, whatever a request asked for. */
+  const enforce = (config: InternalAxiosRequestConfig): InternalAxiosRequestConfig => {
+    const guarded: InternalAxiosRequestConfig = Object.assign(config, enforced);
+    delete guarded.lookup;
+    delete guarded.socketPath;
+    delete guarded.transport;
+    return guarded;
+  };
+  const adapter = createGuardedHttpAdapter({
+    httpAgent,
+    httpsAgent,
+    gate: (fullPath, fullUrl) => {
+      const url = parseDestination(fullPath);
+      if (url === undefined) throw new ForbiddenDestinationError(fullUrl(), invalidUrl);
+      const verdict = check(url);
+      if (verdict instanceof Promise)
+        return verdict.then((problem) => admit(url, problem, fullUrl));
+      return admit(url, verdict, fullUrl);
+    },
+    enforce,
+  });
   const enforced = {
-    adapter: 'http',
+    adapter,
     httpAgent,
     httpsAgent,
     httpVersion: 1,
@@ -285,17 +484,10 @@ export const createGuardedAxios = (options: GuardedAxiosOptions): AxiosInstance 
     maxContentLength: options.maxResponseBytes ?? 1_048_576,
     validateStatus: () => true,
   });
+  slimDefaults(instance);
 
-  instance.interceptors.request.use(async (config: InternalAxiosRequestConfig) => {
-    const url = instance.getUri(config);
-    const checked = await checkDestination(url, options);
-    if (E.isLeft(checked)) throw new ForbiddenDestinationError(url, checked.left);
-    const guarded: InternalAxiosRequestConfig = Object.assign(config, enforced);
-    delete guarded.lookup;
-    delete guarded.socketPath;
-    delete guarded.transport;
-    return guarded;
-  });
+  // Synchronous: axios then runs it, and the adapter, without a promise chain of its own.
+  instance.interceptors.request.use(enforce, null, { synchronous: true });
 
   return instance;
 };

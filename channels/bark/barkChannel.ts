@@ -148,12 +148,20 @@ const sendBark = async (
   const deviceKey = request.body.device_key;
   let outcome: SendOutcome;
   try {
-    const response = await context.http.post<unknown>(request.url, JSON.stringify(request.body), {
+    // `request` with the method rather than `post`: the same request, one config merge fewer.
+    const response = await context.http.request<unknown>({
+      method: 'post',
+      url: request.url,
+      data: JSON.stringify(request.body),
       timeout: timeoutMs,
       headers: { 'Content-Type': 'application/json; charset=utf-8' },
       // Classify the raw text ourselves: axios would hand back a string or an object depending
       // on whether it happened to parse.
       responseType: 'text',
+      // Nothing to transform: the body is JSON text already (axios would parse it again only to
+      // check that it is), and a text answer passes axios's response transform unchanged.
+      transformRequest: [],
+      transformResponse: [],
     });
     outcome = outcomeOfAnswer(
       {

@@ -8,6 +8,7 @@ import { emptyAllowlist, parseAllowlist } from '../../../adapters/outbound/addre
 import {
   FORBIDDEN_DESTINATION,
   ForbiddenDestinationError,
+  cachedDestinationCheck,
   checkDestination,
   createGuardedAxios,
   destinationProblemOf,
@@ -299,6 +300,148 @@ describe('destination guard', () => {
     });
   });
 
+  describe('cachedDestinationCheck', () => {
+    /** A clock the test moves by hand. */
+    const clock = () => {
+      let now = 1_000;
+      return {
+        now: () => now,
+        advance: (ms: number) => {
+          now += ms;
+        },
+      };
+    };
+
+    it('refuses a forbidden IP literal every time, in every spelling, without DNS', async () => {
+      const { resolver, asked } = cannedResolver({});
+      const check = cachedDestinationCheck({ allowlist: emptyAllowlist, lookup: resolver });
+      for (let round = 0; round < 3; round += 1) {
+        for (const url of [
+          'http://127.0.0.1:8080/push',
+          'http://2130706433/',
+          'http://0x7f.1/',
+          'https://[::ffff:127.0.0.1]/',
+          'http://169.254.169.254/latest',
+        ]) {
+          const verdict = await check(new URL(url));
+          expect(verdict?.reason, url).to.be.oneOf(['loopback', 'metadata']);
+        }
+      }
+      expect(asked).to.deep.equal([]);
+    });
+
+    it('answers remembered IP-literal verdicts at once, the same as checkDestination', async () => {
+      const options = { allowlist: parseAllowlist(['127.0.0.1', '10.0.0.0/8']) };
+      const check = cachedDestinationCheck(options);
+      for (const url of [
+        'http://127.0.0.1:1/',
+        'http://127.0.0.2/',
+        'http://10.1.2.3/',
+        'http://172.16.0.1/',
+        'http://93.184.215.14/',
+        'https://[2606:4700::1111]/',
+      ]) {
+        const expected = await checkDestination(url, options);
+        const first = await check(new URL(url));
+        const again = check(new URL(url));
+        expect(again, `${url} is answered at once the second time`).to.not.be.instanceOf(Promise);
+        expect(again).to.deep.equal(first);
+        expect(first, url).to.deep.equal(E.isLeft(expected) ? expected.left : undefined);
+      }
+    });
+
+    it('checks scheme and credentials on every call, whatever it remembers for the host', async () => {
+      const { resolver } = cannedResolver({ 'bark.example.com': ['93.184.215.14'] });
+      const check = cachedDestinationCheck({ allowlist: emptyAllowlist, lookup: resolver });
+      expect(await check(new URL('https://bark.example.com/push'))).to.equal(undefined);
+      expect(await check(new URL('http://93.184.215.14/'))).to.equal(undefined);
+      expect((await check(new URL('ftp://bark.example.com/')))?.reason).to.equal(
+        'unsupported_scheme',
+      );
+      expect((await check(new URL('https://u:p@bark.example.com/')))?.reason).to.equal(
+        'credentials_in_url',
+      );
+      expect((await check(new URL('https://u@93.184.215.14/')))?.reason).to.equal(
+        'credentials_in_url',
+      );
+    });
+
+    it('remembers an accepted host name for the TTL, then asks DNS again', async () => {
+      const { resolver, asked } = cannedResolver({ 'bark.example.com': ['93.184.215.14'] });
+      const time = clock();
+      const check = cachedDestinationCheck({
+        allowlist: emptyAllowlist,
+        lookup: resolver,
+        nameTtlMs: 10_000,
+        now: time.now,
+      });
+      const url = new URL('https://bark.example.com/push');
+      expect(await check(url)).to.equal(undefined);
+      time.advance(9_999);
+      expect(check(url)).to.equal(undefined);
+      expect(asked).to.deep.equal(['bark.example.com']);
+      time.advance(1);
+      expect(await check(url)).to.equal(undefined);
+      expect(asked).to.deep.equal(['bark.example.com', 'bark.example.com']);
+    });
+
+    it('never remembers a refused host name: refused every time, let through once DNS is fixed', async () => {
+      const answers: Record<string, readonly string[] | Error> = {
+        'bark.example.com': ['93.184.215.14', '10.0.0.5'],
+        'gone.example.com': notFound,
+      };
+      const { resolver, asked } = cannedResolver(answers);
+      const check = cachedDestinationCheck({ allowlist: emptyAllowlist, lookup: resolver });
+      for (let round = 0; round < 3; round += 1) {
+        expect(await check(new URL('https://bark.example.com/'))).to.include({
+          reason: 'private',
+          address: '10.0.0.5',
+        });
+        expect((await check(new URL('https://gone.example.com/')))?.reason).to.equal(
+          'unresolvable',
+        );
+      }
+      expect(asked.filter((name) => name === 'bark.example.com')).to.have.length(3);
+      expect(asked.filter((name) => name === 'gone.example.com')).to.have.length(3);
+      answers['bark.example.com'] = ['93.184.215.14'];
+      expect(await check(new URL('https://bark.example.com/'))).to.equal(undefined);
+    });
+
+    it('shares one lookup between checks of a name made at the same time', async () => {
+      const { resolver, asked } = cannedResolver({ 'bark.example.com': ['93.184.215.14'] });
+      const check = cachedDestinationCheck({ allowlist: emptyAllowlist, lookup: resolver });
+      const verdicts = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          Promise.resolve(check(new URL('https://bark.example.com/push'))),
+        ),
+      );
+      expect(verdicts).to.deep.equal([undefined, undefined, undefined, undefined, undefined]);
+      expect(asked).to.deep.equal(['bark.example.com']);
+    });
+
+    it('keeps at most maxEntries hosts, dropping the oldest', async () => {
+      const { resolver, asked } = cannedResolver({
+        'a.example.com': ['93.184.215.14'],
+        'b.example.com': ['93.184.215.15'],
+        'c.example.com': ['93.184.215.16'],
+      });
+      const check = cachedDestinationCheck({
+        allowlist: emptyAllowlist,
+        lookup: resolver,
+        maxEntries: 2,
+      });
+      for (const host of ['a', 'b', 'c', 'b', 'c', 'a']) {
+        expect(await check(new URL(`https://${host}.example.com/`))).to.equal(undefined);
+      }
+      expect(asked).to.deep.equal([
+        'a.example.com',
+        'b.example.com',
+        'c.example.com',
+        'a.example.com',
+      ]);
+    });
+  });
+
   describe('guardedLookup', () => {
     const call = (
       lookup: net.LookupFunction,
@@ -475,6 +618,14 @@ describe('destination guard', () => {
       expect(guarded({ allowlist: emptyAllowlist, timeoutMs: 250 }).defaults.timeout).to.equal(250);
     });
 
+    it("keeps axios's default headers, without the empty per-method buckets", () => {
+      const instance = guarded({ allowlist: emptyAllowlist });
+      expect(Object.keys(instance.defaults.headers)).to.deep.equal(['common']);
+      expect(instance.defaults.headers.common['Accept']).to.equal(
+        'application/json, text/plain, */*',
+      );
+    });
+
     it('reaches an allowlisted local server', async () => {
       const instance = guarded({ allowlist: parseAllowlist(['127.0.0.1']) });
       const response = await instance.get<string>(`http://127.0.0.1:${origin.port}/ok`);
@@ -550,6 +701,60 @@ describe('destination guard', () => {
       expect(connectSpy.attempts.map((attempt) => attempt.host)).to.deep.equal(['rebind.test']);
       expect(origin.connections).to.equal(0);
       expect(origin.requests).to.deep.equal([]);
+    });
+
+    it('refuses a forbidden IP literal every time, never connecting', async () => {
+      const instance = guarded({ allowlist: emptyAllowlist });
+      for (let round = 0; round < 3; round += 1) {
+        const error = await refusal(instance.get(`http://127.0.0.1:${origin.port}/ok`));
+        expect((error as { code?: unknown }).code).to.equal(FORBIDDEN_DESTINATION);
+        expect(error).to.be.instanceOf(ForbiddenDestinationError);
+      }
+      expect(connectSpy.attempts).to.deep.equal([]);
+      expect(origin.connections).to.equal(0);
+    });
+
+    it('lets an allowlisted address through every time', async () => {
+      const instance = guarded({ allowlist: parseAllowlist(['127.0.0.1']) });
+      for (let round = 0; round < 3; round += 1) {
+        expect((await instance.get(`http://127.0.0.1:${origin.port}/ok`)).data).to.equal('ok');
+      }
+      expect(origin.requests).to.deep.equal(['GET /ok', 'GET /ok', 'GET /ok']);
+    });
+
+    it('keeps each client to its own allowlist', async () => {
+      const permissive = guarded({ allowlist: parseAllowlist(['127.0.0.1']) });
+      const strict = guarded({ allowlist: emptyAllowlist });
+      expect((await permissive.get(`http://127.0.0.1:${origin.port}/ok`)).status).to.equal(200);
+      const error = await refusal(strict.get(`http://127.0.0.1:${origin.port}/ok`));
+      expect(destinationProblemOf(error)?.reason).to.equal('loopback');
+    });
+
+    it('refuses a name whose DNS answer turned internal at its next new connection, though its acceptance is remembered', async () => {
+      const answers: Record<string, readonly string[]> = { 'rebind.test': ['127.0.0.1'] };
+      const { resolver, asked } = cannedResolver(answers);
+      // 127.0.0.1 may be used (the loopback test server); 10.0.0.5 may not.
+      const instance = guarded({ allowlist: parseAllowlist(['127.0.0.1']), lookup: resolver });
+      const url = `http://rebind.test:${origin.port}/ok`;
+      expect((await instance.get(url)).data).to.equal('ok');
+      // Checked before sending, and again when the connection was opened.
+      expect(asked).to.deep.equal(['rebind.test', 'rebind.test']);
+
+      answers['rebind.test'] = ['10.0.0.5'];
+      // The kept-alive connection goes to the address checked when it was opened; the name's
+      // acceptance is remembered, so nothing asks DNS.
+      expect((await instance.get(url)).data).to.equal('ok');
+      expect(asked).to.have.length(2);
+      expect(origin.connections).to.equal(1);
+
+      // A new connection resolves the name again, and the internal answer is refused.
+      (instance.defaults.httpAgent as http.Agent).destroy();
+      const error = await refusal(instance.get(url));
+      expect((error as { code?: unknown }).code).to.equal(FORBIDDEN_DESTINATION);
+      expect(destinationProblemOf(error)).to.include({ reason: 'private', address: '10.0.0.5' });
+      expect(asked).to.deep.equal(['rebind.test', 'rebind.test', 'rebind.test']);
+      expect(origin.connections).to.equal(1);
+      expect(origin.requests).to.deep.equal(['GET /ok', 'GET /ok']);
     });
 
     it('connects through the guarded lookup when the name stays allowlisted', async () => {
