@@ -217,7 +217,11 @@ export const startTidings = async (
         moderationProcessor({
           commands: processorCommands,
           policies,
-          openidOf: (bindingId) => queries.bindings.byId(bindingId)?.openid,
+          // Only WeChat's checker needs the person's openid; without it, no lookup per message.
+          openidOf:
+            settings.wechatAppId !== undefined && settings.wechatAppSecret !== undefined
+              ? (bindingId) => queries.bindings.byId(bindingId)?.openid
+              : () => undefined,
           logger: logger.child({ processor: 'moderation' }),
         }),
       ),

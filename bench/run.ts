@@ -126,6 +126,20 @@ const pipeline = (): void => {
     );
   }
 
+  // The outbound ceiling: the Bark channel alone (guarded axios → the stand-in in another
+  // process), no store, no pipeline: no server can deliver faster than this on the machine.
+  prepare('outbound');
+  process.stdout.write('… Bark channel alone (guarded axios → stand-in), 64 in flight\n');
+  const outbound = runScript(
+    'bench/outbound.ts',
+    'bark',
+    'outbound',
+    `--seconds=${quick ? 3 : 5}`,
+  ) as Figure & { cpuMicrosPerRequest?: number };
+  notes.push(
+    `Bark channel alone (bench/outbound.ts): ${count(outbound.perSecond ?? 0)} pushes/s at ${(outbound.cpuMicrosPerRequest ?? 0).toFixed(0)} µs of sender CPU per push — every delivered message costs at least that on top of the pipeline`,
+  );
+
   const batchMessages = quick ? 5_000 : 50_000;
   prepare('batch');
   process.stdout.write(
@@ -141,7 +155,7 @@ const pipeline = (): void => {
   rows.push([
     `batch route, ${count(batchMessages)} messages, first request → last Bark push`,
     `${count(batch.perSecond ?? 0)} msg/s`,
-    '—',
+    `${count(outbound.perSecond ?? 0)} pushes/s (Bark channel alone)`,
     '≥ 10,000 msg/s',
     verdict((batch.perSecond ?? 0) >= 10_000 && lost(batch) === 0 && batch.failures === 0),
   ]);

@@ -41,6 +41,12 @@ interface Person {
 export const createWebRouter = (deps: WebDeps): Router => {
   const router = Router();
   router.use(csrfGuard(deps.publicUrl));
+  // No page lives under /v1/: API requests, once past the guard, leave this router at once
+  // instead of being matched against every page route.
+  router.use((request, _response, next) => {
+    if (request.path.startsWith('/v1/')) next('router');
+    else next();
+  });
 
   const personOf = (request: Request): Person | undefined => {
     const sessionId = cookie(request, SESSION_COOKIE);
