@@ -141,13 +141,14 @@ export const handleCommand = async <Command extends TypedCommand, Event extends 
       },
     );
     if (E.isRight(appended)) {
-      for (const event of events) state = aggregate.decider.evolve(state, event);
-      // An idempotent repeat answers with the earlier append's revision: its events were already
-      // in the state read, so only an append right on top of that state may be cached.
       if (appended.right.nextRevision === current + events.length) {
+        for (const event of events) state = aggregate.decider.evolve(state, event);
         options.cache?.set(stream, appended.right.nextRevision, state);
       } else {
+        // An idempotent repeat: the store answered with the earlier append, whose events were
+        // already in the state read. The state after the command is the stream as stored.
         options.cache?.delete(stream);
+        state = (await loadAggregate(store, aggregate, stream, options.cache)).state;
       }
       return E.right({
         events,

@@ -304,6 +304,8 @@ describe('loadAggregate and handleCommand with a StateCache (SQLite store, App a
     const scratch = await fromScratch(temp.store, stream);
     expect(scratch.state.status === 'active' && scratch.state.secretHash).to.equal('h2');
     expect(await loadAggregate(temp.store, app, stream, cache)).to.deep.equal(scratch);
+    // What the repeat answers is the stream as stored, not the earlier events applied again.
+    expect(repeat.state).to.deep.equal(scratch.state);
 
     // And the next command is decided on h2: rotating to h2 changes nothing.
     const next = ok(
