@@ -8,7 +8,7 @@ import { loadSettings, type Settings } from './adapters/config/settings.js';
 import { resolveToken } from './adapters/config/tokens.js';
 import { lockDataDir } from './adapters/config/dataDirLock.js';
 import { createJsonLogger, type Logger } from './adapters/logging/logger.js';
-import { openDatabase, type SqliteDatabase } from './adapters/sqlite/database.js';
+import { openStoreDatabase, type SqliteDatabase } from './adapters/sqlite/database.js';
 import { SqliteEventStore } from './adapters/sqlite/sqliteEventStore.js';
 import { CheckpointStore } from './adapters/sqlite/checkpointStore.js';
 import { openEsdbEventStore } from './adapters/eventstoredb/esdbEventStore.js';
@@ -121,13 +121,17 @@ export const startTidings = async (
     cleanup.push(() => {
       lock.release();
     });
-    const db = openDatabase({ dataDir: settings.dataDir, synchronous: settings.sqliteSynchronous });
+    // With synchronous=full the event store syncs the WAL itself, off the event loop.
+    const { db, walSync } = openStoreDatabase({
+      dataDir: settings.dataDir,
+      synchronous: settings.sqliteSynchronous,
+    });
     cleanup.push(() => {
       db.close();
     });
     const store: EventStore =
       settings.eventStoreConnectionString === undefined
-        ? new SqliteEventStore(db)
+        ? new SqliteEventStore(db, walSync === undefined ? {} : { walSync })
         : await openEsdbEventStore(settings.eventStoreConnectionString);
     cleanup.push(() => store.close());
 

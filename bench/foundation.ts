@@ -7,7 +7,11 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { openDatabase, type SynchronousMode } from '../adapters/sqlite/database.js';
+import {
+  openDatabase,
+  openStoreDatabase,
+  type SynchronousMode,
+} from '../adapters/sqlite/database.js';
 import { SqliteEventStore } from '../adapters/sqlite/sqliteEventStore.js';
 import { CheckpointStore } from '../adapters/sqlite/checkpointStore.js';
 import { handleCommand, type AggregateHandle } from '../domain/shared/commandHandler.js';
@@ -84,8 +88,9 @@ const rawInsert = (): object => {
 const handlerAppend = async (): Promise<object> => {
   const total = option('events', 100_000);
   const writers = option('writers', 50);
-  const db = openDatabase({ dataDir, synchronous });
-  const store = new SqliteEventStore(db);
+  // As the server opens it: with synchronous=full the store syncs the WAL off the event loop.
+  const { db, walSync } = openStoreDatabase({ dataDir, synchronous });
+  const store = new SqliteEventStore(db, walSync === undefined ? {} : { walSync });
   let next = 0;
   let failures = 0;
   const writer = async (): Promise<void> => {

@@ -13,7 +13,7 @@ import type {
   WrongExpectedRevision,
 } from '../../domain/shared/eventStore.js';
 import { NO_STREAM_REVISION } from '../../domain/shared/eventStore.js';
-import type { SqliteDatabase } from './database.js';
+import type { SqliteDatabase, WalSync } from './database.js';
 
 interface EventRow {
   readonly position: number;
@@ -51,7 +51,23 @@ export interface SqliteEventStoreOptions {
    * subscriptions and reads of the log's tail; default 20,000 (0 turns the window off).
    */
   readonly recentEvents?: number;
+  /**
+   * Makes commits durable off the event loop (see `walSyncOf`): appends are acknowledged, and
+   * their events shown to readers and subscriptions, only once a sync after their commit has
+   * finished. Without it a commit is as durable as the connection's `synchronous` setting makes it.
+   */
+  readonly walSync?: WalSync;
 }
+
+/** A committed group of appends waiting for the WAL sync that makes it durable. */
+interface Committed {
+  readonly batch: readonly PendingAppend[];
+  readonly outcomes: readonly AppendOutcome[];
+  /** Log head before this commit: its events are the positions after it. */
+  readonly headBefore: number;
+}
+
+type AppendOutcome = { ok: E.Either<WrongExpectedRevision, AppendResult> } | { error: unknown };
 
 const DEFAULT_POLL_MS = 1_000;
 const DEFAULT_RECENT = 20_000;
@@ -109,6 +125,13 @@ export class SqliteEventStore implements EventStore {
   /** The answer of {@link nothingForeign} for the current synchronous stretch. */
   private foreignCheck: boolean | undefined;
 
+  private readonly walSync: WalSync | undefined;
+  /** Committed, not yet synced: waiting for the next sync. */
+  private unsynced: Committed[] = [];
+  /** Committed and being synced now. */
+  private syncing: Committed[] | undefined;
+  private readonly synced = new Set<() => void>();
+
   private readonly statements;
 
   constructor(
@@ -117,6 +140,7 @@ export class SqliteEventStore implements EventStore {
   ) {
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_MS;
     this.recentCapacity = options.recentEvents ?? DEFAULT_RECENT;
+    this.walSync = options.walSync;
     this.statements = {
       lastRevision: db.prepare<[string], { revision: number }>(
         'SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
@@ -130,8 +154,8 @@ export class SqliteEventStore implements EventStore {
       readStream: db.prepare<[string, number, number], EventRow>(
         'SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
       ),
-      readAll: db.prepare<[number, number], EventRow>(
-        'SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?',
+      readAll: db.prepare<[number, number, number], EventRow>(
+        'SELECT * FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?',
       ),
       positionsOfType: db
         .prepare<[string, number, number, number], number>(
@@ -226,8 +250,17 @@ export class SqliteEventStore implements EventStore {
   }
 
   headPosition(): Promise<Position | undefined> {
-    const head = this.statements.head.get()?.head ?? null;
-    return Promise.resolve(head === null ? undefined : toPosition(head));
+    const head = Math.min(this.statements.head.get()?.head ?? 0, this.visibleTo());
+    return Promise.resolve(head === 0 ? undefined : toPosition(head));
+  }
+
+  /**
+   * The last position readers may see: everything, unless commits of this store wait for their
+   * WAL sync — events become visible when they are durable, as their appends are acknowledged.
+   */
+  private visibleTo(): number {
+    const first = this.syncing?.[0] ?? this.unsynced[0];
+    return first === undefined ? Number.MAX_SAFE_INTEGER : first.headBefore;
   }
 
   subscribe(options: SubscribeOptions): Subscription {
@@ -271,12 +304,18 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
-  /** Resolves once every append queued before the call has been committed. */
+  /**
+   * Resolves once every append queued before the call has been committed (and synced, with a
+   * {@link SqliteEventStoreOptions.walSync}).
+   */
   async close(): Promise<void> {
     if (this.flushScheduled) this.flush();
     this.closed = true;
     for (const wake of [...this.wakers]) wake();
-    return Promise.resolve();
+    while (this.syncing !== undefined || this.unsynced.length > 0) {
+      await new Promise<void>((resolve) => this.synced.add(resolve));
+    }
+    this.walSync?.close();
   }
 
   /**
@@ -292,13 +331,14 @@ export class SqliteEventStore implements EventStore {
   ): { events: RecordedEvent[]; scannedTo: number } {
     const fromWindow = this.readRecent(after, maxCount, types);
     if (fromWindow !== undefined) return fromWindow;
+    const visible = this.visibleTo();
     if (types === undefined) {
-      const rows = this.statements.readAll.all(after, maxCount);
+      const rows = this.statements.readAll.all(after, visible, maxCount);
       const last = rows.at(-1);
       return { events: rows.map(toRecordedEvent), scannedTo: last?.position ?? after };
     }
     // One synchronous pass on the only connection of this process: the head and the reads agree.
-    const head = this.statements.head.get()?.head ?? 0;
+    const head = Math.min(this.statements.head.get()?.head ?? 0, visible);
     if (head <= after) return { events: [], scannedTo: after };
     const memo = this.lastFiltered.get(types);
     if (memo?.head === head && memo.after === after && memo.maxCount === maxCount) {
@@ -342,9 +382,12 @@ export class SqliteEventStore implements EventStore {
     maxCount: number,
     types: readonly string[] | undefined,
   ): { events: RecordedEvent[]; scannedTo: number } | undefined {
-    const to = this.recentTo;
-    if (to === undefined || after < this.recentFrom || to !== this.knownHead) return undefined;
+    const recentTo = this.recentTo;
+    if (recentTo === undefined || after < this.recentFrom || recentTo !== this.knownHead) {
+      return undefined;
+    }
     if (!this.nothingForeign()) return undefined;
+    const to = Math.min(recentTo, this.visibleTo());
     const events: RecordedEvent[] = [];
     if (after >= to) return { events, scannedTo: after };
     const at = (position: number): RecordedEvent | undefined =>
@@ -365,7 +408,11 @@ export class SqliteEventStore implements EventStore {
       // The first `maxCount` of each type: together they hold the first `maxCount` of all.
       const start = firstAfter(ofType, after);
       const end = Math.min(ofType.length, start + maxCount);
-      for (let index = start; index < end; index += 1) positions.push(ofType[index] ?? 0);
+      for (let index = start; index < end; index += 1) {
+        const position = ofType[index] ?? 0;
+        if (position > to) break;
+        positions.push(position);
+      }
     }
     if (types.length > 1) positions.sort((a, b) => a - b);
     if (positions.length > maxCount) positions.length = maxCount;
@@ -447,9 +494,7 @@ export class SqliteEventStore implements EventStore {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    const outcomes: Array<
-      { ok: E.Either<WrongExpectedRevision, AppendResult> } | { error: unknown }
-    > = [];
+    const outcomes: AppendOutcome[] = [];
     const written: RecordedEvent[] = [];
     const appendOne = this.db.transaction((append: PendingAppend) =>
       this.appendNow(append, written),
@@ -483,13 +528,47 @@ export class SqliteEventStore implements EventStore {
     for (const event of written) this.noteStreamHead(event.stream, event.revision);
     this.commits += 1;
     this.appends += batch.length;
-    batch.forEach((append, index) => {
-      const outcome = outcomes[index];
-      if (outcome === undefined) append.reject(new Error('append lost its outcome'));
-      else if ('ok' in outcome) append.resolve(outcome.ok);
-      else append.reject(outcome.error);
+    const committed: Committed = { batch, outcomes, headBefore };
+    if (this.walSync === undefined) {
+      settle(committed);
+      for (const wake of [...this.wakers]) wake();
+      return;
+    }
+    this.unsynced.push(committed);
+    this.startSync();
+  }
+
+  /** Read through a method: `startSync` may have begun another sync. */
+  private isSyncing(): boolean {
+    return this.syncing !== undefined;
+  }
+
+  /**
+   * Syncs the WAL for every commit not synced yet, unless a sync is running (the commits made
+   * meanwhile wait for the next one, which then serves them all), then answers their appends and
+   * wakes subscriptions.
+   */
+  private startSync(): void {
+    const walSync = this.walSync;
+    if (walSync === undefined || this.syncing !== undefined || this.unsynced.length === 0) return;
+    const group = this.unsynced;
+    this.unsynced = [];
+    this.syncing = group;
+    walSync.sync((error) => {
+      this.syncing = undefined;
+      for (const committed of group) {
+        // Committed but perhaps not on disk: the appender hears of the failure; a retry with the
+        // same event ids finds them stored and is answered with the first append's result.
+        if (error === null) settle(committed);
+        else for (const append of committed.batch) append.reject(error);
+      }
+      for (const wake of [...this.wakers]) wake();
+      this.startSync();
+      if (!this.isSyncing()) {
+        for (const resolve of [...this.synced]) resolve();
+        this.synced.clear();
+      }
     });
-    for (const wake of [...this.wakers]) wake();
   }
 
   /** Appends one stream's events (inside its savepoint); adds what it wrote to `written`. */
@@ -612,6 +691,16 @@ class StreamHeads {
     this.old = new Map();
   }
 }
+
+/** Answers each append of a commit with its outcome. */
+const settle = ({ batch, outcomes }: Committed): void => {
+  batch.forEach((append, index) => {
+    const outcome = outcomes[index];
+    if (outcome === undefined) append.reject(new Error('append lost its outcome'));
+    else if ('ok' in outcome) append.resolve(outcome.ok);
+    else append.reject(outcome.error);
+  });
+};
 
 /** Index of the first entry of ascending `positions` greater than `after` (binary search). */
 const firstAfter = (positions: readonly number[], after: number): number => {

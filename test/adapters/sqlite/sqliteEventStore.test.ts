@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase } from '../../../adapters/sqlite/database.js';
+import { openDatabase, openStoreDatabase } from '../../../adapters/sqlite/database.js';
 import { SqliteEventStore } from '../../../adapters/sqlite/sqliteEventStore.js';
 import { describeEventStoreContract } from '../eventStoreContract.js';
 
@@ -18,3 +18,21 @@ describeEventStoreContract('SQLite (file, WAL)', () => {
     },
   });
 });
+
+describeEventStoreContract(
+  'SQLite (file, WAL, synced off the event loop — the server default)',
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tidings-contract-'));
+    const { db, walSync } = openStoreDatabase({ dataDir: dir, synchronous: 'full' });
+    if (walSync === undefined) throw new Error('a file database in full mode must get a WAL sync');
+    const store = new SqliteEventStore(db, { walSync });
+    return Promise.resolve({
+      store,
+      dispose: async () => {
+        await store.close();
+        db.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    });
+  },
+);
