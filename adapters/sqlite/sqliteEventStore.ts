@@ -192,12 +192,12 @@ export class SqliteEventStore implements EventStore {
     const from = options.fromRevision ?? 0;
     // "Anything after revision r?" for a stream whose last revision this store knows: the usual
     // question of a cached aggregate state, answered without reading the stream.
-    const known = this.streamHeads.get(from > 0 ? stream : '');
+    const known = from > 0 ? this.streamHeads.get(stream) : undefined;
     if (known !== undefined && known < from && this.nothingForeign()) return NO_EVENTS;
     const rows = this.statements.readStream.all(stream, from, options.maxCount ?? -1);
     const last = rows.at(-1);
     if (last !== undefined && options.maxCount === undefined)
-      this.noteStreamHead(stream, last.revision);
+      this.streamHeads.set(stream, last.revision);
     return Promise.resolve(rows.map(toRecordedEvent));
   }
 
@@ -217,10 +217,6 @@ export class SqliteEventStore implements EventStore {
       this.foreignCheck = undefined;
     });
     return this.foreignCheck;
-  }
-
-  private noteStreamHead(stream: string, revision: number): void {
-    this.streamHeads.set(stream, revision);
   }
 
   appendToStream(
@@ -525,7 +521,7 @@ export class SqliteEventStore implements EventStore {
     if (this.knownHead !== headBefore) this.streamHeads.clear();
     this.knownHead = headAfter;
     if (this.foreignCheck === false) this.foreignCheck = undefined;
-    for (const event of written) this.noteStreamHead(event.stream, event.revision);
+    for (const event of written) this.streamHeads.set(event.stream, event.revision);
     this.commits += 1;
     this.appends += batch.length;
     const committed: Committed = { batch, outcomes, headBefore };

@@ -72,8 +72,6 @@ export interface MessageQueries {
   held(limit: number): MessageRow[];
   /** Scheduled messages whose time has come. */
   due(now: string, limit: number): MessageRow[];
-  /** Device deliveries whose next attempt is due. */
-  dueDeliveries(now: string, limit: number): DueDelivery[];
   /**
    * Device deliveries never tried yet, after `afterSeq` in insertion order (the delivery
    * worker's cursor); read through the pending-deliveries index, without sorting the backlog.
@@ -100,25 +98,16 @@ export const messageQueries = (db: SqliteDatabase): MessageQueries => {
   const due = db.prepare<[string, number], MessageRow>(
     "SELECT * FROM messages WHERE status = 'scheduled' AND deliver_at <= ? ORDER BY deliver_at LIMIT ?",
   );
-  const dueDeliveries = db.prepare<[string, number], DueDelivery>(
-    `SELECT m.*, d.*, d.rowid AS delivery_seq, a.name AS app_name FROM message_deliveries d
+  // Pending device deliveries with what a channel needs, read through the pending index.
+  const pendingDeliveries = `SELECT m.*, d.*, d.rowid AS delivery_seq, a.name AS app_name
+     FROM message_deliveries d INDEXED BY deliveries_waiting
        JOIN messages m USING (message_id) JOIN apps a ON a.app_id = m.app_id
-     WHERE d.status = 'pending' AND d.channel <> 'inbox' AND (d.retry_at IS NULL OR d.retry_at <= ?)
-     ORDER BY coalesce(d.retry_at, ''), d.message_id LIMIT ?`,
-  );
+     WHERE d.status = 'pending' AND d.channel <> 'inbox'`;
   const freshDeliveries = db.prepare<[number, number], DueDelivery>(
-    `SELECT m.*, d.*, d.rowid AS delivery_seq, a.name AS app_name FROM message_deliveries d
-       INDEXED BY deliveries_waiting
-       JOIN messages m USING (message_id) JOIN apps a ON a.app_id = m.app_id
-     WHERE d.status = 'pending' AND d.retry_at IS NULL AND d.rowid > ? AND d.channel <> 'inbox'
-     ORDER BY d.rowid LIMIT ?`,
+    `${pendingDeliveries} AND d.retry_at IS NULL AND d.rowid > ? ORDER BY d.rowid LIMIT ?`,
   );
   const retriesDue = db.prepare<[string, number], DueDelivery>(
-    `SELECT m.*, d.*, d.rowid AS delivery_seq, a.name AS app_name FROM message_deliveries d
-       INDEXED BY deliveries_waiting
-       JOIN messages m USING (message_id) JOIN apps a ON a.app_id = m.app_id
-     WHERE d.status = 'pending' AND d.retry_at IS NOT NULL AND d.retry_at <= ? AND d.channel <> 'inbox'
-     ORDER BY d.retry_at LIMIT ?`,
+    `${pendingDeliveries} AND d.retry_at IS NOT NULL AND d.retry_at <= ? ORDER BY d.retry_at LIMIT ?`,
   );
   const pushes = db.prepare<[string, string], { at: string }>(
     'SELECT at FROM device_pushes WHERE binding_id = ? AND at > ? ORDER BY at',
@@ -129,7 +118,6 @@ export const messageQueries = (db: SqliteDatabase): MessageQueries => {
     inboxEntry: (recipientId, messageId) => inboxEntry.get(recipientId, messageId),
     held: (limit) => held.all(limit),
     due: (now, limit) => due.all(now, limit),
-    dueDeliveries: (now, limit) => dueDeliveries.all(now, limit),
     freshDeliveries: (afterSeq, limit) => freshDeliveries.all(afterSeq, limit),
     retriesDue: (now, limit) => retriesDue.all(now, limit),
     devicePushesSince: (bindingId, since) => pushes.all(bindingId, since).map((row) => row.at),
