@@ -25,7 +25,8 @@
  * stand-in means fewer wake-ups, and more answers handled per event-loop turn).
  *
  * Figures: `cpuMicrosPerRequest` (sender CPU time per push, user + system: the figure to compare;
- * `userMicrosPerRequest` and `systemMicrosPerRequest` split it), `perSecond` (pushes answered per
+ * `userMicrosPerRequest` and `systemMicrosPerRequest` split it), `standInCpuMicrosPerRequest`
+ * (the stand-in's CPU per push received, from /proc, where there is one), `perSecond` (pushes answered per
  * second), `requests`, `seconds`, `failures`, and `concurrency`, or `rate` and `maxPacerLagMs`.
  *
  * Options: --seconds=N (default 5), --concurrency=N (64), --warmup=N (seconds, 1), --rate=N,
@@ -45,6 +46,7 @@ import { createGuardedAxios } from '../adapters/outbound/destinationGuard.js';
 import { createBarkChannel, type BarkRequest } from '../channels/bark/barkChannel.js';
 import type { ChannelContext } from '../channels/channel.js';
 import { startBarkProbe } from './barkProbe.js';
+import { processCpuSeconds } from './serverProcess.js';
 import { openLoop } from './loadgen.js';
 
 const DEVICE_KEY = 'benchdevice';
@@ -72,6 +74,8 @@ const serve = async (): Promise<void> => {
 
 interface StandIn {
   readonly url: string;
+  /** The stand-in process's CPU time so far, in seconds (undefined without /proc). */
+  cpuSeconds(): number | undefined;
   received(): Promise<number>;
   stop(): Promise<void>;
 }
@@ -99,6 +103,7 @@ const startStandIn = async (): Promise<StandIn> => {
   const url = await next<string>('url');
   return {
     url,
+    cpuSeconds: () => (child.pid === undefined ? undefined : processCpuSeconds(child.pid)),
     received: () => {
       const answer = next<number>('received');
       child.send('count');
@@ -256,6 +261,7 @@ const measure = async (makeSender: () => Sender): Promise<object> => {
     };
     const warm = await closedLoopFor(warmup, concurrency, send, 0);
     const before = process.cpuUsage();
+    const standInBefore = standIn.cpuSeconds();
     const run = await profiled(async () => {
       if (rate <= 0) return closedLoopFor(seconds, concurrency, send, 1_000_000_000);
       const start = performance.now();
@@ -267,6 +273,7 @@ const measure = async (makeSender: () => Sender): Promise<object> => {
       };
     });
     const cpu = process.cpuUsage(before);
+    const standInAfter = standIn.cpuSeconds();
     const received = await standIn.received();
     if (failures > 0 || received !== warm.requests + run.requests) {
       throw new Error(
@@ -279,6 +286,9 @@ const measure = async (makeSender: () => Sender): Promise<object> => {
       cpuMicrosPerRequest: (cpu.user + cpu.system) / run.requests,
       userMicrosPerRequest: cpu.user / run.requests,
       systemMicrosPerRequest: cpu.system / run.requests,
+      ...(standInBefore === undefined || standInAfter === undefined
+        ? {}
+        : { standInCpuMicrosPerRequest: ((standInAfter - standInBefore) * 1e6) / run.requests }),
       failures,
       ...(rate > 0 ? { rate } : { concurrency }),
     };

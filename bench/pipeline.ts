@@ -135,6 +135,33 @@ const message = (setup: Setup, index: number): Record<string, string> => ({
   body: `Order WO-${index}: technician dispatched, arriving within the hour`,
 });
 
+/** CPU time used since the meter was started, in seconds: the server child's and this process's. */
+interface CpuUse {
+  readonly server: number;
+  readonly bench: number;
+}
+
+/** Starts counting the CPU time of the server child and of this process (generator + stand-in). */
+const cpuMeter = (server: ChildServer): (() => CpuUse | undefined) => {
+  const serverStart = server.cpuSeconds();
+  const benchStart = process.cpuUsage();
+  return () => {
+    const serverNow = server.cpuSeconds();
+    if (serverStart === undefined || serverNow === undefined) return undefined;
+    const bench = process.cpuUsage(benchStart);
+    return { server: serverNow - serverStart, bench: (bench.user + bench.system) / 1e6 };
+  };
+};
+
+/** CPU µs per message (or request) of the server and of the bench process, for the JSON line. */
+const cpuFigures = (use: CpuUse | undefined, count: number): object =>
+  use === undefined || count === 0
+    ? {}
+    : {
+        serverCpuMicros: (use.server * 1e6) / count,
+        benchCpuMicros: (use.bench * 1e6) / count,
+      };
+
 /** Every message id in the person's inbox, read page by page through the API. */
 const inboxIds = async (client: LoadClient, cookie: string): Promise<string[]> => {
   const ids: string[] = [];
@@ -164,11 +191,14 @@ const verify = async (
   bark: BarkProbe,
   setup: Setup,
   accepted: readonly string[],
+  cpu?: () => CpuUse | undefined,
 ): Promise<{
   lostBark: number;
   lostInbox: number;
   duplicateInbox: number;
   drainSeconds: number;
+  /** CPU used from the meter's start until the last push arrived (before the inbox is read). */
+  cpuUse: CpuUse | undefined;
 }> => {
   const started = performance.now();
   let lostBark = 0;
@@ -178,6 +208,7 @@ const verify = async (
     lostBark = accepted.filter((id) => !bark.firstSeen.has(id)).length;
   }
   const drainSeconds = (performance.now() - started) / 1000;
+  const cpuUse = cpu?.();
   const inbox = await inboxIds(client, setup.cookie);
   const inInbox = new Set(inbox);
   return {
@@ -185,6 +216,7 @@ const verify = async (
     lostInbox: accepted.filter((id) => !inInbox.has(id)).length,
     duplicateInbox: inbox.length - inInbox.size,
     drainSeconds,
+    cpuUse,
   };
 };
 
@@ -211,8 +243,15 @@ const expressCase = async (): Promise<object> => {
   };
   try {
     await closedLoop(2_000, concurrency, send);
+    const cpu = cpuMeter(server);
     const run = await closedLoopFor(seconds, concurrency, send);
-    return { ...run, perSecond: run.requests / run.seconds, failures, concurrency };
+    return {
+      ...run,
+      perSecond: run.requests / run.seconds,
+      failures,
+      concurrency,
+      ...cpuFigures(cpu(), run.requests),
+    };
   } finally {
     client.close();
     await server.stop();
@@ -221,7 +260,7 @@ const expressCase = async (): Promise<object> => {
 
 /** Runs `body` against a fresh Tidings child with a Bark stand-in, set up through the API. */
 const withTidings = async (
-  body: (client: LoadClient, bark: BarkProbe, setup: Setup) => Promise<object>,
+  body: (client: LoadClient, bark: BarkProbe, setup: Setup, server: ChildServer) => Promise<object>,
 ): Promise<object> => {
   const bark = await startBarkProbe(DEVICE_KEY);
   let server: ChildServer | undefined;
@@ -230,7 +269,7 @@ const withTidings = async (
     server = await startTidings();
     client = new LoadClient(server.url);
     const setup = await setUp(client, bark, option('bindings', 64));
-    return await body(client, bark, setup);
+    return await body(client, bark, setup, server);
   } finally {
     client?.close();
     await server?.stop();
@@ -255,7 +294,7 @@ const sender =
   };
 
 const singleCase = (): Promise<object> =>
-  withTidings(async (client, bark, setup) => {
+  withTidings(async (client, bark, setup, server) => {
     const seconds = option('seconds', 10);
     const concurrency = option('concurrency', 64);
     const accepted: string[] = [];
@@ -268,9 +307,10 @@ const singleCase = (): Promise<object> =>
     await closedLoop(warmup, concurrency, send);
     const warm = accepted.length;
     const runStart = performance.now();
+    const cpu = cpuMeter(server);
     const run = await closedLoopFor(seconds, concurrency, (index) => send(index + warmup));
     const inRun = accepted.slice(warm);
-    const checked = await verify(client, bark, setup, accepted);
+    const { cpuUse, ...checked } = await verify(client, bark, setup, accepted, cpu);
     const lastPush = Math.max(...inRun.map((id) => bark.firstSeen.get(id) ?? 0));
     return {
       ...run,
@@ -282,11 +322,12 @@ const singleCase = (): Promise<object> =>
       failures,
       concurrency,
       ...checked,
+      ...cpuFigures(cpuUse, inRun.length),
     };
   });
 
 const batchCase = (): Promise<object> =>
-  withTidings(async (client, bark, setup) => {
+  withTidings(async (client, bark, setup, server) => {
     const total = option('messages', 50_000);
     const concurrency = option('concurrency', 4);
     const size = 500;
@@ -294,6 +335,7 @@ const batchCase = (): Promise<object> =>
     let failures = 0;
     let lastAnswer = 0;
     const start = performance.now();
+    const cpu = cpuMeter(server);
     await closedLoop(Math.ceil(total / size), concurrency, async (batch) => {
       const messages = Array.from({ length: Math.min(size, total - batch * size) }, (_, i) =>
         message(setup, batch * size + i),
@@ -313,7 +355,7 @@ const batchCase = (): Promise<object> =>
       }
       lastAnswer = performance.now();
     });
-    const checked = await verify(client, bark, setup, accepted);
+    const { cpuUse, ...checked } = await verify(client, bark, setup, accepted, cpu);
     const lastPush = Math.max(...accepted.map((id) => bark.firstSeen.get(id) ?? 0));
     const seconds = (lastPush - start) / 1000;
     return {
@@ -325,6 +367,7 @@ const batchCase = (): Promise<object> =>
       perSecond: accepted.length / seconds,
       acceptedPerSecond: accepted.length / ((lastAnswer - start) / 1000),
       ...checked,
+      ...cpuFigures(cpuUse, accepted.length),
     };
   });
 
@@ -345,7 +388,7 @@ const latencyCase = (): Promise<object> =>
     await openLoop(rate, 2, send);
     const warm = new Set(accepted);
     const paced = await openLoop(rate, seconds, (index) => send(index + 1_000_000));
-    const checked = await verify(client, bark, setup, accepted);
+    const { cpuUse: _cpu, ...checked } = await verify(client, bark, setup, accepted);
     const latencies = accepted
       .filter((id) => !warm.has(id))
       .map((id) => (bark.firstSeen.get(id) ?? NaN) - (acceptedAt.get(id) ?? NaN))

@@ -41,6 +41,9 @@ interface Figure {
   readonly p99?: number;
   readonly max?: number;
   readonly maxPacerLagMs?: number;
+  /** CPU µs per message (request) used by the server child and by the bench process. */
+  readonly serverCpuMicros?: number;
+  readonly benchCpuMicros?: number;
 }
 
 /** Runs one case of a bench script in a child process and returns its JSON line. */
@@ -88,6 +91,24 @@ const pipeline = (): void => {
     '… pipeline: the server runs in a child process (own event loop); the load generator and the Bark stand-in share this bench process\n',
   );
 
+  const micros = (n: number | undefined): string => `${(n ?? NaN).toFixed(0)} µs`;
+  /**
+   * Where the CPU went (user + system time of each process over the measured run, per message)
+   * and what that means on this machine: every process shares its cores, so no run can exceed
+   * cores / (server + bench CPU per message).
+   */
+  const cpuNote = (name: string, figure: Figure, budget?: number): void => {
+    if (figure.serverCpuMicros === undefined || figure.benchCpuMicros === undefined) return;
+    const bound = (cpus().length * 1e6) / (figure.serverCpuMicros + figure.benchCpuMicros);
+    const serverShare =
+      budget === undefined
+        ? ''
+        : `; at ${count(budget)}/s the server could spend at most ${micros((cpus().length * 1e6) / budget - figure.benchCpuMicros)} per message`;
+    notes.push(
+      `CPU, ${name}: server ${micros(figure.serverCpuMicros)} + bench process (generator, stand-in) ${micros(figure.benchCpuMicros)} per message; ${cpus().length} cores fully busy would allow at most ${count(bound)}/s${serverShare}`,
+    );
+  };
+
   prepare('express');
   process.stdout.write(`… bare express JSON POST handler, ${concurrency} in flight\n`);
   const ceiling = runScript(
@@ -99,6 +120,10 @@ const pipeline = (): void => {
   );
   const ceilingText = `${count(ceiling.perSecond ?? 0)} req/s (bare express JSON POST, ${concurrency} in flight)`;
   const singleBudget = 0.6 * (ceiling.perSecond ?? 0);
+  if (ceiling.serverCpuMicros !== undefined && ceiling.benchCpuMicros !== undefined)
+    notes.push(
+      `CPU, bare express: server ${micros(ceiling.serverCpuMicros)} + bench process ${micros(ceiling.benchCpuMicros)} per request`,
+    );
 
   const singles = quick ? (['full'] as const) : (['full', 'normal'] as const);
   for (const sync of singles) {
@@ -121,6 +146,11 @@ const pipeline = (): void => {
       sync === 'full' ? `≥ 60% = ${count(singleBudget)}/s, 0 lost` : '—',
       sync === 'full' ? verdict((single.perSecond ?? 0) >= singleBudget && ok) : ok ? 'ok' : 'LOST',
     ]);
+    cpuNote(
+      `single messages (synchronous=${sync})`,
+      single,
+      sync === 'full' ? singleBudget : undefined,
+    );
     notes.push(
       `single messages (synchronous=${sync}): ${concurrency} in flight for ${seconds} s; 202s at ${count(single.acceptedPerSecond ?? 0)}/s while sending, the last push ${(single.drainSeconds ?? 0).toFixed(1)} s after the load ended; ${lossNote(single)} (every accepted message checked at Bark and in the inbox)`,
     );
@@ -135,9 +165,9 @@ const pipeline = (): void => {
     'bark',
     'outbound',
     `--seconds=${quick ? 3 : 5}`,
-  ) as Figure & { cpuMicrosPerRequest?: number };
+  ) as Figure & { cpuMicrosPerRequest?: number; standInCpuMicrosPerRequest?: number };
   notes.push(
-    `Bark channel alone (bench/outbound.ts): ${count(outbound.perSecond ?? 0)} pushes/s at ${(outbound.cpuMicrosPerRequest ?? 0).toFixed(0)} µs of sender CPU per push — every delivered message costs at least that on top of the pipeline`,
+    `Bark channel alone (bench/outbound.ts): ${count(outbound.perSecond ?? 0)} pushes/s at ${micros(outbound.cpuMicrosPerRequest)} of sender CPU per push${outbound.standInCpuMicrosPerRequest === undefined ? '' : ` and ${micros(outbound.standInCpuMicrosPerRequest)} in the stand-in receiving it`} — every delivered message costs at least that on top of the pipeline`,
   );
 
   const batchMessages = quick ? 5_000 : 50_000;
@@ -159,6 +189,7 @@ const pipeline = (): void => {
     '≥ 10,000 msg/s',
     verdict((batch.perSecond ?? 0) >= 10_000 && lost(batch) === 0 && batch.failures === 0),
   ]);
+  cpuNote('batch route', batch, 10_000);
   notes.push(
     `batch route: 500 messages per request, 4 requests in flight; all accepted at ${count(batch.acceptedPerSecond ?? 0)} msg/s, delivered at ${count(batch.perSecond ?? 0)} msg/s; ${lossNote(batch)}`,
   );

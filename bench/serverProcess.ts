@@ -4,6 +4,7 @@
  * the crash test (which SIGKILLs it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +47,11 @@ export interface ChildServer {
   stop(graceMs?: number): Promise<void>;
   /** SIGKILL, at once: a crash. */
   kill(): Promise<void>;
+  /**
+   * CPU time the child has used so far (user + system, all its threads), in seconds; undefined
+   * where /proc is not there to tell.
+   */
+  cpuSeconds(): number | undefined;
 }
 
 export interface ChildServerOptions {
@@ -59,6 +65,23 @@ export interface ChildServerOptions {
   /** Extra node options for the child, e.g. `--cpu-prof`. */
   readonly nodeArgs?: readonly string[];
 }
+
+/** Linux reports a process's CPU time in clock ticks of 1/100 s (USER_HZ). */
+const TICKS_PER_SECOND = 100;
+
+/** User + system CPU time of a running process from /proc/<pid>/stat; undefined if unreadable. */
+export const processCpuSeconds = (pid: number): number | undefined => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces, inside parentheses): state is the
+    // first, utime the 12th, stime the 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks / TICKS_PER_SECOND : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 /** Starts the child and resolves once it answers 200 on its readiness route. */
 export const startChildServer = async (options: ChildServerOptions): Promise<ChildServer> => {
@@ -106,6 +129,7 @@ export const startChildServer = async (options: ChildServerOptions): Promise<Chi
       if (running()) child.kill('SIGKILL');
       await exited;
     },
+    cpuSeconds: () => (child.pid === undefined ? undefined : processCpuSeconds(child.pid)),
   };
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
