@@ -5,6 +5,7 @@ import type {
   Channel,
   ChannelContext,
   OutgoingMessage,
+  RecallTarget,
   SendOutcome,
 } from '../../channels/channel.js';
 import type { ChannelRegistry } from '../../channels/registry.js';
@@ -189,6 +190,16 @@ export class DeliveryWorker {
     });
     if (E.isLeft(result)) {
       if (result.left.code === 'conflict') throw new Error(result.left.message);
+      if (
+        outcome.kind === 'delivered' &&
+        channel !== undefined &&
+        result.left.details?.['status'] === 'recalled'
+      ) {
+        // The push left before the recall landed and arrived after it: take it back now, as the
+        // recall stage did for the channels that had delivered by then.
+        await this.withdraw(channel, delivery);
+        return;
+      }
       this.options.logger.warn('delivery outcome refused', {
         messageId,
         channel: kind,
@@ -198,7 +209,7 @@ export class DeliveryWorker {
   }
 
   private async send(channel: Channel, delivery: DueDelivery): Promise<SendOutcome> {
-    const settings = this.settingsFor(channel.kind, delivery.recipient_id);
+    const settings = deviceSettings(this.options.recipients, channel.kind, delivery.recipient_id);
     if (settings === undefined)
       return { kind: 'rejected', reason: `the person has no ${channel.kind} device any more` };
     try {
@@ -208,16 +219,65 @@ export class DeliveryWorker {
     }
   }
 
-  private settingsFor(kind: string, recipientId: string): unknown {
-    if (kind !== 'bark') return {};
-    const recipient = this.options.recipients.byId(recipientId);
-    return recipient?.bark_server_url === null ||
-      recipient?.bark_device_key === null ||
-      recipient === undefined
-      ? undefined
-      : { serverUrl: recipient.bark_server_url, deviceKey: recipient.bark_device_key };
+  private async withdraw(channel: Channel, delivery: DueDelivery): Promise<void> {
+    this.options.logger.info('a push arrived after its message was recalled; withdrawing it', {
+      messageId: delivery.message_id,
+      channel: channel.kind,
+    });
+    await withdrawFromDevice(
+      channel,
+      outgoing(delivery),
+      deviceSettings(this.options.recipients, channel.kind, delivery.recipient_id),
+      this.options.context,
+      this.options.logger,
+    );
   }
 }
+
+/**
+ * A person's settings for a device channel (Bark: server and device key), from the recipients
+ * read model; `{}` for a channel with none, undefined when the person has no such device.
+ */
+export const deviceSettings = (
+  recipients: RecipientQueries,
+  kind: string,
+  recipientId: string,
+): unknown => {
+  if (kind !== 'bark') return {};
+  const recipient = recipients.byId(recipientId);
+  return recipient?.bark_server_url == null || recipient.bark_device_key === null
+    ? undefined
+    : { serverUrl: recipient.bark_server_url, deviceKey: recipient.bark_device_key };
+};
+
+/**
+ * Takes a delivered message back from a device: the channel's recall request (Bark: `delete=1`
+ * with the notification's id), if the channel can take messages back and the person still has the
+ * device. A failure is logged and not retried: the notification is already on the phone, and the
+ * inbox is the truth.
+ */
+export const withdrawFromDevice = async (
+  channel: Channel,
+  message: RecallTarget,
+  settings: unknown,
+  context: ChannelContext,
+  logger: Logger,
+): Promise<void> => {
+  if (channel.renderRecall === undefined || settings === undefined) return;
+  let outcome: SendOutcome;
+  try {
+    outcome = await channel.send(channel.renderRecall(message, settings), context);
+  } catch (error) {
+    outcome = { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
+  }
+  if (outcome.kind !== 'delivered') {
+    logger.warn('recall not confirmed by the channel', {
+      messageId: message.messageId,
+      channel: channel.kind,
+      outcome,
+    });
+  }
+};
 
 /** What a channel is given to deliver, from a read-model row of the message and its app. */
 export const outgoing = (row: {

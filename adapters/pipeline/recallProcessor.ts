@@ -6,7 +6,7 @@ import type { MessageQueries } from '../../projections/messages/messageQueries.j
 import type { RecipientQueries } from '../../projections/recipients/recipientQueries.js';
 import type { Reactor } from '../../projections/processor.js';
 import type { Logger } from '../logging/logger.js';
-import { outgoing } from './deliveryWorker.js';
+import { deviceSettings, outgoing, withdrawFromDevice } from './deliveryWorker.js';
 
 export interface RecallProcessorOptions {
   readonly messages: MessageQueries;
@@ -20,8 +20,10 @@ export interface RecallProcessorOptions {
 /**
  * Takes a recalled message off the person's devices: for each device channel that delivered it,
  * the channel's recall request (Bark: `delete=1` with the same notification id). The inbox side
- * needs nothing here: the inbox read model hides recalled messages. A recall that fails is logged
- * and not retried for ever: the notification is already on the phone, and the inbox is the truth.
+ * needs nothing here: the inbox read model hides recalled messages. Device channels that had not
+ * delivered yet were given up by the recall itself, and a push already on its way when the recall
+ * landed is withdrawn by the delivery worker. A recall that fails is logged and not retried for
+ * ever: the notification is already on the phone, and the inbox is the truth.
  */
 export const recallProcessor = (options: RecallProcessorOptions): Reactor => ({
   name: 'recall',
@@ -31,30 +33,18 @@ export const recallProcessor = (options: RecallProcessorOptions): Reactor => ({
     const row = options.messages.byId(messageId);
     if (row === undefined) return;
     const app = options.apps.byId(row.app_id);
-    const recipient = options.recipients.byId(row.recipient_id);
+    const message = outgoing({ ...row, app_name: app?.name ?? row.app_id });
     for (const delivery of options.messages.deliveries(messageId)) {
       if (delivery.channel === 'inbox' || delivery.status !== 'delivered') continue;
       const channel = options.channels.get(delivery.channel);
-      if (
-        channel?.renderRecall === undefined ||
-        recipient?.bark_server_url == null ||
-        recipient.bark_device_key === null
-      ) {
-        continue;
-      }
-      const settings = {
-        serverUrl: recipient.bark_server_url,
-        deviceKey: recipient.bark_device_key,
-      };
-      const message = outgoing({ ...row, app_name: app?.name ?? row.app_id });
-      const outcome = await channel.send(channel.renderRecall(message, settings), options.context);
-      if (outcome.kind !== 'delivered') {
-        options.logger.warn('recall not confirmed by the channel', {
-          messageId,
-          channel: delivery.channel,
-          outcome,
-        });
-      }
+      if (channel === undefined) continue;
+      await withdrawFromDevice(
+        channel,
+        message,
+        deviceSettings(options.recipients, delivery.channel, row.recipient_id),
+        options.context,
+        options.logger,
+      );
     }
   },
 });

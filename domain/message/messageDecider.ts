@@ -524,10 +524,37 @@ const cancelMessage = (command: CancelMessage, state: MessageFacts): Decision =>
   return E.right([{ type: 'MessageCancelled', data: { messageId: command.data.messageId } }]);
 };
 
+/** Why a device delivery still waiting when its message is recalled is given up. */
+export const RECALLED_BEFORE_DELIVERY = 'the message was recalled before this channel delivered it';
+
+/**
+ * Recalling a delivered message also gives up, in the same step, every device channel that has
+ * not delivered it yet (never tried, or waiting for a retry): nothing is pushed after a recall.
+ * An attempt already on its way when the recall lands is withdrawn by the delivery worker once it
+ * learns its report was refused.
+ */
 const recallMessage = (command: RecallMessage, state: MessageFacts): Decision => {
   if (state.status === 'recalled') return E.right([]);
   if (state.status !== 'delivered') return illegal(state, 'recall');
-  return E.right([{ type: 'MessageRecalled', data: { messageId: command.data.messageId } }]);
+  const { messageId } = command.data;
+  const givenUp: MessageEvent[] = state.routedChannels
+    .filter((channel) => channel !== INBOX_CHANNEL)
+    .flatMap((channel) => {
+      const delivery = deliveryOf(state, channel);
+      if (delivery?.status === 'delivered' || delivery?.status === 'abandoned') return [];
+      return [
+        {
+          type: 'MessageDeliveryAbandoned',
+          data: {
+            messageId,
+            channel,
+            attempts: delivery?.attempts ?? 0,
+            lastError: RECALLED_BEFORE_DELIVERY,
+          },
+        },
+      ];
+    });
+  return E.right([{ type: 'MessageRecalled', data: { messageId } }, ...givenUp]);
 };
 
 /** Who must own the message for a command: its recipient, its app, or nobody in particular. */

@@ -4,6 +4,7 @@ import { expectProblem, type CreatedApp } from '../support/httpFixtures.js';
 import {
   barkBodiesFor,
   barkPushesFor,
+  barkRequestCount,
   bindPerson,
   createPipelineApp,
   deliveryOn,
@@ -13,10 +14,12 @@ import {
   sendAccepted,
   startPipelineServer,
   waitForBark,
+  waitForMessage,
   waitForStatus,
   waitUntil,
 } from '../support/pipeline.js';
 import { call, type TestServer } from '../support/testServer.js';
+import { RECALLED_BEFORE_DELIVERY } from '../../domain/message/messageDecider.js';
 
 /** Scheduling across a restart, cancelling, recalling (API.md `DELETE /v1/messages/:id`). */
 describe('pipeline: scheduling, cancel and recall', function () {
@@ -184,6 +187,83 @@ describe('pipeline: scheduling, cancel and recall', function () {
       );
       expect(deletes).to.deep.equal([{ device_key: who.deviceKey, id: pushId, delete: '1' }]);
       expect(bark.notificationsOf(who.deviceKey)).to.deep.equal([]);
+    });
+
+    it('recalls a message whose push keeps failing: the retries stop, Bark is given up', async () => {
+      const who = await bindPerson(server, bark, app, { level: 'strong' });
+      bark.respond(who.deviceKey, 503, 'Service Unavailable');
+      const messageId = await sendAccepted(server, app, {
+        openid: who.openid,
+        body: 'retry me until recalled',
+      });
+      const failing = await waitForMessage(
+        server,
+        app,
+        messageId,
+        (view) => (deliveryOn(view, 'bark')?.attempts ?? 0) >= 2,
+        'two failed Bark attempts',
+      );
+      expect(deliveryOn(failing, 'bark')?.status).to.equal('pending');
+
+      expect((await remove(messageId)).body).to.deep.equal({ status: 'recalled' });
+      const sentAtRecall = barkRequestCount(bark, who.deviceKey);
+      const view = await getMessage(server, app, messageId);
+      const given = deliveryOn(view, 'bark');
+      expect(given?.status).to.equal('abandoned');
+      expect(given?.lastError).to.equal(RECALLED_BEFORE_DELIVERY);
+      expect((await messageEventTypes(server, messageId)).slice(-2)).to.deep.equal([
+        'MessageRecalled',
+        'MessageDeliveryAbandoned',
+      ]);
+
+      // The retry planned before the recall comes due (SHORT_RETRY waits at most 1 s) and the
+      // worker looks at its queue again (every second): nothing more goes to Bark, except an
+      // attempt that may have been on its way when the recall landed.
+      const quietUntil = Date.now() + 2_500;
+      await waitUntil(
+        () => Date.now(),
+        (now) => now > quietUntil,
+        'the planned retry to come due',
+      );
+      expect(barkRequestCount(bark, who.deviceKey)).to.be.at.most(sentAtRecall + 1);
+      bark.reset();
+    });
+
+    it('withdraws a push that was on its way when the message was recalled', async () => {
+      const who = await bindPerson(server, bark, app, { level: 'strong' });
+      // Bark receives the push at once but answers it only 3 s later.
+      bark.delay(who.deviceKey, 3_000);
+      const messageId = await sendAccepted(server, app, {
+        openid: who.openid,
+        body: 'recalled while in flight',
+      });
+      await waitUntil(
+        () => barkRequestCount(bark, who.deviceKey),
+        (count) => count === 1,
+        'the push to reach Bark',
+      );
+      await waitForStatus(server, app, messageId, 'delivered');
+
+      expect((await remove(messageId)).body).to.deep.equal({ status: 'recalled' });
+      const atRecall = deliveryOn(await getMessage(server, app, messageId), 'bark');
+      expect(atRecall?.status, 'the push had not been answered yet').to.equal('abandoned');
+
+      // The push is answered 200 after the recall; its report is refused and the worker takes
+      // the notification back with Bark's delete request.
+      const deletes = await waitUntil(
+        () => barkBodiesFor(bark, who.deviceKey).filter((b) => b['delete'] !== undefined),
+        (found) => found.length > 0,
+        'the Bark recall request',
+      );
+      expect(deletes).to.deep.equal([{ device_key: who.deviceKey, id: messageId, delete: '1' }]);
+      await waitUntil(
+        () => bark.notificationsOf(who.deviceKey),
+        (shown) => shown.length === 0,
+        'the notification to leave the device',
+      );
+      const types = await messageEventTypes(server, messageId);
+      expect(types.filter((type) => type === 'MessageDelivered')).to.have.length(1); // the inbox
+      bark.reset();
     });
 
     it('refuses to cancel or recall a rejected message: 422 illegal_state', async () => {

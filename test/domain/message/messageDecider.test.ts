@@ -3,7 +3,11 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { MessageCommand, SubmitMessage } from '../../../domain/message/messageCommands.js';
 import { MessageCommandCodec } from '../../../domain/message/messageCommands.js';
 import type { MessageState } from '../../../domain/message/messageDecider.js';
-import { messageDecider, messageStreamName } from '../../../domain/message/messageDecider.js';
+import {
+  messageDecider,
+  messageStreamName,
+  RECALLED_BEFORE_DELIVERY,
+} from '../../../domain/message/messageDecider.js';
 import type {
   MessageEvent,
   MessageInboxOnlyReason,
@@ -678,8 +682,39 @@ describe('messageDecider', () => {
   });
 
   describe('RecallMessage', () => {
-    it('recalls a delivered message', () => {
-      message.given(delivered).when(recall()).then([recalled]);
+    const recallAbandons = (attempts: number): MessageEvent => ({
+      type: 'MessageDeliveryAbandoned',
+      data: { messageId, channel: 'bark', attempts, lastError: RECALLED_BEFORE_DELIVERY },
+    });
+    it('recalls a delivered message and gives up the device channel not tried yet', () => {
+      message
+        .given(delivered)
+        .when(recall())
+        .then([recalled, recallAbandons(0)]);
+    });
+    it('gives up a device channel waiting for a retry, keeping its attempts', () => {
+      message
+        .given([...delivered, barkFailed])
+        .when(recall())
+        .then([recalled, recallAbandons(1)]);
+    });
+    it('recalls an inbox-only message with nothing to give up', () => {
+      message
+        .given([submitted, approved, routedInboxOnly('weak'), inboxDelivered])
+        .when(recall())
+        .then([recalled]);
+    });
+    it('leaves a device channel already abandoned as it is', () => {
+      message
+        .given([...delivered, barkAbandoned])
+        .when(recall())
+        .then([recalled]);
+    });
+    it('refuses a push reported after the recall, naming the status (the worker withdraws it)', () => {
+      message
+        .given([...delivered, recalled, recallAbandons(0)])
+        .when(deliver('bark'))
+        .thenError('illegal_state', { messageId, status: 'recalled' });
     });
     it('recalls a message that also reached a device', () => {
       message
