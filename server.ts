@@ -318,6 +318,7 @@ export const startTidings = async (
 
     const api = createApiRouter({
       commands,
+      logger,
       ...queries,
       complaints: complaintQueries(db),
       listApps: listApps(db),

@@ -76,7 +76,7 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
   app.use(
     declaredSizeLimit(
       parseLimit(defaultLimit),
-      new Map([...overrides].map(([path, limit]) => [path, parseLimit(limit)])),
+      new Map([...overrides].map(([path, limit]) => [routeKey(path), parseLimit(limit)])),
     ),
   );
   for (const [path, limit] of overrides) app.post(path, jsonParser(limit));
@@ -125,10 +125,17 @@ const declaredSizeLimit =
   (limit: number, overrides: ReadonlyMap<string, number>): express.RequestHandler =>
   (request, response, next) => {
     const declared = Number(request.headers['content-length'] ?? 0);
-    if (declared > (overrides.get(request.path) ?? limit)) {
+    const applies = overrides.get(routeKey(request.path)) ?? limit;
+    if (declared > applies) {
       response.setHeader('Connection', 'close');
-      sendProblem(response, 'payload_too_large', `the body exceeds the limit of ${limit} bytes`);
+      sendProblem(response, 'payload_too_large', `the body exceeds the limit of ${applies} bytes`);
       return;
     }
     next();
   };
+
+/**
+ * A path as express matches routes (case-insensitive, a trailing slash ignored), so a limit set
+ * for a route applies to every spelling that reaches it.
+ */
+const routeKey = (path: string): string => path.toLowerCase().replace(/(.)\/+$/, '$1');

@@ -317,14 +317,40 @@ export const queryInt = (name: string, { min, max }: QueryIntOptions): t.Type<nu
       } else {
         return t.failure(value, c, 'must be a whole number');
       }
-      if (!Number.isSafeInteger(n)) return t.failure(value, c, 'must be a whole number');
-      if (n < min) return t.failure(value, c, `must be at least ${min}`);
-      if (n > max) return t.failure(value, c, `must be at most ${max}`);
-      return t.success(n);
+      return wholeNumberIn(n, value, c, { min, max });
     },
     (n) => String(n),
   );
   return withSchema(codec, { type: 'integer', minimum: min, maximum: max });
+};
+
+/** `n` (read from `value`) if it is a whole number from `min` to `max`, else why not. */
+const wholeNumberIn = (
+  n: number,
+  value: unknown,
+  c: t.Context,
+  { min, max }: QueryIntOptions,
+): t.Validation<number> => {
+  if (!Number.isSafeInteger(n)) return t.failure(value, c, 'must be a whole number');
+  if (n < min) return t.failure(value, c, `must be at least ${min}`);
+  if (n > max) return t.failure(value, c, `must be at most ${max}`);
+  return t.success(n);
+};
+
+/**
+ * A whole number in a JSON body, from `min` to `max` inclusive, failing with messages such as
+ * `must be at most 2592000`; its JSON Schema carries the bounds.
+ */
+export const boundedInt = (name: string, range: QueryIntOptions): t.Type<number> => {
+  const codec = new t.Type<number>(
+    name,
+    (u): u is number =>
+      typeof u === 'number' && Number.isSafeInteger(u) && u >= range.min && u <= range.max,
+    (u, c) =>
+      typeof u === 'number' ? wholeNumberIn(u, u, c, range) : t.failure(u, c, 'must be a number'),
+    t.identity,
+  );
+  return withSchema(codec, { type: 'integer', minimum: range.min, maximum: range.max });
 };
 
 /**

@@ -12,7 +12,12 @@ export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 const ABANDONED_AFTER_MS = 60 * 1000;
 
 export type IdempotencyStart =
-  | { readonly kind: 'new' }
+  /**
+   * Run the request. `since` is when the key was first claimed within its 24 h: now for a fresh
+   * key, the first claim's time when a retry takes over a failed or abandoned claim, so whatever
+   * the request derives from it (message ids, a delay's start) is the same in every attempt.
+   */
+  | { readonly kind: 'new'; readonly since: string }
   | { readonly kind: 'replay'; readonly status: number; readonly body: unknown }
   | { readonly kind: 'reused' }
   | { readonly kind: 'in_flight' };
@@ -22,7 +27,10 @@ export interface IdempotencyStore {
   /** Claims the key for this body, or says why not (replay the first answer, other body, in progress). */
   begin(appId: string, key: string, body: unknown, now: Date): IdempotencyStart;
   complete(appId: string, key: string, status: number, body: unknown): void;
-  /** Forgets a claim whose request failed unexpectedly, so a retry can run. */
+  /**
+   * Releases a claim whose request failed or answered "try again", so a retry can run (and
+   * keeps its first time, see `since`); nothing is replayed for it.
+   */
   abandon(appId: string, key: string): void;
   /** Deletes answers older than the TTL. */
   prune(now: Date): void;
@@ -31,10 +39,14 @@ export interface IdempotencyStore {
 interface KeyRow {
   readonly owner: string | null;
   readonly body_hash: string;
-  readonly state: 'pending' | 'done';
+  /** `abandoned`: released by its request (failed, or answered "try again"); may be taken over. */
+  readonly state: 'pending' | 'done' | 'abandoned';
   readonly status: number | null;
   readonly response: string | null;
+  /** When this claim was made (the latest takeover's time). */
   readonly created_at: string;
+  /** When the key was first claimed; null in rows written before this column existed. */
+  readonly first_at: string | null;
 }
 
 /** A stable hash of a JSON body (key order does not matter). */
@@ -53,32 +65,36 @@ const canonicalJson = (value: unknown): string => {
   return value === undefined ? 'null' : JSON.stringify(value);
 };
 
+const age = (time: string, now: Date): number => now.getTime() - Date.parse(time);
+
 export const sqliteIdempotencyStore = (
   db: SqliteDatabase,
   /** This server process (one per start). */
   owner: string = randomUUID(),
 ): IdempotencyStore => {
   const select = db.prepare<[string, string], KeyRow>(
-    'SELECT owner, body_hash, state, status, response, created_at FROM idempotency_keys WHERE app_id = ? AND key = ?',
+    'SELECT owner, body_hash, state, status, response, created_at, first_at FROM idempotency_keys WHERE app_id = ? AND key = ?',
   );
-  const claim = db.prepare<[string, string, string, string, string]>(
-    `INSERT INTO idempotency_keys (app_id, key, body_hash, state, created_at, owner) VALUES (?, ?, ?, 'pending', ?, ?)
+  const claim = db.prepare<[string, string, string, string, string, string]>(
+    `INSERT INTO idempotency_keys (app_id, key, body_hash, state, created_at, owner, first_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)
      ON CONFLICT (app_id, key) DO UPDATE SET body_hash = excluded.body_hash, state = 'pending', status = NULL,
-       response = NULL, created_at = excluded.created_at, owner = excluded.owner`,
+       response = NULL, created_at = excluded.created_at, owner = excluded.owner, first_at = excluded.first_at`,
   );
   const complete = db.prepare<[number, string, string, string]>(
     "UPDATE idempotency_keys SET state = 'done', status = ?, response = ? WHERE app_id = ? AND key = ?",
   );
-  const remove = db.prepare<[string, string]>(
-    "DELETE FROM idempotency_keys WHERE app_id = ? AND key = ? AND state = 'pending'",
+  const release = db.prepare<[string, string]>(
+    "UPDATE idempotency_keys SET state = 'abandoned', owner = NULL WHERE app_id = ? AND key = ? AND state = 'pending'",
   );
   const prune = db.prepare<[string]>('DELETE FROM idempotency_keys WHERE created_at < ?');
   const begin = db.transaction(
     (appId: string, key: string, body: unknown, now: Date): IdempotencyStart => {
       const hash = bodyHash(body);
+      const at = now.toISOString();
       const row = select.get(appId, key);
-      const age = row === undefined ? Infinity : now.getTime() - Date.parse(row.created_at);
-      if (row !== undefined && age < IDEMPOTENCY_TTL_MS) {
+      const firstAt = row === undefined ? undefined : (row.first_at ?? row.created_at);
+      // The 24 h run from the key's first use; an older row is a fresh start.
+      if (row !== undefined && firstAt !== undefined && age(firstAt, now) < IDEMPOTENCY_TTL_MS) {
         if (row.body_hash !== hash) return { kind: 'reused' };
         if (row.state === 'done') {
           return {
@@ -87,10 +103,19 @@ export const sqliteIdempotencyStore = (
             body: JSON.parse(row.response ?? 'null') as unknown,
           };
         }
-        if (age < ABANDONED_AFTER_MS && row.owner === owner) return { kind: 'in_flight' };
+        if (
+          row.state === 'pending' &&
+          age(row.created_at, now) < ABANDONED_AFTER_MS &&
+          row.owner === owner
+        ) {
+          return { kind: 'in_flight' };
+        }
+        // A claim given up, or left by a request that died: take it over, keeping its first time.
+        claim.run(appId, key, hash, at, owner, firstAt);
+        return { kind: 'new', since: firstAt };
       }
-      claim.run(appId, key, hash, now.toISOString(), owner);
-      return { kind: 'new' };
+      claim.run(appId, key, hash, at, owner, at);
+      return { kind: 'new', since: at };
     },
   );
   return {
@@ -99,7 +124,7 @@ export const sqliteIdempotencyStore = (
       complete.run(status, JSON.stringify(body), appId, key);
     },
     abandon: (appId, key) => {
-      remove.run(appId, key);
+      release.run(appId, key);
     },
     prune: (now) => {
       prune.run(new Date(now.getTime() - IDEMPOTENCY_TTL_MS).toISOString());

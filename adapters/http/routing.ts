@@ -64,6 +64,11 @@ export interface RouteReply {
   readonly headers?: Readonly<Record<string, string>>;
   /** Complete `Set-Cookie` values. */
   readonly cookies?: readonly string[];
+  /**
+   * False when the answer says "try again" in part (a batch with rate-limited or failed items):
+   * it is not kept for an Idempotency-Key, so a retry with the key runs again.
+   */
+  readonly replayable?: boolean;
 }
 
 /** What a handler receives: decoded input, the caller, and request facts. */
@@ -82,8 +87,11 @@ export interface RouteContext<Body, Query, Params, TCaller extends Caller> {
   readonly actor: Actor;
   /** Whether the request came over TLS (directly or via a trusted proxy). */
   readonly secure: boolean;
-  /** The request's `Idempotency-Key`, on routes that honour one. */
-  readonly idempotencyKey?: string;
+  /**
+   * The request's `Idempotency-Key`, on routes that honour one, and when it was first claimed
+   * (see `IdempotencyStart`): derive ids from both, so every attempt names the same things.
+   */
+  readonly idempotency?: { readonly key: string; readonly since: string };
 }
 
 type Decoded<C, Fallback> = C extends t.Mixed ? t.TypeOf<C> : Fallback;
@@ -214,13 +222,14 @@ const run = async (
       now: now.toISOString(),
       actor: actorOf(caller),
       secure: request.secure,
-      ...(claim === undefined ? {} : { idempotencyKey: claim.key }),
+      ...(claim === undefined ? {} : { idempotency: { key: claim.key, since: claim.since } }),
     });
   } catch (error) {
     if (claim !== undefined) claim.settle(error);
     throw error;
   }
-  claim?.complete(reply.status, reply.body);
+  if (reply.replayable === false) claim?.release();
+  else claim?.complete(reply.status, reply.body);
   response.setHeader('X-Request-Id', requestId);
   for (const [name, value] of Object.entries(reply.headers ?? {})) response.setHeader(name, value);
   if (reply.cookies !== undefined && reply.cookies.length > 0)
@@ -251,8 +260,10 @@ const claimIdempotencyKey = (
 ):
   | {
       key: string;
+      since: string;
       replay?: { status: number; body: unknown };
       complete: (status: number, body: unknown) => void;
+      release: () => void;
       settle: (error: unknown) => void;
     }
   | undefined => {
@@ -300,11 +311,15 @@ const claimIdempotencyKey = (
   }
   return {
     key,
+    since: started.kind === 'new' ? started.since : now.toISOString(),
     ...(started.kind === 'replay'
       ? { replay: { status: started.status, body: started.body } }
       : {}),
     complete: (status, replyBody) => {
       store.complete(appId, key, status, replyBody ?? null);
+    },
+    release: () => {
+      store.abandon(appId, key);
     },
     settle: (error) => {
       if (

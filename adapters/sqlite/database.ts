@@ -89,6 +89,9 @@ const migrations: readonly string[] = [
   `CREATE INDEX events_by_type ON events (type, position);`,
   // Which server process claimed an Idempotency-Key, so a restart can take over its claims at once.
   `ALTER TABLE idempotency_keys ADD COLUMN owner TEXT;`,
+  // When the key was first claimed within its 24 h (a retry that takes a failed claim over keeps
+  // it): the ids and delays of the request derive from it, so the retry names the same messages.
+  `ALTER TABLE idempotency_keys ADD COLUMN first_at TEXT;`,
 ];
 
 const migrate = (db: SqliteDatabase): void => {

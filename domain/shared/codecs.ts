@@ -6,10 +6,27 @@ import * as t from 'io-ts';
  * can write as literals.
  */
 
-const isoUtcPattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+const isoUtcPattern = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?Z$/;
 
-const isIsoUtc = (value: string): boolean =>
-  isoUtcPattern.test(value) && !Number.isNaN(Date.parse(value));
+/**
+ * The pattern, and a time that exists: `Date.parse` rolls `2025-02-30` over to 2 March and
+ * `24:00:00` to the next day, so the parsed time must read back with the same fields.
+ */
+const isIsoUtc = (value: string): boolean => {
+  const fields = isoUtcPattern.exec(value);
+  const time = Date.parse(value);
+  if (fields === null || Number.isNaN(time)) return false;
+  const parsed = new Date(time);
+  const [, year, month, day, hours, minutes, seconds] = fields.map(Number);
+  return (
+    parsed.getUTCFullYear() === year &&
+    parsed.getUTCMonth() + 1 === month &&
+    parsed.getUTCDate() === day &&
+    parsed.getUTCHours() === hours &&
+    parsed.getUTCMinutes() === minutes &&
+    parsed.getUTCSeconds() === seconds
+  );
+};
 
 /**
  * An ISO 8601 time in UTC with a `Z` suffix, e.g. `2025-01-31T12:00:00.000Z`. Offsets are refused

@@ -99,6 +99,63 @@ describe('pipeline: the push API', function () {
         'idempotency_key_reused',
       );
     });
+
+    /** What the store keeps for `key` of the test app, aged or changed by hand below. */
+    const keyRow = (key: string) =>
+      server.tidings.db
+        .prepare<[string, string], { state: string; first_at: string }>(
+          'SELECT state, first_at FROM idempotency_keys WHERE app_id = ? AND key = ?',
+        )
+        .get(app.appId, key);
+
+    it('submits the same message again when a retry takes over a claim whose answer was lost (delaySeconds too)', async () => {
+      const person = await bindPerson(server, bark, app, { level: 'strong' });
+      const body = { openid: person.openid, body: 'visit in an hour', delaySeconds: 3_600 };
+      const headers = { 'Idempotency-Key': 'visit-reminder-1' };
+      const first = await send(server, app, body, headers);
+      expect(first.status, JSON.stringify(first.body)).to.equal(202);
+      expect(first.body.status).to.equal('scheduled');
+      const deliverAt = (await getMessage(server, app, first.body.messageId)).deliverAt;
+      // As if the first attempt had written its message and then failed before answering: its
+      // claim is released (what the server does on a 5xx), and the client retries a bit later.
+      server.tidings.db
+        .prepare("UPDATE idempotency_keys SET state = 'abandoned' WHERE app_id = ? AND key = ?")
+        .run(app.appId, headers['Idempotency-Key']);
+      await waitUntil(
+        () => Date.now(),
+        (now) => now >= Date.parse(keyRow(headers['Idempotency-Key'])?.first_at ?? '') + 1_100,
+        'a second to pass',
+      );
+
+      const retry = await send(server, app, body, headers);
+      expect(retry.status, JSON.stringify(retry.body)).to.equal(202);
+      expect(retry.headers.get('idempotent-replayed')).to.equal(null);
+      expect(retry.body).to.deep.equal(first.body);
+      const view = await getMessage(server, app, first.body.messageId);
+      expect(view.deliverAt, 'the delay still counts from the first attempt').to.equal(deliverAt);
+      expect(
+        (await messageEventTypes(server, first.body.messageId)).filter(
+          (type) => type === 'MessageSubmitted',
+        ),
+      ).to.have.length(1);
+    });
+
+    it('takes a key again once its 24 hours are over: another body is a new message', async () => {
+      const headers = { 'Idempotency-Key': 'daily-digest' };
+      const first = await send(server, app, { openid: who.openid, body: 'digest, day 1' }, headers);
+      expect(first.status).to.equal(202);
+      const dayAgo = new Date(Date.now() - 24 * 3_600_000 - 60_000).toISOString();
+      server.tidings.db
+        .prepare(
+          'UPDATE idempotency_keys SET created_at = ?, first_at = ? WHERE app_id = ? AND key = ?',
+        )
+        .run(dayAgo, dayAgo, app.appId, headers['Idempotency-Key']);
+
+      const next = await send(server, app, { openid: who.openid, body: 'digest, day 2' }, headers);
+      expect(next.status, JSON.stringify(next.body)).to.equal(202);
+      expect(next.body.messageId).to.not.equal(first.body.messageId);
+      expect(next.headers.get('idempotent-replayed')).to.equal(null);
+    });
   });
 
   describe('batch', () => {
@@ -135,6 +192,85 @@ describe('pipeline: the push API', function () {
       ).to.deep.equal(['batch good 0', 'batch good 4']);
     });
 
+    it('answers an item the store fails on with internal_error and takes the others', async () => {
+      const person = await bindPerson(server, bark, app, { level: 'weak' });
+      const { store } = server.tidings;
+      const append = store.appendToStream.bind(store);
+      // Fault injection: the store refuses the append of one message (as on an I/O error).
+      Reflect.defineProperty(store, 'appendToStream', {
+        configurable: true,
+        value: (...args: Parameters<typeof append>) =>
+          args[1].some((event) => (event.data as { body?: unknown }).body === 'disk on fire')
+            ? Promise.reject(new Error('disk I/O error'))
+            : append(...args),
+      });
+      let reply: Reply<{ results: BatchResult[] }>;
+      try {
+        reply = await batch(
+          [
+            { openid: person.openid, body: 'before the fire' },
+            { openid: person.openid, body: 'disk on fire' },
+            { openid: person.openid, body: 'after the fire' },
+          ],
+          { 'Idempotency-Key': 'batch-with-a-failure' },
+        );
+      } finally {
+        Reflect.deleteProperty(store, 'appendToStream');
+      }
+      expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
+      const [before, failed, after] = reply.body.results;
+      expect(before?.status).to.equal('accepted');
+      expect(after?.status).to.equal('accepted');
+      expect(failed?.error?.code).to.equal('internal_error');
+      expect(failed?.error?.status).to.equal(500);
+      expect(JSON.stringify(failed)).to.not.include('disk I/O');
+
+      // Not kept for the key: sent again, the failed item goes through and the others answer
+      // with the messages they already are.
+      const again = await batch(
+        [
+          { openid: person.openid, body: 'before the fire' },
+          { openid: person.openid, body: 'disk on fire' },
+          { openid: person.openid, body: 'after the fire' },
+        ],
+        { 'Idempotency-Key': 'batch-with-a-failure' },
+      );
+      expect(again.body.results.map((r) => r.status)).to.deep.equal([
+        'accepted',
+        'accepted',
+        'accepted',
+      ]);
+      expect(again.body.results[0]?.messageId).to.equal(before?.messageId);
+      expect(again.body.results[2]?.messageId).to.equal(after?.messageId);
+      const inbox = await waitUntil(
+        () => inboxOf(server, person.person),
+        (found) => found.length === 3,
+        'three messages in the inbox',
+      );
+      expect(inbox.map((i) => i.body).sort()).to.deep.equal([
+        'after the fire',
+        'before the fire',
+        'disk on fire',
+      ]);
+    });
+
+    it('names the item in the paths of cross-field problems', async () => {
+      const reply = await batch([
+        { openid: who.openid, body: 'fine' },
+        { body: 'to nobody' },
+        { openid: who.openid, body: 'too late', deliverAt: '2020-01-01T00:00:00Z' },
+        { openid: who.openid, body: 'no such day', deliverAt: '2031-02-30T09:00:00Z' },
+        { openid: who.openid, body: 'too far', delaySeconds: 40 * 86_400 },
+      ]);
+      expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
+      const [, noTarget, past, noDay, far] = reply.body.results;
+      expect(errorPaths(noTarget?.error as ProblemBody)).to.deep.equal(['/messages/1/key']);
+      expect(errorPaths(past?.error as ProblemBody)).to.deep.equal(['/messages/2/deliverAt']);
+      expect(errorPaths(noDay?.error as ProblemBody)).to.deep.equal(['/messages/3/deliverAt']);
+      expect(errorPaths(far?.error as ProblemBody)).to.deep.equal(['/messages/4/delaySeconds']);
+      expect(far?.error?.detail).to.include('must be at most 2592000');
+    });
+
     it('refuses more than 500 items: 400', async () => {
       const items = Array.from({ length: 501 }, (_, i) => ({ openid: who.openid, body: `${i}` }));
       const problem = expectProblem(await batch(items), 400, 'validation_failed');
@@ -154,9 +290,19 @@ describe('pipeline: the push API', function () {
       expect(fine.status, JSON.stringify(fine.body).slice(0, 500)).to.equal(200);
       expect(fine.body.results.every((r) => r.status === 'accepted')).to.equal(true);
 
+      // Express routes /v1/messages/batch/ (and any letter case) to the same handler.
+      const slash = await call<{ results: BatchResult[] }>(
+        server.base,
+        'POST',
+        '/v1/messages/batch/',
+        { token: app.appSecret, body: { messages: overSmall } },
+      );
+      expect(slash.status, JSON.stringify(slash.body).slice(0, 300)).to.equal(200);
+
       const overLimit = big(300);
       expect(JSON.stringify({ messages: overLimit }).length).to.be.greaterThan(1024 * 1024);
-      expectProblem(await batch(overLimit), 413, 'payload_too_large');
+      const refused = expectProblem(await batch(overLimit), 413, 'payload_too_large');
+      expect(refused.detail).to.include(String(1024 * 1024));
     });
   });
 
@@ -186,6 +332,79 @@ describe('pipeline: the push API', function () {
       expect(statuses).to.deep.equal([202, 202, 202, 429]);
       const refused = replies.find((r) => r.status === 429);
       if (refused === undefined) throw new Error('no 429');
+      expectProblem(refused, 429, 'rate_limited');
+      expect(refused.headers.get('retry-after')).to.match(/^[1-9]\d*$/);
+    });
+
+    it('answers a batch over the limit item by item with Retry-After, and does not keep that answer for its key', async () => {
+      const other = await createPipelineApp(limited, 'Batch app');
+      const them = await bindPerson(limited, bark, other, { level: 'weak' });
+      const items = [1, 2, 3, 4, 5].map((n) => ({ openid: them.openid, body: `item ${n}` }));
+      const headers = { 'Idempotency-Key': 'batch-over-limit' };
+      const sendBatch = () =>
+        call<{ results: BatchResult[] }>(limited.base, 'POST', '/v1/messages/batch', {
+          token: other.appSecret,
+          body: { messages: items },
+          headers,
+        });
+      const first = await sendBatch();
+      expect(first.status, JSON.stringify(first.body)).to.equal(200);
+      const codes = first.body.results.map((r) => r.error?.code ?? r.status);
+      expect(codes).to.deep.equal([
+        'accepted',
+        'accepted',
+        'accepted',
+        'rate_limited',
+        'rate_limited',
+      ]);
+      expect(first.headers.get('retry-after')).to.match(/^[1-9]\d*$/);
+
+      // Sent again with its key once the bucket has refilled: not a replay of "try again" — the
+      // items that went through answer with the same messages, the others now go through.
+      // Two tokens (the bucket refills one a second); the three items that went through are
+      // repeats, which take none.
+      const refilled = Date.now() + 2_100;
+      await waitUntil(
+        () => Date.now(),
+        (now) => now >= refilled,
+        'the bucket to refill',
+      );
+      const second = await sendBatch();
+      expect(second.status, JSON.stringify(second.body)).to.equal(200);
+      expect(second.headers.get('idempotent-replayed')).to.equal(null);
+      expect(second.body.results.map((r) => r.status)).to.deep.equal([
+        'accepted',
+        'accepted',
+        'accepted',
+        'accepted',
+        'accepted',
+      ]);
+      expect(second.body.results.slice(0, 3).map((r) => r.messageId)).to.deep.equal(
+        first.body.results.slice(0, 3).map((r) => r.messageId),
+      );
+      const inbox = await waitUntil(
+        () => inboxOf(limited, them.person),
+        (found) => found.length === 5,
+        'five messages in the inbox',
+      );
+      expect(inbox.map((i) => i.body).sort()).to.deep.equal(items.map((i) => i.body).sort());
+    });
+
+    it('refuses a whole batch 429 with Retry-After when not one item can go through', async () => {
+      const other = await createPipelineApp(limited, 'Drained app');
+      const them = await bindPerson(limited, bark, other, { level: 'weak' });
+      const items = [1, 2, 3, 4].map((n) => ({ openid: them.openid, body: `drain ${n}` }));
+      const drain = await call<{ results: BatchResult[] }>(
+        limited.base,
+        'POST',
+        '/v1/messages/batch',
+        { token: other.appSecret, body: { messages: items } },
+      );
+      expect(drain.status).to.equal(200);
+      const refused = await call(limited.base, 'POST', '/v1/messages/batch', {
+        token: other.appSecret,
+        body: { messages: items },
+      });
       expectProblem(refused, 429, 'rate_limited');
       expect(refused.headers.get('retry-after')).to.match(/^[1-9]\d*$/);
     });

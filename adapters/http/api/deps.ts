@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CommandContext } from '../../../domain/shared/commandHandler.js';
 import type { CommandBus } from '../../commandBus.js';
+import type { Logger } from '../../logging/logger.js';
 import type { Allowlist } from '../../outbound/addressPolicy.js';
 import type { HostResolver } from '../../outbound/destinationGuard.js';
 import type { PasswordCost } from '../../security/passwords.js';
@@ -17,6 +18,8 @@ import type { Caller, RouteContext } from '../routing.js';
 /** What the API routes need from the rest of Tidings; the composition root builds it. */
 export interface ApiDeps {
   readonly commands: CommandBus;
+  /** For failures a route answers without rethrowing (a batch item's). */
+  readonly logger: Logger;
   readonly apps: AppQueries;
   readonly recipients: RecipientQueries;
   readonly bindings: BindingQueries;

@@ -8,7 +8,7 @@ import {
   type ApiMessageStatus,
 } from '../../../projections/messages/messageQueries.js';
 import { derivedId, hashSecret, newOrderedId } from '../../security/secrets.js';
-import { boundedString, strictObject } from '../codecs.js';
+import { boundedInt, boundedString, strictObject } from '../codecs.js';
 import {
   fieldProblems as fieldProblemsOf,
   problem,
@@ -34,7 +34,7 @@ export const MessageBody = strictObject(
     thread: boundedString('Thread', { minLength: 1, maxLength: 128 }),
     level: t.keyof({ active: null, timeSensitive: null, passive: null }, 'PushLevel'),
     deliverAt: IsoTime,
-    delaySeconds: t.refinement(t.Int, (n) => n >= 0 && n <= MAX_DELAY_SECONDS, 'DelaySeconds'),
+    delaySeconds: boundedInt('DelaySeconds', { min: 0, max: MAX_DELAY_SECONDS }),
   },
 );
 type MessageInput = t.TypeOf<typeof MessageBody>;
@@ -69,24 +69,32 @@ const MessageView = t.intersection(
   'MessageView',
 );
 
-/** The field problems of one message beyond its codec: one target, one time, not in the past. */
+/**
+ * The field problems of one message beyond its codec: one target, one time, not in the past.
+ * Paths start with `at` (`/messages/3` for an item of a batch).
+ */
 const crossFieldProblems = (
   input: MessageInput,
   now: string,
+  at: string,
 ): { path: string; message: string }[] => {
   const problems: { path: string; message: string }[] = [];
   if ((input.key === undefined) === (input.openid === undefined)) {
-    problems.push({ path: '/key', message: 'give exactly one of key or openid' });
+    problems.push({ path: `${at}/key`, message: 'give exactly one of key or openid' });
   }
   if (input.deliverAt !== undefined && input.delaySeconds !== undefined) {
-    problems.push({ path: '/deliverAt', message: 'give at most one of deliverAt or delaySeconds' });
+    problems.push({
+      path: `${at}/deliverAt`,
+      message: 'give at most one of deliverAt or delaySeconds',
+    });
   }
   if (input.deliverAt !== undefined) {
-    const at = Date.parse(input.deliverAt);
-    if (at < Date.parse(now)) problems.push({ path: '/deliverAt', message: 'is in the past' });
-    if (at > Date.parse(now) + MAX_DELAY_SECONDS * 1000) {
+    const time = Date.parse(input.deliverAt);
+    if (time < Date.parse(now))
+      problems.push({ path: `${at}/deliverAt`, message: 'is in the past' });
+    if (time > Date.parse(now) + MAX_DELAY_SECONDS * 1000) {
       problems.push({
-        path: '/deliverAt',
+        path: `${at}/deliverAt`,
         message: `is more than ${MAX_SCHEDULE_DAYS} days ahead`,
       });
     }
@@ -94,16 +102,31 @@ const crossFieldProblems = (
   return problems;
 };
 
+/**
+ * Where a message's id comes from when its request carries an Idempotency-Key: the key, when the
+ * key was first claimed (so every attempt within the 24 h names the same message, and a reuse of
+ * the key after them a new one), and the item's index in a batch.
+ */
+interface MessageIdentity {
+  readonly key: string;
+  readonly since: string;
+  readonly item?: number;
+}
+
 /** The push routes of apps (API.md, "App"). */
 export const messageRoutes = (deps: ApiDeps): Route[] => {
-  /** Submits one decoded message for the calling app; throws a ProblemError when refused. */
+  /**
+   * Submits one decoded message for the calling app; throws a ProblemError when refused. `at` is
+   * where the message sits in the request body, for the paths of field problems.
+   */
   const submit = async (
     caller: AppCaller,
     input: MessageInput,
     context: { now: string; requestId: string; actor: { kind: 'app'; id: string } },
-    idempotencyKey: string | undefined,
+    identity: MessageIdentity | undefined,
+    at = '',
   ): Promise<t.TypeOf<typeof Accepted>> => {
-    const problems = crossFieldProblems(input, context.now);
+    const problems = crossFieldProblems(input, context.now, at);
     if (problems.length > 0) {
       throw new ProblemError(
         'validation_failed',
@@ -113,7 +136,20 @@ export const messageRoutes = (deps: ApiDeps): Route[] => {
         },
       );
     }
-    const rate = deps.appRateLimit.take(caller.appId);
+    const messageId =
+      identity === undefined
+        ? newOrderedId('msg_')
+        : derivedId(
+            'msg_',
+            caller.appId,
+            identity.key,
+            identity.since,
+            ...(identity.item === undefined ? [] : ['item', String(identity.item)]),
+          );
+    // A retry of a message already taken (same key, same first claim) sends nothing new, so it
+    // takes no token: a batch sent again after its rate-limited items answers the rest.
+    const repeat = identity !== undefined && deps.messages.byId(messageId) !== undefined;
+    const rate = repeat ? { allowed: true as const } : deps.appRateLimit.take(caller.appId);
     if (!rate.allowed) {
       throw new ProblemError(
         'rate_limited',
@@ -135,17 +171,15 @@ export const messageRoutes = (deps: ApiDeps): Route[] => {
           : `no binding for openid ${input.openid ?? ''}`,
       );
     }
+    // A delay counts from the first attempt of a request with an Idempotency-Key, so a retry
+    // after a failure submits the very same message (same id, same time).
+    const delayFrom = Date.parse(identity?.since ?? context.now);
     const deliverAt =
       input.deliverAt !== undefined
         ? new Date(input.deliverAt).toISOString()
         : input.delaySeconds !== undefined && input.delaySeconds > 0
-          ? new Date(Date.parse(context.now) + input.delaySeconds * 1000).toISOString()
+          ? new Date(delayFrom + input.delaySeconds * 1000).toISOString()
           : undefined;
-    // With an Idempotency-Key the id follows from it, so a retry after a crash names the same message.
-    const messageId =
-      idempotencyKey === undefined
-        ? newOrderedId('msg_')
-        : derivedId('msg_', caller.appId, idempotencyKey);
     const result = await deps.commands.execute(
       'message',
       messageId,
@@ -173,7 +207,7 @@ export const messageRoutes = (deps: ApiDeps): Route[] => {
         },
         metadata: { now: context.now },
       },
-      commandContext(context, idempotencyKey === undefined ? undefined : `submit:${messageId}`),
+      commandContext(context, identity === undefined ? undefined : `submit:${messageId}`),
     );
     const submitted = orProblem(result);
     const suppressed = submitted.state.status === 'suppressed';
@@ -212,7 +246,7 @@ export const messageRoutes = (deps: ApiDeps): Route[] => {
           request.caller,
           request.body,
           { ...request, actor: { kind: 'app', id: request.caller.appId } },
-          request.idempotencyKey,
+          request.idempotency,
         ),
       }),
     ),
@@ -254,11 +288,12 @@ export const messageRoutes = (deps: ApiDeps): Route[] => {
           );
         }
         const context = { ...request, actor: { kind: 'app' as const, id: request.caller.appId } };
-        const results = await Promise.all(
-          messages.map(async (item, index) => {
+        const results: BatchResult[] = await Promise.all(
+          messages.map(async (item, index): Promise<BatchResult> => {
+            const at = `/messages/${index}`;
             const decoded = MessageBody.decode(item);
             if (E.isLeft(decoded)) {
-              const errors = fieldErrors(decoded.left, `/messages/${index}`);
+              const errors = fieldErrors(decoded.left, at);
               return {
                 index,
                 error: problem(
@@ -268,18 +303,55 @@ export const messageRoutes = (deps: ApiDeps): Route[] => {
                 ),
               };
             }
+            const identity =
+              request.idempotency === undefined
+                ? undefined
+                : { ...request.idempotency, item: index };
             try {
-              const itemKey =
-                request.idempotencyKey === undefined
-                  ? undefined
-                  : `${request.idempotencyKey}#${index}`;
-              return { index, ...(await submit(request.caller, decoded.right, context, itemKey)) };
+              return {
+                index,
+                ...(await submit(request.caller, decoded.right, context, identity, at)),
+              };
             } catch (error) {
+              // Each item is answered on its own, an unexpected failure too: the others went
+              // through, and the app must learn which.
+              if (!isExpected(error)) {
+                deps.logger.error('batch item failed', {
+                  index,
+                  error,
+                  requestId: request.requestId,
+                });
+              }
               return { index, error: asProblem(error) };
             }
           }),
         );
-        return { status: 200, body: { results } };
+        const retryAfter = Math.max(
+          0,
+          ...results.map((result) =>
+            result.error?.code === 'rate_limited' ? Number(result.error['retryAfterSeconds']) : 0,
+          ),
+        );
+        const valid = results.filter((result) => result.error?.code !== 'validation_failed');
+        if (valid.length > 0 && valid.every((result) => result.error?.code === 'rate_limited')) {
+          // Not one message went through: the whole batch is refused, as a single message is.
+          throw new ProblemError(
+            'rate_limited',
+            `too many messages from this app; retry in ${retryAfter} s`,
+            { retryAfterSeconds: retryAfter },
+            { 'Retry-After': String(retryAfter) },
+          );
+        }
+        return {
+          status: 200,
+          body: { results },
+          ...(retryAfter > 0 ? { headers: { 'Retry-After': String(retryAfter) } } : {}),
+          // Items told to try again (rate limit, conflict, failure) must run when the batch is
+          // sent again with its key; the items that went through answer the same then.
+          replayable: !results.some(
+            (result) => result.error !== undefined && isTransient(result.error),
+          ),
+        };
       },
     ),
     defineRoute(
@@ -369,11 +441,31 @@ const fieldErrors = (errors: t.Errors, prefix: string): { path: string; message:
   }));
 
 /** A thrown error as the problem document a batch item answers with. */
+/** One item's answer in a batch (API.md `{ index, messageId?, status?, error? }`). */
+interface BatchResult {
+  readonly index: number;
+  readonly messageId?: string;
+  readonly status?: string;
+  readonly error?: Problem;
+}
+
+/** A refusal the API answers with its own code (a problem or a command's error). */
+const isExpected = (error: unknown): boolean => {
+  if (error instanceof ProblemError) return true;
+  const coded = error as Partial<CommandError> | undefined;
+  return typeof coded?.code === 'string' && coded.code in problemCatalogue;
+};
+
+/** The problem document for a failed item; anything unexpected is an internal error. */
 const asProblem = (error: unknown): Problem => {
   if (error instanceof ProblemError) return problem(error.code, error.message, error.extensions);
-  const coded = error as Partial<CommandError>;
-  if (typeof coded.code === 'string' && coded.code in problemCatalogue) {
-    return problem(commandProblem(coded as CommandError).code, coded.message ?? '');
+  if (isExpected(error)) {
+    const coded = error as CommandError;
+    return problem(commandProblem(coded).code, coded.message);
   }
-  throw error;
+  return problem('internal_error', 'this message could not be taken; it has been logged');
 };
+
+/** An item answer that says "try again" rather than answers the item. */
+const isTransient = (error: Problem): boolean =>
+  error.status >= 500 || error.code === 'rate_limited' || error.code === 'conflict';

@@ -16,7 +16,10 @@ describe('idempotency store', () => {
 
   it('claims a new key, replays the stored answer for the same body, refuses another body', () => {
     const store = sqliteIdempotencyStore(temp.db, 'process-1');
-    expect(store.begin('app', 'k1', { a: 1, b: 2 }, now)).to.deep.equal({ kind: 'new' });
+    expect(store.begin('app', 'k1', { a: 1, b: 2 }, now)).to.deep.equal({
+      kind: 'new',
+      since: now.toISOString(),
+    });
     store.complete('app', 'k1', 202, { messageId: 'm1' });
     // Key order does not make another body.
     expect(store.begin('app', 'k1', { b: 2, a: 1 }, later(1_000))).to.deep.equal({
@@ -25,21 +28,60 @@ describe('idempotency store', () => {
       body: { messageId: 'm1' },
     });
     expect(store.begin('app', 'k1', { a: 2 }, later(1_000))).to.deep.equal({ kind: 'reused' });
-    expect(store.begin('other-app', 'k1', { a: 2 }, later(1_000))).to.deep.equal({ kind: 'new' });
+    expect(store.begin('other-app', 'k1', { a: 2 }, later(1_000))).to.deep.equal({
+      kind: 'new',
+      since: later(1_000).toISOString(),
+    });
   });
 
   it('answers in_flight while this process is still working on the key', () => {
     const store = sqliteIdempotencyStore(temp.db, 'process-1');
     store.begin('app', 'k2', { a: 1 }, now);
     expect(store.begin('app', 'k2', { a: 1 }, later(5_000))).to.deep.equal({ kind: 'in_flight' });
-    // A claim of this process older than a minute is taken to have failed without cleaning up.
-    expect(store.begin('app', 'k2', { a: 1 }, later(61_000))).to.deep.equal({ kind: 'new' });
+    // A claim of this process older than a minute is taken to have failed without cleaning up;
+    // the retry keeps the first claim's time, from which the request derives its ids.
+    expect(store.begin('app', 'k2', { a: 1 }, later(61_000))).to.deep.equal({
+      kind: 'new',
+      since: now.toISOString(),
+    });
+    // The takeover is itself in flight now.
+    expect(store.begin('app', 'k2', { a: 1 }, later(62_000))).to.deep.equal({ kind: 'in_flight' });
   });
 
   it('takes over at once a claim left by a process that died (another server start)', () => {
     sqliteIdempotencyStore(temp.db, 'killed-process').begin('app', 'k3', { a: 1 }, now);
     const restarted = sqliteIdempotencyStore(temp.db, 'process-2');
-    expect(restarted.begin('app', 'k3', { a: 1 }, later(1_000))).to.deep.equal({ kind: 'new' });
+    expect(restarted.begin('app', 'k3', { a: 1 }, later(1_000))).to.deep.equal({
+      kind: 'new',
+      since: now.toISOString(),
+    });
+  });
+
+  it('lets a retry take over a released claim at once, with its first time, and replays nothing', () => {
+    const store = sqliteIdempotencyStore(temp.db, 'process-1');
+    store.begin('app', 'k5', { a: 1 }, now);
+    store.abandon('app', 'k5');
+    expect(store.begin('app', 'k5', { a: 1 }, later(2_000))).to.deep.equal({
+      kind: 'new',
+      since: now.toISOString(),
+    });
+    expect(store.begin('app', 'k5', { a: 2 }, later(3_000))).to.deep.equal({ kind: 'reused' });
+    store.complete('app', 'k5', 202, { messageId: 'm5' });
+    expect(store.begin('app', 'k5', { a: 1 }, later(4_000))).to.deep.include({ kind: 'replay' });
+  });
+
+  it('counts the 24 hours from the first claim, not from a takeover', () => {
+    const store = sqliteIdempotencyStore(temp.db, 'process-1');
+    store.begin('app', 'k6', { a: 1 }, now);
+    store.abandon('app', 'k6');
+    const dayLater = later(24 * 3_600_000 + 1);
+    store.begin('app', 'k6', { a: 1 }, later(23 * 3_600_000));
+    store.abandon('app', 'k6');
+    // Past the first claim's 24 h: a fresh start, even with another body.
+    expect(store.begin('app', 'k6', { a: 9 }, dayLater)).to.deep.equal({
+      kind: 'new',
+      since: dayLater.toISOString(),
+    });
   });
 
   it('forgets answers after 24 hours', () => {
@@ -49,6 +91,7 @@ describe('idempotency store', () => {
     store.prune(later(24 * 3_600_000 + 1));
     expect(store.begin('app', 'k4', { a: 9 }, later(24 * 3_600_000 + 2))).to.deep.equal({
       kind: 'new',
+      since: later(24 * 3_600_000 + 2).toISOString(),
     });
   });
 });

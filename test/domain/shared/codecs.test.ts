@@ -16,13 +16,23 @@ import { addDays, isAfter, isBefore, isSameInstant } from '../../../domain/share
 
 describe('shared domain codecs', () => {
   it('IsoTime takes UTC times with or without fractions, and refuses the rest', () => {
-    for (const ok of ['2025-03-01T12:00:00Z', '2025-03-01T12:00:00.123Z']) {
+    for (const ok of [
+      '2025-03-01T12:00:00Z',
+      '2025-03-01T12:00:00.123Z',
+      '2024-02-29T23:59:59.999999Z',
+    ]) {
       expect(E.isRight(IsoTime.decode(ok)), ok).to.equal(true);
     }
     for (const bad of [
       '2025-03-01T12:00:00+08:00',
       '2025-03-01',
       '2025-13-01T00:00:00Z',
+      // Times that do not exist, which Date.parse would roll over into other days.
+      '2025-02-30T09:00:00Z',
+      '2025-02-29T09:00:00Z',
+      '2025-04-31T09:00:00Z',
+      '2025-03-01T24:00:00Z',
+      '2025-03-01T12:00:60Z',
       1700000000,
       '',
     ]) {
