@@ -258,6 +258,8 @@ export const startTidings = async (
       runnerFor(
         reactorProcessor(
           recallProcessor({
+            store,
+            cache,
             ...queries,
             channels,
             context: channelContext,
@@ -267,11 +269,14 @@ export const startTidings = async (
       ),
     ];
     const runners = [...projectionRunners, ...reactorRunners];
-    for (const runner of runners) runner.start();
-    await catchUp(store, projectionRunners, logger);
+    // The read models first: the processors read them (push budget, a binding's openid, what a
+    // recall withdraws), so after a crash or a rebuild they start only once these are current.
+    for (const runner of projectionRunners) runner.start();
     cleanup.push(async () => {
       await Promise.all(projectionRunners.map((runner) => runner.stop()));
     });
+    await catchUp(store, projectionRunners, logger);
+    for (const runner of reactorRunners) runner.start();
     cleanup.push(async () => {
       await Promise.all(reactorRunners.map((runner) => runner.stop()));
     });
@@ -279,6 +284,8 @@ export const startTidings = async (
       commands,
       messages: queries.messages,
       recipients: queries.recipients,
+      bindings: queries.bindings,
+      apps: queries.apps,
       channels,
       context: channelContext,
       retry: options.retryPolicy ?? {

@@ -8,8 +8,9 @@
  *   once.
  * - Check: `POST {apiBase}/wxa/msg_sec_check?access_token=…` with
  *   `{ version: 2, openid, scene, content }`; `content` is the title, subtitle and body joined by
- *   line breaks and cut to the API's 2,500 characters. (The local policies always read the whole
- *   message; this checker sees only that much of it.)
+ *   line breaks. A longer text than the API's 2,500 characters is checked in pieces of 2,500, one
+ *   request each, and every piece must pass: the first risky piece rejects, otherwise the first
+ *   doubtful one holds.
  * - Verdicts: `pass` → pass; `review` → hold, reason naming the label; `risky` → reject with the
  *   label (`20008`) and its name (`fraud`) in the reason.
  * - Unavailable checker — busy (errcode -1), an HTTP error status, no connection, a timeout, an
@@ -118,15 +119,22 @@ interface CachedToken {
   readonly refreshAt: number;
 }
 
-/** Title, subtitle and body, one a line, cut to {@link MAX_CONTENT_CHARACTERS} code points. */
-export const contentOf = (input: ModerationInput): string => {
+/**
+ * Title, subtitle and body, one a line, in pieces of at most {@link MAX_CONTENT_CHARACTERS} code
+ * points (the API's limit), so that every character of a long message is checked; empty when
+ * there is no text.
+ */
+export const contentPieces = (input: ModerationInput): string[] => {
   const joined = [input.title, input.subtitle, input.body]
     .filter((part): part is string => part !== undefined && part !== '')
     .join('\n');
+  if (joined.trim() === '') return [];
   const characters = Array.from(joined);
-  return characters.length <= MAX_CONTENT_CHARACTERS
-    ? joined
-    : characters.slice(0, MAX_CONTENT_CHARACTERS).join('');
+  const pieces: string[] = [];
+  for (let start = 0; start < characters.length; start += MAX_CONTENT_CHARACTERS) {
+    pieces.push(characters.slice(start, start + MAX_CONTENT_CHARACTERS).join(''));
+  }
+  return pieces;
 };
 
 const isSuccess = (response: AxiosResponse): boolean =>
@@ -264,17 +272,23 @@ export const wechatMsgSecCheckPolicy = (
     check: async (input: ModerationInput): Promise<PolicyVerdict> => {
       const { openid } = input;
       if (openid === undefined || openid === '') return PASS;
-      const content = contentOf(input);
-      if (content.trim() === '') return PASS;
       try {
+        // Every piece must pass: the first risky one rejects, otherwise the first doubtful one
+        // holds.
+        let verdict: PolicyVerdict = PASS;
         let token = await getToken();
-        let answer = await callCheck(token, openid, content);
-        if (TOKEN_REFUSED.has(answer.errcode)) {
-          dropToken(token);
-          token = await getToken();
-          answer = await callCheck(token, openid, content);
+        for (const content of contentPieces(input)) {
+          let answer = await callCheck(token, openid, content);
+          if (TOKEN_REFUSED.has(answer.errcode)) {
+            dropToken(token);
+            token = await getToken();
+            answer = await callCheck(token, openid, content);
+          }
+          const ofPiece = verdictOf(answer);
+          if (ofPiece.kind === 'reject') return ofPiece;
+          if (verdict.kind === 'pass') verdict = ofPiece;
         }
-        return verdictOf(answer);
+        return verdict;
       } catch (error) {
         return { kind: 'hold', reason: `checker unavailable: ${describe(error)}` };
       }

@@ -1,6 +1,9 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { MessageCommand } from '../../domain/message/messageCommands.js';
+import { decideDelivery } from '../../domain/delivery/deliveryDecision.js';
 import { nextRetry, type RetryPolicy } from '../../domain/delivery/retryPolicy.js';
+import type { AppQueries } from '../../projections/apps/appQueries.js';
+import type { BindingQueries } from '../../projections/bindings/bindingQueries.js';
 import type {
   Channel,
   ChannelContext,
@@ -18,6 +21,9 @@ export interface DeliveryWorkerOptions {
   readonly commands: CommandBus;
   readonly messages: MessageQueries;
   readonly recipients: RecipientQueries;
+  /** The binding and the app as they are now: a retry is a delivery time too. */
+  readonly bindings: BindingQueries;
+  readonly apps: AppQueries;
   readonly channels: ChannelRegistry;
   readonly context: ChannelContext;
   readonly retry: RetryPolicy;
@@ -29,6 +35,21 @@ export interface DeliveryWorkerOptions {
   readonly now?: () => Date;
   readonly random?: () => number;
 }
+
+/** A send whose outcome the store did not take yet. */
+interface Unrecorded {
+  readonly outcome: SendOutcome;
+  /** When the send ended: the time of its record, whenever that is written. */
+  readonly at: Date;
+  readonly failures: number;
+  /** `performance.now()` before which the record is not tried again. */
+  readonly notBefore: number;
+}
+
+/** Longest wait between tries to record an outcome the store refused. */
+const RECORD_RETRY_MAX_MS = 30_000;
+/** Unrecorded outcomes kept at most (the oldest are dropped; their deliveries are then sent again). */
+const MAX_UNRECORDED = 10_000;
 
 /**
  * Sends device deliveries: every channel delivery the router planned, and every retry whose time
@@ -48,6 +69,8 @@ export class DeliveryWorker {
   private cursor = 0;
   /** Retries in flight: they still read as due until recorded, so the look at retries skips them. */
   private retriesInFlight = 0;
+  /** Outcomes sent but not recorded (the store failed), by delivery: recorded again, not re-sent. */
+  private readonly unrecorded = new Map<string, Unrecorded>();
   private readonly now: () => Date;
   private readonly random: () => number;
 
@@ -123,8 +146,10 @@ export class DeliveryWorker {
   private begin(delivery: DueDelivery, retry: boolean): void {
     const key = `${delivery.message_id}:${delivery.channel}`;
     if (this.inFlight.has(key) || this.inFlight.size >= (this.options.concurrency ?? 64)) return;
+    const unrecorded = this.unrecorded.get(key);
+    if (unrecorded !== undefined && unrecorded.notBefore > performance.now()) return;
     if (retry) this.retriesInFlight += 1;
-    const attempt = this.attempt(delivery)
+    const attempt = this.attempt(delivery, key)
       .catch((error: unknown) => {
         // Recording failed (store trouble): the row stays due; the cursor goes back to it so
         // it is tried again.
@@ -139,14 +164,93 @@ export class DeliveryWorker {
     this.inFlight.set(key, attempt);
   }
 
-  private async attempt(delivery: DueDelivery): Promise<void> {
-    const attempt = delivery.attempts + 1;
+  /**
+   * Sends the delivery and records the outcome; or, when an earlier send's outcome could not be
+   * recorded, only records that outcome again (a push is never sent twice because the store
+   * failed). A record that fails again waits longer each time before the next try.
+   */
+  private async attempt(delivery: DueDelivery, key: string): Promise<void> {
     const channel = this.options.channels.get(delivery.channel);
-    const outcome: SendOutcome =
-      channel === undefined
-        ? { kind: 'rejected', reason: `no channel of kind ${delivery.channel} is installed` }
-        : await this.send(channel, delivery);
-    const now = this.now();
+    const notWanted = this.noLongerWanted(delivery);
+    const sent =
+      this.unrecorded.get(key) ??
+      ({
+        outcome:
+          channel === undefined
+            ? { kind: 'rejected', reason: `no channel of kind ${delivery.channel} is installed` }
+            : notWanted !== undefined
+              ? { kind: 'rejected', reason: notWanted }
+              : await this.send(channel, delivery),
+        at: this.now(),
+        failures: 0,
+        notBefore: 0,
+      } satisfies Unrecorded);
+    try {
+      await this.record(delivery, channel, sent.outcome, sent.at);
+      this.unrecorded.delete(key);
+    } catch (error) {
+      const failures = sent.failures + 1;
+      this.unrecorded.delete(key);
+      this.unrecorded.set(key, {
+        ...sent,
+        failures,
+        notBefore: performance.now() + Math.min(RECORD_RETRY_MAX_MS, 100 * 2 ** (failures - 1)),
+      });
+      // Bounded: the oldest entries go first (a Map iterates in insertion order).
+      for (const stale of this.unrecorded.keys()) {
+        if (this.unrecorded.size <= MAX_UNRECORDED) break;
+        this.unrecorded.delete(stale);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Why a retry must not reach the person's device any more, if the person or an operator changed
+   * things since the router chose it: the binding and the app as they are now give the delivery
+   * decision again (without the push budget, which this push already counted). Undefined for a
+   * first attempt, which the router has just decided.
+   */
+  private noLongerWanted(delivery: DueDelivery): string | undefined {
+    if (delivery.attempts === 0) return undefined;
+    const binding = this.options.bindings.byId(delivery.binding_id);
+    const app = this.options.apps.byId(delivery.app_id);
+    const decision = decideDelivery({
+      binding:
+        binding === undefined
+          ? { status: 'revoked', level: 'none', blocked: false }
+          : {
+              status: binding.status,
+              level: binding.level,
+              blocked: binding.blocked === 1,
+              ...(binding.muted_until === null ? {} : { mutedUntil: binding.muted_until }),
+            },
+      app:
+        app === undefined
+          ? { status: 'banned' }
+          : {
+              status: app.status,
+              ...(app.suspended_until === null ? {} : { suspendedUntil: app.suspended_until }),
+            },
+      deviceChannels: [delivery.channel],
+      devicePushesLastHour: 0,
+      pushBudgetPerHour: Number.POSITIVE_INFINITY,
+      now: this.now().toISOString(),
+    });
+    if (decision.kind === 'suppress') return `not retried: ${decision.reason} since the routing`;
+    if (decision.inboxOnly !== undefined)
+      return `not retried: ${decision.inboxOnly} since the routing`;
+    return undefined;
+  }
+
+  /** Records the outcome of one attempt as the Message aggregate's events. */
+  private async record(
+    delivery: DueDelivery,
+    channel: Channel | undefined,
+    outcome: SendOutcome,
+    now: Date,
+  ): Promise<void> {
+    const attempt = delivery.attempts + 1;
     const metadata = { now: now.toISOString() };
     const { message_id: messageId, channel: kind } = delivery;
     let commands: MessageCommand[];

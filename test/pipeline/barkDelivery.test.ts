@@ -154,6 +154,42 @@ describe('pipeline: Bark delivery', function () {
     expect((await inboxOf(server, failing.person)).map((i) => i.messageId)).to.deep.equal([stuck]);
   });
 
+  it('records a push the store first refused to record, without sending it again', async () => {
+    const who = await bindPerson(server, bark, app, { level: 'strong' });
+    const { store } = server.tidings;
+    const append = store.appendToStream.bind(store);
+    let refused = 0;
+    // Fault injection: the store fails (as on an I/O error) the first three records of the
+    // delivered Bark push of this person's message.
+    Reflect.defineProperty(store, 'appendToStream', {
+      configurable: true,
+      value: (...args: Parameters<typeof append>) => {
+        const isBarkRecord = args[1].some(
+          (event) =>
+            event.type === 'MessageDelivered' &&
+            (event.data as { channel?: unknown }).channel === 'bark',
+        );
+        if (isBarkRecord && refused < 3) {
+          refused += 1;
+          return Promise.reject(new Error('disk I/O error'));
+        }
+        return append(...args);
+      },
+    });
+    try {
+      const messageId = await sendAccepted(server, app, { openid: who.openid, body: 'once' });
+      const view = await waitForBark(server, app, messageId, 'delivered');
+      expect(refused).to.equal(3);
+      expect(deliveryOn(view, 'bark')?.attempts).to.equal(1);
+      expect(
+        barkRequestCount(bark, who.deviceKey),
+        'one push, however often the record failed',
+      ).to.equal(1);
+    } finally {
+      Reflect.deleteProperty(store, 'appendToStream');
+    }
+  });
+
   describe('with a policy of three attempts', () => {
     let short: TestServer;
     let shortApp: CreatedApp;

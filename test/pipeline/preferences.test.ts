@@ -15,6 +15,7 @@ import {
   sendAccepted,
   startPipelineServer,
   waitForBark,
+  waitForMessage,
   waitForStatus,
   type BoundPerson,
 } from '../support/pipeline.js';
@@ -239,5 +240,35 @@ describe('pipeline: preferences at delivery', function () {
       await waitForBark(server, app, messageId, 'delivered');
       expect(barkPushesFor(bark, who.deviceKey).map((p) => p['body'])).to.deep.equal(['later']);
     });
+
+    for (const [change, body, reason] of [
+      ['set the app to weak', { level: 'weak' }, 'weak'],
+      ['blocked the app', { blocked: true }, 'blocked'],
+    ] as const) {
+      it(`a Bark retry after the person ${change} is given up, not pushed`, async () => {
+        const who = await bindPerson(server, bark, app, { level: 'strong' });
+        bark.respond(who.deviceKey, 503, 'Service Unavailable');
+        const messageId = await sendAccepted(server, app, { openid: who.openid, body: 'retry' });
+        await waitForMessage(
+          server,
+          app,
+          messageId,
+          (view) => (deliveryOn(view, 'bark')?.attempts ?? 0) >= 1,
+          'a first failed attempt',
+        );
+        await patchBinding(who, body);
+        const sentBefore = barkRequestCount(bark, who.deviceKey);
+        const view = await waitForBark(server, app, messageId, 'abandoned');
+        expect(deliveryOn(view, 'bark')?.lastError).to.equal(
+          `not retried: ${reason} since the routing`,
+        );
+        // An attempt already on its way when the change landed may still have reached Bark.
+        expect(barkRequestCount(bark, who.deviceKey)).to.be.at.most(sentBefore + 1);
+        expect((await inboxOf(server, who.person)).map((i) => i.messageId)).to.deep.equal([
+          messageId,
+        ]);
+        bark.reset();
+      });
+    }
   });
 });

@@ -11,6 +11,7 @@ import {
   getMessage,
   inboxOf,
   messageEventTypes,
+  messageEvents,
   sendAccepted,
   startPipelineServer,
   waitForBark,
@@ -264,6 +265,76 @@ describe('pipeline: scheduling, cancel and recall', function () {
       const types = await messageEventTypes(server, messageId);
       expect(types.filter((type) => type === 'MessageDelivered')).to.have.length(1); // the inbox
       bark.reset();
+    });
+
+    it('withdraws a push the messages read model has not seen yet when the recall comes', async () => {
+      const who = await bindPerson(server, bark, app, { level: 'strong' });
+      bark.delay(who.deviceKey, 500);
+      const messageId = await sendAccepted(server, app, { openid: who.openid, body: 'lagging' });
+      await waitForStatus(server, app, messageId, 'delivered');
+      // The messages read model stops here (as when it falls behind): the Bark delivery lands in
+      // the log only.
+      const projection = server.tidings.runners.find((runner) => runner.name === 'messages');
+      if (projection === undefined) throw new Error('no messages projection');
+      await projection.stop();
+      try {
+        await waitUntil(
+          () => messageEvents(server, messageId),
+          (events) =>
+            events.some(
+              (event) =>
+                event.type === 'MessageDelivered' &&
+                (event.data as { channel: string }).channel === 'bark',
+            ),
+          'the Bark delivery in the log',
+        );
+        expect(deliveryOn(await getMessage(server, app, messageId), 'bark')?.status).to.equal(
+          'pending',
+        );
+        expect((await remove(messageId)).body).to.deep.equal({ status: 'recalled' });
+        const deletes = await waitUntil(
+          () => barkBodiesFor(bark, who.deviceKey).filter((b) => b['delete'] !== undefined),
+          (found) => found.length > 0,
+          'the Bark recall request',
+        );
+        expect(deletes).to.deep.equal([{ device_key: who.deviceKey, id: messageId, delete: '1' }]);
+      } finally {
+        projection.start();
+        bark.reset();
+      }
+      await waitForStatus(server, app, messageId, 'recalled');
+    });
+
+    it('recalls a message the read model still shows as submitted when the aggregate has delivered it', async () => {
+      const who = await bindPerson(server, bark, app, { level: 'weak' });
+      const runner = (name: string) => {
+        const found = server.tidings.runners.find((candidate) => candidate.name === name);
+        if (found === undefined) throw new Error(`no runner ${name}`);
+        return found;
+      };
+      const moderation = runner('moderation');
+      const projection = runner('messages');
+      await moderation.stop();
+      const messageId = await sendAccepted(server, app, { openid: who.openid, body: 'racing' });
+      expect((await getMessage(server, app, messageId)).status).to.equal('submitted');
+      // The read model stops while moderation and routing catch up: the aggregate reaches
+      // delivered (the inbox), the read model still says submitted.
+      await projection.stop();
+      moderation.start();
+      try {
+        await waitUntil(
+          () => messageEventTypes(server, messageId),
+          (types) => types.includes('MessageRouted'),
+          'the message to be routed',
+        );
+        expect((await getMessage(server, app, messageId)).status).to.equal('submitted');
+        const reply = await remove(messageId);
+        expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
+        expect(reply.body).to.deep.equal({ status: 'recalled' });
+      } finally {
+        projection.start();
+      }
+      await waitForStatus(server, app, messageId, 'recalled');
     });
 
     it('refuses to cancel or recall a rejected message: 422 illegal_state', async () => {

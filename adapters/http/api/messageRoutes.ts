@@ -416,17 +416,30 @@ export const messageRoutes = (deps: ApiDeps): Route[] => {
         const messageId = row.message_id;
         const metadata = { now: request.now };
         const appId = request.caller.appId;
-        const recall = status === 'delivered' || status === 'recalled';
-        orProblem(
-          await deps.commands.execute(
+        const withdraw = (recall: boolean) =>
+          deps.commands.execute(
             'message',
             messageId,
             recall
               ? { type: 'RecallMessage', data: { messageId, appId }, metadata }
               : { type: 'CancelMessage', data: { messageId, appId }, metadata },
             commandContext(request),
-          ),
-        );
+          );
+        let recall = status === 'delivered' || status === 'recalled';
+        let result = await withdraw(recall);
+        // The read model may not show the latest routing yet; the aggregate's refusal names its
+        // own status, which decides.
+        if (
+          !recall &&
+          E.isLeft(result) &&
+          result.left.code === 'illegal_state' &&
+          (result.left.details?.['status'] === 'delivered' ||
+            result.left.details?.['status'] === 'recalled')
+        ) {
+          recall = true;
+          result = await withdraw(recall);
+        }
+        orProblem(result);
         return { status: 200, body: { status: recall ? 'recalled' : 'cancelled' } };
       },
     ),
@@ -440,7 +453,6 @@ const fieldErrors = (errors: t.Errors, prefix: string): { path: string; message:
     message: p.message,
   }));
 
-/** A thrown error as the problem document a batch item answers with. */
 /** One item's answer in a batch (API.md `{ index, messageId?, status?, error? }`). */
 interface BatchResult {
   readonly index: number;

@@ -1,7 +1,7 @@
 import axios from 'axios';
 import { expect } from 'chai';
 import {
-  contentOf,
+  contentPieces,
   describeLabel,
   wechatMsgSecCheckPolicy,
   type WechatMsgSecCheckOptions,
@@ -94,12 +94,32 @@ describe('WeChat msgSecCheck policy', () => {
       expect(wechat.checks[0]!.body['scene']).to.equal(3);
     });
 
-    it('cuts the content to 2,500 characters without splitting a character', async () => {
-      await policyFor().check(message({ title: 'T', body: '😀'.repeat(3000) }));
-      const content = wechat.checks[0]!.body['content'] as string;
-      expect(Array.from(content)).to.have.length(2500);
-      expect(content.startsWith('T\n😀')).to.equal(true);
-      expect(Array.from(contentOf(message({ body: '字'.repeat(2400) })))).to.have.length(2400);
+    it('checks a text over 2,500 characters in pieces of 2,500, without splitting a character', async () => {
+      expect(
+        (await policyFor().check(message({ title: 'T', body: '😀'.repeat(3000) }))).kind,
+      ).to.equal('pass');
+      const pieces = wechat.checks.map((check) => Array.from(check.body['content'] as string));
+      expect(pieces.map((piece) => piece.length)).to.deep.equal([2500, 502]);
+      expect(pieces[0]?.slice(0, 3).join('')).to.equal('T\n😀');
+      expect(
+        contentPieces(message({ body: '字'.repeat(2400) })).map((p) => Array.from(p).length),
+      ).to.deep.equal([2400]);
+      expect(contentPieces(message({ title: ' ', body: ' ' }))).to.deep.equal([]);
+    });
+
+    it('rejects a long message whose risky part lies past the first 2,500 characters', async () => {
+      const verdict = await policyFor().check(
+        message({ body: `${'正常内容'.repeat(700)} [risky:20008] 刷单返利` }),
+      );
+      expect(verdict).to.deep.include({ kind: 'reject', label: '20008' });
+      expect(wechat.checks).to.have.length(2);
+    });
+
+    it('holds a long message one of whose pieces WeChat wants reviewed', async () => {
+      const verdict = await policyFor().check(
+        message({ body: `${'x'.repeat(2600)} [review:20002]` }),
+      );
+      expect(verdict.kind).to.equal('hold');
     });
   });
 
