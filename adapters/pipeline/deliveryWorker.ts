@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
+import { randomUUID } from 'node:crypto';
 import type { MessageCommand } from '../../domain/message/messageCommands.js';
 import { decideDelivery } from '../../domain/delivery/deliveryDecision.js';
 import { nextRetry, type RetryPolicy } from '../../domain/delivery/retryPolicy.js';
@@ -315,11 +316,65 @@ export class DeliveryWorker {
   private async send(channel: Channel, delivery: DueDelivery): Promise<SendOutcome> {
     const settings = deviceSettings(this.options.recipients, channel.kind, delivery.recipient_id);
     if (settings === undefined)
-      return { kind: 'rejected', reason: `the person has no ${channel.kind} device any more` };
+      return {
+        kind: 'rejected',
+        reason: `the person has no working ${channel.kind} device any more`,
+      };
+    let outcome: SendOutcome;
     try {
-      return await channel.send(channel.render(outgoing(delivery), settings), this.options.context);
+      outcome = await channel.send(
+        channel.render(outgoing(delivery), settings),
+        this.options.context,
+      );
     } catch (error) {
       return { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
+    }
+    if (
+      outcome.kind === 'rejected' &&
+      outcome.code === 'device_unknown' &&
+      channel.kind === 'bark'
+    ) {
+      await this.markBroken(
+        delivery.recipient_id,
+        settings as { deviceKey: string },
+        outcome.reason,
+      );
+    }
+    return outcome;
+  }
+
+  /**
+   * Bark refused the person's device key for good (bark-api.md: mark the device as broken): the
+   * router sends their strong messages to the inbox only until they set a device again. Only the
+   * key this push used is marked, so a device set meanwhile stays as it is. A failure to record
+   * that is logged; the next refused push tries again.
+   */
+  private async markBroken(
+    recipientId: string,
+    { deviceKey }: { deviceKey: string },
+    reason: string,
+  ): Promise<void> {
+    const metadata = { now: this.now().toISOString() };
+    try {
+      const result = await this.options.commands.execute(
+        'recipient',
+        recipientId,
+        { type: 'MarkBarkDeviceBroken', data: { recipientId, deviceKey, reason }, metadata },
+        { commandId: `device-broken:${randomUUID()}`, actor: { kind: 'system', id: 'delivery' } },
+      );
+      if (E.isLeft(result)) {
+        this.options.logger.warn('could not mark the Bark device broken', {
+          recipientId,
+          code: result.left.code,
+        });
+      } else if (result.right.events.length > 0) {
+        this.options.logger.info('Bark refused the device key for good; marked broken', {
+          recipientId,
+          reason,
+        });
+      }
+    } catch (error) {
+      this.options.logger.error('could not mark the Bark device broken', { recipientId, error });
     }
   }
 
@@ -340,7 +395,8 @@ export class DeliveryWorker {
 
 /**
  * A person's settings for a device channel (Bark: server and device key), from the recipients
- * read model; `{}` for a channel with none, undefined when the person has no such device.
+ * read model; `{}` for a channel with none, undefined when the person has no such device or it
+ * is broken.
  */
 export const deviceSettings = (
   recipients: RecipientQueries,
@@ -349,7 +405,9 @@ export const deviceSettings = (
 ): unknown => {
   if (kind !== 'bark') return {};
   const recipient = recipients.byId(recipientId);
-  return recipient?.bark_server_url == null || recipient.bark_device_key === null
+  return recipient?.bark_server_url == null ||
+    recipient.bark_device_key === null ||
+    recipient.bark_broken !== null
     ? undefined
     : { serverUrl: recipient.bark_server_url, deviceKey: recipient.bark_device_key };
 };

@@ -66,7 +66,11 @@ export const routerProcessor = (options: RouterProcessorOptions): Processor => {
                 ...(app.status === 'suspended' ? { suspendedUntil: app.suspendedUntil } : {}),
               },
         deviceChannels:
-          recipient.status !== 'empty' && recipient.bark !== undefined ? ['bark'] : [],
+          recipient.status !== 'empty' &&
+          recipient.bark !== undefined &&
+          recipient.bark.broken === undefined
+            ? ['bark']
+            : [],
         devicePushesLastHour: options.budget.used(bindingId, at.getTime()),
         pushBudgetPerHour: options.budget.perHour,
         now: at.toISOString(),

@@ -23,6 +23,16 @@ export const RemoveBarkDevice = commandCodec('RemoveBarkDevice', t.type({ recipi
 export type RemoveBarkDevice = t.TypeOf<typeof RemoveBarkDevice>;
 
 /**
+ * The delivery worker reports that Bark refused `deviceKey` for good; ignored when the person has
+ * set another device since.
+ */
+export const MarkBarkDeviceBroken = commandCodec(
+  'MarkBarkDeviceBroken',
+  t.type({ recipientId: t.string, deviceKey: t.string, reason: t.string }),
+);
+export type MarkBarkDeviceBroken = t.TypeOf<typeof MarkBarkDeviceBroken>;
+
+/**
  * Records a login: the edge has checked the password and made the session id; only its hash
  * comes here. The session lasts until `expiresAt` (must be after `now`).
  */
@@ -44,6 +54,7 @@ export const RecipientCommandCodec = t.union([
   RegisterRecipient,
   SetBarkDevice,
   RemoveBarkDevice,
+  MarkBarkDeviceBroken,
   StartSession,
   EndSession,
 ]);

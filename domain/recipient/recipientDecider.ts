@@ -10,6 +10,8 @@ import type { RecipientEvent } from './recipientEvents.js';
 export interface BarkDevice {
   readonly serverUrl: string;
   readonly deviceKey: string;
+  /** Why Bark refused this key for good, once it has: no pushes go to it until it is set again. */
+  readonly broken?: string;
 }
 
 /** The Recipient aggregate's state: no account yet, or an account with its devices. */
@@ -46,6 +48,10 @@ const evolve = (state: RecipientState, event: RecipientEvent): RecipientState =>
       const { bark: _removed, ...rest } = state;
       return rest;
     }
+    case 'RecipientBarkDeviceBroken':
+      return state.bark === undefined
+        ? state
+        : { ...state, bark: { ...state.bark, broken: event.data.reason } };
     case 'RecipientSessionStarted': {
       // Sessions that expired before this one began can never be used again: forget them so
       // the state of a long-lived account does not grow with every login.
@@ -94,7 +100,12 @@ const decide = (command: RecipientCommand, state: RecipientState): Decision => {
   switch (command.type) {
     case 'SetBarkDevice': {
       const { serverUrl, deviceKey } = command.data;
-      if (state.bark?.serverUrl === serverUrl && state.bark.deviceKey === deviceKey)
+      // Setting a broken device again is how the person says it works now.
+      if (
+        state.bark?.serverUrl === serverUrl &&
+        state.bark.deviceKey === deviceKey &&
+        state.bark.broken === undefined
+      )
         return E.right([]);
       return E.right([
         { type: 'RecipientBarkDeviceSet', data: { recipientId, serverUrl, deviceKey } },
@@ -104,6 +115,15 @@ const decide = (command: RecipientCommand, state: RecipientState): Decision => {
       return state.bark === undefined
         ? E.right([])
         : E.right([{ type: 'RecipientBarkDeviceRemoved', data: { recipientId } }]);
+    case 'MarkBarkDeviceBroken': {
+      const { deviceKey, reason } = command.data;
+      // Only the device Bark refused: one set since then (or none) is not broken by that.
+      if (state.bark?.deviceKey !== deviceKey || state.bark.broken !== undefined)
+        return E.right([]);
+      return E.right([
+        { type: 'RecipientBarkDeviceBroken', data: { recipientId, deviceKey, reason } },
+      ]);
+    }
     case 'StartSession': {
       const { sessionHash, expiresAt } = command.data;
       const startedAt = command.metadata.now;

@@ -23,6 +23,16 @@ export const RecipientBarkDeviceRemoved = eventCodec(
 export type RecipientBarkDeviceRemoved = t.TypeOf<typeof RecipientBarkDeviceRemoved>;
 
 /**
+ * Bark refused this device key for good (it does not know it, or Apple invalidated its token):
+ * strong messages reach the inbox only until the person sets a device again.
+ */
+export const RecipientBarkDeviceBroken = eventCodec(
+  'RecipientBarkDeviceBroken',
+  t.type({ recipientId: t.string, deviceKey: t.string, reason: t.string }),
+);
+export type RecipientBarkDeviceBroken = t.TypeOf<typeof RecipientBarkDeviceBroken>;
+
+/**
  * The person logged in. Only the hash of the session id is kept (the id itself is the cookie);
  * `startedAt` lets the state forget sessions that expired before this one began.
  */
@@ -44,6 +54,7 @@ export const RecipientEventCodec = t.union([
   RecipientRegistered,
   RecipientBarkDeviceSet,
   RecipientBarkDeviceRemoved,
+  RecipientBarkDeviceBroken,
   RecipientSessionStarted,
   RecipientSessionEnded,
 ]);

@@ -11,6 +11,8 @@ export interface RecipientRow {
   readonly password_hash: string;
   readonly bark_server_url: string | null;
   readonly bark_device_key: string | null;
+  /** Why Bark refused the device key for good; null while it works (or there is none). */
+  readonly bark_broken: string | null;
   readonly registered_at: string;
 }
 
@@ -24,7 +26,7 @@ export interface SessionRow {
 /** People (looked up by username at login) and their open sessions (looked up per request). */
 export const recipientsProjection: Projection = {
   name: 'recipients',
-  version: 1,
+  version: 2,
   eventTypes: recipientEventTypes,
   tables: ['recipients', 'sessions'],
   setup: (db) => {
@@ -34,6 +36,7 @@ export const recipientsProjection: Projection = {
       password_hash   TEXT NOT NULL,
       bark_server_url TEXT,
       bark_device_key TEXT,
+      bark_broken     TEXT,
       registered_at   TEXT NOT NULL
     );
     CREATE TABLE IF NOT EXISTS sessions (
@@ -51,10 +54,13 @@ export const recipientsProjection: Projection = {
          VALUES (@recipientId, @username, @passwordHash, @at) ON CONFLICT (recipient_id) DO NOTHING`,
       ),
       setBark: db.prepare(
-        'UPDATE recipients SET bark_server_url = @serverUrl, bark_device_key = @deviceKey WHERE recipient_id = @recipientId',
+        'UPDATE recipients SET bark_server_url = @serverUrl, bark_device_key = @deviceKey, bark_broken = NULL WHERE recipient_id = @recipientId',
       ),
       removeBark: db.prepare(
-        'UPDATE recipients SET bark_server_url = NULL, bark_device_key = NULL WHERE recipient_id = @recipientId',
+        'UPDATE recipients SET bark_server_url = NULL, bark_device_key = NULL, bark_broken = NULL WHERE recipient_id = @recipientId',
+      ),
+      barkBroken: db.prepare(
+        'UPDATE recipients SET bark_broken = @reason WHERE recipient_id = @recipientId AND bark_device_key = @deviceKey',
       ),
       startSession: db.prepare(
         `INSERT INTO sessions (session_hash, recipient_id, expires_at) VALUES (@sessionHash, @recipientId, @expiresAt)
@@ -77,6 +83,9 @@ export const recipientsProjection: Projection = {
           return;
         case 'RecipientBarkDeviceRemoved':
           statements.removeBark.run(event.data);
+          return;
+        case 'RecipientBarkDeviceBroken':
+          statements.barkBroken.run(event.data);
           return;
         case 'RecipientSessionStarted':
           statements.pruneSessions.run(event.data);

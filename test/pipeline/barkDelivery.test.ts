@@ -15,8 +15,9 @@ import {
   startPipelineServer,
   waitForBark,
   waitForMessage,
+  waitUntil,
 } from '../support/pipeline.js';
-import type { TestServer } from '../support/testServer.js';
+import { call, type TestServer } from '../support/testServer.js';
 
 interface FailureData {
   readonly channel: string;
@@ -101,6 +102,50 @@ describe('pipeline: Bark delivery', function () {
     expect(failures.map((event) => (event.data as FailureData).retryAt)).to.deep.equal([undefined]);
     expect(await barkEvents(server, messageId, 'MessageDeliveryAbandoned')).to.have.length(1);
     expect((await inboxOf(server, who.person)).map((i) => i.messageId)).to.deep.equal([messageId]);
+  });
+
+  it('marks a device Bark does not know as broken: the inbox only until the person sets it again', async () => {
+    const who = await bindPerson(server, bark, app, { level: 'strong', knownDevice: false });
+    const first = await sendAccepted(server, app, { openid: who.openid, body: 'unknown key' });
+    await waitForBark(server, app, first, 'abandoned');
+
+    const me = () =>
+      call<{ devices: { bark?: { serverUrl: string; broken?: string } } }>(
+        server.base,
+        'GET',
+        '/v1/me',
+        { cookie: who.person.cookie },
+      );
+    const broken = await waitUntil(
+      async () => (await me()).body.devices.bark?.broken,
+      (reason) => reason !== undefined,
+      'the device to be marked broken',
+    );
+    expect(broken).to.include('failed to get device token');
+    expect(broken, 'the device key is masked').to.not.include(who.deviceKey);
+
+    const second = await sendAccepted(server, app, { openid: who.openid, body: 'inbox only' });
+    await waitForMessage(server, app, second, (view) => view.status === 'delivered', 'the inbox');
+    const routed = (await messageEvents(server, second)).find((e) => e.type === 'MessageRouted');
+    expect(routed?.data).to.deep.include({ channels: ['inbox'], inboxOnly: 'no_device' });
+    expect(barkRequestCount(bark, who.deviceKey), 'no push to a broken device').to.equal(1);
+
+    // The person registers the key with Bark and saves the same device again.
+    bark.addDevice(who.deviceKey);
+    const saved = await call(server.base, 'PUT', '/v1/me/devices/bark', {
+      cookie: who.person.cookie,
+      body: { serverUrl: bark.url, deviceKey: who.deviceKey },
+    });
+    expect(saved.status).to.equal(200);
+    expect((await me()).body.devices.bark).to.deep.equal({ serverUrl: bark.url });
+    const third = await sendAccepted(server, app, { openid: who.openid, body: 'pushed again' });
+    await waitForBark(server, app, third, 'delivered');
+    // The refused first push, nothing for the second, then the third.
+    expect(barkPushesFor(bark, who.deviceKey).map((p) => p['body'])).to.deep.equal([
+      'unknown key',
+      'pushed again',
+    ]);
+    expect(bark.notificationsOf(who.deviceKey).map((n) => n.body)).to.deep.equal(['pushed again']);
   });
 
   it('honours Retry-After on 503: the retry is planned no earlier than asked, and happens then', async () => {

@@ -94,6 +94,38 @@ describe('web app: my devices and the test push (headless Chromium)', function (
     expect(unexpectedErrors(watched)).to.deep.equal([]);
   });
 
+  it('says when Bark no longer accepts the device key, until the person saves it again', async () => {
+    const who = await registerPerson(server!);
+    const watched = await openPage(browser!);
+    open.push(watched);
+    await useSession(watched.context, server!.base, who.cookie);
+    const { page } = watched;
+    await page.goto(`${server!.base}/devices`);
+    // A key this Bark server does not know: the test push is refused for good.
+    const deviceKey = `gone${Date.now()}`;
+    await page.getByLabel('Bark server URL').fill(bark!.url);
+    await page.getByLabel('Device key').fill(deviceKey);
+    await page.getByRole('button', { name: 'Save device' }).click();
+    await page.locator('#bark-current', { hasText: `Pushing to ${bark!.url}` }).waitFor();
+    await page.getByRole('button', { name: 'Send me a test push' }).click();
+    await page.locator('#test-result[data-outcome]').waitFor({ timeout: 20_000 });
+    expect(await page.locator('#test-result').getAttribute('data-outcome')).to.not.equal(
+      'delivered',
+    );
+
+    await page.reload();
+    await page
+      .locator('#bark-current', { hasText: 'Bark no longer accepts this device key' })
+      .waitFor();
+    expect(await page.locator('#bark-current').innerText()).to.include('reach only your inbox');
+
+    bark!.addDevice(deviceKey);
+    await page.getByLabel('Device key').fill(deviceKey);
+    await page.getByRole('button', { name: 'Save device' }).click();
+    await page.locator('#bark-current', { hasText: `Pushing to ${bark!.url}` }).waitFor();
+    expect(unexpectedErrors(watched)).to.deep.equal([]);
+  });
+
   it('refuses a private Bark server outside the allowlist, saying why', async () => {
     const who = await registerPerson(server!);
     const watched = await openPage(browser!);

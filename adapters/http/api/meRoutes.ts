@@ -49,7 +49,13 @@ const Me = t.type(
   {
     recipientId: t.string,
     username: t.string,
-    devices: t.partial({ bark: t.type({ serverUrl: t.string }) }),
+    devices: t.partial({
+      bark: t.intersection([
+        t.type({ serverUrl: t.string }),
+        // Extension: why Bark refused the device key for good; pushes resume once it is set again.
+        t.partial({ broken: t.string }),
+      ]),
+    }),
   },
   'Me',
 );
@@ -97,7 +103,14 @@ export const meRoutes = (deps: ApiDeps): Route[] => {
             username: row.username,
             // The device key is a credential of the person's phone: never echoed.
             devices:
-              row.bark_server_url === null ? {} : { bark: { serverUrl: row.bark_server_url } },
+              row.bark_server_url === null
+                ? {}
+                : {
+                    bark: {
+                      serverUrl: row.bark_server_url,
+                      ...(row.bark_broken === null ? {} : { broken: row.bark_broken }),
+                    },
+                  },
           },
         });
       },

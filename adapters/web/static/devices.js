@@ -12,12 +12,16 @@ const result = /** @type {HTMLElement} */ (document.getElementById('test-result'
 
 /** @type {string | undefined} */
 let serverUrl;
+/** Why Bark refused the saved device key, when it has. @type {string | undefined} */
+let broken;
 
 const show = () => {
   current.textContent =
     serverUrl === undefined
       ? 'No device yet: messages reach only your inbox.'
-      : `Pushing to ${serverUrl} (the device key is kept secret).`;
+      : broken !== undefined
+        ? `Bark no longer accepts this device key (${broken}), so messages reach only your inbox. Save the device again, with its current key, to get pushes back.`
+        : `Pushing to ${serverUrl} (the device key is kept secret).`;
   remove.hidden = serverUrl === undefined;
   testButton.disabled = serverUrl === undefined;
   if (serverUrl === undefined && result.textContent === '') {
@@ -29,6 +33,7 @@ const load = async () => {
   try {
     const me = await api('GET', '/v1/me');
     serverUrl = me.devices?.bark?.serverUrl;
+    broken = me.devices?.bark?.broken;
     const input = /** @type {HTMLInputElement} */ (document.getElementById('bark-server'));
     if (serverUrl !== undefined && input.value === '') input.value = serverUrl;
     show();
@@ -48,6 +53,7 @@ form.addEventListener('submit', async (event) => {
       deviceKey: String(data.get('deviceKey') ?? '').trim(),
     });
     serverUrl = saved.serverUrl;
+    broken = undefined;
     /** @type {HTMLInputElement} */ (document.getElementById('bark-key')).value = '';
     if (result.textContent === 'Save a device first.') result.textContent = '';
     show();
@@ -67,6 +73,7 @@ remove.addEventListener('click', async () => {
   try {
     await api('DELETE', '/v1/me/devices/bark');
     serverUrl = undefined;
+    broken = undefined;
     show();
     announce('Device removed');
   } catch (failure) {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { fold } from '../../../domain/shared/decider.js';
 import type { RecipientCommand } from '../../../domain/recipient/recipientCommands.js';
 import {
   recipientDecider,
@@ -101,6 +102,42 @@ describe('recipientDecider', () => {
     });
     it('refuses an unknown recipient', () => {
       recipient.given([]).when(removeDevice).thenError('not_found');
+    });
+  });
+
+  describe('MarkBarkDeviceBroken', () => {
+    const reason = 'HTTP 400: failed to get device token';
+    const markBroken = (deviceKey = device.deviceKey): RecipientCommand => ({
+      type: 'MarkBarkDeviceBroken',
+      data: { recipientId, deviceKey, reason },
+      metadata,
+    });
+    const deviceBroken: RecipientEvent = {
+      type: 'RecipientBarkDeviceBroken',
+      data: { recipientId, deviceKey: device.deviceKey, reason },
+    };
+    it('marks the device Bark refused', () => {
+      recipient.given([registered, deviceSet]).when(markBroken()).then([deviceBroken]);
+      const state = fold(recipientDecider, [registered, deviceSet, deviceBroken]);
+      expect(state.status === 'active' ? state.bark : undefined).to.deep.equal({
+        ...device,
+        broken: reason,
+      });
+    });
+    it('ignores a report about a key the person has replaced since', () => {
+      recipient.given([registered, deviceSet]).when(markBroken('key-0')).thenNothing();
+    });
+    it('ignores a report when there is no device, or it is already marked', () => {
+      recipient.given([registered]).when(markBroken()).thenNothing();
+      recipient.given([registered, deviceSet, deviceBroken]).when(markBroken()).thenNothing();
+    });
+    it('lets the person set the same device again, which mends it', () => {
+      recipient
+        .given([registered, deviceSet, deviceBroken])
+        .when(setDevice(device))
+        .then([deviceSet]);
+      const state = fold(recipientDecider, [registered, deviceSet, deviceBroken, deviceSet]);
+      expect(state.status === 'active' ? state.bark : undefined).to.deep.equal(device);
     });
   });
 
