@@ -35,13 +35,19 @@ describe('web app: my devices and the test push (headless Chromium)', function (
     await server?.dispose();
   });
 
-  it('saves a Bark device and sends a test push through the real pipeline to it', async () => {
+  /** A new person, logged in, on their devices page. */
+  const devicesPageOfNewPerson = async () => {
     const who = await registerPerson(server!);
     const watched = await openPage(browser!);
     open.push(watched);
     await useSession(watched.context, server!.base, who.cookie);
     const { page } = watched;
     await page.goto(`${server!.base}/devices`);
+    return { who, watched, page };
+  };
+
+  it('saves a Bark device and sends a test push through the real pipeline to it', async () => {
+    const { who, watched, page } = await devicesPageOfNewPerson();
     await page.locator('#bark-current', { hasText: 'No device yet' }).waitFor();
     expect(await page.getByRole('button', { name: 'Send me a test push' }).isDisabled()).to.equal(
       true,
@@ -95,12 +101,7 @@ describe('web app: my devices and the test push (headless Chromium)', function (
   });
 
   it('says when Bark no longer accepts the device key, until the person saves it again', async () => {
-    const who = await registerPerson(server!);
-    const watched = await openPage(browser!);
-    open.push(watched);
-    await useSession(watched.context, server!.base, who.cookie);
-    const { page } = watched;
-    await page.goto(`${server!.base}/devices`);
+    const { watched, page } = await devicesPageOfNewPerson();
     // A key this Bark server does not know: the test push is refused for good.
     const deviceKey = `gone${Date.now()}`;
     await page.getByLabel('Bark server URL').fill(bark!.url);
@@ -127,12 +128,7 @@ describe('web app: my devices and the test push (headless Chromium)', function (
   });
 
   it('refuses a private Bark server outside the allowlist, saying why', async () => {
-    const who = await registerPerson(server!);
-    const watched = await openPage(browser!);
-    open.push(watched);
-    await useSession(watched.context, server!.base, who.cookie);
-    const { page } = watched;
-    await page.goto(`${server!.base}/devices`);
+    const { who, page } = await devicesPageOfNewPerson();
     await page.getByLabel('Bark server URL').fill('http://10.1.2.3:8080');
     await page.getByLabel('Device key').fill('abc');
     await page.getByRole('button', { name: 'Save device' }).click();
