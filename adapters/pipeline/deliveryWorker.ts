@@ -172,16 +172,10 @@ export class DeliveryWorker {
    */
   private async attempt(delivery: DueDelivery, key: string): Promise<void> {
     const channel = this.options.channels.get(delivery.channel);
-    const notWanted = this.noLongerWanted(delivery);
     const sent =
       this.unrecorded.get(key) ??
       ({
-        outcome:
-          channel === undefined
-            ? { kind: 'rejected', reason: `no channel of kind ${delivery.channel} is installed` }
-            : notWanted !== undefined
-              ? { kind: 'rejected', reason: notWanted }
-              : await this.send(channel, delivery),
+        outcome: await this.outcomeOf(channel, delivery),
         at: this.now(),
         failures: 0,
         notBefore: 0,
@@ -204,6 +198,20 @@ export class DeliveryWorker {
       }
       throw error;
     }
+  }
+
+  /** What this attempt comes to: the channel's answer, unless there is nothing to send. */
+  private async outcomeOf(
+    channel: Channel | undefined,
+    delivery: DueDelivery,
+  ): Promise<SendOutcome> {
+    if (channel === undefined) {
+      return { kind: 'rejected', reason: `no channel of kind ${delivery.channel} is installed` };
+    }
+    const notWanted = this.noLongerWanted(delivery);
+    return notWanted === undefined
+      ? this.send(channel, delivery)
+      : { kind: 'rejected', reason: notWanted };
   }
 
   /**
