@@ -3,7 +3,13 @@ import type { RetryPolicy } from '../../domain/delivery/retryPolicy.js';
 import type { RecordedEvent } from '../../domain/shared/eventStore.js';
 import type { BarkStandIn, ReceivedRequest } from './barkServer.js';
 import { allow, createApp, registerPerson, type CreatedApp, type Person } from './httpFixtures.js';
-import { call, startTestServer, type Reply, type TestServer } from './testServer.js';
+import {
+  call,
+  startTestServer,
+  type Reply,
+  type TestServer,
+  type TestServerOptions,
+} from './testServer.js';
 import { waitUntil } from './waitUntil.js';
 
 export { waitUntil };
@@ -27,6 +33,7 @@ export interface PipelineServerOptions {
   readonly env?: Readonly<Record<string, string>>;
   readonly retryPolicy?: RetryPolicy;
   readonly dir?: string;
+  readonly projections?: TestServerOptions['projections'];
 }
 
 /** A real Tidings with short retries and the Bark stand-in (127.0.0.1) allowlisted. */
@@ -35,6 +42,7 @@ export const startPipelineServer = (options: PipelineServerOptions = {}): Promis
     env: { TIDINGS_OUTBOUND_ALLOWLIST: '127.0.0.1', ...options.env },
     retryPolicy: options.retryPolicy ?? SHORT_RETRY,
     ...(options.dir === undefined ? {} : { dir: options.dir }),
+    ...(options.projections === undefined ? {} : { projections: options.projections }),
   });
 
 export const CALLBACK = 'https://orders.example/callback';

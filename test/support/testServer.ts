@@ -27,6 +27,8 @@ export interface TestServerOptions {
   readonly authFailureBurst?: StartOptions['authFailureBurst'];
   readonly retryPolicy?: StartOptions['retryPolicy'];
   readonly dir?: string;
+  /** Read models to keep (all of them by default). */
+  readonly projections?: StartOptions['projections'];
 }
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -50,6 +52,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
       ? {}
       : { authFailureBurst: options.authFailureBurst }),
     ...(options.retryPolicy === undefined ? {} : { retryPolicy: options.retryPolicy }),
+    ...(options.projections === undefined ? {} : { projections: options.projections }),
   });
   const server: TestServer = {
     tidings,
