@@ -60,6 +60,13 @@ export class TokenBuckets {
     };
   }
 
+  /** Gives back `cost` tokens taken for an attempt that turned out not to count. */
+  give(key: string, cost = 1): void {
+    const bucket = this.refilled(key);
+    bucket.tokens = Math.min(this.options.burst, bucket.tokens + cost);
+    this.remember(key, bucket);
+  }
+
   /** Forgets a key, e.g. after a successful login. */
   reset(key: string): void {
     this.buckets.delete(key);

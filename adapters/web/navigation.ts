@@ -19,7 +19,10 @@ export const localPath = (next: unknown, fallback = '/inbox'): string => {
     return fallback;
   }
   if (url.origin !== base) return fallback;
-  return `${url.pathname}${url.search}${url.hash}`;
+  // Dot segments are resolved by the parse (`/.//host` becomes `//host`): check what comes out.
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  if (path.startsWith('//') || path.includes('\\')) return fallback;
+  return path;
 };
 
 /** The login page that comes back to `path` afterwards. */

@@ -14,7 +14,7 @@ import { errorPage } from './pages/error.js';
 import { inboxPage } from './pages/inbox.js';
 import { operatorPage } from './pages/operator.js';
 import { csrfGuard, issueCsrfToken, pageHeaders } from './security.js';
-import { SYSTEM_APP_ID } from '../http/api/testPushRoutes.js';
+import { SYSTEM_APP_ID } from '../http/api/systemApp.js';
 
 /** What the web app needs from the rest of Tidings; the composition root passes its queries. */
 export interface WebDeps {

@@ -83,7 +83,10 @@ const authorizeBinding = (command: AuthorizeBinding, state: BindingState): Decis
       }),
     );
   }
-  if (state.status === 'active' && state.recipientId !== recipientId) {
+  // An openid is the app's name for one of its users, and anyone can open a consent page with
+  // any openid: once a person has bound it, nobody else may take it over, not even after they
+  // unbound it (the app's messages for that user would then reach a stranger).
+  if (state.recipientId !== recipientId) {
     return E.left(
       domainError('illegal_state', 'this openid is bound to another person', { bindingId }),
     );

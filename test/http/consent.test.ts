@@ -622,6 +622,22 @@ describe('HTTP consent and authorized apps', () => {
       expect((await myApps(alice)).map((item) => item.bindingId)).to.include(bindingId);
     });
 
+    it('does not hand an unbound openid to another person: 422, and it stays revoked', async () => {
+      const { openid, bindingId } = await bindAlice();
+      await call(server.base, 'DELETE', `/v1/me/apps/${bindingId}`, { cookie: alice.cookie });
+      const reply = await expectNoNewEvents(server.tidings, () =>
+        authorize(server, bob.cookie, {
+          appId: app.appId,
+          openid,
+          redirectUri: CALLBACK,
+          decision: 'allow',
+        }),
+      );
+      expectProblem(reply, 422, 'illegal_state');
+      expect((await lookup(app.appSecret, openid)).body.status).to.equal('revoked');
+      expect((await myApps(bob)).map((item) => item.bindingId)).not.to.include(bindingId);
+    });
+
     it("answers 404 not_found for another person's binding, which stays active", async () => {
       const { openid, bindingId } = await bindAlice();
       const reply = await expectNoNewEvents(server.tidings, () =>

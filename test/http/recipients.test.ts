@@ -702,6 +702,29 @@ describe('HTTP recipient API: login rate limiting per username', () => {
   });
 });
 
+describe('HTTP recipient API: guesses sent all at once', () => {
+  let server: TestServer;
+  let victim: Person;
+  before(async () => {
+    server = await startTestServer({ authFailureBurst: { perIp: 100, perUsername: 3 } });
+    victim = await registerPerson(server);
+  });
+  after(async () => {
+    await server.dispose();
+  });
+
+  it('lets no more guesses through than the budget, however many arrive together', async () => {
+    const replies = await Promise.all(
+      Array.from({ length: 12 }, (_, index) =>
+        login(server, victim.username, `parallel guess ${index}`),
+      ),
+    );
+    const statuses = replies.map((reply) => reply.status);
+    expect(statuses.filter((status) => status === 401)).to.have.length(3);
+    expect(statuses.filter((status) => status === 429)).to.have.length(9);
+  });
+});
+
 describe('HTTP recipient API: login rate limiting per client address', () => {
   let server: TestServer;
   let people: Person[];

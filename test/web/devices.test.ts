@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { startBarkServer, type BarkStandIn } from '../support/barkServer.js';
-import { registerPerson } from '../support/httpFixtures.js';
+import { SYSTEM_APP_ID } from '../../adapters/http/api/systemApp.js';
+import { expectProblem, registerPerson } from '../support/httpFixtures.js';
 import { call, type TestServer } from '../support/testServer.js';
 import {
   chromiumAvailable,
@@ -193,5 +194,22 @@ describe('HTTP /v1/me/test-push', function () {
       cookie: other.cookie,
     });
     expect(theirs.status).to.equal(404);
+
+    // Nobody can bind the built-in app in another person's name (its openid is their recipient
+    // id, which can be worked out from a username) to turn their test pushes off.
+    const victim = await registerPerson(server);
+    const hijack = await call(server.base, 'POST', '/v1/me/authorizations', {
+      cookie: other.cookie,
+      body: {
+        appId: SYSTEM_APP_ID,
+        openid: victim.recipientId,
+        redirectUri: `${server.tidings.settings.publicUrl}/`,
+        decision: 'allow',
+      },
+    });
+    expectProblem(hijack, 404, 'not_found');
+    expect(
+      (await call(server.base, 'GET', '/v1/me/apps', { cookie: other.cookie })).body,
+    ).to.deep.equal({ items: [] });
   });
 });

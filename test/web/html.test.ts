@@ -42,6 +42,10 @@ describe('web: local redirect targets after logging in', () => {
       '/\\evil.example',
       '\\\\evil.example',
       '/\t/evil.example',
+      // Dot segments that the URL parse resolves into `//host`.
+      '/.//evil.example',
+      '/%2e%2e//evil.example',
+      '/a/..//evil.example',
       'javascript:alert(1)',
       ['/apps'],
       `/${'a'.repeat(5000)}`,

@@ -43,26 +43,32 @@ export const authRoutes = (deps: ApiDeps): Route[] => {
   const secureCookies = (request: { secure: boolean }): boolean =>
     request.secure || deps.publicUrl.startsWith('https://');
 
-  /** Refuses the attempt while either its address or its username is over the failure budget. */
-  const checkBudget = (ip: string, username: string): void => {
-    const key = username.normalize('NFKC').toLowerCase();
-    for (const decision of [
-      deps.authFailures.byIp.peek(ip),
-      deps.authFailures.byUsername.peek(key),
-    ]) {
-      if (!decision.allowed) {
-        throw new ProblemError(
-          'rate_limited',
-          `too many failed attempts; try again in ${decision.retryAfterSeconds} s`,
-          { retryAfterSeconds: decision.retryAfterSeconds },
-          { 'Retry-After': String(decision.retryAfterSeconds) },
-        );
-      }
+  const nameKey = (username: string): string => username.normalize('NFKC').toLowerCase();
+
+  /**
+   * Takes an attempt from the address's and the username's failure budgets before the (slow)
+   * password work, and refuses while either is spent: counted up front, parallel guesses cannot
+   * all pass a look at a budget that only a finished failure would lower. A successful attempt
+   * gives its tokens back ({@link attemptSucceeded}).
+   */
+  const takeAttempt = (ip: string, username: string): void => {
+    const byIp = deps.authFailures.byIp.take(ip);
+    const byName = byIp.allowed ? deps.authFailures.byUsername.take(nameKey(username)) : byIp;
+    if (byIp.allowed && !byName.allowed) deps.authFailures.byIp.give(ip);
+    const refused = byIp.allowed ? byName : byIp;
+    if (!refused.allowed) {
+      throw new ProblemError(
+        'rate_limited',
+        `too many failed attempts; try again in ${refused.retryAfterSeconds} s`,
+        { retryAfterSeconds: refused.retryAfterSeconds },
+        { 'Retry-After': String(refused.retryAfterSeconds) },
+      );
     }
   };
-  const recordFailure = (ip: string, username: string): void => {
-    deps.authFailures.byIp.take(ip);
-    deps.authFailures.byUsername.take(username.normalize('NFKC').toLowerCase());
+  /** The attempt was not a failure: its address token comes back, the username starts afresh. */
+  const attemptSucceeded = (ip: string, username: string): void => {
+    deps.authFailures.byIp.give(ip);
+    deps.authFailures.byUsername.reset(nameKey(username));
   };
 
   /** Starts a session for a person and answers with its cookie. */
@@ -109,7 +115,7 @@ export const authRoutes = (deps: ApiDeps): Route[] => {
       },
       async (request) => {
         const { username, password } = request.body;
-        checkBudget(request.ip, username);
+        takeAttempt(request.ip, username);
         const recipientId = recipientIdFor(username);
         const registered = await deps.commands.execute(
           'recipient',
@@ -125,14 +131,13 @@ export const authRoutes = (deps: ApiDeps): Route[] => {
           },
           commandContext(request),
         );
-        if (E.isLeft(registered)) {
-          // Probing for taken names costs the same budget as guessing passwords.
-          recordFailure(request.ip, username);
-          if (registered.left.code === 'already_exists') {
-            throw new ProblemError('already_exists', `the username ${username} is taken`);
-          }
+        // Probing for taken names costs the same budget as guessing passwords (the attempt's
+        // tokens stay taken).
+        if (E.isLeft(registered) && registered.left.code === 'already_exists') {
+          throw new ProblemError('already_exists', `the username ${username} is taken`);
         }
         orProblem(registered);
+        attemptSucceeded(request.ip, username);
         return startSession(request, recipientId, username, 201);
       },
     ),
@@ -149,16 +154,15 @@ export const authRoutes = (deps: ApiDeps): Route[] => {
       },
       async (request) => {
         const { username, password } = request.body;
-        checkBudget(request.ip, username);
+        takeAttempt(request.ip, username);
         const row = deps.recipients.byId(recipientIdFor(username));
         // Hash even for an unknown name, so the answer time does not tell which names exist.
         const ok = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
         if (row === undefined || !ok) {
-          recordFailure(request.ip, username);
           throw new ProblemError('unauthorized', 'wrong username or password');
         }
         // The person proved who they are: earlier failures on this name no longer count.
-        deps.authFailures.byUsername.reset(username.normalize('NFKC').toLowerCase());
+        attemptSucceeded(request.ip, username);
         return startSession(request, row.recipient_id, row.username, 200);
       },
     ),

@@ -7,20 +7,12 @@ import { ProblemError } from '../problem.js';
 import { defineRoute, orProblem, type Route, type RouteContext, type Caller } from '../routing.js';
 import { commandContext } from './deps.js';
 import { bindingIdFor } from './consentRoutes.js';
-import { derivedId, hashSecret, newOrderedId, newSecret } from '../../security/secrets.js';
+import { hashSecret, newOrderedId, newSecret } from '../../security/secrets.js';
 import type { AppQueries } from '../../../projections/apps/appQueries.js';
 import type { BindingQueries } from '../../../projections/bindings/bindingQueries.js';
 import type { RecipientQueries } from '../../../projections/recipients/recipientQueries.js';
 import { apiStatusOf, type MessageQueries } from '../../../projections/messages/messageQueries.js';
-
-/**
- * The built-in app test pushes come from. It is an ordinary app in the log (registered on first
- * use, with a secret nobody is ever told), so a test push takes exactly the path of any app's
- * message: binding, moderation, routing by the person's level, mute and block, push budget,
- * Bark delivery with retries. The person sees it in "My apps" and can turn it down like any other.
- */
-export const SYSTEM_APP_ID = derivedId('app_', 'tidings-system');
-export const SYSTEM_APP_NAME = 'Tidings';
+import { SYSTEM_APP_ID, SYSTEM_APP_NAME } from './systemApp.js';
 
 export interface TestPushDeps {
   readonly commands: CommandBus;

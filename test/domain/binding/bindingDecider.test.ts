@@ -101,16 +101,11 @@ describe('bindingDecider', () => {
           },
         ]);
     });
-    it('hands a revoked binding to the person who consents now', () => {
+    it('refuses to hand a revoked binding to another person (the app would message a stranger)', () => {
       binding
         .given([authorized, revoked])
         .when(authorize({ recipientId: bob, keyHash: 'k-3' }))
-        .then([
-          {
-            type: 'BindingReauthorized',
-            data: { bindingId, recipientId: bob, level: 'strong', keyHash: 'k-3' },
-          },
-        ]);
+        .thenError('illegal_state', { bindingId });
     });
     it('refuses to take an active binding from another person', () => {
       binding
