@@ -252,6 +252,9 @@ export const startTidings = async (
             complainants: settings.surgeComplainants,
             windowHours: settings.surgeWindowHours,
           },
+          complaintsAt: (position) =>
+            projectionRunners.find((runner) => runner.name === 'complaints')?.waitFor(position) ??
+            Promise.resolve(),
           logger: logger.child({ processor: 'reputation' }),
         }),
       ),

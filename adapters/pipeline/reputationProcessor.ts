@@ -2,7 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { appStreamName } from '../../domain/app/appDecider.js';
 import type { ComplaintFiled, ComplaintUpheld } from '../../domain/complaint/complaintEvents.js';
 import type { PenaltyLadder } from '../../domain/reputation/penaltyLadder.js';
-import type { EventStore, RecordedEvent } from '../../domain/shared/eventStore.js';
+import type { EventStore, Position, RecordedEvent } from '../../domain/shared/eventStore.js';
 import type { Processor } from '../../projections/processor.js';
 import type { CommandBus } from '../commandBus.js';
 import type { Logger } from '../logging/logger.js';
@@ -34,6 +34,11 @@ export interface ReputationProcessorOptions {
   readonly surge: SurgeRule;
   readonly logger: Logger;
   readonly now?: () => Date;
+  /**
+   * Resolves once the complaints read model includes the log up to a position: a surge is
+   * counted there, and filings of one burst arrive together.
+   */
+  readonly complaintsAt?: (position: Position) => Promise<void>;
 }
 
 /**
@@ -50,8 +55,11 @@ export const reputationProcessor = (options: ReputationProcessorOptions): Proces
     [string, string, string],
     { complaint_id: string; recipient_id: string; filed_at: string }
   >(
+    // Withdrawn and dismissed complaints are not a surge: the person took theirs back, or an
+    // operator found it unjustified.
     `SELECT complaint_id, recipient_id, filed_at FROM complaints
-     WHERE app_id = ? AND filed_at >= ? AND filed_at <= ? AND status <> 'withdrawn' ORDER BY filed_at`,
+     WHERE app_id = ? AND filed_at >= ? AND filed_at <= ? AND status IN ('open', 'upheld')
+     ORDER BY filed_at`,
   );
 
   const penalize = async (recorded: RecordedEvent): Promise<void> => {
@@ -88,7 +96,10 @@ export const reputationProcessor = (options: ReputationProcessorOptions): Proces
     const since = new Date(
       Date.parse(filedAt) - options.surge.windowHours * 3_600_000,
     ).toISOString();
-    // The read model may not hold this very complaint yet: count it in by hand.
+    // The complaints read model is another runner: let it catch up with this filing, so the
+    // filings of a burst (handled in one batch here) all count. This very complaint is counted in
+    // by hand as well, in case the read model is not there (a rebuild of this processor alone).
+    await options.complaintsAt?.(recorded.position);
     const candidates = [
       ...recentComplainants.all(filing.appId, since, filedAt),
       { complaint_id: filing.complaintId, recipient_id: filing.recipientId, filed_at: filedAt },

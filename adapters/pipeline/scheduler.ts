@@ -64,9 +64,24 @@ export class Scheduler {
   private async run(): Promise<void> {
     const now = this.now();
     const at = now.toISOString();
-    try {
-      const due = this.options.messages.due(at, 1_000);
-      await forEachConcurrently(due, 16, async (row) => {
+    // Each step on its own: a release that keeps failing must not stop suspensions from being
+    // lifted, nor one app's lift the others'.
+    await this.guarded('releasing due messages', () => this.releaseDue(at));
+    for (const app of this.guardedRead(() => this.expiredSuspensions.all(at))) {
+      await this.guarded(`lifting the suspension of ${app.app_id}`, () =>
+        this.liftSuspension(app, at),
+      );
+    }
+    await this.guarded('the tick hook', () => {
+      this.options.onTick?.(now);
+      return Promise.resolve();
+    });
+  }
+
+  private async releaseDue(at: string): Promise<void> {
+    const due = this.options.messages.due(at, 1_000);
+    await forEachConcurrently(due, 16, async (row) => {
+      try {
         const result = await this.options.commands.execute(
           'message',
           row.message_id,
@@ -78,36 +93,60 @@ export class Scheduler {
             messageId: row.message_id,
             code: result.left.code,
           });
-      });
-      for (const app of this.expiredSuspensions.all(at)) {
-        const result = await this.options.commands.execute(
-          'app',
-          app.app_id,
-          {
-            type: 'LiftAppSuspension',
-            data: {
-              appId: app.app_id,
-              reason: 'expired',
-              ...(this.options.recoverTo === undefined
-                ? {}
-                : { recoverTo: this.options.recoverTo }),
-            },
-            metadata: { now: at },
-          },
-          {
-            commandId: `lift:${app.app_id}:${app.suspended_until}`,
-            actor: { kind: 'system', id: 'scheduler' },
-          },
-        );
-        if (E.isLeft(result))
-          this.options.logger.warn('lifting a suspension refused', {
-            appId: app.app_id,
-            code: result.left.code,
-          });
+      } catch (error) {
+        // One message that cannot be released does not hold up the others.
+        this.options.logger.error('releasing a message failed; the next tick tries again', {
+          messageId: row.message_id,
+          error,
+        });
       }
-      this.options.onTick?.(now);
+    });
+  }
+
+  private async liftSuspension(
+    app: { app_id: string; suspended_until: string },
+    at: string,
+  ): Promise<void> {
+    const result = await this.options.commands.execute(
+      'app',
+      app.app_id,
+      {
+        type: 'LiftAppSuspension',
+        data: {
+          appId: app.app_id,
+          reason: 'expired',
+          ...(this.options.recoverTo === undefined ? {} : { recoverTo: this.options.recoverTo }),
+        },
+        metadata: { now: at },
+      },
+      {
+        commandId: `lift:${app.app_id}:${app.suspended_until}`,
+        actor: { kind: 'system', id: 'scheduler' },
+      },
+    );
+    if (E.isLeft(result))
+      this.options.logger.warn('lifting a suspension refused', {
+        appId: app.app_id,
+        code: result.left.code,
+      });
+  }
+
+  /** Runs one step of a tick; a failure is logged and the next tick tries again. */
+  private async guarded(what: string, step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
     } catch (error) {
-      this.options.logger.error('scheduler tick failed; the next tick tries again', { error });
+      this.options.logger.error(`scheduler: ${what} failed; the next tick tries again`, { error });
+    }
+  }
+
+  /** A read for a tick; a failure is logged and reads as nothing to do. */
+  private guardedRead<T>(read: () => readonly T[]): readonly T[] {
+    try {
+      return read();
+    } catch (error) {
+      this.options.logger.error('scheduler: a read failed; the next tick tries again', { error });
+      return [];
     }
   }
 }

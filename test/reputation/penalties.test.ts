@@ -306,6 +306,47 @@ describe('reputation: the penalty ladder over HTTP', function () {
     expect(sent.status, JSON.stringify(sent.body)).to.equal(202);
   });
 
+  it('a message whose release keeps failing does not stop the scheduler from lifting a suspension', async () => {
+    const { app } = await appWithMessages(0);
+    const other = await appWithMessages(0);
+    const scheduled = await push(server, other.app, {
+      key: other.to.key,
+      body: 'due in a second',
+      delaySeconds: 1,
+    });
+    expect(scheduled.status, JSON.stringify(scheduled.body)).to.equal(202);
+    const until = new Date(Date.now() + 1_000).toISOString();
+    await runCommand(server, 'app', app.appId, {
+      type: 'SuspendApp',
+      data: { appId: app.appId, until, reason: 'operator', complaintIds: ['cmp_test_manual'] },
+      metadata: { now: new Date().toISOString() },
+    });
+    await waitForApp(server, app.appId, (v) => v.status === 'suspended', 'suspended');
+    const { store } = server.tidings;
+    const append = store.appendToStream.bind(store);
+    // Fault injection: every release fails (as on an I/O error).
+    Reflect.defineProperty(store, 'appendToStream', {
+      configurable: true,
+      value: (...args: Parameters<typeof append>) =>
+        args[1].some((event) => event.type === 'MessageReleased')
+          ? Promise.reject(new Error('disk I/O error'))
+          : append(...args),
+    });
+    try {
+      const lifted = await waitUntil(
+        async () => {
+          await server.tidings.scheduler.tick();
+          return adminApp(server, app.appId);
+        },
+        (view) => view.status === 'active',
+        'the suspension lifted',
+      );
+      expect(lifted.suspendedUntil).to.equal(undefined);
+    } finally {
+      Reflect.deleteProperty(store, 'appendToStream');
+    }
+  });
+
   it('expiry and recovery, the third suspension bans, reinstatement with a note, and the app sends again', async () => {
     const { app, to, messages } = await appWithMessages(4);
     const [first = '', second = '', third = '', fourth = ''] = await Promise.all(

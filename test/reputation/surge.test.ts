@@ -150,6 +150,33 @@ describe('reputation: automatic review on a surge of complaints', function () {
       );
     });
 
+    it('a complaint an operator dismissed does not count towards a surge', async () => {
+      const { app, bound, messages } = await appAndPeople(3);
+      const [first, second, third] = bound as [Bound, Bound, Bound];
+      const firsts = await complain(server, first.person, messages[0] ?? '');
+      const dismissed = await call(server.base, 'POST', `/v1/admin/complaints/${firsts}/dismiss`, {
+        token: server.adminToken,
+        body: {},
+      });
+      expect(dismissed.status, JSON.stringify(dismissed.body)).to.equal(200);
+      const seconds = await complain(server, second.person, messages[1] ?? '');
+      await complain(server, third.person, messages[2] ?? '');
+      await barrier(server, app.appId, seconds);
+      expect((await adminApp(server, app.appId)).status).to.equal('active');
+      expect((await appEvents(server, app.appId)).map((event) => event.type)).to.not.include(
+        'AppSuspended',
+      );
+    });
+
+    it('complaints filed all at once suspend the app too', async () => {
+      const { app, bound, messages } = await appAndPeople(3);
+      await Promise.all(
+        bound.map((to, index) => complain(server, to.person, messages[index] ?? '')),
+      );
+      const view = await waitForApp(server, app.appId, (v) => v.status === 'suspended', 'surge');
+      expect(view.status).to.equal('suspended');
+    });
+
     it('complaints older than the window do not count', async () => {
       const { app, bound, messages } = await appAndPeople(3);
       // Two people complained two days ago (written through the command path with that time).
