@@ -16,7 +16,7 @@ import type {
   SuspendApp,
   AppCommand,
 } from './appCommands.js';
-import type { AppEvent } from './appEvents.js';
+import type { AppEvent, AppSuspended } from './appEvents.js';
 
 /** The score every app starts with; penalties take points off it. */
 export const INITIAL_APP_SCORE = 100;
@@ -39,7 +39,12 @@ export interface AppFacts {
 export type AppState =
   | { readonly status: 'empty' }
   | (AppFacts & { readonly status: 'active' })
-  | (AppFacts & { readonly status: 'suspended'; readonly suspendedUntil: string })
+  | (AppFacts & {
+      readonly status: 'suspended';
+      readonly suspendedUntil: string;
+      /** Why the current suspension (or its latest extension) was imposed. */
+      readonly suspensionReason: AppSuspended['data']['reason'];
+    })
   | (AppFacts & { readonly status: 'banned' });
 
 type RegisteredApp = Exclude<AppState, { status: 'empty' }>;
@@ -50,14 +55,14 @@ export const appStreamName = (appId: string): string => `app-${appId}`;
 
 const initialState = (): AppState => ({ status: 'empty' });
 
-/** Drops `suspendedUntil` when an app leaves the suspended standing. */
+/** Drops the suspension's fields when an app leaves the suspended standing. */
 const factsOf = (state: RegisteredApp): AppFacts => {
-  const { status: _status, ...rest } = state;
-  if ('suspendedUntil' in rest) {
-    const { suspendedUntil: _until, ...facts } = rest;
+  if (state.status === 'suspended') {
+    const { status: _status, suspendedUntil: _until, suspensionReason: _why, ...facts } = state;
     return facts;
   }
-  return rest;
+  const { status: _status, ...facts } = state;
+  return facts;
 };
 
 const evolve = (state: AppState, event: AppEvent): AppState => {
@@ -93,6 +98,7 @@ const evolve = (state: AppState, event: AppEvent): AppState => {
         ...factsOf(state),
         status: 'suspended',
         suspendedUntil: event.data.until,
+        suspensionReason: event.data.reason,
         suspensionCount:
           state.status === 'suspended' ? state.suspensionCount : state.suspensionCount + 1,
       };
@@ -279,8 +285,23 @@ const applyPenalty = (command: ApplyPenalty, state: RegisteredApp): Decision => 
       { type: 'AppBanned', data: { appId, reason: 'score_below_threshold', complaintIds } },
     ]);
   }
-  if (scoreAfter >= ladder.suspendBelow || state.status === 'suspended')
-    return E.right([penalized]);
+  if (scoreAfter >= ladder.suspendBelow) return E.right([penalized]);
+  const until = addDays(command.metadata.now, ladder.suspensionDays);
+  if (state.status === 'suspended') {
+    // Suspended for another reason (a surge, an operator): a score below the line still earns its
+    // own full suspension, as an extension when it ends later (not a new strike). Within a
+    // suspension for the score, a further penalty only costs points.
+    return state.suspensionReason !== 'score_below_threshold' &&
+      isAfter(until, state.suspendedUntil)
+      ? E.right([
+          penalized,
+          {
+            type: 'AppSuspended',
+            data: { appId, until, reason: 'score_below_threshold', complaintIds },
+          },
+        ])
+      : E.right([penalized]);
+  }
   // This would be one suspension too many: the app is banned instead.
   if (state.suspensionCount + 1 >= ladder.maxSuspensions) {
     return E.right([
@@ -288,7 +309,6 @@ const applyPenalty = (command: ApplyPenalty, state: RegisteredApp): Decision => 
       { type: 'AppBanned', data: { appId, reason: 'repeated_suspensions', complaintIds } },
     ]);
   }
-  const until = addDays(command.metadata.now, ladder.suspensionDays);
   return E.right([
     penalized,
     { type: 'AppSuspended', data: { appId, until, reason: 'score_below_threshold', complaintIds } },

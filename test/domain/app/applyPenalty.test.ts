@@ -144,6 +144,31 @@ describe('the penalty ladder (ApplyPenalty)', () => {
       .then([penalty(5, 52, 'minor')]);
   });
 
+  /** Suspended by a complaint surge until a day from now. */
+  const surgeSuspended: AppEvent = {
+    type: 'AppSuspended',
+    data: {
+      appId,
+      until: '2025-03-02T12:00:00.000Z',
+      reason: 'complaint_surge',
+      complaintIds: ['surge'],
+    },
+  };
+
+  it('while suspended for a shorter time, falling below the line extends to a full suspension', () => {
+    app
+      .given([registered, ...scoredAt(62), surgeSuspended])
+      .when(apply('minor'))
+      .then([penalty(5, 57, 'minor'), suspendedFor7Days]);
+  });
+
+  it('that extension is not a new strike: two earlier suspensions do not make it a ban', () => {
+    app
+      .given([registered, ...suspension(1), ...suspension(2), ...scoredAt(62), surgeSuspended])
+      .when(apply('minor'))
+      .then([penalty(5, 57, 'minor'), suspendedFor7Days]);
+  });
+
   it('a banned app keeps losing points for the record, and stays banned', () => {
     app
       .given([registered, ...scoredAt(15), bannedFor('score_below_threshold')])
