@@ -31,6 +31,11 @@ export interface AppFacts {
   readonly score: number;
   /** How many separate suspensions the app has had; extensions do not count. */
   readonly suspensionCount: number;
+  /**
+   * Suspensions the app earned by its score (the penalty ladder's strikes): a surge or an
+   * operator suspending it pending review is not one; the ladder bans at its `maxSuspensions`-th.
+   */
+  readonly strikes: number;
   /** Complaints already charged, so a redelivered penalty is not charged twice. */
   readonly penalizedComplaintIds: readonly string[];
 }
@@ -77,6 +82,7 @@ const evolve = (state: AppState, event: AppEvent): AppState => {
       ...(callbackUrl === undefined ? {} : { callbackUrl }),
       score: INITIAL_APP_SCORE,
       suspensionCount: 0,
+      strikes: 0,
       penalizedComplaintIds: [],
     };
   }
@@ -101,6 +107,13 @@ const evolve = (state: AppState, event: AppEvent): AppState => {
         suspensionReason: event.data.reason,
         suspensionCount:
           state.status === 'suspended' ? state.suspensionCount : state.suspensionCount + 1,
+        // A strike when the suspension is for the score and the app was not already suspended
+        // for it (a new suspension, or one pending review turned into one for the score).
+        strikes:
+          event.data.reason === 'score_below_threshold' &&
+          !(state.status === 'suspended' && state.suspensionReason === 'score_below_threshold')
+            ? state.strikes + 1
+            : state.strikes,
       };
     case 'AppSuspensionLifted':
     case 'AppReinstated':
@@ -286,32 +299,30 @@ const applyPenalty = (command: ApplyPenalty, state: RegisteredApp): Decision => 
     ]);
   }
   if (scoreAfter >= ladder.suspendBelow) return E.right([penalized]);
-  const until = addDays(command.metadata.now, ladder.suspensionDays);
-  if (state.status === 'suspended') {
-    // Suspended for another reason (a surge, an operator): a score below the line still earns its
-    // own full suspension, as an extension when it ends later (not a new strike). Within a
-    // suspension for the score, a further penalty only costs points.
-    return state.suspensionReason !== 'score_below_threshold' &&
-      isAfter(until, state.suspendedUntil)
-      ? E.right([
-          penalized,
-          {
-            type: 'AppSuspended',
-            data: { appId, until, reason: 'score_below_threshold', complaintIds },
-          },
-        ])
-      : E.right([penalized]);
+  // Within a suspension for the score, a further penalty only costs points.
+  if (state.status === 'suspended' && state.suspensionReason === 'score_below_threshold') {
+    return E.right([penalized]);
   }
-  // This would be one suspension too many: the app is banned instead.
-  if (state.suspensionCount + 1 >= ladder.maxSuspensions) {
+  // A strike: one too many bans the app instead.
+  if (state.strikes + 1 >= ladder.maxSuspensions) {
     return E.right([
       penalized,
       { type: 'AppBanned', data: { appId, reason: 'repeated_suspensions', complaintIds } },
     ]);
   }
+  const until = addDays(command.metadata.now, ladder.suspensionDays);
+  // Suspended pending review (a surge, an operator): the score's suspension replaces it, running
+  // its full length from now, or at least as long as the one in place.
+  const suspendedUntil =
+    state.status === 'suspended' && isAfter(state.suspendedUntil, until)
+      ? state.suspendedUntil
+      : until;
   return E.right([
     penalized,
-    { type: 'AppSuspended', data: { appId, until, reason: 'score_below_threshold', complaintIds } },
+    {
+      type: 'AppSuspended',
+      data: { appId, until: suspendedUntil, reason: 'score_below_threshold', complaintIds },
+    },
   ]);
 };
 

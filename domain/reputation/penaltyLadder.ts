@@ -8,7 +8,8 @@ export type ComplaintSeverity = 'minor' | 'major' | 'severe';
  * The reputation rules (README, "Complaints and penalties"). Every app starts at 100 points; an
  * upheld complaint costs points by severity; below `suspendBelow` the app is suspended for
  * `suspensionDays`, and recovers to `suspendBelow` points when the suspension ends; the
- * `maxSuspensions`-th suspension, or falling below `banBelow`, bans it for good.
+ * `maxSuspensions`-th suspension for the score (not one pending review after a surge or an
+ * operator's decision), or falling below `banBelow`, bans it for good.
  */
 export const PenaltyLadder = t.type({
   points: t.type({ minor: PositiveInt, major: PositiveInt, severe: PositiveInt }),

@@ -162,11 +162,49 @@ describe('the penalty ladder (ApplyPenalty)', () => {
       .then([penalty(5, 57, 'minor'), suspendedFor7Days]);
   });
 
-  it('that extension is not a new strike: two earlier suspensions do not make it a ban', () => {
+  it('a suspension pending review turned into one for the score is a strike: the third bans', () => {
     app
       .given([registered, ...suspension(1), ...suspension(2), ...scoredAt(62), surgeSuspended])
       .when(apply('minor'))
+      .then([penalty(5, 57, 'minor'), bannedFor('repeated_suspensions')]);
+  });
+
+  it('suspensions pending review are no strikes: after two reinstated surges, the score suspends', () => {
+    const reviewed: AppEvent[] = [
+      surgeSuspended,
+      { type: 'AppReinstated', data: { appId, scoreAfter: 100 } },
+    ];
+    app
+      .given([registered, ...reviewed, ...reviewed, ...scoredAt(62)])
+      .when(apply('minor'))
       .then([penalty(5, 57, 'minor'), suspendedFor7Days]);
+  });
+
+  it('keeps a longer suspension pending review, now for the score', () => {
+    const longSurge: AppEvent = {
+      type: 'AppSuspended',
+      data: {
+        appId,
+        until: '2025-04-01T00:00:00.000Z',
+        reason: 'complaint_surge',
+        complaintIds: ['surge'],
+      },
+    };
+    app
+      .given([registered, ...scoredAt(62), longSurge])
+      .when(apply('minor'))
+      .then([
+        penalty(5, 57, 'minor'),
+        {
+          type: 'AppSuspended',
+          data: {
+            appId,
+            until: '2025-04-01T00:00:00.000Z',
+            reason: 'score_below_threshold',
+            complaintIds: ['c-new'],
+          },
+        },
+      ]);
   });
 
   it('a banned app keeps losing points for the record, and stays banned', () => {
