@@ -88,6 +88,11 @@ export interface StartOptions {
   readonly retryPolicy?: RetryPolicy;
   /** Failed logins allowed per client address and per username before 429 (burst, then one per minute). */
   readonly authFailureBurst?: { readonly perIp: number; readonly perUsername: number };
+  /**
+   * New accounts allowed per client address at once (then one every three minutes); default 20.
+   * Each costs a slow password hash, so an unlimited stream of them would starve the machine.
+   */
+  readonly registrationBurst?: number;
 }
 
 /** The penalty ladder from the settings. */
@@ -348,6 +353,10 @@ export const startTidings = async (
           refillPerSecond: 1 / 60,
         }),
       },
+      registrations: new TokenBuckets({
+        burst: options.registrationBurst ?? 20,
+        refillPerSecond: 1 / 180,
+      }),
       appRateLimit: new TokenBuckets({
         burst: settings.appRateBurst,
         refillPerSecond: settings.appRatePerSecond,

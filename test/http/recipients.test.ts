@@ -702,6 +702,32 @@ describe('HTTP recipient API: login rate limiting per username', () => {
   });
 });
 
+describe('HTTP recipient API: new accounts per client address', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ registrationBurst: 2 });
+  });
+  after(async () => {
+    await server.dispose();
+  });
+
+  it('takes 2 accounts from one address, then answers 429 with Retry-After and writes nothing', async () => {
+    for (const name of ['first', 'second']) {
+      const reply = await call(server.base, 'POST', '/v1/auth/register', {
+        body: { username: uniqueUsername(name), password: PASSWORD },
+      });
+      expect(reply.status, JSON.stringify(reply.body)).to.equal(201);
+    }
+    const limited = await expectNoNewEvents(server.tidings, () =>
+      call(server.base, 'POST', '/v1/auth/register', {
+        body: { username: uniqueUsername('third'), password: PASSWORD },
+      }),
+    );
+    expectProblem(limited, 429, 'rate_limited');
+    expect(Number(limited.headers.get('retry-after'))).to.be.greaterThan(0);
+  });
+});
+
 describe('HTTP recipient API: guesses sent all at once', () => {
   let server: TestServer;
   let victim: Person;

@@ -25,6 +25,8 @@ export interface TestServerOptions {
   readonly env?: Readonly<Record<string, string>>;
   readonly resolver?: HostResolver;
   readonly authFailureBurst?: StartOptions['authFailureBurst'];
+  /** New accounts per address; tests register many people from 127.0.0.1, so 10,000 by default. */
+  readonly registrationBurst?: number;
   readonly retryPolicy?: StartOptions['retryPolicy'];
   readonly dir?: string;
   /** Read models to keep (all of them by default). */
@@ -52,6 +54,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
       ? {}
       : { authFailureBurst: options.authFailureBurst }),
     ...(options.retryPolicy === undefined ? {} : { retryPolicy: options.retryPolicy }),
+    registrationBurst: options.registrationBurst ?? 10_000,
     ...(options.projections === undefined ? {} : { projections: options.projections }),
   });
   const server: TestServer = {

@@ -115,6 +115,15 @@ export const authRoutes = (deps: ApiDeps): Route[] => {
       },
       async (request) => {
         const { username, password } = request.body;
+        const account = deps.registrations.take(request.ip);
+        if (!account.allowed) {
+          throw new ProblemError(
+            'rate_limited',
+            `too many new accounts from this address; try again in ${account.retryAfterSeconds} s`,
+            { retryAfterSeconds: account.retryAfterSeconds },
+            { 'Retry-After': String(account.retryAfterSeconds) },
+          );
+        }
         takeAttempt(request.ip, username);
         const recipientId = recipientIdFor(username);
         const registered = await deps.commands.execute(

@@ -31,6 +31,8 @@ export interface ApiDeps {
   readonly passwordCost?: PasswordCost;
   /** Failed logins and registrations, per client address and per username. */
   readonly authFailures: { readonly byIp: TokenBuckets; readonly byUsername: TokenBuckets };
+  /** New accounts per client address, successful ones included (each costs a password hash). */
+  readonly registrations: TokenBuckets;
   /** How long a login lasts. */
   readonly sessionTtlMs: number;
   readonly messages: MessageQueries;
