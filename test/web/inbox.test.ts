@@ -144,6 +144,78 @@ describe('web app: inbox (headless Chromium)', function () {
     expect(unexpectedErrors(watched)).to.deep.equal([]);
   });
 
+  it('a step arriving in a thread the person has open stays unread until they look again', async () => {
+    const { who, ordersKey, watched } = await person();
+    const { page } = watched;
+    await push(server!, orders.appSecret, {
+      key: ordersKey,
+      thread: 'order-7',
+      title: 'Dispatched',
+      body: 'step 1',
+    });
+    await inboxHolds(who, 1);
+    await page.goto(`${server!.base}/inbox`);
+    const entry = page.locator('#inbox-list > li').first();
+    await entry.locator('summary').click();
+    await page.locator('#inbox-list > li.unread').first().waitFor({ state: 'detached' });
+
+    await push(server!, orders.appSecret, {
+      key: ordersKey,
+      thread: 'order-7',
+      title: 'Departed',
+      body: 'step 2',
+    });
+    await page
+      .locator('#inbox-list .step-count', { hasText: '2 steps' })
+      .waitFor({ timeout: 15_000 });
+    // The list was drawn again with the entry still open: that is not the person opening it.
+    await page.locator('#inbox-list > li.unread').first().waitFor();
+    const items = await inbox(who);
+    expect(items.map((item) => [item.title, item.readAt === null])).to.deep.equal([
+      ['Departed', true],
+      ['Dispatched', false],
+    ]);
+    expect(unexpectedErrors(watched)).to.deep.equal([]);
+  });
+
+  it('keeps every message after "Load older" when new ones push the first page down', async () => {
+    const { who, ordersKey, watched } = await person();
+    const { page } = watched;
+    for (let n = 1; n <= 103; n += 1) {
+      const reply = await push(server!, orders.appSecret, {
+        key: ordersKey,
+        title: `Note ${n}`,
+        body: `note ${n}`,
+      });
+      expect(reply.status).to.equal(202);
+    }
+    // One binding's messages are routed in order: the last one in the inbox means all are.
+    await waitUntil(
+      () => inbox(who, '?limit=1'),
+      (items) => items[0]?.title === 'Note 103',
+      'the 103rd message in the inbox',
+    );
+    await page.goto(`${server!.base}/inbox`);
+    const entries = page.locator('#inbox-list > li');
+    await entries.first().waitFor();
+    expect(await entries.count()).to.equal(100);
+    await page.getByRole('button', { name: 'Load older' }).click();
+    await page.getByRole('heading', { name: 'Note 1', exact: true }).waitFor();
+    expect(await entries.count()).to.equal(103);
+
+    for (const n of [1, 2, 3]) {
+      await push(server!, orders.appSecret, { key: ordersKey, title: `Fresh ${n}`, body: 'new' });
+    }
+    await page.getByRole('heading', { name: 'Fresh 3' }).waitFor({ timeout: 15_000 });
+    const titles = await page.locator('#inbox-list > li h2').allInnerTexts();
+    expect(titles).to.have.length(106);
+    expect(titles.slice(0, 3)).to.deep.equal(['Fresh 3', 'Fresh 2', 'Fresh 1']);
+    expect(titles.slice(3)).to.deep.equal(
+      Array.from({ length: 103 }, (_, index) => `Note ${103 - index}`),
+    );
+    expect(unexpectedErrors(watched)).to.deep.equal([]);
+  });
+
   it('new messages appear without a reload, newest first', async () => {
     const { who, ordersKey, clinicKey, watched } = await person();
     const { page } = watched;

@@ -1,7 +1,7 @@
 // @ts-check
 // The inbox: newest first, one entry per thread (a work order's steps as a timeline), unread
 // marked, filter by app, mark read, archive, complain; polls for new messages every few seconds.
-import { announce, api, el, reason, safeHref, showError, timeEl } from './common.js';
+import { announce, api, ApiError, el, reason, safeHref, showError, timeEl } from './common.js';
 
 /**
  * @typedef {{ messageId: string, appId: string, appName: string, title: string | null,
@@ -41,6 +41,10 @@ const state = {
   /** @type {Set<string> | undefined} ids seen so far, to announce new ones */
   seen: undefined,
   busy: false,
+  /** a refresh was asked for while one ran: it runs again when that one ends */
+  again: false,
+  /** bumped when the filter changes: answers to requests made before are dropped */
+  generation: 0,
   /** @type {Item | undefined} the message a complaint is being written about */
   complaintTarget: undefined,
 };
@@ -51,6 +55,10 @@ const query = (/** @type {string | null} */ cursor) => {
   if (cursor !== null) params.set('cursor', cursor);
   return `/v1/me/inbox?${params}`;
 };
+
+/** Whether `a` comes after `b` in the inbox's order (newest first, then by id, as the server). */
+const isOlder = (/** @type {Item} */ a, /** @type {Item} */ b) =>
+  a.receivedAt < b.receivedAt || (a.receivedAt === b.receivedAt && a.messageId < b.messageId);
 
 /** Everything loaded, newest first, without duplicates. */
 const items = () => {
@@ -97,11 +105,12 @@ const stepView = (/** @type {Item} */ item, /** @type {boolean} */ latest) => {
   );
 };
 
-const groupView = (/** @type {Group} */ group) => {
+const groupView = (/** @type {Group} */ group, /** @type {number} */ index) => {
   const latest = /** @type {Item} */ (group.steps[0]);
   const unread = group.steps.filter((step) => step.readAt === null);
   const thread = group.thread !== null;
-  const titleId = `title-${group.key.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  // By position: two keys may differ only in characters an id cannot hold.
+  const titleId = `entry-title-${index}`;
   const details = el(
     'details',
     { 'data-focus': `${group.key}:open` },
@@ -153,10 +162,12 @@ const groupView = (/** @type {Group} */ group) => {
   const open = /** @type {HTMLDetailsElement} */ (details);
   open.open = state.open.has(group.key);
   details.addEventListener('toggle', () => {
-    if (open.open) {
+    // Opening it again after a re-render (the `open` set above fires `toggle` too) is not the
+    // person opening it: only a real opening marks it read.
+    if (open.open && !state.open.has(group.key)) {
       state.open.add(group.key);
       void markRead(group);
-    } else {
+    } else if (!open.open) {
       state.open.delete(group.key);
     }
   });
@@ -226,7 +237,7 @@ const render = () => {
   state.signature = signature;
   const focused = document.activeElement?.getAttribute('data-focus') ?? null;
   const groups = groupsOf(all);
-  list.replaceChildren(...groups.map(groupView));
+  list.replaceChildren(...groups.map((group, index) => groupView(group, index)));
   empty.hidden = groups.length > 0;
   older.hidden = state.cursor === null;
   const unread = all.filter((item) => item.readAt === null).length;
@@ -236,7 +247,10 @@ const render = () => {
       : `${unread} unread · ${groups.length} ${groups.length === 1 ? 'conversation' : 'conversations'}`;
   if (focused !== null) {
     const again = list.querySelector(`[data-focus="${CSS.escape(focused)}"]`);
+    // The control is gone (read, complained about): keep the focus in the list, not on <body>.
     if (again instanceof HTMLElement) again.focus();
+    else if (list.contains(document.activeElement) || document.activeElement === document.body)
+      list.focus();
   }
 };
 
@@ -262,12 +276,29 @@ const renderFilter = () => {
 
 /** Polls the first page and merges it with what was loaded before. */
 const refresh = async () => {
-  if (state.busy) return;
+  if (state.busy) {
+    state.again = true;
+    return;
+  }
   state.busy = true;
+  const generation = state.generation;
   try {
     const page = await api('GET', query(null));
+    if (generation !== state.generation) return;
+    const previous = state.first;
     state.first = page.items;
-    if (!state.extraLoaded) state.cursor = page.nextCursor;
+    if (state.extraLoaded) {
+      // New messages pushed some of the last first page below it: they now belong to the older
+      // pages already loaded, not to nowhere.
+      const last = page.items.at(-1);
+      const shown = new Set([...page.items, ...state.extra].map((item) => item.messageId));
+      const pushedDown = previous.filter(
+        (item) => !shown.has(item.messageId) && last !== undefined && isOlder(item, last),
+      );
+      state.extra = [...pushedDown, ...state.extra];
+    } else {
+      state.cursor = page.nextCursor;
+    }
     const ids = new Set(items().map((item) => item.messageId));
     if (state.seen !== undefined) {
       const fresh = [...ids].filter((id) => !state.seen?.has(id)).length;
@@ -276,18 +307,57 @@ const refresh = async () => {
     state.seen = new Set([...(state.seen ?? []), ...ids]);
     render();
   } catch (failure) {
+    if (generation !== state.generation) return;
     loading.hidden = false;
     loading.textContent = reason(failure);
   } finally {
     state.busy = false;
+    if (state.again) {
+      state.again = false;
+      void refresh();
+    }
+  }
+};
+
+/**
+ * Loads everything again down to the depth shown (when the tab comes back: older pages are not
+ * polled, and a message there may have been recalled, archived or read elsewhere meanwhile).
+ */
+const reload = async () => {
+  if (!state.extraLoaded) {
+    await refresh();
+    return;
+  }
+  const depth = items().length;
+  const generation = state.generation;
+  try {
+    /** @type {Item[]} */
+    const loaded = [];
+    /** @type {string | null} */
+    let cursor = null;
+    do {
+      const page = await api('GET', query(cursor));
+      if (generation !== state.generation) return;
+      loaded.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor !== null && loaded.length < depth);
+    state.first = loaded.slice(0, PAGE);
+    state.extra = loaded.slice(PAGE);
+    state.cursor = cursor;
+    for (const item of loaded) state.seen?.add(item.messageId);
+    render();
+  } catch (failure) {
+    announce(reason(failure), true);
   }
 };
 
 const loadOlder = async () => {
   if (state.cursor === null) return;
   older.disabled = true;
+  const generation = state.generation;
   try {
     const page = await api('GET', query(state.cursor));
+    if (generation !== state.generation) return;
     state.extra = [...state.extra, ...page.items];
     state.cursor = page.nextCursor;
     state.extraLoaded = true;
@@ -322,8 +392,20 @@ const markRead = async (/** @type {Group} */ group) => {
     const now = new Date().toISOString();
     update((item) => (ids.has(item.messageId) ? { ...item, readAt: item.readAt ?? now } : item));
   } catch (failure) {
+    dropIfGone(failure, group);
     announce(reason(failure), true);
   }
+};
+
+/**
+ * A 404 on one of the entry's messages means it left the inbox elsewhere (recalled by its app,
+ * archived or complained about in another tab): take the entry off the page too.
+ */
+const dropIfGone = (/** @type {unknown} */ failure, /** @type {Group} */ group) => {
+  if (!(failure instanceof ApiError) || failure.status !== 404) return;
+  const ids = new Set(group.steps.map((step) => step.messageId));
+  update((item) => (ids.has(item.messageId) ? undefined : item));
+  void reload();
 };
 
 const archive = async (/** @type {Group} */ group) => {
@@ -338,6 +420,7 @@ const archive = async (/** @type {Group} */ group) => {
     announce('Archived');
     list.focus();
   } catch (failure) {
+    dropIfGone(failure, group);
     announce(reason(failure), true);
   }
 };
@@ -373,11 +456,14 @@ document.getElementById('complain-cancel')?.addEventListener('click', () => dial
 
 filter.addEventListener('change', () => {
   state.appId = filter.value;
+  state.generation += 1;
   state.first = [];
   state.extra = [];
   state.extraLoaded = false;
   state.cursor = null;
   state.signature = '';
+  // Messages of this app not loaded before are not new.
+  state.seen = undefined;
   void refresh();
 });
 
@@ -397,5 +483,5 @@ setInterval(() => {
   if (!document.hidden) void refresh();
 }, POLL_MS);
 document.addEventListener('visibilitychange', () => {
-  if (!document.hidden) void refresh();
+  if (!document.hidden) void reload();
 });

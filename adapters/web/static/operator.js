@@ -5,6 +5,10 @@
 import { announce, api, ApiError, el, reason, showError, timeEl } from './common.js';
 
 const STORAGE_KEY = 'tidings-admin-token';
+/** The most held messages the server lists at once (moderationRoutes.ts). */
+const HELD_LIMIT = 500;
+/** Open complaints asked for at once (the route allows up to 1,000). */
+const COMPLAINTS_LIMIT = 1000;
 
 const tokenForm = /** @type {HTMLFormElement} */ (document.getElementById('token-form'));
 const tokenError = document.getElementById('token-error');
@@ -51,11 +55,18 @@ const act = async (
   button.disabled = true;
   try {
     await action();
-    announce(done);
-    await loadAll();
   } catch (failure) {
     announce(reason(failure), true);
     button.disabled = false;
+    return;
+  }
+  announce(done);
+  // Done: the card goes even if reloading the lists fails (its button would only be refused).
+  button.closest('li')?.remove();
+  try {
+    await loadAll();
+  } catch (failure) {
+    announce(`Done, but the lists could not be reloaded: ${reason(failure)}`, true);
   }
 };
 
@@ -259,24 +270,32 @@ const fill = (
   /** @type {string} */ emptyId,
   /** @type {string} */ countId,
   /** @type {HTMLElement[]} */ cards,
+  /** the most the route answers */ limit = Number.POSITIVE_INFINITY,
 ) => {
   list.replaceChildren(...cards);
   const empty = document.getElementById(emptyId);
   if (empty) empty.hidden = cards.length > 0;
   const count = countId === '' ? null : document.getElementById(countId);
-  if (count) count.textContent = `(${cards.length})`;
+  // A full list may hold only the first of more: say so rather than a count that looks complete.
+  if (count) count.textContent = cards.length >= limit ? `(${limit}+)` : `(${cards.length})`;
 };
 
 const loadAll = async () => {
   const [apps, held, complaints] = await Promise.all([
     call('GET', '/v1/admin/apps?sort=score'),
     call('GET', '/v1/admin/moderation/held'),
-    call('GET', '/v1/admin/complaints?status=open'),
+    call('GET', `/v1/admin/complaints?status=open&limit=${COMPLAINTS_LIMIT}`),
   ]);
   for (const app of apps.items) appNames.set(app.appId, app.name);
   fill(repList, 'rep-empty', '', apps.items.map(appCard));
-  fill(heldList, 'held-empty', 'held-count', held.items.map(heldCard));
-  fill(complaintList, 'complaints-empty', 'complaints-count', complaints.items.map(complaintCard));
+  fill(heldList, 'held-empty', 'held-count', held.items.map(heldCard), HELD_LIMIT);
+  fill(
+    complaintList,
+    'complaints-empty',
+    'complaints-count',
+    complaints.items.map(complaintCard),
+    COMPLAINTS_LIMIT,
+  );
 };
 
 const start = async () => {
