@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -8,36 +9,41 @@ export interface DataDirLock {
 
 /**
  * Makes sure one process at a time owns a data folder (a server and an offline rebuild would race
- * each other's read models). A lock left by a process that is gone is taken over.
+ * each other's read models).
+ *
+ * The lock itself is a SQLite file, `tidings.lock.db`, held in exclusive locking mode: the
+ * operating system drops that lock when the process ends, however it ends, so a crashed holder
+ * never blocks the next start — not even when the next process has the same pid (as in a
+ * container, where the server is often pid 1). Beside it, `tidings.lock` names the holder (pid,
+ * purpose, since) for people and for the refusal message; it is only information.
  */
 export const lockDataDir = (dataDir: string, purpose: string): DataDirLock => {
-  const file = join(dataDir, 'tidings.lock');
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    try {
-      writeFileSync(
-        file,
-        JSON.stringify({ pid: process.pid, purpose, since: new Date().toISOString() }),
-        {
-          flag: 'wx',
-        },
-      );
-      return {
-        release: () => {
-          rmSync(file, { force: true });
-        },
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = readHolder(file);
-      if (holder !== undefined && isAlive(holder.pid)) {
-        throw new Error(
-          `data folder ${dataDir} is in use by process ${holder.pid} (${holder.purpose}); stop it first`,
-        );
-      }
-      rmSync(file, { force: true });
-    }
+  const info = join(dataDir, 'tidings.lock');
+  const db = new Database(join(dataDir, 'tidings.lock.db'), { timeout: 0 });
+  try {
+    db.pragma('locking_mode = EXCLUSIVE');
+    // The first write takes the exclusive lock, which this connection then keeps until it closes.
+    db.exec('CREATE TABLE IF NOT EXISTS holder (since TEXT); DELETE FROM holder;');
+  } catch (error) {
+    db.close();
+    if ((error as { code?: unknown }).code !== 'SQLITE_BUSY') throw error;
+    const holder = readHolder(info);
+    throw new Error(
+      holder === undefined
+        ? `data folder ${dataDir} is in use by another process; stop it first`
+        : `data folder ${dataDir} is in use by process ${holder.pid} (${holder.purpose}); stop it first`,
+    );
   }
-  throw new Error(`could not lock data folder ${dataDir}`);
+  writeFileSync(
+    info,
+    JSON.stringify({ pid: process.pid, purpose, since: new Date().toISOString() }),
+  );
+  return {
+    release: () => {
+      rmSync(info, { force: true });
+      db.close();
+    },
+  };
 };
 
 const readHolder = (file: string): { pid: number; purpose: string } | undefined => {
@@ -51,15 +57,5 @@ const readHolder = (file: string): { pid: number; purpose: string } | undefined 
       : undefined;
   } catch {
     return undefined;
-  }
-};
-
-const isAlive = (pid: number): boolean => {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 };

@@ -249,6 +249,11 @@ export const loadSettings = (env: NodeJS.ProcessEnv): E.Either<string, Settings>
       'invalid setting TIDINGS_WECHAT_SECRET: TIDINGS_WECHAT_APPID and TIDINGS_WECHAT_SECRET go together; set both or neither',
     );
   }
+  if ((values['suspendBelow'] as number) <= (values['banBelow'] as number)) {
+    return E.left(
+      `invalid setting TIDINGS_SUSPEND_BELOW: must be above TIDINGS_BAN_BELOW (${String(values['banBelow'])}), got ${String(values['suspendBelow'])}`,
+    );
+  }
   const port = values['port'] as number;
   values['publicUrl'] ??= `http://localhost:${port}`;
   return E.right(values as unknown as Settings);

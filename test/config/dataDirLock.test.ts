@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { lockDataDir, type DataDirLock } from '../../adapters/config/dataDirLock.js';
 
 const holderOf = (dir: string): { pid?: unknown; purpose?: unknown } =>
@@ -60,6 +61,54 @@ describe('lockDataDir', () => {
       join(dir, 'tidings.lock'),
       JSON.stringify({ pid, purpose: 'server', since: new Date().toISOString() }),
     );
+    held.push(lockDataDir(dir, 'rebuild'));
+    expect(holderOf(dir)).to.include({ pid: process.pid, purpose: 'rebuild' });
+  });
+
+  it('takes over a lock that names this very pid when nobody holds the folder (a container restart)', () => {
+    writeFileSync(
+      join(dir, 'tidings.lock'),
+      JSON.stringify({ pid: process.pid, purpose: 'server', since: '2026-01-01T00:00:00.000Z' }),
+    );
+    held.push(lockDataDir(dir, 'server'));
+    expect(holderOf(dir)).to.include({ pid: process.pid, purpose: 'server' });
+  });
+
+  it('refuses while another live process holds it, and takes it once that process is killed', async function () {
+    this.timeout(30_000);
+    const module = pathToFileURL(
+      join(dirname(fileURLToPath(import.meta.url)), '../../adapters/config/dataDirLock.ts'),
+    ).href;
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `import { lockDataDir } from ${JSON.stringify(module)};
+         lockDataDir(${JSON.stringify(dir)}, 'server');
+         console.log('locked');
+         setInterval(() => undefined, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('locked')) resolve();
+        });
+        child.once('exit', () => {
+          reject(new Error('the child exited before it locked'));
+        });
+      });
+      expect(() => lockDataDir(dir, 'rebuild')).to.throw(`in use by process ${child.pid}`);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    // Killed without any clean-up: its lock went with it.
     held.push(lockDataDir(dir, 'rebuild'));
     expect(holderOf(dir)).to.include({ pid: process.pid, purpose: 'rebuild' });
   });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
 import { loadSettings, settingNames, type Settings } from '../../adapters/config/settings.js';
@@ -217,6 +218,27 @@ describe('loadSettings', () => {
       expect(invalid({ TIDINGS_WECHAT_SECRET: 'secret' })).to.match(
         /^invalid setting TIDINGS_WECHAT_SECRET: /,
       );
+    });
+
+    it('refuses a suspension line at or below the ban line, naming the setting', () => {
+      expect(invalid({ TIDINGS_SUSPEND_BELOW: '20', TIDINGS_BAN_BELOW: '20' })).to.match(
+        /^invalid setting TIDINGS_SUSPEND_BELOW: must be above TIDINGS_BAN_BELOW \(20\), got 20$/,
+      );
+      expect(invalid({ TIDINGS_BAN_BELOW: '70' })).to.match(
+        /^invalid setting TIDINGS_SUSPEND_BELOW: /,
+      );
+    });
+
+    it("has every setting in the README's settings table", () => {
+      const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+      const section = readme.slice(
+        readme.indexOf('## Settings'),
+        readme.indexOf('\n## ', readme.indexOf('## Settings') + 1),
+      );
+      const documented = new Set(
+        [...section.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((match) => match[1]),
+      );
+      expect(settingNames.filter((name) => !documented.has(name))).to.deep.equal([]);
     });
 
     it('stays on one line when the rejected value itself holds line breaks', () => {
