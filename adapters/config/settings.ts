@@ -4,6 +4,7 @@ import * as t from 'io-ts';
 import { isIP } from 'node:net';
 import type { LogLevel } from '../logging/logger.js';
 import type { SynchronousMode } from '../sqlite/database.js';
+import { parseConnectionString } from '@eventstore/db-client/dist/Client/parseConnectionString.js';
 
 /** Everything the server reads from its environment, decoded and checked once at start. */
 export interface Settings {
@@ -101,11 +102,46 @@ const Token = fromEnv('Token', (raw) =>
     : E.left('must be at least 16 characters (use a long random value)'),
 );
 
-const EsdbConnectionString = fromEnv('EsdbConnectionString', (raw) =>
-  /^esdb(\+discover)?:\/\/\S+$/.test(raw)
+/**
+ * An EventStoreDB connection string, parsed by the client's own parser so a mistake stops the
+ * start here, naming the setting: a malformed one, and an unknown option (which the client would
+ * only warn about on stderr, quoting the whole string, password included, and then ignore).
+ * The password never appears in the answer.
+ */
+const EsdbConnectionString = fromEnv('EsdbConnectionString', (raw) => {
+  if (!/^esdb(\+discover)?:\/\/\S+$/.test(raw)) {
+    return E.left(
+      'must be an EventStoreDB connection string starting with esdb:// or esdb+discover://',
+    );
+  }
+  const password = /^esdb(?:\+discover)?:\/\/[^:@/]*:([^@/]+)@/.exec(raw)?.[1];
+  const scrub = (text: string): string =>
+    password === undefined ? text : text.split(password).join('***');
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...parts: unknown[]) => {
+    warnings.push(parts.map(String).join(' '));
+  };
+  try {
+    parseConnectionString(raw);
+  } catch (error) {
+    return E.left(
+      scrub(
+        `is not a valid connection string: ${error instanceof Error ? error.message : String(error)}`,
+      ),
+    );
+  } finally {
+    console.warn = warn;
+  }
+  const [first] = warnings;
+  return first === undefined
     ? E.right(raw)
-    : E.left('must be an EventStoreDB connection string starting with esdb:// or esdb+discover://'),
-);
+    : E.left(
+        scrub(
+          `is refused: ${(first.split('\n')[0] ?? first).replace(/,? ?setting will be ignored\.?$/, '')}`,
+        ),
+      );
+});
 
 const HttpUrl = fromEnv('HttpUrl', (raw) => {
   try {

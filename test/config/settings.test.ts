@@ -220,6 +220,24 @@ describe('loadSettings', () => {
       );
     });
 
+    it('refuses a malformed EventStoreDB connection string or an unknown option, never quoting its password', () => {
+      const malformed = invalid({
+        EVENTSTORE_CONNECTION_STRING: 'esdb://admin:s3cret-pw@host:abc',
+      });
+      expect(malformed).to.match(
+        /^invalid setting EVENTSTORE_CONNECTION_STRING: is not a valid connection string: /,
+      );
+      expect(malformed).to.not.include('s3cret-pw');
+      const typo = invalid({
+        EVENTSTORE_CONNECTION_STRING: 'esdb://admin:s3cret-pw@host:2113?tsl=false',
+      });
+      expect(typo).to.match(
+        /^invalid setting EVENTSTORE_CONNECTION_STRING: is refused: Unknown option key "tsl"/,
+      );
+      expect(typo).to.not.include('s3cret-pw');
+      expect(typo).to.not.include('\n');
+    });
+
     it('refuses a suspension line at or below the ban line, naming the setting', () => {
       expect(invalid({ TIDINGS_SUSPEND_BELOW: '20', TIDINGS_BAN_BELOW: '20' })).to.match(
         /^invalid setting TIDINGS_SUSPEND_BELOW: must be above TIDINGS_BAN_BELOW \(20\), got 20$/,
