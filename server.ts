@@ -8,7 +8,11 @@ import { loadSettings, type Settings } from './adapters/config/settings.js';
 import { resolveToken } from './adapters/config/tokens.js';
 import { lockDataDir } from './adapters/config/dataDirLock.js';
 import { createJsonLogger, type Logger } from './adapters/logging/logger.js';
-import { openStoreDatabase, type SqliteDatabase } from './adapters/sqlite/database.js';
+import {
+  claimLogKind,
+  openStoreDatabase,
+  type SqliteDatabase,
+} from './adapters/sqlite/database.js';
 import { SqliteEventStore } from './adapters/sqlite/sqliteEventStore.js';
 import { CheckpointStore } from './adapters/sqlite/checkpointStore.js';
 import { openEsdbEventStore } from './adapters/eventstoredb/esdbEventStore.js';
@@ -134,6 +138,7 @@ export const startTidings = async (
     cleanup.push(() => {
       db.close();
     });
+    claimLogKind(db, settings.eventStoreConnectionString === undefined ? 'sqlite' : 'eventstoredb');
     const store: EventStore =
       settings.eventStoreConnectionString === undefined
         ? new SqliteEventStore(db, walSync === undefined ? {} : { walSync })

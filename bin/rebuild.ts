@@ -6,7 +6,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { loadSettings, type Settings } from '../adapters/config/settings.js';
 import { lockDataDir } from '../adapters/config/dataDirLock.js';
-import { openDatabase } from '../adapters/sqlite/database.js';
+import { claimLogKind, openDatabase } from '../adapters/sqlite/database.js';
 import { SqliteEventStore } from '../adapters/sqlite/sqliteEventStore.js';
 import { CheckpointStore } from '../adapters/sqlite/checkpointStore.js';
 import { openEsdbEventStore } from '../adapters/eventstoredb/esdbEventStore.js';
@@ -40,6 +40,13 @@ const lock = (() => {
   }
 })();
 const db = openDatabase({ dataDir: settings.dataDir, synchronous: settings.sqliteSynchronous });
+try {
+  claimLogKind(db, settings.eventStoreConnectionString === undefined ? 'sqlite' : 'eventstoredb');
+} catch (error) {
+  db.close();
+  lock.release();
+  fail(error instanceof Error ? error.message : String(error));
+}
 const store: EventStore =
   settings.eventStoreConnectionString === undefined
     ? new SqliteEventStore(db)

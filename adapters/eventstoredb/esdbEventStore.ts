@@ -193,8 +193,9 @@ export class EsdbEventStore implements EventStore {
 
   async headPosition(): Promise<Position | undefined> {
     this.assertOpen();
-    // Backwards from the end, past EventStoreDB's own system events, to the last Tidings event.
-    const page = this.client.readAll({ fromPosition: END, direction: BACKWARDS, maxCount: 100 });
+    // Backwards from the end, past EventStoreDB's own system events (as many as there are: stats
+    // and checkpoints can fill the tail), to the last Tidings event; the read stops there.
+    const page = this.client.readAll({ fromPosition: END, direction: BACKWARDS });
     for await (const resolved of page) {
       const event = resolved.event;
       if (event === undefined || !isWantedEventType(event.type, undefined)) continue;

@@ -92,7 +92,34 @@ const migrations: readonly string[] = [
   // When the key was first claimed within its 24 h (a retry that takes a failed claim over keeps
   // it): the ids and delays of the request derive from it, so the retry names the same messages.
   `ALTER TABLE idempotency_keys ADD COLUMN first_at TEXT;`,
+  // Facts about the data folder itself, e.g. which log its checkpoints and read models follow.
+  `CREATE TABLE folder_facts (name TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 ];
+
+/** Which log a data folder's checkpoints and read models follow. */
+export type LogKind = 'sqlite' | 'eventstoredb';
+
+/**
+ * Records the kind of log on the folder's first start, and refuses a start with the other kind:
+ * the checkpoints (positions in one log) and read models (built from it) mean nothing against
+ * another, and the processors would wait for positions the new log never reaches.
+ */
+export const claimLogKind = (db: SqliteDatabase, kind: LogKind): void => {
+  const known = db
+    .prepare<[], { value: string }>("SELECT value FROM folder_facts WHERE name = 'log'")
+    .get()?.value;
+  if (known === undefined) {
+    db.prepare("INSERT INTO folder_facts (name, value) VALUES ('log', ?)").run(kind);
+    return;
+  }
+  if (known !== kind) {
+    const describe = (k: string): string =>
+      k === 'sqlite' ? 'the embedded log' : 'EventStoreDB (EVENTSTORE_CONNECTION_STRING)';
+    throw new Error(
+      `this data folder follows ${describe(known)}, but the settings now name ${describe(kind)}: its checkpoints and read models belong to the other log. Use another TIDINGS_DATA_DIR for it, or go back to the settings it was made with`,
+    );
+  }
+};
 
 const migrate = (db: SqliteDatabase): void => {
   const applied = db.pragma('user_version', { simple: true }) as number;

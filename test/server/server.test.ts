@@ -264,6 +264,24 @@ describe('Tidings server (in process)', () => {
       await tidings.close();
     });
 
+    it('refuses to start a folder made with the embedded log on EventStoreDB, before connecting, and frees it', async () => {
+      const dir = tempDir();
+      const first = await start(dir);
+      await first.close();
+      const error = await rejectionOf(
+        startTidings(
+          // Nothing listens on this port: a start that tried to connect would fail otherwise.
+          { ...settingsFor(dir), eventStoreConnectionString: 'esdb://127.0.0.1:9?tls=false' },
+          { logger: silentLogger },
+        ),
+      );
+      expect(error.message).to.include('this data folder follows the embedded log');
+      expect(error.message).to.include('TIDINGS_DATA_DIR');
+      expect(existsSync(join(dir, 'tidings.lock'))).to.equal(false);
+      const again = await start(dir);
+      expect((await fetch(`${again.url}/healthz`)).status).to.equal(200);
+    });
+
     it('can start again on a data folder once the previous instance closed', async () => {
       const dir = tempDir();
       const first = await start(dir);
