@@ -123,7 +123,15 @@ export const startTidings = async (
   const logger = options.logger ?? createJsonLogger(settings.logLevel);
   const cleanup: Array<() => Promise<void> | void> = [];
   const undo = async (): Promise<void> => {
-    for (const step of cleanup.reverse()) await step();
+    // Every step runs, whatever an earlier one did: the last ones close the store and release
+    // the data folder.
+    for (const step of cleanup.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        logger.error('a shutdown step failed; going on with the others', { error });
+      }
+    }
   };
   try {
     const lock = lockDataDir(prepareDataDir(settings.dataDir), 'server');

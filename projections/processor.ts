@@ -97,6 +97,8 @@ export class ProcessorRunner {
   private quietTo: Position | undefined;
   private readonly waiters = new Set<() => void>();
   private failures = 0;
+  /** Ends the wait before a retry early (a stop does not sit out a 30 s backoff). */
+  private endPause: (() => void) | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -134,6 +136,7 @@ export class ProcessorRunner {
   /** Stops after the batch in hand; resolves when the runner has ended. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.endPause?.();
     await this.current?.close();
     await this.running;
     this.flushCheckpoint();
@@ -213,7 +216,7 @@ export class ProcessorRunner {
           error,
         });
         await subscription.close();
-        await sleep(delay);
+        await this.pause(delay);
         delay = Math.min(delay * 2, this.options.maxRetryDelayMs ?? 30_000);
         continue;
       }
@@ -252,6 +255,21 @@ export class ProcessorRunner {
     this.lastSave = performance.now();
   }
 
+  /** Waits `ms` before a retry, or until `stop()`. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        done();
+      }, ms);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.endPause = undefined;
+        resolve();
+      };
+      this.endPause = done;
+    });
+  }
+
   /** Read through a method: `stop()` flips the flag while the loop awaits. */
   private isStopping(): boolean {
     return this.stopping;
@@ -268,5 +286,3 @@ export class ProcessorRunner {
     for (const wake of waiters) wake();
   }
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -239,6 +239,38 @@ describe('processors', () => {
       );
     });
 
+    it('stop() does not sit out the wait before a retry', async () => {
+      const runner = new ProcessorRunner(
+        temp.store,
+        temp.checkpoints,
+        reactorProcessor({
+          name: 'always-failing',
+          eventTypes: ['Counted'],
+          handle: () => Promise.reject(new Error('channel down')),
+        }),
+        silentLogger,
+        { retryDelayMs: 60_000 },
+      );
+      runners.push(runner);
+      runner.start();
+      await append(temp, [counted(1)]);
+      await waitUntil(
+        () => runner.consecutiveFailures,
+        (failures) => failures >= 1,
+        'the first failure',
+      );
+      // The runner now waits a minute before trying again; a stop ends that wait.
+      const stopped = await Promise.race([
+        runner.stop().then(() => 'stopped'),
+        new Promise((resolve) =>
+          setTimeout(() => {
+            resolve('still waiting');
+          }, 10_000),
+        ),
+      ]);
+      expect(stopped).to.equal('stopped');
+    });
+
     it('saves the checkpoint at most once per interval, and the latest position at stop', async () => {
       const saves: bigint[] = [];
       const checkpoints = new (class extends CheckpointStore {
