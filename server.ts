@@ -299,7 +299,9 @@ export const startTidings = async (
     await catchUp(store, projectionRunners, logger);
     for (const runner of reactorRunners) runner.start();
     cleanup.push(async () => {
-      await Promise.all(reactorRunners.map((runner) => runner.stop()));
+      // Together: a reactor may be waiting for a read model (the reputation stage for the
+      // complaints), and a stopping read model ends that wait.
+      await Promise.all([...reactorRunners, ...projectionRunners].map((runner) => runner.stop()));
     });
     const worker = new DeliveryWorker({
       commands,

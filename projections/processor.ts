@@ -257,6 +257,7 @@ export class ProcessorRunner {
 
   /** Waits `ms` before a retry, or until `stop()`. */
   private pause(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         done();

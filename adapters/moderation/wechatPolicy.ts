@@ -8,9 +8,9 @@
  *   once.
  * - Check: `POST {apiBase}/wxa/msg_sec_check?access_token=…` with
  *   `{ version: 2, openid, scene, content }`; `content` is the title, subtitle and body joined by
- *   line breaks. A longer text than the API's 2,500 characters is checked in pieces of 2,500, one
- *   request each, and every piece must pass: the first risky piece rejects, otherwise the first
- *   doubtful one holds.
+ *   line breaks. A longer text than the API's 2,500 characters is checked in pieces of 2,500
+ *   that overlap by 100 (so a phrase across a boundary is seen whole), one request each, and
+ *   every piece must pass: the first risky piece rejects, otherwise the first doubtful one holds.
  * - Verdicts: `pass` → pass; `review` → hold, reason naming the label; `risky` → reject with the
  *   label (`20008`) and its name (`fraud`) in the reason.
  * - Unavailable checker — busy (errcode -1), an HTTP error status, no connection, a timeout, an
@@ -60,6 +60,8 @@ export const describeLabel = (label: string): string =>
 
 /** The API's limit on `content`, in characters. */
 export const MAX_CONTENT_CHARACTERS = 2500;
+/** Characters each piece of a longer text shares with the next (longer than any listed phrase). */
+const PIECE_OVERLAP = 100;
 
 /** errcodes that mean "this access token is not (or no longer) valid": refresh and retry once. */
 const TOKEN_REFUSED = new Set([40001, 40014, 42001]);
@@ -131,8 +133,10 @@ export const contentPieces = (input: ModerationInput): string[] => {
   if (joined.trim() === '') return [];
   const characters = Array.from(joined);
   const pieces: string[] = [];
-  for (let start = 0; start < characters.length; start += MAX_CONTENT_CHARACTERS) {
+  // Pieces overlap, so a phrase across a boundary is seen whole in one of them.
+  for (let start = 0; ; start += MAX_CONTENT_CHARACTERS - PIECE_OVERLAP) {
     pieces.push(characters.slice(start, start + MAX_CONTENT_CHARACTERS).join(''));
+    if (start + MAX_CONTENT_CHARACTERS >= characters.length) break;
   }
   return pieces;
 };
@@ -272,12 +276,14 @@ export const wechatMsgSecCheckPolicy = (
     check: async (input: ModerationInput): Promise<PolicyVerdict> => {
       const { openid } = input;
       if (openid === undefined || openid === '') return PASS;
+      const pieces = contentPieces(input);
+      if (pieces.length === 0) return PASS;
       try {
         // Every piece must pass: the first risky one rejects, otherwise the first doubtful one
         // holds.
         let verdict: PolicyVerdict = PASS;
         let token = await getToken();
-        for (const content of contentPieces(input)) {
+        for (const content of pieces) {
           let answer = await callCheck(token, openid, content);
           if (TOKEN_REFUSED.has(answer.errcode)) {
             dropToken(token);

@@ -40,6 +40,8 @@ export interface DeliveryWorkerOptions {
 /** A send whose outcome the store did not take yet. */
 interface Unrecorded {
   readonly outcome: SendOutcome;
+  /** The attempt number the outcome is for. */
+  readonly attempt: number;
   /** When the send ended: the time of its record, whenever that is written. */
   readonly at: Date;
   readonly failures: number;
@@ -148,7 +150,9 @@ export class DeliveryWorker {
     const key = `${delivery.message_id}:${delivery.channel}`;
     if (this.inFlight.has(key) || this.inFlight.size >= (this.options.concurrency ?? 64)) return;
     const unrecorded = this.unrecorded.get(key);
-    if (unrecorded !== undefined && unrecorded.notBefore > performance.now()) return;
+    if (unrecorded?.attempt === delivery.attempts + 1 && unrecorded.notBefore > performance.now()) {
+      return;
+    }
     if (retry) this.retriesInFlight += 1;
     const attempt = this.attempt(delivery, key)
       .catch((error: unknown) => {
@@ -172,14 +176,21 @@ export class DeliveryWorker {
    */
   private async attempt(delivery: DueDelivery, key: string): Promise<void> {
     const channel = this.options.channels.get(delivery.channel);
+    const attempt = delivery.attempts + 1;
+    const kept = this.unrecorded.get(key);
+    // A kept outcome is for one attempt; if the queue has moved past it, its record did land
+    // (the failure came after the append), and it must not be recorded as a later attempt.
+    if (kept !== undefined && kept.attempt !== attempt) this.unrecorded.delete(key);
     const sent =
-      this.unrecorded.get(key) ??
-      ({
-        outcome: await this.outcomeOf(channel, delivery),
-        at: this.now(),
-        failures: 0,
-        notBefore: 0,
-      } satisfies Unrecorded);
+      kept?.attempt === attempt
+        ? kept
+        : ({
+            outcome: await this.outcomeOf(channel, delivery),
+            at: this.now(),
+            attempt,
+            failures: 0,
+            notBefore: 0,
+          } satisfies Unrecorded);
     try {
       await this.record(delivery, channel, sent.outcome, sent.at);
       this.unrecorded.delete(key);

@@ -104,6 +104,37 @@ describe('pipeline: Bark delivery', function () {
     expect((await inboxOf(server, who.person)).map((i) => i.messageId)).to.deep.equal([messageId]);
   });
 
+  it('does not record a kept outcome again as a later attempt once its first record did land', async () => {
+    const who = await bindPerson(server, bark, app, { level: 'strong' });
+    bark.failTimes(who.deviceKey, 1, 503, 'Service Unavailable');
+    const { store } = server.tidings;
+    const append = store.appendToStream.bind(store);
+    let thrown = 0;
+    // Fault injection: the first failure record is stored, and then the call fails anyway (as
+    // when waiting for the read models fails after the append).
+    Reflect.defineProperty(store, 'appendToStream', {
+      configurable: true,
+      value: async (...args: Parameters<typeof append>) => {
+        const result = await append(...args);
+        if (thrown === 0 && args[1].some((event) => event.type === 'MessageDeliveryFailed')) {
+          thrown += 1;
+          throw new Error('disk I/O error after the append');
+        }
+        return result;
+      },
+    });
+    try {
+      const messageId = await sendAccepted(server, app, { openid: who.openid, body: 'twice' });
+      const view = await waitForBark(server, app, messageId, 'delivered');
+      expect(thrown).to.equal(1);
+      // Attempt 1 failed (503), attempt 2 was really sent and delivered: no phantom attempt.
+      expect(deliveryOn(view, 'bark')?.attempts).to.equal(2);
+      expect(barkRequestCount(bark, who.deviceKey)).to.equal(2);
+    } finally {
+      Reflect.deleteProperty(store, 'appendToStream');
+    }
+  });
+
   it('marks a device Bark does not know as broken: the inbox only until the person sets it again', async () => {
     const who = await bindPerson(server, bark, app, { level: 'strong', knownDevice: false });
     const first = await sendAccepted(server, app, { openid: who.openid, body: 'unknown key' });

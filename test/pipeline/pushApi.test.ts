@@ -140,6 +140,27 @@ describe('pipeline: the push API', function () {
       ).to.have.length(1);
     });
 
+    it('answers a retry made after its deliverAt has passed with the first answer, not 400', async () => {
+      const person = await bindPerson(server, bark, app, { level: 'weak' });
+      const deliverAt = new Date(Date.now() + 1_500).toISOString();
+      const body = { openid: person.openid, body: 'soon', deliverAt };
+      const headers = { 'Idempotency-Key': 'soon-1' };
+      const first = await send(server, app, body, headers);
+      expect(first.status, JSON.stringify(first.body)).to.equal(202);
+      // The answer was lost (the claim released), and the client retries once deliverAt passed.
+      server.tidings.db
+        .prepare("UPDATE idempotency_keys SET state = 'abandoned' WHERE app_id = ? AND key = ?")
+        .run(app.appId, headers['Idempotency-Key']);
+      await waitUntil(
+        () => Date.now(),
+        (now) => now > Date.parse(deliverAt) + 100,
+        'deliverAt to pass',
+      );
+      const retry = await send(server, app, body, headers);
+      expect(retry.status, JSON.stringify(retry.body)).to.equal(202);
+      expect(retry.body.messageId).to.equal(first.body.messageId);
+    });
+
     it('takes a key again once its 24 hours are over: another body is a new message', async () => {
       const headers = { 'Idempotency-Key': 'daily-digest' };
       const first = await send(server, app, { openid: who.openid, body: 'digest, day 1' }, headers);

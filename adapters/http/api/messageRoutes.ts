@@ -126,7 +126,9 @@ export const messageRoutes = (deps: ApiDeps): Route[] => {
     identity: MessageIdentity | undefined,
     at = '',
   ): Promise<t.TypeOf<typeof Accepted>> => {
-    const problems = crossFieldProblems(input, context.now, at);
+    // A request with an Idempotency-Key is judged as of its first attempt: a retry after the
+    // `deliverAt` it was accepted with has passed is the same request, not one for the past.
+    const problems = crossFieldProblems(input, identity?.since ?? context.now, at);
     if (problems.length > 0) {
       throw new ProblemError(
         'validation_failed',

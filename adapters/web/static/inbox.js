@@ -287,7 +287,16 @@ const refresh = async () => {
     if (generation !== state.generation) return;
     const previous = state.first;
     state.first = page.items;
-    if (state.extraLoaded) {
+    const newest = previous[0];
+    if (
+      state.extraLoaded &&
+      newest !== undefined &&
+      !page.items.some((item) => item.messageId === newest.messageId)
+    ) {
+      // More arrived than a page holds (or the newest left elsewhere): what lies between the
+      // new first page and the older pages is unknown, so load the shown depth again.
+      void reload();
+    } else if (state.extraLoaded) {
       // New messages pushed some of the last first page below it: they now belong to the older
       // pages already loaded, not to nowhere.
       const last = page.items.at(-1);

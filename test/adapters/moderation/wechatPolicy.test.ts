@@ -99,7 +99,8 @@ describe('WeChat msgSecCheck policy', () => {
         (await policyFor().check(message({ title: 'T', body: '😀'.repeat(3000) }))).kind,
       ).to.equal('pass');
       const pieces = wechat.checks.map((check) => Array.from(check.body['content'] as string));
-      expect(pieces.map((piece) => piece.length)).to.deep.equal([2500, 502]);
+      // 3,002 characters: the second piece starts 100 before the end of the first.
+      expect(pieces.map((piece) => piece.length)).to.deep.equal([2500, 602]);
       expect(pieces[0]?.slice(0, 3).join('')).to.equal('T\n😀');
       expect(
         contentPieces(message({ body: '字'.repeat(2400) })).map((p) => Array.from(p).length),
@@ -113,6 +114,21 @@ describe('WeChat msgSecCheck policy', () => {
       );
       expect(verdict).to.deep.include({ kind: 'reject', label: '20008' });
       expect(wechat.checks).to.have.length(2);
+    });
+
+    it('sees a phrase that lies across the boundary of two pieces whole', async () => {
+      // The marker starts 5 characters before the first piece ends: cut there in the first
+      // piece, whole in the second.
+      const verdict = await policyFor().check(
+        message({ body: `${'x'.repeat(2495)}[risky:20008]${'y'.repeat(100)}` }),
+      );
+      expect(verdict).to.deep.include({ kind: 'reject', label: '20008' });
+    });
+
+    it('passes a message with no text to check without asking for a token', async () => {
+      wechat.failTokens = 5;
+      expect((await policyFor().check(message({ title: ' ', body: '   ' }))).kind).to.equal('pass');
+      expect(wechat.tokenHits).to.equal(0);
     });
 
     it('holds a long message one of whose pieces WeChat wants reviewed', async () => {
