@@ -69,6 +69,18 @@ export class ProblemError extends Error {
   }
 }
 
+/**
+ * 429 `rate_limited`: `what` is over its limit (e.g. "too many messages from this app"); the
+ * answer says when to come back, in its text, in `retryAfterSeconds` and in `Retry-After`.
+ */
+export const rateLimited = (what: string, retryAfterSeconds: number): ProblemError =>
+  new ProblemError(
+    'rate_limited',
+    `${what}; try again in ${retryAfterSeconds} s`,
+    { retryAfterSeconds },
+    { 'Retry-After': String(retryAfterSeconds) },
+  );
+
 /** Builds the problem document for a code. */
 export const problem = (
   code: ProblemCode,

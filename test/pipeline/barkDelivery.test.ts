@@ -1,3 +1,4 @@
+import { failAppends } from '../support/faults.js';
 import { expect } from 'chai';
 import type { RecordedEvent } from '../../domain/shared/eventStore.js';
 import { startBarkServer, type BarkStandIn } from '../support/barkServer.js';
@@ -107,22 +108,20 @@ describe('pipeline: Bark delivery', function () {
   it('does not record a kept outcome again as a later attempt once its first record did land', async () => {
     const who = await bindPerson(server, bark, app, { level: 'strong' });
     bark.failTimes(who.deviceKey, 1, 503, 'Service Unavailable');
-    const { store } = server.tidings;
-    const append = store.appendToStream.bind(store);
     let thrown = 0;
-    // Fault injection: the first failure record is stored, and then the call fails anyway (as
-    // when waiting for the read models fails after the append).
-    Reflect.defineProperty(store, 'appendToStream', {
-      configurable: true,
-      value: async (...args: Parameters<typeof append>) => {
-        const result = await append(...args);
-        if (thrown === 0 && args[1].some((event) => event.type === 'MessageDeliveryFailed')) {
-          thrown += 1;
-          throw new Error('disk I/O error after the append');
+    // The first failure record is stored, and then the call fails anyway (as when waiting for
+    // the read models fails after the append).
+    const restore = failAppends(
+      server.tidings.store,
+      (events) => {
+        if (thrown > 0 || !events.some((event) => event.type === 'MessageDeliveryFailed')) {
+          return false;
         }
-        return result;
+        thrown += 1;
+        return true;
       },
-    });
+      { afterAppend: true },
+    );
     try {
       const messageId = await sendAccepted(server, app, { openid: who.openid, body: 'twice' });
       const view = await waitForBark(server, app, messageId, 'delivered');
@@ -131,7 +130,7 @@ describe('pipeline: Bark delivery', function () {
       expect(deliveryOn(view, 'bark')?.attempts).to.equal(2);
       expect(barkRequestCount(bark, who.deviceKey)).to.equal(2);
     } finally {
-      Reflect.deleteProperty(store, 'appendToStream');
+      restore();
     }
   });
 
@@ -232,25 +231,17 @@ describe('pipeline: Bark delivery', function () {
 
   it('records a push the store first refused to record, without sending it again', async () => {
     const who = await bindPerson(server, bark, app, { level: 'strong' });
-    const { store } = server.tidings;
-    const append = store.appendToStream.bind(store);
     let refused = 0;
-    // Fault injection: the store fails (as on an I/O error) the first three records of the
-    // delivered Bark push of this person's message.
-    Reflect.defineProperty(store, 'appendToStream', {
-      configurable: true,
-      value: (...args: Parameters<typeof append>) => {
-        const isBarkRecord = args[1].some(
-          (event) =>
-            event.type === 'MessageDelivered' &&
-            (event.data as { channel?: unknown }).channel === 'bark',
-        );
-        if (isBarkRecord && refused < 3) {
-          refused += 1;
-          return Promise.reject(new Error('disk I/O error'));
-        }
-        return append(...args);
-      },
+    // The store fails the first three records of the delivered Bark push.
+    const restore = failAppends(server.tidings.store, (events) => {
+      const isBarkRecord = events.some(
+        (event) =>
+          event.type === 'MessageDelivered' &&
+          (event.data as { channel?: unknown }).channel === 'bark',
+      );
+      if (!isBarkRecord || refused >= 3) return false;
+      refused += 1;
+      return true;
     });
     try {
       const messageId = await sendAccepted(server, app, { openid: who.openid, body: 'once' });
@@ -262,7 +253,7 @@ describe('pipeline: Bark delivery', function () {
         'one push, however often the record failed',
       ).to.equal(1);
     } finally {
-      Reflect.deleteProperty(store, 'appendToStream');
+      restore();
     }
   });
 

@@ -1,3 +1,4 @@
+import { failAppends } from '../support/faults.js';
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
 import { aggregates } from '../../domain/aggregates.js';
@@ -100,6 +101,13 @@ describe('pipeline: the push API', function () {
       );
     });
 
+    /** Releases the claim on `key`, as the server does when a request fails (5xx). */
+    const releaseClaim = (key: string): void => {
+      server.tidings.db
+        .prepare("UPDATE idempotency_keys SET state = 'abandoned' WHERE app_id = ? AND key = ?")
+        .run(app.appId, key);
+    };
+
     /** What the store keeps for `key` of the test app, aged or changed by hand below. */
     const keyRow = (key: string) =>
       server.tidings.db
@@ -118,9 +126,7 @@ describe('pipeline: the push API', function () {
       const deliverAt = (await getMessage(server, app, first.body.messageId)).deliverAt;
       // As if the first attempt had written its message and then failed before answering: its
       // claim is released (what the server does on a 5xx), and the client retries a bit later.
-      server.tidings.db
-        .prepare("UPDATE idempotency_keys SET state = 'abandoned' WHERE app_id = ? AND key = ?")
-        .run(app.appId, headers['Idempotency-Key']);
+      releaseClaim(headers['Idempotency-Key']);
       await waitUntil(
         () => Date.now(),
         (now) => now >= Date.parse(keyRow(headers['Idempotency-Key'])?.first_at ?? '') + 1_100,
@@ -148,9 +154,7 @@ describe('pipeline: the push API', function () {
       const first = await send(server, app, body, headers);
       expect(first.status, JSON.stringify(first.body)).to.equal(202);
       // The answer was lost (the claim released), and the client retries once deliverAt passed.
-      server.tidings.db
-        .prepare("UPDATE idempotency_keys SET state = 'abandoned' WHERE app_id = ? AND key = ?")
-        .run(app.appId, headers['Idempotency-Key']);
+      releaseClaim(headers['Idempotency-Key']);
       await waitUntil(
         () => Date.now(),
         (now) => now > Date.parse(deliverAt) + 100,
@@ -215,16 +219,10 @@ describe('pipeline: the push API', function () {
 
     it('answers an item the store fails on with internal_error and takes the others', async () => {
       const person = await bindPerson(server, bark, app, { level: 'weak' });
-      const { store } = server.tidings;
-      const append = store.appendToStream.bind(store);
-      // Fault injection: the store refuses the append of one message (as on an I/O error).
-      Reflect.defineProperty(store, 'appendToStream', {
-        configurable: true,
-        value: (...args: Parameters<typeof append>) =>
-          args[1].some((event) => (event.data as { body?: unknown }).body === 'disk on fire')
-            ? Promise.reject(new Error('disk I/O error'))
-            : append(...args),
-      });
+      // The store refuses the append of one message.
+      const restore = failAppends(server.tidings.store, (events) =>
+        events.some((event) => (event.data as { body?: unknown }).body === 'disk on fire'),
+      );
       let reply: Reply<{ results: BatchResult[] }>;
       try {
         reply = await batch(
@@ -236,7 +234,7 @@ describe('pipeline: the push API', function () {
           { 'Idempotency-Key': 'batch-with-a-failure' },
         );
       } finally {
-        Reflect.deleteProperty(store, 'appendToStream');
+        restore();
       }
       expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
       const [before, failed, after] = reply.body.results;

@@ -1,3 +1,4 @@
+import { failAppends } from '../support/faults.js';
 import { expect } from 'chai';
 import type { RecordedEvent } from '../../domain/shared/eventStore.js';
 import type { CreatedApp, Person } from '../support/httpFixtures.js';
@@ -322,16 +323,10 @@ describe('reputation: the penalty ladder over HTTP', function () {
       metadata: { now: new Date().toISOString() },
     });
     await waitForApp(server, app.appId, (v) => v.status === 'suspended', 'suspended');
-    const { store } = server.tidings;
-    const append = store.appendToStream.bind(store);
-    // Fault injection: every release fails (as on an I/O error).
-    Reflect.defineProperty(store, 'appendToStream', {
-      configurable: true,
-      value: (...args: Parameters<typeof append>) =>
-        args[1].some((event) => event.type === 'MessageReleased')
-          ? Promise.reject(new Error('disk I/O error'))
-          : append(...args),
-    });
+    // Every release fails.
+    const restore = failAppends(server.tidings.store, (events) =>
+      events.some((event) => event.type === 'MessageReleased'),
+    );
     try {
       const lifted = await waitUntil(
         async () => {
@@ -343,7 +338,7 @@ describe('reputation: the penalty ladder over HTTP', function () {
       );
       expect(lifted.suspendedUntil).to.equal(undefined);
     } finally {
-      Reflect.deleteProperty(store, 'appendToStream');
+      restore();
     }
   });
 

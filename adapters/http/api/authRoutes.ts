@@ -3,7 +3,7 @@ import * as t from 'io-ts';
 import { hashPassword, verifyPassword } from '../../security/passwords.js';
 import { derivedId, hashSecret, newSecret } from '../../security/secrets.js';
 import { boundedString, strictObject } from '../codecs.js';
-import { ProblemError } from '../problem.js';
+import { ProblemError, rateLimited } from '../problem.js';
 import {
   cookie,
   defineRoute,
@@ -57,12 +57,7 @@ export const authRoutes = (deps: ApiDeps): Route[] => {
     if (byIp.allowed && !byName.allowed) deps.authFailures.byIp.give(ip);
     const refused = byIp.allowed ? byName : byIp;
     if (!refused.allowed) {
-      throw new ProblemError(
-        'rate_limited',
-        `too many failed attempts; try again in ${refused.retryAfterSeconds} s`,
-        { retryAfterSeconds: refused.retryAfterSeconds },
-        { 'Retry-After': String(refused.retryAfterSeconds) },
-      );
+      throw rateLimited('too many failed attempts', refused.retryAfterSeconds);
     }
   };
   /** The attempt was not a failure: its address token comes back, the username starts afresh. */
@@ -117,12 +112,7 @@ export const authRoutes = (deps: ApiDeps): Route[] => {
         const { username, password } = request.body;
         const account = deps.registrations.take(request.ip);
         if (!account.allowed) {
-          throw new ProblemError(
-            'rate_limited',
-            `too many new accounts from this address; try again in ${account.retryAfterSeconds} s`,
-            { retryAfterSeconds: account.retryAfterSeconds },
-            { 'Retry-After': String(account.retryAfterSeconds) },
-          );
+          throw rateLimited('too many new accounts from this address', account.retryAfterSeconds);
         }
         takeAttempt(request.ip, username);
         const recipientId = recipientIdFor(username);

@@ -14,6 +14,7 @@ import {
   problem,
   problemCatalogue,
   ProblemError,
+  rateLimited,
   type Problem,
 } from '../problem.js';
 import { commandProblem, defineRoute, orProblem, type AppCaller, type Route } from '../routing.js';
@@ -153,12 +154,7 @@ export const messageRoutes = (deps: ApiDeps): Route[] => {
     const repeat = identity !== undefined && deps.messages.byId(messageId) !== undefined;
     const rate = repeat ? { allowed: true as const } : deps.appRateLimit.take(caller.appId);
     if (!rate.allowed) {
-      throw new ProblemError(
-        'rate_limited',
-        `too many messages from this app; retry in ${rate.retryAfterSeconds} s`,
-        { retryAfterSeconds: rate.retryAfterSeconds },
-        { 'Retry-After': String(rate.retryAfterSeconds) },
-      );
+      throw rateLimited('too many messages from this app', rate.retryAfterSeconds);
     }
     const binding =
       input.key !== undefined
@@ -337,12 +333,7 @@ export const messageRoutes = (deps: ApiDeps): Route[] => {
         const valid = results.filter((result) => result.error?.code !== 'validation_failed');
         if (valid.length > 0 && valid.every((result) => result.error?.code === 'rate_limited')) {
           // Not one message went through: the whole batch is refused, as a single message is.
-          throw new ProblemError(
-            'rate_limited',
-            `too many messages from this app; retry in ${retryAfter} s`,
-            { retryAfterSeconds: retryAfter },
-            { 'Retry-After': String(retryAfter) },
-          );
+          throw rateLimited('too many messages from this app', retryAfter);
         }
         return {
           status: 200,

@@ -3,7 +3,7 @@ import * as t from 'io-ts';
 import type { CommandBus } from '../../commandBus.js';
 import type { TokenBuckets } from '../rateLimiter.js';
 import { boundedString, strictObject } from '../codecs.js';
-import { ProblemError } from '../problem.js';
+import { ProblemError, rateLimited } from '../problem.js';
 import { defineRoute, orProblem, type Route, type RouteContext, type Caller } from '../routing.js';
 import { commandContext } from './deps.js';
 import { bindingIdFor } from './consentRoutes.js';
@@ -101,12 +101,7 @@ export const testPushRoutes = (deps: TestPushDeps): Route[] => [
       }
       const rate = deps.testPushLimit.take(recipientId);
       if (!rate.allowed) {
-        throw new ProblemError(
-          'rate_limited',
-          `too many test pushes; try again in ${rate.retryAfterSeconds} s`,
-          { retryAfterSeconds: rate.retryAfterSeconds },
-          { 'Retry-After': String(rate.retryAfterSeconds) },
-        );
+        throw rateLimited('too many test pushes', rate.retryAfterSeconds);
       }
       await ensureSystemApp(deps, request);
       // The person's own id is the system app's openid for them: one binding per person.
