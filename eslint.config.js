@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layerRules } from './eslint.layers.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'data/**', '.bench/**'] },
@@ -24,44 +25,8 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
-  {
-    // The domain is pure: it owns ports and never reaches for I/O libraries or outer layers.
-    files: ['domain/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [
-            'express',
-            'axios',
-            'better-sqlite3',
-            '@eventstore/db-client',
-            'node-cron',
-            'prom-client',
-          ],
-          patterns: [
-            {
-              group: ['**/adapters/**', '**/projections/**', '**/channels/**', '**/server*'],
-              message: 'domain/ must not depend on outer layers',
-            },
-            {
-              group: [
-                'node:fs*',
-                'node:net',
-                'node:http*',
-                'node:child_process',
-                'fs',
-                'net',
-                'http',
-                'https',
-              ],
-              message: 'domain/ does no I/O',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  // Imports point one way only: eslint.layers.js says which layer may import which.
+  ...layerRules(),
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
@@ -71,7 +36,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['eslint.config.js'],
+    files: ['eslint.config.js', 'eslint.layers.js'],
     extends: [tseslint.configs.disableTypeChecked],
   },
   {

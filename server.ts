@@ -25,7 +25,7 @@ import { recipientQueries } from './projections/recipients/recipientQueries.js';
 import { complaintCounts } from './projections/complaints/complaintsProjection.js';
 import { createApiRouter } from './adapters/http/api/index.js';
 import { createWebRouter } from './adapters/web/webRouter.js';
-import { createCommandBus } from './adapters/commandBus.js';
+import { createCommandBus } from './application/commandBus.js';
 import { TokenBuckets } from './adapters/http/rateLimiter.js';
 import { parseAllowlist } from './adapters/outbound/addressPolicy.js';
 import type { HostResolver } from './adapters/outbound/destinationGuard.js';
@@ -37,23 +37,23 @@ import {
   reactorProcessor,
   type Processor,
   type RunnerOptions,
-} from './projections/processor.js';
+} from './application/processing/processor.js';
 import { messageQueries } from './projections/messages/messageQueries.js';
 import { StateCache } from './domain/shared/stateCache.js';
 import { createGuardedAxios } from './adapters/outbound/destinationGuard.js';
 import type { ChannelContext } from './channels/channel.js';
 import { createChannelRegistry } from './channels/registry.js';
 import { builtInChannels } from './channels/index.js';
-import { moderationProcessor } from './adapters/pipeline/moderationProcessor.js';
-import { routerProcessor } from './adapters/pipeline/routerProcessor.js';
-import { recallProcessor } from './adapters/pipeline/recallProcessor.js';
-import { DeliveryWorker } from './adapters/pipeline/deliveryWorker.js';
-import { PushBudget } from './adapters/pipeline/pushBudget.js';
-import { Scheduler } from './adapters/pipeline/scheduler.js';
+import { moderationProcessor } from './application/moderation/moderationProcessor.js';
+import { routerProcessor } from './application/routing/routerProcessor.js';
+import { recallProcessor } from './application/delivery/recallProcessor.js';
+import { DeliveryWorker } from './application/delivery/deliveryWorker.js';
+import { PushBudget } from './application/routing/pushBudget.js';
+import { Scheduler } from './application/scheduling/scheduler.js';
 import { moderationPolicies } from './adapters/moderation/policies.js';
 import { defaultRetryPolicy, type RetryPolicy } from './domain/delivery/retryPolicy.js';
 import { sqliteIdempotencyStore } from './adapters/http/idempotency.js';
-import { reputationProcessor } from './adapters/pipeline/reputationProcessor.js';
+import { reputationProcessor } from './application/reputation/reputationProcessor.js';
 import { complaintQueries } from './projections/complaints/complaintQueries.js';
 import { listApps } from './projections/apps/appList.js';
 import type { PenaltyLadder } from './domain/reputation/penaltyLadder.js';

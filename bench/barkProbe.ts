@@ -1,5 +1,5 @@
 /**
- * The Bark stand-in of the tests (test/support/barkServer.ts, one implementation for tests, demo
+ * The Bark stand-in of the tests (devtools/barkServer.ts, one implementation for tests, demo
  * and benchmarks), watched as pushes arrive: the time each push was received, by its Bark `id`
  * (the message id for messages without a thread). It runs in the load generator's process, so
  * "202 answered" and "push received" are read from one clock.
@@ -13,7 +13,7 @@ import {
   startBarkServer,
   type BarkStandIn,
   type ReceivedRequest,
-} from '../test/support/barkServer.js';
+} from '../devtools/barkServer.js';
 
 const RESET_EVERY = 500;
 

@@ -20,7 +20,7 @@ import { appDecider, appStreamName, type AppState } from '../domain/app/appDecid
 import { AppEventCodec, type AppEvent } from '../domain/app/appEvents.js';
 import type { AppCommand } from '../domain/app/appCommands.js';
 import { appsProjection } from '../projections/apps/appsProjection.js';
-import { rebuildProjection } from '../projections/rebuild.js';
+import { rebuildProjection } from '../application/processing/rebuild.js';
 import { sampleRss, secondsSince } from './measure.js';
 
 const [benchCase = '', dataDir = '', ...rest] = process.argv.slice(2);

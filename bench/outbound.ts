@@ -4,7 +4,7 @@
  * prints one JSON line with the figures (`folder`, which `bench/run.ts` hands every script, is
  * accepted and not used).
  *
- * Two processes take part: this one sends; the Bark stand-in (test/support/barkServer.ts,
+ * Two processes take part: this one sends; the Bark stand-in (devtools/barkServer.ts,
  * through bench/barkProbe.ts) runs in a child process, so on a 2-core machine each has a core and
  * the sender's CPU time (`process.cpuUsage` over the measured run) is its own. Every push
  * carries its own id and body; the run fails loudly unless every push was answered 200 with

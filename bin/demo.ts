@@ -2,7 +2,7 @@
  * `npm run demo`: the seed's three situations, played against a real Tidings through its HTTP API.
  *
  * Starts Tidings in this process (startTidings) on a temporary data folder and a local Bark
- * stand-in (the one the tests use, test/support/barkServer.ts) for the phones, then:
+ * stand-in (the one the tests use, devtools/barkServer.ts) for the phones, then:
  *   1. passive receipt — A files a work order with platform B; B's app tells staff member C at once;
  *   2. repeated updates — six progress steps of one order to customer A, one thread: the lock
  *      screen keeps one notification (each step replaces the last), the inbox keeps all six;
@@ -18,7 +18,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { loadSettings } from '../adapters/config/settings.js';
 import { silentLogger } from '../adapters/logging/logger.js';
 import { startTidings, type Tidings } from '../server.js';
-import { startBarkServer, type BarkStandIn } from '../test/support/barkServer.js';
+import { startBarkServer, type BarkStandIn } from '../devtools/barkServer.js';
 
 const ADMIN_TOKEN = `demo-admin-${Date.now().toString(36)}-token`;
 const B_CALLBACK = 'https://b-platform.example/tidings/callback';

@@ -12,7 +12,7 @@ import { CheckpointStore } from '../adapters/sqlite/checkpointStore.js';
 import { openEsdbEventStore } from '../adapters/eventstoredb/esdbEventStore.js';
 import type { EventStore } from '../domain/shared/eventStore.js';
 import { allProjections } from '../projections/index.js';
-import { rebuildProjection } from '../projections/rebuild.js';
+import { rebuildProjection } from '../application/processing/rebuild.js';
 
 const fail = (message: string): never => {
   process.stderr.write(`rebuild: ${message}\n`);

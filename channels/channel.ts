@@ -1,5 +1,6 @@
+// eslint-disable-next-line no-restricted-imports -- TODO(structure): the channels' own HTTP port replaces axios
 import type { AxiosInstance } from 'axios';
-import type { Logger } from '../adapters/logging/logger.js';
+import type { Logger } from '../domain/shared/logger.js';
 
 /** A setting a channel declares, so operators and the UI know what to ask for and what to hide. */
 export interface ChannelSetting {

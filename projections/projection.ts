@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '../domain/shared/eventStore.js';
-import type { SqliteDatabase } from '../adapters/sqlite/database.js';
+import type { ReadModelDb } from './readModelDb.js';
 
 /**
  * A read model kept in the embedded database. Its rows are a pure function of the events it has
@@ -15,12 +15,12 @@ export interface Projection {
   /** Tables it owns, dropped on a version change and emptied on a rebuild. */
   readonly tables: readonly string[];
   /** Creates its tables and indexes if they do not exist. */
-  setup(db: SqliteDatabase): void;
+  setup(db: ReadModelDb): void;
   /**
    * Prepares its statements and returns the function that applies one event. It runs inside the
    * transaction that also moves the checkpoint, so it must be synchronous and must not commit.
    */
-  bind(db: SqliteDatabase): (event: RecordedEvent) => void;
+  bind(db: ReadModelDb): (event: RecordedEvent) => void;
 }
 
 /**
@@ -28,7 +28,7 @@ export interface Projection {
  * checkpoint) when the stored version differs from the code's, so the runner replays it from the
  * start. Returns true when it was reset.
  */
-export const prepareProjection = (db: SqliteDatabase, projection: Projection): boolean =>
+export const prepareProjection = (db: ReadModelDb, projection: Projection): boolean =>
   db.transaction(() => {
     const row = db
       .prepare<[string], { version: number }>(

@@ -1,5 +1,5 @@
 import express, { type Express, type Router } from 'express';
-import type { Logger } from '../logging/logger.js';
+import type { Logger } from '../../domain/shared/logger.js';
 import { metricsMiddleware, type Metrics } from './metrics.js';
 import { problemHandler, sendProblem } from './problem.js';
 

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import * as t from 'io-ts';
 import type { Errors } from 'io-ts';
-import type { Logger } from '../logging/logger.js';
+import type { Logger } from '../../domain/shared/logger.js';
 
 /**
  * The one catalogue of error codes the API answers with, each with its HTTP status and title

@@ -1,15 +1,6 @@
-/** Structured fields attached to a log line. */
-export type LogFields = Readonly<Record<string, unknown>>;
+import type { LogFields, Logger } from '../../domain/shared/logger.js';
 
-/** A structured logger: one JSON object per line. */
-export interface Logger {
-  debug(message: string, fields?: LogFields): void;
-  info(message: string, fields?: LogFields): void;
-  warn(message: string, fields?: LogFields): void;
-  error(message: string, fields?: LogFields): void;
-  /** A logger that adds `fields` to every line. */
-  child(fields: LogFields): Logger;
-}
+export type { LogFields, Logger } from '../../domain/shared/logger.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 

@@ -1,12 +1,13 @@
 import type { Position } from '../../domain/shared/eventStore.js';
 import { decodePosition, encodePosition } from '../../domain/shared/eventStore.js';
+import type { Checkpoints } from '../../application/processing/checkpoints.js';
 import type { SqliteDatabase } from './database.js';
 
 /**
  * Durable checkpoints of processors, kept beside the read models so that a projection can commit
  * its rows and its checkpoint in one transaction.
  */
-export class CheckpointStore {
+export class CheckpointStore implements Checkpoints {
   private readonly statements;
 
   constructor(db: SqliteDatabase) {

@@ -1,4 +1,6 @@
+// eslint-disable-next-line no-restricted-imports -- TODO(structure): the channels' own HTTP port replaces axios
 import { isAxiosError } from 'axios';
+// eslint-disable-next-line no-restricted-imports -- TODO(structure): the HTTP port reports a guard refusal itself
 import { destinationProblemOf } from '../../adapters/outbound/destinationGuard.js';
 import { parseRetryAfter } from '../../domain/delivery/retryPolicy.js';
 import type { SendOutcome } from '../channel.js';

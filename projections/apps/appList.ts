@@ -1,11 +1,11 @@
-import type { SqliteDatabase } from '../../adapters/sqlite/database.js';
+import type { ReadModelDb } from '../readModelDb.js';
 import type { AppRow } from './appsProjection.js';
 
 export type AppSort = 'score' | 'name' | 'registered';
 
 /** Apps for the operator's overview: lowest score first by default, optionally one status only. */
 export const listApps = (
-  db: SqliteDatabase,
+  db: ReadModelDb,
 ): ((options: { sort: AppSort; status?: AppRow['status']; limit: number }) => AppRow[]) => {
   const order: Record<AppSort, string> = {
     score: 'score ASC, app_id',

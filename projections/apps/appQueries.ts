@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from '../../adapters/sqlite/database.js';
+import type { ReadModelDb } from '../readModelDb.js';
 import type { AppRow } from './appsProjection.js';
 
 /** Reads of the `apps` read model. */
@@ -7,7 +7,7 @@ export interface AppQueries {
   bySecretHash(secretHash: string): AppRow | undefined;
 }
 
-export const appQueries = (db: SqliteDatabase): AppQueries => {
+export const appQueries = (db: ReadModelDb): AppQueries => {
   const byId = db.prepare<[string], AppRow>('SELECT * FROM apps WHERE app_id = ?');
   const bySecret = db.prepare<[string], AppRow>('SELECT * FROM apps WHERE secret_hash = ?');
   return {

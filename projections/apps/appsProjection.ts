@@ -1,7 +1,7 @@
 import type { AppEvent } from '../../domain/app/appEvents.js';
 import { appEventTypes } from '../../domain/app/appEvents.js';
 import { INITIAL_APP_SCORE } from '../../domain/app/appDecider.js';
-import type { SqliteDatabase } from '../../adapters/sqlite/database.js';
+import type { ReadModelDb } from '../readModelDb.js';
 import type { Projection } from '../projection.js';
 import { eventReader } from '../storedEvent.js';
 
@@ -49,7 +49,7 @@ export const appsProjection: Projection = {
     );
     CREATE INDEX IF NOT EXISTS apps_by_score ON apps (score, app_id);`);
   },
-  bind: (db: SqliteDatabase) => {
+  bind: (db: ReadModelDb) => {
     const readAppEvent = eventReader<AppEvent>(appEventTypes);
     const insert = db.prepare(
       `INSERT INTO apps (app_id, name, redirect_uris, callback_url, secret_hash, status, score,

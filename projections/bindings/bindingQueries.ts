@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from '../../adapters/sqlite/database.js';
+import type { ReadModelDb } from '../readModelDb.js';
 import type { BindingRow } from './bindingsProjection.js';
 
 /** A binding with the name of its app, as a person's app list shows it. */
@@ -13,7 +13,7 @@ export interface BindingQueries {
   activeForRecipient(recipientId: string): BindingWithApp[];
 }
 
-export const bindingQueries = (db: SqliteDatabase): BindingQueries => {
+export const bindingQueries = (db: ReadModelDb): BindingQueries => {
   const byId = db.prepare<[string], BindingRow>('SELECT * FROM bindings WHERE binding_id = ?');
   const byKey = db.prepare<[string], BindingRow>('SELECT * FROM bindings WHERE key_hash = ?');
   const byOpenid = db.prepare<[string, string], BindingRow>(

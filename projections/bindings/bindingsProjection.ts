@@ -1,6 +1,6 @@
 import type { BindingEvent } from '../../domain/binding/bindingEvents.js';
 import { bindingEventTypes } from '../../domain/binding/bindingEvents.js';
-import type { SqliteDatabase } from '../../adapters/sqlite/database.js';
+import type { ReadModelDb } from '../readModelDb.js';
 import type { Projection } from '../projection.js';
 import { eventReader } from '../storedEvent.js';
 
@@ -48,7 +48,7 @@ export const bindingsProjection: Projection = {
     );
     CREATE INDEX IF NOT EXISTS bindings_by_recipient ON bindings (recipient_id, authorized_at);`);
   },
-  bind: (db: SqliteDatabase) => {
+  bind: (db: ReadModelDb) => {
     const read = eventReader<BindingEvent>(bindingEventTypes);
     const touch = 'updated_at = @at, revision = @revision';
     const statements = {

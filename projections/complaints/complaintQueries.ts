@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from '../../adapters/sqlite/database.js';
+import type { ReadModelDb } from '../readModelDb.js';
 import type { ComplaintRow } from './complaintsProjection.js';
 
 export type ComplaintStatus = ComplaintRow['status'];
@@ -13,7 +13,7 @@ export interface ComplaintQueries {
   upheldAgainst(appId: string): ComplaintRow[];
 }
 
-export const complaintQueries = (db: SqliteDatabase): ComplaintQueries => {
+export const complaintQueries = (db: ReadModelDb): ComplaintQueries => {
   const byId = db.prepare<[string], ComplaintRow>(
     'SELECT * FROM complaints WHERE complaint_id = ?',
   );

@@ -1,6 +1,6 @@
 import type { ComplaintEvent } from '../../domain/complaint/complaintEvents.js';
 import { complaintEventTypes } from '../../domain/complaint/complaintEvents.js';
-import type { SqliteDatabase } from '../../adapters/sqlite/database.js';
+import type { ReadModelDb } from '../readModelDb.js';
 import type { Projection } from '../projection.js';
 import { eventReader } from '../storedEvent.js';
 
@@ -42,7 +42,7 @@ export const complaintsProjection: Projection = {
     CREATE INDEX IF NOT EXISTS complaints_by_app ON complaints (app_id, status);
     CREATE INDEX IF NOT EXISTS complaints_by_status ON complaints (status, filed_at);`);
   },
-  bind: (db: SqliteDatabase) => {
+  bind: (db: ReadModelDb) => {
     const read = eventReader<ComplaintEvent>(complaintEventTypes);
     const statements = {
       // Filing again after a withdrawal reopens the same complaint (same stream, same id).
@@ -103,7 +103,7 @@ export const complaintsProjection: Projection = {
 
 /** Counts of an app's complaints by outcome, as `GET /v1/admin/apps/:appId` reports them. */
 export const complaintCounts = (
-  db: SqliteDatabase,
+  db: ReadModelDb,
 ): ((appId: string) => { open: number; upheld: number; dismissed: number }) => {
   const statement = db.prepare<[string], { status: string; n: number }>(
     'SELECT status, count(*) AS n FROM complaints WHERE app_id = ? GROUP BY status',

@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from '../../adapters/sqlite/database.js';
+import type { ReadModelDb } from '../readModelDb.js';
 import type { DeliveryRow, MessageRow } from './messagesProjection.js';
 
 /** The status an app sees (API.md `GET /v1/messages/:id`). */
@@ -83,7 +83,7 @@ export interface MessageQueries {
   devicePushesSince(bindingId: string, since: string): string[];
 }
 
-export const messageQueries = (db: SqliteDatabase): MessageQueries => {
+export const messageQueries = (db: ReadModelDb): MessageQueries => {
   const byId = db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE message_id = ?');
   const deliveries = db.prepare<[string], DeliveryRow>(
     'SELECT * FROM message_deliveries WHERE message_id = ? ORDER BY channel',

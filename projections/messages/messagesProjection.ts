@@ -1,6 +1,6 @@
 import type { MessageEvent } from '../../domain/message/messageEvents.js';
 import { messageEventTypes } from '../../domain/message/messageEvents.js';
-import type { SqliteDatabase } from '../../adapters/sqlite/database.js';
+import type { ReadModelDb } from '../readModelDb.js';
 import type { Projection } from '../projection.js';
 import { eventReader } from '../storedEvent.js';
 
@@ -102,7 +102,7 @@ export const messagesProjection: Projection = {
     );
     CREATE INDEX IF NOT EXISTS device_pushes_by_binding ON device_pushes (binding_id, at);`);
   },
-  bind: (db: SqliteDatabase) => {
+  bind: (db: ReadModelDb) => {
     const read = eventReader<MessageEvent>(messageEventTypes);
     const set = (assignments: string) =>
       db.prepare(

@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from '../../adapters/sqlite/database.js';
+import type { ReadModelDb } from '../readModelDb.js';
 import type { RecipientRow, SessionRow } from './recipientsProjection.js';
 
 /** Reads of the `recipients` and `sessions` read models. */
@@ -9,7 +9,7 @@ export interface RecipientQueries {
   session(sessionHash: string, now: string): (SessionRow & { username: string }) | undefined;
 }
 
-export const recipientQueries = (db: SqliteDatabase): RecipientQueries => {
+export const recipientQueries = (db: ReadModelDb): RecipientQueries => {
   const byId = db.prepare<[string], RecipientRow>(
     'SELECT * FROM recipients WHERE recipient_id = ?',
   );

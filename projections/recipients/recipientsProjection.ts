@@ -1,6 +1,6 @@
 import type { RecipientEvent } from '../../domain/recipient/recipientEvents.js';
 import { recipientEventTypes } from '../../domain/recipient/recipientEvents.js';
-import type { SqliteDatabase } from '../../adapters/sqlite/database.js';
+import type { ReadModelDb } from '../readModelDb.js';
 import type { Projection } from '../projection.js';
 import { eventReader } from '../storedEvent.js';
 
@@ -46,7 +46,7 @@ export const recipientsProjection: Projection = {
     );
     CREATE INDEX IF NOT EXISTS sessions_by_recipient ON sessions (recipient_id);`);
   },
-  bind: (db: SqliteDatabase) => {
+  bind: (db: ReadModelDb) => {
     const read = eventReader<RecipientEvent>(recipientEventTypes);
     const statements = {
       register: db.prepare(

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Position } from '../../domain/shared/eventStore.js';
 import { allProjections } from '../../projections/index.js';
 import type { Projection } from '../../projections/projection.js';
-import { startBarkServer, type BarkStandIn } from '../support/barkServer.js';
+import { startBarkServer, type BarkStandIn } from '../../devtools/barkServer.js';
 import {
   bindPerson,
   createPipelineApp,

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { RetryPolicy } from '../../domain/delivery/retryPolicy.js';
 import type { RecordedEvent } from '../../domain/shared/eventStore.js';
-import type { BarkStandIn, ReceivedRequest } from './barkServer.js';
+import type { BarkStandIn, ReceivedRequest } from '../../devtools/barkServer.js';
 import { allow, createApp, registerPerson, type CreatedApp, type Person } from './httpFixtures.js';
 import {
   call,

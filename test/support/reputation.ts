@@ -1,14 +1,14 @@
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
 import { randomBytes } from 'node:crypto';
-import { createCommandBus, type CommandBus, type CommandOf } from '../../adapters/commandBus.js';
+import { createCommandBus, type CommandBus, type CommandOf } from '../../application/commandBus.js';
 import { silentLogger } from '../../adapters/logging/logger.js';
-import { Scheduler } from '../../adapters/pipeline/scheduler.js';
+import { Scheduler } from '../../application/scheduling/scheduler.js';
 import type { AggregateName } from '../../domain/aggregates.js';
 import type { PenaltyLadder } from '../../domain/reputation/penaltyLadder.js';
 import type { RecordedEvent } from '../../domain/shared/eventStore.js';
 import { messageQueries } from '../../projections/messages/messageQueries.js';
-import type { BarkStandIn } from './barkServer.js';
+import type { BarkStandIn } from '../../devtools/barkServer.js';
 import { allow, createApp, registerPerson, type CreatedApp, type Person } from './httpFixtures.js';
 import { call, startTestServer, type Reply, type TestServer } from './testServer.js';
 import { waitUntil } from './waitUntil.js';

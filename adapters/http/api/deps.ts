@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CommandContext } from '../../../domain/shared/commandHandler.js';
-import type { CommandBus } from '../../commandBus.js';
-import type { Logger } from '../../logging/logger.js';
+import type { CommandBus } from '../../../application/commandBus.js';
+import type { Logger } from '../../../domain/shared/logger.js';
 import type { Allowlist } from '../../outbound/addressPolicy.js';
 import type { HostResolver } from '../../outbound/destinationGuard.js';
 import type { PasswordCost } from '../../security/passwords.js';

@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { approvalCommands } from '../../pipeline/moderationProcessor.js';
+import { approvalCommands } from '../../../application/moderation/moderationProcessor.js';
 import { boundedString, strictObject } from '../codecs.js';
 import { ProblemError } from '../problem.js';
 import { defineRoute, orProblem, type Route } from '../routing.js';

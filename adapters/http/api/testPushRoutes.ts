@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import type { CommandBus } from '../../commandBus.js';
+import type { CommandBus } from '../../../application/commandBus.js';
 import type { TokenBuckets } from '../rateLimiter.js';
 import { boundedString, strictObject } from '../codecs.js';
 import { ProblemError, rateLimited } from '../problem.js';

@@ -13,7 +13,7 @@ import type { ChannelContext, OutgoingMessage } from '../../../channels/channel.
 import { createJsonLogger, silentLogger } from '../../../adapters/logging/logger.js';
 import { emptyAllowlist, parseAllowlist } from '../../../adapters/outbound/addressPolicy.js';
 import { createGuardedAxios } from '../../../adapters/outbound/destinationGuard.js';
-import { startBarkServer, type BarkStandIn } from '../../support/barkServer.js';
+import { startBarkServer, type BarkStandIn } from '../../../devtools/barkServer.js';
 
 // Every request in this file goes to the stand-in on 127.0.0.1 (or a closed port there); the
 // guarded client allows loopback only because the allowlist names 127.0.0.1.

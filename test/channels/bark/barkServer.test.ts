@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { startBarkServer, type BarkStandIn } from '../../support/barkServer.js';
+import { startBarkServer, type BarkStandIn } from '../../../devtools/barkServer.js';
 
 // The stand-in must answer like bark-server, or the channel tests prove nothing. Loopback only.
 

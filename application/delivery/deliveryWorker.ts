@@ -1,0 +1,486 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { randomUUID } from 'node:crypto';
+import type { MessageCommand } from '../../domain/message/messageCommands.js';
+import { decideDelivery } from '../../domain/delivery/deliveryDecision.js';
+import { nextRetry, type RetryPolicy } from '../../domain/delivery/retryPolicy.js';
+import type { AppQueries } from '../../projections/apps/appQueries.js';
+import type { BindingQueries } from '../../projections/bindings/bindingQueries.js';
+import type {
+  Channel,
+  ChannelContext,
+  OutgoingMessage,
+  RecallTarget,
+  SendOutcome,
+} from '../../channels/channel.js';
+import type { ChannelRegistry } from '../../channels/registry.js';
+import type { DueDelivery, MessageQueries } from '../../projections/messages/messageQueries.js';
+import type { RecipientQueries } from '../../projections/recipients/recipientQueries.js';
+import type { CommandBus } from '../commandBus.js';
+import type { Logger } from '../../domain/shared/logger.js';
+
+export interface DeliveryWorkerOptions {
+  readonly commands: CommandBus;
+  readonly messages: MessageQueries;
+  readonly recipients: RecipientQueries;
+  /** The binding and the app as they are now: a retry is a delivery time too. */
+  readonly bindings: BindingQueries;
+  readonly apps: AppQueries;
+  readonly channels: ChannelRegistry;
+  readonly context: ChannelContext;
+  readonly retry: RetryPolicy;
+  readonly logger: Logger;
+  /** Attempts in flight at once, across all channels; default 64. */
+  readonly concurrency?: number;
+  /** How often to look for due retries when nothing wakes the worker; default 1,000 ms. */
+  readonly pollIntervalMs?: number;
+  readonly now?: () => Date;
+  readonly random?: () => number;
+}
+
+/** A send whose outcome the store did not take yet. */
+interface Unrecorded {
+  readonly outcome: SendOutcome;
+  /** The attempt number the outcome is for. */
+  readonly attempt: number;
+  /** When the send ended: the time of its record, whenever that is written. */
+  readonly at: Date;
+  readonly failures: number;
+  /** `performance.now()` before which the record is not tried again. */
+  readonly notBefore: number;
+}
+
+/** Longest wait between tries to record an outcome the store refused. */
+const RECORD_RETRY_MAX_MS = 30_000;
+/** Unrecorded outcomes kept at most (the oldest are dropped; their deliveries are then sent again). */
+const MAX_UNRECORDED = 10_000;
+
+/**
+ * Sends device deliveries: every channel delivery the router planned, and every retry whose time
+ * has come, read from the delivery queue (the messages read model). Each attempt is recorded as an
+ * event: delivered, failed with the time of the next try, or failed and abandoned. Attempts run
+ * concurrently, so a slow or failing channel never holds up another channel or another message.
+ *
+ * A crash between a send and its record repeats that attempt after restart (at-least-once);
+ * Bark collapses the repeat because it carries the same notification id.
+ */
+export class DeliveryWorker {
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private scanQueued = false;
+  /** New deliveries up to this insertion sequence have been started. */
+  private cursor = 0;
+  /** Retries in flight: they still read as due until recorded, so the look at retries skips them. */
+  private retriesInFlight = 0;
+  /** Outcomes sent but not recorded (the store failed), by delivery: recorded again, not re-sent. */
+  private readonly unrecorded = new Map<string, Unrecorded>();
+  private readonly now: () => Date;
+  private readonly random: () => number;
+
+  constructor(private readonly options: DeliveryWorkerOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.random = options.random ?? Math.random;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule();
+    this.wake();
+  }
+
+  /** Stops taking new work and waits for the attempts in flight. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    await Promise.all(this.inFlight.values());
+  }
+
+  /**
+   * Looks for due work (called when the delivery queue changed). Wake-ups in one turn of the
+   * event loop — every finished attempt and every projection batch wakes the worker — share one
+   * look at the queue.
+   */
+  wake(): void {
+    if (!this.running || this.scanQueued) return;
+    this.scanQueued = true;
+    setImmediate(() => {
+      this.scanQueued = false;
+      if (this.running) this.scan();
+    });
+  }
+
+  get busy(): number {
+    return this.inFlight.size;
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      // Once a poll interval, look at every waiting delivery again from the start of the index
+      // (deliveries in flight are skipped), whatever the cursor says.
+      this.cursor = 0;
+      this.wake();
+      if (this.running) this.schedule();
+    }, this.options.pollIntervalMs ?? 1_000);
+    this.timer.unref();
+  }
+
+  private scan(): void {
+    const limit = this.options.concurrency ?? 64;
+    if (this.inFlight.size >= limit) return;
+    // Retries whose time has come first, then new deliveries after the cursor, both read in index
+    // order: a backlog of thousands costs no more to look at than an empty queue.
+    const retries = this.options.messages.retriesDue(
+      this.now().toISOString(),
+      limit - this.inFlight.size + this.retriesInFlight,
+    );
+    for (const delivery of retries) this.begin(delivery, true);
+    if (this.inFlight.size >= limit) return;
+    for (const delivery of this.options.messages.freshDeliveries(
+      this.cursor,
+      limit - this.inFlight.size,
+    )) {
+      this.cursor = Math.max(this.cursor, delivery.delivery_seq);
+      this.begin(delivery, false);
+    }
+  }
+
+  /** Starts an attempt unless one for the same delivery is in flight or the worker is full. */
+  private begin(delivery: DueDelivery, retry: boolean): void {
+    const key = `${delivery.message_id}:${delivery.channel}`;
+    if (this.inFlight.has(key) || this.inFlight.size >= (this.options.concurrency ?? 64)) return;
+    const unrecorded = this.unrecorded.get(key);
+    if (unrecorded?.attempt === delivery.attempts + 1 && unrecorded.notBefore > performance.now()) {
+      return;
+    }
+    if (retry) this.retriesInFlight += 1;
+    const attempt = this.attempt(delivery, key)
+      .catch((error: unknown) => {
+        // Recording failed (store trouble): the row stays due; the cursor goes back to it so
+        // it is tried again.
+        this.cursor = Math.min(this.cursor, delivery.delivery_seq - 1);
+        this.options.logger.error('delivery attempt could not be recorded', { key, error });
+      })
+      .finally(() => {
+        if (retry) this.retriesInFlight -= 1;
+        this.inFlight.delete(key);
+        this.wake();
+      });
+    this.inFlight.set(key, attempt);
+  }
+
+  /**
+   * Sends the delivery and records the outcome; or, when an earlier send's outcome could not be
+   * recorded, only records that outcome again (a push is never sent twice because the store
+   * failed). A record that fails again waits longer each time before the next try.
+   */
+  private async attempt(delivery: DueDelivery, key: string): Promise<void> {
+    const channel = this.options.channels.get(delivery.channel);
+    const attempt = delivery.attempts + 1;
+    const kept = this.unrecorded.get(key);
+    // A kept outcome is for one attempt; if the queue has moved past it, its record did land
+    // (the failure came after the append), and it must not be recorded as a later attempt.
+    if (kept !== undefined && kept.attempt !== attempt) this.unrecorded.delete(key);
+    const sent =
+      kept?.attempt === attempt
+        ? kept
+        : ({
+            outcome: await this.outcomeOf(channel, delivery),
+            at: this.now(),
+            attempt,
+            failures: 0,
+            notBefore: 0,
+          } satisfies Unrecorded);
+    try {
+      await this.record(delivery, channel, sent.outcome, sent.at);
+      this.unrecorded.delete(key);
+    } catch (error) {
+      const failures = sent.failures + 1;
+      this.unrecorded.delete(key);
+      this.unrecorded.set(key, {
+        ...sent,
+        failures,
+        notBefore: performance.now() + Math.min(RECORD_RETRY_MAX_MS, 100 * 2 ** (failures - 1)),
+      });
+      // Bounded: the oldest entries go first (a Map iterates in insertion order).
+      for (const stale of this.unrecorded.keys()) {
+        if (this.unrecorded.size <= MAX_UNRECORDED) break;
+        this.unrecorded.delete(stale);
+      }
+      throw error;
+    }
+  }
+
+  /** What this attempt comes to: the channel's answer, unless there is nothing to send. */
+  private async outcomeOf(
+    channel: Channel | undefined,
+    delivery: DueDelivery,
+  ): Promise<SendOutcome> {
+    if (channel === undefined) {
+      return { kind: 'rejected', reason: `no channel of kind ${delivery.channel} is installed` };
+    }
+    const notWanted = this.noLongerWanted(delivery);
+    return notWanted === undefined
+      ? this.send(channel, delivery)
+      : { kind: 'rejected', reason: notWanted };
+  }
+
+  /**
+   * Why a retry must not reach the person's device any more, if the person or an operator changed
+   * things since the router chose it: the binding and the app as they are now give the delivery
+   * decision again (without the push budget, which this push already counted). Undefined for a
+   * first attempt, which the router has just decided.
+   */
+  private noLongerWanted(delivery: DueDelivery): string | undefined {
+    if (delivery.attempts === 0) return undefined;
+    const binding = this.options.bindings.byId(delivery.binding_id);
+    const app = this.options.apps.byId(delivery.app_id);
+    const decision = decideDelivery({
+      binding:
+        binding === undefined
+          ? { status: 'revoked', level: 'none', blocked: false }
+          : {
+              status: binding.status,
+              level: binding.level,
+              blocked: binding.blocked === 1,
+              ...(binding.muted_until === null ? {} : { mutedUntil: binding.muted_until }),
+            },
+      app:
+        app === undefined
+          ? { status: 'banned' }
+          : {
+              status: app.status,
+              ...(app.suspended_until === null ? {} : { suspendedUntil: app.suspended_until }),
+            },
+      deviceChannels: [delivery.channel],
+      devicePushesLastHour: 0,
+      pushBudgetPerHour: Number.POSITIVE_INFINITY,
+      now: this.now().toISOString(),
+    });
+    if (decision.kind === 'suppress') return `not retried: ${decision.reason} since the routing`;
+    if (decision.inboxOnly !== undefined)
+      return `not retried: ${decision.inboxOnly} since the routing`;
+    return undefined;
+  }
+
+  /** Records the outcome of one attempt as the Message aggregate's events. */
+  private async record(
+    delivery: DueDelivery,
+    channel: Channel | undefined,
+    outcome: SendOutcome,
+    now: Date,
+  ): Promise<void> {
+    const attempt = delivery.attempts + 1;
+    const metadata = { now: now.toISOString() };
+    const { message_id: messageId, channel: kind } = delivery;
+    let commands: MessageCommand[];
+    if (outcome.kind === 'delivered') {
+      commands = [
+        { type: 'RecordDelivery', data: { messageId, channel: kind, attempt }, metadata },
+      ];
+    } else {
+      const next =
+        outcome.kind === 'failed'
+          ? nextRetry(this.options.retry, attempt, now.getTime(), this.random, outcome.retryAfterMs)
+          : ({ abandon: true } as const);
+      const failed: MessageCommand = {
+        type: 'RecordDeliveryFailure',
+        data: {
+          messageId,
+          channel: kind,
+          attempt,
+          error: outcome.reason,
+          ...('retryAt' in next ? { retryAt: new Date(next.retryAt).toISOString() } : {}),
+        },
+        metadata,
+      };
+      commands =
+        'retryAt' in next
+          ? [failed]
+          : [
+              failed,
+              {
+                type: 'AbandonDelivery',
+                data: { messageId, channel: kind, attempts: attempt, lastError: outcome.reason },
+                metadata,
+              },
+            ];
+    }
+    const result = await this.options.commands.execute('message', messageId, commands, {
+      commandId: `delivery:${messageId}:${kind}:${attempt}`,
+      actor: { kind: 'system', id: 'delivery' },
+      // The message's creation time: the same for every repeat of this attempt's record.
+      orderKey: Date.parse(delivery.created_at),
+    });
+    if (E.isLeft(result)) {
+      if (result.left.code === 'conflict') throw new Error(result.left.message);
+      if (
+        outcome.kind === 'delivered' &&
+        channel !== undefined &&
+        result.left.details?.['status'] === 'recalled'
+      ) {
+        // The push left before the recall landed and arrived after it: take it back now, as the
+        // recall stage did for the channels that had delivered by then.
+        await this.withdraw(channel, delivery);
+        return;
+      }
+      this.options.logger.warn('delivery outcome refused', {
+        messageId,
+        channel: kind,
+        code: result.left.code,
+      });
+    }
+  }
+
+  private async send(channel: Channel, delivery: DueDelivery): Promise<SendOutcome> {
+    const settings = deviceSettings(this.options.recipients, channel.kind, delivery.recipient_id);
+    if (settings === undefined)
+      return {
+        kind: 'rejected',
+        reason: `the person has no working ${channel.kind} device any more`,
+      };
+    let outcome: SendOutcome;
+    try {
+      outcome = await channel.send(
+        channel.render(outgoing(delivery), settings),
+        this.options.context,
+      );
+    } catch (error) {
+      return { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
+    }
+    if (
+      outcome.kind === 'rejected' &&
+      outcome.code === 'device_unknown' &&
+      channel.kind === 'bark'
+    ) {
+      await this.markBroken(
+        delivery.recipient_id,
+        settings as { deviceKey: string },
+        outcome.reason,
+      );
+    }
+    return outcome;
+  }
+
+  /**
+   * Bark refused the person's device key for good (bark-api.md: mark the device as broken): the
+   * router sends their strong messages to the inbox only until they set a device again. Only the
+   * key this push used is marked, so a device set meanwhile stays as it is. A failure to record
+   * that is logged; the next refused push tries again.
+   */
+  private async markBroken(
+    recipientId: string,
+    { deviceKey }: { deviceKey: string },
+    reason: string,
+  ): Promise<void> {
+    const metadata = { now: this.now().toISOString() };
+    try {
+      const result = await this.options.commands.execute(
+        'recipient',
+        recipientId,
+        { type: 'MarkBarkDeviceBroken', data: { recipientId, deviceKey, reason }, metadata },
+        { commandId: `device-broken:${randomUUID()}`, actor: { kind: 'system', id: 'delivery' } },
+      );
+      if (E.isLeft(result)) {
+        this.options.logger.warn('could not mark the Bark device broken', {
+          recipientId,
+          code: result.left.code,
+        });
+      } else if (result.right.events.length > 0) {
+        this.options.logger.info('Bark refused the device key for good; marked broken', {
+          recipientId,
+          reason,
+        });
+      }
+    } catch (error) {
+      this.options.logger.error('could not mark the Bark device broken', { recipientId, error });
+    }
+  }
+
+  private async withdraw(channel: Channel, delivery: DueDelivery): Promise<void> {
+    this.options.logger.info('a push arrived after its message was recalled; withdrawing it', {
+      messageId: delivery.message_id,
+      channel: channel.kind,
+    });
+    await withdrawFromDevice(
+      channel,
+      outgoing(delivery),
+      deviceSettings(this.options.recipients, channel.kind, delivery.recipient_id),
+      this.options.context,
+      this.options.logger,
+    );
+  }
+}
+
+/**
+ * A person's settings for a device channel (Bark: server and device key), from the recipients
+ * read model; `{}` for a channel with none, undefined when the person has no such device or it
+ * is broken.
+ */
+export const deviceSettings = (
+  recipients: RecipientQueries,
+  kind: string,
+  recipientId: string,
+): unknown => {
+  if (kind !== 'bark') return {};
+  const recipient = recipients.byId(recipientId);
+  return recipient?.bark_server_url == null ||
+    recipient.bark_device_key === null ||
+    recipient.bark_broken !== null
+    ? undefined
+    : { serverUrl: recipient.bark_server_url, deviceKey: recipient.bark_device_key };
+};
+
+/**
+ * Takes a delivered message back from a device: the channel's recall request (Bark: `delete=1`
+ * with the notification's id), if the channel can take messages back and the person still has the
+ * device. A failure is logged and not retried: the notification is already on the phone, and the
+ * inbox is the truth.
+ */
+export const withdrawFromDevice = async (
+  channel: Channel,
+  message: RecallTarget,
+  settings: unknown,
+  context: ChannelContext,
+  logger: Logger,
+): Promise<void> => {
+  if (channel.renderRecall === undefined || settings === undefined) return;
+  let outcome: SendOutcome;
+  try {
+    outcome = await channel.send(channel.renderRecall(message, settings), context);
+  } catch (error) {
+    outcome = { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
+  }
+  if (outcome.kind !== 'delivered') {
+    logger.warn('recall not confirmed by the channel', {
+      messageId: message.messageId,
+      channel: channel.kind,
+      outcome,
+    });
+  }
+};
+
+/** What a channel is given to deliver, from a read-model row of the message and its app. */
+export const outgoing = (row: {
+  message_id: string;
+  app_id: string;
+  app_name: string;
+  recipient_id: string;
+  title: string | null;
+  subtitle: string | null;
+  body: string;
+  url: string | null;
+  thread: string | null;
+  level: 'active' | 'timeSensitive' | 'passive' | null;
+}): OutgoingMessage => ({
+  messageId: row.message_id,
+  appId: row.app_id,
+  appName: row.app_name,
+  recipientId: row.recipient_id,
+  body: row.body,
+  ...(row.title === null ? {} : { title: row.title }),
+  ...(row.subtitle === null ? {} : { subtitle: row.subtitle }),
+  ...(row.url === null ? {} : { url: row.url }),
+  ...(row.thread === null ? {} : { thread: row.thread }),
+  ...(row.level === null ? {} : { level: row.level }),
+});

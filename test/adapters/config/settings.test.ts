@@ -1,0 +1,289 @@
+import { readFileSync } from 'node:fs';
+import { expect } from 'chai';
+import * as E from 'fp-ts/lib/Either.js';
+import { loadSettings, settingNames, type Settings } from '../../../adapters/config/settings.js';
+
+/** Decodes an environment that must be valid, failing the test with the decoder's line otherwise. */
+const valid = (env: NodeJS.ProcessEnv): Settings => {
+  const decoded = loadSettings(env);
+  if (E.isLeft(decoded)) expect.fail(`expected valid settings, got: ${decoded.left}`);
+  return decoded.right;
+};
+
+/** Decodes an environment that must be invalid and returns the error line. */
+const invalid = (env: NodeJS.ProcessEnv): string => {
+  const decoded = loadSettings(env);
+  if (E.isRight(decoded))
+    expect.fail(`expected invalid settings, got ${JSON.stringify(decoded.right)}`);
+  return decoded.left;
+};
+
+describe('loadSettings', () => {
+  describe('defaults', () => {
+    it('applies every default to an empty environment', () => {
+      const settings = valid({});
+      expect(settings.port).to.equal(8080);
+      expect(settings.host).to.equal('0.0.0.0');
+      expect(settings.dataDir).to.equal('./data');
+      expect(settings.publicUrl).to.equal('http://localhost:8080');
+      expect(settings.sqliteSynchronous).to.equal('full');
+      expect(settings.logLevel).to.equal('info');
+      expect(settings.outboundAllowlist).to.deep.equal([]);
+      expect(settings.eventStoreConnectionString).to.equal(undefined);
+      expect(settings.adminToken).to.equal(undefined);
+      expect(settings.auditToken).to.equal(undefined);
+      expect(settings.moderationDenylist).to.equal(undefined);
+    });
+
+    it('derives the default public URL from the configured port', () => {
+      expect(valid({ PORT: '3000' }).publicUrl).to.equal('http://localhost:3000');
+    });
+
+    it('ignores variables it does not know', () => {
+      expect(valid({ HOME: '/root', TIDINGS_UNKNOWN: 'x' })).to.deep.equal(valid({}));
+    });
+
+    it('lists the name of every variable it reads', () => {
+      expect([...settingNames].sort()).to.deep.equal(
+        [
+          'PORT',
+          'TIDINGS_HOST',
+          'TIDINGS_DATA_DIR',
+          'TIDINGS_PUSH_BUDGET_PER_HOUR',
+          'TIDINGS_APP_RATE_BURST',
+          'TIDINGS_APP_RATE_PER_SECOND',
+          'TIDINGS_DELIVERY_MAX_ATTEMPTS',
+          'TIDINGS_WECHAT_APPID',
+          'TIDINGS_WECHAT_SECRET',
+          'TIDINGS_WECHAT_API_BASE',
+          'TIDINGS_PENALTY_POINTS',
+          'TIDINGS_SUSPEND_BELOW',
+          'TIDINGS_BAN_BELOW',
+          'TIDINGS_MAX_SUSPENSIONS',
+          'TIDINGS_SUSPENSION_DAYS',
+          'TIDINGS_SURGE_COMPLAINANTS',
+          'TIDINGS_SURGE_WINDOW_HOURS',
+          'EVENTSTORE_CONNECTION_STRING',
+          'TIDINGS_ADMIN_TOKEN',
+          'TIDINGS_AUDIT_TOKEN',
+          'TIDINGS_OUTBOUND_ALLOWLIST',
+          'TIDINGS_MODERATION_DENYLIST',
+          'TIDINGS_PUBLIC_URL',
+          'TIDINGS_LOG_LEVEL',
+          'TIDINGS_SQLITE_SYNCHRONOUS',
+        ].sort(),
+      );
+    });
+  });
+
+  describe('empty values count as unset', () => {
+    for (const name of settingNames) {
+      it(`treats an empty or blank ${name} as unset`, () => {
+        expect(valid({ [name]: '' })).to.deep.equal(valid({}));
+        expect(valid({ [name]: '   ' })).to.deep.equal(valid({}));
+      });
+    }
+  });
+
+  describe('valid values', () => {
+    it('decodes PORT across its whole range, trimming blanks', () => {
+      expect(valid({ PORT: '0' }).port).to.equal(0);
+      expect(valid({ PORT: '1' }).port).to.equal(1);
+      expect(valid({ PORT: '65535' }).port).to.equal(65_535);
+      expect(valid({ PORT: ' 9090 ' }).port).to.equal(9090);
+    });
+
+    it('decodes TIDINGS_HOST and TIDINGS_DATA_DIR as given', () => {
+      const settings = valid({ TIDINGS_HOST: '127.0.0.1', TIDINGS_DATA_DIR: '/var/lib/tidings' });
+      expect(settings.host).to.equal('127.0.0.1');
+      expect(settings.dataDir).to.equal('/var/lib/tidings');
+    });
+
+    it('decodes EVENTSTORE_CONNECTION_STRING in both URL schemes', () => {
+      for (const value of [
+        'esdb://localhost:2113?tls=false',
+        'esdb+discover://cluster.example.com:2113',
+      ]) {
+        expect(valid({ EVENTSTORE_CONNECTION_STRING: value }).eventStoreConnectionString).to.equal(
+          value,
+        );
+      }
+    });
+
+    it('decodes operator and auditor tokens of 16 characters or more', () => {
+      const settings = valid({
+        TIDINGS_ADMIN_TOKEN: '0123456789abcdef',
+        TIDINGS_AUDIT_TOKEN: 'a-much-longer-audit-token-value',
+      });
+      expect(settings.adminToken).to.equal('0123456789abcdef');
+      expect(settings.auditToken).to.equal('a-much-longer-audit-token-value');
+    });
+
+    it('decodes TIDINGS_OUTBOUND_ALLOWLIST of hosts, addresses and CIDR blocks split by commas or spaces', () => {
+      const settings = valid({
+        TIDINGS_OUTBOUND_ALLOWLIST:
+          'bark.internal, 10.0.0.0/8 192.168.1.10,,fd00::/8  ::1 localhost 0.0.0.0/0',
+      });
+      expect(settings.outboundAllowlist).to.deep.equal([
+        'bark.internal',
+        '10.0.0.0/8',
+        '192.168.1.10',
+        'fd00::/8',
+        '::1',
+        'localhost',
+        '0.0.0.0/0',
+      ]);
+    });
+
+    it('decodes TIDINGS_MODERATION_DENYLIST as a path', () => {
+      expect(
+        valid({ TIDINGS_MODERATION_DENYLIST: '/etc/tidings/deny.txt' }).moderationDenylist,
+      ).to.equal('/etc/tidings/deny.txt');
+    });
+
+    it('decodes TIDINGS_PUBLIC_URL for http and https, without trailing slashes', () => {
+      expect(valid({ TIDINGS_PUBLIC_URL: 'https://tidings.example.com/' }).publicUrl).to.equal(
+        'https://tidings.example.com',
+      );
+      expect(valid({ TIDINGS_PUBLIC_URL: 'http://10.0.0.5:8080/hub' }).publicUrl).to.equal(
+        'http://10.0.0.5:8080/hub',
+      );
+    });
+
+    it('keeps a configured TIDINGS_PUBLIC_URL rather than deriving it from PORT', () => {
+      expect(
+        valid({ PORT: '3000', TIDINGS_PUBLIC_URL: 'https://push.example.org' }).publicUrl,
+      ).to.equal('https://push.example.org');
+    });
+
+    it('decodes every TIDINGS_LOG_LEVEL, in any case', () => {
+      for (const level of ['debug', 'info', 'warn', 'error', 'silent'] as const) {
+        expect(valid({ TIDINGS_LOG_LEVEL: level }).logLevel).to.equal(level);
+        expect(valid({ TIDINGS_LOG_LEVEL: level.toUpperCase() }).logLevel).to.equal(level);
+      }
+    });
+
+    it('decodes both TIDINGS_SQLITE_SYNCHRONOUS modes', () => {
+      expect(valid({ TIDINGS_SQLITE_SYNCHRONOUS: 'normal' }).sqliteSynchronous).to.equal('normal');
+      expect(valid({ TIDINGS_SQLITE_SYNCHRONOUS: 'FULL' }).sqliteSynchronous).to.equal('full');
+    });
+  });
+
+  describe('invalid values', () => {
+    const cases: ReadonlyArray<readonly [name: string, value: string]> = [
+      ['PORT', 'abc'],
+      ['PORT', '70000'],
+      ['PORT', '65536'],
+      ['PORT', '-1'],
+      ['PORT', '80.5'],
+      ['EVENTSTORE_CONNECTION_STRING', 'http://x'],
+      ['EVENTSTORE_CONNECTION_STRING', 'esdb://'],
+      ['TIDINGS_ADMIN_TOKEN', 'too-short'],
+      ['TIDINGS_ADMIN_TOKEN', '0123456789abcde'],
+      ['TIDINGS_AUDIT_TOKEN', 'short'],
+      ['TIDINGS_OUTBOUND_ALLOWLIST', '10.0.0.0/33'],
+      ['TIDINGS_OUTBOUND_ALLOWLIST', 'fd00::/129'],
+      ['TIDINGS_OUTBOUND_ALLOWLIST', '10.0.0.0/8,bad_host!'],
+      ['TIDINGS_OUTBOUND_ALLOWLIST', 'example.com/24'],
+      ['TIDINGS_OUTBOUND_ALLOWLIST', '10.0.0.0/8/1'],
+      ['TIDINGS_PUBLIC_URL', 'ftp://x'],
+      ['TIDINGS_PUBLIC_URL', 'not a url'],
+      ['TIDINGS_LOG_LEVEL', 'loud'],
+      ['TIDINGS_SQLITE_SYNCHRONOUS', 'off'],
+      ['TIDINGS_PUSH_BUDGET_PER_HOUR', '0'],
+      ['TIDINGS_APP_RATE_BURST', 'many'],
+      ['TIDINGS_APP_RATE_PER_SECOND', '1.5'],
+      ['TIDINGS_DELIVERY_MAX_ATTEMPTS', '101'],
+      ['TIDINGS_WECHAT_API_BASE', 'ftp://api.weixin.qq.com'],
+      ['TIDINGS_PENALTY_POINTS', '5,15'],
+      ['TIDINGS_PENALTY_POINTS', '5,0,30'],
+      ['TIDINGS_SUSPEND_BELOW', '-1'],
+      ['TIDINGS_MAX_SUSPENSIONS', '0'],
+      ['TIDINGS_SURGE_WINDOW_HOURS', 'day'],
+    ];
+    for (const [name, value] of cases) {
+      it(`rejects ${name}=${JSON.stringify(value)} with one line naming it`, () => {
+        const line = invalid({ PORT: '8080', TIDINGS_DATA_DIR: '/tmp/x', [name]: value });
+        expect(line).to.not.include('\n');
+        expect(line.trim()).to.not.equal('');
+        expect(line).to.include(name);
+        expect(line).to.match(new RegExp(`^invalid setting ${name}: `));
+      });
+    }
+
+    it('refuses a WeChat app id without its secret (and the reverse), naming the setting', () => {
+      expect(invalid({ TIDINGS_WECHAT_APPID: 'wx123' })).to.match(
+        /^invalid setting TIDINGS_WECHAT_SECRET: /,
+      );
+      expect(invalid({ TIDINGS_WECHAT_SECRET: 'secret' })).to.match(
+        /^invalid setting TIDINGS_WECHAT_SECRET: /,
+      );
+    });
+
+    it('refuses a malformed EventStoreDB connection string or an unknown option, never quoting its password', () => {
+      const malformed = invalid({
+        EVENTSTORE_CONNECTION_STRING: 'esdb://admin:s3cret-pw@host:abc',
+      });
+      expect(malformed).to.match(
+        /^invalid setting EVENTSTORE_CONNECTION_STRING: is not a valid connection string: /,
+      );
+      expect(malformed).to.not.include('s3cret-pw');
+      const typo = invalid({
+        EVENTSTORE_CONNECTION_STRING: 'esdb://admin:s3cret-pw@host:2113?tsl=false',
+      });
+      expect(typo).to.match(
+        /^invalid setting EVENTSTORE_CONNECTION_STRING: is refused: Unknown option key "tsl"/,
+      );
+      expect(typo).to.not.include('s3cret-pw');
+      expect(typo).to.not.include('\n');
+    });
+
+    it('refuses a suspension line at or below the ban line, naming the setting', () => {
+      expect(invalid({ TIDINGS_SUSPEND_BELOW: '20', TIDINGS_BAN_BELOW: '20' })).to.match(
+        /^invalid setting TIDINGS_SUSPEND_BELOW: must be above TIDINGS_BAN_BELOW \(20\), got 20$/,
+      );
+      expect(invalid({ TIDINGS_BAN_BELOW: '70' })).to.match(
+        /^invalid setting TIDINGS_SUSPEND_BELOW: /,
+      );
+    });
+
+    it("has every setting in the README's settings table", () => {
+      const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+      const section = readme.slice(
+        readme.indexOf('## Settings'),
+        readme.indexOf('\n## ', readme.indexOf('## Settings') + 1),
+      );
+      const documented = new Set(
+        [...section.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((match) => match[1]),
+      );
+      expect(settingNames.filter((name) => !documented.has(name))).to.deep.equal([]);
+    });
+
+    it('stays on one line when the rejected value itself holds line breaks', () => {
+      for (const [name, value] of [
+        ['PORT', '80\n80'],
+        ['TIDINGS_PUBLIC_URL', 'ftp://x\r\nsecond line'],
+        ['TIDINGS_LOG_LEVEL', 'info\nloud'],
+      ] as const) {
+        const line = invalid({ [name]: value });
+        expect(line).to.match(new RegExp(`^invalid setting ${name}: `));
+        expect(line).to.not.match(/[\r\n]/);
+      }
+    });
+
+    it('names the offending allowlist entry', () => {
+      expect(invalid({ TIDINGS_OUTBOUND_ALLOWLIST: 'ok.example, 10.0.0.0/33' })).to.include(
+        '10.0.0.0/33',
+      );
+      expect(invalid({ TIDINGS_OUTBOUND_ALLOWLIST: 'ok.example bad_host!' })).to.include(
+        'bad_host!',
+      );
+    });
+
+    it('names the variable that is wrong, not one that is fine', () => {
+      const line = invalid({ PORT: '8080', TIDINGS_LOG_LEVEL: 'loud' });
+      expect(line).to.include('TIDINGS_LOG_LEVEL');
+      expect(line).to.not.include('PORT');
+    });
+  });
+});
