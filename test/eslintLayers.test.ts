@@ -1,14 +1,14 @@
 import { expect } from 'chai';
 import { ESLint } from 'eslint';
 import tseslint from 'typescript-eslint';
-import { layerRules, layers } from '../eslint.layers.js';
+import { layerRules, layers, type LayerName } from '../eslint.layers.js';
 
 /**
  * The layer rule of eslint.layers.js, run as the lint runs it: every wrong-way import between the
  * top-level folders is an error naming the rule, and every allowed one passes.
  */
 
-type Layer = keyof typeof layers;
+type Layer = LayerName;
 
 /** Where a file of each layer sits, and how it would import a module of another layer. */
 const fileOf: Record<Layer, string> = {

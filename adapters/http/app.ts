@@ -16,9 +16,9 @@ export interface HttpAppOptions {
   readonly readiness: readonly ReadinessCheck[];
   /** Feature routers mounted in order (API routes arrive with later capabilities). */
   readonly routers?: readonly Router[];
-  /** Default body limit; API.md: 64 KiB. */
+  /** Default body limit; docs/api.md: 64 KiB. */
   readonly bodyLimit?: string;
-  /** Exact paths with their own limit (API.md: 1 MiB for `/v1/messages/batch`). */
+  /** Exact paths with their own limit (docs/api.md: 1 MiB for `/v1/messages/batch`). */
   readonly bodyLimitOverrides?: Readonly<Record<string, string>>;
 }
 

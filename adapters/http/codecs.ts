@@ -188,7 +188,7 @@ export class StrictObjectType<R extends t.Props, O extends t.Props> extends t.Ty
  * A JSON object (not an array, not `null`) whose `required` fields must all be present and valid,
  * whose `optional` fields may be left out (but, when present, must be valid: `null` only where
  * the field's codec allows it), and which has no other field: every unknown field is an error
- * `is not a known field` at its own path (API.md: a typo must not pass silently). All problems
+ * `is not a known field` at its own path (docs/api.md: a typo must not pass silently). All problems
  * are reported at once, each with its path (`/title`, `/messages/2/url`).
  *
  * The static type is `{ required } & { optional? }`: under `exactOptionalPropertyTypes` the

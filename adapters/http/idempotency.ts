@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { SqliteDatabase } from '../sqlite/database.js';
 
-/** How long an answer is kept for replay (API.md: 24 h). */
+/** How long an answer is kept for replay (docs/api.md: 24 h). */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /**
  * A request of this process still marked in progress after this long is taken to have failed

@@ -5,7 +5,7 @@ import type { HttpMethod, RouteAuth, RouteSpec } from './routeSpec.js';
 
 /**
  * The OpenAPI 3.1 document of the API, generated from the route declarations: the codecs that
- * validate requests are the ones documented here, so the two cannot drift apart (API.md: "Serve
+ * validate requests are the ones documented here, so the two cannot drift apart (docs/api.md: "Serve
  * it as OpenAPI 3.1 at `GET /openapi.json`, generated from the same codecs that validate
  * requests").
  */
@@ -321,7 +321,7 @@ export interface OpenApiInfo {
   readonly serverUrl?: string;
 }
 
-/** The security scheme each kind of caller proves itself with (API.md, "Credentials"). */
+/** The security scheme each kind of caller proves itself with (docs/api.md, "Credentials"). */
 export const securitySchemeOf: Readonly<Record<Exclude<RouteAuth, 'none'>, string>> = {
   operator: 'operatorToken',
   app: 'appSecret',

@@ -5,7 +5,7 @@ import type { Logger } from '../../domain/shared/logger.js';
 
 /**
  * The one catalogue of error codes the API answers with, each with its HTTP status and title
- * (API.md, "Error codes"). Codes are stable: clients match on them.
+ * (docs/api.md, "Error codes"). Codes are stable: clients match on them.
  */
 export const problemCatalogue = {
   validation_failed: { status: 400, title: 'The request is not valid' },

@@ -1,7 +1,7 @@
 import type * as t from 'io-ts';
 import type { ProblemCode } from './problem.js';
 
-/** Who may call a route, and how they prove it (API.md, "Credentials"). */
+/** Who may call a route, and how they prove it (docs/api.md, "Credentials"). */
 export type RouteAuth = 'none' | 'operator' | 'app' | 'recipient' | 'auditor';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';

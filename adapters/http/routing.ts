@@ -246,7 +246,7 @@ const transientCodes: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Handles an `Idempotency-Key` on a route that honours it (API.md): the same key and body within
+ * Handles an `Idempotency-Key` on a route that honours it (docs/api.md): the same key and body within
  * 24 h replay the first answer and run nothing; another body is 422; a request still running is
  * 409. Answers that say "try again" (5xx, conflicts, rate limits) are not kept.
  */

@@ -71,7 +71,7 @@ const migrations: readonly string[] = [
      name    TEXT PRIMARY KEY,
      version INTEGER NOT NULL
    );`,
-  // Answers to requests that carried an Idempotency-Key (API.md), kept 24 h. A cache of
+  // Answers to requests that carried an Idempotency-Key (docs/api.md), kept 24 h. A cache of
   // responses, not domain state, so it lives beside the log rather than in it.
   `CREATE TABLE idempotency_keys (
      app_id     TEXT NOT NULL,

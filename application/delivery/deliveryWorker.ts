@@ -363,7 +363,7 @@ export class DeliveryWorker {
   }
 
   /**
-   * Bark refused the person's device key for good (bark-api.md: mark the device as broken): the
+   * Bark refused the person's device key for good (docs/bark.md: mark the device as broken): the
    * router sends their strong messages to the inbox only until they set a device again. Only the
    * key this push used is marked, so a device set meanwhile stays as it is. A failure to record
    * that is logged; the next refused push tries again.

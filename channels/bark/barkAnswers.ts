@@ -57,7 +57,7 @@ export interface BarkAnswer {
 
 /**
  * Maps one answer to an outcome, following bark-server's behaviour (see
- * `shared/reference/bark-api.md`):
+ * `docs/bark.md`):
  *
  * - 200 with the success envelope (`code` 200) → delivered. Any other 2xx, or a 200 whose body is
  *   not that envelope, is not bark-server speaking (a captive portal, a misrouted proxy): failed,

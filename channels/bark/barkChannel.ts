@@ -69,7 +69,7 @@ const threadOf = (message: RecallTarget): string | undefined =>
 /**
  * The notification id a message gets on the device; recall must use the very same. A thread's id
  * is scoped by the app: ids are per device, not per app, so an unscoped thread name would let one
- * app replace or recall another app's notification (a deliberate departure from bark-api.md's
+ * app replace or recall another app's notification (a deliberate departure from docs/bark.md's
  * "thread → id", which did not consider several apps on one phone).
  */
 const notificationId = (message: RecallTarget): string => {
@@ -82,7 +82,7 @@ const pushUrl = (settings: BarkSettings): string =>
   `${settings.serverUrl.replace(/\/+$/, '')}/push`;
 
 /**
- * The Bark request for a message, following "Mapping in Tidings" in `reference/bark-api.md`:
+ * The Bark request for a message, following "Mapping in Tidings" in `docs/bark.md`:
  *
  * - `level`: the message's hint; `active` when there is none. Only `active`, `timeSensitive` and
  *   `passive` are ever sent: `critical` (rings through mute) and any other value are replaced by

@@ -158,7 +158,7 @@ const decideOwned = (
 const decide = (command: BindingCommand, state: BindingState): Decision => {
   if (command.type === 'AuthorizeBinding') return authorizeBinding(command, state);
   const { bindingId, recipientId } = command.data;
-  // Someone else's binding answers exactly like a missing one (API.md), so ids leak nothing.
+  // Someone else's binding answers exactly like a missing one (docs/api.md), so ids leak nothing.
   if (state.status === 'empty' || state.recipientId !== recipientId) {
     return E.left(domainError('not_found', `binding ${bindingId} does not exist`, { bindingId }));
   }

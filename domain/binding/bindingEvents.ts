@@ -5,7 +5,7 @@ import { eventCodec, IsoTime, typeNamesOf } from '../shared/codecs.js';
 export const ConsentLevel = t.keyof({ strong: null, weak: null });
 export type ConsentLevel = t.TypeOf<typeof ConsentLevel>;
 
-/** How loudly an app may reach the person (DESIGN.md: strong, weak, none). */
+/** How loudly an app may reach the person (docs/architecture.md: strong, weak, none). */
 export const BindingLevel = t.keyof({ strong: null, weak: null, none: null });
 export type BindingLevel = t.TypeOf<typeof BindingLevel>;
 

@@ -62,8 +62,8 @@ const devicesOf = (channels: readonly string[]): readonly string[] =>
   [...new Set(channels)].filter((channel) => channel !== INBOX_CHANNEL);
 
 /**
- * The delivery router's decision for one due message (DESIGN.md "levels" and "protections",
- * reference/bark-api.md "Mapping in Tidings"). The first matching row wins:
+ * The delivery router's decision for one due message (docs/architecture.md "levels" and "protections",
+ * docs/bark.md "Mapping in Tidings"). The first matching row wins:
  *
  * | # | when | decision |
  * | --- | --- | --- |

@@ -574,7 +574,7 @@ const ownerCheck = (command: MessageCommand, state: MessageFacts): boolean => {
 const decide = (command: MessageCommand, state: MessageState): Decision => {
   if (command.type === 'SubmitMessage') return submitMessage(command, state);
   const { messageId } = command.data;
-  // Another person's or another app's message answers exactly like a missing one (API.md).
+  // Another person's or another app's message answers exactly like a missing one (docs/api.md).
   if (state.status === 'empty' || !ownerCheck(command, state)) return notFound(messageId);
   switch (command.type) {
     case 'ApproveMessage':

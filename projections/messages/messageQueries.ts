@@ -1,7 +1,7 @@
 import type { ReadModelDb } from '../readModelDb.js';
 import type { DeliveryRow, MessageRow } from './messagesProjection.js';
 
-/** The status an app sees (API.md `GET /v1/messages/:id`). */
+/** The status an app sees (docs/api.md `GET /v1/messages/:id`). */
 export type ApiMessageStatus =
   | 'submitted'
   | 'held'

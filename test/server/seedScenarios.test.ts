@@ -19,7 +19,7 @@ import {
 import type { TestServer } from '../support/testServer.js';
 
 /**
- * The seed's three situations (DESIGN.md "The problem it solves"), end to end over HTTP against
+ * The seed's three situations (docs/architecture.md "The problem it solves"), end to end over HTTP against
  * a real server and the Bark stand-in.
  */
 describe('pipeline: the seed scenarios', function () {
@@ -63,7 +63,7 @@ describe('pipeline: the seed scenarios', function () {
       title: 'New work order #1001',
       body: 'A reported a leaking pipe at 5 Elm Street; you are assigned.',
       level: 'timeSensitive',
-      // No thread: the group is the app's name and the id the message id (bark-api.md).
+      // No thread: the group is the app's name and the id the message id (docs/bark.md).
       group: 'Platform B',
       id: messageId,
     });

@@ -38,7 +38,7 @@ const OwnStanding = t.intersection(
   'OwnStanding',
 );
 
-/** Routes apps call with their secret (API.md, "App"); the message routes are in messageRoutes. */
+/** Routes apps call with their secret (docs/api.md, "App"); the message routes are in messageRoutes. */
 export const appRoutes = (deps: ApiDeps): Route[] => [
   defineRoute(
     {

@@ -32,13 +32,13 @@ const Account = t.type({ recipientId: t.string, username: t.string }, 'Account')
 export const recipientIdFor = (username: string): string =>
   derivedId('rcp_', username.normalize('NFKC').toLowerCase());
 
-/** The cookie that carries a session id (API.md: HttpOnly, SameSite=Lax; Secure over https). */
+/** The cookie that carries a session id (docs/api.md: HttpOnly, SameSite=Lax; Secure over https). */
 const sessionCookie = (value: string, maxAgeSeconds: number, secure: boolean): string =>
   [`${SESSION_COOKIE}=${value}`, 'Path=/', 'HttpOnly', 'SameSite=Lax', `Max-Age=${maxAgeSeconds}`]
     .concat(secure ? ['Secure'] : [])
     .join('; ');
 
-/** Register, log in and log out (API.md, "Recipient"). */
+/** Register, log in and log out (docs/api.md, "Recipient"). */
 export const authRoutes = (deps: ApiDeps): Route[] => {
   const secureCookies = (request: { secure: boolean }): boolean =>
     request.secure || deps.publicUrl.startsWith('https://');

@@ -69,7 +69,7 @@ const view = (row: ComplaintRow): t.TypeOf<typeof ComplaintView> => ({
 export const complaintIdFor = (messageId: string, recipientId: string): string =>
   derivedId('cmp_', messageId, recipientId);
 
-/** Complaints by people, their review by operators, and reinstatement (API.md + issue 5). */
+/** Complaints by people, their review by operators, and reinstatement (docs/api.md + issue 5). */
 export const complaintRoutes = (deps: ApiDeps): Route[] => {
   const complaint = (complaintId: string): ComplaintRow => {
     const row = deps.complaints.byId(complaintId);

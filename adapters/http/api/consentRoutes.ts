@@ -38,7 +38,7 @@ const withQuery = (
 };
 
 /**
- * The consent decision (API.md, "Consent (binding)"). The consent page posts here; the answer's
+ * The consent decision (docs/api.md, "Consent (binding)"). The consent page posts here; the answer's
  * `redirect` is where the page sends the browser. A redirect URI the app did not register is
  * refused and never redirected to, so the page cannot be used to bounce people anywhere.
  */

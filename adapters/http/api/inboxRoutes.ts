@@ -70,7 +70,7 @@ const inboxItem = (row: InboxRow): t.TypeOf<typeof InboxItem> => ({
   readAt: row.read_at,
 });
 
-/** The person's inbox (API.md, "Recipient"). */
+/** The person's inbox (docs/api.md, "Recipient"). */
 export const inboxRoutes = (deps: ApiDeps): Route[] => {
   /** A route that applies one command to a message in the caller's own inbox (else 404). */
   const ownEntryAction = (

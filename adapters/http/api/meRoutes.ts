@@ -72,9 +72,9 @@ const authorizedApp = (row: BindingWithApp): t.TypeOf<typeof AuthorizedApp> => (
   authorizedAt: row.authorized_at,
 });
 
-/** The person's own account, devices and authorized apps (API.md, "Recipient"). */
+/** The person's own account, devices and authorized apps (docs/api.md, "Recipient"). */
 export const meRoutes = (deps: ApiDeps): Route[] => {
-  /** One of the person's active bindings, or 404 (also for someone else's: API.md). */
+  /** One of the person's active bindings, or 404 (also for someone else's: docs/api.md). */
   const ownBinding = (recipientId: string, bindingId: string): BindingWithApp => {
     const row = deps.bindings
       .activeForRecipient(recipientId)

@@ -22,7 +22,7 @@ import { commandContext, type ApiDeps } from './deps.js';
 
 const MAX_DELAY_SECONDS = MAX_SCHEDULE_DAYS * 24 * 60 * 60;
 
-/** One message as an app sends it (API.md `POST /v1/messages`). */
+/** One message as an app sends it (docs/api.md `POST /v1/messages`). */
 export const MessageBody = strictObject(
   'Message',
   { body: boundedString('Body', { minLength: 1, maxLength: 4_000 }) },
@@ -114,7 +114,7 @@ interface MessageIdentity {
   readonly item?: number;
 }
 
-/** The push routes of apps (API.md, "App"). */
+/** The push routes of apps (docs/api.md, "App"). */
 export const messageRoutes = (deps: ApiDeps): Route[] => {
   /**
    * Submits one decoded message for the calling app; throws a ProblemError when refused. `at` is
@@ -160,7 +160,7 @@ export const messageRoutes = (deps: ApiDeps): Route[] => {
       input.key !== undefined
         ? deps.bindings.byKeyHash(hashSecret(input.key))
         : deps.bindings.byAppAndOpenid(caller.appId, input.openid ?? '');
-    // A key of another app's binding answers exactly like an unknown key (API.md).
+    // A key of another app's binding answers exactly like an unknown key (docs/api.md).
     if (binding === undefined || binding.app_id !== caller.appId) {
       throw new ProblemError(
         'not_found',
@@ -446,7 +446,7 @@ const fieldErrors = (errors: t.Errors, prefix: string): { path: string; message:
     message: p.message,
   }));
 
-/** One item's answer in a batch (API.md `{ index, messageId?, status?, error? }`). */
+/** One item's answer in a batch (docs/api.md `{ index, messageId?, status?, error? }`). */
 interface BatchResult {
   readonly index: number;
   readonly messageId?: string;

@@ -29,7 +29,7 @@ const HeldItem = t.type(
   'HeldMessage',
 );
 
-/** Operator review of messages a policy held (API.md, "Operator"). */
+/** Operator review of messages a policy held (docs/api.md, "Operator"). */
 export const moderationRoutes = (deps: ApiDeps): Route[] => {
   const heldMessage = (messageId: string) => {
     const row = deps.messages.byId(messageId);

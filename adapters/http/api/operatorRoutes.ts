@@ -71,7 +71,7 @@ const AppListQuery = strictObject(
   },
 );
 
-/** Operator routes for apps (API.md, "Operator"). */
+/** Operator routes for apps (docs/api.md, "Operator"). */
 export const operatorRoutes = (deps: ApiDeps): Route[] => [
   defineRoute(
     {

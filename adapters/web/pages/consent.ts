@@ -32,7 +32,7 @@ const standing = (app: AppRow): SafeHtml => {
 };
 
 /**
- * The consent page (API.md, "Consent (binding)"): names the app and its standing, offers strong
+ * The consent page (docs/api.md, "Consent (binding)"): names the app and its standing, offers strong
  * or weak, Allow or Deny. /static/consent.js posts the decision and follows the `redirect`.
  */
 export const consentPage = (

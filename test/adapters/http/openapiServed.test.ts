@@ -10,7 +10,7 @@ import { call, startTestServer, type TestServer } from '../../support/testServer
 
 /**
  * The served API document (`GET /openapi.json`), checked against the routes the server mounts
- * and against API.md. The generator itself has its own tests in test/adapters/http/openapi.test.ts.
+ * and against docs/api.md. The generator itself has its own tests in test/adapters/http/openapi.test.ts.
  */
 
 interface Operation {
@@ -53,8 +53,8 @@ interface Document {
 type Credential = 'none' | 'operator' | 'recipient' | 'app';
 
 /**
- * API.md's routes that this server implements, with who may call them and the error statuses
- * each can answer besides 500 (taken from API.md and from what the HTTP tests observe).
+ * docs/api.md's routes that this server implements, with who may call them and the error statuses
+ * each can answer besides 500 (taken from docs/api.md and from what the HTTP tests observe).
  */
 const expectedRoutes: readonly {
   method: string;
@@ -176,7 +176,7 @@ const isNoRoute = (reply: { status: number; body: unknown }): boolean => {
   return reply.status === 404 && typeof detail === 'string' && detail.startsWith('no route');
 };
 
-/** Every route API.md lists (v1), implemented here or not. */
+/** Every route docs/api.md lists (v1), implemented here or not. */
 const allApiMdRoutes: readonly { method: string; path: string }[] = [
   ...expectedRoutes,
   { method: 'post', path: '/v1/admin/apps/{appId}/reinstate' },
@@ -250,14 +250,14 @@ describe('HTTP GET /openapi.json (the served API document)', () => {
     ]);
   });
 
-  it("documents every API.md route this server implements, with API.md's paths", () => {
+  it("documents every docs/api.md route this server implements, with docs/api.md's paths", () => {
     const documented = operations.map(({ method, path }) => key(method, path));
     expect(documented).to.include.members(
       expectedRoutes.map(({ method, path }) => key(method, path)),
     );
   });
 
-  it('documents every API.md route the server answers (routes not served yet may be missing)', async () => {
+  it('documents every docs/api.md route the server answers (routes not served yet may be missing)', async () => {
     const documented = new Set(operations.map(({ method, path }) => key(method, path)));
     const served: string[] = [];
     for (const { method, path } of allApiMdRoutes) {
@@ -291,7 +291,7 @@ describe('HTTP GET /openapi.json (the served API document)', () => {
   });
 
   describe('security', () => {
-    it('declares the credential schemes of API.md', () => {
+    it('declares the credential schemes of docs/api.md', () => {
       const schemes = document.components.securitySchemes;
       expect(schemes['operatorToken']).to.deep.include({ type: 'http', scheme: 'bearer' });
       expect(schemes['appSecret']).to.deep.include({ type: 'http', scheme: 'bearer' });

@@ -39,7 +39,7 @@ const barkEvents = async (
 
 /**
  * Device delivery through the Bark stand-in: retries of transient failures, permanent refusals,
- * Retry-After, and isolation between people (bark-api.md "Responses").
+ * Retry-After, and isolation between people (docs/bark.md "Responses").
  */
 describe('pipeline: Bark delivery', function () {
   this.timeout(30_000);

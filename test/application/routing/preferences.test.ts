@@ -22,8 +22,8 @@ import {
 import { call, type TestServer } from '../../support/testServer.js';
 
 /**
- * The person's preferences applied at delivery (DESIGN.md levels and protections,
- * bark-api.md "Mapping in Tidings"), end to end over HTTP with the Bark stand-in.
+ * The person's preferences applied at delivery (docs/architecture.md levels and protections,
+ * docs/bark.md "Mapping in Tidings"), end to end over HTTP with the Bark stand-in.
  */
 describe('pipeline: preferences at delivery', function () {
   this.timeout(30_000);

@@ -22,7 +22,7 @@ import {
 import { call, type TestServer } from '../../support/testServer.js';
 import { RECALLED_BEFORE_DELIVERY } from '../../../domain/message/messageDecider.js';
 
-/** Scheduling across a restart, cancelling, recalling (API.md `DELETE /v1/messages/:id`). */
+/** Scheduling across a restart, cancelling, recalling (docs/api.md `DELETE /v1/messages/:id`). */
 describe('pipeline: scheduling, cancel and recall', function () {
   this.timeout(30_000);
 

@@ -517,7 +517,7 @@ describe('HTTP consent and authorized apps', () => {
       const reply = await expectNoNewEvents(server.tidings, () =>
         patch(alice, bindingId, { level: 'none', blocked: true, mutedUntil: fromNow(-60_000) }),
       );
-      // API.md allows either reading of "a time in the past": a bad value or a state conflict.
+      // docs/api.md allows either reading of "a time in the past": a bad value or a state conflict.
       expect(reply.status).to.be.oneOf([400, 422]);
       expectProblem(
         reply,

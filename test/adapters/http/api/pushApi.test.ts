@@ -36,7 +36,7 @@ interface BatchResult {
   readonly error?: ProblemBody;
 }
 
-/** The app-facing push API (API.md "App"): idempotency, batches, limits, app status, validation. */
+/** The app-facing push API (docs/api.md "App"): idempotency, batches, limits, app status, validation. */
 describe('pipeline: the push API', function () {
   this.timeout(30_000);
 
