@@ -1,7 +1,7 @@
 /**
  * The port through which read models reach their database: the part of a synchronous SQL
  * connection that projections and their queries use. The embedded adapter's better-sqlite3
- * connection (`adapters/sqlite/database.ts`) satisfies it as it is; projections never import a
+ * connection (the embedded SQLite adapter's) satisfies it as it is; projections never import a
  * concrete driver, so a test can hand them any connection of this shape.
  *
  * Statements are synchronous on purpose: a projection applies a batch of events and moves its

@@ -1,9 +1,9 @@
 import type { Either } from 'fp-ts/lib/Either.js';
 
 /**
- * The event store port. The domain owns this interface; `adapters/sqlite` and
- * `adapters/eventstoredb` implement it, and one contract suite (test/adapters/eventStoreContract.ts)
- * holds every implementation to the same behaviour.
+ * The event store port. The domain owns this interface; the SQLite and EventStoreDB adapters
+ * implement it, and one contract suite (test/adapters/eventStoreContract.ts) holds every
+ * implementation to the same behaviour.
  *
  * Numbering follows EventStoreDB: a stream that does not exist has revision -1, its first event
  * has revision 0. Global positions are `{ commit, prepare }` pairs as in EventStoreDB; the embedded

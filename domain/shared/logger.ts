@@ -1,6 +1,6 @@
 /**
  * The logging port. Every layer above the domain logs through this interface (channels and
- * processors get it injected); the JSON-lines implementation lives in `adapters/logging`. The
+ * processors get it injected); the JSON-lines implementation is an adapter. The
  * domain itself never logs: deciders are pure.
  */
 
