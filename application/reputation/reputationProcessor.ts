@@ -7,6 +7,7 @@ import type { Processor } from '../processing/processor.js';
 import type { CommandBus } from '../commandBus.js';
 import type { Logger } from '../../domain/shared/logger.js';
 import type { ReadModelDb } from '../../projections/readModelDb.js';
+import { complaintQueries } from '../../projections/complaints/complaintQueries.js';
 import { KeyedQueue } from '../routing/pushBudget.js';
 import { reactionContext } from '../processing/reaction.js';
 import { loadState } from '../processing/streamState.js';
@@ -29,6 +30,7 @@ export interface ReputationProcessorOptions {
   /** The process's folded states (see StateCache); read-only loads use it too. */
   readonly cache?: StateCache;
   readonly commands: CommandBus;
+  /** The read models, for the complaints a surge counts (through their query functions). */
   readonly db: ReadModelDb;
   readonly ladder: PenaltyLadder;
   readonly surge: SurgeRule;
@@ -51,16 +53,7 @@ export interface ReputationProcessorOptions {
 export const reputationProcessor = (options: ReputationProcessorOptions): Processor => {
   const now = options.now ?? (() => new Date());
   const perApp = new KeyedQueue();
-  const recentComplainants = options.db.prepare<
-    [string, string, string],
-    { complaint_id: string; recipient_id: string; filed_at: string }
-  >(
-    // Withdrawn and dismissed complaints are not a surge: the person took theirs back, or an
-    // operator found it unjustified.
-    `SELECT complaint_id, recipient_id, filed_at FROM complaints
-     WHERE app_id = ? AND filed_at >= ? AND filed_at <= ? AND status IN ('open', 'upheld')
-     ORDER BY filed_at`,
-  );
+  const complaints = complaintQueries(options.db);
 
   const penalize = async (recorded: RecordedEvent): Promise<void> => {
     const { complaintId, severity } = (recorded as unknown as ComplaintUpheld).data;
@@ -101,7 +94,7 @@ export const reputationProcessor = (options: ReputationProcessorOptions): Proces
     // by hand as well, in case the read model is not there (a rebuild of this processor alone).
     await options.complaintsAt?.(recorded.position);
     const candidates = [
-      ...recentComplainants.all(filing.appId, since, filedAt),
+      ...complaints.countingAgainst(filing.appId, since, filedAt),
       { complaint_id: filing.complaintId, recipient_id: filing.recipientId, filed_at: filedAt },
     ];
     if (distinctPeople(candidates) < options.surge.complainants) return;

@@ -4,11 +4,13 @@ import type { MessageQueries } from '../../projections/messages/messageQueries.j
 import type { CommandBus } from '../commandBus.js';
 import type { Logger } from '../../domain/shared/logger.js';
 import type { ReadModelDb } from '../../projections/readModelDb.js';
+import { appQueries, type AppQueries } from '../../projections/apps/appQueries.js';
 import { forEachConcurrently } from '../processing/concurrency.js';
 
 export interface SchedulerOptions {
   readonly commands: CommandBus;
   readonly messages: MessageQueries;
+  /** The read models, for the apps' suspensions (through their query functions). */
   readonly db: ReadModelDb;
   readonly logger: Logger;
   readonly now?: () => Date;
@@ -28,16 +30,11 @@ export class Scheduler {
   private task: ScheduledTask | undefined;
   private ticking: Promise<void> | undefined;
   private readonly now: () => Date;
-  private readonly expiredSuspensions;
+  private readonly apps: AppQueries;
 
   constructor(private readonly options: SchedulerOptions) {
     this.now = options.now ?? (() => new Date());
-    this.expiredSuspensions = options.db.prepare<
-      [string],
-      { app_id: string; suspended_until: string; score: number }
-    >(
-      "SELECT app_id, suspended_until, score FROM apps WHERE status = 'suspended' AND suspended_until <= ?",
-    );
+    this.apps = appQueries(options.db);
   }
 
   start(): void {
@@ -67,7 +64,7 @@ export class Scheduler {
     // Each step on its own: a release that keeps failing must not stop suspensions from being
     // lifted, nor one app's lift the others'.
     await this.guarded('releasing due messages', () => this.releaseDue(at));
-    for (const app of this.guardedRead(() => this.expiredSuspensions.all(at))) {
+    for (const app of this.guardedRead(() => this.apps.suspensionsEndedBy(at))) {
       await this.guarded(`lifting the suspension of ${app.app_id}`, () =>
         this.liftSuspension(app, at),
       );
