@@ -252,6 +252,7 @@ export const startTidings = async (
           store,
           cache,
           commands: processorCommands,
+          channels,
           budget: new PushBudget(settings.pushBudgetPerHour, (bindingId, since) =>
             queries.messages.devicePushesSince(bindingId, since),
           ),

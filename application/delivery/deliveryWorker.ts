@@ -1,22 +1,19 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { randomUUID } from 'node:crypto';
 import type { MessageCommand } from '../../domain/message/messageCommands.js';
 import { decideDelivery } from '../../domain/delivery/deliveryDecision.js';
 import { nextRetry, type RetryPolicy } from '../../domain/delivery/retryPolicy.js';
 import type { AppQueries } from '../../projections/apps/appQueries.js';
 import type { BindingQueries } from '../../projections/bindings/bindingQueries.js';
-import type {
-  Channel,
-  ChannelContext,
-  OutgoingMessage,
-  RecallTarget,
-  SendOutcome,
-} from '../../channels/channel.js';
+import type { Channel, ChannelContext, SendOutcome } from '../../channels/channel.js';
 import type { ChannelRegistry } from '../../channels/registry.js';
 import type { DueDelivery, MessageQueries } from '../../projections/messages/messageQueries.js';
 import type { RecipientQueries } from '../../projections/recipients/recipientQueries.js';
 import type { CommandBus } from '../commandBus.js';
 import type { Logger } from '../../domain/shared/logger.js';
+import { deviceSettings } from './deviceSettings.js';
+import { markDeviceBroken } from './markDeviceBroken.js';
+import { outgoing } from './outgoingMessage.js';
+import { withdrawFromDevice } from './withdrawFromDevice.js';
 
 export interface DeliveryWorkerOptions {
   readonly commands: CommandBus;
@@ -60,8 +57,8 @@ const MAX_UNRECORDED = 10_000;
  * event: delivered, failed with the time of the next try, or failed and abandoned. Attempts run
  * concurrently, so a slow or failing channel never holds up another channel or another message.
  *
- * A crash between a send and its record repeats that attempt after restart (at-least-once);
- * Bark collapses the repeat because it carries the same notification id.
+ * A crash between a send and its record repeats that attempt after restart (at-least-once); a
+ * channel collapses the repeat when it carries the same notification id (Bark does).
  */
 export class DeliveryWorker {
   private readonly inFlight = new Map<string, Promise<void>>();
@@ -333,7 +330,7 @@ export class DeliveryWorker {
   }
 
   private async send(channel: Channel, delivery: DueDelivery): Promise<SendOutcome> {
-    const settings = deviceSettings(this.options.recipients, channel.kind, delivery.recipient_id);
+    const settings = deviceSettings(this.options.recipients, channel, delivery.recipient_id);
     if (settings === undefined)
       return {
         kind: 'rejected',
@@ -348,53 +345,16 @@ export class DeliveryWorker {
     } catch (error) {
       return { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
     }
-    if (
-      outcome.kind === 'rejected' &&
-      outcome.code === 'device_unknown' &&
-      channel.kind === 'bark'
-    ) {
-      await this.markBroken(
-        delivery.recipient_id,
-        settings as { deviceKey: string },
-        outcome.reason,
-      );
+    if (outcome.kind === 'rejected' && outcome.code === 'device_unknown') {
+      await markDeviceBroken(this.options.commands, this.options.logger, {
+        recipientId: delivery.recipient_id,
+        kind: channel.kind,
+        settings,
+        reason: outcome.reason,
+        now: this.now(),
+      });
     }
     return outcome;
-  }
-
-  /**
-   * Bark refused the person's device key for good (docs/bark.md: mark the device as broken): the
-   * router sends their strong messages to the inbox only until they set a device again. Only the
-   * key this push used is marked, so a device set meanwhile stays as it is. A failure to record
-   * that is logged; the next refused push tries again.
-   */
-  private async markBroken(
-    recipientId: string,
-    { deviceKey }: { deviceKey: string },
-    reason: string,
-  ): Promise<void> {
-    const metadata = { now: this.now().toISOString() };
-    try {
-      const result = await this.options.commands.execute(
-        'recipient',
-        recipientId,
-        { type: 'MarkBarkDeviceBroken', data: { recipientId, deviceKey, reason }, metadata },
-        { commandId: `device-broken:${randomUUID()}`, actor: { kind: 'system', id: 'delivery' } },
-      );
-      if (E.isLeft(result)) {
-        this.options.logger.warn('could not mark the Bark device broken', {
-          recipientId,
-          code: result.left.code,
-        });
-      } else if (result.right.events.length > 0) {
-        this.options.logger.info('Bark refused the device key for good; marked broken', {
-          recipientId,
-          reason,
-        });
-      }
-    } catch (error) {
-      this.options.logger.error('could not mark the Bark device broken', { recipientId, error });
-    }
   }
 
   private async withdraw(channel: Channel, delivery: DueDelivery): Promise<void> {
@@ -405,82 +365,9 @@ export class DeliveryWorker {
     await withdrawFromDevice(
       channel,
       outgoing(delivery),
-      deviceSettings(this.options.recipients, channel.kind, delivery.recipient_id),
+      deviceSettings(this.options.recipients, channel, delivery.recipient_id),
       this.options.context,
       this.options.logger,
     );
   }
 }
-
-/**
- * A person's settings for a device channel (Bark: server and device key), from the recipients
- * read model; `{}` for a channel with none, undefined when the person has no such device or it
- * is broken.
- */
-export const deviceSettings = (
-  recipients: RecipientQueries,
-  kind: string,
-  recipientId: string,
-): unknown => {
-  if (kind !== 'bark') return {};
-  const recipient = recipients.byId(recipientId);
-  return recipient?.bark_server_url == null ||
-    recipient.bark_device_key === null ||
-    recipient.bark_broken !== null
-    ? undefined
-    : { serverUrl: recipient.bark_server_url, deviceKey: recipient.bark_device_key };
-};
-
-/**
- * Takes a delivered message back from a device: the channel's recall request (Bark: `delete=1`
- * with the notification's id), if the channel can take messages back and the person still has the
- * device. A failure is logged and not retried: the notification is already on the phone, and the
- * inbox is the truth.
- */
-export const withdrawFromDevice = async (
-  channel: Channel,
-  message: RecallTarget,
-  settings: unknown,
-  context: ChannelContext,
-  logger: Logger,
-): Promise<void> => {
-  if (channel.renderRecall === undefined || settings === undefined) return;
-  let outcome: SendOutcome;
-  try {
-    outcome = await channel.send(channel.renderRecall(message, settings), context);
-  } catch (error) {
-    outcome = { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
-  }
-  if (outcome.kind !== 'delivered') {
-    logger.warn('recall not confirmed by the channel', {
-      messageId: message.messageId,
-      channel: channel.kind,
-      outcome,
-    });
-  }
-};
-
-/** What a channel is given to deliver, from a read-model row of the message and its app. */
-export const outgoing = (row: {
-  message_id: string;
-  app_id: string;
-  app_name: string;
-  recipient_id: string;
-  title: string | null;
-  subtitle: string | null;
-  body: string;
-  url: string | null;
-  thread: string | null;
-  level: 'active' | 'timeSensitive' | 'passive' | null;
-}): OutgoingMessage => ({
-  messageId: row.message_id,
-  appId: row.app_id,
-  appName: row.app_name,
-  recipientId: row.recipient_id,
-  body: row.body,
-  ...(row.title === null ? {} : { title: row.title }),
-  ...(row.subtitle === null ? {} : { subtitle: row.subtitle }),
-  ...(row.url === null ? {} : { url: row.url }),
-  ...(row.thread === null ? {} : { thread: row.thread }),
-  ...(row.level === null ? {} : { level: row.level }),
-});

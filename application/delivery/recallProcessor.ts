@@ -6,7 +6,8 @@ import type { AppQueries } from '../../projections/apps/appQueries.js';
 import type { RecipientQueries } from '../../projections/recipients/recipientQueries.js';
 import type { Reactor } from '../processing/processor.js';
 import type { Logger } from '../../domain/shared/logger.js';
-import { deviceSettings, withdrawFromDevice } from './deliveryWorker.js';
+import { deviceSettings } from './deviceSettings.js';
+import { withdrawFromDevice } from './withdrawFromDevice.js';
 import { loadState } from '../processing/streamState.js';
 
 export interface RecallProcessorOptions {
@@ -51,7 +52,7 @@ export const recallProcessor = (options: RecallProcessorOptions): Reactor => ({
       await withdrawFromDevice(
         channel,
         target,
-        deviceSettings(options.recipients, kind, recipientId),
+        deviceSettings(options.recipients, channel, recipientId),
         options.context,
         options.logger,
       );

@@ -10,12 +10,17 @@ import { KeyedQueue, type PushBudget } from './pushBudget.js';
 import { reactionContext } from '../processing/reaction.js';
 import { loadState } from '../processing/streamState.js';
 import type { StateCache } from '../../domain/shared/stateCache.js';
+import { devicesOf } from '../../domain/recipient/recipientDevices.js';
+import type { ChannelRegistry } from '../../channels/registry.js';
+import { deviceChannelsOf } from './deviceChannels.js';
 
 export interface RouterProcessorOptions {
   readonly store: EventStore;
   /** The process's folded states (see StateCache); read-only loads use it too. */
   readonly cache?: StateCache;
   readonly commands: CommandBus;
+  /** The channels this server has: a device is routed to only when its kind is among them. */
+  readonly channels: ChannelRegistry;
   readonly budget: PushBudget;
   readonly logger: Logger;
   readonly now?: () => Date;
@@ -66,11 +71,9 @@ export const routerProcessor = (options: RouterProcessorOptions): Processor => {
                 ...(app.status === 'suspended' ? { suspendedUntil: app.suspendedUntil } : {}),
               },
         deviceChannels:
-          recipient.status !== 'empty' &&
-          recipient.bark !== undefined &&
-          recipient.bark.broken === undefined
-            ? ['bark']
-            : [],
+          recipient.status === 'empty'
+            ? []
+            : deviceChannelsOf(devicesOf(recipient), options.channels),
         devicePushesLastHour: options.budget.used(bindingId, at.getTime()),
         pushBudgetPerHour: options.budget.perHour,
         now: at.toISOString(),

@@ -23,14 +23,20 @@ export const RemoveBarkDevice = commandCodec('RemoveBarkDevice', t.type({ recipi
 export type RemoveBarkDevice = t.TypeOf<typeof RemoveBarkDevice>;
 
 /**
- * The delivery worker reports that Bark refused `deviceKey` for good; ignored when the person has
- * set another device since.
+ * The delivery worker reports that the channel of `kind` refused the person's device for good
+ * (docs/plugins.md: `device_unknown`); `settings` are those the refused push used, which name the
+ * device. Ignored when the person has set another device of that kind since, or removed it.
  */
-export const MarkBarkDeviceBroken = commandCodec(
-  'MarkBarkDeviceBroken',
-  t.type({ recipientId: t.string, deviceKey: t.string, reason: t.string }),
+export const MarkDeviceBroken = commandCodec(
+  'MarkDeviceBroken',
+  t.type({
+    recipientId: t.string,
+    kind: t.string,
+    settings: t.readonly(t.record(t.string, t.string)),
+    reason: t.string,
+  }),
 );
-export type MarkBarkDeviceBroken = t.TypeOf<typeof MarkBarkDeviceBroken>;
+export type MarkDeviceBroken = t.TypeOf<typeof MarkDeviceBroken>;
 
 /**
  * Records a login: the edge has checked the password and made the session id; only its hash
@@ -54,7 +60,7 @@ export const RecipientCommandCodec = t.union([
   RegisterRecipient,
   SetBarkDevice,
   RemoveBarkDevice,
-  MarkBarkDeviceBroken,
+  MarkDeviceBroken,
   StartSession,
   EndSession,
 ]);

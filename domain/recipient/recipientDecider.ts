@@ -5,14 +5,7 @@ import type { DomainError } from '../shared/domainError.js';
 import { isAfter } from '../shared/time.js';
 import type { RecipientCommand } from './recipientCommands.js';
 import type { RecipientEvent } from './recipientEvents.js';
-
-/** A Bark device: the server to call and the key that names the phone on it. */
-export interface BarkDevice {
-  readonly serverUrl: string;
-  readonly deviceKey: string;
-  /** Why Bark refused this key for good, once it has: no pushes go to it until it is set again. */
-  readonly broken?: string;
-}
+import { deviceBrokenEvents, type BarkDevice } from './recipientDevices.js';
 
 /** The Recipient aggregate's state: no account yet, or an account with its devices. */
 export type RecipientState =
@@ -22,6 +15,7 @@ export type RecipientState =
       readonly recipientId: string;
       readonly username: string;
       readonly passwordHash: string;
+      /** Stored as the events write it; routing reads it through `devicesOf` (any kind alike). */
       readonly bark?: BarkDevice;
       /** Open sessions: hash → expiry (ISO time). */
       readonly sessions: Readonly<Record<string, string>>;
@@ -115,14 +109,9 @@ const decide = (command: RecipientCommand, state: RecipientState): Decision => {
       return state.bark === undefined
         ? E.right([])
         : E.right([{ type: 'RecipientBarkDeviceRemoved', data: { recipientId } }]);
-    case 'MarkBarkDeviceBroken': {
-      const { deviceKey, reason } = command.data;
-      // Only the device Bark refused: one set since then (or none) is not broken by that.
-      if (state.bark?.deviceKey !== deviceKey || state.bark.broken !== undefined)
-        return E.right([]);
-      return E.right([
-        { type: 'RecipientBarkDeviceBroken', data: { recipientId, deviceKey, reason } },
-      ]);
+    case 'MarkDeviceBroken': {
+      const { kind, settings, reason } = command.data;
+      return E.right(deviceBrokenEvents(state, recipientId, kind, settings, reason));
     }
     case 'StartSession': {
       const { sessionHash, expiresAt } = command.data;

@@ -96,6 +96,8 @@ export const meRoutes = (deps: ApiDeps): Route[] => {
       (request) => {
         const row = deps.recipients.byId(request.caller.recipientId);
         if (row === undefined) throw new ProblemError('not_found', 'the account no longer exists');
+        const bark = deps.recipients.devices(row.recipient_id).find(({ kind }) => kind === 'bark');
+        const serverUrl = bark?.settings['serverUrl'];
         return Promise.resolve({
           status: 200,
           body: {
@@ -103,12 +105,12 @@ export const meRoutes = (deps: ApiDeps): Route[] => {
             username: row.username,
             // The device key is a credential of the person's phone: never echoed.
             devices:
-              row.bark_server_url === null
+              bark === undefined || serverUrl === undefined
                 ? {}
                 : {
                     bark: {
-                      serverUrl: row.bark_server_url,
-                      ...(row.bark_broken === null ? {} : { broken: row.bark_broken }),
+                      serverUrl,
+                      ...(bark.broken === undefined ? {} : { broken: bark.broken }),
                     },
                   },
           },

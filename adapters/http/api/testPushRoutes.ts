@@ -95,8 +95,7 @@ export const testPushRoutes = (deps: TestPushDeps): Route[] => [
     },
     async (request) => {
       const { recipientId } = request.caller;
-      const person = deps.recipients.byId(recipientId);
-      if (person === undefined || person.bark_server_url === null) {
+      if (deps.recipients.devices(recipientId).length === 0) {
         throw new ProblemError('illegal_state', 'set up a device first, then test it');
       }
       const rate = deps.testPushLimit.take(recipientId);

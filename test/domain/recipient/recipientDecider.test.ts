@@ -105,11 +105,14 @@ describe('recipientDecider', () => {
     });
   });
 
-  describe('MarkBarkDeviceBroken', () => {
+  describe('MarkDeviceBroken', () => {
     const reason = 'HTTP 400: failed to get device token';
-    const markBroken = (deviceKey = device.deviceKey): RecipientCommand => ({
-      type: 'MarkBarkDeviceBroken',
-      data: { recipientId, deviceKey, reason },
+    const markBroken = (
+      settings: Readonly<Record<string, string>> = device,
+      kind = 'bark',
+    ): RecipientCommand => ({
+      type: 'MarkDeviceBroken',
+      data: { recipientId, kind, settings, reason },
       metadata,
     });
     const deviceBroken: RecipientEvent = {
@@ -125,7 +128,20 @@ describe('recipientDecider', () => {
       });
     });
     it('ignores a report about a key the person has replaced since', () => {
-      recipient.given([registered, deviceSet]).when(markBroken('key-0')).thenNothing();
+      recipient
+        .given([registered, deviceSet])
+        .when(markBroken({ ...device, deviceKey: 'key-0' }))
+        .thenNothing();
+    });
+    it('knows a Bark device by its key, as the event records it', () => {
+      recipient
+        .given([registered, deviceSet])
+        .when(markBroken({ serverUrl: 'https://bark.example', deviceKey: device.deviceKey }))
+        .then([deviceBroken]);
+      recipient.given([registered, deviceSet]).when(markBroken({})).thenNothing();
+    });
+    it('ignores a report about a kind of device the person does not have', () => {
+      recipient.given([registered, deviceSet]).when(markBroken(device, 'pager')).thenNothing();
     });
     it('ignores a report when there is no device, or it is already marked', () => {
       recipient.given([registered]).when(markBroken()).thenNothing();

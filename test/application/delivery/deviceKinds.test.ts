@@ -1,0 +1,208 @@
+import { expect } from 'chai';
+import axios from 'axios';
+import * as E from 'fp-ts/lib/Either.js';
+import { silentLogger } from '../../../adapters/logging/logger.js';
+import type { CommandBus } from '../../../application/commandBus.js';
+import { DeliveryWorker } from '../../../application/delivery/deliveryWorker.js';
+import { deviceSettings } from '../../../application/delivery/deviceSettings.js';
+import { builtInChannels } from '../../../channels/index.js';
+import { inboxChannel } from '../../../channels/inbox/inboxChannel.js';
+import { createChannelRegistry } from '../../../channels/registry.js';
+import { defaultRetryPolicy } from '../../../domain/delivery/retryPolicy.js';
+import type { Device } from '../../../domain/recipient/recipientDevices.js';
+import { domainError } from '../../../domain/shared/domainError.js';
+import type { AppQueries } from '../../../projections/apps/appQueries.js';
+import type { BindingQueries } from '../../../projections/bindings/bindingQueries.js';
+import type { DueDelivery, MessageQueries } from '../../../projections/messages/messageQueries.js';
+import type { RecipientQueries } from '../../../projections/recipients/recipientQueries.js';
+import { pagerChannel, pagerDevice, type PagerChannel } from '../../support/pagerChannel.js';
+import { waitUntil } from '../../support/waitUntil.js';
+
+const recipientId = 'r-1';
+
+/** A first delivery of one message to the person's pager, as the delivery queue reads it. */
+const pagerDelivery: DueDelivery = {
+  message_id: 'msg-1',
+  channel: 'pager',
+  status: 'pending',
+  attempts: 0,
+  last_error: null,
+  retry_at: null,
+  delivered_at: null,
+  app_id: 'app-1',
+  binding_id: 'b-1',
+  recipient_id: recipientId,
+  title: null,
+  subtitle: null,
+  body: 'Your order is on its way',
+  url: null,
+  thread: null,
+  level: null,
+  deliver_at: null,
+  moderation_policy: null,
+  moderation_reason: null,
+  suppressed_reason: null,
+  routed_channels: '["inbox","pager"]',
+  inbox_only: null,
+  created_at: '2025-03-01T12:00:00.000Z',
+  updated_at: '2025-03-01T12:00:00.000Z',
+  inbox_at: '2025-03-01T12:00:00.000Z',
+  read_at: null,
+  archived_at: null,
+  app_name: 'Work orders',
+  delivery_seq: 1,
+};
+
+const notUsed = (): never => {
+  throw new Error('not used by a first delivery');
+};
+
+/** The delivery queue with the one pager delivery in it. */
+const oneDelivery = {
+  freshDeliveries: (afterSeq: number) => (afterSeq < 1 ? [pagerDelivery] : []),
+  retriesDue: () => [],
+} satisfies Partial<MessageQueries>;
+
+/** The recipients read model answering `devices` for the person. */
+const recipientsWith = (devices: readonly Device[]): RecipientQueries => ({
+  byId: () => undefined,
+  byUsername: () => undefined,
+  devices: (id) => (id === recipientId ? devices : []),
+  session: () => undefined,
+});
+
+/** A command as the tests look at it: its type and data, without the clock. */
+interface Asked {
+  readonly type: string;
+  readonly data: unknown;
+}
+
+/**
+ * A command bus that records the commands it is asked (those appended together, one after
+ * another), and refuses them all: the worker needs nothing more from it here.
+ */
+const recordingBus = (): CommandBus & { readonly asked: Asked[] } => {
+  const asked: Asked[] = [];
+  return {
+    asked,
+    execute: (_aggregate, id, command) => {
+      const commands: readonly Asked[] = Array.isArray(command) ? command : [command];
+      asked.push(...commands.map(({ type, data }) => ({ type, data })));
+      return Promise.resolve(E.left(domainError('not_found', `no stream for ${id}`)));
+    },
+  };
+};
+
+/** Runs a worker over the one pager delivery until it has recorded its outcome. */
+const deliverOnce = async (
+  channel: PagerChannel,
+  devices: readonly Device[],
+): Promise<readonly Asked[]> => {
+  const commands = recordingBus();
+  const worker = new DeliveryWorker({
+    commands,
+    messages: { ...oneDelivery, ...unusedMessageQueries },
+    recipients: recipientsWith(devices),
+    bindings: unusedBindingQueries,
+    apps: unusedAppQueries,
+    channels: createChannelRegistry([...builtInChannels, channel]),
+    context: { http: axios.create(), logger: silentLogger, now: () => new Date() },
+    retry: defaultRetryPolicy,
+    logger: silentLogger,
+  });
+  worker.start();
+  try {
+    await waitUntil(
+      () => commands.asked,
+      (asked) =>
+        asked.some(({ type }) => type === 'RecordDelivery' || type === 'RecordDeliveryFailure'),
+      'the outcome to be recorded',
+    );
+  } finally {
+    await worker.stop();
+  }
+  return commands.asked;
+};
+
+const unusedMessageQueries: Omit<MessageQueries, keyof typeof oneDelivery> = {
+  byId: notUsed,
+  deliveries: notUsed,
+  inbox: notUsed,
+  inboxEntry: notUsed,
+  held: notUsed,
+  due: notUsed,
+  devicePushesSince: notUsed,
+};
+const unusedBindingQueries: BindingQueries = {
+  byId: notUsed,
+  byKeyHash: notUsed,
+  byAppAndOpenid: notUsed,
+  activeForRecipient: notUsed,
+};
+const unusedAppQueries: AppQueries = {
+  byId: notUsed,
+  bySecretHash: notUsed,
+  suspensionsEndedBy: notUsed,
+};
+
+describe('delivery worker: devices of any kind, through the registry and the device view', () => {
+  it('sends to a pager device with the settings the device view gives', async () => {
+    const pager = pagerChannel();
+    const asked = await deliverOnce(pager, [pagerDevice()]);
+    expect(pager.sent).to.deep.equal([
+      { messageId: 'msg-1', body: pagerDelivery.body, settings: pagerDevice().settings },
+    ]);
+    expect(asked).to.deep.equal([
+      { type: 'RecordDelivery', data: { messageId: 'msg-1', channel: 'pager', attempt: 1 } },
+    ]);
+  });
+
+  it('marks that pager device broken when the pager channel does not know it', async () => {
+    const pager = pagerChannel();
+    pager.answer = { kind: 'rejected', reason: 'no such pager', code: 'device_unknown' };
+    const asked = await deliverOnce(pager, [pagerDevice()]);
+    expect(asked.filter(({ type }) => type === 'MarkDeviceBroken')).to.deep.equal([
+      {
+        type: 'MarkDeviceBroken',
+        data: {
+          recipientId,
+          kind: 'pager',
+          settings: pagerDevice().settings,
+          reason: 'no such pager',
+        },
+      },
+    ]);
+  });
+
+  it('does not send to a broken pager device, and does not mark it again', async () => {
+    const pager = pagerChannel();
+    const asked = await deliverOnce(pager, [pagerDevice('no such pager')]);
+    expect(pager.sent).to.deep.equal([]);
+    expect(asked.map(({ type }) => type)).to.deep.equal([
+      'RecordDeliveryFailure',
+      'AbandonDelivery',
+    ]);
+    expect(asked[0]?.data).to.deep.include({
+      channel: 'pager',
+      error: 'the person has no working pager device any more',
+    });
+  });
+});
+
+describe('deviceSettings (what a channel is given for the person)', () => {
+  const pager = pagerChannel();
+  it('gives the settings of the person’s device of that channel’s kind', () => {
+    expect(deviceSettings(recipientsWith([pagerDevice()]), pager, recipientId)).to.deep.equal(
+      pagerDevice().settings,
+    );
+  });
+  it('gives nothing for a broken device or none', () => {
+    expect(deviceSettings(recipientsWith([pagerDevice('gone')]), pager, recipientId)).to.equal(
+      undefined,
+    );
+    expect(deviceSettings(recipientsWith([]), pager, recipientId)).to.equal(undefined);
+  });
+  it('gives empty settings to a channel that declares none', () => {
+    expect(deviceSettings(recipientsWith([]), inboxChannel, recipientId)).to.deep.equal({});
+  });
+});
