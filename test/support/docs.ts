@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -136,3 +136,69 @@ export const headingsOf = (text: string): string[] =>
     .split('\n')
     .filter((line) => /^#{1,6} /.test(line))
     .map((line) => line.replace(/^#+ /, '').trim());
+
+/** Folders never read for references: installed packages, build output, data, version control. */
+const skippedFolders: ReadonlySet<string> = new Set([
+  'node_modules',
+  'dist',
+  'data',
+  'coverage',
+  '.git',
+  '.bench',
+]);
+
+/** Every file of the repository ending in one of `extensions`, by its path from the root. */
+export const repoFiles = (extensions: readonly string[], folder = ''): string[] =>
+  readdirSync(join(repoRoot, folder), { withFileTypes: true }).flatMap((entry) => {
+    const path = folder === '' ? entry.name : `${folder}/${entry.name}`;
+    if (entry.isDirectory())
+      return skippedFolders.has(entry.name) ? [] : repoFiles(extensions, path);
+    return extensions.some((extension) => entry.name.endsWith(extension)) ? [path] : [];
+  });
+
+/**
+ * The top-level folders of the repository as Git sees them: hidden folders and the ones
+ * `.gitignore` names (installed packages, build output, data) left out.
+ */
+export const topLevelFolders = (): string[] => {
+  const ignored = new Set(
+    repoText('.gitignore')
+      .split('\n')
+      .map((line) => line.trim().replace(/\/$/, ''))
+      .filter((line) => line !== '' && !line.startsWith('#')),
+  );
+  return readdirSync(repoRoot, { withFileTypes: true })
+    .filter(
+      (entry) => entry.isDirectory() && !entry.name.startsWith('.') && !ignored.has(entry.name),
+    )
+    .map((entry) => entry.name)
+    .sort();
+};
+
+/** A Markdown text without its fenced code blocks (examples there are not claims about the tree). */
+const withoutFences = (text: string): string => text.replace(/^```[^\n]*\n[\s\S]*?^```$/gm, '');
+
+/** `application/json`, `application/problem+json`: a media type, though it starts like a folder. */
+const isMediaType = (span: string): boolean =>
+  /^(application|text)\/[a-z0-9+.-]+$/.test(span) && !/\.(ts|js|md)$/.test(span);
+
+/**
+ * The repository paths a Markdown text names in code spans (`adapters/web/static/`,
+ * `channels/bark/barkChannel.ts`): spans with a `/` whose first segment is a top-level folder of
+ * the repository. Placeholders (`channels/<kind>/`, `domain/…`), globs and media types are not paths.
+ */
+export const pathsNamedIn = (text: string): string[] => {
+  const folders = new Set(topLevelFolders());
+  return [...withoutFences(text).matchAll(/`([^`\s]+)`/g)]
+    .map(([, span]) => span ?? '')
+    .filter(
+      (span) =>
+        span.includes('/') &&
+        !/[<>…*{}$]/.test(span) &&
+        !isMediaType(span) &&
+        folders.has(span.split('/')[0] ?? ''),
+    );
+};
+
+/** Whether a path of the repository exists (a folder may be written with a trailing `/`). */
+export const repoPathExists = (path: string): boolean => existsSync(join(repoRoot, path));
