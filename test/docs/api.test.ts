@@ -6,6 +6,7 @@ import {
   type Caller,
   type DocumentedRoute,
 } from '../support/docs.js';
+import { isNoRoute } from '../support/noRoute.js';
 import { call, startTestServer, type TestServer } from '../support/testServer.js';
 
 /**
@@ -31,12 +32,6 @@ const key = ({ method, path }: { method: string; path: string }): string =>
 
 /** The path with every `{parameter}` filled in, for probing. */
 const concrete = (path: string): string => path.replace(/\{[^}]+\}/g, 'x');
-
-/** Whether an answer is the server's "no route for …" 404 (nothing mounted there). */
-const isNoRoute = (reply: { status: number; body: unknown }): boolean => {
-  const detail = (reply.body as { detail?: unknown }).detail;
-  return reply.status === 404 && typeof detail === 'string' && detail.startsWith('no route');
-};
 
 describe('docs/api.md', () => {
   const routes = documentedRoutes();

@@ -7,6 +7,7 @@ import { meRoutes } from '../../../adapters/http/api/meRoutes.js';
 import { operatorRoutes } from '../../../adapters/http/api/operatorRoutes.js';
 import { documentedRoutes } from '../../support/docs.js';
 import { eventCount } from '../../support/httpFixtures.js';
+import { isNoRoute } from '../../support/noRoute.js';
 import { call, startTestServer, type TestServer } from '../../support/testServer.js';
 
 /**
@@ -170,12 +171,6 @@ const mountedApiRoutes = (): { method: string; path: string; auth: string }[] =>
 };
 
 const key = (method: string, path: string): string => `${method.toUpperCase()} ${path}`;
-
-/** Whether an answer is the server's "no route for …" 404 (nothing mounted there). */
-const isNoRoute = (reply: { status: number; body: unknown }): boolean => {
-  const detail = (reply.body as { detail?: unknown }).detail;
-  return reply.status === 404 && typeof detail === 'string' && detail.startsWith('no route');
-};
 
 /**
  * Every route of docs/api.md's tables that belongs in the API document, served here or not yet.
