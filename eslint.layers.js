@@ -2,7 +2,7 @@
 /**
  * The layers of Tidings and which way imports may point (docs/architecture.md). Each top-level
  * folder may import only the layers listed under it; ESLint's `no-restricted-imports` refuses the
- * rest. `test/lint/layers.test.ts` proves that a wrong-way import fails the lint.
+ * rest. `test/eslintLayers.test.ts` proves that a wrong-way import fails the lint.
  *
  *   domain  ←  projections, channels  ←  application  ←  adapters  ←  server.ts  ←  bin, bench
  *
