@@ -40,7 +40,7 @@ import {
 } from './application/processing/processor.js';
 import { messageQueries } from './projections/messages/messageQueries.js';
 import { StateCache } from './domain/shared/stateCache.js';
-import { createGuardedAxios } from './adapters/outbound/destinationGuard.js';
+import { createGuardedHttpClient } from './adapters/outbound/guardedHttpClient.js';
 import type { ChannelContext } from './channels/channel.js';
 import { createChannelRegistry } from './channels/registry.js';
 import { builtInChannels } from './channels/index.js';
@@ -221,7 +221,7 @@ export const startTidings = async (
 
     // The push pipeline: moderation, routing, device delivery, recall, and the clock.
     const allowlist = parseAllowlist(settings.outboundAllowlist);
-    const http = createGuardedAxios({
+    const http = createGuardedHttpClient({
       allowlist,
       timeoutMs: 5_000,
       ...(options.resolver === undefined ? {} : { lookup: options.resolver }),

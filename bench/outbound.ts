@@ -14,8 +14,9 @@
  * - `raw`: the ceiling — `node:http` with a keep-alive agent, the same JSON body and
  *   `Content-Type`, the answer read whole and its envelope parsed.
  * - `bark`: the Bark channel as the server uses it: `createBarkChannel().send` with a
- *   `ChannelContext` whose `http` is `createGuardedAxios` (allowlist 127.0.0.1, like the
- *   pipeline benchmarks), each outcome checked to be `delivered`.
+ *   `ChannelContext` whose `http` is `createGuardedHttpClient` (the guarded axios instance behind
+ *   the channels' HTTP port; allowlist 127.0.0.1, like the pipeline benchmarks), each outcome
+ *   checked to be `delivered`.
  * - `axios`: a plain axios instance (its http adapter, keep-alive agent, `maxRedirects: 0`,
  *   every status resolves) posting the same way: axios without the guard, for reference.
  *
@@ -42,7 +43,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../adapters/logging/logger.js';
 import { parseAllowlist } from '../adapters/outbound/addressPolicy.js';
-import { createGuardedAxios } from '../adapters/outbound/destinationGuard.js';
+import { createGuardedHttpClient } from '../adapters/outbound/guardedHttpClient.js';
 import { createBarkChannel, type BarkRequest } from '../channels/bark/barkChannel.js';
 import type { ChannelContext } from '../channels/channel.js';
 import { startBarkProbe } from './barkProbe.js';
@@ -179,7 +180,7 @@ const rawSender = (): Sender => {
 const barkSender = (): Sender => {
   const channel = createBarkChannel();
   const context: ChannelContext = {
-    http: createGuardedAxios({ allowlist: parseAllowlist(['127.0.0.1']) }),
+    http: createGuardedHttpClient({ allowlist: parseAllowlist(['127.0.0.1']) }),
     logger: silentLogger,
     now: () => new Date(),
   };

@@ -1,6 +1,5 @@
-// eslint-disable-next-line no-restricted-imports -- TODO(structure): the channels' own HTTP port replaces axios
-import type { AxiosInstance } from 'axios';
 import type { Logger } from '../domain/shared/logger.js';
+import type { HttpClient } from './httpClient.js';
 
 /** A setting a channel declares, so operators and the UI know what to ask for and what to hide. */
 export interface ChannelSetting {
@@ -58,21 +57,30 @@ export type SendOutcome =
    */
   | { readonly kind: 'failed'; readonly reason: string; readonly retryAfterMs?: number };
 
-/** Everything a channel may use for I/O comes in here, so tests can hand it local servers. */
+/**
+ * Everything a channel may use for I/O comes in here, as ports, so a channel (built in or a
+ * plugin, docs/plugins.md) knows no HTTP library and a test can hand it a local server.
+ */
 export interface ChannelContext {
   /**
-   * The HTTP client to send with: in production the SSRF-guarded instance from
-   * `createGuardedAxios` (no redirects, every status is a response, addresses checked at
-   * connect time). Channels never create their own.
+   * The HTTP client to send with ({@link HttpClient}): one `request` that never rejects and
+   * resolves to an answer, a guard refusal, a timeout or a network failure. The server's is the
+   * outbound-guarded client: private, loopback and metadata addresses refused (before sending
+   * and again at connect time) unless allowlisted, no redirect followed (a 3xx is an answer),
+   * every status an answer, a time limit, a bounded answer size. Channels never open their own
+   * connections, so that guard applies to every delivery.
    */
-  readonly http: AxiosInstance;
+  readonly http: HttpClient;
+  /** For what an operator should know; never with the secret settings in it. */
   readonly logger: Logger;
+  /** The clock (a `Retry-After` date is counted from it). */
   readonly now: () => Date;
 }
 
 /**
  * A delivery channel plugin. `render` is pure (message and the recipient's settings in, request
- * out) so it can be tested without I/O; `send` performs one attempt and never throws: every
+ * out) so it can be tested without I/O; `send` performs one attempt with what its
+ * {@link ChannelContext} gives (its HTTP client, logger and clock) and never throws: every
  * failure is a {@link SendOutcome}.
  *
  * A channel that can take a delivered message back (Bark deletes the notification) implements

@@ -415,7 +415,9 @@ export interface GuardedAxiosOptions extends GuardOptions {
 }
 
 /**
- * The axios instance every outbound channel sends with. A user-supplied URL is an SSRF risk, so:
+ * The axios instance behind the HTTP client every outbound channel sends with
+ * (`createGuardedHttpClient` puts the channels' port in front of it). A user-supplied URL is an
+ * SSRF risk, so:
  *
  * - before anything is sent, its adapter ({@link createGuardedHttpAdapter}) judges the URL it is
  *   about to request — the final one, after every interceptor and `transformRequest` — as

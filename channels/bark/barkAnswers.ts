@@ -1,9 +1,6 @@
-// eslint-disable-next-line no-restricted-imports -- TODO(structure): the channels' own HTTP port replaces axios
-import { isAxiosError } from 'axios';
-// eslint-disable-next-line no-restricted-imports -- TODO(structure): the HTTP port reports a guard refusal itself
-import { destinationProblemOf } from '../../adapters/outbound/destinationGuard.js';
 import { parseRetryAfter } from '../../domain/delivery/retryPolicy.js';
 import type { SendOutcome } from '../channel.js';
+import type { HttpAnswer, HttpResult } from '../httpClient.js';
 
 /** bark-server's answer envelope (`CommonResp` in its router.go); the HTTP status equals `code`. */
 interface Envelope {
@@ -46,15 +43,6 @@ const redact = (text: string, deviceKey: string): string =>
  */
 const DEAD_TOKEN = /\b(Unregistered|BadDeviceToken|DeviceTokenNotForTopic|ExpiredToken)\b/;
 
-/** What one HTTP answer from a bark-server looked like. */
-export interface BarkAnswer {
-  readonly status: number;
-  /** The raw `Retry-After` and `Location` headers, as the HTTP client gives them. */
-  readonly retryAfter: unknown;
-  readonly location: unknown;
-  readonly text: string;
-}
-
 /**
  * Maps one answer to an outcome, following bark-server's behaviour (see
  * `docs/bark.md`):
@@ -78,12 +66,9 @@ export interface BarkAnswer {
  * Reasons quote the server's message (or an excerpt of a non-envelope body) with the device key
  * masked.
  */
-export const outcomeOfAnswer = (
-  answer: BarkAnswer,
-  deviceKey: string,
-  now: number,
-): SendOutcome => {
-  const { status, text } = answer;
+const outcomeOfAnswer = (answer: HttpAnswer, deviceKey: string, now: number): SendOutcome => {
+  const { status, body: text } = answer;
+  const location = answer.headers['location'];
   const envelope = envelopeOf(text);
   const said = redact(snippet(envelope?.message ?? text), deviceKey);
   const answered = `bark-server answered ${status}${said === '' ? '' : `: ${said}`}`;
@@ -96,8 +81,7 @@ export const outcomeOfAnswer = (
     };
   }
   if (status >= 300 && status < 400) {
-    const target =
-      typeof answer.location === 'string' ? redact(snippet(answer.location), deviceKey) : 'nowhere';
+    const target = location === undefined ? 'nowhere' : redact(snippet(location), deviceKey);
     return {
       kind: 'rejected',
       code: 'misconfigured',
@@ -121,39 +105,50 @@ export const outcomeOfAnswer = (
   if (status === 500 && envelope !== undefined && DEAD_TOKEN.test(envelope.message)) {
     return { kind: 'rejected', code: 'device_unknown', reason: answered };
   }
-  const retryAfterMs = parseRetryAfter(answer.retryAfter, now);
+  const retryAfterMs = parseRetryAfter(answer.headers['retry-after'], now);
   return retryAfterMs === undefined
     ? { kind: 'failed', reason: answered }
     : { kind: 'failed', reason: answered, retryAfterMs };
 };
 
 /**
- * Maps a request that got no answer to an outcome:
+ * Maps what became of one request to an outcome: an answer as {@link outcomeOfAnswer} says, and
+ * a request that got none thus:
  *
  * - refused by the outbound guard → rejected (`forbidden_destination`): the address is not
  *   allowed, and retrying cannot change that. The one exception is a host name that did not
  *   resolve (`unresolvable`): DNS can come back, so that is failed.
  * - a timeout, a refused or reset connection, a DNS failure at connect time, an oversized answer
  *   → failed.
+ *
+ * `deviceKey` is masked wherever the server's words are quoted; `now` (ms) dates a `Retry-After`.
  */
-export const outcomeOfError = (error: unknown, timeoutMs: number): SendOutcome => {
-  const problem = destinationProblemOf(error);
-  if (problem !== undefined) {
-    return problem.reason === 'unresolvable'
-      ? { kind: 'failed', reason: problem.detail }
-      : {
-          kind: 'rejected',
-          code: 'forbidden_destination',
-          reason: `the bark-server address is not allowed: ${problem.detail}`,
-        };
-  }
-  if (isAxiosError(error)) {
-    const code = error.code ?? 'ERR_UNKNOWN';
-    if (code === 'ETIMEDOUT' || (code === 'ECONNABORTED' && /timeout/i.test(error.message))) {
-      return { kind: 'failed', reason: `bark-server did not answer within ${timeoutMs} ms` };
+export const outcomeOfResult = (
+  result: HttpResult,
+  deviceKey: string,
+  now: number,
+): SendOutcome => {
+  switch (result.kind) {
+    case 'answered':
+      return outcomeOfAnswer(result, deviceKey, now);
+    case 'refused':
+      return result.reason === 'unresolvable'
+        ? { kind: 'failed', reason: result.detail }
+        : {
+            kind: 'rejected',
+            code: 'forbidden_destination',
+            reason: `the bark-server address is not allowed: ${result.detail}`,
+          };
+    case 'timed_out':
+      return { kind: 'failed', reason: `bark-server did not answer within ${result.timeoutMs} ms` };
+    case 'failed':
+      return {
+        kind: 'failed',
+        reason: `could not reach bark-server (${result.code}): ${result.message}`,
+      };
+    default: {
+      const _exhaustive: never = result;
+      return _exhaustive;
     }
-    return { kind: 'failed', reason: `could not reach bark-server (${code}): ${error.message}` };
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return { kind: 'failed', reason: `sending to bark-server failed: ${message}` };
 };

@@ -1,13 +1,7 @@
 import { createHash } from 'node:crypto';
-import type {
-  Channel,
-  ChannelContext,
-  OutgoingMessage,
-  RecallTarget,
-  SendOutcome,
-} from '../channel.js';
-import { outcomeOfAnswer, outcomeOfError } from './barkAnswers.js';
+import type { Channel, OutgoingMessage, RecallTarget } from '../channel.js';
 import { fitPayload } from './barkPayload.js';
+import { sendBark } from './barkSend.js';
 
 /** A recipient's Bark settings: which bark-server, and which device on it. */
 export interface BarkSettings {
@@ -134,57 +128,6 @@ export interface BarkChannelOptions {
   /** Time limit of one attempt, connection included; default 5000 ms. */
   readonly timeoutMs?: number;
 }
-
-/**
- * One attempt: `POST` the request as JSON with `context.http` (the SSRF-guarded client, which
- * follows no redirects and resolves every status) and map the answer with
- * {@link outcomeOfAnswer} / {@link outcomeOfError}. Never throws.
- */
-const sendBark = async (
-  request: BarkRequest,
-  context: ChannelContext,
-  timeoutMs: number,
-): Promise<SendOutcome> => {
-  const deviceKey = request.body.device_key;
-  let outcome: SendOutcome;
-  try {
-    // `request` with the method rather than `post`: the same request, one config merge fewer.
-    const response = await context.http.request<unknown>({
-      method: 'post',
-      url: request.url,
-      data: JSON.stringify(request.body),
-      timeout: timeoutMs,
-      headers: { 'Content-Type': 'application/json; charset=utf-8' },
-      // Classify the raw text ourselves: axios would hand back a string or an object depending
-      // on whether it happened to parse.
-      responseType: 'text',
-      // Nothing to transform: the body is JSON text already (axios would parse it again only to
-      // check that it is), and a text answer passes axios's response transform unchanged.
-      transformRequest: [],
-      transformResponse: [],
-    });
-    outcome = outcomeOfAnswer(
-      {
-        status: response.status,
-        retryAfter: response.headers['retry-after'],
-        location: response.headers['location'],
-        text: typeof response.data === 'string' ? response.data : '',
-      },
-      deviceKey,
-      context.now().getTime(),
-    );
-  } catch (error) {
-    outcome = outcomeOfError(error, timeoutMs);
-  }
-  if (outcome.kind !== 'delivered') {
-    context.logger.debug('bark push not delivered', {
-      url: request.url,
-      recall: 'delete' in request.body,
-      ...outcome,
-    });
-  }
-  return outcome;
-};
 
 /**
  * The `bark` channel: pushes to an iOS device through a bark-server. Settings: `serverUrl`

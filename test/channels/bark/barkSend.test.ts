@@ -12,7 +12,7 @@ import {
 import type { ChannelContext, OutgoingMessage } from '../../../channels/channel.js';
 import { createJsonLogger, silentLogger } from '../../../adapters/logging/logger.js';
 import { emptyAllowlist, parseAllowlist } from '../../../adapters/outbound/addressPolicy.js';
-import { createGuardedAxios } from '../../../adapters/outbound/destinationGuard.js';
+import { createGuardedHttpClient } from '../../../adapters/outbound/guardedHttpClient.js';
 import { startBarkServer, type BarkStandIn } from '../../../devtools/barkServer.js';
 
 // Every request in this file goes to the stand-in on 127.0.0.1 (or a closed port there); the
@@ -21,7 +21,7 @@ import { startBarkServer, type BarkStandIn } from '../../../devtools/barkServer.
 const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
 const DEVICE = 'DeviceKey7f3a';
 
-const guarded = createGuardedAxios({ allowlist: parseAllowlist(['127.0.0.1']) });
+const guarded = createGuardedHttpClient({ allowlist: parseAllowlist(['127.0.0.1']) });
 
 const context = (overrides: Partial<ChannelContext> = {}): ChannelContext => ({
   http: guarded,
@@ -251,7 +251,7 @@ describe('bark channel: send', () => {
   });
 
   it('refuses a destination outside the allowlist: rejected, and nothing reaches the server', async () => {
-    const strict = createGuardedAxios({ allowlist: emptyAllowlist });
+    const strict = createGuardedHttpClient({ allowlist: emptyAllowlist });
     const outcome = await barkChannel.send(
       renderBark(message(), settings),
       context({ http: strict }),
@@ -264,7 +264,7 @@ describe('bark channel: send', () => {
 
   it('treats a host name that does not resolve as transient (DNS can come back): failed', async () => {
     // The injected resolver answers nothing, so no DNS query leaves the machine.
-    const noDns = createGuardedAxios({
+    const noDns = createGuardedHttpClient({
       allowlist: emptyAllowlist,
       lookup: () => Promise.resolve([]),
     });

@@ -1,17 +1,21 @@
 import { expect } from 'chai';
-import axios from 'axios';
 import { silentLogger } from '../../../adapters/logging/logger.js';
 import type { ChannelContext } from '../../../channels/channel.js';
+import type { HttpClient } from '../../../channels/httpClient.js';
 import { inboxChannel } from '../../../channels/inbox/inboxChannel.js';
 
 /** An HTTP client that records, and fails, anything the inbox channel would send. */
 const attempted: unknown[] = [];
-const noHttp = axios.create({
-  adapter: (config) => {
-    attempted.push(config.url);
-    return Promise.reject(new Error('the inbox channel must not do I/O'));
+const noHttp: HttpClient = {
+  request: (request) => {
+    attempted.push(request.url);
+    return Promise.resolve({
+      kind: 'failed',
+      code: 'ERR_TEST',
+      message: 'the inbox channel must not do I/O',
+    });
   },
-});
+};
 
 const context: ChannelContext = { http: noHttp, logger: silentLogger, now: () => new Date(0) };
 
