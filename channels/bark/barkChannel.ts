@@ -81,9 +81,9 @@ const pushUrl = (settings: BarkSettings): string =>
  * - `level`: the message's hint; `active` when there is none. Only `active`, `timeSensitive` and
  *   `passive` are ever sent: `critical` (rings through mute) and any other value are replaced by
  *   `active`, so no app can make a phone ring in a silent room.
- * - with a `thread`: `group` = the thread and `id` = the thread, so the steps of one work order
- *   replace each other on the lock screen. A thread longer than 64 UTF-8 bytes gets a stable
- *   hash-derived id ({@link barkIdFor}); the group stays the thread.
+ * - with a `thread`: `group` = the thread and `id` = `<appId>:<thread>`, so the steps of one work
+ *   order replace each other on the lock screen ({@link notificationId}). An id longer than 64
+ *   UTF-8 bytes becomes a stable hash-derived one ({@link barkIdFor}); the group stays the thread.
  * - without one (or with a blank one): `group` = the app's name (its id if the name is blank) and
  *   `id` = the message id ({@link barkIdFor} too, should it ever exceed 64 bytes).
  * - `title`, `subtitle` (when non-empty) and `url` are passed on; `body` always is.
@@ -91,8 +91,8 @@ const pushUrl = (settings: BarkSettings): string =>
  *   a code-point boundary and ending with `…`; only if that is not enough the subtitle and title
  *   are cut, the url dropped and an oversized group replaced by the id.
  *
- * Note that ids are per device, not per app: two apps that use the same thread name for the same
- * person replace (and can recall) each other's notification.
+ * Ids are per device, not per app, which is why a thread's id carries the app's id: two apps that
+ * use the same thread name for the same person never replace or recall each other's notification.
  */
 export const renderBark = (message: OutgoingMessage, settings: BarkSettings): BarkRequest => {
   const thread = threadOf(message);

@@ -2,7 +2,7 @@ import type { Either } from 'fp-ts/lib/Either.js';
 
 /**
  * The event store port. The domain owns this interface; the SQLite and EventStoreDB adapters
- * implement it, and one contract suite (test/adapters/eventStoreContract.ts) holds every
+ * implement it, and one contract suite (`eventStoreContract.ts` among the tests) holds every
  * implementation to the same behaviour.
  *
  * Numbering follows EventStoreDB: a stream that does not exist has revision -1, its first event

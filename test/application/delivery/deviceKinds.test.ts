@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import axios from 'axios';
 import * as E from 'fp-ts/lib/Either.js';
 import { silentLogger } from '../../../adapters/logging/logger.js';
 import type { CommandBus } from '../../../application/commandBus.js';
@@ -106,7 +105,15 @@ const deliverOnce = async (
     bindings: unusedBindingQueries,
     apps: unusedAppQueries,
     channels: createChannelRegistry([...builtInChannels, channel]),
-    context: { http: axios.create(), logger: silentLogger, now: () => new Date() },
+    context: {
+      // The pager channel sends no HTTP; a request would come back failed and show in the outcome.
+      http: {
+        request: () =>
+          Promise.resolve({ kind: 'failed', code: 'ERR_TEST', message: 'no HTTP in this test' }),
+      },
+      logger: silentLogger,
+      now: () => new Date(),
+    },
     retry: defaultRetryPolicy,
     logger: silentLogger,
   });
