@@ -4,10 +4,8 @@ import { HttpUrl, IsoTime } from '../../../domain/shared/codecs.js';
 import type { CommandError } from '../../../domain/shared/commandHandler.js';
 import { apiStatusOf } from '../../../projections/messages/messageQueries.js';
 import { MAX_DELAY_SECONDS } from '../../../application/messages/messageDraft.js';
-import {
-  submitMessage,
-  type MessageIdentity,
-} from '../../../application/messages/submitMessage.js';
+import { submitMessage } from '../../../application/messages/submitMessage.js';
+import { MAX_BATCH, submitBatch } from '../../../application/messages/submitBatch.js';
 import { withdrawMessage } from '../../../application/messages/withdrawMessage.js';
 import type { Refusal } from '../../../application/shared/refusal.js';
 import { secureIds } from '../../security/secureIds.js';
@@ -17,7 +15,6 @@ import {
   problem,
   problemCatalogue,
   ProblemError,
-  rateLimited,
   type Problem,
 } from '../problem.js';
 import { commandProblem, defineRoute, type AppCaller, type Route } from '../routing.js';
@@ -46,7 +43,6 @@ const Accepted = t.type(
   'Accepted',
 );
 
-const MAX_BATCH = 500;
 const BatchBody = strictObject('MessageBatch', { messages: t.array(t.unknown) });
 
 const MessageParams = strictObject('MessageParams', {
@@ -74,6 +70,7 @@ const MessageView = t.intersection(
 /** The push routes of apps (docs/api.md, "App"). */
 export const messageRoutes = (deps: ApiDeps): Route[] => {
   const submit = submitMessage({ ...deps, ids: secureIds });
+  const submitAll = submitBatch({ ...deps, ids: secureIds });
   const withdraw = withdrawMessage(deps);
 
   /** The app's own message, or 404 (also for another app's). */
@@ -143,48 +140,43 @@ export const messageRoutes = (deps: ApiDeps): Route[] => {
             },
           );
         }
-        const call = invocationOf(request);
-        const results: BatchResult[] = await Promise.all(
-          messages.map(async (item, index): Promise<BatchResult> => {
-            const at = `/messages/${index}`;
-            const decoded = MessageBody.decode(item);
-            if (E.isLeft(decoded)) {
-              return { index, error: validationProblem(fieldErrors(decoded.left, at)) };
-            }
-            const identity: MessageIdentity | undefined =
-              request.idempotency === undefined
-                ? undefined
-                : { ...request.idempotency, item: index };
-            try {
-              const submitted = await submit(request.caller, decoded.right, call, identity);
-              return E.isRight(submitted)
-                ? { index, ...submitted.right }
-                : { index, error: itemRefusalProblem(submitted.left, at) };
-            } catch (error) {
-              // Each item is answered on its own, an unexpected failure too: the others went
-              // through, and the app must learn which.
-              if (!isExpected(error)) {
+        const items = messages.map((item, index) =>
+          E.mapLeft((errors: t.Errors) => fieldErrors(errors, `/messages/${index}`))(
+            MessageBody.decode(item),
+          ),
+        );
+        const answers = orRefusal(
+          await submitAll(request.caller, items, invocationOf(request), request.idempotency),
+        );
+        const results = answers.map((answer, index): BatchResult => {
+          switch (answer.kind) {
+            case 'submitted':
+              return { index, ...answer.message };
+            case 'invalid':
+              return { index, error: validationProblem(answer.problem) };
+            case 'refused':
+              return { index, error: itemRefusalProblem(answer.refusal, `/messages/${index}`) };
+            case 'failed':
+              if (!isExpected(answer.error)) {
                 deps.logger.error('batch item failed', {
                   index,
-                  error,
+                  error: answer.error,
                   requestId: request.requestId,
                 });
               }
-              return { index, error: asProblem(error) };
+              return { index, error: asProblem(answer.error) };
+            default: {
+              const _exhaustive: never = answer;
+              return _exhaustive;
             }
-          }),
-        );
+          }
+        });
         const retryAfter = Math.max(
           0,
           ...results.map((result) =>
             result.error?.code === 'rate_limited' ? Number(result.error['retryAfterSeconds']) : 0,
           ),
         );
-        const valid = results.filter((result) => result.error?.code !== 'validation_failed');
-        if (valid.length > 0 && valid.every((result) => result.error?.code === 'rate_limited')) {
-          // Not one message went through: the whole batch is refused, as a single message is.
-          throw rateLimited('too many messages from this app', retryAfter);
-        }
         return {
           status: 200,
           body: { results },
