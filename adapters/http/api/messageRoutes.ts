@@ -5,7 +5,11 @@ import type { CommandError } from '../../../domain/shared/commandHandler.js';
 import { apiStatusOf } from '../../../projections/messages/messageQueries.js';
 import { MAX_DELAY_SECONDS } from '../../../application/messages/messageDraft.js';
 import { submitMessage } from '../../../application/messages/submitMessage.js';
-import { MAX_BATCH, submitBatch } from '../../../application/messages/submitBatch.js';
+import {
+  MAX_BATCH,
+  submitBatch,
+  type ItemAnswer,
+} from '../../../application/messages/submitBatch.js';
 import { withdrawMessage } from '../../../application/messages/withdrawMessage.js';
 import type { Refusal } from '../../../application/shared/refusal.js';
 import { secureIds } from '../../security/secureIds.js';
@@ -15,6 +19,7 @@ import {
   problem,
   problemCatalogue,
   ProblemError,
+  type FieldProblem,
   type Problem,
 } from '../problem.js';
 import { commandProblem, defineRoute, type AppCaller, type Route } from '../routing.js';
@@ -148,29 +153,11 @@ export const messageRoutes = (deps: ApiDeps): Route[] => {
         const answers = orRefusal(
           await submitAll(request.caller, items, invocationOf(request), request.idempotency),
         );
-        const results = answers.map((answer, index): BatchResult => {
-          switch (answer.kind) {
-            case 'submitted':
-              return { index, ...answer.message };
-            case 'invalid':
-              return { index, error: validationProblem(answer.problem) };
-            case 'refused':
-              return { index, error: itemRefusalProblem(answer.refusal, `/messages/${index}`) };
-            case 'failed':
-              if (!isExpected(answer.error)) {
-                deps.logger.error('batch item failed', {
-                  index,
-                  error: answer.error,
-                  requestId: request.requestId,
-                });
-              }
-              return { index, error: asProblem(answer.error) };
-            default: {
-              const _exhaustive: never = answer;
-              return _exhaustive;
-            }
-          }
-        });
+        const results = answers.map((answer, index) =>
+          batchResultOf(answer, index, (error) => {
+            deps.logger.error('batch item failed', { index, error, requestId: request.requestId });
+          }),
+        );
         const retryAfter = Math.max(
           0,
           ...results.map((result) =>
@@ -282,6 +269,32 @@ const itemRefusalProblem = (refusal: Refusal, at: string): Problem => {
   }
   const refused = refusalProblem(refusal);
   return problem(refused.code, refused.message, refused.extensions);
+};
+
+/**
+ * One item's result in the batch's answer; an unexpected failure is passed to `logFailure`
+ * (it is answered as an internal error, and an operator must see it).
+ */
+const batchResultOf = (
+  answer: ItemAnswer<readonly FieldProblem[]>,
+  index: number,
+  logFailure: (error: unknown) => void,
+): BatchResult => {
+  switch (answer.kind) {
+    case 'submitted':
+      return { index, ...answer.message };
+    case 'invalid':
+      return { index, error: validationProblem(answer.problem) };
+    case 'refused':
+      return { index, error: itemRefusalProblem(answer.refusal, `/messages/${index}`) };
+    case 'failed':
+      if (!isExpected(answer.error)) logFailure(answer.error);
+      return { index, error: asProblem(answer.error) };
+    default: {
+      const _exhaustive: never = answer;
+      return _exhaustive;
+    }
+  }
 };
 
 /** One item's answer in a batch (docs/api.md `{ index, messageId?, status?, error? }`). */
