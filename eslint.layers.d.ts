@@ -7,6 +7,7 @@ export type LayerName =
   | 'channels'
   | 'application'
   | 'adapters'
+  | 'composition'
   | 'server'
   | 'bin'
   | 'bench'

@@ -4,8 +4,11 @@
  * folder may import only the layers listed under it; ESLint's `no-restricted-imports` refuses the
  * rest. `test/eslintLayers.test.ts` proves that a wrong-way import fails the lint.
  *
- *   domain  ←  projections, channels  ←  application  ←  adapters  ←  server.ts  ←  bin, bench
+ *   domain  ←  projections, channels  ←  application  ←  adapters  ←  composition  ←  server.ts
+ *   ←  bin, bench
  *
+ * `composition/` holds the builders `server.ts` starts Tidings with (data folder, read models,
+ * processors, HTTP), each wiring adapters to the layers below.
  * `devtools/` holds stand-ins for outside servers (a bark-server) that tests, the demo and the
  * benchmarks share; it depends on nothing of ours. `test/` may import everything.
  */
@@ -20,17 +23,39 @@ export const layers = {
     files: ['adapters/**/*.ts'],
     may: ['domain', 'projections', 'channels', 'application'],
   },
+  composition: {
+    files: ['composition/**/*.ts'],
+    may: ['domain', 'projections', 'channels', 'application', 'adapters'],
+  },
   server: {
     files: ['server.ts'],
-    may: ['domain', 'projections', 'channels', 'application', 'adapters'],
+    may: ['domain', 'projections', 'channels', 'application', 'adapters', 'composition'],
   },
   bin: {
     files: ['bin/**/*.ts'],
-    may: ['domain', 'projections', 'channels', 'application', 'adapters', 'server', 'devtools'],
+    may: [
+      'domain',
+      'projections',
+      'channels',
+      'application',
+      'adapters',
+      'composition',
+      'server',
+      'devtools',
+    ],
   },
   bench: {
     files: ['bench/**/*.ts'],
-    may: ['domain', 'projections', 'channels', 'application', 'adapters', 'server', 'devtools'],
+    may: [
+      'domain',
+      'projections',
+      'channels',
+      'application',
+      'adapters',
+      'composition',
+      'server',
+      'devtools',
+    ],
   },
   devtools: { files: ['devtools/**/*.ts'], may: [] },
 };
@@ -42,6 +67,7 @@ const specifiersOf = {
   channels: ['**/channels/**'],
   application: ['**/application/**'],
   adapters: ['**/adapters/**'],
+  composition: ['**/composition/**'],
   server: ['**/server.js', '**/server.ts', '**/server'],
   bin: ['**/bin/**'],
   bench: ['**/bench/**'],

@@ -13,6 +13,7 @@ import { openEsdbEventStore } from '../adapters/eventstoredb/esdbEventStore.js';
 import type { EventStore } from '../domain/shared/eventStore.js';
 import { allProjections } from '../projections/index.js';
 import { rebuildProjection } from '../application/processing/rebuild.js';
+import { logKindOf } from '../composition/dataFolder.js';
 
 const fail = (message: string): never => {
   process.stderr.write(`rebuild: ${message}\n`);
@@ -41,7 +42,7 @@ const lock = (() => {
 })();
 const db = openDatabase({ dataDir: settings.dataDir, synchronous: settings.sqliteSynchronous });
 try {
-  claimLogKind(db, settings.eventStoreConnectionString === undefined ? 'sqlite' : 'eventstoredb');
+  claimLogKind(db, logKindOf(settings));
 } catch (error) {
   db.close();
   lock.release();

@@ -22,6 +22,17 @@ export interface Settings {
   readonly pushBudgetPerHour: number;
   readonly appRateBurst: number;
   readonly appRatePerSecond: number;
+  /** Failed logins allowed at once per client address, then one a minute (429 beyond). */
+  readonly authFailureBurstPerIp: number;
+  /** Failed logins allowed at once per username, then one a minute (429 beyond). */
+  readonly authFailureBurstPerUsername: number;
+  /**
+   * New accounts allowed at once per client address, then one every three minutes. Each costs a
+   * slow password hash, so an unlimited stream of them would starve the machine.
+   */
+  readonly registrationBurst: number;
+  /** How long a login lasts, in days. */
+  readonly sessionDays: number;
   readonly deliveryMaxAttempts: number;
   readonly wechatAppId?: string;
   readonly wechatAppSecret?: string;
@@ -218,6 +229,22 @@ const table = {
     codec: positiveInt(1_000_000),
     fallback: 100,
   },
+  authFailureBurstPerIp: {
+    env: 'TIDINGS_AUTH_FAILURE_BURST_PER_IP',
+    codec: positiveInt(1_000_000),
+    fallback: 30,
+  },
+  authFailureBurstPerUsername: {
+    env: 'TIDINGS_AUTH_FAILURE_BURST_PER_USERNAME',
+    codec: positiveInt(1_000_000),
+    fallback: 10,
+  },
+  registrationBurst: {
+    env: 'TIDINGS_REGISTRATION_BURST',
+    codec: positiveInt(1_000_000),
+    fallback: 20,
+  },
+  sessionDays: { env: 'TIDINGS_SESSION_DAYS', codec: positiveInt(3_650), fallback: 30 },
   deliveryMaxAttempts: {
     env: 'TIDINGS_DELIVERY_MAX_ATTEMPTS',
     codec: positiveInt(100),

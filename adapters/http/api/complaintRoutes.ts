@@ -1,10 +1,15 @@
 import * as t from 'io-ts';
-import { derivedId } from '../../security/secrets.js';
 import type { ComplaintRow } from '../../../projections/complaints/complaintsProjection.js';
+import { complaintIdFor as complaintIdOf } from '../../../application/complaints/complaintId.js';
+import { fileComplaint } from '../../../application/complaints/fileComplaint.js';
+import { withdrawComplaint } from '../../../application/complaints/withdrawComplaint.js';
+import { reinstateApp } from '../../../application/reputation/reinstateApp.js';
+import { secureIds } from '../../security/secureIds.js';
 import { boundedString, queryInt, strictObject } from '../codecs.js';
 import { ProblemError } from '../problem.js';
 import { defineRoute, orProblem, type Route } from '../routing.js';
 import { commandContext, type ApiDeps } from './deps.js';
+import { invocationOf, orRefusal } from './refusals.js';
 
 const Category = t.keyof(
   { spam: null, fraud: null, abuse: null, other: null },
@@ -67,10 +72,13 @@ const view = (row: ComplaintRow): t.TypeOf<typeof ComplaintView> => ({
 
 /** The complaint id of a person's complaint about a message: one per person and message. */
 export const complaintIdFor = (messageId: string, recipientId: string): string =>
-  derivedId('cmp_', messageId, recipientId);
+  complaintIdOf(secureIds, messageId, recipientId);
 
 /** Complaints by people, their review by operators, and reinstatement (docs/api.md + issue 5). */
 export const complaintRoutes = (deps: ApiDeps): Route[] => {
+  const file = fileComplaint({ ...deps, ids: secureIds });
+  const withdraw = withdrawComplaint(deps);
+  const reinstate = reinstateApp(deps);
   const complaint = (complaintId: string): ComplaintRow => {
     const row = deps.complaints.byId(complaintId);
     if (row === undefined) throw new ProblemError('not_found', `no complaint ${complaintId}`);
@@ -92,29 +100,9 @@ export const complaintRoutes = (deps: ApiDeps): Route[] => {
         responses: { 201: { description: 'Filed', body: t.type({ complaintId: t.string }) } },
       },
       async (request) => {
-        const { recipientId } = request.caller;
-        const { messageId } = request.params;
-        const message = deps.messages.byId(messageId);
-        // Only a message this person received; anyone else's answers like a missing one.
-        if (
-          message === undefined ||
-          message.recipient_id !== recipientId ||
-          message.inbox_at === null
-        ) {
-          throw new ProblemError('not_found', `no message ${messageId} in your inbox`);
-        }
-        const complaintId = complaintIdFor(messageId, recipientId);
-        orProblem(
-          await deps.commands.execute(
-            'complaint',
-            complaintId,
-            {
-              type: 'FileComplaint',
-              data: { complaintId, messageId, appId: message.app_id, recipientId, ...request.body },
-              metadata: { now: request.now },
-            },
-            commandContext(request),
-          ),
+        const { caller, params, body } = request;
+        const complaintId = orRefusal(
+          await file(caller.recipientId, params.messageId, body, invocationOf(request)),
         );
         return { status: 201, body: { complaintId } };
       },
@@ -148,21 +136,11 @@ export const complaintRoutes = (deps: ApiDeps): Route[] => {
         responses: { 204: { description: 'Withdrawn' } },
       },
       async (request) => {
-        const { recipientId } = request.caller;
-        const row = deps.complaints.byId(request.params.complaintId);
-        if (row === undefined || row.recipient_id !== recipientId) {
-          throw new ProblemError('not_found', `no complaint ${request.params.complaintId}`);
-        }
-        orProblem(
-          await deps.commands.execute(
-            'complaint',
-            row.complaint_id,
-            {
-              type: 'WithdrawComplaint',
-              data: { complaintId: row.complaint_id, recipientId },
-              metadata: { now: request.now },
-            },
-            commandContext(request),
+        orRefusal(
+          await withdraw(
+            request.caller.recipientId,
+            request.params.complaintId,
+            invocationOf(request),
           ),
         );
         return { status: 204 };
@@ -287,26 +265,7 @@ export const complaintRoutes = (deps: ApiDeps): Route[] => {
         },
       },
       async (request) => {
-        const { appId } = request.params;
-        const app = deps.apps.byId(appId);
-        if (app === undefined) throw new ProblemError('not_found', `no app ${appId}`);
-        const { note } = request.body;
-        orProblem(
-          await deps.commands.execute(
-            'app',
-            appId,
-            {
-              type: 'ReinstateApp',
-              data: {
-                appId,
-                recoverTo: deps.ladder.suspendBelow,
-                ...(note === undefined ? {} : { note }),
-              },
-              metadata: { now: request.now },
-            },
-            commandContext(request),
-          ),
-        );
+        orRefusal(await reinstate(request.params.appId, request.body.note, invocationOf(request)));
         return { status: 200, body: { status: 'active' } };
       },
     ),

@@ -2,25 +2,29 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { HttpUrl, IsoTime } from '../../../domain/shared/codecs.js';
 import type { CommandError } from '../../../domain/shared/commandHandler.js';
-import { MAX_SCHEDULE_DAYS } from '../../../domain/message/messageDecider.js';
+import { apiStatusOf } from '../../../projections/messages/messageQueries.js';
+import { MAX_DELAY_SECONDS } from '../../../application/messages/messageDraft.js';
+import { submitMessage } from '../../../application/messages/submitMessage.js';
 import {
-  apiStatusOf,
-  type ApiMessageStatus,
-} from '../../../projections/messages/messageQueries.js';
-import { derivedId, hashSecret, newOrderedId } from '../../security/secrets.js';
+  MAX_BATCH,
+  submitBatch,
+  type ItemAnswer,
+} from '../../../application/messages/submitBatch.js';
+import { withdrawMessage } from '../../../application/messages/withdrawMessage.js';
+import type { Refusal } from '../../../application/shared/refusal.js';
+import { secureIds } from '../../security/secureIds.js';
 import { boundedInt, boundedString, strictObject } from '../codecs.js';
 import {
   fieldProblems as fieldProblemsOf,
   problem,
   problemCatalogue,
   ProblemError,
-  rateLimited,
+  type FieldProblem,
   type Problem,
 } from '../problem.js';
-import { commandProblem, defineRoute, orProblem, type AppCaller, type Route } from '../routing.js';
-import { commandContext, type ApiDeps } from './deps.js';
-
-const MAX_DELAY_SECONDS = MAX_SCHEDULE_DAYS * 24 * 60 * 60;
+import { commandProblem, defineRoute, type AppCaller, type Route } from '../routing.js';
+import type { ApiDeps } from './deps.js';
+import { invocationOf, orRefusal, refusalProblem } from './refusals.js';
 
 /** One message as an app sends it (docs/api.md `POST /v1/messages`). */
 export const MessageBody = strictObject(
@@ -38,14 +42,12 @@ export const MessageBody = strictObject(
     delaySeconds: boundedInt('DelaySeconds', { min: 0, max: MAX_DELAY_SECONDS }),
   },
 );
-type MessageInput = t.TypeOf<typeof MessageBody>;
 
 const Accepted = t.type(
   { messageId: t.string, status: t.keyof({ accepted: null, scheduled: null, suppressed: null }) },
   'Accepted',
 );
 
-const MAX_BATCH = 500;
 const BatchBody = strictObject('MessageBatch', { messages: t.array(t.unknown) });
 
 const MessageParams = strictObject('MessageParams', {
@@ -70,150 +72,11 @@ const MessageView = t.intersection(
   'MessageView',
 );
 
-/**
- * The field problems of one message beyond its codec: one target, one time, not in the past.
- * Paths start with `at` (`/messages/3` for an item of a batch).
- */
-const crossFieldProblems = (
-  input: MessageInput,
-  now: string,
-  at: string,
-): { path: string; message: string }[] => {
-  const problems: { path: string; message: string }[] = [];
-  if ((input.key === undefined) === (input.openid === undefined)) {
-    problems.push({ path: `${at}/key`, message: 'give exactly one of key or openid' });
-  }
-  if (input.deliverAt !== undefined && input.delaySeconds !== undefined) {
-    problems.push({
-      path: `${at}/deliverAt`,
-      message: 'give at most one of deliverAt or delaySeconds',
-    });
-  }
-  if (input.deliverAt !== undefined) {
-    const time = Date.parse(input.deliverAt);
-    if (time < Date.parse(now))
-      problems.push({ path: `${at}/deliverAt`, message: 'is in the past' });
-    if (time > Date.parse(now) + MAX_DELAY_SECONDS * 1000) {
-      problems.push({
-        path: `${at}/deliverAt`,
-        message: `is more than ${MAX_SCHEDULE_DAYS} days ahead`,
-      });
-    }
-  }
-  return problems;
-};
-
-/**
- * Where a message's id comes from when its request carries an Idempotency-Key: the key, when the
- * key was first claimed (so every attempt within the 24 h names the same message, and a reuse of
- * the key after them a new one), and the item's index in a batch.
- */
-interface MessageIdentity {
-  readonly key: string;
-  readonly since: string;
-  readonly item?: number;
-}
-
 /** The push routes of apps (docs/api.md, "App"). */
 export const messageRoutes = (deps: ApiDeps): Route[] => {
-  /**
-   * Submits one decoded message for the calling app; throws a ProblemError when refused. `at` is
-   * where the message sits in the request body, for the paths of field problems.
-   */
-  const submit = async (
-    caller: AppCaller,
-    input: MessageInput,
-    context: { now: string; requestId: string; actor: { kind: 'app'; id: string } },
-    identity: MessageIdentity | undefined,
-    at = '',
-  ): Promise<t.TypeOf<typeof Accepted>> => {
-    // A request with an Idempotency-Key is judged as of its first attempt: a retry after the
-    // `deliverAt` it was accepted with has passed is the same request, not one for the past.
-    const problems = crossFieldProblems(input, identity?.since ?? context.now, at);
-    if (problems.length > 0) {
-      throw new ProblemError(
-        'validation_failed',
-        problems.map((p) => `${p.path} ${p.message}`).join('; '),
-        {
-          errors: problems,
-        },
-      );
-    }
-    const messageId =
-      identity === undefined
-        ? newOrderedId('msg_')
-        : derivedId(
-            'msg_',
-            caller.appId,
-            identity.key,
-            identity.since,
-            ...(identity.item === undefined ? [] : ['item', String(identity.item)]),
-          );
-    // A retry of a message already taken (same key, same first claim) sends nothing new, so it
-    // takes no token: a batch sent again after its rate-limited items answers the rest.
-    const repeat = identity !== undefined && deps.messages.byId(messageId) !== undefined;
-    const rate = repeat ? { allowed: true as const } : deps.appRateLimit.take(caller.appId);
-    if (!rate.allowed) {
-      throw rateLimited('too many messages from this app', rate.retryAfterSeconds);
-    }
-    const binding =
-      input.key !== undefined
-        ? deps.bindings.byKeyHash(hashSecret(input.key))
-        : deps.bindings.byAppAndOpenid(caller.appId, input.openid ?? '');
-    // A key of another app's binding answers exactly like an unknown key (docs/api.md).
-    if (binding === undefined || binding.app_id !== caller.appId) {
-      throw new ProblemError(
-        'not_found',
-        input.key !== undefined
-          ? 'no binding has this key'
-          : `no binding for openid ${input.openid ?? ''}`,
-      );
-    }
-    // A delay counts from the first attempt of a request with an Idempotency-Key, so a retry
-    // after a failure submits the very same message (same id, same time).
-    const delayFrom = Date.parse(identity?.since ?? context.now);
-    const deliverAt =
-      input.deliverAt !== undefined
-        ? new Date(input.deliverAt).toISOString()
-        : input.delaySeconds !== undefined && input.delaySeconds > 0
-          ? new Date(delayFrom + input.delaySeconds * 1000).toISOString()
-          : undefined;
-    const result = await deps.commands.execute(
-      'message',
-      messageId,
-      {
-        type: 'SubmitMessage',
-        data: {
-          messageId,
-          appId: caller.appId,
-          bindingId: binding.binding_id,
-          recipientId: binding.recipient_id,
-          body: input.body,
-          ...(input.title === undefined ? {} : { title: input.title }),
-          ...(input.subtitle === undefined ? {} : { subtitle: input.subtitle }),
-          ...(input.url === undefined ? {} : { url: input.url }),
-          ...(input.thread === undefined ? {} : { thread: input.thread }),
-          ...(input.level === undefined ? {} : { level: input.level }),
-          ...(deliverAt === undefined ? {} : { deliverAt }),
-          binding: { status: binding.status, level: binding.level, blocked: binding.blocked === 1 },
-          app: {
-            status: caller.status,
-            ...(caller.suspendedUntil === undefined
-              ? {}
-              : { suspendedUntil: caller.suspendedUntil }),
-          },
-        },
-        metadata: { now: context.now },
-      },
-      commandContext(context, identity === undefined ? undefined : `submit:${messageId}`),
-    );
-    const submitted = orProblem(result);
-    const suppressed = submitted.state.status === 'suppressed';
-    return {
-      messageId,
-      status: suppressed ? 'suppressed' : deliverAt !== undefined ? 'scheduled' : 'accepted',
-    };
-  };
+  const submit = submitMessage({ ...deps, ids: secureIds });
+  const submitAll = submitBatch({ ...deps, ids: secureIds });
+  const withdraw = withdrawMessage(deps);
 
   /** The app's own message, or 404 (also for another app's). */
   const ownMessage = (caller: AppCaller, messageId: string) => {
@@ -240,11 +103,8 @@ export const messageRoutes = (deps: ApiDeps): Route[] => {
       },
       async (request) => ({
         status: 202,
-        body: await submit(
-          request.caller,
-          request.body,
-          { ...request, actor: { kind: 'app', id: request.caller.appId } },
-          request.idempotency,
+        body: orRefusal(
+          await submit(request.caller, request.body, invocationOf(request), request.idempotency),
         ),
       }),
     ),
@@ -285,43 +145,17 @@ export const messageRoutes = (deps: ApiDeps): Route[] => {
             },
           );
         }
-        const context = { ...request, actor: { kind: 'app' as const, id: request.caller.appId } };
-        const results: BatchResult[] = await Promise.all(
-          messages.map(async (item, index): Promise<BatchResult> => {
-            const at = `/messages/${index}`;
-            const decoded = MessageBody.decode(item);
-            if (E.isLeft(decoded)) {
-              const errors = fieldErrors(decoded.left, at);
-              return {
-                index,
-                error: problem(
-                  'validation_failed',
-                  errors.map((e) => `${e.path} ${e.message}`).join('; '),
-                  { errors },
-                ),
-              };
-            }
-            const identity =
-              request.idempotency === undefined
-                ? undefined
-                : { ...request.idempotency, item: index };
-            try {
-              return {
-                index,
-                ...(await submit(request.caller, decoded.right, context, identity, at)),
-              };
-            } catch (error) {
-              // Each item is answered on its own, an unexpected failure too: the others went
-              // through, and the app must learn which.
-              if (!isExpected(error)) {
-                deps.logger.error('batch item failed', {
-                  index,
-                  error,
-                  requestId: request.requestId,
-                });
-              }
-              return { index, error: asProblem(error) };
-            }
+        const items = messages.map((item, index) =>
+          E.mapLeft((errors: t.Errors) => fieldErrors(errors, `/messages/${index}`))(
+            MessageBody.decode(item),
+          ),
+        );
+        const answers = orRefusal(
+          await submitAll(request.caller, items, invocationOf(request), request.idempotency),
+        );
+        const results = answers.map((answer, index) =>
+          batchResultOf(answer, index, (error) => {
+            deps.logger.error('batch item failed', { index, error, requestId: request.requestId });
           }),
         );
         const retryAfter = Math.max(
@@ -330,11 +164,6 @@ export const messageRoutes = (deps: ApiDeps): Route[] => {
             result.error?.code === 'rate_limited' ? Number(result.error['retryAfterSeconds']) : 0,
           ),
         );
-        const valid = results.filter((result) => result.error?.code !== 'validation_failed');
-        if (valid.length > 0 && valid.every((result) => result.error?.code === 'rate_limited')) {
-          // Not one message went through: the whole batch is refused, as a single message is.
-          throw rateLimited('too many messages from this app', retryAfter);
-        }
         return {
           status: 200,
           body: { results },
@@ -404,36 +233,10 @@ export const messageRoutes = (deps: ApiDeps): Route[] => {
         },
       },
       async (request) => {
-        const row = ownMessage(request.caller, request.params.messageId);
-        const status: ApiMessageStatus = apiStatusOf(row, request.now);
-        const messageId = row.message_id;
-        const metadata = { now: request.now };
-        const appId = request.caller.appId;
-        const withdraw = (recall: boolean) =>
-          deps.commands.execute(
-            'message',
-            messageId,
-            recall
-              ? { type: 'RecallMessage', data: { messageId, appId }, metadata }
-              : { type: 'CancelMessage', data: { messageId, appId }, metadata },
-            commandContext(request),
-          );
-        let recall = status === 'delivered' || status === 'recalled';
-        let result = await withdraw(recall);
-        // The read model may not show the latest routing yet; the aggregate's refusal names its
-        // own status, which decides.
-        if (
-          !recall &&
-          E.isLeft(result) &&
-          result.left.code === 'illegal_state' &&
-          (result.left.details?.['status'] === 'delivered' ||
-            result.left.details?.['status'] === 'recalled')
-        ) {
-          recall = true;
-          result = await withdraw(recall);
-        }
-        orProblem(result);
-        return { status: 200, body: { status: recall ? 'recalled' : 'cancelled' } };
+        const status = orRefusal(
+          await withdraw(request.caller.appId, request.params.messageId, invocationOf(request)),
+        );
+        return { status: 200, body: { status } };
       },
     ),
   ];
@@ -445,6 +248,54 @@ const fieldErrors = (errors: t.Errors, prefix: string): { path: string; message:
     path: `${prefix}${p.path === '/' ? '' : p.path}`,
     message: p.message,
   }));
+
+/** A validation problem listing its field problems. */
+const validationProblem = (errors: readonly { path: string; message: string }[]): Problem =>
+  problem('validation_failed', errors.map((e) => `${e.path} ${e.message}`).join('; '), { errors });
+
+/**
+ * The problem of a batch item's refusal; the paths of its field problems are made paths in the
+ * batch (`/messages/3/key`).
+ */
+const itemRefusalProblem = (refusal: Refusal, at: string): Problem => {
+  const errors = refusal.code === 'validation_failed' ? refusal.details?.['errors'] : undefined;
+  if (Array.isArray(errors)) {
+    return validationProblem(
+      (errors as { path: string; message: string }[]).map((e) => ({
+        path: `${at}${e.path}`,
+        message: e.message,
+      })),
+    );
+  }
+  const refused = refusalProblem(refusal);
+  return problem(refused.code, refused.message, refused.extensions);
+};
+
+/**
+ * One item's result in the batch's answer; an unexpected failure is passed to `logFailure`
+ * (it is answered as an internal error, and an operator must see it).
+ */
+const batchResultOf = (
+  answer: ItemAnswer<readonly FieldProblem[]>,
+  index: number,
+  logFailure: (error: unknown) => void,
+): BatchResult => {
+  switch (answer.kind) {
+    case 'submitted':
+      return { index, ...answer.message };
+    case 'invalid':
+      return { index, error: validationProblem(answer.problem) };
+    case 'refused':
+      return { index, error: itemRefusalProblem(answer.refusal, `/messages/${index}`) };
+    case 'failed':
+      if (!isExpected(answer.error)) logFailure(answer.error);
+      return { index, error: asProblem(answer.error) };
+    default: {
+      const _exhaustive: never = answer;
+      return _exhaustive;
+    }
+  }
+};
 
 /** One item's answer in a batch (docs/api.md `{ index, messageId?, status?, error? }`). */
 interface BatchResult {

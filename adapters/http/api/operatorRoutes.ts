@@ -1,11 +1,13 @@
 import * as t from 'io-ts';
 import { HttpUrl } from '../../../domain/shared/codecs.js';
-import { hashSecret, newId, newSecret } from '../../security/secrets.js';
+import { registerApp, rotateAppSecret } from '../../../application/apps/registerApp.js';
+import { secureIds } from '../../security/secureIds.js';
 import { boundedString, queryInt, strictObject } from '../codecs.js';
 import { ProblemError } from '../problem.js';
-import { defineRoute, orProblem, type Route } from '../routing.js';
+import { defineRoute, type Route } from '../routing.js';
 import { redirectUrisOf } from '../../../projections/apps/appQueries.js';
-import { commandContext, type ApiDeps } from './deps.js';
+import type { ApiDeps } from './deps.js';
+import { invocationOf, orRefusal } from './refusals.js';
 
 const AppIdParams = strictObject('AppIdParams', {
   appId: boundedString('AppId', { minLength: 1, maxLength: 64 }),
@@ -45,8 +47,6 @@ const AppView = t.intersection(
   'AppView',
 );
 
-const MAX_REDIRECT_URIS = 20;
-
 const AppSummary = t.intersection(
   [
     t.type({
@@ -72,147 +72,111 @@ const AppListQuery = strictObject(
 );
 
 /** Operator routes for apps (docs/api.md, "Operator"). */
-export const operatorRoutes = (deps: ApiDeps): Route[] => [
-  defineRoute(
-    {
-      method: 'get',
-      path: '/v1/admin/apps',
-      tag: 'operator',
-      summary: 'Apps by reputation',
-      description:
-        'Lowest score first by default (sort=score); sort=name or registered; optionally one status.',
-      auth: 'operator',
-      query: AppListQuery,
-      responses: { 200: { description: 'Apps', body: t.type({ items: t.array(AppSummary) }) } },
-    },
-    (request) =>
-      Promise.resolve({
-        status: 200,
-        body: {
-          items: deps
-            .listApps({
-              sort: request.query.sort ?? 'score',
-              ...(request.query.status === undefined ? {} : { status: request.query.status }),
-              limit: request.query.limit ?? 200,
-            })
-            .map((row) => ({
-              appId: row.app_id,
-              name: row.name,
-              status: row.status,
-              score: row.score,
-              registeredAt: row.registered_at,
-              ...(row.suspended_until === null ? {} : { suspendedUntil: row.suspended_until }),
-            })),
-        },
-      }),
-  ),
-  defineRoute(
-    {
-      method: 'post',
-      path: '/v1/admin/apps',
-      tag: 'operator',
-      summary: 'Register an app',
-      description: 'Returns the app secret once; only its hash is stored.',
-      auth: 'operator',
-      body: CreateAppBody,
-      responses: {
-        201: { description: 'The app, with its secret (shown once)', body: CreatedApp },
+export const operatorRoutes = (deps: ApiDeps): Route[] => {
+  const register = registerApp({ ...deps, ids: secureIds });
+  const rotate = rotateAppSecret({ ...deps, ids: secureIds });
+  return [
+    defineRoute(
+      {
+        method: 'get',
+        path: '/v1/admin/apps',
+        tag: 'operator',
+        summary: 'Apps by reputation',
+        description:
+          'Lowest score first by default (sort=score); sort=name or registered; optionally one status.',
+        auth: 'operator',
+        query: AppListQuery,
+        responses: { 200: { description: 'Apps', body: t.type({ items: t.array(AppSummary) }) } },
       },
-    },
-    async (request) => {
-      const { name, redirectUris, callbackUrl } = request.body;
-      if (redirectUris.length === 0 || redirectUris.length > MAX_REDIRECT_URIS) {
-        throw new ProblemError(
-          'validation_failed',
-          `redirectUris must list 1 to ${MAX_REDIRECT_URIS} URLs`,
-          {
-            errors: [
-              { path: '/redirectUris', message: `must list 1 to ${MAX_REDIRECT_URIS} URLs` },
-            ],
+      (request) =>
+        Promise.resolve({
+          status: 200,
+          body: {
+            items: deps
+              .listApps({
+                sort: request.query.sort ?? 'score',
+                ...(request.query.status === undefined ? {} : { status: request.query.status }),
+                limit: request.query.limit ?? 200,
+              })
+              .map((row) => ({
+                appId: row.app_id,
+                name: row.name,
+                status: row.status,
+                score: row.score,
+                registeredAt: row.registered_at,
+                ...(row.suspended_until === null ? {} : { suspendedUntil: row.suspended_until }),
+              })),
           },
-        );
-      }
-      const appId = newId('app_');
-      const appSecret = newSecret('tds_');
-      orProblem(
-        await deps.commands.execute(
-          'app',
-          appId,
-          {
-            type: 'RegisterApp',
-            data: {
-              appId,
-              name,
-              redirectUris,
-              secretHash: hashSecret(appSecret),
-              ...(callbackUrl === undefined ? {} : { callbackUrl }),
-            },
-            metadata: { now: request.now },
-          },
-          commandContext(request),
-        ),
-      );
-      return { status: 201, body: { appId, appSecret, name, redirectUris } };
-    },
-  ),
-  defineRoute(
-    {
-      method: 'post',
-      path: '/v1/admin/apps/:appId/secret',
-      tag: 'operator',
-      summary: "Rotate an app's secret",
-      description: 'The old secret stops working at once; the new one is shown once.',
-      auth: 'operator',
-      params: AppIdParams,
-      errors: ['not_found'],
-      responses: { 200: { description: 'The new secret', body: t.type({ appSecret: t.string }) } },
-    },
-    async (request) => {
-      const { appId } = request.params;
-      const appSecret = newSecret('tds_');
-      orProblem(
-        await deps.commands.execute(
-          'app',
-          appId,
-          {
-            type: 'RotateAppSecret',
-            data: { appId, secretHash: hashSecret(appSecret) },
-            metadata: { now: request.now },
-          },
-          commandContext(request),
-        ),
-      );
-      return { status: 200, body: { appSecret } };
-    },
-  ),
-  defineRoute(
-    {
-      method: 'get',
-      path: '/v1/admin/apps/:appId',
-      tag: 'operator',
-      summary: "An app's standing",
-      auth: 'operator',
-      params: AppIdParams,
-      errors: ['not_found'],
-      responses: { 200: { description: 'The app', body: AppView } },
-    },
-    (request) => {
-      const row = deps.apps.byId(request.params.appId);
-      if (row === undefined) throw new ProblemError('not_found', `no app ${request.params.appId}`);
-      return Promise.resolve({
-        status: 200,
-        body: {
-          appId: row.app_id,
-          name: row.name,
-          status: row.status,
-          score: row.score,
-          ...(row.suspended_until === null ? {} : { suspendedUntil: row.suspended_until }),
-          complaints: deps.complaintCounts(row.app_id),
-          redirectUris: redirectUrisOf(row),
-          ...(row.callback_url === null ? {} : { callbackUrl: row.callback_url }),
-          registeredAt: row.registered_at,
+        }),
+    ),
+    defineRoute(
+      {
+        method: 'post',
+        path: '/v1/admin/apps',
+        tag: 'operator',
+        summary: 'Register an app',
+        description: 'Returns the app secret once; only its hash is stored.',
+        auth: 'operator',
+        body: CreateAppBody,
+        responses: {
+          201: { description: 'The app, with its secret (shown once)', body: CreatedApp },
         },
-      });
-    },
-  ),
-];
+      },
+      async (request) => {
+        const { name, redirectUris } = request.body;
+        const { appId, appSecret } = orRefusal(await register(request.body, invocationOf(request)));
+        return { status: 201, body: { appId, appSecret, name, redirectUris } };
+      },
+    ),
+    defineRoute(
+      {
+        method: 'post',
+        path: '/v1/admin/apps/:appId/secret',
+        tag: 'operator',
+        summary: "Rotate an app's secret",
+        description: 'The old secret stops working at once; the new one is shown once.',
+        auth: 'operator',
+        params: AppIdParams,
+        errors: ['not_found'],
+        responses: {
+          200: { description: 'The new secret', body: t.type({ appSecret: t.string }) },
+        },
+      },
+      async (request) => {
+        const appSecret = orRefusal(await rotate(request.params.appId, invocationOf(request)));
+        return { status: 200, body: { appSecret } };
+      },
+    ),
+    defineRoute(
+      {
+        method: 'get',
+        path: '/v1/admin/apps/:appId',
+        tag: 'operator',
+        summary: "An app's standing",
+        auth: 'operator',
+        params: AppIdParams,
+        errors: ['not_found'],
+        responses: { 200: { description: 'The app', body: AppView } },
+      },
+      (request) => {
+        const row = deps.apps.byId(request.params.appId);
+        if (row === undefined)
+          throw new ProblemError('not_found', `no app ${request.params.appId}`);
+        return Promise.resolve({
+          status: 200,
+          body: {
+            appId: row.app_id,
+            name: row.name,
+            status: row.status,
+            score: row.score,
+            ...(row.suspended_until === null ? {} : { suspendedUntil: row.suspended_until }),
+            complaints: deps.complaintCounts(row.app_id),
+            redirectUris: redirectUrisOf(row),
+            ...(row.callback_url === null ? {} : { callbackUrl: row.callback_url }),
+            registeredAt: row.registered_at,
+          },
+        });
+      },
+    ),
+  ];
+};

@@ -33,6 +33,10 @@ describe('loadSettings', () => {
       expect(settings.adminToken).to.equal(undefined);
       expect(settings.auditToken).to.equal(undefined);
       expect(settings.moderationDenylist).to.equal(undefined);
+      expect(settings.authFailureBurstPerIp).to.equal(30);
+      expect(settings.authFailureBurstPerUsername).to.equal(10);
+      expect(settings.registrationBurst).to.equal(20);
+      expect(settings.sessionDays).to.equal(30);
     });
 
     it('derives the default public URL from the configured port', () => {
@@ -52,6 +56,10 @@ describe('loadSettings', () => {
           'TIDINGS_PUSH_BUDGET_PER_HOUR',
           'TIDINGS_APP_RATE_BURST',
           'TIDINGS_APP_RATE_PER_SECOND',
+          'TIDINGS_AUTH_FAILURE_BURST_PER_IP',
+          'TIDINGS_AUTH_FAILURE_BURST_PER_USERNAME',
+          'TIDINGS_REGISTRATION_BURST',
+          'TIDINGS_SESSION_DAYS',
           'TIDINGS_DELIVERY_MAX_ATTEMPTS',
           'TIDINGS_WECHAT_APPID',
           'TIDINGS_WECHAT_SECRET',
@@ -163,6 +171,19 @@ describe('loadSettings', () => {
       }
     });
 
+    it('decodes the login and registration limits and the session length', () => {
+      const settings = valid({
+        TIDINGS_AUTH_FAILURE_BURST_PER_IP: '50',
+        TIDINGS_AUTH_FAILURE_BURST_PER_USERNAME: '5',
+        TIDINGS_REGISTRATION_BURST: '3',
+        TIDINGS_SESSION_DAYS: '7',
+      });
+      expect(settings.authFailureBurstPerIp).to.equal(50);
+      expect(settings.authFailureBurstPerUsername).to.equal(5);
+      expect(settings.registrationBurst).to.equal(3);
+      expect(settings.sessionDays).to.equal(7);
+    });
+
     it('decodes both TIDINGS_SQLITE_SYNCHRONOUS modes', () => {
       expect(valid({ TIDINGS_SQLITE_SYNCHRONOUS: 'normal' }).sqliteSynchronous).to.equal('normal');
       expect(valid({ TIDINGS_SQLITE_SYNCHRONOUS: 'FULL' }).sqliteSynchronous).to.equal('full');
@@ -200,6 +221,10 @@ describe('loadSettings', () => {
       ['TIDINGS_SUSPEND_BELOW', '-1'],
       ['TIDINGS_MAX_SUSPENSIONS', '0'],
       ['TIDINGS_SURGE_WINDOW_HOURS', 'day'],
+      ['TIDINGS_AUTH_FAILURE_BURST_PER_IP', '0'],
+      ['TIDINGS_AUTH_FAILURE_BURST_PER_USERNAME', 'ten'],
+      ['TIDINGS_REGISTRATION_BURST', '-5'],
+      ['TIDINGS_SESSION_DAYS', '3651'],
     ];
     for (const [name, value] of cases) {
       it(`rejects ${name}=${JSON.stringify(value)} with one line naming it`, () => {

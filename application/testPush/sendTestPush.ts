@@ -1,0 +1,160 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { domainError } from '../../domain/shared/domainError.js';
+import type { AppQueries } from '../../projections/apps/appQueries.js';
+import type { BindingQueries } from '../../projections/bindings/bindingQueries.js';
+import type { RecipientQueries } from '../../projections/recipients/recipientQueries.js';
+import type { CommandBus } from '../commandBus.js';
+import { bindingIdFor } from '../consent/bindingId.js';
+import type { Ids } from '../shared/ids.js';
+import type { Invocation } from '../shared/invocation.js';
+import type { RateLimiter } from '../shared/rateLimiter.js';
+import { rateLimited, type Refusal } from '../shared/refusal.js';
+
+/**
+ * The built-in app test pushes come from: an ordinary app in the log, registered on first use
+ * with a secret nobody is told, so a test push takes exactly the path of any app's message.
+ */
+export interface SystemApp {
+  readonly appId: string;
+  readonly name: string;
+  /** The one redirect URI it is registered with (Tidings' own pages). */
+  readonly redirectUri: string;
+}
+
+/** What sending a test push needs. */
+export interface SendTestPushDeps {
+  readonly commands: CommandBus;
+  readonly apps: AppQueries;
+  readonly bindings: BindingQueries;
+  readonly recipients: RecipientQueries;
+  /** Test pushes per person: a few at once, then about one a minute. */
+  readonly testPushLimit: RateLimiter;
+  readonly ids: Ids;
+  readonly systemApp: SystemApp;
+}
+
+/** A test push submitted, with the person's settings for the system app that decide its way. */
+export interface TestPushSent {
+  readonly messageId: string;
+  readonly status: 'accepted' | 'suppressed';
+  readonly level: 'strong' | 'weak' | 'none';
+  readonly blocked: boolean;
+  readonly muted: boolean;
+}
+
+/**
+ * Sends a person a test push from the system app (docs/api.md `POST /v1/me/test-push`),
+ * authorizing it at level strong on first use or after the person unbound it. It is moderated,
+ * routed and delivered like any message.
+ */
+export const sendTestPush =
+  (deps: SendTestPushDeps) =>
+  async (recipientId: string, call: Invocation): Promise<E.Either<Refusal, TestPushSent>> => {
+    if (deps.recipients.devices(recipientId).length === 0) {
+      return E.left(domainError('illegal_state', 'set up a device first, then test it'));
+    }
+    const rate = deps.testPushLimit.take(recipientId);
+    if (!rate.allowed) return E.left(rateLimited('too many test pushes', rate.retryAfterSeconds));
+    const bound = await bindSystemApp(deps, recipientId, call);
+    if (E.isLeft(bound)) return bound;
+    const binding = deps.bindings.byId(bound.right);
+    const app = deps.apps.byId(deps.systemApp.appId);
+    if (binding === undefined || app === undefined) {
+      throw new Error('the system app binding is missing right after it was written');
+    }
+    const messageId = deps.ids.ordered('msg_');
+    const submitted = await deps.commands.execute(
+      'message',
+      messageId,
+      {
+        type: 'SubmitMessage',
+        data: {
+          messageId,
+          appId: app.app_id,
+          bindingId: binding.binding_id,
+          recipientId,
+          title: 'Tidings test push',
+          body: `It works: this came through Tidings at ${call.now.slice(11, 16)} UTC. 推送测试成功。`,
+          thread: 'tidings-test',
+          level: 'active',
+          binding: { status: binding.status, level: binding.level, blocked: binding.blocked === 1 },
+          app: {
+            status: app.status,
+            ...(app.suspended_until === null ? {} : { suspendedUntil: app.suspended_until }),
+          },
+        },
+        metadata: { now: call.now },
+      },
+      call.commandContext(),
+    );
+    if (E.isLeft(submitted)) return submitted;
+    return E.right({
+      messageId,
+      status: submitted.right.state.status === 'suppressed' ? 'suppressed' : 'accepted',
+      level: binding.level,
+      blocked: binding.blocked === 1,
+      muted: binding.muted_until !== null && binding.muted_until > call.now,
+    });
+  };
+
+/**
+ * Registers the system app if need be and binds the person to it (their own id is its openid
+ * for them: one binding per person); answers the binding's id.
+ */
+const bindSystemApp = async (
+  deps: SendTestPushDeps,
+  recipientId: string,
+  call: Invocation,
+): Promise<E.Either<Refusal, string>> => {
+  const registered = await ensureSystemApp(deps, call);
+  if (E.isLeft(registered)) return registered;
+  const { appId } = deps.systemApp;
+  const bindingId = bindingIdFor(deps.ids, appId, recipientId);
+  if (deps.bindings.byId(bindingId)?.status === 'active') return E.right(bindingId);
+  const authorized = await deps.commands.execute(
+    'binding',
+    bindingId,
+    {
+      type: 'AuthorizeBinding',
+      data: {
+        bindingId,
+        appId,
+        recipientId,
+        openid: recipientId,
+        level: 'strong',
+        // Nobody submits by key for the system app; the key is made and forgotten.
+        keyHash: deps.ids.hash(deps.ids.secret('tbk_')),
+      },
+      metadata: { now: call.now },
+    },
+    call.commandContext(),
+  );
+  return E.isLeft(authorized) ? authorized : E.right(bindingId);
+};
+
+/** Registers the system app once; a concurrent first use that lost the race finds it there. */
+const ensureSystemApp = async (
+  deps: SendTestPushDeps,
+  call: Invocation,
+): Promise<E.Either<Refusal, void>> => {
+  const { appId, name, redirectUri } = deps.systemApp;
+  if (deps.apps.byId(appId) !== undefined) return E.right(undefined);
+  const registered = await deps.commands.execute(
+    'app',
+    appId,
+    {
+      type: 'RegisterApp',
+      data: {
+        appId,
+        name,
+        redirectUris: [redirectUri],
+        secretHash: deps.ids.hash(deps.ids.secret('tds_')),
+      },
+      metadata: { now: call.now },
+    },
+    call.commandContext(undefined, { kind: 'system', id: 'web' }),
+  );
+  return E.isLeft(registered) && deps.apps.byId(appId) === undefined
+    ? registered
+    : E.right(undefined);
+};

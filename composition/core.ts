@@ -1,0 +1,41 @@
+import type { EventStore } from '../domain/shared/eventStore.js';
+import type { Logger } from '../domain/shared/logger.js';
+import type { StateCache } from '../domain/shared/stateCache.js';
+import {
+  ProcessorRunner,
+  type Processor,
+  type RunnerOptions,
+} from '../application/processing/processor.js';
+import type { Settings } from '../adapters/config/settings.js';
+import type { SqliteDatabase } from '../adapters/sqlite/database.js';
+import type { CheckpointStore } from '../adapters/sqlite/checkpointStore.js';
+import type { Metrics } from '../adapters/http/metrics.js';
+
+/** What every builder after the data folder needs: the settings, the stores, logs and metrics. */
+export interface Core {
+  readonly settings: Settings;
+  readonly logger: Logger;
+  readonly store: EventStore;
+  readonly db: SqliteDatabase;
+  readonly checkpoints: CheckpointStore;
+  readonly metrics: Metrics;
+  /**
+   * Folded aggregate states, shared by every writer of this process (it alone owns the data
+   * folder), so commands on freshly written streams skip reading and folding them again.
+   */
+  readonly cache: StateCache;
+}
+
+/** A runner for a processor, with its checkpoint in the data folder and its name on its logs. */
+export const runnerFor = (
+  core: Core,
+  processor: Processor,
+  options: RunnerOptions = {},
+): ProcessorRunner =>
+  new ProcessorRunner(
+    core.store,
+    core.checkpoints,
+    processor,
+    core.logger.child({ processor: processor.name }),
+    options,
+  );

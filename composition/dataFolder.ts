@@ -1,0 +1,55 @@
+import { mkdirSync } from 'node:fs';
+import type { EventStore } from '../domain/shared/eventStore.js';
+import type { Settings } from '../adapters/config/settings.js';
+import { lockDataDir } from '../adapters/config/dataDirLock.js';
+import {
+  claimLogKind,
+  openStoreDatabase,
+  type LogKind,
+  type SqliteDatabase,
+} from '../adapters/sqlite/database.js';
+import { SqliteEventStore } from '../adapters/sqlite/sqliteEventStore.js';
+import { openEsdbEventStore } from '../adapters/eventstoredb/esdbEventStore.js';
+import type { StopStack } from './stopStack.js';
+
+/** The log a configuration chooses (docs/architecture.md, "Event store port"). */
+export const logKindOf = (settings: Pick<Settings, 'eventStoreConnectionString'>): LogKind =>
+  settings.eventStoreConnectionString === undefined ? 'sqlite' : 'eventstoredb';
+
+/** The data folder, opened: its database (read models, checkpoints) and the log. */
+export interface DataFolder {
+  readonly db: SqliteDatabase;
+  readonly store: EventStore;
+}
+
+/**
+ * Locks the data folder for this process, opens its database and the log the settings choose.
+ * Each of them pushes its stop step, so the lock is released last.
+ */
+export const openDataFolder = async (settings: Settings, stops: StopStack): Promise<DataFolder> => {
+  const lock = lockDataDir(prepareDataDir(settings.dataDir), 'server');
+  stops.push(() => {
+    lock.release();
+  });
+  // With synchronous=full the event store syncs the WAL itself, off the event loop.
+  const { db, walSync } = openStoreDatabase({
+    dataDir: settings.dataDir,
+    synchronous: settings.sqliteSynchronous,
+  });
+  stops.push(() => {
+    db.close();
+  });
+  claimLogKind(db, logKindOf(settings));
+  const store: EventStore =
+    settings.eventStoreConnectionString === undefined
+      ? new SqliteEventStore(db, walSync === undefined ? {} : { walSync })
+      : await openEsdbEventStore(settings.eventStoreConnectionString);
+  stops.push(() => store.close());
+  return { db, store };
+};
+
+/** Creates the data folder, owner-only (it holds tokens and the log), before the lock goes in. */
+const prepareDataDir = (dataDir: string): string => {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  return dataDir;
+};

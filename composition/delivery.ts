@@ -1,0 +1,79 @@
+import { DeliveryWorker } from '../application/delivery/deliveryWorker.js';
+import { Scheduler } from '../application/scheduling/scheduler.js';
+import type { CommandBus } from '../application/commandBus.js';
+import { defaultRetryPolicy, type RetryPolicy } from '../domain/delivery/retryPolicy.js';
+import type { PenaltyLadder } from '../domain/reputation/penaltyLadder.js';
+import type { IdempotencyStore } from '../adapters/http/idempotency.js';
+import type { ChannelSetup } from './channelSetup.js';
+import type { Core } from './core.js';
+import type { Queries } from './queries.js';
+import type { ReadModels } from './readModels.js';
+import type { StopStack } from './stopStack.js';
+
+/** What the delivery worker is built from. */
+export interface DeliveryParts {
+  /** The command bus that waits for the read models: the worker reads them right after writing. */
+  readonly commands: CommandBus;
+  readonly queries: Queries;
+  readonly readModels: ReadModels;
+  readonly delivery: ChannelSetup;
+  /** Retry schedule; the defaults with TIDINGS_DELIVERY_MAX_ATTEMPTS unless given. */
+  readonly retryPolicy?: RetryPolicy;
+}
+
+/**
+ * Starts the worker that sends due deliveries through their channels. New rows in the delivery
+ * queue (the messages read model) wake it at once rather than at its next poll.
+ */
+export const startDeliveryWorker = (
+  core: Core,
+  parts: DeliveryParts,
+  stops: StopStack,
+): DeliveryWorker => {
+  const worker = new DeliveryWorker({
+    commands: parts.commands,
+    messages: parts.queries.messages,
+    recipients: parts.queries.recipients,
+    bindings: parts.queries.bindings,
+    apps: parts.queries.apps,
+    channels: parts.delivery.channels,
+    context: parts.delivery.context,
+    retry: parts.retryPolicy ?? {
+      ...defaultRetryPolicy,
+      maxAttempts: core.settings.deliveryMaxAttempts,
+    },
+    logger: core.logger.child({ component: 'delivery' }),
+  });
+  parts.readModels.onMessagesBatch(() => {
+    worker.wake();
+  });
+  worker.start();
+  stops.push(() => worker.stop());
+  return worker;
+};
+
+/** What the scheduler is built from. */
+export interface SchedulerParts {
+  readonly commands: CommandBus;
+  readonly queries: Queries;
+  readonly ladder: PenaltyLadder;
+  /** Pruned of expired keys on each tick. */
+  readonly idempotency: IdempotencyStore;
+}
+
+/** Starts the clock: releases due messages and ends suspensions whose time is up. */
+export const startScheduler = (core: Core, parts: SchedulerParts, stops: StopStack): Scheduler => {
+  const scheduler = new Scheduler({
+    commands: parts.commands,
+    messages: parts.queries.messages,
+    db: core.db,
+    logger: core.logger.child({ component: 'scheduler' }),
+    recoverTo: parts.ladder.suspendBelow,
+    onTick: (now) => {
+      parts.idempotency.prune(now);
+    },
+  });
+  scheduler.start();
+  stops.push(() => scheduler.stop());
+  return scheduler;
+};

@@ -1,0 +1,78 @@
+import type { Express } from 'express';
+import type { ProcessorRunner } from '../application/processing/processor.js';
+import type { CommandBus } from '../application/commandBus.js';
+import type { PenaltyLadder } from '../domain/reputation/penaltyLadder.js';
+import { complaintCounts } from '../projections/complaints/complaintsProjection.js';
+import { complaintQueries } from '../projections/complaints/complaintQueries.js';
+import { listApps } from '../projections/apps/appList.js';
+import { createHttpApp } from '../adapters/http/app.js';
+import { createApiRouter } from '../adapters/http/api/index.js';
+import { createWebRouter } from '../adapters/web/webRouter.js';
+import type { IdempotencyStore } from '../adapters/http/idempotency.js';
+import type { Allowlist } from '../adapters/outbound/addressPolicy.js';
+import type { HostResolver } from '../adapters/outbound/destinationGuard.js';
+import type { PasswordCost } from '../adapters/security/passwords.js';
+import type { AccessTokens } from './accessTokens.js';
+import type { Core } from './core.js';
+import type { Queries } from './queries.js';
+import { readinessChecks } from './readiness.js';
+import { requestLimitsOf, type LimitOverrides } from './requestLimits.js';
+
+/** The version reported by the API document. */
+const VERSION = '0.1.0';
+
+/** What the HTTP application is built from. */
+export interface HttpParts {
+  /** The command bus that waits for the read models (read-your-writes). */
+  readonly commands: CommandBus;
+  readonly queries: Queries;
+  readonly ladder: PenaltyLadder;
+  readonly tokens: AccessTokens;
+  readonly idempotency: IdempotencyStore;
+  readonly outboundAllowlist: Allowlist;
+  /** Every processor, for the readiness check. */
+  readonly runners: readonly ProcessorRunner[];
+  readonly limits: LimitOverrides;
+  readonly resolver?: HostResolver;
+  readonly passwordCost?: PasswordCost;
+}
+
+/** The express application: the web pages, the API (docs/api.md), health and readiness. */
+export const buildHttpApp = (core: Core, parts: HttpParts): Express => {
+  const { settings, db } = core;
+  const { queries } = parts;
+  const api = createApiRouter({
+    commands: parts.commands,
+    logger: core.logger,
+    ...queries,
+    complaints: complaintQueries(db),
+    listApps: listApps(db),
+    ladder: parts.ladder,
+    complaintCounts: complaintCounts(db),
+    publicUrl: settings.publicUrl,
+    outboundAllowlist: parts.outboundAllowlist,
+    ...(parts.resolver === undefined ? {} : { resolver: parts.resolver }),
+    ...(parts.passwordCost === undefined ? {} : { passwordCost: parts.passwordCost }),
+    ...requestLimitsOf(settings, parts.limits),
+    sessionTtlMs: settings.sessionDays * 24 * 60 * 60 * 1000,
+    adminToken: parts.tokens.admin,
+    auditToken: parts.tokens.audit,
+    version: VERSION,
+    idempotency: parts.idempotency,
+  });
+  return createHttpApp({
+    logger: core.logger,
+    metrics: core.metrics,
+    // The web app first: its CSRF guard runs before every route, the API's included.
+    routers: [
+      createWebRouter({
+        apps: queries.apps,
+        recipients: queries.recipients,
+        publicUrl: settings.publicUrl,
+      }),
+      api,
+    ],
+    bodyLimitOverrides: { '/v1/messages/batch': '1mb' },
+    readiness: readinessChecks(core.store, parts.runners),
+  });
+};

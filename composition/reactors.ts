@@ -1,0 +1,122 @@
+import type { ProcessorRunner } from '../application/processing/processor.js';
+import { reactorProcessor } from '../application/processing/processor.js';
+import { moderationProcessor } from '../application/moderation/moderationProcessor.js';
+import { routerProcessor } from '../application/routing/routerProcessor.js';
+import { PushBudget } from '../application/routing/pushBudget.js';
+import { reputationProcessor } from '../application/reputation/reputationProcessor.js';
+import { recallProcessor } from '../application/delivery/recallProcessor.js';
+import type { PenaltyLadder } from '../domain/reputation/penaltyLadder.js';
+import type { ModerationPolicy } from '../domain/moderation/policy.js';
+import { moderationPolicies } from '../adapters/moderation/policies.js';
+import type { ChannelSetup } from './channelSetup.js';
+import type { CommandBuses } from './commandBuses.js';
+import { runnerFor, type Core } from './core.js';
+import type { Queries } from './queries.js';
+import type { ReadModels } from './readModels.js';
+import type { StopStack } from './stopStack.js';
+
+/** What the reactors are built from. */
+export interface ReactorParts {
+  readonly commands: CommandBuses;
+  readonly queries: Queries;
+  readonly readModels: ReadModels;
+  readonly delivery: ChannelSetup;
+  readonly ladder: PenaltyLadder;
+}
+
+/**
+ * Builds and starts the processors that react to the log: moderation, routing, reputation and
+ * recall (docs/architecture.md, "Processors"). Start them only once the read models are current:
+ * they read them (push budget, a binding's openid, what a recall withdraws).
+ */
+export const startReactors = async (
+  core: Core,
+  parts: ReactorParts,
+  stops: StopStack,
+): Promise<ProcessorRunner[]> => {
+  const runners = [
+    moderationRunner(core, parts, await moderationPolicies(core.settings)),
+    routerRunner(core, parts),
+    reputationRunner(core, parts),
+    recallRunner(core, parts),
+  ];
+  for (const runner of runners) runner.start();
+  stops.push(async () => {
+    // Together with the read models: a reactor may be waiting for one (the reputation stage for
+    // the complaints), and a stopping read model ends that wait.
+    await Promise.all([...runners, ...parts.readModels.runners].map((runner) => runner.stop()));
+  });
+  return runners;
+};
+
+/** Moderation: MessageSubmitted → approved, rejected or held, by the policy chain. */
+const moderationRunner = (
+  core: Core,
+  parts: ReactorParts,
+  policies: readonly ModerationPolicy[],
+): ProcessorRunner =>
+  runnerFor(
+    core,
+    moderationProcessor({
+      commands: parts.commands.processors,
+      policies,
+      // Only WeChat's checker needs the person's openid; without it, no lookup per message.
+      openidOf:
+        core.settings.wechatAppId !== undefined && core.settings.wechatAppSecret !== undefined
+          ? (bindingId) => parts.queries.bindings.byId(bindingId)?.openid
+          : () => undefined,
+      logger: core.logger.child({ processor: 'moderation' }),
+    }),
+  );
+
+/** Routing: an approved or released message → its deliveries, by the binding's preference. */
+const routerRunner = (core: Core, parts: ReactorParts): ProcessorRunner =>
+  runnerFor(
+    core,
+    routerProcessor({
+      store: core.store,
+      cache: core.cache,
+      commands: parts.commands.processors,
+      channels: parts.delivery.channels,
+      budget: new PushBudget(core.settings.pushBudgetPerHour, (bindingId, since) =>
+        parts.queries.messages.devicePushesSince(bindingId, since),
+      ),
+      logger: core.logger.child({ processor: 'router' }),
+    }),
+  );
+
+/** Reputation: upheld complaints and complaint surges → penalties, suspensions, bans. */
+const reputationRunner = (core: Core, parts: ReactorParts): ProcessorRunner =>
+  runnerFor(
+    core,
+    reputationProcessor({
+      store: core.store,
+      cache: core.cache,
+      commands: parts.commands.processors,
+      db: core.db,
+      ladder: parts.ladder,
+      surge: {
+        enabled: core.settings.surgeComplainants > 0,
+        complainants: core.settings.surgeComplainants,
+        windowHours: core.settings.surgeWindowHours,
+      },
+      complaintsAt: (position) => parts.readModels.waitForOne('complaints', position),
+      logger: core.logger.child({ processor: 'reputation' }),
+    }),
+  );
+
+/** Recall: a recalled message is withdrawn from the devices it reached. */
+const recallRunner = (core: Core, parts: ReactorParts): ProcessorRunner =>
+  runnerFor(
+    core,
+    reactorProcessor(
+      recallProcessor({
+        store: core.store,
+        cache: core.cache,
+        ...parts.queries,
+        channels: parts.delivery.channels,
+        context: parts.delivery.context,
+        logger: core.logger.child({ processor: 'recall' }),
+      }),
+    ),
+  );
