@@ -178,7 +178,11 @@ const convertWith =
     }
   };
 
-const convertCodec = (codec: t.Any, convert: (codec: t.Any) => JsonSchema): JsonSchema => {
+const convertCodec = (codec: t.Any, convert: (codec: t.Any) => JsonSchema): JsonSchema =>
+  leafSchema(codec) ?? composedSchema(codec, convert);
+
+/** The schema of a codec that holds no other codec; `undefined` for any other codec. */
+const leafSchema = (codec: t.Any): JsonSchema | undefined => {
   if (codec instanceof t.StringType) return { type: 'string' };
   if (codec instanceof t.NumberType) return { type: 'number' };
   if (codec instanceof t.BooleanType) return { type: 'boolean' };
@@ -197,6 +201,11 @@ const convertCodec = (codec: t.Any, convert: (codec: t.Any) => JsonSchema): Json
   if (codec instanceof t.KeyofType) {
     return { type: 'string', enum: Object.keys(codec.keys as Record<string, unknown>) };
   }
+  return undefined;
+};
+
+/** The schema of a codec built from others (each converted with `convert`), or of an unknown one. */
+const composedSchema = (codec: t.Any, convert: (codec: t.Any) => JsonSchema): JsonSchema => {
   if (codec instanceof t.UnionType) return unionSchema(codec.types as t.Any[], convert);
   if (codec instanceof StrictObjectType) {
     return objectSchema(objectFields(codec) ?? [], convert, false);

@@ -62,7 +62,16 @@ export class StreamAppender {
     if (repeat !== undefined) return E.right(repeat);
 
     if (!revisionMatches(options.expectedRevision, current)) return conflict();
+    return E.right(this.insert(stream, events, current, written));
+  }
 
+  /** Inserts `events` after revision `current` of `stream`; adds them to `written`. */
+  private insert(
+    stream: string,
+    events: readonly NewEvent[],
+    current: number,
+    written: RecordedEvent[],
+  ): AppendResult {
     let revision = current;
     let position = 0;
     const rows: EventRow[] = [];
@@ -92,7 +101,7 @@ export class StreamAppender {
     }
     // Read back as the database would give it (JSON round trip), parsed once for every reader.
     for (const row of rows) written.push(toRecordedEvent(row));
-    return E.right({ nextRevision: revision, position: toPosition(position) });
+    return { nextRevision: revision, position: toPosition(position) };
   }
 
   /**
