@@ -2,8 +2,6 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import type { NewEvent } from '../../../domain/shared/eventStore.js';
-import { openDatabase } from '../../../adapters/sqlite/database.js';
-import { SqliteEventStore } from '../../../adapters/sqlite/sqliteEventStore.js';
 import { openTempStore, type TempStore } from '../../support/sqliteStore.js';
 
 const event = (data: unknown): NewEvent => ({
@@ -19,7 +17,7 @@ const event = (data: unknown): NewEvent => ({
   },
 });
 
-describe('SQLite store specifics', () => {
+describe('SQLite store: group commit', () => {
   let temp: TempStore;
   beforeEach(() => {
     temp = openTempStore();
@@ -51,50 +49,5 @@ describe('SQLite store specifics', () => {
     expect(await temp.store.readStream('ok-1')).to.have.length(1);
     expect(await temp.store.readStream('ok-2')).to.have.length(1);
     expect(await temp.store.readStream('bad')).to.have.length(0);
-  });
-
-  it('has no head position while the log is empty', async () => {
-    expect(await temp.store.headPosition()).to.equal(undefined);
-  });
-
-  it('keeps what it accepted across a reopen of the file', async () => {
-    await temp.store.appendToStream('durable', [event({ n: 1 }), event({ n: 2 })], {
-      expectedRevision: 'no_stream',
-    });
-    await temp.close();
-    const db = openDatabase({ dataDir: temp.dir });
-    const reopened = new SqliteEventStore(db);
-    try {
-      expect((await reopened.readStream('durable')).map((e) => e.data)).to.deep.equal([
-        { n: 1 },
-        { n: 2 },
-      ]);
-      expect(db.pragma('journal_mode', { simple: true })).to.equal('wal');
-    } finally {
-      await reopened.close();
-      db.close();
-    }
-  });
-
-  it('a subscription wakes on an in-process append without waiting for its poll', async () => {
-    const slow = new SqliteEventStore(temp.db, { pollIntervalMs: 60_000 });
-    const subscription = slow.subscribe({ eventTypes: ['Grouped'] });
-    const first = (async () => {
-      for await (const batch of subscription) return batch;
-      return [];
-    })();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    await slow.appendToStream('wake', [event({ n: 1 })], { expectedRevision: 'any' });
-    const batch = await Promise.race([
-      first,
-      new Promise<never>((_, reject) =>
-        setTimeout(() => {
-          reject(new Error('not woken'));
-        }, 5_000),
-      ),
-    ]);
-    expect(batch.map((e) => e.data)).to.deep.equal([{ n: 1 }]);
-    await subscription.close();
-    await slow.close();
   });
 });

@@ -1,0 +1,35 @@
+import type { Position, RecordedEvent } from '../../domain/shared/eventStore.js';
+
+/** One row of the `events` table (adapters/sqlite/database.ts has the schema). */
+export interface EventRow {
+  readonly position: number;
+  readonly event_id: string;
+  readonly stream: string;
+  readonly revision: number;
+  readonly type: string;
+  readonly data: string;
+  readonly metadata: string;
+}
+
+/** A log position of this store: the row's integer position is both halves of the port's pair. */
+export const toPosition = (position: number): Position => ({
+  commit: BigInt(position),
+  prepare: BigInt(position),
+});
+
+/** The event a row holds, its JSON parsed. */
+export const toRecordedEvent = (row: EventRow): RecordedEvent => ({
+  id: row.event_id,
+  stream: row.stream,
+  revision: row.revision,
+  position: toPosition(row.position),
+  type: row.type,
+  data: JSON.parse(row.data) as unknown,
+  metadata: JSON.parse(row.metadata) as RecordedEvent['metadata'],
+});
+
+/** What a read of the log found, and how far it looked (a caller moves past what it skipped). */
+export interface LogRead {
+  readonly events: RecordedEvent[];
+  readonly scannedTo: number;
+}

@@ -1,0 +1,147 @@
+import * as E from 'fp-ts/lib/Either.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  NewEvent,
+  RecordedEvent,
+  WrongExpectedRevision,
+} from '../../domain/shared/eventStore.js';
+import { NO_STREAM_REVISION } from '../../domain/shared/eventStore.js';
+import type { SqliteDatabase } from './database.js';
+import { toPosition, toRecordedEvent, type EventRow } from './eventRows.js';
+
+/** One append as the port asks for it. */
+export interface StreamAppend {
+  readonly stream: string;
+  readonly events: readonly NewEvent[];
+  readonly options: AppendOptions;
+}
+
+/**
+ * Writes one append's events to its stream, inside a transaction the caller holds: an append that
+ * repeats an earlier one (the same event ids) is answered with that one's result and writes
+ * nothing; otherwise the expected revision is checked and the events inserted.
+ */
+export class StreamAppender {
+  private readonly statements;
+
+  /** @param noteWritten told of each event inserted, with its position (typeIndex.ts) */
+  constructor(
+    db: SqliteDatabase,
+    private readonly noteWritten: (type: string, position: number) => void,
+  ) {
+    this.statements = {
+      lastRevision: db.prepare<[string], { revision: number }>(
+        'SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
+      ),
+      byEventId: db.prepare<[string], { stream: string; revision: number; position: number }>(
+        'SELECT stream, revision, position FROM events WHERE event_id = ?',
+      ),
+      insert: db.prepare<[string, string, number, string, string, string]>(
+        'INSERT INTO events (event_id, stream, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+    };
+  }
+
+  /** Appends one stream's events; adds what it wrote to `written`. Throws if an insert fails. */
+  append(
+    { stream, events, options }: StreamAppend,
+    written: RecordedEvent[],
+  ): E.Either<WrongExpectedRevision, AppendResult> {
+    const current = this.statements.lastRevision.get(stream)?.revision ?? NO_STREAM_REVISION;
+    const conflict = (): E.Either<WrongExpectedRevision, AppendResult> =>
+      E.left({
+        kind: 'wrong_expected_revision',
+        stream,
+        expected: options.expectedRevision,
+        actual: current === NO_STREAM_REVISION ? 'no_stream' : current,
+      });
+
+    const repeat = this.findEarlierAppend(stream, events);
+    if (repeat === 'partial') return conflict();
+    if (repeat !== undefined) return E.right(repeat);
+
+    if (!revisionMatches(options.expectedRevision, current)) return conflict();
+    return E.right(this.insert(stream, events, current, written));
+  }
+
+  /** Inserts `events` after revision `current` of `stream`; adds them to `written`. */
+  private insert(
+    stream: string,
+    events: readonly NewEvent[],
+    current: number,
+    written: RecordedEvent[],
+  ): AppendResult {
+    let revision = current;
+    let position = 0;
+    const rows: EventRow[] = [];
+    for (const event of events) {
+      revision += 1;
+      const data = JSON.stringify(event.data);
+      const metadata = JSON.stringify(event.metadata);
+      const result = this.statements.insert.run(
+        event.id,
+        stream,
+        revision,
+        event.type,
+        data,
+        metadata,
+      );
+      position = Number(result.lastInsertRowid);
+      this.noteWritten(event.type, position);
+      rows.push({
+        position,
+        event_id: event.id,
+        stream,
+        revision,
+        type: event.type,
+        data,
+        metadata,
+      });
+    }
+    // Read back as the database would give it (JSON round trip), parsed once for every reader.
+    for (const row of rows) written.push(toRecordedEvent(row));
+    return { nextRevision: revision, position: toPosition(position) };
+  }
+
+  /**
+   * Idempotency: if these event ids are already stored, consecutively in this stream, the earlier
+   * append's result; `partial` if only some of them are (a different write reusing ids).
+   */
+  private findEarlierAppend(
+    stream: string,
+    events: readonly NewEvent[],
+  ): AppendResult | 'partial' | undefined {
+    const first = events[0];
+    if (first === undefined) return undefined;
+    const firstRow = this.statements.byEventId.get(first.id);
+    if (firstRow === undefined) return undefined;
+    let last = firstRow;
+    for (let index = 1; index < events.length; index += 1) {
+      const row = this.statements.byEventId.get(events[index]?.id ?? '');
+      if (
+        row === undefined ||
+        row.stream !== stream ||
+        row.revision !== firstRow.revision + index
+      ) {
+        return 'partial';
+      }
+      last = row;
+    }
+    if (firstRow.stream !== stream) return 'partial';
+    return { nextRevision: last.revision, position: toPosition(last.position) };
+  }
+}
+
+const revisionMatches = (expected: AppendOptions['expectedRevision'], current: number): boolean => {
+  switch (expected) {
+    case 'any':
+      return true;
+    case 'no_stream':
+      return current === NO_STREAM_REVISION;
+    case 'stream_exists':
+      return current !== NO_STREAM_REVISION;
+    default:
+      return expected === current;
+  }
+};
