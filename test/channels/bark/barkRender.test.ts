@@ -152,15 +152,21 @@ describe('bark channel: render', () => {
       expect(first.id).to.match(/^sha256-[A-Za-z0-9_-]{43}$/);
       expect(second.id).to.equal(first.id);
       expect(first.group).to.equal(thread);
-      expect(first.id).to.equal(barkIdFor(`app-1:${thread}`));
-      expect(barkIdFor('y'.repeat(65))).to.not.equal(barkIdFor('y'.repeat(66)));
+      // sha256 of `app-1:` + the thread, base64url without padding, worked out outside the code.
+      expect(first.id).to.equal('sha256-anvMEvWPE0w7CfYPFW-iG587-r6modec4255S11IQn8');
+      expect(barkIdFor('y'.repeat(65))).to.equal(
+        'sha256-xKJkngaKsY8LMySS9UGuC_ARrM7ylEJBwV0Tvjqj5iQ',
+      );
+      expect(barkIdFor('y'.repeat(66))).to.equal(
+        'sha256-GIS-O_R-5-vgAgu84bLxSii8Z4oAHFgsjWPIL5jvMtE',
+      );
     });
 
     it('hashes a message id longer than 64 bytes too', () => {
       const messageId = `msg-${'9'.repeat(80)}`;
       const push = pushOf(renderBark(message({ messageId }), settings));
       expect(bytes(push.id)).to.be.at.most(BARK_ID_MAX_BYTES);
-      expect(push.id).to.equal(barkIdFor(messageId));
+      expect(push.id).to.equal('sha256-6ye_Ty2qU5Y-7Bvqqt_9KCf0rC8wA50KuOFuETI_vTA');
     });
   });
 
@@ -232,8 +238,8 @@ describe('bark channel: render', () => {
       expect(estimatePayloadBytes(apnsFields(push))).to.be.at.most(APNS_PAYLOAD_LIMIT);
       expect(push).to.not.have.property('url');
       expect(push.body).to.equal('…');
+      expect(push.id).to.equal('sha256-cjTiVYR8ZaB48SBCrS40z_ZO0uisz0EtTk3o399kJQM');
       expect(push.group).to.equal(push.id);
-      expect(bytes(push.id)).to.be.at.most(BARK_ID_MAX_BYTES);
     });
   });
 
@@ -249,10 +255,19 @@ describe('bark channel: render', () => {
     });
 
     it('uses the very id the push had: thread, message id, or the hash of a long thread', () => {
-      for (const overrides of [{ thread: 'order-42' }, {}, { thread: '长'.repeat(40) }]) {
+      const cases = [
+        { overrides: { thread: 'order-42' }, id: 'app-1:order-42' },
+        { overrides: {}, id: 'msg-0001' },
+        {
+          overrides: { thread: '长'.repeat(40) },
+          id: 'sha256-tFMZHoo_ZPQ3a1NfF_AYpO6k_MxZQW4AaJGdSzWdFPA',
+        },
+      ];
+      for (const { overrides, id } of cases) {
         const push = pushOf(renderBark(message(overrides), settings));
         const recall = renderBarkRecall(message(overrides), settings).body;
-        expect(recall.id).to.equal(push.id);
+        expect(push.id).to.equal(id);
+        expect(recall.id).to.equal(id);
       }
     });
 
