@@ -306,9 +306,10 @@ describe('bark channel: render', () => {
     });
 
     it('is what the channel renders for recall', () => {
-      expect(barkChannel.renderRecall?.(message(), settings)).to.deep.equal(
-        renderBarkRecall(message(), settings),
-      );
+      expect(barkChannel.renderRecall?.(message(), settings)).to.deep.equal({
+        url: 'https://bark.example/push',
+        body: { device_key: 'k3yOfTheDevice', id: 'msg-0001', delete: '1' },
+      });
     });
   });
 });
