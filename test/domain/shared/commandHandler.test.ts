@@ -6,31 +6,13 @@ import { appDecider, appStreamName } from '../../../domain/app/appDecider.js';
 import { AppEventCodec, type AppEvent } from '../../../domain/app/appEvents.js';
 import type { AppCommand } from '../../../domain/app/appCommands.js';
 import type { AppState } from '../../../domain/app/appDecider.js';
+import { now, operator, penalize, register } from '../../support/appCommands.js';
 import { openTempStore, type TempStore } from '../../support/sqliteStore.js';
 
 const app: AggregateHandle<AppCommand, AppEvent, AppState> = {
   decider: appDecider,
   eventCodec: AppEventCodec,
 };
-const now = '2026-11-24T10:00:00.000Z';
-const operator = { kind: 'operator', id: 'op-1' } as const;
-
-const register = (appId: string): AppCommand => ({
-  type: 'RegisterApp',
-  data: {
-    appId,
-    name: `App ${appId}`,
-    redirectUris: ['https://example.com/cb'],
-    secretHash: `hash-${appId}`,
-  },
-  metadata: { now },
-});
-
-const penalize = (appId: string, complaintId: string): AppCommand => ({
-  type: 'PenalizeApp',
-  data: { appId, points: 5, complaintIds: [complaintId], reason: 'upheld complaint' },
-  metadata: { now },
-});
 
 describe('command handler', () => {
   let temp: TempStore;
