@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { RecordedEvent } from '../../domain/shared/eventStore.js';
 import type { Tidings } from '../../server.js';
 import { call, sessionCookieOf, type Reply, type TestServer } from './testServer.js';
+import { unique } from './unique.js';
 
 /** An RFC 9457 problem as the API answers it. */
 export interface ProblemBody {
@@ -78,8 +79,7 @@ export const sha256Hex = (text: string): string =>
   createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** A username no other test uses. */
-export const uniqueUsername = (prefix = 'user'): string =>
-  `${prefix}_${randomBytes(5).toString('hex')}`;
+export const uniqueUsername = (prefix = 'user'): string => unique(`${prefix}_`);
 
 export const PASSWORD = 'correct horse battery staple';
 

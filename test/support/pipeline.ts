@@ -10,14 +10,16 @@ import {
   type TestServer,
   type TestServerOptions,
 } from './testServer.js';
+import { unique } from './unique.js';
 import { waitUntil } from './waitUntil.js';
 
 export { waitUntil };
 
 /**
- * Helpers for the end-to-end pipeline tests (test/pipeline): a server with a short retry policy
- * and the Bark stand-in allowlisted, people with a Bark device bound to an app, and bounded
- * polling for outcomes.
+ * Helpers for the tests that drive a message end to end over HTTP (delivery, routing,
+ * moderation, scheduling, reputation, the push API, the server): a server with a short retry
+ * policy and the Bark stand-in allowlisted, people bound to an app (with or without a Bark
+ * device), sending, and bounded polling for outcomes.
  */
 
 /** Short retries: 50 ms, 100 ms, 200 ms… capped at 1 s, no jitter. */
@@ -58,35 +60,35 @@ export interface BoundPerson {
   readonly deviceKey: string;
 }
 
-let counter = 0;
-const unique = (prefix: string): string => {
-  counter += 1;
-  return `${prefix}${counter}${Math.random().toString(36).slice(2, 8)}`;
-};
-
 /** Registers an app for the pipeline tests. */
 export const createPipelineApp = (server: TestServer, name = 'Work orders'): Promise<CreatedApp> =>
   createApp(server, { name, redirectUris: [CALLBACK] });
 
+/** How {@link bindPerson} binds: who, under which openid, at which level, with which device. */
+export interface BindOptions {
+  /** An already registered person (a new one by default). */
+  readonly person?: Person;
+  readonly level?: 'strong' | 'weak';
+  readonly openid?: string;
+  readonly device?: boolean;
+  readonly knownDevice?: boolean;
+}
+
 /**
- * Registers a person, sets their Bark device (the stand-in's URL), and lets `app` reach them at
- * `level`. With `device: false` the person has no Bark device; with `knownDevice: false` the key
- * is set but the stand-in does not know it (bark-server answers 400 for it).
+ * Registers a person (unless `person` is given), sets their Bark device (the stand-in's URL), and
+ * lets `app` reach them at `level`. With no stand-in or `device: false` the person has no Bark
+ * device; with `knownDevice: false` the key is set but the stand-in does not know it (bark-server
+ * answers 400 for it).
  */
 export const bindPerson = async (
   server: TestServer,
-  bark: BarkStandIn,
+  bark: BarkStandIn | undefined,
   app: CreatedApp,
-  options: {
-    readonly level?: 'strong' | 'weak';
-    readonly openid?: string;
-    readonly device?: boolean;
-    readonly knownDevice?: boolean;
-  } = {},
+  options: BindOptions = {},
 ): Promise<BoundPerson> => {
-  const person = await registerPerson(server);
+  const person = options.person ?? (await registerPerson(server));
   const deviceKey = unique('Dev');
-  if (options.device !== false) {
+  if (bark !== undefined && options.device !== false) {
     if (options.knownDevice !== false) bark.addDevice(deviceKey);
     const put = await call(server.base, 'PUT', '/v1/me/devices/bark', {
       cookie: person.cookie,
@@ -113,6 +115,13 @@ export const bindPerson = async (
   expect(binding, 'the new binding in /v1/me/apps').to.not.equal(undefined);
   return { person, openid, bindingId: binding?.bindingId ?? '', key, deviceKey };
 };
+
+/** Lets `app` reach a person who has no device: their messages go to the inbox only. */
+export const bindWithoutDevice = (
+  server: TestServer,
+  app: CreatedApp,
+  options: Omit<BindOptions, 'device' | 'knownDevice'> = {},
+): Promise<BoundPerson> => bindPerson(server, undefined, app, options);
 
 /** `POST /v1/messages` as the app. */
 export const send = (
@@ -220,6 +229,27 @@ export const waitForBark = (
     timeoutMs,
   );
 
+/**
+ * Sends a message to a bound person and waits until it is in their inbox (status `delivered`,
+ * the inbox delivery done). Returns the message id.
+ */
+export const deliver = async (
+  server: TestServer,
+  app: CreatedApp,
+  to: BoundPerson,
+  body = 'Your order has shipped',
+): Promise<string> => {
+  const messageId = await sendAccepted(server, app, { key: to.key, title: 'Order', body });
+  await waitForMessage(
+    server,
+    app,
+    messageId,
+    (view) => view.status === 'delivered' && deliveryOn(view, 'inbox')?.status === 'delivered',
+    'in the inbox',
+  );
+  return messageId;
+};
+
 /** An inbox item as `GET /v1/me/inbox` lists it. */
 export interface InboxItem {
   readonly messageId: string;
@@ -249,6 +279,10 @@ export const inboxOf = async (
   expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
   return reply.body.items;
 };
+
+/** The message ids in a person's inbox (first page of 100). */
+export const inboxIds = async (server: TestServer, person: Person): Promise<string[]> =>
+  (await inboxOf(server, person, '?limit=100')).map((item) => item.messageId);
 
 /** A push or recall body as the Bark stand-in received it. */
 export type BarkBody = Readonly<Record<string, unknown>>;

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
-import { randomBytes } from 'node:crypto';
 import { createCommandBus, type CommandBus, type CommandOf } from '../../application/commandBus.js';
 import { silentLogger } from '../../adapters/logging/logger.js';
 import { Scheduler } from '../../application/scheduling/scheduler.js';
@@ -8,149 +7,17 @@ import type { AggregateName } from '../../domain/aggregates.js';
 import type { PenaltyLadder } from '../../domain/reputation/penaltyLadder.js';
 import type { RecordedEvent } from '../../domain/shared/eventStore.js';
 import { messageQueries } from '../../projections/messages/messageQueries.js';
-import type { BarkStandIn } from '../../devtools/barkServer.js';
-import { allow, createApp, registerPerson, type CreatedApp, type Person } from './httpFixtures.js';
-import { call, startTestServer, type Reply, type TestServer } from './testServer.js';
+import type { Person } from './httpFixtures.js';
+import { call, type Reply, type TestServer } from './testServer.js';
+import { unique } from './unique.js';
 import { waitUntil } from './waitUntil.js';
 
-export { waitUntil };
-
 /**
- * Helpers for the complaints, reputation and penalties tests (test/reputation): people bound to
- * apps, messages that reach the inbox, complaints filed and decided over HTTP, the app's standing
- * as the operator sees it, its event stream, and a scheduler with a clock of the test's choosing.
+ * Helpers for the complaints, reputation and penalties tests (test/application/reputation):
+ * complaints filed and decided over HTTP, the app's standing as the operator sees it, its event
+ * stream, and a scheduler with a clock of the test's choosing. Binding people and sending them
+ * messages are in pipeline.ts, shared with the other end-to-end tests.
  */
-
-/** A real Tidings (startTestServer) that may reach the Bark stand-in on 127.0.0.1. */
-export const startReputationServer = (
-  env: Readonly<Record<string, string>> = {},
-): Promise<TestServer> =>
-  startTestServer({ env: { TIDINGS_OUTBOUND_ALLOWLIST: '127.0.0.1', ...env } });
-
-export const REDIRECT = 'https://orders.example/callback';
-
-/** Registers an app whose consent redirect is {@link REDIRECT}. */
-export const newApp = (server: TestServer, name = 'Work orders'): Promise<CreatedApp> =>
-  createApp(server, { name, redirectUris: [REDIRECT] });
-
-/** A person bound to an app. */
-export interface Bound {
-  readonly person: Person;
-  readonly openid: string;
-  /** The binding key from the consent redirect. */
-  readonly key: string;
-  /** The Bark device key, when the person has a device on the stand-in. */
-  readonly deviceKey?: string;
-}
-
-const unique = (prefix: string): string => `${prefix}${randomBytes(5).toString('hex')}`;
-
-/**
- * Lets `app` reach a person (a new one unless `person` is given) at level strong; with `bark`,
- * the person first gets a device on the Bark stand-in.
- */
-export const bind = async (
-  server: TestServer,
-  app: CreatedApp,
-  options: { readonly person?: Person; readonly bark?: BarkStandIn } = {},
-): Promise<Bound> => {
-  const person = options.person ?? (await registerPerson(server));
-  let deviceKey: string | undefined;
-  if (options.bark !== undefined) {
-    deviceKey = unique('Dev');
-    options.bark.addDevice(deviceKey);
-    const put = await call(server.base, 'PUT', '/v1/me/devices/bark', {
-      cookie: person.cookie,
-      body: { serverUrl: options.bark.url, deviceKey },
-    });
-    expect(put.status, JSON.stringify(put.body)).to.equal(200);
-  }
-  const openid = unique('openid-');
-  const { key } = await allow(server, person.cookie, {
-    appId: app.appId,
-    openid,
-    redirectUri: REDIRECT,
-    level: 'strong',
-  });
-  return { person, openid, key, ...(deviceKey === undefined ? {} : { deviceKey }) };
-};
-
-/** `POST /v1/messages` as the app. */
-export const push = (
-  server: TestServer,
-  app: CreatedApp,
-  body: Record<string, unknown>,
-): Promise<Reply<{ messageId: string; status: string } & Record<string, unknown>>> =>
-  call(server.base, 'POST', '/v1/messages', { token: app.appSecret, body });
-
-/** `GET /v1/messages/:id` as the app sees it. */
-export interface MessageView {
-  readonly messageId: string;
-  readonly status: string;
-  readonly deliverAt?: string;
-  readonly deliveries: readonly { readonly channel: string; readonly status: string }[];
-}
-
-export const messageStatus = async (
-  server: TestServer,
-  app: CreatedApp,
-  messageId: string,
-): Promise<MessageView> => {
-  const reply = await call<MessageView>(server.base, 'GET', `/v1/messages/${messageId}`, {
-    token: app.appSecret,
-  });
-  expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
-  return reply.body;
-};
-
-/** Polls `GET /v1/messages/:id` until the message has `status`. */
-export const waitForMessageStatus = (
-  server: TestServer,
-  app: CreatedApp,
-  messageId: string,
-  status: string,
-): Promise<MessageView> =>
-  waitUntil(
-    () => messageStatus(server, app, messageId),
-    (view) => view.status === status,
-    `message ${messageId} ${status}`,
-  );
-
-/**
- * Sends a message to a bound person and waits until it is in their inbox (status `delivered`,
- * the inbox delivery done). Returns the message id.
- */
-export const deliver = async (
-  server: TestServer,
-  app: CreatedApp,
-  to: Bound,
-  body = 'Your order has shipped',
-): Promise<string> => {
-  const reply = await push(server, app, { key: to.key, title: 'Order', body });
-  expect(reply.status, JSON.stringify(reply.body)).to.equal(202);
-  expect(reply.body.status).to.equal('accepted');
-  const { messageId } = reply.body;
-  await waitUntil(
-    () => messageStatus(server, app, messageId),
-    (view) =>
-      view.status === 'delivered' &&
-      view.deliveries.some((d) => d.channel === 'inbox' && d.status === 'delivered'),
-    `message ${messageId} in the inbox`,
-  );
-  return messageId;
-};
-
-/** The message ids in a person's inbox (first page of 100). */
-export const inboxIds = async (server: TestServer, person: Person): Promise<string[]> => {
-  const reply = await call<{ items: { messageId: string }[] }>(
-    server.base,
-    'GET',
-    '/v1/me/inbox?limit=100',
-    { cookie: person.cookie },
-  );
-  expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
-  return reply.body.items.map((item) => item.messageId);
-};
 
 export type Category = 'spam' | 'fraud' | 'abuse' | 'other';
 export type Severity = 'minor' | 'major' | 'severe';

@@ -22,6 +22,7 @@ import type { EventMetadata, NewEvent, RecordedEvent } from '../../../domain/sha
 import { comparePositions } from '../../../domain/shared/eventStore.js';
 import { EsdbEventStore } from '../../../adapters/eventstoredb/esdbEventStore.js';
 import type { EsdbClient } from '../../../adapters/eventstoredb/esdbEventStore.js';
+import { rejectionOf } from '../../support/rejection.js';
 
 // These tests drive the adapter's own logic (paging, skipping, conflict handling, subscription
 // plumbing) against a stand-in that behaves like the v6 client as read in its dist/ sources:
@@ -174,15 +175,6 @@ const ok = (nextExpectedRevision: bigint, at?: number): ClientAppendResult => ({
   ...(at === undefined ? {} : { position: { commit: BigInt(at), prepare: BigInt(at) } }),
 });
 
-const rejection = async (promise: Promise<unknown>): Promise<unknown> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-};
-
 describe('EsdbEventStore (stub client)', () => {
   describe('appendToStream', () => {
     it('sends JSON events with the mapped expected revision and returns the result', async () => {
@@ -246,7 +238,7 @@ describe('EsdbEventStore (stub client)', () => {
     it('throws other failures', async () => {
       const down = new UnavailableError();
       const s = stub({ append: () => Promise.reject(down) });
-      const error = await rejection(
+      const error = await rejectionOf(
         new EsdbEventStore(s.client).appendToStream('app-1', [newEvent(1)], {
           expectedRevision: 'any',
         }),
@@ -290,7 +282,7 @@ describe('EsdbEventStore (stub client)', () => {
         append: () => Promise.resolve(ok(0n)),
         streams: { 'app-1': [logEntry(70, 'Thing', 'app-1', 0)] },
       });
-      const error = await rejection(
+      const error = await rejectionOf(
         new EsdbEventStore(s.client).appendToStream('app-1', [newEvent(71)], {
           expectedRevision: 'any',
         }),
@@ -318,7 +310,7 @@ describe('EsdbEventStore (stub client)', () => {
 
     it('refuses an empty append without calling the server', async () => {
       const s = stub({});
-      const error = await rejection(
+      const error = await rejectionOf(
         new EsdbEventStore(s.client).appendToStream('app-1', [], { expectedRevision: 'any' }),
       );
       expect(String(error)).to.match(/at least one event/);
@@ -359,7 +351,7 @@ describe('EsdbEventStore (stub client)', () => {
         ...s.client,
         readStream: () => streamingRead([], new UnavailableError()),
       } as EsdbClient;
-      const error = await rejection(new EsdbEventStore(broken).readStream('inbox-1'));
+      const error = await rejectionOf(new EsdbEventStore(broken).readStream('inbox-1'));
       expect(error).to.be.instanceOf(UnavailableError);
     });
   });
@@ -498,7 +490,7 @@ describe('EsdbEventStore (stub client)', () => {
         }
       })();
       s.subscriptions[0]?.source.destroy(down);
-      expect(await rejection(iteration)).to.equal(down);
+      expect(await rejectionOf(iteration)).to.equal(down);
       expect(s.subscriptions[0]?.unsubscribed).to.equal(1);
     });
 
@@ -508,7 +500,7 @@ describe('EsdbEventStore (stub client)', () => {
       const foreign = logEntry(1, 'Foreign');
       (foreign.event as { metadata: unknown }).metadata = undefined;
       feed(s, foreign);
-      const error = await rejection(subscription[Symbol.asyncIterator]().next());
+      const error = await rejectionOf(subscription[Symbol.asyncIterator]().next());
       expect(String(error)).to.match(/Tidings event metadata/);
     });
 
@@ -541,7 +533,7 @@ describe('EsdbEventStore (stub client)', () => {
       await store.close();
       expect(s.subscriptions[0]?.unsubscribed).to.equal(1);
       expect(s.disposed).to.equal(1);
-      expect(String(await rejection(store.readStream('x')))).to.match(/closed/);
+      expect(String(await rejectionOf(store.readStream('x')))).to.match(/closed/);
     });
   });
 });

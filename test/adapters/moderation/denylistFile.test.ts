@@ -4,16 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundledDenylistPath, loadDenylist } from '../../../adapters/moderation/denylistFile.js';
 import { denylistPolicy } from '../../../domain/moderation/denylistPolicy.js';
-
-const rejects = async (promise: Promise<unknown>): Promise<Error> => {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(Error);
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-};
+import { rejectionOf } from '../../support/rejection.js';
 
 describe('denylist file', () => {
   let dir: string;
@@ -60,13 +51,13 @@ describe('denylist file', () => {
 
   it('throws an error naming a missing file', async () => {
     const file = join(dir, 'missing.txt');
-    const error = await rejects(loadDenylist(file));
+    const error = await rejectionOf(loadDenylist(file));
     expect(error.message).to.include(file);
     expect(error.message).to.match(/denylist/);
   });
 
   it('throws an error naming a file it cannot read (a folder)', async () => {
-    const error = await rejects(loadDenylist(dir));
+    const error = await rejectionOf(loadDenylist(dir));
     expect(error.message).to.include(dir);
   });
 });

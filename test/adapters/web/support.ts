@@ -1,16 +1,10 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
-import * as E from 'fp-ts/lib/Either.js';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { loadSettings } from '../../../adapters/config/settings.js';
-import { silentLogger } from '../../../adapters/logging/logger.js';
-import { startTidings } from '../../../server.js';
 import { PASSWORD, uniqueUsername } from '../../support/httpFixtures.js';
-import { ADMIN_TOKEN, call, type Reply, type TestServer } from '../../support/testServer.js';
+import { call, startTestServer, type Reply, type TestServer } from '../../support/testServer.js';
 import { waitUntil } from '../../support/waitUntil.js';
 
 export { waitUntil };
@@ -55,38 +49,12 @@ export const launchBrowser = (): Promise<Browser> =>
     timeout: 30_000,
   });
 
-/** A real Tidings for the browser tests; the Bark stand-in on 127.0.0.1 may be reached. */
-export const startWebServer = async (
-  env: Readonly<Record<string, string>> = {},
-): Promise<TestServer> => {
-  const dir = mkdtempSync(join(tmpdir(), 'tidings-web-'));
-  const settings = loadSettings({
-    PORT: '0',
-    TIDINGS_HOST: '127.0.0.1',
-    TIDINGS_DATA_DIR: dir,
-    TIDINGS_ADMIN_TOKEN: ADMIN_TOKEN,
-    TIDINGS_SQLITE_SYNCHRONOUS: 'normal',
-    TIDINGS_OUTBOUND_ALLOWLIST: '127.0.0.1',
-    ...env,
-  });
-  if (E.isLeft(settings)) throw new Error(settings.left);
-  const tidings = await startTidings(settings.right, {
-    logger: silentLogger,
-    passwordCost: { N: 1024, r: 8, p: 1 },
-  });
-  return {
-    tidings,
-    base: tidings.url,
-    dir,
-    adminToken: ADMIN_TOKEN,
-    stop: () => tidings.close(),
-    restart: () => Promise.reject(new Error('not supported here')),
-    dispose: async () => {
-      await tidings.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-};
+/**
+ * A real Tidings for the browser tests (startTestServer's: cheap password hashing, a temp folder);
+ * the Bark stand-in on 127.0.0.1 may be reached.
+ */
+export const startWebServer = (env: Readonly<Record<string, string>> = {}): Promise<TestServer> =>
+  startTestServer({ env: { TIDINGS_OUTBOUND_ALLOWLIST: '127.0.0.1', ...env } });
 
 /** A page with what went wrong in it recorded: console errors (CSP refusals too) and dialogs. */
 export interface WatchedPage {

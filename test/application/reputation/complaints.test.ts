@@ -8,17 +8,14 @@ import {
   expectProblem,
 } from '../../support/httpFixtures.js';
 import {
-  bind,
-  complain,
-  complaintEvents,
+  bindWithoutDevice,
+  type BoundPerson,
+  createPipelineApp,
   deliver,
-  fileComplaint,
   inboxIds,
-  newApp,
-  startReputationServer,
-  uphold,
-  type Bound,
-} from '../../support/reputation.js';
+  startPipelineServer,
+} from '../../support/pipeline.js';
+import { complain, complaintEvents, fileComplaint, uphold } from '../../support/reputation.js';
 import { call, type TestServer } from '../../support/testServer.js';
 
 /** A complaint as `GET /v1/me/complaints` and `GET /v1/admin/complaints` show it. */
@@ -40,15 +37,15 @@ describe('reputation: the complaint lifecycle over HTTP', function () {
   this.timeout(60_000);
   let server: TestServer;
   let app: CreatedApp;
-  let alice: Bound;
-  let bob: Bound;
+  let alice: BoundPerson;
+  let bob: BoundPerson;
 
   before(async () => {
     // Surges off: this file is about the complaint itself, not automatic review.
-    server = await startReputationServer({ TIDINGS_SURGE_COMPLAINANTS: '0' });
-    app = await newApp(server, 'Parcels');
-    alice = await bind(server, app);
-    bob = await bind(server, app);
+    server = await startPipelineServer({ env: { TIDINGS_SURGE_COMPLAINANTS: '0' } });
+    app = await createPipelineApp(server, 'Parcels');
+    alice = await bindWithoutDevice(server, app);
+    bob = await bindWithoutDevice(server, app);
   });
   after(async () => {
     await server.dispose();

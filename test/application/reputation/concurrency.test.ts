@@ -5,19 +5,21 @@ import { appDecider, appStreamName } from '../../../domain/app/appDecider.js';
 import { AppEventCodec } from '../../../domain/app/appEvents.js';
 import { handleCommand } from '../../../domain/shared/commandHandler.js';
 import {
+  bindWithoutDevice,
+  createPipelineApp,
+  deliver,
+  startPipelineServer,
+} from '../../support/pipeline.js';
+import {
   adminApp,
   ladderOf,
   appEvents,
-  bind,
   complain,
   dataOf,
-  deliver,
-  newApp,
-  startReputationServer,
   uphold,
-  waitUntil,
   type Severity,
 } from '../../support/reputation.js';
+import { waitUntil } from '../../support/waitUntil.js';
 import type { TestServer } from '../../support/testServer.js';
 
 const COUNT = 50;
@@ -29,11 +31,13 @@ describe('reputation: 50 complaints upheld at once for one app', function () {
   before(async () => {
     // Every severity costs 1 point: 50 upholds take 100 to 50, crossing the suspension line
     // (below 75) at 74 and the ban line (below 55) at 54.
-    server = await startReputationServer({
-      TIDINGS_PENALTY_POINTS: '1,1,1',
-      TIDINGS_SUSPEND_BELOW: '75',
-      TIDINGS_BAN_BELOW: '55',
-      TIDINGS_SURGE_COMPLAINANTS: '0',
+    server = await startPipelineServer({
+      env: {
+        TIDINGS_PENALTY_POINTS: '1,1,1',
+        TIDINGS_SUSPEND_BELOW: '75',
+        TIDINGS_BAN_BELOW: '55',
+        TIDINGS_SURGE_COMPLAINANTS: '0',
+      },
     });
   });
   after(async () => {
@@ -41,8 +45,8 @@ describe('reputation: 50 complaints upheld at once for one app', function () {
   });
 
   it('gives exactly one suspension, exactly one ban, the right score, and charges each complaint once', async () => {
-    const app = await newApp(server, 'Bulk mailer');
-    const to = await bind(server, app);
+    const app = await createPipelineApp(server, 'Bulk mailer');
+    const to = await bindWithoutDevice(server, app);
     const messages: string[] = [];
     for (let start = 0; start < COUNT; start += 10) {
       messages.push(
@@ -131,7 +135,7 @@ describe('reputation: 50 complaints upheld at once for one app', function () {
   it('50 ApplyPenalty commands racing on the App stream itself (no processor queue): optimistic concurrency keeps it exact', async () => {
     // The processor runs one app's penalties one after another; here 50 writers append to the
     // App stream at the same moment, each retrying on a conflict, as a second server would.
-    const app = await newApp(server, 'Racing mailer');
+    const app = await createPipelineApp(server, 'Racing mailer');
     const ladder = ladderOf(server);
     const complaintIds = Array.from({ length: COUNT }, (_, i) => `cmp_race_${i}`);
     let conflicts = 0;

@@ -2,35 +2,28 @@ import { expect } from 'chai';
 import { startBarkServer, type BarkStandIn } from '../../../devtools/barkServer.js';
 import { expectNoNewEvents, expectProblem, registerPerson } from '../../support/httpFixtures.js';
 import {
+  barkBodiesFor,
+  bindPerson,
+  bindWithoutDevice,
+  createPipelineApp,
+  deliver,
+  getMessage,
+  inboxIds,
+  send,
+  startPipelineServer,
+  waitForStatus,
+} from '../../support/pipeline.js';
+import {
   adminApp,
-  bind,
   complain,
   dataOf,
-  deliver,
-  inboxIds,
-  messageStatus,
-  newApp,
-  push,
   schedulerAt,
-  startReputationServer,
   upheld,
   waitForApp,
-  waitForMessageStatus,
-  waitUntil,
   type Severity,
 } from '../../support/reputation.js';
+import { waitUntil } from '../../support/waitUntil.js';
 import { call, type TestServer } from '../../support/testServer.js';
-
-/** The JSON bodies of the pushes the Bark stand-in received for one device. */
-const barkPushesFor = (bark: BarkStandIn, deviceKey: string): Record<string, unknown>[] =>
-  bark.requests
-    .map((request) => request.json)
-    .filter(
-      (json): json is Record<string, unknown> =>
-        typeof json === 'object' &&
-        json !== null &&
-        (json as Record<string, unknown>)['device_key'] === deviceKey,
-    );
 
 describe('reputation: enforcement on push and at delivery time', function () {
   this.timeout(60_000);
@@ -39,7 +32,7 @@ describe('reputation: enforcement on push and at delivery time', function () {
 
   before(async () => {
     bark = await startBarkServer();
-    server = await startReputationServer({ TIDINGS_SURGE_COMPLAINANTS: '0' });
+    server = await startPipelineServer({ env: { TIDINGS_SURGE_COMPLAINANTS: '0' } });
   });
   after(async () => {
     await server.dispose();
@@ -57,11 +50,11 @@ describe('reputation: enforcement on push and at delivery time', function () {
 
   for (const { standing, severities, code } of cases) {
     it(`a ${standing} app: pushes get 403 ${code}, a message scheduled before is suppressed at delivery, and after reinstatement a new push is delivered`, async () => {
-      const app = await newApp(server, `Reminders (${standing})`);
+      const app = await createPipelineApp(server, `Reminders (${standing})`);
       // The person who gets the scheduled message has a Bark device and nothing else from this app.
-      const reader = await bind(server, app, { bark });
-      const readerDevice = reader.deviceKey ?? '';
-      const scheduled = await push(server, app, {
+      const reader = await bindPerson(server, bark, app);
+      const readerDevice = reader.deviceKey;
+      const scheduled = await send(server, app, {
         key: reader.key,
         title: 'Reminder',
         body: 'Your appointment is tomorrow',
@@ -70,11 +63,13 @@ describe('reputation: enforcement on push and at delivery time', function () {
       expect(scheduled.status, JSON.stringify(scheduled.body)).to.equal(202);
       expect(scheduled.body.status).to.equal('scheduled');
       const scheduledId = scheduled.body.messageId;
-      const deliverAt = (await messageStatus(server, app, scheduledId)).deliverAt ?? '';
+      const deliverAt = (await getMessage(server, app, scheduledId)).deliverAt ?? '';
       expect(Date.parse(deliverAt)).to.be.greaterThan(Date.now());
 
       // Someone else complains, and the operator upholds until the app is suspended or banned.
-      const complainer = await bind(server, app, { person: await registerPerson(server) });
+      const complainer = await bindWithoutDevice(server, app, {
+        person: await registerPerson(server),
+      });
       const messages: string[] = [];
       for (const _ of severities) messages.push(await deliver(server, app, complainer));
       const complaintIds = await Promise.all(
@@ -86,7 +81,7 @@ describe('reputation: enforcement on push and at delivery time', function () {
 
       // Pushes are refused with the standing's code (and, when suspended, until when).
       const refused = await expectNoNewEvents(server.tidings, () =>
-        push(server, app, { key: reader.key, body: 'Another reminder' }),
+        send(server, app, { key: reader.key, body: 'Another reminder' }),
       );
       const problem = expectProblem(refused, 403, code);
       if (standing === 'suspended') {
@@ -107,7 +102,7 @@ describe('reputation: enforcement on push and at delivery time', function () {
       // The scheduled message falls due (a scheduler whose clock is past deliverAt releases it):
       // it is suppressed, never reaches the inbox, and Bark gets nothing.
       await schedulerAt(server, () => new Date(Date.parse(deliverAt) + 60_000)).tick();
-      const suppressed = await waitForMessageStatus(server, app, scheduledId, 'suppressed');
+      const suppressed = await waitForStatus(server, app, scheduledId, 'suppressed');
       expect(suppressed.deliveries).to.deep.equal([]);
       const events = await server.tidings.store.readStream(`message-${scheduledId}`);
       expect(events.map((event) => event.type)).to.include.members([
@@ -119,7 +114,7 @@ describe('reputation: enforcement on push and at delivery time', function () {
         code,
       );
       expect(await inboxIds(server, reader.person)).to.not.include(scheduledId);
-      expect(barkPushesFor(bark, readerDevice)).to.deep.equal([]);
+      expect(barkBodiesFor(bark, readerDevice)).to.deep.equal([]);
 
       // Reinstated, the app sends again: a new push reaches the inbox and the device.
       const reinstated = await call(server.base, 'POST', `/v1/admin/apps/${app.appId}/reinstate`, {
@@ -128,7 +123,7 @@ describe('reputation: enforcement on push and at delivery time', function () {
       });
       expect(reinstated.status, JSON.stringify(reinstated.body)).to.equal(200);
       expect((await adminApp(server, app.appId)).status).to.equal('active');
-      const fresh = await push(server, app, {
+      const fresh = await send(server, app, {
         key: reader.key,
         title: 'Reminder',
         body: 'We are back',
@@ -136,16 +131,16 @@ describe('reputation: enforcement on push and at delivery time', function () {
       expect(fresh.status, JSON.stringify(fresh.body)).to.equal(202);
       expect(fresh.body.status).to.equal('accepted');
       const delivered = await waitUntil(
-        () => messageStatus(server, app, fresh.body.messageId),
+        () => getMessage(server, app, fresh.body.messageId),
         (m) => m.deliveries.some((d) => d.channel === 'bark' && d.status === 'delivered'),
         'bark delivery of the new push',
       );
       expect(delivered.status).to.equal('delivered');
       expect(await inboxIds(server, reader.person)).to.include(fresh.body.messageId);
-      const pushes = barkPushesFor(bark, readerDevice);
+      const pushes = barkBodiesFor(bark, readerDevice);
       expect(pushes.map((body) => body['body'])).to.deep.equal(['We are back']);
       // The suppressed message stays suppressed.
-      expect((await messageStatus(server, app, scheduledId)).status).to.equal('suppressed');
+      expect((await getMessage(server, app, scheduledId)).status).to.equal('suppressed');
     });
   }
 });

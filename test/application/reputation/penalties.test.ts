@@ -4,27 +4,29 @@ import type { RecordedEvent } from '../../../domain/shared/eventStore.js';
 import type { CreatedApp, Person } from '../../support/httpFixtures.js';
 import { expectNoNewEvents, expectProblem, registerPerson } from '../../support/httpFixtures.js';
 import {
+  bindWithoutDevice,
+  type BoundPerson,
+  createPipelineApp,
+  deliver,
+  inboxIds,
+  send,
+  startPipelineServer,
+} from '../../support/pipeline.js';
+import {
   DAY_MS,
   adminApp,
   appEvents,
-  bind,
   complain,
   complaintEvents,
   dataOf,
-  deliver,
-  inboxIds,
-  newApp,
-  push,
   runCommand,
   schedulerAt,
-  startReputationServer,
   upheld,
   waitForApp,
-  waitUntil,
   type AdminAppView,
-  type Bound,
   type Severity,
 } from '../../support/reputation.js';
+import { waitUntil } from '../../support/waitUntil.js';
 import { call, type TestServer } from '../../support/testServer.js';
 
 /** The standing an app's own stream implies: the status after its last status-changing event. */
@@ -57,7 +59,7 @@ describe('reputation: the penalty ladder over HTTP', function () {
   before(async () => {
     // The default ladder (5/15/30, below 60 suspended 7 days, below 20 or 3rd suspension banned);
     // surges off so only upheld complaints move the score.
-    server = await startReputationServer({ TIDINGS_SURGE_COMPLAINANTS: '0' });
+    server = await startPipelineServer({ env: { TIDINGS_SURGE_COMPLAINANTS: '0' } });
     victim = await registerPerson(server);
   });
   after(async () => {
@@ -122,9 +124,9 @@ describe('reputation: the penalty ladder over HTTP', function () {
   /** An app with one person bound, and `count` messages in that person's inbox. */
   const appWithMessages = async (
     count: number,
-  ): Promise<{ app: CreatedApp; to: Bound; messages: string[] }> => {
-    const app = await newApp(server);
-    const to = await bind(server, app, { person: victim });
+  ): Promise<{ app: CreatedApp; to: BoundPerson; messages: string[] }> => {
+    const app = await createPipelineApp(server);
+    const to = await bindWithoutDevice(server, app, { person: victim });
     const messages: string[] = [];
     for (let i = 0; i < count; i += 1) messages.push(await deliver(server, app, to, `Note ${i}`));
     return { app, to, messages };
@@ -132,7 +134,7 @@ describe('reputation: the penalty ladder over HTTP', function () {
 
   /** Complains about each message and upholds them in order with the given severities. */
   const upholdAll = async (
-    to: Bound,
+    to: BoundPerson,
     messages: readonly string[],
     severities: readonly Severity[],
   ): Promise<string[]> => {
@@ -241,7 +243,7 @@ describe('reputation: the penalty ladder over HTTP', function () {
         });
         expect(view.suspendedUntil).to.equal(undefined);
         const refused = await expectNoNewEvents(server.tidings, () =>
-          push(server, app, { key: to.key, body: 'Still here' }),
+          send(server, app, { key: to.key, body: 'Still here' }),
         );
         expectProblem(refused, 403, 'app_banned');
       }
@@ -252,14 +254,14 @@ describe('reputation: the penalty ladder over HTTP', function () {
         expect(until).to.be.at.most(settledAt + 7 * DAY_MS);
         expect(dataOf(suspension)['until']).to.equal(view.suspendedUntil);
         const refused = await expectNoNewEvents(server.tidings, () =>
-          push(server, app, { key: to.key, body: 'Still here' }),
+          send(server, app, { key: to.key, body: 'Still here' }),
         );
         const problem = expectProblem(refused, 403, 'app_suspended');
         expect(problem['suspendedUntil']).to.equal(view.suspendedUntil);
       }
       if (row.status === 'active') {
         expect(view.suspendedUntil).to.equal(undefined);
-        const sent = await push(server, app, { key: to.key, body: 'Still allowed' });
+        const sent = await send(server, app, { key: to.key, body: 'Still allowed' });
         expect(sent.status, JSON.stringify(sent.body)).to.equal(202);
       }
     });
@@ -303,14 +305,14 @@ describe('reputation: the penalty ladder over HTTP', function () {
     expect(dataOf(lift[0])).to.deep.equal({ appId: app.appId, reason: 'expired', scoreAfter: 60 });
     expect(lift[0]?.metadata.actor).to.deep.equal({ kind: 'system', id: 'scheduler' });
     expect(Date.parse(lift[0]?.metadata.occurredAt ?? '')).to.be.at.least(Date.parse(until));
-    const sent = await push(server, app, { key: to.key, body: 'Back' });
+    const sent = await send(server, app, { key: to.key, body: 'Back' });
     expect(sent.status, JSON.stringify(sent.body)).to.equal(202);
   });
 
   it('a message whose release keeps failing does not stop the scheduler from lifting a suspension', async () => {
     const { app } = await appWithMessages(0);
     const other = await appWithMessages(0);
-    const scheduled = await push(server, other.app, {
+    const scheduled = await send(server, other.app, {
       key: other.to.key,
       body: 'due in a second',
       delaySeconds: 1,
@@ -410,7 +412,7 @@ describe('reputation: the penalty ladder over HTTP', function () {
     });
     await expectChain(events, [first, second, third, fourth]);
     expectProblem(
-      await expectNoNewEvents(server.tidings, () => push(server, app, { key: to.key, body: 'x' })),
+      await expectNoNewEvents(server.tidings, () => send(server, app, { key: to.key, body: 'x' })),
       403,
       'app_banned',
     );
@@ -460,7 +462,7 @@ describe('reputation: the penalty ladder over HTTP', function () {
     });
     expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
     expect(await adminApp(server, app.appId)).to.deep.include({ status: 'active', score: 60 });
-    const sent = await push(server, app, { key: to.key, body: 'Hello again' });
+    const sent = await send(server, app, { key: to.key, body: 'Hello again' });
     expect(sent.status, JSON.stringify(sent.body)).to.equal(202);
     expect(sent.body.status).to.equal('accepted');
   });

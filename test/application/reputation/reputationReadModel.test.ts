@@ -5,20 +5,22 @@ import { rebuildProjection } from '../../../application/processing/rebuild.js';
 import type { CreatedApp, Person } from '../../support/httpFixtures.js';
 import { expectProblem, registerPerson } from '../../support/httpFixtures.js';
 import {
+  bindWithoutDevice,
+  type BoundPerson,
+  createPipelineApp,
+  deliver,
+  startPipelineServer,
+} from '../../support/pipeline.js';
+import {
   DAY_MS,
   adminApp,
   appEvents,
-  bind,
   complain,
-  deliver,
-  newApp,
-  startReputationServer,
   upheld,
-  waitUntil,
   type AdminAppView,
-  type Bound,
   type Severity,
 } from '../../support/reputation.js';
+import { waitUntil } from '../../support/waitUntil.js';
 import { openTempStore } from '../../support/sqliteStore.js';
 import { call, type TestServer } from '../../support/testServer.js';
 
@@ -63,7 +65,7 @@ describe('reputation: the read models (operator and app views) and their rebuild
       | 'withdraw'
     )[],
   ): Promise<void> => {
-    const to: Bound = await bind(server, app, { person });
+    const to: BoundPerson = await bindWithoutDevice(server, app, { person });
     const messages: string[] = [];
     for (const _ of outcomes) messages.push(await deliver(server, app, to));
     for (const [index, outcome] of outcomes.entries()) {
@@ -101,13 +103,13 @@ describe('reputation: the read models (operator and app views) and their rebuild
     );
 
   before(async () => {
-    server = await startReputationServer({ TIDINGS_SURGE_COMPLAINANTS: '0' });
+    server = await startPipelineServer({ env: { TIDINGS_SURGE_COMPLAINANTS: '0' } });
     alice = await registerPerson(server);
     bob = await registerPerson(server);
-    apps.quiet = await newApp(server, 'Quiet app');
-    apps.noisy = await newApp(server, 'Noisy app');
-    apps.suspended = await newApp(server, 'Suspended app');
-    apps.banned = await newApp(server, 'Banned app');
+    apps.quiet = await createPipelineApp(server, 'Quiet app');
+    apps.noisy = await createPipelineApp(server, 'Noisy app');
+    apps.suspended = await createPipelineApp(server, 'Suspended app');
+    apps.banned = await createPipelineApp(server, 'Banned app');
     await decide(apps.noisy, alice, [
       { severity: 'minor', category: 'spam' },
       'dismiss',

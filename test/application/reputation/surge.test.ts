@@ -2,21 +2,23 @@ import { expect } from 'chai';
 import { complaintIdFor } from '../../../adapters/http/api/complaintRoutes.js';
 import { expectProblem } from '../../support/httpFixtures.js';
 import {
+  bindWithoutDevice,
+  type BoundPerson,
+  createPipelineApp,
+  deliver,
+  send,
+  startPipelineServer,
+} from '../../support/pipeline.js';
+import {
   DAY_MS,
   adminApp,
   appEvents,
-  bind,
   complain,
   complaintEvents,
   dataOf,
-  deliver,
-  newApp,
-  push,
   runCommand,
-  startReputationServer,
   upheld,
   waitForApp,
-  type Bound,
 } from '../../support/reputation.js';
 import { call, type TestServer } from '../../support/testServer.js';
 import type { CreatedApp } from '../../support/httpFixtures.js';
@@ -37,9 +39,11 @@ describe('reputation: automatic review on a surge of complaints', function () {
   describe('with TIDINGS_SURGE_COMPLAINANTS=3', () => {
     let server: TestServer;
     before(async () => {
-      server = await startReputationServer({
-        TIDINGS_SURGE_COMPLAINANTS: '3',
-        TIDINGS_SURGE_WINDOW_HOURS: '24',
+      server = await startPipelineServer({
+        env: {
+          TIDINGS_SURGE_COMPLAINANTS: '3',
+          TIDINGS_SURGE_WINDOW_HOURS: '24',
+        },
       });
     });
     after(async () => {
@@ -49,12 +53,12 @@ describe('reputation: automatic review on a surge of complaints', function () {
     /** An app and `people` people bound to it, each with one message in their inbox. */
     const appAndPeople = async (
       people: number,
-    ): Promise<{ app: CreatedApp; bound: Bound[]; messages: string[] }> => {
-      const app = await newApp(server, 'Flash sales');
-      const bound: Bound[] = [];
+    ): Promise<{ app: CreatedApp; bound: BoundPerson[]; messages: string[] }> => {
+      const app = await createPipelineApp(server, 'Flash sales');
+      const bound: BoundPerson[] = [];
       const messages: string[] = [];
       for (let i = 0; i < people; i += 1) {
-        const to = await bind(server, app);
+        const to = await bindWithoutDevice(server, app);
         bound.push(to);
         messages.push(await deliver(server, app, to, `Deal ${i}`));
       }
@@ -92,7 +96,7 @@ describe('reputation: automatic review on a surge of complaints', function () {
       );
       expect(suspension?.metadata.causationId).to.equal(thirdFiled?.id);
 
-      const refused = await push(server, app, { key: bound[0]?.key, body: 'More deals' });
+      const refused = await send(server, app, { key: bound[0]?.key, body: 'More deals' });
       expect(expectProblem(refused, 403, 'app_suspended')['suspendedUntil']).to.equal(
         view.suspendedUntil,
       );
@@ -100,7 +104,7 @@ describe('reputation: automatic review on a surge of complaints', function () {
 
     it('3 complaints from the same person (about 3 messages) do not; a third distinct person does', async () => {
       const { app, bound, messages } = await appAndPeople(1);
-      const [alice] = bound as [Bound];
+      const [alice] = bound as [BoundPerson];
       messages.push(await deliver(server, app, alice, 'Deal again'));
       messages.push(await deliver(server, app, alice, 'Deal once more'));
       const byAlice: string[] = [];
@@ -108,7 +112,7 @@ describe('reputation: automatic review on a surge of complaints', function () {
         byAlice.push(await complain(server, alice.person, messageId));
 
       // A second person makes two distinct complainants: still below 3.
-      const bob = await bind(server, app);
+      const bob = await bindWithoutDevice(server, app);
       const bobs = await complain(server, bob.person, await deliver(server, app, bob));
       await barrier(server, app.appId, byAlice[0] ?? '');
       const calm = await adminApp(server, app.appId);
@@ -119,7 +123,7 @@ describe('reputation: automatic review on a surge of complaints', function () {
       );
 
       // The rule is live: a third distinct person tips it.
-      const carol = await bind(server, app);
+      const carol = await bindWithoutDevice(server, app);
       const carols = await complain(server, carol.person, await deliver(server, app, carol));
       const view = await waitForApp(server, app.appId, (v) => v.status === 'suspended', 'surge');
       expect(view.score).to.equal(95);
@@ -136,7 +140,7 @@ describe('reputation: automatic review on a surge of complaints', function () {
     /** Takes a filed complaint back, as its person (withdrawn) or as the operator (dismissed). */
     const takeBack: Record<
       'withdrawn' | 'dismissed',
-      (to: Bound, complaintId: string) => Promise<void>
+      (to: BoundPerson, complaintId: string) => Promise<void>
     > = {
       withdrawn: async (to, complaintId) => {
         const reply = await call(server.base, 'DELETE', `/v1/me/complaints/${complaintId}`, {
@@ -161,7 +165,7 @@ describe('reputation: automatic review on a surge of complaints', function () {
     for (const how of ['withdrawn', 'dismissed'] as const) {
       it(`a ${how} complaint does not count towards a surge`, async () => {
         const { app, bound, messages } = await appAndPeople(3);
-        const [first, second, third] = bound as [Bound, Bound, Bound];
+        const [first, second, third] = bound as [BoundPerson, BoundPerson, BoundPerson];
         await takeBack[how](first, await complain(server, first.person, messages[0] ?? ''));
         const seconds = await complain(server, second.person, messages[1] ?? '');
         await complain(server, third.person, messages[2] ?? '');
@@ -187,7 +191,7 @@ describe('reputation: automatic review on a surge of complaints', function () {
       // Two people complained two days ago (written through the command path with that time).
       const twoDaysAgo = new Date(Date.now() - 2 * DAY_MS).toISOString();
       for (const index of [0, 1]) {
-        const to = bound[index] as Bound;
+        const to = bound[index] as BoundPerson;
         const messageId = messages[index] ?? '';
         const complaintId = complaintIdFor(messageId, to.person.recipientId);
         await runCommand(server, 'complaint', complaintId, {
@@ -203,7 +207,7 @@ describe('reputation: automatic review on a surge of complaints', function () {
           metadata: { now: twoDaysAgo },
         });
       }
-      const third = bound[2] as Bound;
+      const third = bound[2] as BoundPerson;
       const recent = await complain(server, third.person, messages[2] ?? '');
       await barrier(server, app.appId, recent);
       const view = await adminApp(server, app.appId);
@@ -218,17 +222,17 @@ describe('reputation: automatic review on a surge of complaints', function () {
   describe('with TIDINGS_SURGE_COMPLAINANTS=0 (off)', () => {
     let server: TestServer;
     before(async () => {
-      server = await startReputationServer({ TIDINGS_SURGE_COMPLAINANTS: '0' });
+      server = await startPipelineServer({ env: { TIDINGS_SURGE_COMPLAINANTS: '0' } });
     });
     after(async () => {
       await server.dispose();
     });
 
     it('complaints from many distinct people suspend nothing', async () => {
-      const app = await newApp(server, 'Flash sales');
+      const app = await createPipelineApp(server, 'Flash sales');
       const complaintIds: string[] = [];
       for (let i = 0; i < 6; i += 1) {
-        const to = await bind(server, app);
+        const to = await bindWithoutDevice(server, app);
         complaintIds.push(await complain(server, to.person, await deliver(server, app, to)));
       }
       await barrier(server, app.appId, complaintIds[0] ?? '');
@@ -244,16 +248,16 @@ describe('reputation: automatic review on a surge of complaints', function () {
   describe('across a restart', () => {
     let server: TestServer;
     before(async () => {
-      server = await startReputationServer({ TIDINGS_SURGE_COMPLAINANTS: '3' });
+      server = await startPipelineServer({ env: { TIDINGS_SURGE_COMPLAINANTS: '3' } });
     });
     after(async () => {
       await server.dispose();
     });
 
     it('after a reinstatement, only complaints filed since count towards the next surge', async () => {
-      const app = await newApp(server, 'Second chance');
+      const app = await createPipelineApp(server, 'Second chance');
       for (let i = 0; i < 3; i += 1) {
-        const to = await bind(server, app);
+        const to = await bindWithoutDevice(server, app);
         await complain(server, to.person, await deliver(server, app, to));
       }
       await waitForApp(server, app.appId, (v) => v.status === 'suspended', 'first surge');
@@ -263,13 +267,13 @@ describe('reputation: automatic review on a surge of complaints', function () {
       });
       expect(reinstated.status).to.equal(200);
       // One new complaint: with the reviewed three it would make four people, but those were reviewed.
-      const fourth = await bind(server, app);
+      const fourth = await bindWithoutDevice(server, app);
       const lone = await complain(server, fourth.person, await deliver(server, app, fourth));
       await barrier(server, app.appId, lone);
       expect((await adminApp(server, app.appId)).status).to.equal('active');
       // Three new people since the reinstatement are a new surge.
       for (let i = 0; i < 2; i += 1) {
-        const to = await bind(server, app);
+        const to = await bindWithoutDevice(server, app);
         await complain(server, to.person, await deliver(server, app, to));
       }
       await waitForApp(server, app.appId, (v) => v.status === 'suspended', 'second surge');
@@ -280,10 +284,10 @@ describe('reputation: automatic review on a surge of complaints', function () {
     });
 
     it('an app reinstated after a surge is not suspended again when the server restarts', async () => {
-      const app = await newApp(server, 'Flash sales');
+      const app = await createPipelineApp(server, 'Flash sales');
       const complaintIds: string[] = [];
       for (let i = 0; i < 3; i += 1) {
-        const to = await bind(server, app);
+        const to = await bindWithoutDevice(server, app);
         complaintIds.push(await complain(server, to.person, await deliver(server, app, to)));
       }
       await waitForApp(server, app.appId, (v) => v.status === 'suspended', 'surge');

@@ -20,7 +20,6 @@ import {
   waitUntil,
 } from '../../support/pipeline.js';
 import { call, type TestServer } from '../../support/testServer.js';
-import { RECALLED_BEFORE_DELIVERY } from '../../../domain/message/messageDecider.js';
 
 /** Scheduling across a restart, cancelling, recalling (docs/api.md `DELETE /v1/messages/:id`). */
 describe('pipeline: scheduling, cancel and recall', function () {
@@ -211,7 +210,10 @@ describe('pipeline: scheduling, cancel and recall', function () {
       const view = await getMessage(server, app, messageId);
       const given = deliveryOn(view, 'bark');
       expect(given?.status).to.equal('abandoned');
-      expect(given?.lastError).to.equal(RECALLED_BEFORE_DELIVERY);
+      // Written out: apps read this text in GET /v1/messages/:id.
+      expect(given?.lastError).to.equal(
+        'the message was recalled before this channel delivered it',
+      );
       expect((await messageEventTypes(server, messageId)).slice(-2)).to.deep.equal([
         'MessageRecalled',
         'MessageDeliveryAbandoned',

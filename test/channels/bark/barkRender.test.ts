@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import {
-  BARK_ID_MAX_BYTES,
   barkChannel,
   barkIdFor,
   renderBark,
@@ -33,6 +32,38 @@ const bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 /** True when `text` has no unpaired surrogate (a cut through an emoji would leave one). */
 const wellFormed = (text: string): boolean =>
   !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+
+/** Apple's limit for a regular remote notification payload, in bytes. */
+const APPLE_LIMIT = 4096;
+
+/** Bark's limit for a notification id, in bytes of UTF-8. */
+const ID_LIMIT = 64;
+
+/**
+ * The APNs payload bark-server builds from a push, measured here without the channel's own
+ * estimate: title, subtitle and body in `aps.alert`, `group` again as `aps.thread-id`,
+ * bark-server's own keys, the other fields as custom keys, all written as Go's encoding/json
+ * writes them (`<`, `>`, `&`, U+2028 and U+2029 as six-byte escapes). The bytes, UTF-8.
+ */
+const apnsPayloadBytes = (push: BarkPush): number => {
+  const { device_key: _deviceKey, title, subtitle, body, group, ...custom } = push;
+  const payload = {
+    aps: {
+      alert: { title, subtitle, body },
+      'thread-id': group,
+      sound: '1107',
+      category: 'myNotificationCategory',
+      'mutable-content': 1,
+    },
+    group,
+    ...custom,
+  };
+  const json = JSON.stringify(payload).replace(
+    /[<>&\u2028\u2029]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  return Buffer.byteLength(json, 'utf8');
+};
 
 /** The fields of a push that reach Apple (all but the device key). */
 const apnsFields = (push: BarkPush) => {
@@ -130,7 +161,7 @@ describe('bark channel: render', () => {
     });
 
     it('keeps an app-scoped thread id of exactly 64 bytes as it is', () => {
-      const thread = 'x'.repeat(BARK_ID_MAX_BYTES - 'app-1:'.length);
+      const thread = 'x'.repeat(ID_LIMIT - 'app-1:'.length);
       expect(pushOf(renderBark(message({ thread }), settings)).id).to.equal(`app-1:${thread}`);
     });
 
@@ -148,19 +179,25 @@ describe('bark channel: render', () => {
       const thread = '工单编号二零二五年一月十五日上午九点整北京市朝阳区望京街道十号';
       const first = pushOf(renderBark(message({ thread, messageId: 'a' }), settings));
       const second = pushOf(renderBark(message({ thread, messageId: 'b' }), settings));
-      expect(bytes(first.id)).to.be.at.most(BARK_ID_MAX_BYTES);
+      expect(bytes(first.id)).to.be.at.most(ID_LIMIT);
       expect(first.id).to.match(/^sha256-[A-Za-z0-9_-]{43}$/);
       expect(second.id).to.equal(first.id);
       expect(first.group).to.equal(thread);
-      expect(first.id).to.equal(barkIdFor(`app-1:${thread}`));
-      expect(barkIdFor('y'.repeat(65))).to.not.equal(barkIdFor('y'.repeat(66)));
+      // sha256 of `app-1:` + the thread, base64url without padding, worked out outside the code.
+      expect(first.id).to.equal('sha256-anvMEvWPE0w7CfYPFW-iG587-r6modec4255S11IQn8');
+      expect(barkIdFor('y'.repeat(65))).to.equal(
+        'sha256-xKJkngaKsY8LMySS9UGuC_ARrM7ylEJBwV0Tvjqj5iQ',
+      );
+      expect(barkIdFor('y'.repeat(66))).to.equal(
+        'sha256-GIS-O_R-5-vgAgu84bLxSii8Z4oAHFgsjWPIL5jvMtE',
+      );
     });
 
     it('hashes a message id longer than 64 bytes too', () => {
       const messageId = `msg-${'9'.repeat(80)}`;
       const push = pushOf(renderBark(message({ messageId }), settings));
-      expect(bytes(push.id)).to.be.at.most(BARK_ID_MAX_BYTES);
-      expect(push.id).to.equal(barkIdFor(messageId));
+      expect(bytes(push.id)).to.be.at.most(ID_LIMIT);
+      expect(push.id).to.equal('sha256-6ye_Ty2qU5Y-7Bvqqt_9KCf0rC8wA50KuOFuETI_vTA');
     });
   });
 
@@ -195,6 +232,7 @@ describe('bark channel: render', () => {
       expect(longChinese.startsWith(push.body.slice(0, -1))).to.equal(true);
       expect(push.body.length).to.be.below(longChinese.length);
       expect(estimatePayloadBytes(apnsFields(push))).to.be.at.most(APNS_PAYLOAD_LIMIT);
+      expect(apnsPayloadBytes(push)).to.be.at.most(APPLE_LIMIT);
       // Not cut more than needed: at most one character's worth of room is left unused.
       expect(estimatePayloadBytes(apnsFields(push))).to.be.above(APNS_PAYLOAD_LIMIT - 6);
       expect(push.title).to.equal('维修通知');
@@ -206,6 +244,7 @@ describe('bark channel: render', () => {
         const push = pushOf(renderBark(message({ body }), settings));
         expect(wellFormed(push.body), pad).to.equal(true);
         expect(estimatePayloadBytes(apnsFields(push))).to.be.at.most(APNS_PAYLOAD_LIMIT);
+        expect(apnsPayloadBytes(push)).to.be.at.most(APPLE_LIMIT);
       }
     });
 
@@ -230,10 +269,11 @@ describe('bark channel: render', () => {
         ),
       );
       expect(estimatePayloadBytes(apnsFields(push))).to.be.at.most(APNS_PAYLOAD_LIMIT);
+      expect(apnsPayloadBytes(push)).to.be.at.most(APPLE_LIMIT);
       expect(push).to.not.have.property('url');
       expect(push.body).to.equal('…');
+      expect(push.id).to.equal('sha256-cjTiVYR8ZaB48SBCrS40z_ZO0uisz0EtTk3o399kJQM');
       expect(push.group).to.equal(push.id);
-      expect(bytes(push.id)).to.be.at.most(BARK_ID_MAX_BYTES);
     });
   });
 
@@ -249,17 +289,27 @@ describe('bark channel: render', () => {
     });
 
     it('uses the very id the push had: thread, message id, or the hash of a long thread', () => {
-      for (const overrides of [{ thread: 'order-42' }, {}, { thread: '长'.repeat(40) }]) {
+      const cases = [
+        { overrides: { thread: 'order-42' }, id: 'app-1:order-42' },
+        { overrides: {}, id: 'msg-0001' },
+        {
+          overrides: { thread: '长'.repeat(40) },
+          id: 'sha256-tFMZHoo_ZPQ3a1NfF_AYpO6k_MxZQW4AaJGdSzWdFPA',
+        },
+      ];
+      for (const { overrides, id } of cases) {
         const push = pushOf(renderBark(message(overrides), settings));
         const recall = renderBarkRecall(message(overrides), settings).body;
-        expect(recall.id).to.equal(push.id);
+        expect(push.id).to.equal(id);
+        expect(recall.id).to.equal(id);
       }
     });
 
     it('is what the channel renders for recall', () => {
-      expect(barkChannel.renderRecall?.(message(), settings)).to.deep.equal(
-        renderBarkRecall(message(), settings),
-      );
+      expect(barkChannel.renderRecall?.(message(), settings)).to.deep.equal({
+        url: 'https://bark.example/push',
+        body: { device_key: 'k3yOfTheDevice', id: 'msg-0001', delete: '1' },
+      });
     });
   });
 });

@@ -3,11 +3,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { MessageCommand, SubmitMessage } from '../../../domain/message/messageCommands.js';
 import { MessageCommandCodec } from '../../../domain/message/messageCommands.js';
 import type { MessageState } from '../../../domain/message/messageDecider.js';
-import {
-  messageDecider,
-  messageStreamName,
-  RECALLED_BEFORE_DELIVERY,
-} from '../../../domain/message/messageDecider.js';
+import { messageDecider, messageStreamName } from '../../../domain/message/messageDecider.js';
 import type {
   MessageEvent,
   MessageInboxOnlyReason,
@@ -682,9 +678,11 @@ describe('messageDecider', () => {
   });
 
   describe('RecallMessage', () => {
+    // Written out, not imported from the decider: apps read it as the delivery's lastError.
+    const recalledBeforeDelivery = 'the message was recalled before this channel delivered it';
     const recallAbandons = (attempts: number): MessageEvent => ({
       type: 'MessageDeliveryAbandoned',
-      data: { messageId, channel: 'bark', attempts, lastError: RECALLED_BEFORE_DELIVERY },
+      data: { messageId, channel: 'bark', attempts, lastError: recalledBeforeDelivery },
     });
     it('recalls a delivered message and gives up the device channel not tried yet', () => {
       message

@@ -15,27 +15,11 @@ import {
 import type { AppEvent } from '../../../domain/app/appEvents.js';
 import type { EventStore, ReadStreamOptions } from '../../../domain/shared/eventStore.js';
 import { StateCache } from '../../../domain/shared/stateCache.js';
+import { now, operator, penalize, register } from '../../support/appCommands.js';
 import { openTempStore, type TempStore } from '../../support/sqliteStore.js';
 
 const app = aggregates.app;
-const now = '2026-11-24T10:00:00.000Z';
-const operator = { kind: 'operator', id: 'op-1' } as const;
 
-const register = (appId: string): AppCommand => ({
-  type: 'RegisterApp',
-  data: {
-    appId,
-    name: `App ${appId}`,
-    redirectUris: ['https://example.com/cb'],
-    secretHash: `hash-${appId}`,
-  },
-  metadata: { now },
-});
-const penalize = (appId: string, complaintId: string): AppCommand => ({
-  type: 'PenalizeApp',
-  data: { appId, points: 5, complaintIds: [complaintId], reason: 'upheld complaint' },
-  metadata: { now },
-});
 const rotate = (appId: string, secretHash: string): AppCommand => ({
   type: 'RotateAppSecret',
   data: { appId, secretHash },
