@@ -12,7 +12,7 @@ import { SqliteEventStore } from '../adapters/sqlite/sqliteEventStore.js';
 import { openEsdbEventStore } from '../adapters/eventstoredb/esdbEventStore.js';
 import type { StopStack } from './stopStack.js';
 
-/** The log a configuration chooses (docs/architecture.md, "Event store port"). */
+/** The log a configuration chooses (docs/architecture.md, "The ports": `EventStore`). */
 export const logKindOf = (settings: Pick<Settings, 'eventStoreConnectionString'>): LogKind =>
   settings.eventStoreConnectionString === undefined ? 'sqlite' : 'eventstoredb';
 
