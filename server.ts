@@ -32,6 +32,7 @@ import { startReadModels } from './composition/readModels.js';
 import { commandBusesOf } from './composition/commandBuses.js';
 import { queriesOf, type Queries } from './composition/queries.js';
 import type { ChannelSetup } from './composition/channelSetup.js';
+import { moderationPolicies } from './adapters/moderation/policies.js';
 import { startReactors } from './composition/reactors.js';
 import { startDeliveryWorker, startScheduler } from './composition/delivery.js';
 import { reportProcessors } from './composition/processorMetrics.js';
@@ -146,15 +147,18 @@ const startProcessing = async (
   options: StartOptions,
   stops: StopStack,
 ): Promise<Processing> => {
+  // The moderation chain first (the denylist file, WeChat's settings): a bad setting stops the
+  // start before the read models replay the log.
+  const policies = await moderationPolicies(core.settings);
   const readModels = await startReadModels(core, options.projections ?? allProjections, stops);
   const commands = commandBusesOf(core, readModels);
   const queries = queriesOf(core.db);
   const ladder = penaltyLadderOf(core.settings);
   const allowlist = parseAllowlist(core.settings.outboundAllowlist);
   const delivery = deviceChannels(core, allowlist, options.resolver);
-  const reactorRunners = await startReactors(
+  const reactorRunners = startReactors(
     core,
-    { commands, queries, readModels, delivery, ladder },
+    { commands, queries, readModels, delivery, ladder, policies },
     stops,
   );
   const worker = startDeliveryWorker(

@@ -7,7 +7,6 @@ import { reputationProcessor } from '../application/reputation/reputationProcess
 import { recallProcessor } from '../application/delivery/recallProcessor.js';
 import type { PenaltyLadder } from '../domain/reputation/penaltyLadder.js';
 import type { ModerationPolicy } from '../domain/moderation/policy.js';
-import { moderationPolicies } from '../adapters/moderation/policies.js';
 import type { ChannelSetup } from './channelSetup.js';
 import type { CommandBuses } from './commandBuses.js';
 import { runnerFor, type Core } from './core.js';
@@ -22,20 +21,22 @@ export interface ReactorParts {
   readonly readModels: ReadModels;
   readonly delivery: ChannelSetup;
   readonly ladder: PenaltyLadder;
+  /** The moderation chain, loaded before anything starts so that a bad setting fails at once. */
+  readonly policies: readonly ModerationPolicy[];
 }
 
 /**
  * Builds and starts the processors that react to the log: moderation, routing, reputation and
- * recall (docs/architecture.md, "Processors"). Start them only once the read models are current:
+ * recall (docs/architecture.md, "The life of one message"). Start them only once the read models are current:
  * they read them (push budget, a binding's openid, what a recall withdraws).
  */
-export const startReactors = async (
+export const startReactors = (
   core: Core,
   parts: ReactorParts,
   stops: StopStack,
-): Promise<ProcessorRunner[]> => {
+): ProcessorRunner[] => {
   const runners = [
-    moderationRunner(core, parts, await moderationPolicies(core.settings)),
+    moderationRunner(core, parts),
     routerRunner(core, parts),
     reputationRunner(core, parts),
     recallRunner(core, parts),
@@ -50,16 +51,12 @@ export const startReactors = async (
 };
 
 /** Moderation: MessageSubmitted → approved, rejected or held, by the policy chain. */
-const moderationRunner = (
-  core: Core,
-  parts: ReactorParts,
-  policies: readonly ModerationPolicy[],
-): ProcessorRunner =>
+const moderationRunner = (core: Core, parts: ReactorParts): ProcessorRunner =>
   runnerFor(
     core,
     moderationProcessor({
       commands: parts.commands.processors,
-      policies,
+      policies: parts.policies,
       // Only WeChat's checker needs the person's openid; without it, no lookup per message.
       openidOf:
         core.settings.wechatAppId !== undefined && core.settings.wechatAppSecret !== undefined

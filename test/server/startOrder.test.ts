@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Position } from '../../domain/shared/eventStore.js';
 import { allProjections } from '../../projections/index.js';
 import type { Projection } from '../../projections/projection.js';
@@ -11,6 +13,7 @@ import {
   startPipelineServer,
   waitForStatus,
 } from '../support/pipeline.js';
+import { rejectionOf } from '../support/rejection.js';
 import type { TestServer } from '../support/testServer.js';
 
 /** Events appended beside the real ones so that a replay takes several batches (1,000 each). */
@@ -88,5 +91,28 @@ describe('server start: processors wait for the read models', function () {
       (event) => event.type === 'MessageApproved',
     );
     expect(Date.parse(approved?.metadata.occurredAt ?? '')).to.be.at.least(caughtUp.at);
+  });
+});
+
+describe('server start: settings are checked before the read models replay', () => {
+  it('a denylist file that cannot be read stops the start before any read model is set up', async () => {
+    const touched: string[] = [];
+    const spy: Projection = {
+      name: 'spy-read-model',
+      version: 1,
+      tables: [],
+      setup: () => {
+        touched.push('setup');
+      },
+      bind: () => () => {
+        touched.push('apply');
+      },
+    };
+    const missing = join(tmpdir(), `tidings-no-such-denylist-${crypto.randomUUID()}.txt`);
+    const error = await rejectionOf(
+      startPipelineServer({ env: { TIDINGS_MODERATION_DENYLIST: missing }, projections: [spy] }),
+    );
+    expect(error.message).to.contain(missing);
+    expect(touched, 'the read model was not set up nor replayed').to.deep.equal([]);
   });
 });
