@@ -14,8 +14,9 @@ export interface HttpRequest {
   /** Absolute `http:` or `https:` URL, query included. */
   readonly url: string;
   /**
-   * Sent as given (names in any case). The client adds only `User-Agent`, `Accept-Encoding` and,
-   * with a body, `Content-Length` when they are not given; no `Content-Type` is implied.
+   * Sent as given (names in any case). The client adds only `Accept`, `User-Agent`,
+   * `Accept-Encoding`, `Connection` and, with a body, `Content-Length` when they are not given; no
+   * `Content-Type` is implied.
    */
   readonly headers?: Readonly<Record<string, string>>;
   /** Sent as its UTF-8 bytes; none when absent. */

@@ -1,6 +1,5 @@
 import * as t from 'io-ts';
 import type { ComplaintRow } from '../../../projections/complaints/complaintsProjection.js';
-import { complaintIdFor as complaintIdOf } from '../../../application/complaints/complaintId.js';
 import { fileComplaint } from '../../../application/complaints/fileComplaint.js';
 import { withdrawComplaint } from '../../../application/complaints/withdrawComplaint.js';
 import { reinstateApp } from '../../../application/reputation/reinstateApp.js';
@@ -69,10 +68,6 @@ const view = (row: ComplaintRow): t.TypeOf<typeof ComplaintView> => ({
   filedAt: row.filed_at,
   decidedAt: row.decided_at,
 });
-
-/** The complaint id of a person's complaint about a message: one per person and message. */
-export const complaintIdFor = (messageId: string, recipientId: string): string =>
-  complaintIdOf(secureIds, messageId, recipientId);
 
 /** Complaints by people, their review by operators, and reinstatement (docs/api.md + issue 5). */
 export const complaintRoutes = (deps: ApiDeps): Route[] => {

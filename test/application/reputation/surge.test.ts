@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { complaintIdFor } from '../../../adapters/http/api/complaintRoutes.js';
+import { secureIds } from '../../../adapters/security/secureIds.js';
+import { complaintIdFor } from '../../../application/complaints/complaintId.js';
 import { expectProblem } from '../../support/httpFixtures.js';
 import {
   bindWithoutDevice,
@@ -193,7 +194,7 @@ describe('reputation: automatic review on a surge of complaints', function () {
       for (const index of [0, 1]) {
         const to = bound[index] as BoundPerson;
         const messageId = messages[index] ?? '';
-        const complaintId = complaintIdFor(messageId, to.person.recipientId);
+        const complaintId = complaintIdFor(secureIds, messageId, to.person.recipientId);
         await runCommand(server, 'complaint', complaintId, {
           type: 'FileComplaint',
           data: {
