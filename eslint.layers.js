@@ -86,17 +86,30 @@ const forbiddenLibraries = {
   application: [...ioLibraries, 'axios'],
 };
 
-/** Node's I/O modules, which the domain and the read models never use. */
+/**
+ * Node's I/O modules, which no inner layer uses: the domain and the read models do no I/O, a
+ * channel sends only through the HTTP port it is handed, and the application reaches the outside
+ * through ports.
+ */
 const nodeIo = [
   'node:fs*',
   'node:net',
+  'node:tls',
+  'node:dgram',
+  'node:dns*',
   'node:http*',
   'node:child_process',
   'fs',
   'net',
+  'tls',
+  'dgram',
+  'dns',
   'http',
   'https',
 ];
+
+/** The layers that never touch Node's I/O modules themselves. */
+const innerLayers = new Set(['domain', 'projections', 'channels', 'application']);
 
 /**
  * The flat-config entries that enforce the layers: one per layer, forbidding every layer it may
@@ -115,8 +128,11 @@ export const layerRules = () =>
       group: specifiersOf[other],
       message: `${name} may import only ${layer.may.length === 0 ? 'itself' : layer.may.join(', ')} (docs/architecture.md): not ${other}`,
     }));
-    if (name === 'domain' || name === 'projections') {
-      patterns.push({ group: nodeIo, message: `${name} does no I/O (docs/architecture.md)` });
+    if (innerLayers.has(name)) {
+      patterns.push({
+        group: nodeIo,
+        message: `${name} does no I/O of its own; it goes through ports (docs/architecture.md)`,
+      });
     }
     const libraries =
       forbiddenLibraries[/** @type {keyof typeof forbiddenLibraries} */ (name)] ?? [];

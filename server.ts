@@ -5,8 +5,7 @@ import { StateCache } from './domain/shared/stateCache.js';
 import type { RetryPolicy } from './domain/delivery/retryPolicy.js';
 import type { PenaltyLadder } from './domain/reputation/penaltyLadder.js';
 import type { ChannelContext } from './channels/channel.js';
-import { createChannelRegistry } from './channels/registry.js';
-import { builtInChannels } from './channels/index.js';
+import { createBuiltInRegistry } from './channels/index.js';
 import { allProjections } from './projections/index.js';
 import type { Projection } from './projections/projection.js';
 import type { ProcessorRunner } from './application/processing/processor.js';
@@ -246,7 +245,7 @@ const deviceChannels = (
     logger: core.logger.child({ component: 'channels' }),
     now: () => new Date(),
   };
-  return { channels: createChannelRegistry(builtInChannels), context };
+  return { channels: createBuiltInRegistry(), context };
 };
 
 /** Entry point: settings from the environment, start, stop cleanly on SIGTERM or SIGINT. */

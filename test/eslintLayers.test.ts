@@ -92,6 +92,27 @@ describe('eslint.layers.js: imports point one way', () => {
     expect(await lint(fileOf.adapters, "import express from 'express';\n")).to.deep.equal([]);
   });
 
+  it("keeps Node's sockets and files out of every inner layer, not its crypto", async () => {
+    for (const layer of ['domain', 'projections', 'channels', 'application'] as const) {
+      for (const io of ['node:net', 'node:http', 'node:fs/promises', 'node:dns']) {
+        const messages = await lint(
+          fileOf[layer],
+          `import * as io from '${io}';\nexport { io };\n`,
+        );
+        expect(messages, `${layer} importing ${io}`).to.have.length(1);
+        expect(messages[0]).to.contain(`${layer} does no I/O of its own`);
+      }
+      const crypto = await lint(
+        fileOf[layer],
+        "import { createHash } from 'node:crypto';\nexport { createHash };\n",
+      );
+      expect(crypto, `${layer} importing node:crypto`).to.deep.equal([]);
+    }
+    expect(
+      await lint(fileOf.adapters, "import * as io from 'node:http';\nexport { io };\n"),
+    ).to.deep.equal([]);
+  });
+
   it('is part of the project lint: the real eslint.config.js refuses a wrong-way import', async function () {
     this.timeout(120_000);
     // The full, type-aware configuration, on a real file of the projections with one import added.

@@ -4,8 +4,9 @@ import type { LogRead } from './eventRows.js';
 /**
  * The latest events appended through the store, in position order, covering exactly the positions
  * (from, to]: every subscription that keeps up reads the new events from here instead of querying
- * and parsing them once per subscription. It holds between `capacity` and twice `capacity` events
- * (trimming is done in bulk); a capacity of 0 turns it off.
+ * and parsing them once per subscription. It holds at most twice `capacity` events, and at least
+ * `capacity` once that many were appended since it (re)started (trimming is done in bulk); a
+ * capacity of 0 turns it off.
  *
  * It only knows what the store committed: the store uses it while the log's head is its `to`
  * (nothing foreign written, foreignWrites.ts) and reads the database otherwise.

@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { decideDelivery } from '../../domain/delivery/deliveryDecision.js';
+import { INBOX_CHANNEL } from '../../domain/message/messageEvents.js';
 import type { MessageCommand } from '../../domain/message/messageCommands.js';
 import type { EventStore, RecordedEvent } from '../../domain/shared/eventStore.js';
 import type { Processor } from '../processing/processor.js';
@@ -104,7 +105,7 @@ export const routerProcessor = (options: RouterProcessorOptions): Processor => {
         return;
       }
       const pushed =
-        decision.kind === 'route' && decision.channels.some((channel) => channel !== 'inbox');
+        decision.kind === 'route' && decision.channels.some((channel) => channel !== INBOX_CHANNEL);
       if (pushed && result.right.events.length > 0) options.budget.record(bindingId, at.getTime());
     });
   };

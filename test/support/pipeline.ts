@@ -297,6 +297,21 @@ export const barkBodiesFor = (bark: BarkStandIn, deviceKey: string): BarkBody[] 
         typeof json === 'object' && json !== null && (json as BarkBody)['device_key'] === deviceKey,
     );
 
+/**
+ * Every request the Bark stand-in received that names `deviceKey`, whatever its method or path
+ * (a JSON or form body, or the key as a path segment as in Bark's `GET /:key/:body`): for checks
+ * that a device got nothing at all.
+ */
+export const barkRequestsNaming = (bark: BarkStandIn, deviceKey: string): ReceivedRequest[] =>
+  bark.requests.filter(
+    (request) =>
+      (typeof request.json === 'object' &&
+        request.json !== null &&
+        (request.json as BarkBody)['device_key'] === deviceKey) ||
+      request.path.split('/').includes(deviceKey) ||
+      request.raw.includes(deviceKey),
+  );
+
 /** The pushes (not recalls) for `deviceKey`. */
 export const barkPushesFor = (bark: BarkStandIn, deviceKey: string): BarkBody[] =>
   barkBodiesFor(bark, deviceKey).filter((body) => body['delete'] === undefined);

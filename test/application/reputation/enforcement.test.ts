@@ -3,6 +3,7 @@ import { startBarkServer, type BarkStandIn } from '../../../devtools/barkServer.
 import { expectNoNewEvents, expectProblem, registerPerson } from '../../support/httpFixtures.js';
 import {
   barkBodiesFor,
+  barkRequestsNaming,
   bindPerson,
   bindWithoutDevice,
   createPipelineApp,
@@ -114,7 +115,7 @@ describe('reputation: enforcement on push and at delivery time', function () {
         code,
       );
       expect(await inboxIds(server, reader.person)).to.not.include(scheduledId);
-      expect(barkBodiesFor(bark, readerDevice)).to.deep.equal([]);
+      expect(barkRequestsNaming(bark, readerDevice)).to.deep.equal([]);
 
       // Reinstated, the app sends again: a new push reaches the inbox and the device.
       const reinstated = await call(server.base, 'POST', `/v1/admin/apps/${app.appId}/reinstate`, {
@@ -139,6 +140,10 @@ describe('reputation: enforcement on push and at delivery time', function () {
       expect(await inboxIds(server, reader.person)).to.include(fresh.body.messageId);
       const pushes = barkBodiesFor(bark, readerDevice);
       expect(pushes.map((body) => body['body'])).to.deep.equal(['We are back']);
+      expect(
+        barkRequestsNaming(bark, readerDevice),
+        'nothing else reached the device',
+      ).to.have.length(1);
       // The suppressed message stays suppressed.
       expect((await getMessage(server, app, scheduledId)).status).to.equal('suppressed');
     });
