@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import type { PasswordHasher } from '../../application/shared/passwordHasher.js';
 
 /** scrypt cost parameters; the defaults take roughly 50–100 ms and 16 MiB per hash. */
 export interface PasswordCost {
@@ -56,3 +57,17 @@ export const verifyPassword = async (password: string, stored: string): Promise<
   const actual = await derive(password, Buffer.from(salt, 'base64url'), cost);
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 };
+
+/** A valid hash of a random password, checked against when the username does not exist. */
+const DUMMY_HASH = 'scrypt$16384$8$1$c2FsdHNhbHRzYWx0c2FsdA$' + 'A'.repeat(43);
+
+/** Passwords hashed with scrypt at `cost`, as the use cases take them. */
+export const passwordHasher = (cost: PasswordCost = DEFAULT_PASSWORD_COST): PasswordHasher => ({
+  hash: (password) => hashPassword(password, cost),
+  verify: async (password, stored) => {
+    if (stored !== undefined) return verifyPassword(password, stored);
+    // The same work as for a real hash, so the answer time does not tell that no one has it.
+    await verifyPassword(password, DUMMY_HASH);
+    return false;
+  },
+});

@@ -15,11 +15,18 @@ export interface InvalidRedirectUri {
   readonly details: Readonly<Record<string, unknown>>;
 }
 
+/** A credential that proves nothing: a wrong username or password. */
+export interface Unauthorized {
+  readonly code: 'unauthorized';
+  readonly message: string;
+}
+
 /**
  * An expected refusal of a use case, a value and never thrown: a command's (docs/api.md, "Error
- * codes"), a rate limit's or a redirect URI's. The HTTP adapter maps each code to its status.
+ * codes"), a rate limit's, a redirect URI's or a credential's.
+ * The HTTP adapter maps each code to its status.
  */
-export type Refusal = CommandError | RateLimited | InvalidRedirectUri;
+export type Refusal = CommandError | RateLimited | InvalidRedirectUri | Unauthorized;
 
 /** A rate limit's refusal. */
 export const rateLimited = (message: string, retryAfterSeconds: number): RateLimited => ({
@@ -27,3 +34,6 @@ export const rateLimited = (message: string, retryAfterSeconds: number): RateLim
   message,
   retryAfterSeconds,
 });
+
+/** A wrong credential's refusal. */
+export const unauthorized = (message: string): Unauthorized => ({ code: 'unauthorized', message });

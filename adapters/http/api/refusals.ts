@@ -12,6 +12,8 @@ export const refusalProblem = (refusal: Refusal): ProblemError => {
       return rateLimited(refusal.message, refusal.retryAfterSeconds);
     case 'invalid_redirect_uri':
       return new ProblemError(refusal.code, refusal.message, refusal.details);
+    case 'unauthorized':
+      return new ProblemError(refusal.code, refusal.message);
     default:
       return commandProblem(refusal);
   }
