@@ -81,17 +81,28 @@ export const moderationProcessor = (options: ModerationProcessorOptions): Proces
 
 /**
  * Approving a message, and scheduling it in the same step when it is for later: used by the
- * moderation stage and by an operator's approval, so both leave a message in the same state.
+ * moderation stage and, with an operator's `ApproveHeldMessage`, by an operator's approval, so
+ * both leave a message in the same state.
  */
 export const approvalCommands = (
   messageId: string,
   policy: string,
   deliverAt: string | undefined,
   now: string,
+): MessageCommand[] =>
+  withScheduling(
+    { type: 'ApproveMessage', data: { messageId, policy }, metadata: { now } },
+    deliverAt,
+  );
+
+/** An approval, followed by scheduling the message when its `deliverAt` is still ahead. */
+export const withScheduling = (
+  approval: Extract<MessageCommand, { type: 'ApproveMessage' | 'ApproveHeldMessage' }>,
+  deliverAt: string | undefined,
 ): MessageCommand[] => {
-  const metadata = { now };
-  const approve: MessageCommand = { type: 'ApproveMessage', data: { messageId, policy }, metadata };
-  return deliverAt !== undefined && Date.parse(deliverAt) > Date.parse(now)
-    ? [approve, { type: 'ScheduleMessage', data: { messageId }, metadata }]
-    : [approve];
+  const { metadata } = approval;
+  const { messageId } = approval.data;
+  return deliverAt !== undefined && Date.parse(deliverAt) > Date.parse(metadata.now)
+    ? [approval, { type: 'ScheduleMessage', data: { messageId }, metadata }]
+    : [approval];
 };

@@ -40,19 +40,36 @@ export const SubmitMessage = commandCodec(
 );
 export type SubmitMessage = t.TypeOf<typeof SubmitMessage>;
 
-/** A moderation policy (or an operator, policy `operator`) approves the message. */
+/** A moderation policy approves the message (an operator's approval is `ApproveHeldMessage`). */
 export const ApproveMessage = commandCodec(
   'ApproveMessage',
   t.type({ messageId: t.string, policy: t.string }),
 );
 export type ApproveMessage = t.TypeOf<typeof ApproveMessage>;
 
-/** A moderation policy (or an operator) rejects the message. */
+/** A moderation policy rejects the message (an operator's rejection is `RejectHeldMessage`). */
 export const RejectMessage = commandCodec(
   'RejectMessage',
   t.type({ messageId: t.string, policy: t.string, reason: t.string }),
 );
 export type RejectMessage = t.TypeOf<typeof RejectMessage>;
+
+/**
+ * An operator approves a message a policy held for review (docs/api.md, "Operator"); recorded as
+ * the verdict of policy `operator`. Only a held message can be approved this way.
+ */
+export const ApproveHeldMessage = commandCodec(
+  'ApproveHeldMessage',
+  t.type({ messageId: t.string }),
+);
+export type ApproveHeldMessage = t.TypeOf<typeof ApproveHeldMessage>;
+
+/** An operator rejects a message a policy held for review; only a held message. */
+export const RejectHeldMessage = commandCodec(
+  'RejectHeldMessage',
+  t.type({ messageId: t.string, reason: t.string }),
+);
+export type RejectHeldMessage = t.TypeOf<typeof RejectHeldMessage>;
 
 /** A moderation policy asks an operator to decide. */
 export const HoldMessage = commandCodec(
@@ -148,6 +165,8 @@ export const MessageCommandCodec = t.union([
   SubmitMessage,
   ApproveMessage,
   RejectMessage,
+  ApproveHeldMessage,
+  RejectHeldMessage,
   HoldMessage,
   ScheduleMessage,
   ReleaseMessage,

@@ -5,6 +5,7 @@ import type { DomainError } from '../shared/domainError.js';
 import { addDays, isAfter, isBefore, isSameInstant } from '../shared/time.js';
 import type {
   AbandonDelivery,
+  ApproveHeldMessage,
   ApproveMessage,
   ArchiveMessage,
   CancelMessage,
@@ -14,6 +15,7 @@ import type {
   RecallMessage,
   RecordDelivery,
   RecordDeliveryFailure,
+  RejectHeldMessage,
   RejectMessage,
   ReleaseMessage,
   RouteMessage,
@@ -296,24 +298,58 @@ const submitMessage = (command: SubmitMessage, state: MessageState): Decision =>
   return E.right([submitted]);
 };
 
-// Moderation outcomes come only from `submitted`, and an operator's approve or reject also from
-// `held`. A message suppressed or cancelled before any verdict needs none: moderating it is a
-// no-op, so the moderation processor, which sees every submission, needs no special case.
+/** The policy an operator's verdict on a held message is recorded under. */
+export const OPERATOR_POLICY = 'operator';
+
+// A policy's verdict comes only from `submitted`. Repeating the verdict on record is a no-op (a
+// redelivered submission moderated again), and so is any verdict on a held message: the hold
+// stands until an operator decides, so a policy run again can never approve what it held. A
+// message suppressed or cancelled before any verdict needs none: moderating it is a no-op too, so
+// the moderation processor, which sees every submission, needs no special case.
 
 const approveMessage = (command: ApproveMessage, state: MessageFacts): Decision => {
-  if (state.moderation === 'approved') return E.right([]);
+  if (state.moderation === 'approved' || state.moderation === 'held') return E.right([]);
   if (state.moderation === 'rejected') return illegal(state, 'approve');
-  if (state.status !== 'submitted' && state.status !== 'held') return E.right([]);
+  if (state.status !== 'submitted') return E.right([]);
   const { messageId, policy } = command.data;
   return E.right([{ type: 'MessageApproved', data: { messageId, policy } }]);
 };
 
 const rejectMessage = (command: RejectMessage, state: MessageFacts): Decision => {
-  if (state.moderation === 'rejected') return E.right([]);
+  if (state.moderation === 'rejected' || state.moderation === 'held') return E.right([]);
   if (state.moderation === 'approved') return illegal(state, 'reject');
-  if (state.status !== 'submitted' && state.status !== 'held') return E.right([]);
+  if (state.status !== 'submitted') return E.right([]);
   const { messageId, policy, reason } = command.data;
   return E.right([{ type: 'MessageRejected', data: { messageId, policy, reason } }]);
+};
+
+/**
+ * An operator's verdict is an answer to a hold: only a message that is held now may have one. A
+ * message that was never held (approved by the policies, not moderated yet), was decided already
+ * (approving twice, approving after a rejection) or left review otherwise (cancelled, suppressed)
+ * is refused, never answered as if the verdict had been taken.
+ */
+const notHeld = (state: MessageFacts, action: string): Decision =>
+  E.left(
+    domainError(
+      'illegal_state',
+      `only a held message can be ${action}; this one is ${state.status}`,
+      { messageId: state.submission.messageId, status: state.status },
+    ),
+  );
+
+const approveHeldMessage = (command: ApproveHeldMessage, state: MessageFacts): Decision => {
+  if (state.status !== 'held') return notHeld(state, 'approved');
+  const { messageId } = command.data;
+  return E.right([{ type: 'MessageApproved', data: { messageId, policy: OPERATOR_POLICY } }]);
+};
+
+const rejectHeldMessage = (command: RejectHeldMessage, state: MessageFacts): Decision => {
+  if (state.status !== 'held') return notHeld(state, 'rejected');
+  const { messageId, reason } = command.data;
+  return E.right([
+    { type: 'MessageRejected', data: { messageId, policy: OPERATOR_POLICY, reason } },
+  ]);
 };
 
 const holdMessage = (command: HoldMessage, state: MessageFacts): Decision => {
@@ -581,6 +617,10 @@ const decide = (command: MessageCommand, state: MessageState): Decision => {
       return approveMessage(command, state);
     case 'RejectMessage':
       return rejectMessage(command, state);
+    case 'ApproveHeldMessage':
+      return approveHeldMessage(command, state);
+    case 'RejectHeldMessage':
+      return rejectHeldMessage(command, state);
     case 'HoldMessage':
       return holdMessage(command, state);
     case 'ScheduleMessage':

@@ -1,9 +1,12 @@
 import * as t from 'io-ts';
-import { approvalCommands } from '../../../application/moderation/moderationProcessor.js';
+import {
+  approveHeldMessage,
+  rejectHeldMessage,
+} from '../../../application/moderation/reviewHeldMessage.js';
 import { boundedString, strictObject } from '../codecs.js';
-import { ProblemError } from '../problem.js';
-import { defineRoute, orProblem, type Route } from '../routing.js';
-import { commandContext, type ApiDeps } from './deps.js';
+import { defineRoute, type Route } from '../routing.js';
+import type { ApiDeps } from './deps.js';
+import { invocationOf, orRefusal } from './refusals.js';
 
 const MessageParams = strictObject('MessageParams', {
   messageId: boundedString('MessageId', { minLength: 1, maxLength: 64 }),
@@ -31,11 +34,8 @@ const HeldItem = t.type(
 
 /** Operator review of messages a policy held (docs/api.md, "Operator"). */
 export const moderationRoutes = (deps: ApiDeps): Route[] => {
-  const heldMessage = (messageId: string) => {
-    const row = deps.messages.byId(messageId);
-    if (row === undefined) throw new ProblemError('not_found', `no message ${messageId}`);
-    return row;
-  };
+  const approve = approveHeldMessage(deps);
+  const reject = rejectHeldMessage(deps);
   return [
     defineRoute(
       {
@@ -73,7 +73,7 @@ export const moderationRoutes = (deps: ApiDeps): Route[] => {
         tag: 'operator',
         summary: 'Approve a held message',
         description:
-          'It is then delivered (or scheduled, if it is for later) like any approved message.',
+          'It is then delivered (or scheduled, if it is for later) like any approved message. A message that is not held (never held, already approved or rejected, cancelled) is 422 illegal_state.',
         auth: 'operator',
         params: MessageParams,
         errors: ['not_found', 'illegal_state'],
@@ -82,15 +82,7 @@ export const moderationRoutes = (deps: ApiDeps): Route[] => {
         },
       },
       async (request) => {
-        const row = heldMessage(request.params.messageId);
-        orProblem(
-          await deps.commands.execute(
-            'message',
-            row.message_id,
-            approvalCommands(row.message_id, 'operator', row.deliver_at ?? undefined, request.now),
-            commandContext(request),
-          ),
-        );
+        orRefusal(await approve(request.params.messageId, invocationOf(request)));
         return { status: 200, body: { status: 'approved' } };
       },
     ),
@@ -100,6 +92,8 @@ export const moderationRoutes = (deps: ApiDeps): Route[] => {
         path: '/v1/admin/moderation/:messageId/reject',
         tag: 'operator',
         summary: 'Reject a held message',
+        description:
+          'It is never delivered. A message that is not held (never held, already approved or rejected, cancelled) is 422 illegal_state.',
         auth: 'operator',
         params: MessageParams,
         body: RejectBody,
@@ -109,23 +103,8 @@ export const moderationRoutes = (deps: ApiDeps): Route[] => {
         },
       },
       async (request) => {
-        const row = heldMessage(request.params.messageId);
-        orProblem(
-          await deps.commands.execute(
-            'message',
-            row.message_id,
-            {
-              type: 'RejectMessage',
-              data: {
-                messageId: row.message_id,
-                policy: 'operator',
-                reason: request.body.reason ?? 'rejected by an operator',
-              },
-              metadata: { now: request.now },
-            },
-            commandContext(request),
-          ),
-        );
+        const reason = request.body.reason ?? 'rejected by an operator';
+        orRefusal(await reject(request.params.messageId, reason, invocationOf(request)));
         return { status: 200, body: { status: 'rejected' } };
       },
     ),

@@ -241,12 +241,6 @@ describe('messageDecider', () => {
     it('approves a submitted message', () => {
       message.given([submitted]).when(approve).then([approved]);
     });
-    it('lets an operator approve a held message', () => {
-      message
-        .given([submitted, held])
-        .when(command('ApproveMessage', { policy: 'operator' }))
-        .then([{ type: 'MessageApproved', data: { messageId, policy: 'operator' } }]);
-    });
     it('ignores approving an approved message', () => {
       message.given([submitted, approved]).when(approve).thenNothing();
     });
@@ -255,6 +249,9 @@ describe('messageDecider', () => {
     });
     it('ignores approving a message suppressed before moderation', () => {
       message.given([submitted, suppressedBlocked]).when(approve).thenNothing();
+    });
+    it('never approves a held message: a policy run again leaves the hold to an operator', () => {
+      message.given([submitted, held]).when(approve).thenNothing();
     });
     it('refuses to approve a rejected message', () => {
       message.given([submitted, rejected]).when(approve).thenError('illegal_state');
@@ -268,14 +265,83 @@ describe('messageDecider', () => {
     it('rejects a submitted message', () => {
       message.given([submitted]).when(reject).then([rejected]);
     });
-    it('lets an operator reject a held message', () => {
-      message.given([submitted, held]).when(reject).then([rejected]);
-    });
     it('ignores rejecting a rejected message', () => {
       message.given([submitted, rejected]).when(reject).thenNothing();
     });
+    it('never rejects a held message: a policy run again leaves the hold to an operator', () => {
+      message.given([submitted, held]).when(reject).thenNothing();
+    });
     it('refuses to reject an approved message', () => {
       message.given([submitted, approved]).when(reject).thenError('illegal_state');
+    });
+  });
+
+  describe("an operator's verdict on a held message", () => {
+    const approveHeld = command('ApproveHeldMessage', {});
+    const rejectHeld = command('RejectHeldMessage', { reason: 'misleading offer' });
+    const approvedByOperator: MessageEvent = {
+      type: 'MessageApproved',
+      data: { messageId, policy: 'operator' },
+    };
+    const rejectedByOperator: MessageEvent = {
+      type: 'MessageRejected',
+      data: { messageId, policy: 'operator', reason: 'misleading offer' },
+    };
+
+    it('approves a held message, as policy operator', () => {
+      message.given([submitted, held]).when(approveHeld).then([approvedByOperator]);
+    });
+    it('rejects a held message with the reason, as policy operator', () => {
+      message.given([submitted, held]).when(rejectHeld).then([rejectedByOperator]);
+    });
+    it('approves a held message that is for later, which can then be scheduled', () => {
+      const events = history([submit({ deliverAt: later }), hold, approveHeld]);
+      expect(events.map((event) => event.type)).to.deep.equal([
+        'MessageSubmitted',
+        'MessageHeldForReview',
+        'MessageApproved',
+      ]);
+      message.given(events).when(schedule).then([scheduled]);
+    });
+
+    // Every history in which the message is not held now; both verdicts are refused on each,
+    // naming the status it is in, and nothing is recorded.
+    const notHeld: readonly (readonly [string, readonly MessageEvent[], string])[] = [
+      ['submitted, not moderated yet', [submitted], 'submitted'],
+      ['approved by the policies, never held', [submitted, approved], 'approved'],
+      ['rejected by the policies, never held', [submitted, rejected], 'rejected'],
+      ['delivered, never held', delivered, 'delivered'],
+      [
+        'held, then approved (a second approval)',
+        [submitted, held, approvedByOperator],
+        'approved',
+      ],
+      ['held, then rejected', [submitted, held, rejectedByOperator], 'rejected'],
+      [
+        'held, approved and delivered',
+        [submitted, held, approvedByOperator, routed, inboxDelivered],
+        'delivered',
+      ],
+      [
+        'held, approved, delivered and recalled',
+        [submitted, held, approvedByOperator, routed, inboxDelivered, recalled],
+        'recalled',
+      ],
+      ['held, then cancelled by the app', [submittedLater, held, cancelled], 'cancelled'],
+      ['held, then suppressed', [submitted, held, suppressedBlocked], 'suppressed'],
+      ['suppressed before moderation', [submitted, suppressedBlocked], 'suppressed'],
+    ];
+    for (const [what, given, status] of notHeld) {
+      it(`refuses to approve a message ${what}`, () => {
+        message.given(given).when(approveHeld).thenError('illegal_state', { messageId, status });
+      });
+      it(`refuses to reject a message ${what}`, () => {
+        message.given(given).when(rejectHeld).thenError('illegal_state', { messageId, status });
+      });
+    }
+    it('refuses an unknown message', () => {
+      message.given([]).when(approveHeld).thenError('not_found', { messageId });
+      message.given([]).when(rejectHeld).thenError('not_found', { messageId });
     });
   });
 
