@@ -14,7 +14,7 @@ import { errorPage } from './pages/error.js';
 import { inboxPage } from './pages/inbox.js';
 import { operatorPage } from './pages/operator.js';
 import { csrfGuard, issueCsrfToken, pageHeaders } from './security.js';
-import { SYSTEM_APP_ID } from '../http/api/systemApp.js';
+import { isSystemApp } from '../../domain/app/systemApp.js';
 
 /** What the web app needs from the rest of Tidings; the composition root passes its queries. */
 export interface WebDeps {
@@ -184,7 +184,7 @@ const checkConsentRequest = (
       detail: `The link is malformed: ${problems.join('; ')}.`,
     };
   const app = apps.byId(appId);
-  if (app === undefined || appId === SYSTEM_APP_ID) {
+  if (app === undefined || isSystemApp(appId)) {
     return { kind: 'invalid', status: 404, detail: `There is no app ${appId} to authorize.` };
   }
   if (!redirectUrisOf(app).includes(redirectUri)) {

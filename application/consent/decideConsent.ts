@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
+import { isSystemApp } from '../../domain/app/systemApp.js';
 import { domainError } from '../../domain/shared/domainError.js';
 import { redirectUrisOf, type AppQueries } from '../../projections/apps/appQueries.js';
 import type { CommandBus } from '../commandBus.js';
@@ -12,8 +13,6 @@ export interface DecideConsentDeps {
   readonly commands: CommandBus;
   readonly apps: AppQueries;
   readonly ids: Ids;
-  /** The built-in app of test pushes, which nobody consents to in another's name. */
-  readonly systemAppId: string;
 }
 
 /** A person's answer to an app's request to reach them. */
@@ -43,7 +42,7 @@ export const decideConsent =
     const app = deps.apps.byId(appId);
     // The built-in app of test pushes binds each person itself (openid = their recipient id);
     // nobody may consent to it in another's name, so it answers like an unknown app.
-    if (app === undefined || appId === deps.systemAppId) {
+    if (app === undefined || isSystemApp(appId)) {
       return E.left(domainError('not_found', `no app ${appId}`));
     }
     if (!redirectUrisOf(app).includes(redirectUri)) {

@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
+import { SYSTEM_APP_ID, SYSTEM_APP_NAME } from '../../domain/app/systemApp.js';
 import { domainError } from '../../domain/shared/domainError.js';
 import type { AppQueries } from '../../projections/apps/appQueries.js';
 import type { BindingQueries } from '../../projections/bindings/bindingQueries.js';
@@ -10,17 +11,6 @@ import type { Invocation } from '../shared/invocation.js';
 import type { RateLimiter } from '../shared/rateLimiter.js';
 import { rateLimited, type Refusal } from '../shared/refusal.js';
 
-/**
- * The built-in app test pushes come from: an ordinary app in the log, registered on first use
- * with a secret nobody is told, so a test push takes exactly the path of any app's message.
- */
-export interface SystemApp {
-  readonly appId: string;
-  readonly name: string;
-  /** The one redirect URI it is registered with (Tidings' own pages). */
-  readonly redirectUri: string;
-}
-
 /** What sending a test push needs. */
 export interface SendTestPushDeps {
   readonly commands: CommandBus;
@@ -30,7 +20,11 @@ export interface SendTestPushDeps {
   /** Test pushes per person: a few at once, then about one a minute. */
   readonly testPushLimit: RateLimiter;
   readonly ids: Ids;
-  readonly systemApp: SystemApp;
+  /**
+   * The one redirect URI the built-in app (domain/app/systemApp.ts) is registered with: Tidings'
+   * own pages. Nobody is ever sent there, since nobody consents to it.
+   */
+  readonly systemAppRedirectUri: string;
 }
 
 /** A test push submitted, with the person's settings for the system app that decide its way. */
@@ -58,7 +52,7 @@ export const sendTestPush =
     const bound = await bindSystemApp(deps, recipientId, call);
     if (E.isLeft(bound)) return bound;
     const binding = deps.bindings.byId(bound.right);
-    const app = deps.apps.byId(deps.systemApp.appId);
+    const app = deps.apps.byId(SYSTEM_APP_ID);
     if (binding === undefined || app === undefined) {
       throw new Error('the system app binding is missing right after it was written');
     }
@@ -108,7 +102,7 @@ const bindSystemApp = async (
 ): Promise<E.Either<Refusal, string>> => {
   const registered = await ensureSystemApp(deps, call);
   if (E.isLeft(registered)) return registered;
-  const { appId } = deps.systemApp;
+  const appId = SYSTEM_APP_ID;
   const bindingId = bindingIdFor(deps.ids, appId, recipientId);
   if (deps.bindings.byId(bindingId)?.status === 'active') return E.right(bindingId);
   const authorized = await deps.commands.execute(
@@ -137,24 +131,23 @@ const ensureSystemApp = async (
   deps: SendTestPushDeps,
   call: Invocation,
 ): Promise<E.Either<Refusal, void>> => {
-  const { appId, name, redirectUri } = deps.systemApp;
-  if (deps.apps.byId(appId) !== undefined) return E.right(undefined);
+  if (deps.apps.byId(SYSTEM_APP_ID) !== undefined) return E.right(undefined);
   const registered = await deps.commands.execute(
     'app',
-    appId,
+    SYSTEM_APP_ID,
     {
       type: 'RegisterApp',
       data: {
-        appId,
-        name,
-        redirectUris: [redirectUri],
+        appId: SYSTEM_APP_ID,
+        name: SYSTEM_APP_NAME,
+        redirectUris: [deps.systemAppRedirectUri],
         secretHash: deps.ids.hash(deps.ids.secret('tds_')),
       },
       metadata: { now: call.now },
     },
     call.commandContext(undefined, { kind: 'system', id: 'web' }),
   );
-  return E.isLeft(registered) && deps.apps.byId(appId) === undefined
+  return E.isLeft(registered) && deps.apps.byId(SYSTEM_APP_ID) === undefined
     ? registered
     : E.right(undefined);
 };

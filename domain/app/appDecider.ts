@@ -4,6 +4,7 @@ import { domainError } from '../shared/domainError.js';
 import type { DomainError } from '../shared/domainError.js';
 import { sameStrings } from '../shared/equality.js';
 import { addDays, isAfter, isBefore } from '../shared/time.js';
+import { forbiddenForSystemApp, isSystemApp } from './systemApp.js';
 import type {
   ApplyPenalty,
   BanApp,
@@ -326,9 +327,41 @@ const applyPenalty = (command: ApplyPenalty, state: RegisteredApp): Decision => 
   ]);
 };
 
+/**
+ * What the built-in app of test pushes refuses (domain/app/systemApp.ts): a new secret or
+ * redirect URIs, and any loss of standing. Lifting a suspension and reinstating stay open, so an
+ * operator can bring it back where an older server let complaints suspend or ban it.
+ */
+const systemAppRule = (command: Exclude<AppCommand, RegisterApp>): DomainError | undefined => {
+  switch (command.type) {
+    case 'RotateAppSecret':
+      return forbiddenForSystemApp('its secret is never rotated, so no app credential acts as it');
+    case 'ChangeAppRedirectUris':
+      return forbiddenForSystemApp(
+        'its redirect URIs are never changed, since nobody consents to it',
+      );
+    case 'PenalizeApp':
+    case 'ApplyPenalty':
+    case 'SuspendApp':
+    case 'BanApp':
+      return forbiddenForSystemApp(
+        'it has no reputation to lose; each person turns it down in "My apps"',
+      );
+    case 'LiftAppSuspension':
+    case 'ReinstateApp':
+      return undefined;
+    default: {
+      const _exhaustive: never = command;
+      return _exhaustive;
+    }
+  }
+};
+
 const decide = (command: AppCommand, state: AppState): Decision => {
   if (command.type === 'RegisterApp') return registerApp(command, state);
   if (state.status === 'empty') return notFound(command.data.appId);
+  const refused = isSystemApp(state.appId) ? systemAppRule(command) : undefined;
+  if (refused !== undefined) return E.left(refused);
   switch (command.type) {
     case 'RotateAppSecret':
       return rotateAppSecret(command, state);

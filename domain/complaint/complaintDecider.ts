@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { Decider } from '../shared/decider.js';
+import { forbiddenForSystemApp, isSystemApp } from '../app/systemApp.js';
 import { domainError } from '../shared/domainError.js';
 import type { DomainError } from '../shared/domainError.js';
 import type {
@@ -62,9 +63,19 @@ const illegal = (state: FiledComplaint, action: string): Decision =>
     }),
   );
 
+/**
+ * The built-in app sends a person only the test pushes they ask for, and has no reputation to
+ * lose (domain/app/systemApp.ts): complaints about it are refused, and one filed before that rule
+ * can be dismissed or withdrawn but not upheld.
+ */
+const noComplaintsAboutSystemApp = forbiddenForSystemApp(
+  'complaints about its messages go nowhere; turn it down or block it in "My apps" instead',
+);
+
 const fileComplaint = (command: FileComplaint, state: ComplaintState): Decision => {
   const { complaintId, messageId, appId, recipientId, category, reason } = command.data;
   const filing = { complaintId, messageId, appId, recipientId, category, reason };
+  if (isSystemApp(appId)) return E.left(noComplaintsAboutSystemApp);
   if (state.status === 'empty') return E.right([{ type: 'ComplaintFiled', data: filing }]);
   const { filing: previous } = state;
   if (
@@ -94,6 +105,7 @@ const fileComplaint = (command: FileComplaint, state: ComplaintState): Decision 
 
 const upholdComplaint = (command: UpholdComplaint, state: FiledComplaint): Decision => {
   const { complaintId, severity, note } = command.data;
+  if (isSystemApp(state.filing.appId)) return E.left(noComplaintsAboutSystemApp);
   // A different severity is not a repeat: the penalty for the first one has been charged.
   if (state.status === 'upheld' && state.severity === severity) return E.right([]);
   if (state.status !== 'open') return illegal(state, 'uphold');

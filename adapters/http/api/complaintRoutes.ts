@@ -87,11 +87,11 @@ export const complaintRoutes = (deps: ApiDeps): Route[] => {
         tag: 'recipient',
         summary: 'Complain about a message you received',
         description:
-          'One open complaint per person and message. The message leaves your inbox view (withdrawing brings it back). Upheld complaints cost the app reputation.',
+          'One open complaint per person and message. The message leaves your inbox view (withdrawing brings it back). Upheld complaints cost the app reputation. A test push of the built-in app Tidings is 403 forbidden: it has no reputation; turn it down in your apps instead.',
         auth: 'recipient',
         params: MessageParams,
         body: FileBody,
-        errors: ['not_found', 'duplicate_complaint'],
+        errors: ['forbidden', 'not_found', 'duplicate_complaint'],
         responses: { 201: { description: 'Filed', body: t.type({ complaintId: t.string }) } },
       },
       async (request) => {
@@ -177,11 +177,11 @@ export const complaintRoutes = (deps: ApiDeps): Route[] => {
         tag: 'operator',
         summary: 'Uphold a complaint',
         description:
-          'Costs the app points by severity (minor 5, major 15, severe 30 by default) and may suspend or ban it.',
+          'Costs the app points by severity (minor 5, major 15, severe 30 by default) and may suspend or ban it. A complaint about the built-in app Tidings cannot be upheld (403 forbidden); dismiss it.',
         auth: 'operator',
         params: ComplaintParams,
         body: strictObject('Uphold', { severity: Severity }, { note: Note }),
-        errors: ['not_found', 'illegal_state'],
+        errors: ['forbidden', 'not_found', 'illegal_state'],
         responses: {
           200: { description: 'Upheld', body: t.type({ status: t.literal('upheld') }) },
         },

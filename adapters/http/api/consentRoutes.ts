@@ -3,7 +3,6 @@ import { decideConsent } from '../../../application/consent/decideConsent.js';
 import { secureIds } from '../../security/secureIds.js';
 import { boundedString, strictObject } from '../codecs.js';
 import { defineRoute, type Route } from '../routing.js';
-import { SYSTEM_APP_ID } from './systemApp.js';
 import type { ApiDeps } from './deps.js';
 import { invocationOf, orRefusal } from './refusals.js';
 
@@ -27,7 +26,7 @@ const AuthorizationBody = strictObject(
  * refused and never redirected to, so the page cannot be used to bounce people anywhere.
  */
 export const consentRoutes = (deps: ApiDeps): Route[] => {
-  const decide = decideConsent({ ...deps, ids: secureIds, systemAppId: SYSTEM_APP_ID });
+  const decide = decideConsent({ ...deps, ids: secureIds });
   return [
     defineRoute(
       {

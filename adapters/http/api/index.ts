@@ -1,4 +1,6 @@
 import * as t from 'io-ts';
+import { authenticateApp } from '../../../application/apps/authenticateApp.js';
+import { secureIds } from '../../security/secureIds.js';
 import { constantTimeEqual, hashSecret } from '../../security/secrets.js';
 import { buildOpenApiDocument } from '../openapi.js';
 import { defineRoute, mountRoutes, type Authenticators, type Route } from '../routing.js';
@@ -99,11 +101,12 @@ export const createApiRouter = (options: ApiOptions): ReturnType<typeof mountRou
       return Promise.resolve({ status: 200, body: document });
     },
   );
+  const appOfSecret = authenticateApp({ apps: options.apps, ids: secureIds });
   const authenticators: Authenticators = {
     operator: (token) => constantTimeEqual(token, options.adminToken),
     auditor: (token) => constantTimeEqual(token, options.auditToken),
     app: (secret) => {
-      const row = options.apps.bySecretHash(hashSecret(secret));
+      const row = appOfSecret(secret);
       return row === undefined
         ? undefined
         : {

@@ -134,10 +134,11 @@ export const operatorRoutes = (deps: ApiDeps): Route[] => {
         path: '/v1/admin/apps/:appId/secret',
         tag: 'operator',
         summary: "Rotate an app's secret",
-        description: 'The old secret stops working at once; the new one is shown once.',
+        description:
+          'The old secret stops working at once; the new one is shown once. The built-in app Tidings has no secret anyone may hold: rotating it is 403 forbidden.',
         auth: 'operator',
         params: AppIdParams,
-        errors: ['not_found'],
+        errors: ['forbidden', 'not_found'],
         responses: {
           200: { description: 'The new secret', body: t.type({ appSecret: t.string }) },
         },

@@ -1,4 +1,5 @@
 import * as t from 'io-ts';
+import { isSystemApp } from '../../../domain/app/systemApp.js';
 import type { CommandBus } from '../../../application/commandBus.js';
 import { sendTestPush } from '../../../application/testPush/sendTestPush.js';
 import type { TokenBuckets } from '../rateLimiter.js';
@@ -10,7 +11,6 @@ import type { AppQueries } from '../../../projections/apps/appQueries.js';
 import type { BindingQueries } from '../../../projections/bindings/bindingQueries.js';
 import type { RecipientQueries } from '../../../projections/recipients/recipientQueries.js';
 import { apiStatusOf, type MessageQueries } from '../../../projections/messages/messageQueries.js';
-import { SYSTEM_APP_ID, SYSTEM_APP_NAME } from './systemApp.js';
 import { invocationOf, orRefusal } from './refusals.js';
 
 export interface TestPushDeps {
@@ -58,11 +58,7 @@ export const testPushRoutes = (deps: TestPushDeps): Route[] => {
   const send = sendTestPush({
     ...deps,
     ids: secureIds,
-    systemApp: {
-      appId: SYSTEM_APP_ID,
-      name: SYSTEM_APP_NAME,
-      redirectUri: new URL('/', deps.publicUrl).href,
-    },
+    systemAppRedirectUri: new URL('/', deps.publicUrl).href,
   });
   return [
     defineRoute(
@@ -97,7 +93,7 @@ export const testPushRoutes = (deps: TestPushDeps): Route[] => {
         const row = deps.messages.byId(request.params.messageId);
         if (
           row === undefined ||
-          row.app_id !== SYSTEM_APP_ID ||
+          !isSystemApp(row.app_id) ||
           row.recipient_id !== request.caller.recipientId
         ) {
           throw new ProblemError('not_found', `no test push ${request.params.messageId}`);

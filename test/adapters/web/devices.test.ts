@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { startBarkServer, type BarkStandIn } from '../../../devtools/barkServer.js';
-import { SYSTEM_APP_ID } from '../../../adapters/http/api/systemApp.js';
+import { SYSTEM_APP_ID } from '../../../domain/app/systemApp.js';
 import { expectProblem, registerPerson } from '../../support/httpFixtures.js';
 import { call, type TestServer } from '../../support/testServer.js';
 import {

@@ -3,6 +3,8 @@ import type { AppCommand } from '../../../domain/app/appCommands.js';
 import { appDecider, appStreamName } from '../../../domain/app/appDecider.js';
 import type { AppEvent } from '../../../domain/app/appEvents.js';
 import { AppEventCodec, appEventTypes } from '../../../domain/app/appEvents.js';
+import { SYSTEM_APP_ID } from '../../../domain/app/systemApp.js';
+import { defaultPenaltyLadder } from '../../../domain/reputation/penaltyLadder.js';
 import { expectEventsRoundTrip, spec } from '../deciderSpecification.js';
 
 const now = '2025-03-01T12:00:00.000Z';
@@ -371,6 +373,104 @@ describe('appDecider', () => {
     });
     it('refuses an unknown app', () => {
       app.given([]).when(reinstate()).thenError('not_found');
+    });
+  });
+
+  describe('the built-in app of test pushes', () => {
+    const system = SYSTEM_APP_ID;
+    const systemRegistered: AppEvent = {
+      type: 'AppRegistered',
+      data: {
+        appId: system,
+        name: 'Tidings',
+        redirectUris: ['http://localhost:8080/'],
+        secretHash: 'never-told',
+      },
+    };
+    const systemSuspended: AppEvent = {
+      type: 'AppSuspended',
+      data: {
+        appId: system,
+        until: '2025-03-08T12:00:00.000Z',
+        reason: 'complaint_surge',
+        complaintIds: [],
+      },
+    };
+    const refused: readonly AppCommand[] = [
+      {
+        type: 'RotateAppSecret',
+        data: { appId: system, secretHash: 'known-to-someone' },
+        metadata,
+      },
+      {
+        type: 'ChangeAppRedirectUris',
+        data: { appId: system, redirectUris: ['https://evil.example/'] },
+        metadata,
+      },
+      {
+        type: 'PenalizeApp',
+        data: { appId: system, points: 30, complaintIds: ['c-9'], reason: 'upheld' },
+        metadata,
+      },
+      {
+        type: 'ApplyPenalty',
+        data: {
+          appId: system,
+          complaintId: 'c-9',
+          severity: 'severe',
+          ladder: defaultPenaltyLadder,
+        },
+        metadata,
+      },
+      {
+        type: 'SuspendApp',
+        data: {
+          appId: system,
+          until: '2025-03-08T12:00:00.000Z',
+          reason: 'complaint_surge',
+          complaintIds: [],
+        },
+        metadata,
+      },
+      { type: 'BanApp', data: { appId: system, reason: 'operator', complaintIds: [] }, metadata },
+    ];
+    for (const command of refused) {
+      it(`refuses ${command.type} with forbidden, naming it`, () => {
+        app.given([systemRegistered]).when(command).thenError('forbidden', { appId: system });
+      });
+    }
+    it('refuses them on a history in which an older server rotated its secret', () => {
+      const rotated: AppEvent = {
+        type: 'AppSecretRotated',
+        data: { appId: system, secretHash: 'known-to-someone' },
+      };
+      for (const command of refused) {
+        app.given([systemRegistered, rotated]).when(command).thenError('forbidden');
+      }
+    });
+    it('is registered like any app, and a retry of it is harmless', () => {
+      const register: AppCommand = { type: 'RegisterApp', data: systemRegistered.data, metadata };
+      app.given([]).when(register).then([systemRegistered]);
+      app.given([systemRegistered]).when(register).thenNothing();
+    });
+    it('can be reinstated, or its suspension lifted, where an older server let it be suspended', () => {
+      app
+        .given([systemRegistered, systemSuspended])
+        .when({ type: 'ReinstateApp', data: { appId: system }, metadata })
+        .then([{ type: 'AppReinstated', data: { appId: system, scoreAfter: 100 } }]);
+      app
+        .given([systemRegistered, systemSuspended])
+        .when({
+          type: 'LiftAppSuspension',
+          data: { appId: system, reason: 'reinstated' },
+          metadata,
+        })
+        .then([
+          {
+            type: 'AppSuspensionLifted',
+            data: { appId: system, reason: 'reinstated', scoreAfter: 100 },
+          },
+        ]);
     });
   });
 

@@ -12,6 +12,7 @@ import {
   ComplaintEventCodec,
   complaintEventTypes,
 } from '../../../domain/complaint/complaintEvents.js';
+import { SYSTEM_APP_ID } from '../../../domain/app/systemApp.js';
 import { expectEventsRoundTrip, spec } from '../deciderSpecification.js';
 
 const metadata = { now: '2025-03-01T12:00:00.000Z' };
@@ -157,6 +158,24 @@ describe('complaintDecider', () => {
     });
     it('refuses an unknown complaint', () => {
       complaint.given([]).when(withdraw()).thenError('not_found');
+    });
+  });
+
+  describe('about the built-in app of test pushes', () => {
+    const aboutSystemApp: ComplaintEvent = {
+      type: 'ComplaintFiled',
+      data: { ...filing, appId: SYSTEM_APP_ID },
+    };
+    it('refuses to file one with forbidden, naming the app', () => {
+      complaint
+        .given([])
+        .when(file({ appId: SYSTEM_APP_ID }))
+        .thenError('forbidden', { appId: SYSTEM_APP_ID });
+    });
+    it('refuses to uphold one filed before that rule, which can still be dismissed or withdrawn', () => {
+      complaint.given([aboutSystemApp]).when(uphold()).thenError('forbidden');
+      complaint.given([aboutSystemApp]).when(dismiss).then([dismissed]);
+      complaint.given([aboutSystemApp]).when(withdraw()).then([withdrawn]);
     });
   });
 
