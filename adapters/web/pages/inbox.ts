@@ -1,5 +1,6 @@
 import { html, type SafeHtml } from '../html.js';
 import { layout } from '../layout.js';
+import { SYSTEM_APP_ID } from '../../../domain/app/systemApp.js';
 
 /** The inbox shell; /static/inbox.js fills it from `GET /v1/me/inbox` and keeps it current. */
 export const inboxPage = (person: { readonly username: string }): SafeHtml =>
@@ -23,7 +24,7 @@ export const inboxPage = (person: { readonly username: string }): SafeHtml =>
         <h2>Nothing here yet</h2>
         <p>When an app you allowed sends you something, it shows up here within seconds.</p>
       </div>
-      <ul id="inbox-list" class="entries"></ul>
+      <ul id="inbox-list" class="entries" data-built-in-app="${SYSTEM_APP_ID}"></ul>
       <div class="more">
         <button type="button" id="load-older" hidden>Load older messages</button>
       </div>

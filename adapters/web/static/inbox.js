@@ -23,6 +23,8 @@ const dialog = /** @type {HTMLDialogElement} */ (document.getElementById('compla
 const complainForm = /** @type {HTMLFormElement} */ (document.getElementById('complain-form'));
 const complainAbout = /** @type {HTMLElement} */ (document.getElementById('complain-about'));
 const complainError = document.getElementById('complain-error');
+/** The built-in app's id: its test pushes get no Complain button. */
+const builtInAppId = list.dataset.builtInApp ?? '';
 
 const state = {
   /** @type {Item[]} the first page, as last polled */
@@ -208,17 +210,20 @@ const groupView = (/** @type {Group} */ group, /** @type {number} */ index) => {
         },
         'Archive',
       ),
-      el(
-        'button',
-        {
-          type: 'button',
-          class: 'small danger',
-          'data-focus': `${group.key}:complain`,
-          'aria-label': `Complain about “${name}”`,
-          onclick: () => openComplaint(latest),
-        },
-        'Complain',
-      ),
+      // Test pushes come from the built-in app, which takes no complaints (docs/api.md).
+      group.appId === builtInAppId
+        ? null
+        : el(
+            'button',
+            {
+              type: 'button',
+              class: 'small danger',
+              'data-focus': `${group.key}:complain`,
+              'aria-label': `Complain about “${name}”`,
+              onclick: () => openComplaint(latest),
+            },
+            'Complain',
+          ),
     ),
   );
 };

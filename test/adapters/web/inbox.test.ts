@@ -293,4 +293,30 @@ describe('web app: inbox (headless Chromium)', function () {
     await page.getByRole('heading', { name: 'Archive me' }).waitFor({ state: 'detached' });
     expect((await inbox(who)).map((item) => item.title)).to.deep.equal(['Keep me']);
   });
+
+  it("a test push (from the built-in app, which takes no complaints) has no Complain button; an app's message has", async () => {
+    const { who, ordersKey, watched } = await person();
+    const { page } = watched;
+    const device = await call(server!.base, 'PUT', '/v1/me/devices/bark', {
+      cookie: who.cookie,
+      body: { serverUrl: 'http://127.0.0.1:9', deviceKey: 'k' },
+    });
+    expect(device.status).to.equal(200);
+    const tested = await call(server!.base, 'POST', '/v1/me/test-push', { cookie: who.cookie });
+    expect(tested.status).to.equal(202);
+    await push(server!, orders.appSecret, { key: ordersKey, title: 'From orders', body: 'o' });
+    await inboxHolds(who, 2);
+    await page.goto(`${server!.base}/inbox`);
+    await page.getByRole('heading', { name: 'Tidings test push' }).waitFor();
+    await page.getByRole('heading', { name: 'From orders' }).waitFor();
+    expect(
+      await page.getByRole('button', { name: 'Complain about “From orders”' }).count(),
+    ).to.equal(1);
+    expect(
+      await page.getByRole('button', { name: 'Complain about “Tidings test push”' }).count(),
+    ).to.equal(0);
+    expect(
+      await page.getByRole('button', { name: 'Archive “Tidings test push”' }).count(),
+    ).to.equal(1);
+  });
 });
