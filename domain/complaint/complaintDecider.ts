@@ -59,7 +59,7 @@ const illegal = (state: FiledComplaint, action: string): Decision =>
   E.left(
     domainError('illegal_state', `cannot ${action} a complaint that is ${state.status}`, {
       complaintId: state.filing.complaintId,
-      status: state.status,
+      state: state.status,
     }),
   );
 
@@ -98,7 +98,7 @@ const fileComplaint = (command: FileComplaint, state: ComplaintState): Decision 
   return E.left(
     domainError('duplicate_complaint', 'you already complained about this message', {
       complaintId,
-      status: state.status,
+      state: state.status,
     }),
   );
 };

@@ -191,7 +191,7 @@ const illegal = (state: MessageFacts, action: string): Decision =>
   E.left(
     domainError('illegal_state', `cannot ${action} a ${state.status} message`, {
       messageId: state.submission.messageId,
-      status: state.status,
+      state: state.status,
     }),
   );
 
@@ -334,7 +334,7 @@ const notHeld = (state: MessageFacts, action: string): Decision =>
     domainError(
       'illegal_state',
       `only a held message can be ${action}; this one is ${state.status}`,
-      { messageId: state.submission.messageId, status: state.status },
+      { messageId: state.submission.messageId, state: state.status },
     ),
   );
 

@@ -71,7 +71,7 @@ describe('complaintDecider', () => {
       complaint
         .given([filed])
         .when(file({ reason: 'and again' }))
-        .thenError('duplicate_complaint', { complaintId, status: 'open' });
+        .thenError('duplicate_complaint', { complaintId, state: 'open' });
     });
     it('refuses filing again after it was upheld', () => {
       complaint.given([filed, upheld]).when(file()).thenError('duplicate_complaint');
@@ -112,7 +112,7 @@ describe('complaintDecider', () => {
       complaint
         .given([filed, dismissed])
         .when(uphold())
-        .thenError('illegal_state', { complaintId, status: 'dismissed' });
+        .thenError('illegal_state', { complaintId, state: 'dismissed' });
     });
     it('refuses to uphold a withdrawn complaint', () => {
       complaint.given([filed, withdrawn]).when(uphold()).thenError('illegal_state');

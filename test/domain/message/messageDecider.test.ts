@@ -333,10 +333,16 @@ describe('messageDecider', () => {
     ];
     for (const [what, given, status] of notHeld) {
       it(`refuses to approve a message ${what}`, () => {
-        message.given(given).when(approveHeld).thenError('illegal_state', { messageId, status });
+        message
+          .given(given)
+          .when(approveHeld)
+          .thenError('illegal_state', { messageId, state: status });
       });
       it(`refuses to reject a message ${what}`, () => {
-        message.given(given).when(rejectHeld).thenError('illegal_state', { messageId, status });
+        message
+          .given(given)
+          .when(rejectHeld)
+          .thenError('illegal_state', { messageId, state: status });
       });
     }
     it('refuses an unknown message', () => {
@@ -471,7 +477,7 @@ describe('messageDecider', () => {
     ];
     for (const [name, given, status] of notDispatchable) {
       it(`refuses a message that is ${name}`, () => {
-        message.given(given).when(route()).thenError('illegal_state', { messageId, status });
+        message.given(given).when(route()).thenError('illegal_state', { messageId, state: status });
       });
     }
     it('refuses channels that do not start with the inbox', () => {
@@ -736,7 +742,7 @@ describe('messageDecider', () => {
       message
         .given(delivered)
         .when(cancel())
-        .thenError('illegal_state', { messageId, status: 'delivered' });
+        .thenError('illegal_state', { messageId, state: 'delivered' });
     });
     it("answers not_found for another app's message", () => {
       message.given([submittedLater]).when(cancel('app-2')).thenError('not_found');
@@ -778,7 +784,7 @@ describe('messageDecider', () => {
       message
         .given([...delivered, recalled, recallAbandons(0)])
         .when(deliver('bark'))
-        .thenError('illegal_state', { messageId, status: 'recalled' });
+        .thenError('illegal_state', { messageId, state: 'recalled' });
     });
     it('recalls a message that also reached a device', () => {
       message
@@ -796,7 +802,7 @@ describe('messageDecider', () => {
       message
         .given([submitted, rejected])
         .when(recall())
-        .thenError('illegal_state', { messageId, status: 'rejected' });
+        .thenError('illegal_state', { messageId, state: 'rejected' });
     });
     it("answers not_found for another app's message", () => {
       message.given(delivered).when(recall('app-2')).thenError('not_found');

@@ -84,6 +84,7 @@ describe('HTTP operator API: moderation review', function () {
       `only a held message can be ${verdict === approve ? 'approved' : 'rejected'}; this one is ${status}`,
     );
     expect(body['messageId']).to.equal(messageId);
+    expect(body['state'], 'the state as an extension member').to.equal(status);
     expect(await messageEventTypes(server, messageId), 'events of the message').to.deep.equal(
       before,
     );
