@@ -3,6 +3,7 @@ import type { Logger } from '../../domain/shared/logger.js';
 import { bodyLimitsOf, readBodies } from './bodyReader.js';
 import { metricsMiddleware, type Metrics } from './metrics.js';
 import { problemHandler, sendProblem } from './problem.js';
+import { parseQuery } from './queryParser.js';
 
 /** One dependency the readiness probe looks at. */
 export interface ReadinessCheck {
@@ -72,6 +73,7 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
       .send(await options.metrics.registry.metrics());
   });
 
+  app.set('query parser', parseQuery);
   app.use(
     readBodies(
       bodyLimitsOf(options.bodyLimit ?? '64kb', options.bodyLimitOverrides ?? {}),
