@@ -35,6 +35,14 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
   app.set('trust proxy', 'loopback');
   app.use(metricsMiddleware(options.metrics));
   app.use(requestLog(options.logger));
+  app.set('query parser', parseQuery);
+  // Before every route, the health endpoints too: no request's body goes unread or unlimited.
+  app.use(
+    readBodies(
+      bodyLimitsOf(options.bodyLimit ?? '64kb', options.bodyLimitOverrides ?? {}),
+      options.logger,
+    ),
+  );
 
   app.get('/healthz', (_request, response) => {
     response.json({ status: 'ok' });
@@ -73,13 +81,6 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
       .send(await options.metrics.registry.metrics());
   });
 
-  app.set('query parser', parseQuery);
-  app.use(
-    readBodies(
-      bodyLimitsOf(options.bodyLimit ?? '64kb', options.bodyLimitOverrides ?? {}),
-      options.logger,
-    ),
-  );
   for (const router of options.routers ?? []) app.use(router);
 
   app.use((request, response) => {

@@ -214,6 +214,18 @@ describe('http app: the body reader (real sockets)', function () {
     await expectCutAt(upload, LIMIT);
   });
 
+  it('cuts an endless body sent with a GET to the health endpoint too', async () => {
+    const upload = await uploadForever(
+      port,
+      requestHead('/echo', { 'Transfer-Encoding': 'chunked' }).replace(
+        'POST /echo',
+        'GET /healthz',
+      ),
+      CHUNK,
+    );
+    await expectCutAt(upload, LIMIT);
+  });
+
   it('applies a route’s own limit the same way (1 MiB on /v1/messages/batch)', async () => {
     const upload = await uploadForever(
       port,
