@@ -1,7 +1,9 @@
 import express, { type Express, type Router } from 'express';
 import type { Logger } from '../../domain/shared/logger.js';
+import { bodyLimitsOf, readBodies } from './bodyReader.js';
 import { metricsMiddleware, type Metrics } from './metrics.js';
 import { problemHandler, sendProblem } from './problem.js';
+import { parseQuery } from './queryParser.js';
 
 /** One dependency the readiness probe looks at. */
 export interface ReadinessCheck {
@@ -23,9 +25,9 @@ export interface HttpAppOptions {
 }
 
 /**
- * Builds the express application: health, readiness and metrics endpoints, JSON parsing with the
- * body limit enforced from Content-Length before anything is read, the feature routers, a
- * problem+json 404 for unknown routes and the problem+json error handler.
+ * Builds the express application: health, readiness and metrics endpoints, the query parser and
+ * the body reader (body limits cut an upload as soon as it passes them, see `readBodies`), the
+ * feature routers, a problem+json 404 for unknown routes and the problem+json error handler.
  */
 export const createHttpApp = (options: HttpAppOptions): Express => {
   const app = express();
@@ -33,6 +35,14 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
   app.set('trust proxy', 'loopback');
   app.use(metricsMiddleware(options.metrics));
   app.use(requestLog(options.logger));
+  app.set('query parser', parseQuery);
+  // Before every route, the health endpoints too: no request's body goes unread or unlimited.
+  app.use(
+    readBodies(
+      bodyLimitsOf(options.bodyLimit ?? '64kb', options.bodyLimitOverrides ?? {}),
+      options.logger,
+    ),
+  );
 
   app.get('/healthz', (_request, response) => {
     response.json({ status: 'ok' });
@@ -71,16 +81,6 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
       .send(await options.metrics.registry.metrics());
   });
 
-  const defaultLimit = options.bodyLimit ?? '64kb';
-  const overrides = new Map(Object.entries(options.bodyLimitOverrides ?? {}));
-  app.use(
-    declaredSizeLimit(
-      parseLimit(defaultLimit),
-      new Map([...overrides].map(([path, limit]) => [routeKey(path), parseLimit(limit)])),
-    ),
-  );
-  for (const [path, limit] of overrides) app.post(path, jsonParser(limit));
-  app.use(jsonParser(defaultLimit));
   for (const router of options.routers ?? []) app.use(router);
 
   app.use((request, response) => {
@@ -105,37 +105,3 @@ const requestLog =
     });
     next();
   };
-
-const jsonParser = (limit: string): express.RequestHandler =>
-  express.json({ limit, strict: true, type: ['application/json', 'application/*+json'] });
-
-/** Parses `64kb`-style limits (the forms body-parser accepts that Tidings uses). */
-const parseLimit = (limit: string): number => {
-  const match = /^(\d+)\s*(b|kb|mb)?$/i.exec(limit.trim());
-  if (match === null) throw new Error(`invalid body limit ${limit}`);
-  const unit = (match[2] ?? 'b').toLowerCase();
-  return Number(match[1]) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1);
-};
-
-/**
- * Refuses any body whose declared length is over the limit, whatever its content type, before a
- * byte of it is read; the JSON parser enforces the same limit on bodies sent without a length.
- */
-const declaredSizeLimit =
-  (limit: number, overrides: ReadonlyMap<string, number>): express.RequestHandler =>
-  (request, response, next) => {
-    const declared = Number(request.headers['content-length'] ?? 0);
-    const applies = overrides.get(routeKey(request.path)) ?? limit;
-    if (declared > applies) {
-      response.setHeader('Connection', 'close');
-      sendProblem(response, 'payload_too_large', `the body exceeds the limit of ${applies} bytes`);
-      return;
-    }
-    next();
-  };
-
-/**
- * A path as express matches routes (case-insensitive, a trailing slash ignored), so a limit set
- * for a route applies to every spelling that reaches it.
- */
-const routeKey = (path: string): string => path.toLowerCase().replace(/(.)\/+$/, '$1');

@@ -140,9 +140,9 @@ export const fieldProblems = (errors: Errors): FieldProblem[] => {
 };
 
 /**
- * The last middleware: every error becomes a problem+json answer. Body-parser's own errors (too
- * large, malformed JSON) get their stable codes; anything unexpected is logged and answered 500
- * without internals.
+ * The last middleware: every error becomes a problem+json answer. A `ProblemError` (the body
+ * reader's too large, malformed JSON, wrong charset among them) answers its own code; anything
+ * unexpected is logged and answered 500 without internals.
  */
 export const problemHandler =
   (logger: Logger): ErrorRequestHandler =>
@@ -154,24 +154,6 @@ export const problemHandler =
     if (error instanceof ProblemError) {
       for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
       sendProblem(response, error.code, error.message, error.extensions);
-      return;
-    }
-    const type = (error as { type?: unknown }).type;
-    if (type === 'entity.too.large') {
-      const limit = (error as { limit?: unknown }).limit;
-      sendProblem(
-        response,
-        'payload_too_large',
-        `the body exceeds the limit of ${String(limit)} bytes`,
-      );
-      return;
-    }
-    if (type === 'entity.parse.failed') {
-      sendProblem(response, 'invalid_json', 'the body is not valid JSON');
-      return;
-    }
-    if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-      sendProblem(response, 'unsupported_media_type', 'the body must be UTF-8 JSON');
       return;
     }
     logger.error('unhandled error', { error, method: request.method, path: request.path });

@@ -14,6 +14,7 @@ import {
   type FieldProblem,
 } from './problem.js';
 import type { RouteAuth, RouteSpec } from './routeSpec.js';
+import { illFormedText } from './wellFormedText.js';
 
 /** The name of the recipient session cookie. */
 export const SESSION_COOKIE = 'tidings_session';
@@ -171,11 +172,10 @@ const run = async (
     return undefined;
   };
   const params = decode(route.spec.params, { ...request.params }, '/params');
-  const query = decode(
-    route.spec.query,
-    { ...(request.query as Record<string, unknown>) },
-    '/query',
-  );
+  const rawQuery = { ...(request.query as Record<string, unknown>) };
+  // Text that is not well-formed Unicode would be stored altered (as U+FFFD): refused by name.
+  if (route.spec.query !== undefined) problems.push(...illFormedText(rawQuery, '/query'));
+  const query = decode(route.spec.query, rawQuery, '/query');
   let body: unknown = undefined;
   if (route.spec.body !== undefined) {
     const length = request.headers['content-length'];
@@ -188,6 +188,7 @@ const run = async (
     } else if (!request.is('application/json') && !request.is('application/*+json')) {
       throw new ProblemError('unsupported_media_type', 'send the body as application/json');
     } else {
+      problems.push(...illFormedText(request.body));
       body = decode(route.spec.body, request.body, '');
     }
   }

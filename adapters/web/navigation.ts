@@ -5,6 +5,8 @@
  */
 export const localPath = (next: unknown, fallback = '/inbox'): string => {
   if (typeof next !== 'string' || next.length === 0 || next.length > 4_096) return fallback;
+  // Escapes that are not UTF-8 (see `parseQuery`) would come out of the URL parser as U+FFFD.
+  if (!next.isWellFormed()) return fallback;
   if (!next.startsWith('/') || next.startsWith('//') || next.includes('\\')) return fallback;
   // Control characters (a tab or newline inside `//`) are dropped by URL parsers: refuse them.
   for (let index = 0; index < next.length; index += 1) {

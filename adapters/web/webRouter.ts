@@ -147,8 +147,12 @@ type ConsentCheck =
   | { readonly kind: 'valid'; readonly request: ConsentRequest }
   | { readonly kind: 'invalid'; readonly status: number; readonly detail: string };
 
+/**
+ * A parameter given once, as well-formed text: one whose percent-escapes are not UTF-8 (see
+ * `parseQuery`) would reach the consent as U+FFFD, so it is refused like a missing one.
+ */
 const single = (value: unknown): string | undefined =>
-  typeof value === 'string' ? value : undefined;
+  typeof value === 'string' && value.isWellFormed() ? value : undefined;
 
 /**
  * Checks `GET /authorize?app_id&openid&redirect_uri&state` before anything is shown: every
