@@ -174,6 +174,12 @@ export const problemHandler =
       sendProblem(response, 'unsupported_media_type', 'the body must be UTF-8 JSON');
       return;
     }
+    if (error instanceof URIError) {
+      // express's router could not decode a path parameter: the client's mistake. (Routes that
+      // mountRoutes mounts are refused before this, naming the parameter.)
+      sendProblem(response, 'validation_failed', 'the path is not valid percent-encoded UTF-8');
+      return;
+    }
     logger.error('unhandled error', { error, method: request.method, path: request.path });
     sendProblem(response, 'internal_error', 'something went wrong; it has been logged');
   };
