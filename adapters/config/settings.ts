@@ -50,7 +50,16 @@ export interface Settings {
   /** Distinct complainants within the window that suspend an app pending review; 0 turns the rule off. */
   readonly surgeComplainants: number;
   readonly surgeWindowHours: number;
+  /**
+   * Which proxies' `X-Forwarded-For` / `X-Forwarded-Proto` count, in express's `trust proxy`
+   * terms: `false` (none: the socket's address is the client's), a hop count, or addresses, CIDR
+   * blocks and the names `loopback`, `linklocal`, `uniquelocal`.
+   */
+  readonly trustProxy: TrustProxy;
 }
+
+/** The forms of express's `trust proxy` an operator may choose (see {@link Settings.trustProxy}). */
+export type TrustProxy = false | number | readonly string[];
 
 /** A codec that turns an environment string into a value, or fails with a reason. */
 const fromEnv = <A>(name: string, parse: (raw: string) => E.Either<string, A>): t.Type<A, string> =>
@@ -174,21 +183,51 @@ const Allowlist = fromEnv('Allowlist', (raw) => {
     : E.left(`"${bad}" is not a host name, IP address or CIDR block`);
 });
 
-const isHostOrCidr = (entry: string): boolean => {
+/** An IP address, or a CIDR block `address/bits`. */
+const isAddressOrCidr = (entry: string): boolean => {
   const [address = '', bits, extra] = entry.split('/');
   if (extra !== undefined) return false;
-  if (bits !== undefined) {
-    const family = isIP(address);
-    const width = Number(bits);
-    return family !== 0 && /^\d+$/.test(bits) && width <= (family === 4 ? 32 : 128);
-  }
-  return (
-    isIP(address) !== 0 ||
-    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(
-      address,
-    )
-  );
+  const family = isIP(address);
+  if (bits === undefined) return family !== 0;
+  return family !== 0 && /^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 };
+
+const isHostOrCidr = (entry: string): boolean =>
+  isAddressOrCidr(entry) ||
+  /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(
+    entry,
+  );
+
+/** The names express's `trust proxy` knows for address ranges. */
+const PROXY_RANGES: ReadonlySet<string> = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * `off` (also `false`, `0`), a hop count (the nearest N proxies are trusted, whatever their
+ * address), or addresses, CIDR blocks and the range names, separated by commas or spaces.
+ * Trusting every address (express's `true`) is refused: any client could then choose the address
+ * the login limits count.
+ */
+const TrustProxySetting = fromEnv('TrustProxy', (raw): E.Either<string, TrustProxy> => {
+  const value = raw.toLowerCase();
+  if (['off', 'false', '0'].includes(value)) return E.right(false);
+  if (/^\d+$/.test(value)) {
+    return Number(value) <= 32
+      ? E.right(Number(value))
+      : E.left(`a hop count must be from 1 to 32, got "${raw}"`);
+  }
+  if (['on', 'true', 'all', '*'].includes(value)) {
+    return E.left(
+      `"${raw}" would trust every address, so any client could choose its own; name the proxies (addresses, CIDR blocks, loopback, linklocal, uniquelocal) or give a hop count`,
+    );
+  }
+  const entries = value.split(/[\s,]+/).filter((entry) => entry.length > 0);
+  const bad = entries.find((entry) => !PROXY_RANGES.has(entry) && !isAddressOrCidr(entry));
+  return bad === undefined
+    ? E.right(entries)
+    : E.left(
+        `"${bad}" is not an IP address, a CIDR block, loopback, linklocal or uniquelocal (or give off, or a hop count)`,
+      );
+});
 
 const oneOf = <A extends string>(values: readonly A[]) =>
   fromEnv(`OneOf`, (raw) => {
@@ -275,6 +314,11 @@ const table = {
     env: 'TIDINGS_SURGE_WINDOW_HOURS',
     codec: positiveInt(24 * 365),
     fallback: 24,
+  },
+  trustProxy: {
+    env: 'TIDINGS_TRUST_PROXY',
+    codec: TrustProxySetting,
+    fallback: false as TrustProxy,
   },
   sqliteSynchronous: {
     env: 'TIDINGS_SQLITE_SYNCHRONOUS',

@@ -20,6 +20,11 @@ export interface HttpAppOptions {
   readonly bodyLimit?: string;
   /** Exact paths with their own limit (docs/api.md: 1 MiB for `/v1/messages/batch`). */
   readonly bodyLimitOverrides?: Readonly<Record<string, string>>;
+  /**
+   * The proxies whose `X-Forwarded-For` / `-Proto` count (`TIDINGS_TRUST_PROXY`); none by
+   * default, so the socket's address is the client's (the login limits count it).
+   */
+  readonly trustProxy?: false | number | readonly string[];
 }
 
 /**
@@ -30,7 +35,8 @@ export interface HttpAppOptions {
 export const createHttpApp = (options: HttpAppOptions): Express => {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  const trustProxy = options.trustProxy ?? false;
+  app.set('trust proxy', typeof trustProxy === 'object' ? [...trustProxy] : trustProxy);
   app.use(metricsMiddleware(options.metrics));
   app.use(requestLog(options.logger));
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
+import express from 'express';
 import * as E from 'fp-ts/lib/Either.js';
 import { loadSettings, settingNames, type Settings } from '../../../adapters/config/settings.js';
 
@@ -37,6 +38,7 @@ describe('loadSettings', () => {
       expect(settings.authFailureBurstPerUsername).to.equal(10);
       expect(settings.registrationBurst).to.equal(20);
       expect(settings.sessionDays).to.equal(30);
+      expect(settings.trustProxy).to.equal(false);
     });
 
     it('derives the default public URL from the configured port', () => {
@@ -79,6 +81,7 @@ describe('loadSettings', () => {
           'TIDINGS_PUBLIC_URL',
           'TIDINGS_LOG_LEVEL',
           'TIDINGS_SQLITE_SYNCHRONOUS',
+          'TIDINGS_TRUST_PROXY',
         ].sort(),
       );
     });
@@ -310,5 +313,57 @@ describe('loadSettings', () => {
       expect(line).to.include('TIDINGS_LOG_LEVEL');
       expect(line).to.not.include('PORT');
     });
+  });
+
+  describe('TIDINGS_TRUST_PROXY', () => {
+    const trust = (value: string) => valid({ TIDINGS_TRUST_PROXY: value }).trustProxy;
+
+    it('is off unless set, and off, false and 0 turn it off', () => {
+      expect(valid({}).trustProxy).to.equal(false);
+      for (const value of ['off', 'OFF', 'false', '0']) expect(trust(value), value).to.equal(false);
+    });
+
+    it('takes a hop count', () => {
+      expect(trust('1')).to.equal(1);
+      expect(trust(' 2 ')).to.equal(2);
+    });
+
+    it('takes addresses, CIDR blocks and the range names, split by commas or spaces', () => {
+      expect(
+        trust('loopback, 10.0.0.0/8 fd00::/8,192.168.1.10 LinkLocal uniquelocal ::1'),
+      ).to.deep.equal([
+        'loopback',
+        '10.0.0.0/8',
+        'fd00::/8',
+        '192.168.1.10',
+        'linklocal',
+        'uniquelocal',
+        '::1',
+      ]);
+    });
+
+    it("gives express's trust proxy only values it accepts", () => {
+      for (const value of ['off', '3', 'loopback', '10.0.0.0/8, ::ffff:127.0.0.1, fe80::/10']) {
+        const app = express();
+        expect(() => app.set('trust proxy', trust(value)), value).not.to.throw();
+      }
+    });
+
+    for (const [value, reason] of [
+      ['true', /would trust every address/],
+      ['all', /would trust every address/],
+      ['33', /hop count must be from 1 to 32/],
+      ['-1', /"-1" is not an IP address/],
+      ['proxy.internal', /"proxy\.internal" is not an IP address/],
+      ['10.0.0.0/33', /"10\.0\.0\.0\/33" is not/],
+      ['loopback, 300.1.1.1', /"300\.1\.1\.1" is not/],
+    ] as const) {
+      it(`refuses ${JSON.stringify(value)} with one line saying why`, () => {
+        const line = invalid({ TIDINGS_TRUST_PROXY: value });
+        expect(line).to.match(/^invalid setting TIDINGS_TRUST_PROXY: /);
+        expect(line).to.match(reason);
+        expect(line).to.not.include('\n');
+      });
+    }
   });
 });
