@@ -2,6 +2,7 @@ import express, { type Express, type Router } from 'express';
 import type { Logger } from '../../domain/shared/logger.js';
 import { metricsMiddleware, type Metrics } from './metrics.js';
 import { problemHandler, sendProblem } from './problem.js';
+import { responseHeaders } from './responseHeaders.js';
 
 /** One dependency the readiness probe looks at. */
 export interface ReadinessCheck {
@@ -37,6 +38,7 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
   app.disable('x-powered-by');
   const trustProxy = options.trustProxy ?? false;
   app.set('trust proxy', typeof trustProxy === 'object' ? [...trustProxy] : trustProxy);
+  app.use(responseHeaders);
   app.use(metricsMiddleware(options.metrics));
   app.use(requestLog(options.logger));
 
