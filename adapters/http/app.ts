@@ -1,5 +1,6 @@
 import express, { type Express, type Router } from 'express';
 import type { Logger } from '../../domain/shared/logger.js';
+import { methodNotAllowed } from './methodNotAllowed.js';
 import { metricsMiddleware, type Metrics } from './metrics.js';
 import { problemHandler, sendProblem } from './problem.js';
 import { responseHeaders } from './responseHeaders.js';
@@ -31,7 +32,8 @@ export interface HttpAppOptions {
 /**
  * Builds the express application: health, readiness and metrics endpoints, JSON parsing with the
  * body limit enforced from Content-Length before anything is read, the feature routers, a
- * problem+json 404 for unknown routes and the problem+json error handler.
+ * problem+json 405 for a served path asked with another method, a problem+json 404 for unknown
+ * routes and the problem+json error handler.
  */
 export const createHttpApp = (options: HttpAppOptions): Express => {
   const app = express();
@@ -90,6 +92,7 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
   for (const [path, limit] of overrides) app.post(path, jsonParser(limit));
   app.use(jsonParser(defaultLimit));
   for (const router of options.routers ?? []) app.use(router);
+  app.use(methodNotAllowed([app.router, ...(options.routers ?? [])]));
 
   app.use((request, response) => {
     sendProblem(response, 'not_found', `no route for ${request.method} ${request.path}`);
