@@ -56,6 +56,16 @@ export interface Settings {
    * blocks and the names `loopback`, `linklocal`, `uniquelocal`.
    */
   readonly trustProxy: TrustProxy;
+  /** How long a client may take to send a request's headers, in seconds. */
+  readonly httpHeadersTimeoutSeconds: number;
+  /** How long a client may take to send a whole request, headers and body, in seconds. */
+  readonly httpRequestTimeoutSeconds: number;
+  /** How long an idle keep-alive connection stays open, in seconds. */
+  readonly httpKeepAliveTimeoutSeconds: number;
+  /** Connections open at once; more are closed as they arrive. */
+  readonly httpMaxConnections: number;
+  /** The largest request line and headers taken, in bytes (431 beyond). */
+  readonly httpMaxHeaderBytes: number;
 }
 
 /** The forms of express's `trust proxy` an operator may choose (see {@link Settings.trustProxy}). */
@@ -92,6 +102,14 @@ const positiveInt = (max: number) =>
     return /^\d+$/.test(raw) && value >= 1 && value <= max
       ? E.right(value)
       : E.left(`must be a whole number from 1 to ${max}, got "${raw}"`);
+  });
+
+const boundedInt = (min: number, max: number) =>
+  fromEnv('BoundedInt', (raw) => {
+    const value = Number(raw);
+    return /^\d+$/.test(raw) && value >= min && value <= max
+      ? E.right(value)
+      : E.left(`must be a whole number from ${min} to ${max}, got "${raw}"`);
   });
 
 const wholeNumber = (max: number) =>
@@ -320,6 +338,31 @@ const table = {
     codec: TrustProxySetting,
     fallback: false as TrustProxy,
   },
+  httpHeadersTimeoutSeconds: {
+    env: 'TIDINGS_HTTP_HEADERS_TIMEOUT_SECONDS',
+    codec: positiveInt(3_600),
+    fallback: 10,
+  },
+  httpRequestTimeoutSeconds: {
+    env: 'TIDINGS_HTTP_REQUEST_TIMEOUT_SECONDS',
+    codec: positiveInt(3_600),
+    fallback: 60,
+  },
+  httpKeepAliveTimeoutSeconds: {
+    env: 'TIDINGS_HTTP_KEEP_ALIVE_TIMEOUT_SECONDS',
+    codec: positiveInt(3_600),
+    fallback: 5,
+  },
+  httpMaxConnections: {
+    env: 'TIDINGS_HTTP_MAX_CONNECTIONS',
+    codec: positiveInt(1_000_000),
+    fallback: 1024,
+  },
+  httpMaxHeaderBytes: {
+    env: 'TIDINGS_HTTP_MAX_HEADER_BYTES',
+    codec: boundedInt(1024, 1024 * 1024),
+    fallback: 16 * 1024,
+  },
   sqliteSynchronous: {
     env: 'TIDINGS_SQLITE_SYNCHRONOUS',
     codec: oneOf<SynchronousMode>(['full', 'normal']),
@@ -359,6 +402,14 @@ export const loadSettings = (env: NodeJS.ProcessEnv): E.Either<string, Settings>
   if ((values['suspendBelow'] as number) <= (values['banBelow'] as number)) {
     return E.left(
       `invalid setting TIDINGS_SUSPEND_BELOW: must be above TIDINGS_BAN_BELOW (${String(values['banBelow'])}), got ${String(values['suspendBelow'])}`,
+    );
+  }
+  if (
+    (values['httpHeadersTimeoutSeconds'] as number) >
+    (values['httpRequestTimeoutSeconds'] as number)
+  ) {
+    return E.left(
+      `invalid setting TIDINGS_HTTP_HEADERS_TIMEOUT_SECONDS: must not be above TIDINGS_HTTP_REQUEST_TIMEOUT_SECONDS (${String(values['httpRequestTimeoutSeconds'])}), got ${String(values['httpHeadersTimeoutSeconds'])}`,
     );
   }
   const port = values['port'] as number;

@@ -82,6 +82,11 @@ describe('loadSettings', () => {
           'TIDINGS_LOG_LEVEL',
           'TIDINGS_SQLITE_SYNCHRONOUS',
           'TIDINGS_TRUST_PROXY',
+          'TIDINGS_HTTP_HEADERS_TIMEOUT_SECONDS',
+          'TIDINGS_HTTP_REQUEST_TIMEOUT_SECONDS',
+          'TIDINGS_HTTP_KEEP_ALIVE_TIMEOUT_SECONDS',
+          'TIDINGS_HTTP_MAX_CONNECTIONS',
+          'TIDINGS_HTTP_MAX_HEADER_BYTES',
         ].sort(),
       );
     });
@@ -365,5 +370,66 @@ describe('loadSettings', () => {
         expect(line).to.not.include('\n');
       });
     }
+  });
+
+  describe('HTTP server limits', () => {
+    it('defaults to 10 s for headers, 60 s for a request, 5 s keep-alive, 1024 connections, 16 KiB of headers', () => {
+      const settings = valid({});
+      expect(settings.httpHeadersTimeoutSeconds).to.equal(10);
+      expect(settings.httpRequestTimeoutSeconds).to.equal(60);
+      expect(settings.httpKeepAliveTimeoutSeconds).to.equal(5);
+      expect(settings.httpMaxConnections).to.equal(1024);
+      expect(settings.httpMaxHeaderBytes).to.equal(16_384);
+    });
+
+    it('decodes each one', () => {
+      const settings = valid({
+        TIDINGS_HTTP_HEADERS_TIMEOUT_SECONDS: '2',
+        TIDINGS_HTTP_REQUEST_TIMEOUT_SECONDS: '30',
+        TIDINGS_HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: '65',
+        TIDINGS_HTTP_MAX_CONNECTIONS: '10',
+        TIDINGS_HTTP_MAX_HEADER_BYTES: '32768',
+      });
+      expect(settings.httpHeadersTimeoutSeconds).to.equal(2);
+      expect(settings.httpRequestTimeoutSeconds).to.equal(30);
+      expect(settings.httpKeepAliveTimeoutSeconds).to.equal(65);
+      expect(settings.httpMaxConnections).to.equal(10);
+      expect(settings.httpMaxHeaderBytes).to.equal(32_768);
+    });
+
+    for (const [name, value] of [
+      ['TIDINGS_HTTP_HEADERS_TIMEOUT_SECONDS', '0'],
+      ['TIDINGS_HTTP_REQUEST_TIMEOUT_SECONDS', '1.5'],
+      ['TIDINGS_HTTP_KEEP_ALIVE_TIMEOUT_SECONDS', '3601'],
+      ['TIDINGS_HTTP_MAX_CONNECTIONS', 'lots'],
+      ['TIDINGS_HTTP_MAX_HEADER_BYTES', '1023'],
+      ['TIDINGS_HTTP_MAX_HEADER_BYTES', '1048577'],
+    ] as const) {
+      it(`refuses ${name}=${JSON.stringify(value)} with one line naming it`, () => {
+        expect(invalid({ [name]: value })).to.match(
+          new RegExp(`^invalid setting ${name}: must be a whole number from `),
+        );
+      });
+    }
+
+    it("refuses a headers timeout above the request timeout (Node's createServer would throw)", () => {
+      expect(
+        invalid({
+          TIDINGS_HTTP_HEADERS_TIMEOUT_SECONDS: '30',
+          TIDINGS_HTTP_REQUEST_TIMEOUT_SECONDS: '20',
+        }),
+      ).to.equal(
+        'invalid setting TIDINGS_HTTP_HEADERS_TIMEOUT_SECONDS: must not be above TIDINGS_HTTP_REQUEST_TIMEOUT_SECONDS (20), got 30',
+      );
+      expect(invalid({ TIDINGS_HTTP_REQUEST_TIMEOUT_SECONDS: '5' })).to.match(
+        /^invalid setting TIDINGS_HTTP_HEADERS_TIMEOUT_SECONDS: /,
+      );
+      expect(
+        valid({
+          TIDINGS_HTTP_HEADERS_TIMEOUT_SECONDS: '20',
+          TIDINGS_HTTP_REQUEST_TIMEOUT_SECONDS: '20',
+        }).httpHeadersTimeoutSeconds,
+      ).to.equal(20);
+    });
   });
 });
