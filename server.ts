@@ -211,7 +211,7 @@ const serveHttp = async (
     ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
     ...(options.passwordCost === undefined ? {} : { passwordCost: options.passwordCost }),
   });
-  const url = await listenHttp(app, core.settings, stops);
+  const url = await listenHttp(app, core.settings, stops, core.logger);
   core.logger.info('tidings listening', {
     url,
     store: logKindOf(core.settings),

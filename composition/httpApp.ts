@@ -73,6 +73,7 @@ export const buildHttpApp = (core: Core, parts: HttpParts): Express => {
       api,
     ],
     bodyLimitOverrides: { '/v1/messages/batch': '1mb' },
+    trustProxy: settings.trustProxy,
     readiness: readinessChecks(core.store, parts.runners),
   });
 };

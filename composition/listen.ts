@@ -1,21 +1,67 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Settings } from '../adapters/config/settings.js';
+import { answerClientErrors } from '../adapters/http/clientError.js';
+import type { Logger } from '../adapters/logging/logger.js';
 import type { StopStack } from './stopStack.js';
 
 /** Requests still running this long after a stop began are cut, so shutdown cannot hang. */
 const FORCE_CLOSE_AFTER_MS = 10_000;
 
-/** Listens on the configured address and answers the base URL it can be reached at. */
+/**
+ * How often Node looks for connections past their headers or request timeout. Its default, 30 s,
+ * let a slow client hold a connection for up to 30 s past the limit; once a second keeps the
+ * limits within a second, for the price of one walk over the open connections.
+ */
+const TIMEOUT_CHECK_EVERY_MS = 1_000;
+
+/** Connections refused over the cap are reported at most this often, with their count. */
+const DROP_REPORT_EVERY_MS = 60_000;
+
+/**
+ * Listens on the configured address with the HTTP limits of the settings (headers and request
+ * timeouts, keep-alive, connections, header size), and answers the base URL it can be reached at.
+ */
 export const listenHttp = async (
   app: Express,
   settings: Settings,
   stops: StopStack,
+  logger: Logger,
 ): Promise<string> => {
-  const server = await listen(app, settings.port, settings.host);
+  const server = createServer(
+    {
+      headersTimeout: settings.httpHeadersTimeoutSeconds * 1000,
+      requestTimeout: settings.httpRequestTimeoutSeconds * 1000,
+      keepAliveTimeout: settings.httpKeepAliveTimeoutSeconds * 1000,
+      connectionsCheckingInterval: TIMEOUT_CHECK_EVERY_MS,
+      maxHeaderSize: settings.httpMaxHeaderBytes,
+    },
+    app,
+  );
+  server.maxConnections = settings.httpMaxConnections;
+  answerClientErrors(server, logger, settings.httpMaxHeaderBytes);
+  reportDrops(server, logger, settings.httpMaxConnections);
+  await listen(server, settings.port, settings.host);
   stops.push(() => closeServer(server));
   return urlOf(settings.host, (server.address() as AddressInfo).port);
+};
+
+/** Warns when connections are refused because TIDINGS_HTTP_MAX_CONNECTIONS are open. */
+const reportDrops = (server: Server, logger: Logger, max: number): void => {
+  let dropped = 0;
+  let reportedAt = -Infinity;
+  server.on('drop', () => {
+    dropped += 1;
+    const now = Date.now();
+    if (now - reportedAt < DROP_REPORT_EVERY_MS) return;
+    logger.warn('connections refused: TIDINGS_HTTP_MAX_CONNECTIONS are open', {
+      max,
+      refused: dropped,
+    });
+    dropped = 0;
+    reportedAt = now;
+  });
 };
 
 /** The URL of a listening address; a wildcard address is reached on the loopback. */
@@ -24,13 +70,13 @@ const urlOf = (listenHost: string, port: number): string => {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 };
 
-const listen = (app: Express, port: number, host: string): Promise<Server> =>
+const listen = (server: Server, port: number, host: string): Promise<void> =>
   new Promise((resolve, reject) => {
-    const server = app.listen(port, host);
     server.once('listening', () => {
-      resolve(server);
+      resolve();
     });
     server.once('error', reject);
+    server.listen(port, host);
   });
 
 /** Stops accepting connections, lets requests in flight finish, drops idle keep-alive sockets. */

@@ -50,7 +50,26 @@ export interface Settings {
   /** Distinct complainants within the window that suspend an app pending review; 0 turns the rule off. */
   readonly surgeComplainants: number;
   readonly surgeWindowHours: number;
+  /**
+   * Which proxies' `X-Forwarded-For` / `X-Forwarded-Proto` count, in express's `trust proxy`
+   * terms: `false` (none: the socket's address is the client's), a hop count, or addresses, CIDR
+   * blocks and the names `loopback`, `linklocal`, `uniquelocal`.
+   */
+  readonly trustProxy: TrustProxy;
+  /** How long a client may take to send a request's headers, in seconds. */
+  readonly httpHeadersTimeoutSeconds: number;
+  /** How long a client may take to send a whole request, headers and body, in seconds. */
+  readonly httpRequestTimeoutSeconds: number;
+  /** How long an idle keep-alive connection stays open, in seconds. */
+  readonly httpKeepAliveTimeoutSeconds: number;
+  /** Connections open at once; more are closed as they arrive. */
+  readonly httpMaxConnections: number;
+  /** The largest request line and headers taken, in bytes (431 beyond). */
+  readonly httpMaxHeaderBytes: number;
 }
+
+/** The forms of express's `trust proxy` an operator may choose (see {@link Settings.trustProxy}). */
+export type TrustProxy = false | number | readonly string[];
 
 /** A codec that turns an environment string into a value, or fails with a reason. */
 const fromEnv = <A>(name: string, parse: (raw: string) => E.Either<string, A>): t.Type<A, string> =>
@@ -83,6 +102,14 @@ const positiveInt = (max: number) =>
     return /^\d+$/.test(raw) && value >= 1 && value <= max
       ? E.right(value)
       : E.left(`must be a whole number from 1 to ${max}, got "${raw}"`);
+  });
+
+const boundedInt = (min: number, max: number) =>
+  fromEnv('BoundedInt', (raw) => {
+    const value = Number(raw);
+    return /^\d+$/.test(raw) && value >= min && value <= max
+      ? E.right(value)
+      : E.left(`must be a whole number from ${min} to ${max}, got "${raw}"`);
   });
 
 const wholeNumber = (max: number) =>
@@ -174,21 +201,51 @@ const Allowlist = fromEnv('Allowlist', (raw) => {
     : E.left(`"${bad}" is not a host name, IP address or CIDR block`);
 });
 
-const isHostOrCidr = (entry: string): boolean => {
+/** An IP address, or a CIDR block `address/bits`. */
+const isAddressOrCidr = (entry: string): boolean => {
   const [address = '', bits, extra] = entry.split('/');
   if (extra !== undefined) return false;
-  if (bits !== undefined) {
-    const family = isIP(address);
-    const width = Number(bits);
-    return family !== 0 && /^\d+$/.test(bits) && width <= (family === 4 ? 32 : 128);
-  }
-  return (
-    isIP(address) !== 0 ||
-    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(
-      address,
-    )
-  );
+  const family = isIP(address);
+  if (bits === undefined) return family !== 0;
+  return family !== 0 && /^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 };
+
+const isHostOrCidr = (entry: string): boolean =>
+  isAddressOrCidr(entry) ||
+  /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(
+    entry,
+  );
+
+/** The names express's `trust proxy` knows for address ranges. */
+const PROXY_RANGES: ReadonlySet<string> = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * `off` (also `false`, `0`), a hop count (the nearest N proxies are trusted, whatever their
+ * address), or addresses, CIDR blocks and the range names, separated by commas or spaces.
+ * Trusting every address (express's `true`) is refused: any client could then choose the address
+ * the login limits count.
+ */
+const TrustProxySetting = fromEnv('TrustProxy', (raw): E.Either<string, TrustProxy> => {
+  const value = raw.toLowerCase();
+  if (['off', 'false', '0'].includes(value)) return E.right(false);
+  if (/^\d+$/.test(value)) {
+    return Number(value) <= 32
+      ? E.right(Number(value))
+      : E.left(`a hop count must be from 1 to 32, got "${raw}"`);
+  }
+  if (['on', 'true', 'all', '*'].includes(value)) {
+    return E.left(
+      `"${raw}" would trust every address, so any client could choose its own; name the proxies (addresses, CIDR blocks, loopback, linklocal, uniquelocal) or give a hop count`,
+    );
+  }
+  const entries = value.split(/[\s,]+/).filter((entry) => entry.length > 0);
+  const bad = entries.find((entry) => !PROXY_RANGES.has(entry) && !isAddressOrCidr(entry));
+  return bad === undefined
+    ? E.right(entries)
+    : E.left(
+        `"${bad}" is not an IP address, a CIDR block, loopback, linklocal or uniquelocal (or give off, or a hop count)`,
+      );
+});
 
 const oneOf = <A extends string>(values: readonly A[]) =>
   fromEnv(`OneOf`, (raw) => {
@@ -276,6 +333,36 @@ const table = {
     codec: positiveInt(24 * 365),
     fallback: 24,
   },
+  trustProxy: {
+    env: 'TIDINGS_TRUST_PROXY',
+    codec: TrustProxySetting,
+    fallback: false as TrustProxy,
+  },
+  httpHeadersTimeoutSeconds: {
+    env: 'TIDINGS_HTTP_HEADERS_TIMEOUT_SECONDS',
+    codec: positiveInt(3_600),
+    fallback: 10,
+  },
+  httpRequestTimeoutSeconds: {
+    env: 'TIDINGS_HTTP_REQUEST_TIMEOUT_SECONDS',
+    codec: positiveInt(3_600),
+    fallback: 60,
+  },
+  httpKeepAliveTimeoutSeconds: {
+    env: 'TIDINGS_HTTP_KEEP_ALIVE_TIMEOUT_SECONDS',
+    codec: positiveInt(3_600),
+    fallback: 5,
+  },
+  httpMaxConnections: {
+    env: 'TIDINGS_HTTP_MAX_CONNECTIONS',
+    codec: positiveInt(1_000_000),
+    fallback: 1024,
+  },
+  httpMaxHeaderBytes: {
+    env: 'TIDINGS_HTTP_MAX_HEADER_BYTES',
+    codec: boundedInt(1024, 1024 * 1024),
+    fallback: 16 * 1024,
+  },
   sqliteSynchronous: {
     env: 'TIDINGS_SQLITE_SYNCHRONOUS',
     codec: oneOf<SynchronousMode>(['full', 'normal']),
@@ -315,6 +402,14 @@ export const loadSettings = (env: NodeJS.ProcessEnv): E.Either<string, Settings>
   if ((values['suspendBelow'] as number) <= (values['banBelow'] as number)) {
     return E.left(
       `invalid setting TIDINGS_SUSPEND_BELOW: must be above TIDINGS_BAN_BELOW (${String(values['banBelow'])}), got ${String(values['suspendBelow'])}`,
+    );
+  }
+  if (
+    (values['httpHeadersTimeoutSeconds'] as number) >
+    (values['httpRequestTimeoutSeconds'] as number)
+  ) {
+    return E.left(
+      `invalid setting TIDINGS_HTTP_HEADERS_TIMEOUT_SECONDS: must not be above TIDINGS_HTTP_REQUEST_TIMEOUT_SECONDS (${String(values['httpRequestTimeoutSeconds'])}), got ${String(values['httpHeadersTimeoutSeconds'])}`,
     );
   }
   const port = values['port'] as number;

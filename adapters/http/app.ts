@@ -1,9 +1,11 @@
 import express, { type Express, type Router } from 'express';
 import type { Logger } from '../../domain/shared/logger.js';
 import { bodyLimitsOf, readBodies } from './bodyReader.js';
+import { methodNotAllowed } from './methodNotAllowed.js';
 import { metricsMiddleware, type Metrics } from './metrics.js';
 import { problemHandler, sendProblem } from './problem.js';
 import { parseQuery } from './queryParser.js';
+import { responseHeaders } from './responseHeaders.js';
 
 /** One dependency the readiness probe looks at. */
 export interface ReadinessCheck {
@@ -22,17 +24,25 @@ export interface HttpAppOptions {
   readonly bodyLimit?: string;
   /** Exact paths with their own limit (docs/api.md: 1 MiB for `/v1/messages/batch`). */
   readonly bodyLimitOverrides?: Readonly<Record<string, string>>;
+  /**
+   * The proxies whose `X-Forwarded-For` / `-Proto` count (`TIDINGS_TRUST_PROXY`); none by
+   * default, so the socket's address is the client's (the login limits count it).
+   */
+  readonly trustProxy?: false | number | readonly string[];
 }
 
 /**
  * Builds the express application: health, readiness and metrics endpoints, the query parser and
  * the body reader (body limits cut an upload as soon as it passes them, see `readBodies`), the
- * feature routers, a problem+json 404 for unknown routes and the problem+json error handler.
+ * feature routers, a problem+json 405 for a served path asked with another method, a problem+json
+ * 404 for unknown routes and the problem+json error handler.
  */
 export const createHttpApp = (options: HttpAppOptions): Express => {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  const trustProxy = options.trustProxy ?? false;
+  app.set('trust proxy', typeof trustProxy === 'object' ? [...trustProxy] : trustProxy);
+  app.use(responseHeaders);
   app.use(metricsMiddleware(options.metrics));
   app.use(requestLog(options.logger));
   app.set('query parser', parseQuery);
@@ -82,6 +92,7 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
   });
 
   for (const router of options.routers ?? []) app.use(router);
+  app.use(methodNotAllowed([app.router, ...(options.routers ?? [])]));
 
   app.use((request, response) => {
     sendProblem(response, 'not_found', `no route for ${request.method} ${request.path}`);

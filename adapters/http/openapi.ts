@@ -175,17 +175,34 @@ export const operationIdOf = (method: HttpMethod, path: string): string => {
   return [method, ...(words.length === 0 ? ['root'] : words)].join('_');
 };
 
+/**
+ * The problems any request can be answered with before it reaches a route: Node's HTTP parser
+ * refuses a malformed request, one whose headers are too large or arrive too slowly; the body
+ * limit and the JSON parser run before routing, on every route, so a route without a body
+ * answers a broken, oversized or non-UTF-8 one too (rather than read and drop it unchecked).
+ */
+const edgeCodes: readonly ProblemCode[] = [
+  'malformed_request',
+  'request_timeout',
+  'headers_too_large',
+  'invalid_json',
+  'payload_too_large',
+  'unsupported_media_type',
+];
+
 /** The error codes a route can answer with: its own plus those every route of its kind can. */
 export const problemCodesOf = (route: RouteSpec): ProblemCode[] => {
-  const codes = new Set<ProblemCode>(route.errors ?? []);
+  const codes = new Set<ProblemCode>([...(route.errors ?? []), ...edgeCodes]);
   if (route.auth !== 'none') codes.add('unauthorized');
-  if (route.body !== undefined || route.query !== undefined || route.params !== undefined) {
+  // The CSRF guard (adapters/web/security.ts) checks every state-changing request.
+  if (route.method !== 'get') codes.add('forbidden');
+  if (
+    route.body !== undefined ||
+    route.query !== undefined ||
+    route.params !== undefined ||
+    pathParameterNames(route.path).length > 0
+  ) {
     codes.add('validation_failed');
-  }
-  if (route.body !== undefined) {
-    codes.add('invalid_json');
-    codes.add('payload_too_large');
-    codes.add('unsupported_media_type');
   }
   if (route.idempotent === true) {
     codes.add('idempotency_key_reused');
@@ -279,9 +296,11 @@ const operationOf = (route: RouteSpec, operationId: string): OpenApiOperation =>
   for (const [status, answer] of Object.entries(route.responses)) {
     responses[status] = {
       description: answer.description,
-      ...(answer.body === undefined
-        ? {}
-        : { content: { 'application/json': { schema: toJsonSchema(answer.body) } } }),
+      ...(answer.body !== undefined
+        ? { content: { 'application/json': { schema: toJsonSchema(answer.body) } } }
+        : answer.mediaType !== undefined
+          ? { content: { [answer.mediaType]: { schema: { type: 'string' } } } }
+          : {}),
     };
   }
   for (const [status, answer] of Object.entries(problemResponses(route))) {

@@ -12,12 +12,14 @@ export const problemCatalogue = {
   invalid_json: { status: 400, title: 'The body is not valid JSON' },
   invalid_redirect_uri: { status: 400, title: 'The redirect URI is not registered for this app' },
   forbidden_destination: { status: 400, title: 'That destination may not be reached' },
+  malformed_request: { status: 400, title: 'The HTTP request is malformed' },
   unauthorized: { status: 401, title: 'Missing or wrong credential' },
   app_suspended: { status: 403, title: 'The app is suspended' },
   app_banned: { status: 403, title: 'The app is banned' },
   forbidden: { status: 403, title: 'Not allowed' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
+  request_timeout: { status: 408, title: 'The request did not arrive in time' },
   conflict: { status: 409, title: 'A concurrent change got there first; retry' },
   already_exists: { status: 409, title: 'It exists already' },
   idempotency_in_flight: {
@@ -32,6 +34,7 @@ export const problemCatalogue = {
   binding_blocked: { status: 422, title: 'The person blocked this app' },
   duplicate_complaint: { status: 422, title: 'A complaint about this message exists already' },
   rate_limited: { status: 429, title: 'Too many requests' },
+  headers_too_large: { status: 431, title: 'The request headers are too large' },
   internal_error: { status: 500, title: 'Internal error' },
   unavailable: { status: 503, title: 'Not ready' },
 } as const satisfies Record<string, { status: number; title: string }>;
@@ -154,6 +157,12 @@ export const problemHandler =
     if (error instanceof ProblemError) {
       for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
       sendProblem(response, error.code, error.message, error.extensions);
+      return;
+    }
+    if (error instanceof URIError) {
+      // express's router could not decode a path parameter: the client's mistake. (Routes that
+      // mountRoutes mounts are refused before this, naming the parameter.)
+      sendProblem(response, 'validation_failed', 'the path is not valid percent-encoded UTF-8');
       return;
     }
     logger.error('unhandled error', { error, method: request.method, path: request.path });

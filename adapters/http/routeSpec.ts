@@ -9,8 +9,10 @@ export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 /** One documented answer of a route. */
 export interface RouteResponse {
   readonly description: string;
-  /** JSON body codec; absent for an empty body (204) or a redirect. */
+  /** JSON body codec; absent for an empty body (204), a redirect or a text body. */
   readonly body?: t.Mixed;
+  /** The media type of a body that is not JSON (e.g. `text/plain`), documented as a string. */
+  readonly mediaType?: string;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
 import type { CommandError } from '../../domain/shared/commandHandler.js';
@@ -142,12 +142,83 @@ export const mountRoutes = (
   idempotency?: IdempotencyStore,
 ): Router => {
   const router = Router();
+  router.use(malformedParameterGuard(routes.map((route) => route.spec.path)));
   for (const route of routes) {
     router[route.spec.method](route.spec.path, (request, response, next) => {
       run(route, authenticators, idempotency, request, response).catch(next);
     });
   }
   return router;
+};
+
+/** One segment of a route path: literal text or a whole-segment `:name` parameter. */
+type PathSegment = { readonly literal: string } | { readonly parameter: string };
+
+const parameterSegment = /^:([A-Za-z_][A-Za-z0-9_]*)$/;
+
+const segmentsOf = (path: string): PathSegment[] =>
+  path
+    .split('/')
+    .slice(1)
+    .map((segment) => {
+      const name = parameterSegment.exec(segment)?.[1];
+      if (name !== undefined) return { parameter: name };
+      if (segment.includes(':')) {
+        throw new Error(`route ${path}: a parameter must be a whole path segment`);
+      }
+      return { literal: segment.toLowerCase() };
+    });
+
+const decodes = (segment: string): boolean => {
+  try {
+    decodeURIComponent(segment);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Refuses a request whose path parameter is not valid percent-encoding (a lone `%`, `%zz`, or
+ * bytes that are not UTF-8 such as `%ff`, `%C0%AF` or the surrogate `%ED%A0%80`) with 400
+ * `validation_failed` naming the parameter (`/params/appId`), before express's router tries to
+ * decode it: the router throws a `URIError` there, which would reach the error handler as a bug.
+ * Paths match as express matches them: literal segments case-insensitively, one trailing slash
+ * ignored, a parameter taking one non-empty segment (the only form route specs use).
+ */
+const malformedParameterGuard = (paths: readonly string[]): RequestHandler => {
+  const templates = paths.map(segmentsOf);
+  return (request, _response, next) => {
+    if (!request.path.includes('%')) {
+      next();
+      return;
+    }
+    const segments = request.path
+      .replace(/(.)\/$/, '$1')
+      .split('/')
+      .slice(1);
+    for (const template of templates) {
+      if (template.length !== segments.length) continue;
+      const problems: FieldProblem[] = [];
+      const matches = template.every((part, index) => {
+        const segment = segments[index] ?? '';
+        if ('literal' in part) return segment.toLowerCase() === part.literal;
+        if (segment === '') return false;
+        if (!decodes(segment)) {
+          problems.push({
+            path: `/params/${part.parameter}`,
+            message: 'is not valid percent-encoded UTF-8',
+          });
+        }
+        return true;
+      });
+      if (matches && problems.length > 0) {
+        next(new ProblemError('validation_failed', describe(problems), { errors: problems }));
+        return;
+      }
+    }
+    next();
+  };
 };
 
 const run = async (

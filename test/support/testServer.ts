@@ -31,6 +31,8 @@ export interface TestServerOptions {
   readonly dir?: string;
   /** Read models to keep (all of them by default). */
   readonly projections?: StartOptions['projections'];
+  /** Where the server logs; nowhere by default. */
+  readonly logger?: StartOptions['logger'];
 }
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -47,7 +49,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
   });
   if (E.isLeft(settings)) throw new Error(settings.left);
   const tidings = await startTidings(settings.right, {
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     passwordCost: { N: 1024, r: 8, p: 1 },
     ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
     ...(options.authFailureBurst === undefined

@@ -49,7 +49,12 @@ const infrastructureSpecs: readonly RouteSpec[] = [
     tag: 'health',
     summary: 'Prometheus metrics (text exposition format)',
     auth: 'none',
-    responses: { 200: { description: 'Metrics in Prometheus text format' } },
+    responses: {
+      200: {
+        description: 'Metrics in the Prometheus text exposition format, version 0.0.4',
+        mediaType: 'text/plain',
+      },
+    },
   },
 ];
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
+import express from 'express';
 import * as E from 'fp-ts/lib/Either.js';
 import { loadSettings, settingNames, type Settings } from '../../../adapters/config/settings.js';
 
@@ -37,6 +38,7 @@ describe('loadSettings', () => {
       expect(settings.authFailureBurstPerUsername).to.equal(10);
       expect(settings.registrationBurst).to.equal(20);
       expect(settings.sessionDays).to.equal(30);
+      expect(settings.trustProxy).to.equal(false);
     });
 
     it('derives the default public URL from the configured port', () => {
@@ -79,6 +81,12 @@ describe('loadSettings', () => {
           'TIDINGS_PUBLIC_URL',
           'TIDINGS_LOG_LEVEL',
           'TIDINGS_SQLITE_SYNCHRONOUS',
+          'TIDINGS_TRUST_PROXY',
+          'TIDINGS_HTTP_HEADERS_TIMEOUT_SECONDS',
+          'TIDINGS_HTTP_REQUEST_TIMEOUT_SECONDS',
+          'TIDINGS_HTTP_KEEP_ALIVE_TIMEOUT_SECONDS',
+          'TIDINGS_HTTP_MAX_CONNECTIONS',
+          'TIDINGS_HTTP_MAX_HEADER_BYTES',
         ].sort(),
       );
     });
@@ -309,6 +317,119 @@ describe('loadSettings', () => {
       const line = invalid({ PORT: '8080', TIDINGS_LOG_LEVEL: 'loud' });
       expect(line).to.include('TIDINGS_LOG_LEVEL');
       expect(line).to.not.include('PORT');
+    });
+  });
+
+  describe('TIDINGS_TRUST_PROXY', () => {
+    const trust = (value: string) => valid({ TIDINGS_TRUST_PROXY: value }).trustProxy;
+
+    it('is off unless set, and off, false and 0 turn it off', () => {
+      expect(valid({}).trustProxy).to.equal(false);
+      for (const value of ['off', 'OFF', 'false', '0']) expect(trust(value), value).to.equal(false);
+    });
+
+    it('takes a hop count', () => {
+      expect(trust('1')).to.equal(1);
+      expect(trust(' 2 ')).to.equal(2);
+    });
+
+    it('takes addresses, CIDR blocks and the range names, split by commas or spaces', () => {
+      expect(
+        trust('loopback, 10.0.0.0/8 fd00::/8,192.168.1.10 LinkLocal uniquelocal ::1'),
+      ).to.deep.equal([
+        'loopback',
+        '10.0.0.0/8',
+        'fd00::/8',
+        '192.168.1.10',
+        'linklocal',
+        'uniquelocal',
+        '::1',
+      ]);
+    });
+
+    it("gives express's trust proxy only values it accepts", () => {
+      for (const value of ['off', '3', 'loopback', '10.0.0.0/8, ::ffff:127.0.0.1, fe80::/10']) {
+        const app = express();
+        expect(() => app.set('trust proxy', trust(value)), value).not.to.throw();
+      }
+    });
+
+    for (const [value, reason] of [
+      ['true', /would trust every address/],
+      ['all', /would trust every address/],
+      ['33', /hop count must be from 1 to 32/],
+      ['-1', /"-1" is not an IP address/],
+      ['proxy.internal', /"proxy\.internal" is not an IP address/],
+      ['10.0.0.0/33', /"10\.0\.0\.0\/33" is not/],
+      ['loopback, 300.1.1.1', /"300\.1\.1\.1" is not/],
+    ] as const) {
+      it(`refuses ${JSON.stringify(value)} with one line saying why`, () => {
+        const line = invalid({ TIDINGS_TRUST_PROXY: value });
+        expect(line).to.match(/^invalid setting TIDINGS_TRUST_PROXY: /);
+        expect(line).to.match(reason);
+        expect(line).to.not.include('\n');
+      });
+    }
+  });
+
+  describe('HTTP server limits', () => {
+    it('defaults to 10 s for headers, 60 s for a request, 5 s keep-alive, 1024 connections, 16 KiB of headers', () => {
+      const settings = valid({});
+      expect(settings.httpHeadersTimeoutSeconds).to.equal(10);
+      expect(settings.httpRequestTimeoutSeconds).to.equal(60);
+      expect(settings.httpKeepAliveTimeoutSeconds).to.equal(5);
+      expect(settings.httpMaxConnections).to.equal(1024);
+      expect(settings.httpMaxHeaderBytes).to.equal(16_384);
+    });
+
+    it('decodes each one', () => {
+      const settings = valid({
+        TIDINGS_HTTP_HEADERS_TIMEOUT_SECONDS: '2',
+        TIDINGS_HTTP_REQUEST_TIMEOUT_SECONDS: '30',
+        TIDINGS_HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: '65',
+        TIDINGS_HTTP_MAX_CONNECTIONS: '10',
+        TIDINGS_HTTP_MAX_HEADER_BYTES: '32768',
+      });
+      expect(settings.httpHeadersTimeoutSeconds).to.equal(2);
+      expect(settings.httpRequestTimeoutSeconds).to.equal(30);
+      expect(settings.httpKeepAliveTimeoutSeconds).to.equal(65);
+      expect(settings.httpMaxConnections).to.equal(10);
+      expect(settings.httpMaxHeaderBytes).to.equal(32_768);
+    });
+
+    for (const [name, value] of [
+      ['TIDINGS_HTTP_HEADERS_TIMEOUT_SECONDS', '0'],
+      ['TIDINGS_HTTP_REQUEST_TIMEOUT_SECONDS', '1.5'],
+      ['TIDINGS_HTTP_KEEP_ALIVE_TIMEOUT_SECONDS', '3601'],
+      ['TIDINGS_HTTP_MAX_CONNECTIONS', 'lots'],
+      ['TIDINGS_HTTP_MAX_HEADER_BYTES', '1023'],
+      ['TIDINGS_HTTP_MAX_HEADER_BYTES', '1048577'],
+    ] as const) {
+      it(`refuses ${name}=${JSON.stringify(value)} with one line naming it`, () => {
+        expect(invalid({ [name]: value })).to.match(
+          new RegExp(`^invalid setting ${name}: must be a whole number from `),
+        );
+      });
+    }
+
+    it("refuses a headers timeout above the request timeout (Node's createServer would throw)", () => {
+      expect(
+        invalid({
+          TIDINGS_HTTP_HEADERS_TIMEOUT_SECONDS: '30',
+          TIDINGS_HTTP_REQUEST_TIMEOUT_SECONDS: '20',
+        }),
+      ).to.equal(
+        'invalid setting TIDINGS_HTTP_HEADERS_TIMEOUT_SECONDS: must not be above TIDINGS_HTTP_REQUEST_TIMEOUT_SECONDS (20), got 30',
+      );
+      expect(invalid({ TIDINGS_HTTP_REQUEST_TIMEOUT_SECONDS: '5' })).to.match(
+        /^invalid setting TIDINGS_HTTP_HEADERS_TIMEOUT_SECONDS: /,
+      );
+      expect(
+        valid({
+          TIDINGS_HTTP_HEADERS_TIMEOUT_SECONDS: '20',
+          TIDINGS_HTTP_REQUEST_TIMEOUT_SECONDS: '20',
+        }).httpHeadersTimeoutSeconds,
+      ).to.equal(20);
     });
   });
 });

@@ -203,11 +203,23 @@ describe('openapi: buildOpenApiDocument', () => {
 
   it('documents one problem answer per error status, listing its codes', () => {
     const authorize = operation('/v1/me/authorizations', 'post');
-    expect(statuses(authorize)).to.deep.equal(['200', '400', '401', '404', '413', '415', '500']);
+    expect(statuses(authorize)).to.deep.equal([
+      '200',
+      '400',
+      '401',
+      '403',
+      '404',
+      '408',
+      '413',
+      '415',
+      '431',
+      '500',
+    ]);
     expect(problemCodesIn(authorize, '400')).to.deep.equal([
       'validation_failed',
       'invalid_json',
       'invalid_redirect_uri',
+      'malformed_request',
     ]);
     const badRequest = authorize.responses['400'];
     expect(badRequest?.description).to.contain('`validation_failed`');
@@ -226,15 +238,17 @@ describe('openapi: buildOpenApiDocument', () => {
       '401',
       '403',
       '404',
+      '408',
       '409',
       '410',
       '413',
       '415',
       '422',
       '429',
+      '431',
       '500',
     ]);
-    expect(problemCodesIn(send, '403')).to.deep.equal(['app_suspended', 'app_banned']);
+    expect(problemCodesIn(send, '403')).to.deep.equal(['app_suspended', 'app_banned', 'forbidden']);
     expect(problemCodesIn(send, '409')).to.deep.equal(['idempotency_in_flight']);
     expect(problemCodesIn(send, '422')).to.deep.equal(['idempotency_key_reused']);
     expect(send.responses['429']?.headers?.['Retry-After']?.schema).to.deep.equal({
@@ -243,22 +257,103 @@ describe('openapi: buildOpenApiDocument', () => {
     });
   });
 
-  it('adds validation, body and credential problems only where they apply', () => {
+  it('adds validation, CSRF and credential problems only where they apply', () => {
     const login = operation('/v1/auth/login', 'post');
-    expect(statuses(login)).to.deep.equal(['200', '400', '413', '415', '429', '500']);
-    expect(problemCodesIn(login, '400')).to.deep.equal(['validation_failed', 'invalid_json']);
+    expect(statuses(login)).to.deep.equal([
+      '200',
+      '400',
+      '403',
+      '408',
+      '413',
+      '415',
+      '429',
+      '431',
+      '500',
+    ]);
+    expect(problemCodesIn(login, '400')).to.deep.equal([
+      'validation_failed',
+      'invalid_json',
+      'malformed_request',
+    ]);
+    expect(problemCodesIn(login, '403')).to.deep.equal(['forbidden']);
 
     const events = operation('/v1/audit/streams/{stream}', 'get');
-    expect(statuses(events)).to.deep.equal(['200', '400', '401', '404', '500']);
-    expect(problemCodesIn(events, '400')).to.deep.equal(['validation_failed']);
+    expect(statuses(events)).to.deep.equal([
+      '200',
+      '400',
+      '401',
+      '404',
+      '408',
+      '413',
+      '415',
+      '431',
+      '500',
+    ]);
 
+    // A path parameter can be malformed percent-encoding even without a params codec.
     const archive = operation('/v1/me/inbox/{messageId}', 'delete');
-    expect(statuses(archive)).to.deep.equal(['204', '401', '404', '500']);
     expect(problemCodesOf(routes[4]!)).to.deep.equal([
+      'validation_failed',
+      'invalid_json',
+      'malformed_request',
       'unauthorized',
+      'forbidden',
       'not_found',
+      'request_timeout',
+      'payload_too_large',
+      'unsupported_media_type',
+      'headers_too_large',
       'internal_error',
     ]);
+    expect(statuses(archive)).to.include('403');
+    const bare = buildOpenApiDocument([{ ...routes[4]!, method: 'get', path: '/plain' }], {
+      title: 'x',
+      version: '0',
+    });
+    expect(problemCodesIn(bare.paths['/plain']!.get!, '400')).to.deep.equal([
+      'invalid_json',
+      'malformed_request',
+    ]);
+    expect(statuses(bare.paths['/plain']!.get!)).not.to.include('403');
+  });
+
+  it('documents on every operation the problems any request can meet before its route runs', () => {
+    for (const [path, item] of Object.entries(document.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        const codes = Object.values(op.responses).flatMap((answer) =>
+          Object.keys(answer.content?.['application/problem+json']?.examples ?? {}),
+        );
+        expect(codes, `${method} ${path}`).to.include.members([
+          'malformed_request',
+          'request_timeout',
+          'headers_too_large',
+          'invalid_json',
+          'payload_too_large',
+          'unsupported_media_type',
+          'internal_error',
+        ]);
+      }
+    }
+  });
+
+  it('documents a text answer under its media type, as a string', () => {
+    const metrics = buildOpenApiDocument(
+      [
+        {
+          method: 'get',
+          path: '/metrics',
+          tag: 'health',
+          summary: 'Metrics',
+          auth: 'none',
+          responses: { 200: { description: 'Prometheus text', mediaType: 'text/plain' } },
+        },
+      ],
+      { title: 'x', version: '0' },
+    );
+    expect(metrics.paths['/metrics']?.get?.responses['200']).to.deep.equal({
+      description: 'Prometheus text',
+      content: { 'text/plain': { schema: { type: 'string' } } },
+    });
   });
 
   it('sets security per route from its auth, with the four schemes declared', () => {

@@ -101,7 +101,23 @@ describe('HTTP CSRF guard for state-changing requests', () => {
     expect(me.status).to.equal(200);
   });
 
-  it('sets the CSRF cookie Secure when the request came over https (through a trusted proxy)', async () => {
+  it('ignores X-Forwarded-Proto unless TIDINGS_TRUST_PROXY is set: the cookie is not Secure over plain HTTP', async () => {
+    const page = await fetch(`${server.base}/login`, { headers: { 'x-forwarded-proto': 'https' } });
+    expect(page.headers.get('set-cookie')).to.match(/tidings_csrf=/);
+    expect(page.headers.get('set-cookie')).to.not.match(/Secure/);
+  });
+});
+
+describe('HTTP CSRF cookie behind a trusted proxy (TIDINGS_TRUST_PROXY=loopback)', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ env: { TIDINGS_TRUST_PROXY: 'loopback' } });
+  });
+  after(async () => {
+    await server.dispose();
+  });
+
+  it('sets the CSRF cookie Secure when the proxy says the request came over https', async () => {
     const page = await fetch(`${server.base}/login`, { headers: { 'x-forwarded-proto': 'https' } });
     expect(page.headers.get('set-cookie')).to.match(
       /tidings_csrf=[^;]+;.*SameSite=Strict.*; Secure/,

@@ -787,14 +787,78 @@ describe('HTTP recipient API: login rate limiting per client address', () => {
     expectProblem(register, 429, 'rate_limited');
     return undefined;
   });
+});
 
-  it('a client behind the trusted local proxy with another address is not limited', async () => {
-    const [, second] = people;
-    if (second === undefined) return expect.fail();
-    const reply = await login(server, second.username, PASSWORD, {
-      'x-forwarded-for': '203.0.113.7',
+describe('HTTP recipient API: X-Forwarded-For is ignored unless TIDINGS_TRUST_PROXY is set', () => {
+  let server: TestServer;
+  let person: Person;
+  before(async () => {
+    server = await startTestServer({ authFailureBurst: { perIp: 3, perUsername: 100 } });
+    person = await registerPerson(server);
+  });
+  after(async () => {
+    await server.dispose();
+  });
+
+  it('counts failed logins from the loopback against the socket address, whatever address each claims to forward', async () => {
+    const statuses: number[] = [];
+    for (let guess = 0; guess < 8; guess += 1) {
+      const reply = await login(server, person.username, `wrong password ${guess}`, {
+        'x-forwarded-for': `203.0.113.${guess + 1}`,
+      });
+      statuses.push(reply.status);
+    }
+    expect(statuses).to.deep.equal([401, 401, 401, 429, 429, 429, 429, 429]);
+    const right = await login(server, person.username, PASSWORD, {
+      'x-forwarded-for': '198.51.100.1',
+    });
+    expectProblem(right, 429, 'rate_limited');
+  });
+});
+
+describe('HTTP recipient API: login rate limiting behind a trusted proxy (TIDINGS_TRUST_PROXY)', () => {
+  let server: TestServer;
+  let person: Person;
+  before(async () => {
+    server = await startTestServer({
+      authFailureBurst: { perIp: 2, perUsername: 100 },
+      env: { TIDINGS_TRUST_PROXY: 'loopback' },
+    });
+    person = await registerPerson(server);
+  });
+  after(async () => {
+    await server.dispose();
+  });
+
+  it('counts the address the trusted proxy forwarded: one client is limited, another is not', async () => {
+    const from = (address: string) => ({ 'x-forwarded-for': address });
+    expectProblem(
+      await login(server, person.username, 'wrong password 1', from('203.0.113.7')),
+      401,
+      'unauthorized',
+    );
+    expectProblem(
+      await login(server, person.username, 'wrong password 2', from('203.0.113.7')),
+      401,
+      'unauthorized',
+    );
+    expectProblem(
+      await login(server, person.username, PASSWORD, from('203.0.113.7')),
+      429,
+      'rate_limited',
+    );
+    expect((await login(server, person.username, PASSWORD, from('203.0.113.8'))).status).to.equal(
+      200,
+    );
+  });
+
+  it('makes the session cookie Secure when the proxy forwarded X-Forwarded-Proto: https', async () => {
+    const fresh = await registerPerson(server);
+    const reply = await login(server, fresh.username, PASSWORD, {
+      'x-forwarded-for': '203.0.113.9',
+      'x-forwarded-proto': 'https',
     });
     expect(reply.status).to.equal(200);
-    return undefined;
+    expect(reply.headers.get('set-cookie')).to.match(/tidings_session=[^;]+;.*Secure/);
   });
 });
