@@ -40,6 +40,11 @@ export const listenHttp = async (
     app,
   );
   server.maxConnections = settings.httpMaxConnections;
+  // `Expect: 100-continue` goes to the app unanswered: the body reader sends the 100 only for a body
+  // it will read, so an upload over the limit gets its 413 before the client sends a byte of it.
+  server.on('checkContinue', (request, response) => {
+    server.emit('request', request, response);
+  });
   answerClientErrors(server, logger, settings.httpMaxHeaderBytes);
   reportDrops(server, logger, settings.httpMaxConnections);
   await listen(server, settings.port, settings.host);

@@ -31,7 +31,8 @@ export const bodyLimitsOf = (
  * whether it declares a length or comes chunked:
  * - over the route's limit (declared, or the moment more than the limit has arrived): 413
  *   `payload_too_large` with `Connection: close`; nothing more is read and the connection is
- *   closed once the answer is out, so an endless upload costs at most the limit;
+ *   closed once the answer is out, so an endless upload costs at most the limit; a client that
+ *   sent `Expect: 100-continue` gets `100 Continue` only when its declared length is within it;
  * - a client that goes away mid-body is logged at debug level and not answered (nobody is left to
  *   read it);
  * - `application/json` and `application/*+json` bodies become `request.body`: UTF-8 only (another
@@ -54,6 +55,9 @@ export const readBodies =
       refuseTooLarge(request, response, limit);
       return;
     }
+    // The server leaves `Expect: 100-continue` to this reader (composition/listen.ts): the body is
+    // wanted now that its declared length is within the limit.
+    if (request.headers.expect?.toLowerCase() === '100-continue') response.writeContinue();
     const chunks: Buffer[] = [];
     let received = 0;
     const onData = (chunk: Buffer): void => {

@@ -125,6 +125,46 @@ describe('HTTP server limits (composition/listen.ts)', function () {
     });
   });
 
+  describe('Expect: 100-continue', () => {
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer();
+    });
+    after(async () => {
+      await server.dispose();
+    });
+
+    it('answers an upload declared over the limit 413 at once, without inviting its body with 100 Continue', async () => {
+      const reply = await rawExchange(
+        server.base,
+        [
+          'POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+            'Content-Length: 209715200\r\nExpect: 100-continue\r\n\r\n',
+        ],
+        5_000,
+      );
+      expect(reply.status).to.equal(413);
+      expect(problemOf(reply)).to.include({ code: 'payload_too_large' });
+    });
+
+    it('invites a body within the limit with 100 Continue, then answers the request', async () => {
+      const body = '{"key":"k","title":"t"}';
+      const reply = await rawExchange(
+        server.base,
+        [
+          'POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+            `Content-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
+          300,
+          body,
+        ],
+        5_000,
+      );
+      expect(reply.status, 'the interim answer comes first').to.equal(100);
+      // Then the final answer: no app secret, so 401.
+      expect(reply.body).to.match(/^HTTP\/1\.1 401 /);
+    });
+  });
+
   describe('connections', () => {
     let server: TestServer;
     let entries: LogEntry[];
