@@ -45,6 +45,3 @@ export const commandSettings = (command: string, dataDir: string | undefined): S
       dataDir === undefined ? process.env : { ...process.env, TIDINGS_DATA_DIR: dataDir },
     ),
   );
-
-/** A count for people: 12,345. */
-export const count = (n: number): string => n.toLocaleString('en');

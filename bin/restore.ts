@@ -5,7 +5,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { restoreDataFolder } from '../composition/restore.js';
-import { commandSettings, count, fail, parseCommandLine } from './commandLine.js';
+import { commandSettings, fail, parseCommandLine } from './commandLine.js';
+import { restoreSummaryLine } from './backupReport.js';
 
 const COMMAND = 'restore';
 const USAGE = 'npm run restore -- <file> [--data-dir <folder>]';
@@ -20,12 +21,7 @@ const settings = commandSettings(COMMAND, typeof dataDir === 'string' ? dataDir 
 try {
   const result = restoreDataFolder({ settings, file: file ?? '' });
   if (E.isLeft(result)) fail(COMMAND, result.left.message);
-  else {
-    const { manifest, files, elapsedMs } = result.right;
-    process.stdout.write(
-      `${COMMAND}: restored ${file ?? ''} into ${result.right.dataDir}: ${count(manifest.events)} events, log head at ${count(manifest.headPosition)}, taken ${manifest.createdAt} from ${manifest.source}, ${files.length === 0 ? 'no folder files' : `with ${files.join(', ')}`}, in ${(elapsedMs / 1000).toFixed(2)} s; start the server on it\n`,
-    );
-  }
+  else process.stdout.write(`${restoreSummaryLine(file ?? '', result.right)}\n`);
 } catch (error) {
   fail(COMMAND, `failed: ${error instanceof Error ? error.message : String(error)}`, 1);
 }
