@@ -7,7 +7,9 @@ import { refusal, type BackupRefusal } from './backupRefusal.js';
  * Opens a data folder's database for a backup: read-only, without the folder's lock and without
  * running migrations, so it can sit beside a running server (the lock keeps a second *writer*
  * out; a reader changes nothing the server relies on). Refuses a file that is not a Tidings
- * store, one made by a newer build, and one whose log is in EventStoreDB.
+ * store, one made by a newer build, and one whose log is in EventStoreDB. (On a folder no server
+ * has open, this reader leaves an empty `-wal` and a `-shm` beside the database, as any SQLite
+ * reader of a WAL database does; the next server start uses them as they are.)
  */
 export const openStoreForBackup = (file: string): E.Either<BackupRefusal, SqliteDatabase> => {
   let db: SqliteDatabase;
