@@ -80,11 +80,12 @@ export const backupDataFolder = async (
   const opened = openStoreForBackup(join(dataDir, DATABASE_FILE));
   if (E.isLeft(opened)) return opened;
   const source = opened.right;
-  const { files, skipped } = folderFiles(dataDir);
   const partial = join(dirname(target), `.${basename(target)}.${process.pid}.partial`);
   try {
+    const { files, skipped } = folderFiles(dataDir);
     // Created owner-only before SQLite writes into it: it will hold the tokens and password hashes.
-    closeSync(openSync(partial, 'w', 0o600));
+    rmSync(partial, { force: true });
+    closeSync(openSync(partial, 'wx', 0o600));
     const createdAt = (request.now ?? (() => new Date()))().toISOString();
     const snapshot = await copySnapshot(source, partial, {
       ...(request.pagesPerStep === undefined ? {} : { pagesPerStep: request.pagesPerStep }),
