@@ -1,6 +1,7 @@
 import type { Logger } from '../domain/shared/logger.js';
 import type { Settings } from '../adapters/config/settings.js';
 import { resolveToken } from '../adapters/config/tokens.js';
+import { ADMIN_TOKEN_FILE, AUDIT_TOKEN_FILE } from '../adapters/config/dataFolderFiles.js';
 
 /** The operator's and the auditor's bearer tokens. */
 export interface AccessTokens {
@@ -13,8 +14,8 @@ export interface AccessTokens {
  * Where a token came from is logged, never the token itself.
  */
 export const resolveAccessTokens = (settings: Settings, logger: Logger): AccessTokens => {
-  const admin = resolveToken(settings.adminToken, settings.dataDir, 'admin-token', 'tda_');
-  const audit = resolveToken(settings.auditToken, settings.dataDir, 'audit-token', 'tdu_');
+  const admin = resolveToken(settings.adminToken, settings.dataDir, ADMIN_TOKEN_FILE, 'tda_');
+  const audit = resolveToken(settings.auditToken, settings.dataDir, AUDIT_TOKEN_FILE, 'tdu_');
   for (const [role, token] of [
     ['operator', admin],
     ['auditor', audit],

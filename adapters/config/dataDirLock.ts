@@ -2,6 +2,12 @@ import Database from 'better-sqlite3';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** The lock's SQLite file in the data folder (see {@link lockDataDir}). */
+export const LOCK_DATABASE_FILE = 'tidings.lock.db';
+
+/** The file beside it that names the holder; only information. */
+export const LOCK_INFO_FILE = 'tidings.lock';
+
 /** Held while a process owns the data folder; release it on shutdown. */
 export interface DataDirLock {
   release(): void;
@@ -18,8 +24,8 @@ export interface DataDirLock {
  * purpose, since) for people and for the refusal message; it is only information.
  */
 export const lockDataDir = (dataDir: string, purpose: string): DataDirLock => {
-  const info = join(dataDir, 'tidings.lock');
-  const db = new Database(join(dataDir, 'tidings.lock.db'), { timeout: 0 });
+  const info = join(dataDir, LOCK_INFO_FILE);
+  const db = new Database(join(dataDir, LOCK_DATABASE_FILE), { timeout: 0 });
   try {
     db.pragma('locking_mode = EXCLUSIVE');
     // The first write takes the exclusive lock, which this connection then keeps until it closes.

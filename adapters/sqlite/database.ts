@@ -96,6 +96,9 @@ const migrations: readonly string[] = [
   `CREATE TABLE folder_facts (name TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 ];
 
+/** The schema version (`user_version`) this build brings a database to; a newer one is refused. */
+export const SCHEMA_VERSION = migrations.length;
+
 /** Which log a data folder's checkpoints and read models follow. */
 export type LogKind = 'sqlite' | 'eventstoredb';
 
@@ -105,9 +108,7 @@ export type LogKind = 'sqlite' | 'eventstoredb';
  * another, and the processors would wait for positions the new log never reaches.
  */
 export const claimLogKind = (db: SqliteDatabase, kind: LogKind): void => {
-  const known = db
-    .prepare<[], { value: string }>("SELECT value FROM folder_facts WHERE name = 'log'")
-    .get()?.value;
+  const known = recordedLogKind(db);
   if (known === undefined) {
     db.prepare("INSERT INTO folder_facts (name, value) VALUES ('log', ?)").run(kind);
     return;
@@ -121,11 +122,16 @@ export const claimLogKind = (db: SqliteDatabase, kind: LogKind): void => {
   }
 };
 
+/** The kind of log the folder's first start recorded ({@link claimLogKind}); undefined before it. */
+export const recordedLogKind = (db: SqliteDatabase): string | undefined =>
+  db.prepare<[], { value: string }>("SELECT value FROM folder_facts WHERE name = 'log'").get()
+    ?.value;
+
 const migrate = (db: SqliteDatabase): void => {
   const applied = db.pragma('user_version', { simple: true }) as number;
-  if (applied > migrations.length) {
+  if (applied > SCHEMA_VERSION) {
     throw new Error(
-      `database schema version ${applied} is newer than this build knows (${migrations.length}); upgrade Tidings`,
+      `database schema version ${applied} is newer than this build knows (${SCHEMA_VERSION}); upgrade Tidings`,
     );
   }
   for (let index = applied; index < migrations.length; index += 1) {

@@ -1,0 +1,195 @@
+import { expect } from 'chai';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FOLDER_FILES, isStoreOrLockFile } from '../../adapters/config/dataFolderFiles.js';
+import { backupDataFolder } from '../../composition/backup.js';
+import { restoreDataFolder } from '../../composition/restore.js';
+import { backupFacts, expectDone } from '../support/backups.js';
+import { linesOf, runNpmScript } from '../support/commands.js';
+import type { Person } from '../support/httpFixtures.js';
+import {
+  bindWithoutDevice,
+  createPipelineApp,
+  deliver,
+  deliveryOn,
+  inboxOf,
+  messageEvents,
+  startPipelineServer,
+  waitForMessage,
+  waitUntil,
+} from '../support/pipeline.js';
+import { startPushing, UNLIMITED_PUSHES } from '../support/pushLoop.js';
+import { call, startTestServer, type Reply, type TestServer } from '../support/testServer.js';
+
+interface InboxPage {
+  readonly items: readonly { readonly messageId: string }[];
+  readonly nextCursor: string | null;
+}
+
+/** Every message id in a person's inbox, following its pages. */
+const allInboxIds = async (server: TestServer, person: Person): Promise<Set<string>> => {
+  const ids = new Set<string>();
+  let cursor: string | null = null;
+  do {
+    const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+    const reply: Reply<InboxPage> = await call<InboxPage>(
+      server.base,
+      'GET',
+      `/v1/me/inbox?limit=100${query}`,
+      { cookie: person.cookie },
+    );
+    expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
+    for (const item of reply.body.items) ids.add(item.messageId);
+    cursor = reply.body.nextCursor;
+  } while (cursor !== null);
+  return ids;
+};
+
+describe('backup drill', function () {
+  this.timeout(120_000);
+  const dirs: string[] = [];
+  const servers: TestServer[] = [];
+
+  const tempDir = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'tidings-drill-'));
+    dirs.push(dir);
+    return dir;
+  };
+
+  after(async () => {
+    for (const server of servers.splice(0)) await server.stop();
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('backs up a server that keeps accepting pushes, and a server on the restored folder has every message accepted before the backup began', async () => {
+    const original = await startPipelineServer({ dir: tempDir(), env: UNLIMITED_PUSHES });
+    servers.push(original);
+    const app = await createPipelineApp(original);
+    const person = await bindWithoutDevice(original, app);
+    const pushes = startPushing(original, app, person);
+    await waitUntil(
+      () => pushes.accepted.length,
+      (n) => n >= 30,
+      '30 accepted pushes',
+    );
+
+    // Everything answered 202 by now was committed before the backup began.
+    const acceptedBefore = [...pushes.accepted];
+    const file = join(tempDir(), 'drill.tidings-backup');
+    const backup = await runNpmScript('backup', [file], { TIDINGS_DATA_DIR: original.dir });
+    const acceptedDuring = pushes.accepted.length - acceptedBefore.length;
+    await pushes.stop();
+    const acceptedAll = [...pushes.accepted];
+
+    expect(backup.code, backup.stderr).to.equal(0);
+    expect(backup.stderr).to.equal('');
+    expect(acceptedDuring, 'pushes accepted while the backup ran').to.be.greaterThan(0);
+    const summary = linesOf(backup.stdout).at(-1) ?? '';
+    expect(summary).to.match(
+      /^backup: wrote .+: \d+\.\d MB, [\d,]+ events, log head at [\d,]+, with audit-token, in \d+\.\d\d s$/,
+    );
+    expect(summary).to.include(file);
+
+    // The copy is not torn, and its log reaches past every message accepted before it began.
+    const facts = backupFacts(file);
+    expect(facts.integrity).to.deep.equal(['ok']);
+    expect(facts.manifest?.head_position).to.equal(facts.head);
+    expect(summary).to.include(`log head at ${facts.head.toLocaleString('en')}`);
+    for (const messageId of acceptedBefore) {
+      const [submitted] = await messageEvents(original, messageId);
+      expect(submitted, messageId).to.not.equal(undefined);
+      expect(Number(submitted?.position.commit), messageId).to.be.lessThanOrEqual(facts.head);
+    }
+    const auditToken = original.tidings.auditToken;
+    await original.stop();
+
+    const restored = join(tempDir(), 'restored');
+    const restore = await runNpmScript('restore', [file, '--data-dir', restored]);
+    expect(restore.code, restore.stderr).to.equal(0);
+    expect(restore.stderr).to.equal('');
+    expect(linesOf(restore.stdout)).to.have.length(1);
+    expect(restore.stdout).to.match(/^restore: restored .+ into .+: [\d,]+ events, log head at /);
+    expect(statSync(restored).mode & 0o777).to.equal(0o700);
+    for (const name of ['tidings.db', 'audit-token']) {
+      expect(statSync(join(restored, name)).mode & 0o777, name).to.equal(0o600);
+    }
+
+    const copy = await startPipelineServer({ dir: restored, env: UNLIMITED_PUSHES });
+    servers.push(copy);
+    expect(copy.tidings.auditToken, 'the auditor token of the original').to.equal(auditToken);
+    // Every message accepted before the backup began reaches the inbox on the restored server
+    // (those the original had not delivered yet are delivered now, from the restored checkpoints).
+    for (const messageId of acceptedBefore) {
+      await waitForMessage(
+        copy,
+        app,
+        messageId,
+        (view) => view.status === 'delivered' && deliveryOn(view, 'inbox')?.status === 'delivered',
+        'delivered to the inbox',
+      );
+    }
+    const inbox = await allInboxIds(copy, person.person);
+    for (const messageId of acceptedBefore) expect(inbox.has(messageId), messageId).to.equal(true);
+    // A snapshot: what was accepted after it (at the latest, once the command ended) is not in it.
+    expect(acceptedAll.some((id) => !facts.streams.has(`message-${id}`))).to.equal(true);
+    // What was accepted during the backup is there exactly when the copy's log holds it.
+    for (const messageId of acceptedAll.slice(acceptedBefore.length)) {
+      const reply = await call(copy.base, 'GET', `/v1/messages/${messageId}`, {
+        token: app.appSecret,
+      });
+      expect(reply.status, messageId).to.equal(
+        facts.streams.has(`message-${messageId}`) ? 200 : 404,
+      );
+    }
+    // And the restored server takes new work: the app's secret and the binding came back too.
+    const fresh = await deliver(copy, app, person, 'After the restore');
+    expect((await inboxOf(copy, person.person)).map((item) => item.messageId)).to.include(fresh);
+  });
+
+  // Issue 14 brings the hash-chained log: then this drill also verifies the restored log's chain
+  // (GET /v1/audit/verify on the restored server answers ok up to the manifest's head, and the
+  // manifest records the chain head it was taken at; see BackupManifest in
+  // adapters/sqlite/backupFile.ts).
+  it('verifies the audit chain of the restored log (waits for issue 14)');
+
+  it('carries every file a server leaves in its data folder, so the restored server has the same tokens', async () => {
+    // No tokens in the environment: the server generates both into its folder.
+    const original = await startTestServer({
+      dir: tempDir(),
+      env: { TIDINGS_ADMIN_TOKEN: '', TIDINGS_AUDIT_TOKEN: '' },
+    });
+    servers.push(original);
+    const left = readdirSync(original.dir)
+      .filter((name) => !isStoreOrLockFile(name))
+      .sort();
+    // A file the server writes that the backup's list lacks would be lost by a restore.
+    expect(left).to.deep.equal([...FOLDER_FILES].sort());
+
+    const file = join(tempDir(), 'tokens.tidings-backup');
+    const summary = expectDone(
+      await backupDataFolder({ settings: { dataDir: original.dir }, target: file }),
+    );
+    expect(summary.skipped).to.deep.equal([]);
+    expect([...summary.files].sort()).to.deep.equal(left);
+    const { adminToken, auditToken } = original.tidings;
+    await original.stop();
+
+    const restored = join(tempDir(), 'restored');
+    expectDone(restoreDataFolder({ settings: { dataDir: restored }, file }));
+    for (const name of left) {
+      expect(readFileSync(join(restored, name), 'utf8'), name).to.equal(
+        readFileSync(join(original.dir, name), 'utf8'),
+      );
+    }
+    const copy = await startTestServer({
+      dir: restored,
+      env: { TIDINGS_ADMIN_TOKEN: '', TIDINGS_AUDIT_TOKEN: '' },
+    });
+    servers.push(copy);
+    expect(copy.tidings.adminToken).to.equal(adminToken);
+    expect(copy.tidings.auditToken).to.equal(auditToken);
+    const apps = await call(copy.base, 'GET', '/v1/admin/apps', { token: adminToken });
+    expect(apps.status, JSON.stringify(apps.body)).to.equal(200);
+  });
+});
