@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { closeSync, fsync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, fsync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The embedded database: the event log (when SQLite is the store), read models and checkpoints. */
@@ -29,7 +29,9 @@ export const DATABASE_FILE = 'tidings.db';
 export const openDatabase = (options: OpenDatabaseOptions): SqliteDatabase => {
   const inMemory = options.dataDir === ':memory:';
   if (!inMemory) mkdirSync(options.dataDir, { recursive: true });
-  const db = new Database(inMemory ? ':memory:' : join(options.dataDir, DATABASE_FILE));
+  const file = inMemory ? ':memory:' : join(options.dataDir, DATABASE_FILE);
+  if (!inMemory) ownerOnly(file);
+  const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${(options.synchronous ?? 'full').toUpperCase()}`);
   db.pragma('foreign_keys = ON');
@@ -45,6 +47,15 @@ export const openDatabase = (options: OpenDatabaseOptions): SqliteDatabase => {
   db.pragma('wal_autocheckpoint = 10000');
   migrate(db);
   return db;
+};
+
+/**
+ * Creates the database file owner-only (0600), or tightens an existing one: it holds people's
+ * messages and session hashes. SQLite gives its `-wal` and `-shm` files the database file's mode.
+ */
+const ownerOnly = (file: string): void => {
+  closeSync(openSync(file, 'a', 0o600));
+  chmodSync(file, 0o600);
 };
 
 /**

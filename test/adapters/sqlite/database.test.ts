@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, openStoreDatabase, walSyncOf } from '../../../adapters/sqlite/database.js';
@@ -38,5 +38,36 @@ describe('walSyncOf / openStoreDatabase', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('openDatabase file modes', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tidings-mode-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const modeOf = (name: string): number => statSync(join(dir, name)).mode & 0o777;
+
+  it('creates the database owner-only, and its WAL and shared-memory files with it', () => {
+    const db = openDatabase({ dataDir: dir });
+    try {
+      db.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1)');
+      expect(modeOf('tidings.db')).to.equal(0o600);
+      expect(modeOf('tidings.db-wal')).to.equal(0o600);
+      expect(modeOf('tidings.db-shm')).to.equal(0o600);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('tightens a database file an older server left readable by others', () => {
+    writeFileSync(join(dir, 'tidings.db'), '');
+    chmodSync(join(dir, 'tidings.db'), 0o644);
+    openDatabase({ dataDir: dir }).close();
+    expect(modeOf('tidings.db')).to.equal(0o600);
   });
 });
