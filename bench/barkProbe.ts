@@ -9,11 +9,7 @@
  * The probe therefore records what it needs as each request comes in and clears the stand-in's
  * memory every {@link RESET_EVERY} requests.
  */
-import {
-  startBarkServer,
-  type BarkStandIn,
-  type ReceivedRequest,
-} from '../devtools/barkServer.js';
+import { startBarkServer, type BarkStandIn, type ReceivedRequest } from '../devtools/barkServer.js';
 
 const RESET_EVERY = 500;
 

@@ -41,7 +41,10 @@ const wechatEnv = (base: string): Record<string, string> => ({
 
 /** The terms of the bundled denylist (one a line; blank lines and `#` comments ignored). */
 const bundledDenylist = (): string[] =>
-  readFileSync(new URL('../../../adapters/moderation/default-denylist.txt', import.meta.url), 'utf8')
+  readFileSync(
+    new URL('../../../adapters/moderation/default-denylist.txt', import.meta.url),
+    'utf8',
+  )
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import type { LookupAddress } from 'node:dns';
-import { systemResolver, type HostResolver } from '../../../../adapters/outbound/destinationGuard.js';
+import {
+  systemResolver,
+  type HostResolver,
+} from '../../../../adapters/outbound/destinationGuard.js';
 import {
   errorPaths,
   eventCount,
