@@ -314,7 +314,7 @@ export class DeliveryWorker {
       if (
         outcome.kind === 'delivered' &&
         channel !== undefined &&
-        result.left.details?.['status'] === 'recalled'
+        result.left.details?.['state'] === 'recalled'
       ) {
         // The push left before the recall landed and arrived after it: take it back now, as the
         // recall stage did for the channels that had delivered by then.

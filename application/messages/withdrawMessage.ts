@@ -56,4 +56,4 @@ export const withdrawMessage =
 /** Whether a cancel was refused because the message is delivered (or recalled) by now. */
 const refusedAsDelivered = (refusal: Refusal): boolean =>
   refusal.code === 'illegal_state' &&
-  (refusal.details?.['status'] === 'delivered' || refusal.details?.['status'] === 'recalled');
+  (refusal.details?.['state'] === 'delivered' || refusal.details?.['state'] === 'recalled');
