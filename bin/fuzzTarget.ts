@@ -65,6 +65,8 @@ export const startFuzzTarget = async (): Promise<RunningFuzzTarget> => {
       logger,
       resolver,
       passwordCost: { N: 1024, r: 8, p: 1 },
+      // Fuzzed logins fail by the thousand; the fixture must still be able to log in again.
+      authFailureBurst: { perIp: 1_000_000, perUsername: 1_000_000 },
       registrationBurst: 1_000_000,
     });
   } catch (error) {

@@ -594,7 +594,10 @@ const extraNames = [
   '\udfff',
 ];
 
-/** What a browser adds to a request, from another site or from this one (docs/api.md: CSRF). */
+/**
+ * What a browser adds to a request, from another site or from this one (docs/api.md
+ * "Credentials": cross-site request forgery).
+ */
 const browserHeaders: readonly {
   label: string;
   headers: readonly (readonly [string, string])[];

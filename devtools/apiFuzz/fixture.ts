@@ -1,8 +1,8 @@
 /**
  * The world the fuzzer's requests act on, set up through the API itself (docs/api.md): one app
- * with a secret, one person with a session who has allowed the app at level strong, messages in
- * the person's inbox and a complaint about one. Requests name these by their fields' names
- * (`appId`, `bindingId`, `messageId`, `complaintId`, `key`, `openid`, `redirectUri`,
+ * with a secret, one person with a session who has allowed the app at level strong, a Bark device,
+ * messages in the person's inbox and a complaint about one. Requests name these by their fields'
+ * names (`appId`, `bindingId`, `messageId`, `complaintId`, `key`, `openid`, `redirectUri`,
  * `username`, `password`), so they reach the code behind "not found". Fuzzed requests change
  * that world (rotate the secret, log out, unbind, archive): {@link Fixture.renew} puts it back.
  */
@@ -20,7 +20,7 @@ export interface FixtureOptions {
 export interface Fixture {
   readonly credentials: ReadonlyMap<string, string>;
   readonly known: ReadonlyMap<string, readonly string[]>;
-  /** Restores what fuzzed requests may have changed: session, secret, binding, inbox. */
+  /** Restores what fuzzed requests may have changed: session, device, secret, binding, inbox. */
   renew(): Promise<void>;
 }
 
@@ -142,6 +142,17 @@ export const setUpFixture = async (options: FixtureOptions): Promise<Fixture> =>
   };
   await authorize();
 
+  /** A Bark device (its host resolves nowhere in a fuzz run), so test pushes and deliveries run. */
+  const device = { serverUrl: 'https://bark.fuzz.example', deviceKey: 'fuzzdevice' };
+  const addDevice = async (): Promise<void> => {
+    expectStatus(
+      'adding a device',
+      await call('PUT', '/v1/me/devices/bark', 'session', device),
+      200,
+    );
+  };
+  await addDevice();
+
   const binding = async (): Promise<Record<string, unknown> | undefined> => {
     const reply = expectStatus(
       'listing the bindings',
@@ -204,7 +215,8 @@ export const setUpFixture = async (options: FixtureOptions): Promise<Fixture> =>
 
   let delivered = 3;
   const renew = async (): Promise<void> => {
-    if ((await call('GET', '/v1/me', 'session')).status === 401) {
+    const me = await call('GET', '/v1/me', 'session');
+    if (me.status === 401) {
       takeSession(
         'logging in again',
         expectStatus(
@@ -213,6 +225,15 @@ export const setUpFixture = async (options: FixtureOptions): Promise<Fixture> =>
           200,
         ),
       );
+    }
+    const devices = me.body['devices'];
+    if (
+      me.status === 401 ||
+      typeof devices !== 'object' ||
+      devices === null ||
+      !('bark' in devices)
+    ) {
+      await addDevice();
     }
     const standing = await call('GET', '/v1/app', 'appSecret');
     if (standing.status === 401) {
