@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, Response } from 'express';
 import * as t from 'io-ts';
 import type { Errors } from 'io-ts';
 import type { Logger } from '../../domain/shared/logger.js';
@@ -140,6 +140,15 @@ export const fieldProblems = (errors: Errors): FieldProblem[] => {
 };
 
 /**
+ * Whether body-parser failed to inflate a `Content-Encoding: gzip|deflate|br` body: it passes on
+ * zlib's error (which carries an `errno`) with status 400 and no `type`.
+ */
+const isUndecompressable = (error: unknown, request: Request): boolean =>
+  typeof (error as { errno?: unknown }).errno === 'number' &&
+  (error as { status?: unknown }).status === 400 &&
+  /^(gzip|x-gzip|deflate|br|zstd)$/i.test(request.headers['content-encoding'] ?? '');
+
+/**
  * The last middleware: every error becomes a problem+json answer. Body-parser's own errors (too
  * large, malformed JSON) get their stable codes; anything unexpected is logged and answered 500
  * without internals.
@@ -172,6 +181,11 @@ export const problemHandler =
     }
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
       sendProblem(response, 'unsupported_media_type', 'the body must be UTF-8 JSON');
+      return;
+    }
+    if (isUndecompressable(error, request)) {
+      const encoding = String(request.headers['content-encoding']);
+      sendProblem(response, 'invalid_json', `the body does not decompress as ${encoding}`);
       return;
     }
     logger.error('unhandled error', { error, method: request.method, path: request.path });
