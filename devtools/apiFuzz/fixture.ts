@@ -193,7 +193,7 @@ export const setUpFixture = async (options: FixtureOptions): Promise<Fixture> =>
     );
     const messageId = string('sending a message', sent, 'messageId');
     for (let tries = 0; !(await inboxIds()).includes(messageId); tries += 1) {
-      if (tries > 100)
+      if (tries > 300)
         throw new FixtureError(`fixture: message ${messageId} never reached the inbox`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

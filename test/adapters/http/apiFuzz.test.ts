@@ -27,25 +27,25 @@ const SEED = 20_261_203;
 const families: readonly { family: Family; runs: number; what: string }[] = [
   {
     family: 'credentials',
-    runs: 300,
+    runs: 800,
     what: 'every credential (none, wrong, huge, each scheme) on every route',
   },
   {
     family: 'target',
-    runs: 300,
+    runs: 800,
     what: 'malformed percent-encoding, raw bytes, huge and empty path and query values',
   },
   {
     family: 'body',
-    runs: 300,
+    runs: 800,
     what: 'garbage, invalid JSON, deep nesting, huge, empty bodies, wrong content types, framing',
   },
   {
     family: 'mutation',
-    runs: 500,
+    runs: 1800,
     what: 'valid requests with one field, member, header or query value made wrong',
   },
-  { family: 'method', runs: 150, what: 'every path with each method it does not document (405)' },
+  { family: 'method', runs: 300, what: 'every path with each method it does not document (405)' },
 ];
 
 /** Success bodies against the schema the document gives them. */
@@ -72,7 +72,9 @@ describe('API fuzz suite: every operation of /openapi.json', function () {
         seed: SEED,
         numRuns: runs,
         // Shrinking re-sends requests; past this the failure is reported as far as it got.
-        skipAllAfterTimeLimit: 30_000,
+        skipAllAfterTimeLimit: 60_000,
+        // The request and answer in the message itself, whatever the reporter does with causes.
+        includeErrorInReport: true,
       });
       expect(await fuzzer.healthCheck(), '/healthz after the batch').to.equal(undefined);
     });
