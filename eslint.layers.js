@@ -9,8 +9,8 @@
  *
  * `composition/` holds the builders `server.ts` starts Tidings with (data folder, read models,
  * processors, HTTP), each wiring adapters to the layers below.
- * `devtools/` holds stand-ins for outside servers (a bark-server) that tests, the demo and the
- * benchmarks share; it depends on nothing of ours. `test/` may import everything.
+ * `devtools/` holds stand-ins for outside servers (a bark-server) and the API fuzzer, which tests,
+ * the demo and the benchmarks share; it depends on nothing of ours. `test/` may import everything.
  */
 
 /** Every layer, with the folders (or files) it covers and the layers it may import. */

@@ -53,16 +53,45 @@ interface KeyRow {
 export const bodyHash = (body: unknown): string =>
   createHash('sha256').update(canonicalJson(body)).digest('hex');
 
-const canonicalJson = (value: unknown): string => {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
-      a < b ? -1 : a > b ? 1 : 0,
-    );
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+/**
+ * JSON with every object's members sorted by name. It walks the value with a list of work
+ * instead of recursion: the batch route takes any JSON as its items, so a body nested 100,000
+ * levels deep (well inside 1 MiB) reaches here and must not overflow the stack.
+ */
+const canonicalJson = (root: unknown): string => {
+  const out: string[] = [];
+  /** What is left to write, last first: a value, or text written as it is. */
+  const work: ({ readonly value: unknown } | string)[] = [{ value: root }];
+  for (let item = work.pop(); item !== undefined; item = work.pop()) {
+    if (typeof item === 'string') {
+      out.push(item);
+      continue;
+    }
+    const { value } = item;
+    if (Array.isArray(value)) {
+      out.push('[');
+      work.push(']');
+      for (let index = value.length - 1; index >= 0; index -= 1) {
+        work.push({ value: value[index] as unknown });
+        if (index > 0) work.push(',');
+      }
+    } else if (value !== null && typeof value === 'object') {
+      const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+        a < b ? -1 : a > b ? 1 : 0,
+      );
+      out.push('{');
+      work.push('}');
+      for (let index = entries.length - 1; index >= 0; index -= 1) {
+        const [name, member] = entries[index] ?? ['', null];
+        work.push({ value: member }, `${JSON.stringify(name)}:`);
+        if (index > 0) work.push(',');
+      }
+    } else {
+      // JSON.stringify has no text for undefined (absent fields never reach here, but be total).
+      out.push(value === undefined ? 'null' : JSON.stringify(value));
+    }
   }
-  // JSON.stringify has no text for undefined (absent fields never reach here, but be total).
-  return value === undefined ? 'null' : JSON.stringify(value);
+  return out.join('');
 };
 
 const age = (time: string, now: Date): number => now.getTime() - Date.parse(time);

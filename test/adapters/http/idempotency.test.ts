@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { sqliteIdempotencyStore } from '../../../adapters/http/idempotency.js';
+import { bodyHash, sqliteIdempotencyStore } from '../../../adapters/http/idempotency.js';
 import { openTempStore, type TempStore } from '../../support/sqliteStore.js';
 
 describe('idempotency store', () => {
@@ -93,5 +93,31 @@ describe('idempotency store', () => {
       kind: 'new',
       since: later(24 * 3_600_000 + 2).toISOString(),
     });
+  });
+});
+
+describe('bodyHash', () => {
+  /** `depth` arrays inside each other, around `inner`, built without recursion. */
+  const nested = (depth: number, inner: unknown): unknown => {
+    let value = inner;
+    for (let level = 0; level < depth; level += 1) value = [value];
+    return value;
+  };
+
+  it('ignores the order of members, at any depth', () => {
+    expect(bodyHash({ a: 1, b: [{ c: 2, d: 3 }] })).to.equal(
+      bodyHash({ b: [{ d: 3, c: 2 }], a: 1 }),
+    );
+    expect(bodyHash({ a: 1 })).to.not.equal(bodyHash({ a: 2 }));
+    expect(bodyHash([1, 2])).to.not.equal(bodyHash([2, 1]));
+  });
+
+  it('hashes a body nested deeper than the call stack goes (the batch route takes any JSON items)', () => {
+    // 200,000 levels fit in the 1 MiB the batch route accepts; a recursive walk overflows.
+    const deep = { messages: [nested(200_000, { b: 1, a: 2 })] };
+    const hash = bodyHash(deep);
+    expect(hash).to.match(/^[0-9a-f]{64}$/);
+    expect(bodyHash({ messages: [nested(200_000, { a: 2, b: 1 })] })).to.equal(hash);
+    expect(bodyHash({ messages: [nested(199_999, { a: 2, b: 1 })] })).to.not.equal(hash);
   });
 });

@@ -217,6 +217,24 @@ describe('pipeline: the push API', function () {
       ).to.deep.equal(['batch good 0', 'batch good 4']);
     });
 
+    it('takes an Idempotency-Key on a batch whose item is nested 100,000 levels deep', async () => {
+      // The items are any JSON until each is decoded, so the key's body hash sees the nesting
+      // (found by the API fuzz suite: a recursive hash overflowed the stack, a 500).
+      const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+      const send = (): Promise<Reply<{ results: BatchResult[] }>> =>
+        call(server.base, 'POST', '/v1/messages/batch', {
+          token: app.appSecret,
+          rawBody: `{"messages":[${deep}]}`,
+          headers: { 'Idempotency-Key': 'deeply-nested-batch' },
+        });
+      const reply = await send();
+      expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
+      expect(reply.body.results[0]?.error?.code).to.equal('validation_failed');
+      const again = await send();
+      expect(again.status).to.equal(200);
+      expect(again.headers.get('idempotent-replayed')).to.equal('true');
+    });
+
     it('answers an item the store fails on with internal_error and takes the others', async () => {
       const person = await bindPerson(server, bark, app, { level: 'weak' });
       // The store refuses the append of one message.
