@@ -207,7 +207,15 @@ export class Fuzzer {
     const success = answer !== undefined && answer.status >= 200 && answer.status < 300;
     this.outcomes.set(requestId, success ? 'wanted' : 'refused');
     if (answer !== undefined)
-      violations.push(...judgeAnswer(this.api, fuzzCase, answer, this.target.checkSchema));
+      violations.push(
+        ...judgeAnswer(
+          this.api,
+          fuzzCase,
+          answer,
+          this.target.checkSchema,
+          request.target.split('?')[0],
+        ),
+      );
     violations.push(...this.attribute(await this.target.log.takeNew(), { requestId, request }));
     const errorLines = this.target.errors?.takeNew() ?? [];
     if (

@@ -151,55 +151,97 @@ export const presentsAcceptedCredential = (operation: Operation, fuzzCase: FuzzC
   (fuzzCase.credential.kind === 'scheme' &&
     operation.security.includes(fuzzCase.credential.scheme));
 
-/** Every rule the answer to `fuzzCase` breaks (empty when it keeps them all). */
-export const judgeAnswer = (
+/**
+ * What a request reaches, judged from the path it really sent (an empty parameter, or a literal
+ * segment such as `batch` where another template has a parameter, sends it to another path): the
+ * documented operation of its method, a documented path without that method (405), or nothing
+ * (404). The case's own path is preferred, then the others in document order. Like express, a
+ * trailing slash is ignored.
+ */
+type Reached =
+  | { readonly kind: 'operation'; readonly operation: Operation }
+  | { readonly kind: 'method not allowed'; readonly methods: readonly string[] }
+  | { readonly kind: 'no path' };
+
+const pathsMatching = (api: ApiDescription, sentPath: string): string[] => {
+  const segments = sentPath.replace(/(.)\/$/, '$1').split('/');
+  return [...api.methodsByPath.keys()].filter((template) => {
+    const parts = template.split('/');
+    return (
+      parts.length === segments.length &&
+      parts.every((part, index) =>
+        /^\{.+\}$/.test(part) ? segments[index] !== '' : part === segments[index],
+      )
+    );
+  });
+};
+
+export const reachedBy = (
+  api: ApiDescription,
+  fuzzCase: FuzzCase,
+  sentPath: string | undefined,
+): Reached => {
+  const own = fuzzCase.operation.path;
+  const matching = sentPath === undefined ? [own] : pathsMatching(api, sentPath);
+  const ordered = matching.includes(own) ? [own, ...matching.filter((p) => p !== own)] : matching;
+  for (const path of ordered) {
+    const operation = api.operations.find(
+      (candidate) => candidate.path === path && candidate.method === fuzzCase.method,
+    );
+    if (operation !== undefined) return { kind: 'operation', operation };
+  }
+  if (ordered.length === 0) return { kind: 'no path' };
+  return {
+    kind: 'method not allowed',
+    methods: [...new Set(ordered.flatMap((path) => api.methodsByPath.get(path) ?? []))],
+  };
+};
+
+/** The rules of a 405: `Allow` lists the path's methods, the code is `method_not_allowed`. */
+const methodNotAllowedViolations = (
   api: ApiDescription,
   fuzzCase: FuzzCase,
   answer: WireAnswer,
-  checkSchema?: SchemaCheck,
+  methods: readonly string[],
+): Violation[] => {
+  const found: Violation[] = [];
+  if (answer.status !== 405) {
+    found.push(
+      violation(
+        'wrong method not 405',
+        `answered ${answer.status} to ${fuzzCase.method.toUpperCase()} ${fuzzCase.operation.path}`,
+      ),
+    );
+  } else {
+    const allow = (answer.headers.get('allow') ?? '').toUpperCase().split(/\s*,\s*/);
+    if (methods.some((method) => !allow.includes(method.toUpperCase())))
+      found.push(
+        violation(
+          '405 without Allow',
+          `Allow: ${JSON.stringify(answer.headers.get('allow') ?? null)}`,
+        ),
+      );
+  }
+  if (answer.status >= 400) found.push(...problemViolations(api, undefined, answer));
+  if (answer.status === 405 && api.problemCodes.has('method_not_allowed')) {
+    // No operation documents its own 405, so the catalogue's code for it is checked by name.
+    const code = (parseJson(answer.body) as { value?: { code?: unknown } }).value?.code;
+    if (code !== 'method_not_allowed')
+      found.push(violation('405 with another code', `code ${JSON.stringify(code)}`));
+  }
+  return found;
+};
+
+/** The rules of a request that reached a documented operation. */
+const operationViolations = (
+  api: ApiDescription,
+  fuzzCase: FuzzCase,
+  answer: WireAnswer,
+  operation: Operation,
+  checkSchema: SchemaCheck | undefined,
 ): Violation[] => {
   const found: Violation[] = [];
   const { status } = answer;
-  if (status >= 500) found.push(violation('5xx', `answered ${status}`));
-  const operation = operationOf(api, fuzzCase);
-  if (fuzzCase.family === 'method') {
-    if (status !== 405) {
-      found.push(
-        violation(
-          'wrong method not 405',
-          `answered ${status} to ${fuzzCase.method.toUpperCase()} ${fuzzCase.operation.path}`,
-        ),
-      );
-    } else {
-      const allow = (answer.headers.get('allow') ?? '').toUpperCase().split(/\s*,\s*/);
-      const documented = api.methodsByPath.get(fuzzCase.operation.path) ?? [];
-      const missing = documented.filter((method) => !allow.includes(method.toUpperCase()));
-      if (missing.length > 0)
-        found.push(
-          violation(
-            '405 without Allow',
-            `Allow: ${JSON.stringify(answer.headers.get('allow') ?? null)}`,
-          ),
-        );
-    }
-    if (status >= 400) found.push(...problemViolations(api, undefined, answer));
-    if (status === 405 && api.problemCodes.has('method_not_allowed')) {
-      // No operation documents its own 405, so the catalogue's code for it is checked by name.
-      const code = (parseJson(answer.body) as { value?: { code?: unknown } }).value?.code;
-      if (code !== 'method_not_allowed')
-        found.push(violation('405 with another code', `code ${JSON.stringify(code)}`));
-    }
-    return found;
-  }
-  if (operation === undefined) {
-    return [
-      ...found,
-      violation(
-        'no such operation',
-        `${fuzzCase.operation.method} ${fuzzCase.operation.path} is not in the document`,
-      ),
-    ];
-  }
   if (!operation.answers.has(status)) {
     found.push(
       violation(
@@ -219,10 +261,51 @@ export const judgeAnswer = (
           `${operationName(operation)} answered ${status} to ${fuzzCase.credential.kind === 'none' ? 'no credential' : `a ${fuzzCase.credential.kind} credential`}`,
         ),
       );
-    } else if (fuzzCase.family === 'credentials' && status !== 401 && status !== 431) {
+    } else if (
+      fuzzCase.family === 'credentials' &&
+      operation === operationOf(api, fuzzCase) &&
+      status !== 401 &&
+      status !== 431
+    ) {
       // A valid request with a wrong credential has nothing else wrong with it: 401 it must be.
       found.push(violation('wrong credential not 401', `answered ${status}`));
     }
   }
   return found;
+};
+
+/**
+ * Every rule the answer to `fuzzCase` breaks (empty when it keeps them all). `sentPath` is the
+ * path the request really sent (without the query), which decides what it reached.
+ */
+export const judgeAnswer = (
+  api: ApiDescription,
+  fuzzCase: FuzzCase,
+  answer: WireAnswer,
+  checkSchema?: SchemaCheck,
+  sentPath?: string,
+): Violation[] => {
+  const found: Violation[] =
+    answer.status >= 500 ? [violation('5xx', `answered ${answer.status}`)] : [];
+  const reached = reachedBy(api, fuzzCase, sentPath);
+  switch (reached.kind) {
+    case 'operation':
+      return [
+        ...found,
+        ...operationViolations(api, fuzzCase, answer, reached.operation, checkSchema),
+      ];
+    case 'method not allowed':
+      return [...found, ...methodNotAllowedViolations(api, fuzzCase, answer, reached.methods)];
+    case 'no path':
+      return [
+        ...found,
+        ...(answer.status === 404
+          ? problemViolations(api, undefined, answer)
+          : [violation('unknown path not 404', `answered ${answer.status}`)]),
+      ];
+    default: {
+      const _exhaustive: never = reached;
+      return _exhaustive;
+    }
+  }
 };
