@@ -39,7 +39,7 @@ describe('withdrawMessage: the use case behind DELETE /v1/messages/:id', () => {
         ? E.left({
             code: 'illegal_state',
             message: 'delivered already',
-            details: { status: 'delivered' },
+            details: { state: 'delivered' },
           })
         : E.right({ status: 'recalled' }),
     );
