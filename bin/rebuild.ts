@@ -6,6 +6,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { loadSettings, type Settings } from '../adapters/config/settings.js';
 import { lockDataDir } from '../adapters/config/dataDirLock.js';
+import { unfinishedRestore } from '../adapters/config/dataFolderFiles.js';
 import { claimLogKind, openDatabase } from '../adapters/sqlite/database.js';
 import { SqliteEventStore } from '../adapters/sqlite/sqliteEventStore.js';
 import { CheckpointStore } from '../adapters/sqlite/checkpointStore.js';
@@ -40,6 +41,11 @@ const lock = (() => {
     return fail(error instanceof Error ? error.message : String(error));
   }
 })();
+const unfinished = unfinishedRestore(settings.dataDir);
+if (unfinished !== undefined) {
+  lock.release();
+  fail(unfinished);
+}
 const db = openDatabase({ dataDir: settings.dataDir, synchronous: settings.sqliteSynchronous });
 try {
   claimLogKind(db, logKindOf(settings));

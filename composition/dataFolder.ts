@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { EventStore } from '../domain/shared/eventStore.js';
 import type { Settings } from '../adapters/config/settings.js';
 import { lockDataDir } from '../adapters/config/dataDirLock.js';
+import { unfinishedRestore } from '../adapters/config/dataFolderFiles.js';
 import {
   claimLogKind,
   openStoreDatabase,
@@ -24,13 +25,16 @@ export interface DataFolder {
 
 /**
  * Locks the data folder for this process, opens its database and the log the settings choose.
- * Each of them pushes its stop step, so the lock is released last.
+ * Each of them pushes its stop step, so the lock is released last. Refuses a folder that a
+ * restore left unfinished (README "Backups"): it would start on a new, empty store.
  */
 export const openDataFolder = async (settings: Settings, stops: StopStack): Promise<DataFolder> => {
   const lock = lockDataDir(prepareDataDir(settings.dataDir), 'server');
   stops.push(() => {
     lock.release();
   });
+  const unfinished = unfinishedRestore(settings.dataDir);
+  if (unfinished !== undefined) throw new Error(unfinished);
   // With synchronous=full the event store syncs the WAL itself, off the event loop.
   const { db, walSync } = openStoreDatabase({
     dataDir: settings.dataDir,

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { DATABASE_FILE } from '../sqlite/database.js';
 import { LOCK_DATABASE_FILE, LOCK_INFO_FILE } from './dataDirLock.js';
 
@@ -16,15 +18,38 @@ export const AUDIT_TOKEN_FILE = 'audit-token';
  */
 export const FOLDER_FILES: readonly string[] = [ADMIN_TOKEN_FILE, AUDIT_TOKEN_FILE];
 
+/**
+ * The database a restore is writing, under its name until the restore's last step renames it
+ * to `tidings.db`. Found in a folder, it marks a restore that did not finish (README "Backups").
+ */
+export const RESTORING_FILE = `${DATABASE_FILE}.restoring`;
+
 const SQLITE_SUFFIXES = ['', '-wal', '-shm', '-journal'];
 
+/** A SQLite database's file and the files SQLite keeps beside it. */
+export const sqliteFilesOf = (base: string): readonly string[] =>
+  SQLITE_SUFFIXES.map((suffix) => `${base}${suffix}`);
+
+/** The files of the database: `tidings.db` and its `-wal`, `-shm`, `-journal`. */
+export const STORE_FILES: readonly string[] = sqliteFilesOf(DATABASE_FILE);
+
+/** The lock's own files: `tidings.lock` and the SQLite files of `tidings.lock.db`. */
+export const LOCK_FILES: readonly string[] = [LOCK_INFO_FILE, ...sqliteFilesOf(LOCK_DATABASE_FILE)];
+
 /**
- * True for the files of the database (`tidings.db` and its `-wal`, `-shm`, `-journal`) and of
- * the lock: a backup copies the database through SQLite, never as files, and the lock belongs
- * to the process that holds it.
+ * True for the files of the database and of the lock: a backup copies the database through
+ * SQLite, never as files, and the lock belongs to the process that holds it.
  */
 export const isStoreOrLockFile = (name: string): boolean =>
-  name === LOCK_INFO_FILE ||
-  [DATABASE_FILE, LOCK_DATABASE_FILE].some((base) =>
-    SQLITE_SUFFIXES.some((suffix) => name === `${base}${suffix}`),
-  );
+  STORE_FILES.includes(name) || LOCK_FILES.includes(name);
+
+/**
+ * Why a process that would open the store must not, when a restore into the folder did not
+ * finish (it was killed, or the machine stopped): the folder may hold the backup's tokens but
+ * no database yet, and a server would start on a new, empty store with them. One line that says
+ * what to do; `undefined` for a folder without such leftovers.
+ */
+export const unfinishedRestore = (dataDir: string): string | undefined =>
+  existsSync(join(dataDir, RESTORING_FILE))
+    ? `data folder ${dataDir} holds ${RESTORING_FILE}, left by a restore that did not finish: run the restore again (npm run restore -- <file>), which clears what it left, or empty the folder to start on a new store`
+    : undefined;

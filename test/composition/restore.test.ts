@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import {
   copyFileSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   openSync,
   readdirSync,
@@ -22,6 +23,7 @@ import { lockDataDir } from '../../adapters/config/dataDirLock.js';
 import { SCHEMA_VERSION } from '../../adapters/sqlite/database.js';
 import { BACKUP_FORMAT } from '../../adapters/sqlite/backupFile.js';
 import { expectDone, expectRefusal } from '../support/backups.js';
+import { interceptFsCalls, type FsFunctionName } from '../support/fsCalls.js';
 import { openTempStore } from '../support/sqliteStore.js';
 import { event } from '../support/storeReads.js';
 
@@ -93,13 +95,8 @@ describe('restoreDataFolder', function () {
     }
     expect(readFileSync(join(dataDir, 'admin-token'), 'utf8')).to.equal(`${ADMIN}\n`);
     expect(readFileSync(join(dataDir, 'audit-token'), 'utf8')).to.equal(`${AUDIT}\n`);
-    // Nothing half-done is left: no temporary database, no holder file of the lock.
-    expect(readdirSync(dataDir).sort()).to.deep.equal([
-      'admin-token',
-      'audit-token',
-      'tidings.db',
-      'tidings.lock.db',
-    ]);
+    // Nothing half-done is left: no temporary database, none of the lock's files.
+    expect(readdirSync(dataDir).sort()).to.deep.equal(['admin-token', 'audit-token', 'tidings.db']);
     const db = new Database(join(dataDir, 'tidings.db'), { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).to.equal('wal');
@@ -131,14 +128,111 @@ describe('restoreDataFolder', function () {
     expect(readdirSync(dataDir)).to.deep.equal(['keep.txt']);
   });
 
-  it('refuses a folder a server holds', () => {
+  it('refuses a folder a server holds, naming the holder, and leaves its lock alone', () => {
     const dataDir = tempDir();
     const lock = lockDataDir(dataDir, 'server');
     try {
-      expectRefusal(restore(backup, dataDir), 'folder_not_empty');
+      const before = readdirSync(dataDir).sort();
+      const refused = expectRefusal(restore(backup, dataDir), 'folder_in_use');
+      expect(refused.message).to.include(`process ${process.pid} (server)`);
+      expect(readdirSync(dataDir).sort()).to.deep.equal(before);
     } finally {
       lock.release();
     }
+  });
+
+  /** Bytes of a store some other process left, and of its WAL, that no restore may touch. */
+  const FOREIGN = { 'tidings.db': 'another store', 'tidings.db-wal': 'another store’s WAL' };
+
+  /**
+   * Restores while, at the first call of `when` (an fs function the restore calls), another
+   * process that does not take the lock — a server that starts and crashes, a copy by hand —
+   * puts a store and its WAL into the folder.
+   */
+  const restoreWhileAStoreAppears = (
+    when: FsFunctionName,
+    dataDir: string,
+  ): ReturnType<typeof restore> => {
+    let appeared = false;
+    const stop = interceptFsCalls([when], () => {
+      if (appeared) return;
+      appeared = true;
+      mkdirSync(dataDir, { recursive: true });
+      for (const [name, content] of Object.entries(FOREIGN)) {
+        writeFileSync(join(dataDir, name), content);
+      }
+    });
+    try {
+      return restore(backup, dataDir);
+    } finally {
+      stop();
+    }
+  };
+
+  /** The folder holds the other process's files as they were, and nothing of the restore's. */
+  const expectOnlyTheForeignStore = (dataDir: string): void => {
+    expect(readdirSync(dataDir).sort()).to.deep.equal(Object.keys(FOREIGN).sort());
+    for (const [name, content] of Object.entries(FOREIGN)) {
+      expect(readFileSync(join(dataDir, name), 'utf8'), name).to.equal(content);
+    }
+  };
+
+  it('looks at the folder once it holds the lock: a store that appears before is refused, not replaced', () => {
+    // The folder is made just before the lock is taken: the store appears then.
+    const dataDir = join(tempDir(), 'data');
+    const refused = expectRefusal(
+      restoreWhileAStoreAppears('mkdirSync', dataDir),
+      'folder_not_empty',
+    );
+    expect(refused.message).to.include('tidings.db');
+    expectOnlyTheForeignStore(dataDir);
+  });
+
+  it('refuses to rename over a store that appears while it writes, and takes its own files back', () => {
+    // The database is copied in after the one look at the folder: the store appears then.
+    const dataDir = join(tempDir(), 'data');
+    const refused = expectRefusal(
+      restoreWhileAStoreAppears('copyFileSync', dataDir),
+      'folder_not_empty',
+    );
+    expect(refused.message).to.include('tidings.db, tidings.db-wal appeared');
+    expectOnlyTheForeignStore(dataDir);
+  });
+
+  it('clears what a restore that did not finish left, and restores', () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, 'tidings.db.restoring'), 'half a copy');
+    writeFileSync(join(dataDir, 'tidings.db.restoring-journal'), 'its journal');
+    writeFileSync(join(dataDir, 'admin-token'), 'tda_anearliertoken0123456789\n');
+    writeFileSync(join(dataDir, 'tidings.lock.db'), '');
+    const summary = expectDone(restore(backup, dataDir));
+    expect([...summary.cleared].sort()).to.deep.equal([
+      'admin-token',
+      'tidings.db.restoring',
+      'tidings.db.restoring-journal',
+    ]);
+    expect(readFileSync(join(dataDir, 'admin-token'), 'utf8')).to.equal(`${ADMIN}\n`);
+    expect(readdirSync(dataDir).sort()).to.deep.equal([
+      'admin-token',
+      'audit-token',
+      'tidings.db',
+      'tidings.lock.db',
+    ]);
+  });
+
+  it('refuses what a restore that did not finish left beside other files, naming those, and removes nothing', () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, 'tidings.db.restoring'), 'half a copy');
+    writeFileSync(join(dataDir, 'admin-token'), 'tda_anearliertoken0123456789\n');
+    writeFileSync(join(dataDir, 'notes.txt'), 'mine');
+    const refused = expectRefusal(restore(backup, dataDir), 'folder_not_empty');
+    expect(refused.message).to.include('did not finish');
+    expect(refused.message).to.include('(notes.txt)');
+    expect(readdirSync(dataDir).sort()).to.deep.equal([
+      'admin-token',
+      'notes.txt',
+      'tidings.db.restoring',
+    ]);
   });
 
   it('refuses when the settings name EventStoreDB', () => {
@@ -265,8 +359,14 @@ describe('restoreDataFolder', function () {
     expectRefusal(restore(newerSchema, join(tempDir(), 'data')), 'newer_store');
   });
 
-  it('refuses a backup that would write outside the folder or over the store', () => {
-    for (const name of ['../escape', 'tidings.db']) {
+  it('refuses a backup that would write outside the folder, over the store, or any file not the folder’s own', () => {
+    for (const name of [
+      '../escape',
+      'tidings.db',
+      'tidings.lock',
+      'notes.txt',
+      'admin-token.old',
+    ]) {
       const file = copyOfBackup();
       const db = new Database(file);
       db.prepare('INSERT INTO tidings_backup_files (name, content) VALUES (?, ?)').run(
