@@ -12,11 +12,15 @@ import {
   statSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Settings } from '../adapters/config/settings.js';
-import { FOLDER_FILES, isStoreOrLockFile } from '../adapters/config/dataFolderFiles.js';
+import {
+  FOLDER_FILES,
+  isStoreOrLockFile,
+  sqliteFilesOf,
+} from '../adapters/config/dataFolderFiles.js';
 import { DATABASE_FILE } from '../adapters/sqlite/database.js';
 import { refusal, type BackupRefusal } from '../adapters/sqlite/backupRefusal.js';
 import {
@@ -80,7 +84,7 @@ export const backupDataFolder = async (
   const opened = openStoreForBackup(join(dataDir, DATABASE_FILE));
   if (E.isLeft(opened)) return opened;
   const source = opened.right;
-  const partial = join(dirname(target), `.${basename(target)}.${process.pid}.partial`);
+  const partial = partialFileOf(target);
   try {
     const { files, skipped } = folderFiles(dataDir);
     // Created owner-only before SQLite writes into it: it will hold the tokens and password hashes.
@@ -114,9 +118,24 @@ export const backupDataFolder = async (
     });
   } finally {
     if (source.open) source.close();
-    rmSync(partial, { force: true });
-    rmSync(`${partial}-journal`, { force: true });
+    removePartialBackup(target);
   }
+};
+
+/** Where a backup of this process writes the copy of `target` until it is complete, hidden. */
+const partialFileOf = (target: string): string => {
+  const absolute = resolve(target);
+  return join(dirname(absolute), `.${basename(absolute)}.${process.pid}.partial`);
+};
+
+/**
+ * Removes what a backup of this process to `target` wrote beside it until it was complete: the
+ * copy under its temporary name, and SQLite's `-journal`, `-wal`, `-shm` of it. They hold the
+ * tokens and password hashes, so whatever stops the backup removes them (bin/backup.ts does on
+ * SIGINT and SIGTERM).
+ */
+export const removePartialBackup = (target: string): void => {
+  for (const file of sqliteFilesOf(partialFileOf(target))) rmSync(file, { force: true });
 };
 
 /** With EventStoreDB the log is not in the data folder, so a copy of it would not be a backup. */
@@ -156,8 +175,9 @@ const refuseTarget = (
     return refusal('bad_target', `there is no folder ${folder} to write the backup in`);
   }
   // Inside the data folder the backup would be lost with it, and --force could name the store.
+  // Outside is `..` or `../…` only: `..snap` is a folder inside it.
   const inside = relative(realpathSync(dataDir), realpathSync(folder));
-  if (!inside.startsWith('..') && !isAbsolute(inside)) {
+  if (inside !== '..' && !inside.startsWith(`..${sep}`) && !isAbsolute(inside)) {
     return refusal(
       'bad_target',
       `${target} is inside the data folder ${dataDir}; write the backup elsewhere`,

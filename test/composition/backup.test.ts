@@ -256,7 +256,23 @@ describe('backupDataFolder', function () {
       'bad_target',
     );
     expectRefusal(await backupDataFolder(request(dir, join(dir, 'copy'))), 'bad_target');
+    // A folder whose name starts with two dots is inside it all the same.
+    mkdirSync(join(dir, '..snap'));
+    const refused = expectRefusal(
+      await backupDataFolder(request(dir, join(dir, '..snap', 'copy'))),
+      'bad_target',
+    );
+    expect(refused.message).to.include('inside the data folder');
+    expect(readdirSync(join(dir, '..snap'))).to.deep.equal([]);
     expect(readdirSync(elsewhere)).to.deep.equal(['folder']);
+  });
+
+  it('takes a target beside the data folder whose name starts with its own', async () => {
+    const dir = await storeFolder();
+    const target = `${dir}..snap`;
+    dirs.push(target);
+    expectDone(await backupDataFolder(request(dir, target)));
+    expect(backupFacts(target).integrity).to.deep.equal(['ok']);
   });
 
   it('leaves no partial file behind when the copy fails', async () => {
@@ -277,6 +293,24 @@ describe('backupDataFolder', function () {
       failed = error;
     }
     expect(failed).to.be.instanceOf(Error);
+    expect(readdirSync(folder)).to.deep.equal([]);
+  });
+
+  it('leaves no partial file behind when sealing the copy fails', async () => {
+    // A store that holds a table of the backup's own name: the copy cannot be sealed.
+    const dir = await storeFolder();
+    const db = new Database(join(dir, 'tidings.db'));
+    db.exec('CREATE TABLE tidings_backup_files (name TEXT)');
+    db.close();
+    const folder = tempDir();
+    let failed: unknown;
+    try {
+      await backupDataFolder(request(dir, join(folder, 'copy')));
+    } catch (error) {
+      failed = error;
+    }
+    expect(failed).to.be.instanceOf(Error);
+    expect((failed as Error).message).to.include('tidings_backup_files');
     expect(readdirSync(folder)).to.deep.equal([]);
   });
 });
