@@ -42,6 +42,12 @@ export const skippedLine = (summary: BackupSummary, dataDir: string): string | u
     ? undefined
     : `backup: not copied (not Tidings's) from ${dataDir}: ${summary.skipped.join(', ')}`;
 
+/** The line naming what an unfinished restore had left and this one removed, if anything. */
+export const clearedLine = (summary: RestoreSummary): string | undefined =>
+  summary.cleared.length === 0
+    ? undefined
+    : `restore: removed what an unfinished restore had left in ${summary.dataDir}: ${summary.cleared.join(', ')}`;
+
 /** The restore's one-line summary. */
 export const restoreSummaryLine = (file: string, summary: RestoreSummary): string =>
   `restore: restored ${file} into ${summary.dataDir}: ${count(summary.manifest.events)} events, log head at ${count(summary.manifest.headPosition)}, taken ${summary.manifest.createdAt} from ${summary.manifest.source}, ${carried(summary.files)}, in ${seconds(summary.elapsedMs)}; the server starts on it as it is`;

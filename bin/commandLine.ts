@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as E from 'fp-ts/lib/Either.js';
 import { loadSettings, type Settings } from '../adapters/config/settings.js';
@@ -5,7 +6,7 @@ import { loadSettings, type Settings } from '../adapters/config/settings.js';
 /**
  * What the operator commands of bin/ share: their arguments (node:util's parseArgs), the
  * server's settings from the same environment, and one line on stderr with exit code 2 for a
- * request they refuse.
+ * request they refuse. Paths on the command line are the caller's (see {@link callerPath}).
  */
 
 /** Writes `<command>: <message>` to stderr and ends the process with `code` (2: refused). */
@@ -38,10 +39,28 @@ export const parseCommandLine = (
   }
 };
 
-/** The server's settings from the environment, the data folder from `--data-dir` if given. */
-export const commandSettings = (command: string, dataDir: string | undefined): Settings =>
-  E.getOrElse<string, Settings>((message) => fail(command, message))(
+/**
+ * A path from the command line, made absolute against the folder the operator typed the command
+ * in: `npm run` runs a script in the package's folder and names the caller's in `INIT_CWD`.
+ * (Settings from the environment, `TIDINGS_DATA_DIR` among them, stay relative to the package's
+ * folder, as they are for `npm start`.)
+ */
+export const callerPath = (path: string): string => {
+  const caller = process.env['INIT_CWD'];
+  return resolve(caller === undefined || caller === '' ? process.cwd() : caller, path);
+};
+
+/**
+ * The server's settings from the environment, the data folder from `--data-dir` if given (the
+ * caller's path); an empty `--data-dir` is refused, not taken for the default folder.
+ */
+export const commandSettings = (command: string, dataDir: string | undefined): Settings => {
+  if (dataDir === '') fail(command, '--data-dir names no folder');
+  return E.getOrElse<string, Settings>((message) => fail(command, message))(
     loadSettings(
-      dataDir === undefined ? process.env : { ...process.env, TIDINGS_DATA_DIR: dataDir },
+      dataDir === undefined
+        ? process.env
+        : { ...process.env, TIDINGS_DATA_DIR: callerPath(dataDir) },
     ),
   );
+};

@@ -5,23 +5,29 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { restoreDataFolder } from '../composition/restore.js';
-import { commandSettings, fail, parseCommandLine } from './commandLine.js';
-import { restoreSummaryLine } from './backupReport.js';
+import { callerPath, commandSettings, fail, parseCommandLine } from './commandLine.js';
+import { clearedLine, restoreSummaryLine } from './backupReport.js';
 
 const COMMAND = 'restore';
 const USAGE = 'npm run restore -- <file> [--data-dir <folder>]';
 const { values, positionals } = parseCommandLine(COMMAND, USAGE, {
   'data-dir': { type: 'string' },
 });
-const [file, ...extra] = positionals;
-if (file === undefined || extra.length > 0) fail(COMMAND, `name one backup file\nusage: ${USAGE}`);
+const [named, ...extra] = positionals;
+if (named === undefined || named === '' || extra.length > 0)
+  fail(COMMAND, `name one backup file\nusage: ${USAGE}`);
+const file = callerPath(named ?? '');
 const dataDir = values['data-dir'];
 const settings = commandSettings(COMMAND, typeof dataDir === 'string' ? dataDir : undefined);
 
 try {
-  const result = restoreDataFolder({ settings, file: file ?? '' });
+  const result = restoreDataFolder({ settings, file });
   if (E.isLeft(result)) fail(COMMAND, result.left.message);
-  else process.stdout.write(`${restoreSummaryLine(file ?? '', result.right)}\n`);
+  else {
+    const cleared = clearedLine(result.right);
+    if (cleared !== undefined) process.stdout.write(`${cleared}\n`);
+    process.stdout.write(`${restoreSummaryLine(file, result.right)}\n`);
+  }
 } catch (error) {
   fail(COMMAND, `failed: ${error instanceof Error ? error.message : String(error)}`, 1);
 }

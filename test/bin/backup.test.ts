@@ -1,8 +1,11 @@
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { linesOf, runTsx } from '../support/commands.js';
+import { commandEnvironment, linesOf, projectRoot, runTsx } from '../support/commands.js';
+import { COPY_STARTED } from '../support/slowBackupCopy.js';
 import { openTempStore } from '../support/sqliteStore.js';
 
 /**
@@ -121,5 +124,94 @@ describe('backup and restore commands', function () {
     expect(linesOf(run.stdout)).to.have.length(1);
     expect(run.stdout).to.include(`into ${target}: 0 events`);
     expect(existsSync(join(target, 'tidings.db'))).to.equal(true);
+  });
+
+  it('backup and restore: refuse an empty --data-dir rather than take the default folder', async () => {
+    const target = join(tempDir(), 'copy');
+    expect(
+      expectRefused(await runTsx('bin/backup.ts', [target, '--data-dir', '']), 'backup'),
+    ).to.include('--data-dir names no folder');
+    expect(existsSync(target)).to.equal(false);
+    expect(
+      expectRefused(await runTsx('bin/restore.ts', [target, '--data-dir', '']), 'restore'),
+    ).to.include('--data-dir names no folder');
+  });
+
+  it('backup and restore: take relative paths from where npm was run (INIT_CWD), not the package folder', async () => {
+    const caller = tempDir();
+    await openTempStore(join(caller, 'data')).close();
+    const backup = await runTsx('bin/backup.ts', ['copy', '--data-dir', 'data'], {
+      INIT_CWD: caller,
+    });
+    expect(backup.code, backup.stderr).to.equal(0);
+    expect(backup.stdout).to.include(`wrote ${join(caller, 'copy')}:`);
+    expect(existsSync(join(caller, 'copy'))).to.equal(true);
+
+    const restore = await runTsx('bin/restore.ts', ['copy', '--data-dir', 'restored'], {
+      INIT_CWD: caller,
+    });
+    expect(restore.code, restore.stderr).to.equal(0);
+    expect(restore.stdout).to.include(`into ${join(caller, 'restored')}:`);
+    expect(existsSync(join(caller, 'restored', 'tidings.db'))).to.equal(true);
+  });
+
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    it(`backup: stopped by ${signal} while it copies, removes its partial copy and exits ${code}`, async () => {
+      const folder = tempDir();
+      const target = join(folder, 'copy');
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--import',
+          './test/support/slowBackupCopy.ts',
+          'bin/backup.ts',
+          target,
+        ],
+        {
+          cwd: projectRoot,
+          env: commandEnvironment({ TIDINGS_DATA_DIR: store }),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      const exited = once(child, 'close');
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          stdout += chunk;
+          if (stdout.includes(COPY_STARTED)) resolve();
+        });
+        child.once('close', () => {
+          reject(new Error(`the backup ended before its copy began: ${stdout}${stderr}`));
+        });
+      });
+      // The copy is under way: its partial file (and SQLite's journal of it) is beside the target.
+      const partial = readdirSync(folder);
+      expect(partial.length).to.be.greaterThan(0);
+      for (const name of partial) expect(name).to.match(/^\.copy\.\d+\.partial(-journal)?$/);
+      child.kill(signal);
+      const [exitCode, killedBy] = (await exited) as [number | null, string | null];
+      expect({ exitCode, killedBy }, stderr).to.deep.equal({ exitCode: code, killedBy: null });
+      expect(stderr).to.equal(`backup: stopped by ${signal}; the partial copy is removed\n`);
+      expect(readdirSync(folder)).to.deep.equal([]);
+    });
+  }
+
+  it('rebuild-projections: refuses a folder a restore left unfinished, and makes no store in it', async () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, 'tidings.db.restoring'), 'half a copy');
+    writeFileSync(join(dataDir, 'admin-token'), 'tda_abackuptoken0123456789\n');
+    const run = await runTsx('bin/rebuild.ts', [], { TIDINGS_DATA_DIR: dataDir });
+    expect(run.code, run.stderr).to.equal(2);
+    expect(linesOf(run.stderr)).to.deep.equal([
+      `rebuild: data folder ${dataDir} holds tidings.db.restoring, left by a restore that did not finish: run the restore again (npm run restore -- <file>), which clears what it left, or empty the folder to start on a new store`,
+    ]);
+    expect(existsSync(join(dataDir, 'tidings.db'))).to.equal(false);
   });
 });
