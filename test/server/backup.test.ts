@@ -8,14 +8,19 @@ import { restoreDataFolder } from '../../composition/restore.js';
 import { backupFacts, expectDone } from '../support/backups.js';
 import { linesOf, runNpmScript } from '../support/commands.js';
 import type { Person } from '../support/httpFixtures.js';
+import { startBarkServer, type BarkStandIn } from '../../devtools/barkServer.js';
 import {
+  barkPushesFor,
+  bindPerson,
   bindWithoutDevice,
   createPipelineApp,
   deliver,
   deliveryOn,
   inboxOf,
   messageEvents,
+  sendAccepted,
   startPipelineServer,
+  waitForBark,
   waitForMessage,
   waitUntil,
 } from '../support/pipeline.js';
@@ -57,8 +62,11 @@ describe('backup drill', function () {
     return dir;
   };
 
+  const barks: BarkStandIn[] = [];
+
   after(async () => {
     for (const server of servers.splice(0)) await server.stop();
+    for (const bark of barks.splice(0)) await bark.close();
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -191,5 +199,51 @@ describe('backup drill', function () {
     expect(copy.tidings.auditToken).to.equal(auditToken);
     const apps = await call(copy.base, 'GET', '/v1/admin/apps', { token: adminToken });
     expect(apps.status, JSON.stringify(apps.body)).to.equal(200);
+  });
+
+  it('a restored server pushes again what the original had not recorded as pushed when the backup began, under the same notification id', async () => {
+    const bark = await startBarkServer();
+    barks.push(bark);
+    const original = await startPipelineServer({ dir: tempDir(), env: UNLIMITED_PUSHES });
+    servers.push(original);
+    const app = await createPipelineApp(original);
+    const to = await bindPerson(original, bark, app);
+    const send = (title: string): Promise<string> =>
+      sendAccepted(original, app, { key: to.key, title, body: title });
+
+    // Pushed and recorded before the backup.
+    const done = await send('Pushed before');
+    await waitForBark(original, app, done, 'delivered');
+    // On its way during the backup: the device has it, its answer (and so its record) comes after.
+    bark.delay(to.deviceKey, 3_000);
+    const inFlight = await send('On its way');
+    await waitUntil(
+      () => barkPushesFor(bark, to.deviceKey).length,
+      (n) => n === 2,
+      'the second push at the stand-in',
+    );
+    const file = join(tempDir(), 'in-flight.tidings-backup');
+    expectDone(await backupDataFolder({ settings: { dataDir: original.dir }, target: file }));
+    await waitForBark(original, app, inFlight, 'delivered');
+    await original.stop();
+    bark.delay(to.deviceKey, 0);
+    const [first, second] = barkPushesFor(bark, to.deviceKey);
+
+    const restored = join(tempDir(), 'restored');
+    expectDone(restoreDataFolder({ settings: { dataDir: restored }, file }));
+    const copy = await startPipelineServer({ dir: restored, env: UNLIMITED_PUSHES });
+    servers.push(copy);
+    await waitForBark(copy, app, inFlight, 'delivered');
+    // A look at the queue once a second: one more would have come by now.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const pushes = barkPushesFor(bark, to.deviceKey);
+    expect(pushes, 'the pushes after the restore').to.have.length(3);
+    expect(pushes[2]).to.deep.equal(second);
+    expect(first?.['id']).to.be.a('string');
+    expect(second?.['id']).to.be.a('string').and.not.equal(first?.['id']);
+    // The device shows each message once: the repeat replaced the notification with its id.
+    expect(
+      bark.notificationsOf(to.deviceKey).map((notification) => notification.title),
+    ).to.have.members(['Pushed before', 'On its way']);
   });
 });
