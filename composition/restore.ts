@@ -77,8 +77,8 @@ const RESTORE_OUTPUT: readonly string[] = [
  * folder's files, and last the rename to `tidings.db`. Until that rename the temporary name marks
  * the folder as a restore that did not finish, which a server refuses to start on and a restore
  * run again clears (`unfinishedRestore`), so a restore that is killed or fails midway never
- * leaves something that passes for a store. A refused or failed restore leaves the folder as it
- * found it.
+ * leaves something that passes for a store. A refused restore leaves the folder as it found it;
+ * one that fails while it writes removes what it wrote (and the leftovers it cleared).
  */
 export const restoreDataFolder = (
   request: RestoreRequest,
