@@ -5,6 +5,7 @@ import { reportDrops } from '../../composition/listen.js';
 import { recordingLogger, type LogEntry } from '../support/logs.js';
 import { rawExchange, type RawExchange } from '../support/rawHttp.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
+import { waitUntil } from '../support/waitUntil.js';
 
 /** The problem document of a raw answer, checked to be problem+json that no cache keeps. */
 const problemOf = (reply: RawExchange): { code: string; status: number; detail: string } => {
@@ -313,8 +314,13 @@ describe('HTTP server limits (composition/listen.ts)', function () {
       server.emit('drop');
       server.emit('drop');
       expect(refused(), 'within the interval, only counted').to.deep.equal([1]);
-      await new Promise((resolve) => setTimeout(resolve, 400));
-      expect(refused(), 'the interval has passed').to.deep.equal([1, 2]);
+      const reported = await waitUntil(
+        refused,
+        (counts) => counts.length > 1,
+        'the count of the drops within the interval',
+        5_000,
+      );
+      expect(reported, 'the interval has passed').to.deep.equal([1, 2]);
       server.emit('drop');
       server.emit('close');
       expect(refused(), 'what is pending when the server closes').to.deep.equal([1, 2, 1]);
