@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Settings } from '../adapters/config/settings.js';
-import { answerClientErrors } from '../adapters/http/clientError.js';
+import { answerClientErrors, refuseConnect } from '../adapters/http/clientError.js';
 import type { Logger } from '../adapters/logging/logger.js';
 import type { StopStack } from './stopStack.js';
 
@@ -36,6 +36,9 @@ export const listenHttp = async (
       keepAliveTimeout: settings.httpKeepAliveTimeoutSeconds * 1000,
       connectionsCheckingInterval: TIMEOUT_CHECK_EVERY_MS,
       maxHeaderSize: settings.httpMaxHeaderBytes,
+      // Node's own check answers a bare 400; the app answers malformed_request instead
+      // (adapters/http/hostHeader.ts).
+      requireHostHeader: false,
     },
     app,
   );
@@ -45,27 +48,58 @@ export const listenHttp = async (
   server.on('checkContinue', (request, response) => {
     server.emit('request', request, response);
   });
+  // Any other expectation is ignored, as RFC 9110 section 10.1.1 allows (417 is a "MAY"): the only
+  // one defined is 100-continue, and a 417 would be an answer no operation documents. Node would
+  // answer it 417 with an empty body.
+  server.on('checkExpectation', (request, response) => {
+    server.emit('request', request, response);
+  });
   answerClientErrors(server, logger, settings.httpMaxHeaderBytes);
+  refuseConnect(server, logger);
   reportDrops(server, logger, settings.httpMaxConnections);
   await listen(server, settings.port, settings.host);
   stops.push(() => closeServer(server));
   return urlOf(settings.host, (server.address() as AddressInfo).port);
 };
 
-/** Warns when connections are refused because TIDINGS_HTTP_MAX_CONNECTIONS are open. */
-const reportDrops = (server: Server, logger: Logger, max: number): void => {
+/**
+ * Warns when connections are refused because TIDINGS_HTTP_MAX_CONNECTIONS are open: at once for
+ * the first, then at most once per `everyMs` with the count since the last warning, so drops
+ * that come within `everyMs` of a warning are reported when it has passed, not only if another
+ * drop follows.
+ */
+export const reportDrops = (
+  server: Server,
+  logger: Logger,
+  max: number,
+  everyMs = DROP_REPORT_EVERY_MS,
+): void => {
   let dropped = 0;
   let reportedAt = -Infinity;
-  server.on('drop', () => {
-    dropped += 1;
-    const now = Date.now();
-    if (now - reportedAt < DROP_REPORT_EVERY_MS) return;
+  let pending: NodeJS.Timeout | undefined;
+  const report = (): void => {
+    pending = undefined;
+    if (dropped === 0) return;
     logger.warn('connections refused: TIDINGS_HTTP_MAX_CONNECTIONS are open', {
       max,
       refused: dropped,
     });
     dropped = 0;
-    reportedAt = now;
+    reportedAt = Date.now();
+  };
+  server.on('drop', () => {
+    dropped += 1;
+    const wait = reportedAt + everyMs - Date.now();
+    if (wait <= 0) {
+      report();
+      return;
+    }
+    // Unref'd: the timer must not keep a stopping process alive; the server's close reports it.
+    pending ??= setTimeout(report, wait).unref();
+  });
+  server.once('close', () => {
+    clearTimeout(pending);
+    report();
   });
 };
 

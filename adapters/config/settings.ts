@@ -4,6 +4,7 @@ import * as t from 'io-ts';
 import { isIP } from 'node:net';
 import type { LogLevel } from '../logging/logger.js';
 import type { SynchronousMode } from '../sqlite/database.js';
+import { parseTrustProxy } from './trustProxy.js';
 import { parseConnectionString } from '@eventstore/db-client/dist/Client/parseConnectionString.js';
 
 /** Everything the server reads from its environment, decoded and checked once at start. */
@@ -216,36 +217,8 @@ const isHostOrCidr = (entry: string): boolean =>
     entry,
   );
 
-/** The names express's `trust proxy` knows for address ranges. */
-const PROXY_RANGES: ReadonlySet<string> = new Set(['loopback', 'linklocal', 'uniquelocal']);
-
-/**
- * `off` (also `false`, `0`), a hop count (the nearest N proxies are trusted, whatever their
- * address), or addresses, CIDR blocks and the range names, separated by commas or spaces.
- * Trusting every address (express's `true`) is refused: any client could then choose the address
- * the login limits count.
- */
-const TrustProxySetting = fromEnv('TrustProxy', (raw): E.Either<string, TrustProxy> => {
-  const value = raw.toLowerCase();
-  if (['off', 'false', '0'].includes(value)) return E.right(false);
-  if (/^\d+$/.test(value)) {
-    return Number(value) <= 32
-      ? E.right(Number(value))
-      : E.left(`a hop count must be from 1 to 32, got "${raw}"`);
-  }
-  if (['on', 'true', 'all', '*'].includes(value)) {
-    return E.left(
-      `"${raw}" would trust every address, so any client could choose its own; name the proxies (addresses, CIDR blocks, loopback, linklocal, uniquelocal) or give a hop count`,
-    );
-  }
-  const entries = value.split(/[\s,]+/).filter((entry) => entry.length > 0);
-  const bad = entries.find((entry) => !PROXY_RANGES.has(entry) && !isAddressOrCidr(entry));
-  return bad === undefined
-    ? E.right(entries)
-    : E.left(
-        `"${bad}" is not an IP address, a CIDR block, loopback, linklocal or uniquelocal (or give off, or a hop count)`,
-      );
-});
+/** See {@link parseTrustProxy}. */
+const TrustProxySetting = fromEnv('TrustProxy', parseTrustProxy);
 
 const oneOf = <A extends string>(values: readonly A[]) =>
   fromEnv(`OneOf`, (raw) => {

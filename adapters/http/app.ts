@@ -1,6 +1,7 @@
 import express, { type Express, type Router } from 'express';
 import type { Logger } from '../../domain/shared/logger.js';
 import { bodyLimitsOf, readBodies } from './bodyReader.js';
+import { requireHost } from './hostHeader.js';
 import { methodNotAllowed } from './methodNotAllowed.js';
 import { metricsMiddleware, type Metrics } from './metrics.js';
 import { problemHandler, sendProblem } from './problem.js';
@@ -32,10 +33,11 @@ export interface HttpAppOptions {
 }
 
 /**
- * Builds the express application: health, readiness and metrics endpoints, the query parser and
- * the body reader (body limits cut an upload as soon as it passes them, see `readBodies`), the
- * feature routers, a problem+json 405 for a served path asked with another method, a problem+json
- * 404 for unknown routes and the problem+json error handler.
+ * Builds the express application: health, readiness and metrics endpoints, the `Host` check, the
+ * query parser and the body reader (body limits cut an upload as soon as it passes them, see
+ * `readBodies`), the feature routers, a problem+json 405 for a served path asked with another
+ * method (OPTIONS included), a problem+json 404 for unknown routes and the problem+json error
+ * handler.
  */
 export const createHttpApp = (options: HttpAppOptions): Express => {
   const app = express();
@@ -45,6 +47,7 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
   app.use(responseHeaders);
   app.use(metricsMiddleware(options.metrics));
   app.use(requestLog(options.logger));
+  app.use(requireHost);
   app.set('query parser', parseQuery);
   // Before every route, the health endpoints too: no request's body goes unread or unlimited.
   app.use(
@@ -91,8 +94,17 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
       .send(await options.metrics.registry.metrics());
   });
 
-  for (const router of options.routers ?? []) app.use(router);
-  app.use(methodNotAllowed([app.router, ...(options.routers ?? [])]));
+  const routers = options.routers ?? [];
+  const notAllowed = methodNotAllowed([app.router, ...routers]);
+  // express answers OPTIONS itself (200, text/plain, the methods) on a path a router serves.
+  // Tidings serves no CORS and documents no OPTIONS, so it is a method like any other the path
+  // does not take: 405 with Allow, before a router can answer it.
+  app.use((request, response, next) => {
+    if (request.method === 'OPTIONS') notAllowed(request, response, next);
+    else next();
+  });
+  for (const router of routers) app.use(router);
+  app.use(notAllowed);
 
   app.use((request, response) => {
     sendProblem(response, 'not_found', `no route for ${request.method} ${request.path}`);

@@ -10,6 +10,17 @@ import { decodeUtf8KeepingFaults } from './utf8.js';
  */
 const CLOSE_GRACE_MS = 2_000;
 
+/**
+ * What a body may take on the wire beyond its limit, as chunk framing (sizes, extensions,
+ * trailers): a quarter of the limit and 16 KiB. Ordinary framing is a few bytes per chunk; a
+ * client that sends one byte per chunk with a kilobyte of extensions would otherwise write 1,000
+ * times the limit before the body itself reached it.
+ */
+const wireLimitOf = (limit: number): number => limit + Math.floor(limit / 4) + 16 * 1024;
+
+/** RFC 9110 section 10.1.1, matched as Node matches it (`100-continue` among the expectations). */
+const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
+
 /** The body limits, in bytes: one for every path, and some paths with their own. */
 export interface BodyLimits {
   readonly standard: number;
@@ -29,10 +40,12 @@ export const bodyLimitsOf = (
 /**
  * Reads every request body before routing, counting its bytes, whatever its content type and
  * whether it declares a length or comes chunked:
- * - over the route's limit (declared, or the moment more than the limit has arrived): 413
- *   `payload_too_large` with `Connection: close`; nothing more is read and the connection is
- *   closed once the answer is out, so an endless upload costs at most the limit; a client that
- *   sent `Expect: 100-continue` gets `100 Continue` only when its declared length is within it;
+ * - over the route's limit (declared, or the moment more than the limit has arrived, or more
+ *   than {@link wireLimitOf} on the wire with its chunk framing): 413 `payload_too_large` with
+ *   `Connection: close`; nothing more is read and the connection is closed once the answer is
+ *   out, so an endless upload costs at most about the limit on the wire; an HTTP/1.1 client that
+ *   sent `Expect: 100-continue` gets `100 Continue` only when its declared length is within it
+ *   (an HTTP/1.0 one never: RFC 9110 section 10.1.1);
  * - a client that goes away mid-body is logged at debug level and not answered (nobody is left to
  *   read it);
  * - `application/json` and `application/*+json` bodies become `request.body`: UTF-8 only (another
@@ -57,15 +70,27 @@ export const readBodies =
     }
     // The server leaves `Expect: 100-continue` to this reader (composition/listen.ts): the body is
     // wanted now that its declared length is within the limit.
-    if (request.headers.expect?.toLowerCase() === '100-continue') response.writeContinue();
+    if (expectsContinue(request)) response.writeContinue();
     const chunks: Buffer[] = [];
     let received = 0;
+    // The socket's count, not the body's: chunk framing costs bytes the body never shows. It is
+    // per connection, so it is taken from where this request's body begins (a kept-alive
+    // connection has read earlier requests; what came with the headers is not counted).
+    const { socket } = request;
+    const wireStart = socket.bytesRead;
+    const wireLimit = wireLimitOf(limit);
     const onData = (chunk: Buffer): void => {
       received += chunk.length;
-      if (received > limit) {
+      const overWire = socket.bytesRead - wireStart > wireLimit;
+      if (received > limit || overWire) {
         stop();
         chunks.length = 0;
-        refuseTooLarge(request, response, limit);
+        refuseTooLarge(
+          request,
+          response,
+          limit,
+          overWire ? ` (with its chunk framing, more than ${wireLimit} bytes on the wire)` : '',
+        );
         return;
       }
       chunks.push(chunk);
@@ -109,27 +134,46 @@ const hasBody = (request: Request): boolean => {
   );
 };
 
+/** Whether the client waits for `100 Continue` before it sends the body (HTTP/1.1 and later). */
+const expectsContinue = (request: Request): boolean =>
+  (request.httpVersionMajor > 1 ||
+    (request.httpVersionMajor === 1 && request.httpVersionMinor >= 1)) &&
+  CONTINUE.test(request.headers.expect ?? '');
+
 const isJson = (request: Request): boolean =>
   typeof request.is(['application/json', 'application/*+json']) === 'string';
 
 /**
  * Answers 413 and stops reading. `Connection: close` makes Node end the connection once the answer
- * is flushed; the timer cuts a client that never reads it.
+ * is flushed; the timer cuts a client that never reads it. The socket is held paused (Node's
+ * request stream resumes it whenever it looks for more body, so it is paused again each time),
+ * so what is read after the cut is at most the socket read in progress.
+ *
+ * No lingering close: a client that keeps sending past the cut has unread bytes in flight when
+ * the connection closes, so its side may see a reset before it reads the 413. Reading on and
+ * discarding (as nginx's lingering close does) would take the very upload the limit refuses; the
+ * way to get the answer reliably is to declare the length with `Expect: 100-continue`.
  */
-const refuseTooLarge = (request: Request, response: Response, limit: number): void => {
+const refuseTooLarge = (request: Request, response: Response, limit: number, why = ''): void => {
   request.pause();
   // Node drains a request nobody has read from once it is answered (`IncomingMessage#_dump`);
   // reading nothing marks this one as read, so not a byte more is taken off the wire.
   request.read(0);
-  response.setHeader('Connection', 'close');
-  sendProblem(response, 'payload_too_large', `the body exceeds the limit of ${limit} bytes`);
   const { socket } = request;
+  const hold = (): void => {
+    socket.pause();
+  };
+  hold();
+  socket.on('resume', hold);
+  response.setHeader('Connection', 'close');
+  sendProblem(response, 'payload_too_large', `the body exceeds the limit of ${limit} bytes${why}`);
   const cut = setTimeout(() => {
     socket.destroy();
   }, CLOSE_GRACE_MS);
   cut.unref();
   socket.once('close', () => {
     clearTimeout(cut);
+    socket.off('resume', hold);
   });
 };
 

@@ -1,4 +1,4 @@
-import { STATUS_CODES, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../domain/shared/logger.js';
 import { problem, type ProblemCode } from './problem.js';
@@ -35,7 +35,11 @@ const problemOf = (
 };
 
 /** A complete HTTP/1.1 answer carrying a problem, written straight to the socket. */
-const rawProblem = (code: ProblemCode, detail: string): string => {
+const rawProblem = (
+  code: ProblemCode,
+  detail: string,
+  headers: Readonly<Record<string, string>> = {},
+): string => {
   const document = problem(code, detail);
   const body = JSON.stringify(document);
   const { status } = document;
@@ -45,10 +49,19 @@ const rawProblem = (code: ProblemCode, detail: string): string => {
     `Content-Length: ${Buffer.byteLength(body)}`,
     'Cache-Control: no-store',
     'X-Content-Type-Options: nosniff',
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
     'Connection: close',
     '',
     body,
   ].join('\r\n');
+};
+
+/** Writes `answer` and closes the connection, cutting it if the peer does not read in time. */
+const answerAndClose = (socket: Duplex, answer: string): void => {
+  socket.end(answer);
+  setTimeout(() => {
+    socket.destroy();
+  }, CLOSE_GRACE_MS).unref();
 };
 
 /**
@@ -81,9 +94,25 @@ export const answerClientErrors = (
       socket.destroy();
       return;
     }
-    socket.end(rawProblem(code, detail));
-    setTimeout(() => {
+    answerAndClose(socket, rawProblem(code, detail));
+  });
+};
+
+/**
+ * Answers `CONNECT` (Node hands its connection over raw, and closes it unanswered when nobody
+ * listens) with 405 `method_not_allowed`: Tidings is no proxy, so no resource takes it (an empty
+ * `Allow` says so, RFC 9110 section 10.2.1). The client's doing: logged at debug.
+ */
+export const refuseConnect = (server: Server, logger: Logger): void => {
+  server.on('connect', (request: IncomingMessage, socket: Duplex) => {
+    logger.debug('CONNECT refused', { target: request.url });
+    // Node no longer watches a connection it handed over; an error on it must not go unheard.
+    socket.on('error', () => {
       socket.destroy();
-    }, CLOSE_GRACE_MS).unref();
+    });
+    answerAndClose(
+      socket,
+      rawProblem('method_not_allowed', 'CONNECT is not served: this is no proxy', { Allow: '' }),
+    );
   });
 };

@@ -12,39 +12,72 @@ const NOT_WELL_FORMED =
  * (`/messages/3/body`; a bad key is named by its object's path plus the key). Such text comes
  * from a `\udfff`-style escape of a lone surrogate, or from bytes that are not UTF-8 (see
  * `decodeUtf8KeepingFaults`); storing it would silently turn it into U+FFFD, so it is refused.
- * The walk uses its own stack, so a deeply nested body cannot overflow the call stack.
+ *
+ * It runs before authentication on every body, so it walks in document order with its own
+ * stack of the objects it is inside (a deeply nested body cannot overflow the call stack), looks
+ * at numbers, booleans and nulls without allocating anything, and spells a path only for a
+ * problem it reports.
  */
 export const illFormedText = (value: unknown, base = ''): FieldProblem[] => {
+  if (typeof value === 'string') {
+    return value.isWellFormed() ? [] : [{ path: base || '/', message: NOT_WELL_FORMED }];
+  }
+  if (typeof value !== 'object' || value === null) return [];
   const problems: FieldProblem[] = [];
-  const pending: Pending[] = [{ kind: 'value', value, path: base }];
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    if (problems.length === MAX_PROBLEMS) break;
-    if (next.kind === 'key') {
-      problems.push({ path: next.path, message: `this key ${NOT_WELL_FORMED}` });
+  const inside: Container[] = [containerOf(value)];
+  while (problems.length < MAX_PROBLEMS) {
+    const container = inside.at(-1);
+    if (container === undefined) break;
+    if (container.next === container.size) {
+      inside.pop();
       continue;
     }
-    const { value: current, path } = next;
-    if (typeof current === 'string') {
-      if (!current.isWellFormed()) problems.push({ path: path || '/', message: NOT_WELL_FORMED });
-    } else if (typeof current === 'object' && current !== null) {
-      // Pushed last to first, so the problems come out in document order.
-      const entries = Array.isArray(current)
-        ? current.map((member, index): [string, unknown] => [String(index), member])
-        : Object.entries(current);
-      for (const [key, member] of entries.reverse()) {
-        const memberPath = `${path}/${pointerToken(key)}`;
-        pending.push({ kind: 'value', value: member, path: memberPath });
-        if (!key.isWellFormed()) pending.push({ kind: 'key', path: memberPath });
-      }
+    const at = container.next;
+    container.next += 1;
+    const key = container.keys?.[at];
+    if (key !== undefined && !key.isWellFormed()) {
+      problems.push({ path: pathOf(base, inside), message: `this key ${NOT_WELL_FORMED}` });
+      if (problems.length === MAX_PROBLEMS) break;
+    }
+    const member: unknown = key === undefined ? container.members[at] : container.members[key];
+    if (typeof member === 'string') {
+      if (!member.isWellFormed())
+        problems.push({ path: pathOf(base, inside), message: NOT_WELL_FORMED });
+    } else if (typeof member === 'object' && member !== null) {
+      inside.push(containerOf(member));
     }
   }
   return problems;
 };
 
-/** What the walk has still to look at: a value, or a key already found ill formed. */
-type Pending =
-  | { readonly kind: 'value'; readonly value: unknown; readonly path: string }
-  | { readonly kind: 'key'; readonly path: string };
+/** An array or object the walk is inside, and the member it looks at next. */
+interface Container {
+  readonly members: Readonly<Record<string, unknown>> & readonly unknown[];
+  /** An object's keys; `undefined` for an array, whose members go by index. */
+  readonly keys: readonly string[] | undefined;
+  readonly size: number;
+  next: number;
+}
+
+const containerOf = (value: object): Container => {
+  const keys = Array.isArray(value) ? undefined : Object.keys(value);
+  return {
+    members: value as Container['members'],
+    keys,
+    size: keys === undefined ? (value as readonly unknown[]).length : keys.length,
+    next: 0,
+  };
+};
+
+/** The path of the member each container is at (the one before its `next`), below `base`. */
+const pathOf = (base: string, inside: readonly Container[]): string =>
+  base +
+  inside
+    .map(
+      ({ keys, next }) =>
+        `/${keys === undefined ? String(next - 1) : pointerToken(keys[next - 1] ?? '')}`,
+    )
+    .join('');
 
 /**
  * A key as one JSON pointer token (RFC 6901: `~` as `~0`, `/` as `~1`), with anything ill formed

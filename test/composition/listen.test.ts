@@ -1,8 +1,11 @@
 import { expect } from 'chai';
+import { createServer } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { reportDrops } from '../../composition/listen.js';
 import { recordingLogger, type LogEntry } from '../support/logs.js';
 import { rawExchange, type RawExchange } from '../support/rawHttp.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
+import { waitUntil } from '../support/waitUntil.js';
 
 /** The problem document of a raw answer, checked to be problem+json that no cache keeps. */
 const problemOf = (reply: RawExchange): { code: string; status: number; detail: string } => {
@@ -112,6 +115,33 @@ describe('HTTP server limits (composition/listen.ts)', function () {
       }
     });
 
+    it('answers an HTTP/1.1 request without Host, or any with two, 400 malformed_request as problem+json', async () => {
+      for (const request of [
+        'GET /healthz HTTP/1.1\r\n\r\n',
+        'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: example.com\r\n\r\n',
+      ]) {
+        const reply = await rawExchange(server.base, [request]);
+        expect(reply.status, request).to.equal(400);
+        expect(problemOf(reply), request).to.include({ code: 'malformed_request', status: 400 });
+        expect(reply.headers['connection'], request).to.equal('close');
+      }
+      // HTTP/1.0 has no Host to require.
+      const old = await rawExchange(server.base, ['GET /healthz HTTP/1.0\r\n\r\n']);
+      expect(old.status).to.equal(200);
+    });
+
+    it('answers CONNECT 405 method_not_allowed as problem+json, with an empty Allow, and closes', async () => {
+      const reply = await rawExchange(
+        server.base,
+        ['CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'],
+        5_000,
+      );
+      expect(reply.status).to.equal(405);
+      expect(problemOf(reply)).to.include({ code: 'method_not_allowed', status: 405 });
+      expect(reply.headers).to.have.property('allow', '');
+      expect(reply.closedAfterMs, 'closed once answered').to.be.below(4_000);
+    });
+
     it('answers a malformed request that follows a good one on the same connection', async () => {
       const reply = await rawExchange(server.base, [
         'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
@@ -162,6 +192,50 @@ describe('HTTP server limits (composition/listen.ts)', function () {
       expect(reply.status, 'the interim answer comes first').to.equal(100);
       // Then the final answer: no app secret, so 401.
       expect(reply.body).to.match(/^HTTP\/1\.1 401 /);
+    });
+  });
+
+  describe('Expect: other forms', () => {
+    let server: TestServer;
+    before(async () => {
+      server = await startTestServer();
+    });
+    after(async () => {
+      await server.dispose();
+    });
+
+    const post = (version: string, expectation: string, pauseMs: number) => {
+      const body = '{"key":"k","title":"t"}';
+      return rawExchange(
+        server.base,
+        [
+          `POST /v1/messages HTTP/${version}\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+            `Content-Length: ${body.length}\r\nExpect: ${expectation}\r\nConnection: close\r\n\r\n`,
+          pauseMs,
+          body,
+        ],
+        5_000,
+      );
+    };
+
+    it('sends no 100 Continue to an HTTP/1.0 client (RFC 9110 section 10.1.1), and answers it', async () => {
+      const reply = await post('1.0', '100-continue', 300);
+      // No app secret, so 401, and nothing before it.
+      expect(reply.status).to.equal(401);
+      expect(reply.body).to.not.include('100 Continue');
+      expect(problemOf(reply).code).to.equal('unauthorized');
+    });
+
+    it('invites the body of an HTTP/1.1 client that lists 100-continue among other expectations', async () => {
+      const reply = await post('1.1', '100-Continue, x-other', 300);
+      expect(reply.status, 'the interim answer comes first').to.equal(100);
+      expect(reply.body).to.match(/^HTTP\/1\.1 401 /);
+    });
+
+    it('ignores an expectation it does not know and answers the request as usual', async () => {
+      const reply = await post('1.1', 'x-unknown', 0);
+      expect(reply.status).to.equal(401);
+      expect(problemOf(reply).code).to.equal('unauthorized');
     });
   });
 
@@ -225,6 +299,31 @@ describe('HTTP server limits (composition/listen.ts)', function () {
       await new Promise((resolve) => setTimeout(resolve, 100));
       const later = await fetch(`${server.base}/healthz`);
       expect(later.status).to.equal(200);
+    });
+  });
+
+  describe('the warning about refused connections', () => {
+    it('reports drops that follow a warning once the interval has passed, without another drop', async () => {
+      const { logger, entries } = recordingLogger();
+      const server = createServer();
+      reportDrops(server, logger, 2, 200);
+      const refused = (): unknown[] =>
+        entries.filter((entry) => entry.level === 'warn').map((entry) => entry['refused']);
+      server.emit('drop');
+      expect(refused(), 'the first drop is reported at once').to.deep.equal([1]);
+      server.emit('drop');
+      server.emit('drop');
+      expect(refused(), 'within the interval, only counted').to.deep.equal([1]);
+      const reported = await waitUntil(
+        refused,
+        (counts) => counts.length > 1,
+        'the count of the drops within the interval',
+        5_000,
+      );
+      expect(reported, 'the interval has passed').to.deep.equal([1, 2]);
+      server.emit('drop');
+      server.emit('close');
+      expect(refused(), 'what is pending when the server closes').to.deep.equal([1, 2, 1]);
     });
   });
 });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import express from 'express';
+import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { loadSettings, settingNames, type Settings } from '../../../adapters/config/settings.js';
 
@@ -347,6 +348,55 @@ describe('loadSettings', () => {
       ]);
     });
 
+    it('takes blocks up to a /8 (IPv4, also IPv4-mapped) and a /16 (IPv6, wider inside fe80::/10 and fc00::/7)', () => {
+      const blocks = [
+        '1.0.0.0/8',
+        '::ffff:10.0.0.0/104',
+        '::ffff:127.0.0.1',
+        '2001:db8::/16',
+        'fe80::/10',
+        'fc00::/7',
+        'fd12:3456::/9',
+        '::/96',
+      ];
+      expect(trust(blocks.join(','))).to.deep.equal(blocks);
+    });
+
+    it('never hands express a list it refuses, nor one entry that trusts IPv4 clients beyond one /8', () => {
+      const ipv4 = fc
+        .tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255))
+        .map((parts) => parts.join('.'));
+      const entry = fc.oneof(
+        fc.tuple(ipv4, fc.nat(32)).map(([address, bits]) => `${address}/${bits}`),
+        fc
+          .tuple(ipv4, fc.integer({ min: 90, max: 128 }))
+          .map(([address, bits]) => `::ffff:${address}/${bits}`),
+        fc
+          .tuple(
+            fc.constantFrom('::', '::ffff:0:0', '8000::', 'fe80::', 'fc00::', '2001:db8::'),
+            fc.nat(128),
+          )
+          .map(([address, bits]) => `${address}/${bits}`),
+      );
+      fc.assert(
+        fc.property(entry, fc.array(ipv4, { minLength: 50, maxLength: 50 }), (value, clients) => {
+          const decoded = loadSettings({ TIDINGS_TRUST_PROXY: value });
+          if (E.isLeft(decoded)) {
+            expect(decoded.left).to.match(/^invalid setting TIDINGS_TRUST_PROXY: [^\n]+$/);
+            return;
+          }
+          const app = express();
+          app.set('trust proxy', decoded.right.trustProxy);
+          const trusts = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
+          const network = value.split('/')[0]?.replace('::ffff:', '') ?? '';
+          const trusted = [network, ...clients].filter((address) => trusts(address, 0));
+          const firstOctets = new Set(trusted.map((address) => address.split('.')[0]));
+          expect(firstOctets.size, `${value} trusts ${trusted.join(' ')}`).to.be.at.most(1);
+        }),
+        { numRuns: 2_000 },
+      );
+    });
+
     it("gives express's trust proxy only values it accepts", () => {
       for (const value of ['off', '3', 'loopback', '10.0.0.0/8, ::ffff:127.0.0.1, fe80::/10']) {
         const app = express();
@@ -362,6 +412,17 @@ describe('loadSettings', () => {
       ['proxy.internal', /"proxy\.internal" is not an IP address/],
       ['10.0.0.0/33', /"10\.0\.0\.0\/33" is not/],
       ['loopback, 300.1.1.1', /"300\.1\.1\.1" is not/],
+      // Each of these once passed, and express either threw at start or trusted every client.
+      ['0.0.0.0/0', /"0\.0\.0\.0\/0" is wider than a \/8/],
+      ['::/0', /"::\/0" holds every IPv4-mapped address/],
+      ['::ffff:0:0/96', /"::ffff:0:0\/96" holds every IPv4-mapped address/],
+      ['::ffff:0.0.0.0/97', /is an IPv4-mapped block wider than an IPv4 \/8/],
+      ['0.0.0.0/1,128.0.0.0/1', /"0\.0\.0\.0\/1" is wider than a \/8/],
+      ['::/1,8000::/1', /"::\/1" holds every IPv4-mapped address/],
+      ['8000::/1', /"8000::\/1" is wider than a \/16 outside fe80::\/10 and fc00::\/7/],
+      ['::/16', /"::\/16" holds every IPv4-mapped address/],
+      ['2000::/3', /is wider than a \/16/],
+      ['1.0.0.0/7', /is wider than a \/8/],
     ] as const) {
       it(`refuses ${JSON.stringify(value)} with one line saying why`, () => {
         const line = invalid({ TIDINGS_TRUST_PROXY: value });

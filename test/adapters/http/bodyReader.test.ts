@@ -226,6 +226,31 @@ describe('http app: the body reader (real sockets)', function () {
     await expectCutAt(upload, LIMIT);
   });
 
+  it('counts chunk framing too: an endless upload of 1-byte chunks with 1,000-byte extensions is cut at about the limit on the wire', async () => {
+    const frame = Buffer.from(`1;${'e'.repeat(1_000)}\r\na\r\n`);
+    const upload = await uploadForever(
+      port,
+      requestHead('/echo', { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' }),
+      frame,
+    );
+    expect(upload.timedOut, 'the connection was still open after 8 s').to.equal(false);
+    const { status, body } = parseAnswer(upload.answer);
+    expect(status, upload.answer.slice(0, 200)).to.equal(413);
+    expect((JSON.parse(body) as { detail: string }).detail).to.include('chunk framing');
+    // The body's bytes stayed far under the limit; the wire's may pass it by a quarter and 16 KiB,
+    // plus the socket read the body began in (counted from its end) and the one that crossed.
+    const read = await closedConnection(upload.port);
+    expect(read, 'bytes the server read').to.be.below(
+      LIMIT + LIMIT / 4 + 16 * 1024 + 2 * READ_SLACK,
+    );
+  });
+
+  it('takes a body whose ordinary chunk framing passes the limit on the wire when the body does not', async () => {
+    // 1,000-byte chunks frame a body of exactly the limit in about 1% more bytes.
+    const fits = await postChunked('/echo', jsonOfSize(LIMIT));
+    expect(fits.status, fits.body.slice(0, 200)).to.equal(200);
+  });
+
   it('applies a route’s own limit the same way (1 MiB on /v1/messages/batch)', async () => {
     const upload = await uploadForever(
       port,

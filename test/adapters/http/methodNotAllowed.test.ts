@@ -89,6 +89,22 @@ describe('HTTP 405 method_not_allowed for a served path asked with another metho
     expect(allowOf(reply.headers.get('allow'))).to.deep.equal(['DELETE', 'GET', 'HEAD', 'POST']);
   });
 
+  it('answers OPTIONS like any other method a path does not take: 405 with Allow, on every served path', async () => {
+    let probes = 0;
+    for (const template of served.keys()) {
+      const concrete = template.replace(/\{[^}]+\}/g, 'x');
+      const reply = await call(server.base, 'OPTIONS', concrete);
+      expectProblem(reply, 405, 'method_not_allowed');
+      expect(reply.headers.get('cache-control'), concrete).to.equal('no-store');
+      expect(allowOf(reply.headers.get('allow')), concrete).to.deep.equal(
+        methodsAt(served, concrete),
+      );
+      probes += 1;
+    }
+    expect(probes).to.be.greaterThan(30);
+    expectProblem(await call(server.base, 'OPTIONS', '/v1/nothing-here'), 404, 'not_found');
+  });
+
   it('still answers a path nothing serves with the 404', async () => {
     const reply = await call(server.base, 'DELETE', '/v1/nothing-here');
     expectProblem(reply, 404, 'not_found');
