@@ -135,12 +135,18 @@ async function campaign(fuzzer: Fuzzer, arbitrary: fc.Arbitrary<FuzzCase>): Prom
   out(`/healthz at end    ${health === undefined ? 'ok' : `${health.rule}: ${health.detail}`}`);
   out(`statuses           ${histogram(stats.statuses)}`);
   out(`background events  ${stats.background} (written by processors, not by a request)`);
+  out(`log lines          ${stats.logLines} at warn or error level`);
   const documented = fuzzer.api.operations.map(operationName);
+  const neverSucceeded = documented.filter((name) => !stats.succeeded.has(name));
   out(
-    `operations         ${documented.filter((name) => stats.byOperation.has(name)).length} of ${documented.length} reached`,
+    `operations         ${documented.filter((name) => stats.byOperation.has(name)).length} of ${documented.length} reached, ${documented.length - neverSucceeded.length} answered a 2xx`,
   );
+  if (neverSucceeded.length > 0)
+    out(`  never a 2xx (their success is unchecked): ${neverSucceeded.join(', ')}`);
   for (const name of documented)
-    out(`  ${name.padEnd(52)} ${histogram(stats.byOperation.get(name) ?? new Map())}`);
+    out(
+      `  ${name.padEnd(52)} ${histogram(stats.byOperation.get(name) ?? new Map())}; 2xx reached: ${stats.succeeded.get(name) ?? 0}`,
+    );
   out('violations by rule');
   for (const [rule, n] of [...stats.violations].sort(([, a], [, b]) => b - a))
     out(`  ${String(n).padStart(6)}  ${rule}`);

@@ -10,6 +10,7 @@ import {
   type Family,
   type FuzzCase,
   type JsonTree,
+  type KnownScope,
   type ParamValue,
   type PathPart,
 } from './fuzzCase.js';
@@ -44,7 +45,21 @@ import type { Framing } from './wire.js';
 /** What the families are built from. */
 export interface CaseContext extends ValueContext {
   readonly api: ApiDescription;
+  /** Fixture values that replace a name's own on some routes. */
+  readonly scopes?: readonly KnownScope[];
 }
+
+/** The context for one operation: the fixture values its fields take, scopes applied. */
+const scopedTo = (context: CaseContext, operation: Operation): CaseContext => {
+  const scopes = (context.scopes ?? []).filter(
+    (scope) => operation.path.startsWith(scope.pathPrefix) && context.known.has(scope.from),
+  );
+  if (scopes.length === 0) return context;
+  return {
+    ...context,
+    known: new Map([...context.known, ...scopes.map((scope) => [scope.name, scope.from] as const)]),
+  };
+};
 
 const literalParts = (template: string): ({ literal: string } | { param: string })[] =>
   template
@@ -84,10 +99,11 @@ const headerText = (max: number): fc.Arbitrary<string> =>
  * after one, schema-valid values elsewhere, the operation's own credential.
  */
 export const validRequest = (
-  context: CaseContext,
+  caseContext: CaseContext,
   operation: Operation,
   family: Family,
 ): fc.Arbitrary<FuzzCase> => {
+  const context = scopedTo(caseContext, operation);
   const parts = literalParts(operation.path);
   const pathParams = new Map(
     paramsIn(operation, 'path').map((parameter) => [parameter.name, parameter]),
@@ -411,7 +427,11 @@ const wrongContentTypes: readonly (string | null)[] = [
 ];
 
 /** Bodies that are not what any route takes, framed in every way, valid and not. */
-const bodyVariants = (context: CaseContext, operation: Operation): fc.Arbitrary<BodyVariant> => {
+const bodyVariants = (
+  caseContext: CaseContext,
+  operation: Operation,
+): fc.Arbitrary<BodyVariant> => {
+  const context = scopedTo(caseContext, operation);
   const validTree: fc.Arbitrary<JsonTree> =
     operation.body === undefined
       ? fc.constant(new JsonObject([['fuzz', 1]]))
@@ -632,7 +652,8 @@ const queryTextOf = (tree: JsonTree): ParamValue => {
 };
 
 /** Every way to make one part of a valid request wrong. */
-const mutations = (context: CaseContext, operation: Operation): fc.Arbitrary<FuzzCase>[] => {
+const mutations = (caseContext: CaseContext, operation: Operation): fc.Arbitrary<FuzzCase>[] => {
+  const context = scopedTo(caseContext, operation);
   const base = (): fc.Arbitrary<FuzzCase> => validRequest(context, operation, 'mutation');
   const options: fc.Arbitrary<FuzzCase>[] = [base()];
   if (operation.body !== undefined) {
@@ -799,8 +820,12 @@ const mutationCases = (context: CaseContext): fc.Arbitrary<FuzzCase> =>
 
 // ── method ────────────────────────────────────────────────────────────────────────────────────
 
-/** The methods a route could be called with; HEAD and OPTIONS have meanings of their own. */
-const PROBED_METHODS = ['get', 'post', 'put', 'patch', 'delete'];
+/**
+ * The methods a path is probed with where it does not document them. OPTIONS is one of them: no
+ * operation documents it, so it is 405 with `Allow` like any other. HEAD is not: a GET route
+ * answers it, as express does, and its answer has no body to judge.
+ */
+const PROBED_METHODS = ['get', 'post', 'put', 'patch', 'delete', 'options'];
 
 const methodCases = (context: CaseContext): fc.Arbitrary<FuzzCase> | undefined => {
   const options: fc.Arbitrary<FuzzCase>[] = [];

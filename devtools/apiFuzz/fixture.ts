@@ -1,10 +1,15 @@
+import type { KnownScope } from './fuzzCase.js';
+
 /**
  * The world the fuzzer's requests act on, set up through the API itself (docs/api.md): one app
  * with a secret, one person with a session who has allowed the app at level strong, a Bark device,
- * messages in the person's inbox and a complaint about one. Requests name these by their fields'
- * names (`appId`, `bindingId`, `messageId`, `complaintId`, `key`, `openid`, `redirectUri`,
- * `username`, `password`), so they reach the code behind "not found". Fuzzed requests change
- * that world (rotate the secret, log out, unbind, archive): {@link Fixture.renew} puts it back.
+ * messages in the person's inbox, an open complaint about one, a test push, and a message held
+ * for review. Requests name these by their fields' names (`appId`, `bindingId`, `messageId`,
+ * `complaintId`, `key`, `openid`, `redirectUri`, `username`, `password`), so they reach the code
+ * behind "not found"; on the moderation routes `messageId` is the held message, on the test-push
+ * route the test push ({@link Fixture.scopes}), so every operation can succeed. Fuzzed requests
+ * change that world (rotate the secret, log out, unbind, archive, uphold, approve):
+ * {@link Fixture.renew} puts it back.
  */
 
 /** Where the fixture is set up and with what. */
@@ -14,17 +19,39 @@ export interface FixtureOptions {
   readonly auditToken: string;
   /** A fresh `X-Request-Id` for each set-up request, so the events it causes are known as wanted. */
   readonly nextRequestId: () => string;
+  /**
+   * The person's Bark device. By default a host that resolves nowhere in a fuzz run, so pushes
+   * fail; a target with a bark-server stand-in names one that reaches it.
+   */
+  readonly device?: { readonly serverUrl: string; readonly deviceKey: string };
+  /**
+   * Text that makes the target's moderation hold a message for an operator (a checker's review
+   * marker). Without it there is no held message, and approving or rejecting cannot succeed.
+   */
+  readonly holdMarker?: string;
 }
 
 /** The fixture's credentials (by the document's security scheme names) and named values. */
 export interface Fixture {
   readonly credentials: ReadonlyMap<string, string>;
   readonly known: ReadonlyMap<string, readonly string[]>;
-  /** Restores what fuzzed requests may have changed: session, device, secret, binding, inbox. */
+  /** Names whose values are others of {@link known} on some routes. */
+  readonly scopes?: readonly KnownScope[];
+  /**
+   * Restores what fuzzed requests may have changed: session, device, secret, app standing,
+   * binding, inbox, the open complaint, the held message.
+   */
   renew(): Promise<void>;
 }
 
 const REDIRECT = 'https://fuzz.example/callback';
+/** The device of a fixture not given one: its host resolves nowhere in a fuzz run. */
+const NOWHERE_DEVICE = { serverUrl: 'https://bark.fuzz.example', deviceKey: 'fuzzdevice' };
+/**
+ * How long a set-up step waits for the processors (routing, moderation) to do their part: they
+ * take a few milliseconds, so the first looks come soon; on a busy machine up to 15 s.
+ */
+const POLL_WAIT_MS = 15_000;
 const OPENID = 'fuzz-openid';
 const PASSWORD = 'fuzz fixture password';
 
@@ -142,8 +169,8 @@ export const setUpFixture = async (options: FixtureOptions): Promise<Fixture> =>
   };
   await authorize();
 
-  /** A Bark device (its host resolves nowhere in a fuzz run), so test pushes and deliveries run. */
-  const device = { serverUrl: 'https://bark.fuzz.example', deviceKey: 'fuzzdevice' };
+  /** A Bark device, so test pushes and deliveries run. */
+  const device = options.device ?? NOWHERE_DEVICE;
   const addDevice = async (): Promise<void> => {
     expectStatus(
       'adding a device',
@@ -180,40 +207,128 @@ export const setUpFixture = async (options: FixtureOptions): Promise<Fixture> =>
       : [];
     return items.map((item) => String(item['messageId']));
   };
+  const reinstate = async (): Promise<void> => {
+    expectStatus(
+      'reinstating the app',
+      await call('POST', `/v1/admin/apps/${encodeURIComponent(appId)}/reinstate`, 'operatorToken', {
+        note: 'fuzz fixture',
+      }),
+      200,
+    );
+  };
+  /**
+   * Sends a message to the person and answers its id. An upheld complaint costs the app points
+   * after its answer (the reputation processor), so the app may be suspended or banned by the time
+   * the fixture sends: then it is reinstated and the message sent again.
+   */
+  const submit = async (body: string): Promise<string> => {
+    const message = { key: known.get('key')?.[0], title: 'Fuzz', body };
+    let sent = await call('POST', '/v1/messages', 'appSecret', message);
+    const suspended = (reply: Reply): boolean =>
+      reply.body['code'] === 'app_suspended' || reply.body['code'] === 'app_banned';
+    for (let tries = 0; suspended(sent) && tries < 3; tries += 1) {
+      await reinstate();
+      sent = await call('POST', '/v1/messages', 'appSecret', message);
+    }
+    return string('sending a message', expectStatus('sending a message', sent, 202), 'messageId');
+  };
+  /** Waits until `done`, or throws saying `what` did not happen. */
+  const poll = async (what: () => string, done: () => Promise<boolean>): Promise<void> => {
+    const started = performance.now();
+    for (let pause = 2; !(await done()); pause = Math.min(pause * 2, 50)) {
+      if (performance.now() - started > POLL_WAIT_MS) throw new FixtureError(`fixture: ${what()}`);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  };
   /** Sends a message and waits until it is in the inbox (routing happens after the 202). */
   const deliver = async (n: number): Promise<string> => {
-    const sent = expectStatus(
-      'sending a message',
-      await call('POST', '/v1/messages', 'appSecret', {
-        key: known.get('key')?.[0],
-        title: 'Fuzz',
-        body: `fixture message ${n}`,
-      }),
-      202,
+    const messageId = await submit(`fixture message ${n}`);
+    await poll(
+      () => `message ${messageId} never reached the inbox`,
+      async () => (await inboxIds()).includes(messageId),
     );
-    const messageId = string('sending a message', sent, 'messageId');
-    for (let tries = 0; !(await inboxIds()).includes(messageId); tries += 1) {
-      if (tries > 300)
-        throw new FixtureError(`fixture: message ${messageId} never reached the inbox`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
     return messageId;
   };
   const messages = [await deliver(1), await deliver(2), await deliver(3)];
   known.set('messageId', messages);
-  const complaint = expectStatus(
-    'complaining',
-    await call(
-      'POST',
-      `/v1/me/inbox/${encodeURIComponent(messages[2] ?? '')}/complaints`,
-      'session',
-      { category: 'spam', reason: 'fuzz fixture' },
-    ),
-    201,
-  );
-  known.set('complaintId', [string('complaining', complaint, 'complaintId')]);
-
   let delivered = 3;
+
+  /** Files a complaint about a message (a new one unless given), open until an operator decides. */
+  const complain = async (messageId?: string): Promise<void> => {
+    const about = messageId ?? (await deliver((delivered += 1)));
+    const complaint = expectStatus(
+      'complaining',
+      await call('POST', `/v1/me/inbox/${encodeURIComponent(about)}/complaints`, 'session', {
+        category: 'spam',
+        reason: 'fuzz fixture',
+      }),
+      201,
+    );
+    known.set('complaintId', [string('complaining', complaint, 'complaintId')]);
+  };
+  await complain(messages[2]);
+  /** Whether the fixture's complaint is still open (not withdrawn, upheld or dismissed). */
+  const complaintOpen = async (): Promise<boolean> => {
+    const reply = expectStatus(
+      'listing the complaints',
+      await call('GET', '/v1/me/complaints', 'session'),
+      200,
+    );
+    const items = Array.isArray(reply.body['items'])
+      ? (reply.body['items'] as Record<string, unknown>[])
+      : [];
+    const id = known.get('complaintId')?.[0];
+    return items.some((item) => item['complaintId'] === id && item['status'] === 'open');
+  };
+
+  const pushed = expectStatus(
+    'sending a test push',
+    await call('POST', '/v1/me/test-push', 'session'),
+    202,
+  );
+  known.set('testPushId', [string('sending a test push', pushed, 'messageId')]);
+  const scopes: KnownScope[] = [
+    { pathPrefix: '/v1/me/test-push/', name: 'messageId', from: 'testPushId' },
+  ];
+
+  const { holdMarker } = options;
+  /** Sends a message the moderation holds and waits until it is held. */
+  const hold = async (marker: string): Promise<void> => {
+    const messageId = await submit(`fixture message held for review ${marker}`);
+    let status: unknown;
+    await poll(
+      () => `message ${messageId} was never held (it is ${String(status)})`,
+      async () => {
+        const reply = await call(
+          'GET',
+          `/v1/messages/${encodeURIComponent(messageId)}`,
+          'appSecret',
+        );
+        status = reply.body['status'];
+        if (status !== 'submitted' && status !== 'held')
+          throw new FixtureError(`fixture: message ${messageId} is ${String(status)}, not held`);
+        return status === 'held';
+      },
+    );
+    known.set('heldMessageId', [messageId]);
+  };
+  const stillHeld = async (): Promise<boolean> => {
+    const reply = expectStatus(
+      'listing the held messages',
+      await call('GET', '/v1/admin/moderation/held', 'operatorToken'),
+      200,
+    );
+    const items = Array.isArray(reply.body['items'])
+      ? (reply.body['items'] as Record<string, unknown>[])
+      : [];
+    const id = known.get('heldMessageId')?.[0];
+    return items.some((item) => item['messageId'] === id);
+  };
+  if (holdMarker !== undefined) {
+    await hold(holdMarker);
+    scopes.push({ pathPrefix: '/v1/admin/moderation/', name: 'messageId', from: 'heldMessageId' });
+  }
+
   const renew = async (): Promise<void> => {
     const me = await call('GET', '/v1/me', 'session');
     if (me.status === 401) {
@@ -226,13 +341,10 @@ export const setUpFixture = async (options: FixtureOptions): Promise<Fixture> =>
         ),
       );
     }
-    const devices = me.body['devices'];
-    if (
-      me.status === 401 ||
-      typeof devices !== 'object' ||
-      devices === null ||
-      !('bark' in devices)
-    ) {
+    const bark = (
+      me.body['devices'] as Record<string, Record<string, unknown> | undefined> | undefined
+    )?.['bark'];
+    if (me.status === 401 || bark?.['serverUrl'] !== device.serverUrl || 'broken' in bark) {
       await addDevice();
     }
     const standing = await call('GET', '/v1/app', 'appSecret');
@@ -248,18 +360,7 @@ export const setUpFixture = async (options: FixtureOptions): Promise<Fixture> =>
       standing.status === 200
         ? standing.body['status']
         : (await call('GET', '/v1/app', 'appSecret')).body['status'];
-    if (status !== 'active') {
-      expectStatus(
-        'reinstating the app',
-        await call(
-          'POST',
-          `/v1/admin/apps/${encodeURIComponent(appId)}/reinstate`,
-          'operatorToken',
-          { note: 'fuzz fixture' },
-        ),
-        200,
-      );
-    }
+    if (status !== 'active') await reinstate();
     // A fuzzed consent for the fixture's (app, openid) issues a new key the fixture cannot see,
     // and an unbind ends the binding: authorizing again covers both (it is idempotent otherwise).
     await authorize();
@@ -288,7 +389,11 @@ export const setUpFixture = async (options: FixtureOptions): Promise<Fixture> =>
       kept.map(async (id) => (inbox.includes(id) ? id : deliver((delivered += 1)))),
     );
     known.set('messageId', [...present, messages[2] ?? '']);
+    // Upholding, dismissing or withdrawing the complaint closes it; an operator's verdict, or the
+    // app cancelling it, ends the hold.
+    if (!(await complaintOpen())) await complain();
+    if (holdMarker !== undefined && !(await stillHeld())) await hold(holdMarker);
   };
 
-  return { credentials, known, renew };
+  return { credentials, known, scopes, renew };
 };

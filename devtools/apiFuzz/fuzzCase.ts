@@ -20,6 +20,17 @@ export class Known {
   }
 }
 
+/**
+ * Values of one name that are right only on some routes: in the operations whose path starts with
+ * `pathPrefix`, a field or parameter `name` takes the fixture's values named `from` (the moderation
+ * routes' `messageId` is a held message, the test-push route's one of the person's test pushes).
+ */
+export interface KnownScope {
+  readonly pathPrefix: string;
+  readonly name: string;
+  readonly from: string;
+}
+
 /** JSON text inserted into a body as it is: invalid UTF-8, deep nesting, duplicate keys. */
 export class RawJson {
   constructor(

@@ -2,8 +2,9 @@ import fc from 'fast-check';
 import { caseFamilies } from './cases.js';
 import { setUpFixture, type Fixture, type FixtureOptions } from './fixture.js';
 import { caseSummary, describeWire, renderCase, type Family, type FuzzCase } from './fuzzCase.js';
+import { lateLogViolations, refusalLogViolations } from './logLines.js';
 import { describeApi, operationName, type ApiDescription } from './openApiDocument.js';
-import { judgeAnswer, operationOf, type SchemaCheck, type Violation } from './oracle.js';
+import { judgeAnswer, operationOf, reachedBy, type SchemaCheck, type Violation } from './oracle.js';
 import {
   endpointOf,
   NoAnswer,
@@ -15,9 +16,10 @@ import {
 
 /**
  * The API fuzzer: reads `/openapi.json`, sets up a {@link Fixture}, and sends generated requests
- * one at a time, judging each answer (oracle.ts) and what it did to the event log: a refused
- * request (4xx) must write no event, and neither may it log at error level. The mocha suite
- * (test/adapters/http/apiFuzz.test.ts) and `npm run fuzz` (bin/fuzz.ts) both drive it.
+ * one at a time, judging each answer (oracle.ts) and what it did to the event log and the server
+ * log: a refused request (4xx) must write no event, and log nothing at warn or error level
+ * (logLines.ts). The mocha suite (test/adapters/http/apiFuzz.test.ts) and `npm run fuzz`
+ * (bin/fuzz.ts) both drive it.
  */
 
 /** One event appended to the log, as the fuzzer sees it. */
@@ -33,8 +35,8 @@ export interface EventLogProbe {
   takeNew(): Promise<readonly LoggedEvent[]>;
 }
 
-/** The error-level log lines written since the last call. */
-export interface ErrorLogProbe {
+/** The warn- and error-level log lines (JSON, as Tidings writes them) written since the last call. */
+export interface LogLineProbe {
   takeNew(): readonly string[];
 }
 
@@ -45,9 +47,13 @@ export interface FuzzTarget {
   readonly operatorToken: string;
   readonly auditToken: string;
   readonly log: EventLogProbe;
-  readonly errors?: ErrorLogProbe;
+  readonly logLines?: LogLineProbe;
   /** Checks success bodies against their schemas when given. */
   readonly checkSchema?: SchemaCheck;
+  /** The Bark device the fixture's person registers (see {@link FixtureOptions.device}). */
+  readonly device?: FixtureOptions['device'];
+  /** What makes the target's moderation hold a message (see {@link FixtureOptions.holdMarker}). */
+  readonly holdMarker?: string;
 }
 
 /** What happened to one case. */
@@ -65,10 +71,17 @@ export interface Outcome {
 export interface FuzzStats {
   sent: number;
   readonly statuses: Map<number, number>;
-  /** Statuses by documented operation (wrong-method probes under their path and method). */
+  /** Statuses by documented operation aimed at (wrong-method probes under their path and method). */
   readonly byOperation: Map<string, Map<number, number>>;
+  /**
+   * 2xx answers by the documented operation the request really reached (judged from the path it
+   * sent, as the oracle does): an operation missing here never had its success checked.
+   */
+  readonly succeeded: Map<string, number>;
   /** Events of no request the fuzzer sent: the processors' own work (delivery attempts…). */
   background: number;
+  /** Warn- and error-level lines the server logged (the probe's, when there is one). */
+  logLines: number;
   /** Violations by rule. */
   readonly violations: Map<string, number>;
   readonly started: number;
@@ -97,7 +110,9 @@ export class Fuzzer {
     sent: 0,
     statuses: new Map(),
     byOperation: new Map(),
+    succeeded: new Map(),
     background: 0,
+    logLines: 0,
     violations: new Map(),
     started: performance.now(),
   };
@@ -133,6 +148,8 @@ export class Fuzzer {
       base: target.base,
       operatorToken: target.operatorToken,
       auditToken: target.auditToken,
+      ...(target.device === undefined ? {} : { device: target.device }),
+      ...(target.holdMarker === undefined ? {} : { holdMarker: target.holdMarker }),
       nextRequestId: () => {
         const id = `fuzz-setup-${(setUp += 1)}`;
         outcomes.set(id, 'wanted');
@@ -149,7 +166,8 @@ export class Fuzzer {
     const families = caseFamilies({
       api,
       root: api.root,
-      known: new Set(fixture.known.keys()),
+      known: new Map([...fixture.known.keys()].map((name) => [name, name])),
+      scopes: fixture.scopes ?? [],
       now: Date.now(),
     });
     const fuzzer = new Fuzzer(
@@ -162,7 +180,7 @@ export class Fuzzer {
       options.timeoutMs ?? 15_000,
     );
     await target.log.takeNew();
-    target.errors?.takeNew();
+    target.logLines?.takeNew();
     return fuzzer;
   }
 
@@ -178,7 +196,10 @@ export class Fuzzer {
     const violations: Violation[] = [];
     // Events that arrived since the last case: late writes of refused requests are violations.
     violations.push(...this.attribute(await this.target.log.takeNew(), undefined));
-    this.target.errors?.takeNew();
+    // Log lines since the last case: only those naming a refused request can be placed.
+    const since = this.target.logLines?.takeNew() ?? [];
+    this.stats.logLines += since.length;
+    violations.push(...lateLogViolations(since, (id) => this.outcomes.get(id) === 'refused'));
 
     this.counter += 1;
     const requestId = `fuzz-${this.counter}`;
@@ -206,28 +227,22 @@ export class Fuzzer {
     }
     const success = answer !== undefined && answer.status >= 200 && answer.status < 300;
     this.outcomes.set(requestId, success ? 'wanted' : 'refused');
+    const sentPath = request.target.split('?')[0];
     if (answer !== undefined)
       violations.push(
-        ...judgeAnswer(
-          this.api,
-          fuzzCase,
-          answer,
-          this.target.checkSchema,
-          request.target.split('?')[0],
-        ),
+        ...judgeAnswer(this.api, fuzzCase, answer, this.target.checkSchema, sentPath),
       );
     violations.push(...this.attribute(await this.target.log.takeNew(), { requestId, request }));
-    const errorLines = this.target.errors?.takeNew() ?? [];
-    if (
-      answer !== undefined &&
-      answer.status >= 400 &&
-      answer.status < 500 &&
-      errorLines.length > 0
-    ) {
-      violations.push({
-        rule: 'error log for a client mistake',
-        detail: errorLines.slice(0, 2).join(' | ').slice(0, 600),
-      });
+    const logLines = this.target.logLines?.takeNew() ?? [];
+    this.stats.logLines += logLines.length;
+    if (answer !== undefined && answer.status >= 400 && answer.status < 500)
+      violations.push(...refusalLogViolations(logLines, requestId));
+    if (success) {
+      const reached = reachedBy(this.api, fuzzCase, sentPath);
+      if (reached.kind === 'operation') {
+        const name = operationName(reached.operation);
+        this.stats.succeeded.set(name, (this.stats.succeeded.get(name) ?? 0) + 1);
+      }
     }
 
     if (success && fuzzCase.method !== 'get') {
@@ -365,3 +380,26 @@ export const fuzzProperty = (
     if (violations.length > 0) throw new Error(fuzzer.report({ ...outcome, violations }));
   });
 };
+
+/**
+ * fast-check's parameters for a bounded, repeatable run: a fixed seed and count, the failing
+ * request in the message itself, and a time limit. Past the limit the run stops and fails saying
+ * so ("Property interrupted after N tests"); a failure whose shrinking runs past it is reported
+ * as far as the shrinking got. fast-check's `skipAllAfterTimeLimit` is no bound for this: it
+ * skips the runs left, so a slow run that would have passed fails as "too many pre-condition
+ * failures".
+ */
+export const boundedRun = <T>(options: {
+  readonly seed: number;
+  readonly numRuns: number;
+  readonly timeLimitMs: number;
+}): fc.Parameters<T> => ({
+  seed: options.seed,
+  numRuns: options.numRuns,
+  plugins: [
+    // The plugin never touches the values; fast-check types it for unknown ones only.
+    fc.interruptAfterTimeLimit(options.timeLimitMs, { failOnInterrupt: true }) as fc.Plugin<T>,
+  ],
+  // The request and answer in the message itself, whatever the reporter does with causes.
+  includeErrorInReport: true,
+});

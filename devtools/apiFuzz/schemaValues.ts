@@ -13,10 +13,12 @@ export interface ValueContext {
   /** The whole document, for `$ref`s. */
   readonly root: unknown;
   /**
-   * Names of the fixture's values (`appId`, `messageId`, `key`…): a field or parameter of that
-   * name is given the fixture's value most of the time, so requests name things that exist.
+   * Fields and parameters the fixture holds values for (`appId`, `messageId`, `key`…), each with
+   * the name of the fixture's values it takes (mostly its own; `messageId` takes the held message
+   * on the moderation routes): such a field is given the fixture's value most of the time, so
+   * requests name things that exist.
    */
-  readonly known: ReadonlySet<string>;
+  readonly known: ReadonlyMap<string, string>;
   /** The time generated `date-time` values lie around (ms since the epoch). */
   readonly now: number;
 }
@@ -90,16 +92,17 @@ const knownOr = (
   context: ValueContext,
   name: string | undefined,
   otherwise: fc.Arbitrary<JsonTree>,
-): fc.Arbitrary<JsonTree> =>
-  name !== undefined && context.known.has(name)
-    ? fc.oneof(
-        {
-          weight: 4,
-          arbitrary: fc.nat({ max: 3 }).map((index): JsonTree => new Known(name, index)),
-        },
-        { weight: 1, arbitrary: otherwise },
-      )
-    : otherwise;
+): fc.Arbitrary<JsonTree> => {
+  const values = name === undefined ? undefined : context.known.get(name);
+  if (values === undefined) return otherwise;
+  return fc.oneof(
+    {
+      weight: 4,
+      arbitrary: fc.nat({ max: 3 }).map((index): JsonTree => new Known(values, index)),
+    },
+    { weight: 1, arbitrary: otherwise },
+  );
+};
 
 /**
  * fast-check takes long to build some arbitraries (half a second for a URL or a Unicode-class

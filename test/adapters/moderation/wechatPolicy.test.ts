@@ -15,7 +15,7 @@ import {
   closedPortBase,
   startFakeWechat,
   type FakeWechat,
-} from './fakeWechatServer.js';
+} from '../../../devtools/wechatServer.js';
 
 const message = (fields: Partial<ModerationInput> = {}): ModerationInput => ({
   messageId: 'm-1',

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { APP_ID, APP_SECRET, closedPortBase } from '../moderation/fakeWechatServer.js';
+import { APP_ID, APP_SECRET, closedPortBase } from '../../../devtools/wechatServer.js';
 import {
   allow,
   createApp,

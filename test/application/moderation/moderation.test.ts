@@ -6,7 +6,7 @@ import {
   closedPortBase,
   startFakeWechat,
   type FakeWechat,
-} from '../../adapters/moderation/fakeWechatServer.js';
+} from '../../../devtools/wechatServer.js';
 import { startBarkServer, type BarkStandIn } from '../../../devtools/barkServer.js';
 import { expectProblem, type CreatedApp } from '../../support/httpFixtures.js';
 import {

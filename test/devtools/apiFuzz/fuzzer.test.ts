@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { caseFamilies } from '../../../devtools/apiFuzz/cases.js';
 import type { Fixture } from '../../../devtools/apiFuzz/fixture.js';
 import {
   bodyBytes,
@@ -12,6 +13,7 @@ import {
   type RenderContext,
 } from '../../../devtools/apiFuzz/fuzzCase.js';
 import {
+  boundedRun,
   Fuzzer,
   fuzzProperty,
   type LoggedEvent,
@@ -106,7 +108,9 @@ interface Script {
   headers?: Record<string, string>;
   /** An event "written" for the request, now or after the answer. */
   event?: { data: unknown; later?: boolean };
-  errorLine?: string;
+  /** A server log line written while the request is answered (or after, with `later`). */
+  logLine?: string | ((requestId: string) => string);
+  logLater?: boolean;
   destroy?: boolean;
 }
 
@@ -120,7 +124,7 @@ describe('the API fuzzer (devtools/apiFuzz/)', () => {
   let healthStatus = 200;
   const seenTargets: string[] = [];
   const events: LoggedEvent[] = [];
-  const errorLines: string[] = [];
+  const logLines: string[] = [];
   let fuzzer: Fuzzer;
 
   before(async () => {
@@ -152,7 +156,12 @@ describe('the API fuzzer (devtools/apiFuzz/)', () => {
           if (event.later === true) setTimeout(() => events.push(logged), 10);
           else events.push(logged);
         }
-        if (now.errorLine !== undefined) errorLines.push(now.errorLine);
+        const line = now.logLine;
+        if (line !== undefined) {
+          const text = typeof line === 'string' ? line : line(correlationId);
+          if (now.logLater === true) setTimeout(() => logLines.push(text), 10);
+          else logLines.push(text);
+        }
         response.statusCode = now.status;
         for (const [name, value] of Object.entries(now.headers ?? {}))
           response.setHeader(name, value);
@@ -174,7 +183,7 @@ describe('the API fuzzer (devtools/apiFuzz/)', () => {
         operatorToken: 'op',
         auditToken: 'au',
         log: { takeNew: () => Promise.resolve(events.splice(0)) },
-        errors: { takeNew: () => errorLines.splice(0) },
+        logLines: { takeNew: () => logLines.splice(0) },
       },
       { fixture, timeoutMs: 2000 },
     );
@@ -280,9 +289,58 @@ describe('the API fuzzer (devtools/apiFuzz/)', () => {
       status: 400,
       type: 'application/problem+json',
       body: problemBody('validation_failed', 400),
-      errorLine: '{"level":"error","msg":"unhandled error"}',
+      logLine: '{"level":"error","msg":"unhandled error"}',
     };
     expect(rules(await fuzzer.run(aCase()))).to.deep.equal(['error log for a client mistake']);
+    // Even from a background worker: an error while a refused request ran is worth a look.
+    script = { ...script, logLine: '{"level":"error","msg":"boom","processor":"router"}' };
+    expect(rules(await fuzzer.run(aCase()))).to.deep.equal(['error log for a client mistake']);
+  });
+
+  it('catches a warn-level log line after a 4xx, unless a background worker wrote it', async () => {
+    const refused = {
+      status: 400,
+      type: 'application/problem+json',
+      body: problemBody('validation_failed', 400),
+    };
+    script = { ...refused, logLine: '{"level":"warn","msg":"bad input","path":"/things/t1"}' };
+    const outcome = await fuzzer.run(aCase());
+    expect(rules(outcome)).to.deep.equal(['warn log for a client mistake']);
+    expect(outcome.violations[0]?.detail).to.contain('bad input');
+    script = { ...refused, status: 429, body: problemBody('rate_limited', 429) };
+    script.logLine = '{"level":"warn","msg":"rate limited"}';
+    expect(rules(await fuzzer.run(aCase()))).to.include('warn log for a client mistake');
+    // A delivery worker's own warning while the request ran is not the request's.
+    script = {
+      ...refused,
+      logLine: '{"level":"warn","msg":"outcome refused","component":"delivery"}',
+    };
+    expect(rules(await fuzzer.run(aCase()))).to.deep.equal([]);
+    // Unless it names the request.
+    script = {
+      ...refused,
+      logLine: (id) => JSON.stringify({ level: 'warn', msg: 'x', processor: 'p', requestId: id }),
+    };
+    expect(rules(await fuzzer.run(aCase()))).to.deep.equal(['warn log for a client mistake']);
+    // A success may warn (an operator is told what a request changed).
+    script = { status: 201, type: 'application/json', body: '{}', logLine: '{"level":"warn"}' };
+    expect(rules(await fuzzer.run(aCase()))).to.deep.equal([]);
+  });
+
+  it('catches a log line naming a refused request written after its answer', async () => {
+    script = {
+      status: 400,
+      type: 'application/problem+json',
+      body: problemBody('validation_failed', 400),
+      logLine: (id) => JSON.stringify({ level: 'warn', msg: 'late', requestId: id }),
+      logLater: true,
+    };
+    const first = await fuzzer.run(aCase());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    script = { status: 201, type: 'application/json', body: '{}' };
+    const next = await fuzzer.run(aCase());
+    expect(rules(next)).to.deep.equal(['warn log for a client mistake']);
+    expect(next.violations[0]?.detail).to.contain(first.requestId).and.contain('after its answer');
   });
 
   it('catches text stored other than it was sent', async () => {
@@ -407,12 +465,36 @@ describe('the API fuzzer (devtools/apiFuzz/)', () => {
       ).to.equal(true);
     });
 
+    it('give a field the values its route is scoped to, and its own elsewhere', () => {
+      const families = caseFamilies({
+        api: fuzzer.api,
+        root: fuzzer.api.root,
+        known: new Map([
+          ['id', 'id'],
+          ['heldId', 'heldId'],
+        ]),
+        scopes: [{ pathPrefix: '/things/', name: 'id', from: 'heldId' }],
+        now: Date.now(),
+      });
+      const scoped = {
+        ...context(),
+        known: new Map([
+          ['id', ['t1']],
+          ['heldId', ['h1']],
+        ]),
+      };
+      const targets = fc
+        .sample(families.get('credentials') ?? fc.constant(aCase()), { seed: 7, numRuns: 300 })
+        .map((fuzzCase) => renderCase(scoped, fuzzCase).target);
+      expect(targets).to.include('/things/h1').and.not.include('/things/t1');
+    });
+
     it('present every credential: none, wrong, huge and each scheme', () => {
       const kinds = new Set(sample('credentials').map((fuzzCase) => fuzzCase.credential.kind));
       expect([...kinds].sort()).to.deep.equal(['huge', 'none', 'scheme', 'wrong']);
     });
 
-    it('send bodies to every operation, body-less ones too, and every wrong method', () => {
+    it('send bodies to every operation, body-less ones too, and every wrong method, OPTIONS too', () => {
       const operations = new Set(
         sample('body').map((fuzzCase) => `${fuzzCase.operation.method} ${fuzzCase.operation.path}`),
       );
@@ -423,7 +505,54 @@ describe('the API fuzzer (devtools/apiFuzz/)', () => {
       expect(methods)
         .to.include('get /things/{id}')
         .and.include('post /healthz')
-        .and.not.include('post /things/{id}');
+        .and.include('options /things/{id}')
+        .and.include('options /healthz')
+        .and.not.include('post /things/{id}')
+        .and.not.include('head /healthz');
     });
+  });
+});
+
+describe('a bounded run of the API fuzzer (boundedRun)', () => {
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+  /** The message fast-check fails `property` with under `boundedRun`, or undefined if it passes. */
+  const failure = async <Ts extends [unknown, ...unknown[]]>(
+    property: fc.IAsyncProperty<Ts>,
+    numRuns: number,
+  ): Promise<string | undefined> => {
+    try {
+      await fc.assert(property, boundedRun({ seed: 1, numRuns, timeLimitMs: 300 }));
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+  };
+
+  it('fails a run that passes but runs out of time, saying it was interrupted', async () => {
+    const slow = fc.asyncProperty(fc.nat(), () => sleep(20));
+    const message = await failure(slow, 100);
+    expect(message)
+      .to.be.a('string')
+      .and.to.match(/interrupted after \d+ tests/i);
+    expect(message).not.to.contain('pre-condition');
+  });
+
+  it('passes a run that finishes in time', async () => {
+    expect(
+      await failure(
+        fc.asyncProperty(fc.nat(), () => sleep(1)),
+        20,
+      ),
+    ).to.equal(undefined);
+  });
+
+  it('reports a failure whose shrinking runs out of time, as far as it got', async () => {
+    const big = fc.asyncProperty(fc.nat({ max: 1_000_000 }), async (n) => {
+      await sleep(20);
+      if (n > 10) throw new Error(`too big: ${n}`);
+    });
+    expect(await failure(big, 100))
+      .to.match(/Property failed after \d+ tests/)
+      .and.to.contain('too big');
   });
 });

@@ -4,7 +4,7 @@ import {
   APP_SECRET,
   startFakeWechat,
   type FakeWechat,
-} from '../../moderation/fakeWechatServer.js';
+} from '../../../../devtools/wechatServer.js';
 import { expectProblem, fromNow, type CreatedApp } from '../../../support/httpFixtures.js';
 import {
   bindWithoutDevice,

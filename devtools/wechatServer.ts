@@ -16,7 +16,8 @@ export interface CheckRequest {
 }
 
 /**
- * A local stand-in for api.weixin.qq.com that answers like the real API:
+ * A local stand-in for api.weixin.qq.com that answers like the real API (the moderation tests and
+ * the API fuzz target, bin/fuzzTarget.ts, share it):
  *
  * - `GET /cgi-bin/token?grant_type=client_credential&appid=…&secret=…` → `{ access_token,
  *   expires_in }`, or `{ errcode, errmsg }` for a wrong app id or secret. Each fetch issues a new
