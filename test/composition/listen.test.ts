@@ -20,6 +20,17 @@ const problemOf = (reply: RawExchange): { code: string; status: number; detail: 
 const dribble = (text: string): (string | number)[] =>
   Array.from({ length: text.length }, (_, index) => [text.charAt(index), 1_000]).flat();
 
+/** A test server with `env` set, and the log lines it writes. */
+const startRecordedServer = async (
+  env: Readonly<Record<string, string>>,
+): Promise<{ server: TestServer; entries: LogEntry[] }> => {
+  const recording = recordingLogger();
+  return {
+    server: await startTestServer({ logger: recording.logger, env }),
+    entries: recording.entries,
+  };
+};
+
 describe('HTTP server limits (composition/listen.ts)', function () {
   this.timeout(30_000);
 
@@ -27,15 +38,10 @@ describe('HTTP server limits (composition/listen.ts)', function () {
     let server: TestServer;
     let entries: LogEntry[];
     before(async () => {
-      const recording = recordingLogger();
-      entries = recording.entries;
-      server = await startTestServer({
-        logger: recording.logger,
-        env: {
-          TIDINGS_HTTP_HEADERS_TIMEOUT_SECONDS: '1',
-          TIDINGS_HTTP_REQUEST_TIMEOUT_SECONDS: '2',
-        },
-      });
+      ({ server, entries } = await startRecordedServer({
+        TIDINGS_HTTP_HEADERS_TIMEOUT_SECONDS: '1',
+        TIDINGS_HTTP_REQUEST_TIMEOUT_SECONDS: '2',
+      }));
     });
     after(async () => {
       await server.dispose();
@@ -243,15 +249,10 @@ describe('HTTP server limits (composition/listen.ts)', function () {
     let server: TestServer;
     let entries: LogEntry[];
     before(async () => {
-      const recording = recordingLogger();
-      entries = recording.entries;
-      server = await startTestServer({
-        logger: recording.logger,
-        env: {
-          TIDINGS_HTTP_MAX_CONNECTIONS: '2',
-          TIDINGS_HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: '30',
-        },
-      });
+      ({ server, entries } = await startRecordedServer({
+        TIDINGS_HTTP_MAX_CONNECTIONS: '2',
+        TIDINGS_HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: '30',
+      }));
     });
     after(async () => {
       await server.dispose();
