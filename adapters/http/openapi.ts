@@ -283,8 +283,8 @@ const parametersOf = (route: RouteSpec): OpenApiParameter[] => {
       in: 'header',
       required: false,
       description:
-        'Repeating a request with the same key and body within 24 h returns the first answer and writes nothing new; the same key with another body is 422 idempotency_key_reused',
-      schema: { type: 'string', minLength: 1, maxLength: 128 },
+        '1 to 128 visible ASCII characters. Repeating a request with the same key and body within 24 h returns the first answer and writes nothing new; the same key with another body is 422 idempotency_key_reused',
+      schema: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[!-~]+$' },
     });
   }
   return parameters;

@@ -13,7 +13,8 @@ import {
 import { withdrawMessage } from '../../../application/messages/withdrawMessage.js';
 import type { Refusal } from '../../../application/shared/refusal.js';
 import { secureIds } from '../../security/secureIds.js';
-import { boundedInt, boundedString, strictObject } from '../codecs.js';
+import { boundedInt, boundedString, strictObject, withSchema } from '../codecs.js';
+import { toJsonSchema } from '../jsonSchema.js';
 import {
   fieldProblems as fieldProblemsOf,
   problem,
@@ -48,7 +49,23 @@ const Accepted = t.type(
   'Accepted',
 );
 
-const BatchBody = strictObject('MessageBatch', { messages: t.array(t.unknown) });
+/**
+ * The batch: its items are decoded one by one (each is answered on its own, a bad one too), so the
+ * codec takes any items and the document says what each must be.
+ */
+const BatchBody = withSchema(strictObject('MessageBatch', { messages: t.array(t.unknown) }), {
+  type: 'object',
+  properties: {
+    messages: {
+      type: 'array',
+      items: toJsonSchema(MessageBody),
+      minItems: 1,
+      maxItems: MAX_BATCH,
+    },
+  },
+  required: ['messages'],
+  additionalProperties: false,
+});
 
 const MessageParams = strictObject('MessageParams', {
   messageId: boundedString('MessageId', { minLength: 1, maxLength: 64 }),

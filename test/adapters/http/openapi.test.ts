@@ -390,7 +390,12 @@ describe('openapi: buildOpenApiDocument', () => {
   it('documents the Idempotency-Key header on idempotent routes only', () => {
     const header = operation('/v1/messages', 'post').parameters?.find((p) => p.in === 'header');
     expect(header).to.include({ name: 'Idempotency-Key', required: false });
-    expect(header?.schema).to.deep.equal({ type: 'string', minLength: 1, maxLength: 128 });
+    expect(header?.schema).to.deep.equal({
+      type: 'string',
+      minLength: 1,
+      maxLength: 128,
+      pattern: '^[!-~]+$',
+    });
     expect(operation('/v1/me/authorizations', 'post')).not.to.have.property('parameters');
     for (const [path, item] of Object.entries(document.paths)) {
       for (const op of Object.values(item)) {

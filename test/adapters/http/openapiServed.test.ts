@@ -212,6 +212,28 @@ describe('HTTP GET /openapi.json (the served API document)', () => {
     expect(document.servers?.[0]?.url).to.equal(server.tidings.settings.publicUrl);
   });
 
+  it('describes what each batch item must be and the bounds the route checks, and what an Idempotency-Key may hold', () => {
+    const batch = operation('post', '/v1/messages/batch');
+    const schema = batch.requestBody?.content['application/json']?.schema as {
+      properties: {
+        messages: {
+          items: { properties?: Record<string, unknown> };
+          minItems: number;
+          maxItems: number;
+        };
+      };
+    };
+    const { messages } = schema.properties;
+    expect([messages.minItems, messages.maxItems]).to.deep.equal([1, 500]);
+    expect(messages.items.properties).to.include.keys('title', 'body', 'key');
+    const key = batch.parameters?.find((parameter) => parameter.name === 'Idempotency-Key');
+    const pattern = new RegExp(String(key?.schema['pattern']), 'u');
+    expect(['abc-1', '!~']).to.satisfy((keys: string[]) => keys.every((k) => pattern.test(k)));
+    // The server takes visible ASCII only (routing.ts): so does the document.
+    for (const refused of ['with space', 'é', ''])
+      expect(pattern.test(refused), refused).to.equal(false);
+  });
+
   it('answers the same document on every request and needs no credential', async () => {
     const again = await call<Document>(server.base, 'GET', '/openapi.json', { token: 'whatever' });
     expect(again.status).to.equal(200);
