@@ -1,13 +1,37 @@
 import type { Logger } from '../domain/shared/logger.js';
 import type { HttpClient } from './httpClient.js';
 
+/** The kinds of value a setting holds; Tidings checks each before it stores a device. */
+export type ChannelSettingType = 'string' | 'url' | 'email' | 'phone' | 'boolean' | 'integer';
+
+/** One setting's value as a device stores it and `render` receives it. */
+export type SettingValue = string | number | boolean;
+
+/** A device's settings by the names its channel declares. */
+export type SettingValues = Readonly<Record<string, SettingValue>>;
+
 /** A setting a channel declares, so operators and the UI know what to ask for and what to hide. */
 export interface ChannelSetting {
   readonly name: string;
+  /** Shown to people on the devices page, next to the field. */
   readonly description: string;
+  /**
+   * What the value must be: `url` (http or https; the destination also passes the outbound guard
+   * when the device is saved and again at connect time), `email`, `phone` (E.164, `+` and 8–15
+   * digits), `boolean`, `integer`, or any `string`.
+   */
+  readonly type: ChannelSettingType;
   /** Secrets are never logged, echoed by the API or shown again after they are saved. */
   readonly secret: boolean;
   readonly required: boolean;
+  /** The value an optional setting takes when the person leaves it out. */
+  readonly default?: SettingValue;
+  /**
+   * Tidings makes the value itself when the device is added (a Standard Webhooks secret,
+   * `whsec_` and 32 random bytes in base64) and shows it once, in the answer that created the
+   * device; people never type it. At most one setting of a channel is generated; it is secret.
+   */
+  readonly generated?: boolean;
 }
 
 /** What a channel is asked to deliver: one approved message for one recipient. */
@@ -88,8 +112,10 @@ export interface ChannelContext {
  * matter for read models only.
  */
 export interface Channel<Settings = unknown, Rendered = unknown> {
-  /** Unique among registered channels, e.g. `inbox`, `bark`. */
+  /** Unique among registered channels, e.g. `inbox`, `bark`: 1–32 lowercase letters, digits, dashes. */
   readonly kind: string;
+  /** What people see on the devices page, e.g. `Bark (iOS)`. */
+  readonly name: string;
   readonly settings: readonly ChannelSetting[];
   render(message: OutgoingMessage, settings: Settings): Rendered;
   renderRecall?(message: RecallTarget, settings: Settings): Rendered;

@@ -139,16 +139,19 @@ export const createBarkChannel = (
   const timeoutMs = options.timeoutMs ?? 5000;
   return {
     kind: 'bark',
+    name: 'Bark (iOS)',
     settings: [
       {
         name: 'serverUrl',
         description: 'Base URL of the bark-server, e.g. https://api.day.app',
+        type: 'url',
         secret: false,
         required: true,
       },
       {
         name: 'deviceKey',
         description: 'The device key shown in the Bark app (one key per device)',
+        type: 'string',
         secret: true,
         required: true,
       },

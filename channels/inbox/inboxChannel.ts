@@ -22,6 +22,7 @@ export interface InboxDelivery {
  */
 export const inboxChannel: Channel<InboxSettings, InboxDelivery> = {
   kind: 'inbox',
+  name: 'Inbox',
   settings: [],
   render: (message) => ({ messageId: message.messageId, recipientId: message.recipientId }),
   send: () => Promise.resolve({ kind: 'delivered' }),

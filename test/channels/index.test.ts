@@ -4,7 +4,16 @@ import { builtInChannels, builtInRegistry, createBuiltInRegistry } from '../../c
 
 const plugin = (kind: string): Channel<unknown, string> => ({
   kind,
-  settings: [{ name: 'address', description: 'Where to send', secret: false, required: true }],
+  name: `Plugin ${kind}`,
+  settings: [
+    {
+      name: 'address',
+      description: 'Where to send',
+      type: 'string',
+      secret: false,
+      required: true,
+    },
+  ],
   render: (message) => message.body,
   send: () => Promise.resolve({ kind: 'delivered' }),
 });

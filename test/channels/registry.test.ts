@@ -4,7 +4,10 @@ import { createChannelRegistry } from '../../channels/registry.js';
 
 const channel = (kind: string): Channel<unknown, string> => ({
   kind,
-  settings: [{ name: 'token', description: 'API token', secret: true, required: true }],
+  name: `Channel ${kind}`,
+  settings: [
+    { name: 'token', description: 'API token', type: 'string', secret: true, required: true },
+  ],
   render: (message) => message.body,
   send: () => Promise.resolve({ kind: 'delivered' }),
 });

@@ -23,7 +23,16 @@ export interface PagerRequest {
 export const pagerChannel = (): PagerChannel => {
   const channel: PagerChannel = {
     kind: 'pager',
-    settings: [{ name: 'number', description: 'the pager number', secret: false, required: true }],
+    name: 'Pager',
+    settings: [
+      {
+        name: 'number',
+        description: 'the pager number',
+        type: 'string',
+        secret: false,
+        required: true,
+      },
+    ],
     sent: [],
     answer: { kind: 'delivered' },
     render: (message: OutgoingMessage, settings: DeviceSettings) => ({
