@@ -4,6 +4,7 @@ import * as t from 'io-ts';
 import { isIP } from 'node:net';
 import type { LogLevel } from '../logging/logger.js';
 import type { SynchronousMode } from '../sqlite/database.js';
+import { parseMailFrom, parseSmtpUrl, type SmtpSettings } from './smtpSettings.js';
 import { parseTrustProxy } from './trustProxy.js';
 import { parseConnectionString } from '@eventstore/db-client/dist/Client/parseConnectionString.js';
 
@@ -38,6 +39,11 @@ export interface Settings {
   readonly wechatAppId?: string;
   readonly wechatAppSecret?: string;
   readonly wechatApiBase: string;
+  /**
+   * The operator's SMTP server and sender (`TIDINGS_SMTP_URL`, `TIDINGS_SMTP_FROM`, both or
+   * neither): when set, the `email` channel is available (docs/email.md).
+   */
+  readonly smtp?: SmtpSettings;
   /** Points an upheld complaint costs: minor, major, severe. */
   readonly penaltyPoints: {
     readonly minor: number;
@@ -217,6 +223,12 @@ const isHostOrCidr = (entry: string): boolean =>
     entry,
   );
 
+/** See {@link parseSmtpUrl}. */
+const SmtpUrl = fromEnv('SmtpUrl', parseSmtpUrl);
+
+/** See {@link parseMailFrom}. */
+const SmtpFrom = fromEnv('SmtpFrom', parseMailFrom);
+
 /** See {@link parseTrustProxy}. */
 const TrustProxySetting = fromEnv('TrustProxy', parseTrustProxy);
 
@@ -287,6 +299,8 @@ const table = {
     codec: HttpUrl,
     fallback: 'https://api.weixin.qq.com',
   },
+  smtpUrl: { env: 'TIDINGS_SMTP_URL', codec: SmtpUrl },
+  smtpFrom: { env: 'TIDINGS_SMTP_FROM', codec: SmtpFrom },
   penaltyPoints: {
     env: 'TIDINGS_PENALTY_POINTS',
     codec: PenaltyPoints,
@@ -371,6 +385,18 @@ export const loadSettings = (env: NodeJS.ProcessEnv): E.Either<string, Settings>
     return E.left(
       'invalid setting TIDINGS_WECHAT_SECRET: TIDINGS_WECHAT_APPID and TIDINGS_WECHAT_SECRET go together; set both or neither',
     );
+  }
+  const { smtpUrl, smtpFrom } = values;
+  delete values['smtpUrl'];
+  delete values['smtpFrom'];
+  if ((smtpUrl === undefined) !== (smtpFrom === undefined)) {
+    const missing = smtpUrl === undefined ? 'TIDINGS_SMTP_URL' : 'TIDINGS_SMTP_FROM';
+    return E.left(
+      `invalid setting ${missing}: TIDINGS_SMTP_URL and TIDINGS_SMTP_FROM go together; set both or neither`,
+    );
+  }
+  if (smtpUrl !== undefined && smtpFrom !== undefined) {
+    values['smtp'] = { server: smtpUrl, from: smtpFrom };
   }
   if ((values['suspendBelow'] as number) <= (values['banBelow'] as number)) {
     return E.left(
