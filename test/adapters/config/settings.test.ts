@@ -67,6 +67,8 @@ describe('loadSettings', () => {
           'TIDINGS_WECHAT_APPID',
           'TIDINGS_WECHAT_SECRET',
           'TIDINGS_WECHAT_API_BASE',
+          'TIDINGS_SMTP_URL',
+          'TIDINGS_SMTP_FROM',
           'TIDINGS_PENALTY_POINTS',
           'TIDINGS_SUSPEND_BELOW',
           'TIDINGS_BAN_BELOW',
