@@ -76,7 +76,14 @@ const specifiersOf = {
 };
 
 /** Drivers and servers that only adapters (and the composition root) may touch. */
-const ioLibraries = ['express', 'better-sqlite3', '@eventstore/db-client', 'prom-client', 'pg'];
+const ioLibraries = [
+  'express',
+  'better-sqlite3',
+  '@eventstore/db-client',
+  'prom-client',
+  'pg',
+  'nodemailer',
+];
 
 /** Libraries each inner layer must not import, beyond the other layers' folders. */
 const forbiddenLibraries = {

@@ -86,6 +86,9 @@ describe('eslint.layers.js: imports point one way', () => {
       await lint(fileOf.channels, "import type { AxiosInstance } from 'axios';\n"),
     ).to.have.length(1);
     expect(await lint(fileOf.application, "import express from 'express';\n")).to.have.length(1);
+    expect(
+      await lint(fileOf.channels, "import type { Transporter } from 'nodemailer';\n"),
+    ).to.have.length(1);
     expect(await lint(fileOf.domain, "import { readFileSync } from 'node:fs';\n")).to.have.length(
       1,
     );
