@@ -90,6 +90,8 @@ export const smsTextOf = (message: OutgoingMessage): string => {
     // Keeping the link is worth it only while some of the message itself is left beside it.
     if (withUrl !== undefined && withUrl.kept > Array.from(prefix).length) return withUrl.text;
   }
+  // Without the link the message may fit whole (a huge URL was all that was too long).
+  if (segmentsOf(main) <= SMS_MAX_SEGMENTS) return main;
   // The prefix is at most SMS_APP_NAME_MAX + 3 code points, far below one part, so this fits.
   return cutToFit(main, '', SMS_MAX_SEGMENTS)?.text ?? prefix.trimEnd();
 };
