@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import type { Channel } from '../../channels/channel.js';
 import { builtInChannels, builtInRegistry, createBuiltInRegistry } from '../../channels/index.js';
+import { createSmsChannel } from '../../channels/sms/smsChannel.js';
+import { webhookChannel } from '../../channels/webhook/webhookChannel.js';
 
 const plugin = (kind: string): Channel<unknown, string> => ({
   kind,
@@ -19,15 +21,26 @@ const plugin = (kind: string): Channel<unknown, string> => ({
 });
 
 describe('built-in channels', () => {
-  it('are inbox and bark, in that order, in the built-in registry', () => {
-    expect(builtInChannels.map((channel) => channel.kind)).to.deep.equal(['inbox', 'bark']);
-    expect(builtInRegistry.kinds).to.deep.equal(['inbox', 'bark']);
+  it('are inbox, bark and webhook, in that order, in the built-in registry', () => {
+    expect(builtInChannels.map((channel) => channel.kind)).to.deep.equal([
+      'inbox',
+      'bark',
+      'webhook',
+    ]);
+    expect(builtInRegistry.kinds).to.deep.equal(['inbox', 'bark', 'webhook']);
     expect(builtInRegistry.get('bark')).to.equal(builtInChannels[1]);
+    expect(builtInRegistry.get('webhook')).to.equal(webhookChannel);
+  });
+
+  it('leave out sms, which needs the operator’s gateway, and take it as one more channel', () => {
+    expect(builtInRegistry.get('sms')).to.equal(undefined);
+    const sms = createSmsChannel({ gatewayUrl: 'https://sms.example/send', token: 'tok' });
+    expect(createBuiltInRegistry([sms]).get('sms')).to.equal(sms);
   });
 
   it('accept plugins of new kinds after them', () => {
-    const registry = createBuiltInRegistry([plugin('email'), plugin('sms')]);
-    expect(registry.kinds).to.deep.equal(['inbox', 'bark', 'email', 'sms']);
+    const registry = createBuiltInRegistry([plugin('email'), plugin('matrix')]);
+    expect(registry.kinds).to.deep.equal(['inbox', 'bark', 'webhook', 'email', 'matrix']);
   });
 
   it('refuse a plugin that declares a built-in kind, naming it', () => {
@@ -42,6 +55,6 @@ describe('built-in channels', () => {
     const secrets = builtInChannels.flatMap((channel) =>
       channel.settings.filter((setting) => setting.secret).map((s) => `${channel.kind}.${s.name}`),
     );
-    expect(secrets).to.deep.equal(['bark.deviceKey']);
+    expect(secrets).to.deep.equal(['bark.deviceKey', 'webhook.secret']);
   });
 });
