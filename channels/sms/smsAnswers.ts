@@ -140,7 +140,7 @@ export const outcomeOfSmsResult = (
         : {
             kind: 'rejected',
             code: 'forbidden_destination',
-            reason: `the SMS gateway's address is not allowed (list its host in TIDINGS_OUTBOUND_ALLOWLIST if it is on a private network): ${result.detail}`,
+            reason: `the SMS gateway's address is not allowed: ${result.detail}`,
           };
     case 'timed_out':
       return {

@@ -22,7 +22,7 @@ const MISCONFIGURED: readonly number[] = [401, 403, 404, 405];
 const TRANSIENT_4XX: readonly number[] = [408, 425, 429];
 
 /**
- * Maps the endpoint's answer to an outcome, as docs/webhook.md "Answers" tabulates:
+ * Maps the endpoint's answer to an outcome, as docs/webhook.md "Your answer" tabulates:
  *
  * - 2xx → delivered.
  * - 3xx → rejected (`misconfigured`): redirects are never followed (Standard Webhooks says so, and

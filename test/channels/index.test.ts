@@ -1,7 +1,13 @@
 import { expect } from 'chai';
 import type { Channel } from '../../channels/channel.js';
-import { builtInChannels, builtInRegistry, createBuiltInRegistry } from '../../channels/index.js';
-import { createSmsChannel } from '../../channels/sms/smsChannel.js';
+import * as E from 'fp-ts/lib/Either.js';
+import { loadSettings } from '../../adapters/config/settings.js';
+import {
+  builtInChannels,
+  builtInRegistry,
+  configuredChannels,
+  createBuiltInRegistry,
+} from '../../channels/index.js';
 import { webhookChannel } from '../../channels/webhook/webhookChannel.js';
 
 const plugin = (kind: string): Channel<unknown, string> => ({
@@ -32,10 +38,35 @@ describe('built-in channels', () => {
     expect(builtInRegistry.get('webhook')).to.equal(webhookChannel);
   });
 
-  it('leave out sms, which needs the operator’s gateway, and take it as one more channel', () => {
+  it('leave out sms, which needs the operator’s gateway, and add it when one is configured', () => {
     expect(builtInRegistry.get('sms')).to.equal(undefined);
-    const sms = createSmsChannel({ gatewayUrl: 'https://sms.example/send', token: 'tok' });
-    expect(createBuiltInRegistry([sms]).get('sms')).to.equal(sms);
+    expect(configuredChannels({})).to.deep.equal([]);
+    const configured = configuredChannels({
+      sms: { gatewayUrl: 'https://sms.example/send', token: 'tok' },
+    });
+    expect(configured.map((channel) => [channel.kind, channel.name])).to.deep.equal([
+      ['sms', 'SMS'],
+    ]);
+    expect(createBuiltInRegistry(configured).kinds).to.deep.equal([
+      'inbox',
+      'bark',
+      'webhook',
+      'sms',
+    ]);
+  });
+
+  it('take the server settings as they are, SMS gateway and all', () => {
+    const settings = loadSettings({
+      TIDINGS_SMS_GATEWAY_URL: 'https://sms.example/send',
+      TIDINGS_SMS_GATEWAY_TOKEN: 'tok',
+    });
+    if (E.isLeft(settings)) expect.fail(settings.left);
+    const [sms] = configuredChannels(settings.right);
+    const request = sms?.render(
+      { messageId: 'm', appId: 'a', appName: 'A', recipientId: 'r', body: 'b' },
+      { phone: '+8613800138000' },
+    );
+    expect(request).to.deep.include({ url: 'https://sms.example/send', token: 'tok' });
   });
 
   it('accept plugins of new kinds after them', () => {
