@@ -44,6 +44,11 @@ export interface Settings {
    * neither): when set, the `email` channel is available (docs/email.md).
    */
   readonly smtp?: SmtpSettings;
+  /**
+   * The operator's HTTP SMS gateway (docs/sms.md): present when both `TIDINGS_SMS_GATEWAY_URL`
+   * and `TIDINGS_SMS_GATEWAY_TOKEN` are set, and then the `sms` channel is offered.
+   */
+  readonly sms?: SmsGatewaySettings;
   /** Points an upheld complaint costs: minor, major, severe. */
   readonly penaltyPoints: {
     readonly minor: number;
@@ -73,6 +78,12 @@ export interface Settings {
   readonly httpMaxConnections: number;
   /** The largest request line and headers taken, in bytes (431 beyond). */
   readonly httpMaxHeaderBytes: number;
+}
+
+/** Where the SMS gateway is and the token it takes (`Authorization: Bearer <token>`). */
+export interface SmsGatewaySettings {
+  readonly gatewayUrl: string;
+  readonly token: string;
 }
 
 /** The forms of express's `trust proxy` an operator may choose (see {@link Settings.trustProxy}). */
@@ -199,6 +210,37 @@ const HttpUrl = fromEnv('HttpUrl', (raw) => {
   }
 });
 
+/**
+ * An endpoint that is posted to as it is: absolute http(s), no credentials in it (the token has
+ * its own setting, and the outbound guard refuses such URLs anyway). The value is never quoted
+ * back: its query may hold a provider's key.
+ */
+const EndpointUrl = fromEnv('EndpointUrl', (raw) => {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return E.left('must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return E.left(`must be an http(s) URL, not ${url.protocol}`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    return E.left('must not hold credentials (user:password@); the token has its own setting');
+  }
+  return E.right(raw);
+});
+
+/**
+ * A credential sent in an HTTP header: visible ASCII without spaces, so that it can be sent at
+ * all. Never quoted back.
+ */
+const HeaderToken = fromEnv('HeaderToken', (raw) =>
+  /^[\x21-\x7e]+$/.test(raw)
+    ? E.right(raw)
+    : E.left('must be visible ASCII characters without spaces (it is sent as a Bearer token)'),
+);
+
 /** Host names, IP addresses or CIDR blocks, separated by commas or spaces. */
 const Allowlist = fromEnv('Allowlist', (raw) => {
   const entries = raw.split(/[\s,]+/).filter((entry) => entry.length > 0);
@@ -301,6 +343,8 @@ const table = {
   },
   smtpUrl: { env: 'TIDINGS_SMTP_URL', codec: SmtpUrl },
   smtpFrom: { env: 'TIDINGS_SMTP_FROM', codec: SmtpFrom },
+  smsGatewayUrl: { env: 'TIDINGS_SMS_GATEWAY_URL', codec: EndpointUrl },
+  smsGatewayToken: { env: 'TIDINGS_SMS_GATEWAY_TOKEN', codec: HeaderToken },
   penaltyPoints: {
     env: 'TIDINGS_PENALTY_POINTS',
     codec: PenaltyPoints,
@@ -397,6 +441,22 @@ export const loadSettings = (env: NodeJS.ProcessEnv): E.Either<string, Settings>
   }
   if (smtpUrl !== undefined && smtpFrom !== undefined) {
     values['smtp'] = { server: smtpUrl, from: smtpFrom };
+  }
+  const { smsGatewayUrl, smsGatewayToken } = values;
+  delete values['smsGatewayUrl'];
+  delete values['smsGatewayToken'];
+  if (smsGatewayUrl !== undefined && smsGatewayToken === undefined) {
+    return E.left(
+      'invalid setting TIDINGS_SMS_GATEWAY_TOKEN: must be set when TIDINGS_SMS_GATEWAY_URL is (the gateway takes it as a Bearer token)',
+    );
+  }
+  if (smsGatewayUrl === undefined && smsGatewayToken !== undefined) {
+    return E.left(
+      'invalid setting TIDINGS_SMS_GATEWAY_URL: must be set when TIDINGS_SMS_GATEWAY_TOKEN is (where to send SMS)',
+    );
+  }
+  if (smsGatewayUrl !== undefined && smsGatewayToken !== undefined) {
+    values['sms'] = { gatewayUrl: smsGatewayUrl, token: smsGatewayToken };
   }
   if ((values['suspendBelow'] as number) <= (values['banBelow'] as number)) {
     return E.left(

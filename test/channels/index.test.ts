@@ -1,6 +1,14 @@
 import { expect } from 'chai';
 import type { Channel } from '../../channels/channel.js';
-import { builtInChannels, builtInRegistry, createBuiltInRegistry } from '../../channels/index.js';
+import * as E from 'fp-ts/lib/Either.js';
+import { loadSettings } from '../../adapters/config/settings.js';
+import {
+  builtInChannels,
+  builtInRegistry,
+  configuredChannels,
+  createBuiltInRegistry,
+} from '../../channels/index.js';
+import { webhookChannel } from '../../channels/webhook/webhookChannel.js';
 
 const plugin = (kind: string): Channel<unknown, string> => ({
   kind,
@@ -19,15 +27,51 @@ const plugin = (kind: string): Channel<unknown, string> => ({
 });
 
 describe('built-in channels', () => {
-  it('are inbox and bark, in that order, in the built-in registry', () => {
-    expect(builtInChannels.map((channel) => channel.kind)).to.deep.equal(['inbox', 'bark']);
-    expect(builtInRegistry.kinds).to.deep.equal(['inbox', 'bark']);
+  it('are inbox, bark and webhook, in that order, in the built-in registry', () => {
+    expect(builtInChannels.map((channel) => channel.kind)).to.deep.equal([
+      'inbox',
+      'bark',
+      'webhook',
+    ]);
+    expect(builtInRegistry.kinds).to.deep.equal(['inbox', 'bark', 'webhook']);
     expect(builtInRegistry.get('bark')).to.equal(builtInChannels[1]);
+    expect(builtInRegistry.get('webhook')).to.equal(webhookChannel);
+  });
+
+  it('leave out sms, which needs the operator’s gateway, and add it when one is configured', () => {
+    expect(builtInRegistry.get('sms')).to.equal(undefined);
+    expect(configuredChannels({})).to.deep.equal([]);
+    const configured = configuredChannels({
+      sms: { gatewayUrl: 'https://sms.example/send', token: 'tok' },
+    });
+    expect(configured.map((channel) => [channel.kind, channel.name])).to.deep.equal([
+      ['sms', 'SMS'],
+    ]);
+    expect(createBuiltInRegistry(configured).kinds).to.deep.equal([
+      'inbox',
+      'bark',
+      'webhook',
+      'sms',
+    ]);
+  });
+
+  it('take the server settings as they are, SMS gateway and all', () => {
+    const settings = loadSettings({
+      TIDINGS_SMS_GATEWAY_URL: 'https://sms.example/send',
+      TIDINGS_SMS_GATEWAY_TOKEN: 'tok',
+    });
+    if (E.isLeft(settings)) expect.fail(settings.left);
+    const [sms] = configuredChannels(settings.right);
+    const request = sms?.render(
+      { messageId: 'm', appId: 'a', appName: 'A', recipientId: 'r', body: 'b' },
+      { phone: '+8613800138000' },
+    );
+    expect(request).to.deep.include({ url: 'https://sms.example/send', token: 'tok' });
   });
 
   it('accept plugins of new kinds after them', () => {
-    const registry = createBuiltInRegistry([plugin('email'), plugin('sms')]);
-    expect(registry.kinds).to.deep.equal(['inbox', 'bark', 'email', 'sms']);
+    const registry = createBuiltInRegistry([plugin('email'), plugin('matrix')]);
+    expect(registry.kinds).to.deep.equal(['inbox', 'bark', 'webhook', 'email', 'matrix']);
   });
 
   it('refuse a plugin that declares a built-in kind, naming it', () => {
@@ -42,6 +86,6 @@ describe('built-in channels', () => {
     const secrets = builtInChannels.flatMap((channel) =>
       channel.settings.filter((setting) => setting.secret).map((s) => `${channel.kind}.${s.name}`),
     );
-    expect(secrets).to.deep.equal(['bark.deviceKey']);
+    expect(secrets).to.deep.equal(['bark.deviceKey', 'webhook.secret']);
   });
 });

@@ -40,6 +40,7 @@ describe('loadSettings', () => {
       expect(settings.registrationBurst).to.equal(20);
       expect(settings.sessionDays).to.equal(30);
       expect(settings.trustProxy).to.equal(false);
+      expect(settings.sms).to.equal(undefined);
     });
 
     it('derives the default public URL from the configured port', () => {
@@ -80,6 +81,8 @@ describe('loadSettings', () => {
           'TIDINGS_ADMIN_TOKEN',
           'TIDINGS_AUDIT_TOKEN',
           'TIDINGS_OUTBOUND_ALLOWLIST',
+          'TIDINGS_SMS_GATEWAY_URL',
+          'TIDINGS_SMS_GATEWAY_TOKEN',
           'TIDINGS_MODERATION_DENYLIST',
           'TIDINGS_PUBLIC_URL',
           'TIDINGS_LOG_LEVEL',
@@ -236,6 +239,11 @@ describe('loadSettings', () => {
       ['TIDINGS_AUTH_FAILURE_BURST_PER_USERNAME', 'ten'],
       ['TIDINGS_REGISTRATION_BURST', '-5'],
       ['TIDINGS_SESSION_DAYS', '3651'],
+      ['TIDINGS_SMS_GATEWAY_URL', 'ftp://sms.example/send'],
+      ['TIDINGS_SMS_GATEWAY_URL', 'sms.example/send'],
+      ['TIDINGS_SMS_GATEWAY_URL', 'https://user:pw@sms.example/send'],
+      ['TIDINGS_SMS_GATEWAY_TOKEN', 'two words'],
+      ['TIDINGS_SMS_GATEWAY_TOKEN', 'tökén'],
     ];
     for (const [name, value] of cases) {
       it(`rejects ${name}=${JSON.stringify(value)} with one line naming it`, () => {
@@ -320,6 +328,59 @@ describe('loadSettings', () => {
       const line = invalid({ PORT: '8080', TIDINGS_LOG_LEVEL: 'loud' });
       expect(line).to.include('TIDINGS_LOG_LEVEL');
       expect(line).to.not.include('PORT');
+    });
+  });
+
+  describe('the SMS gateway', () => {
+    const gateway = {
+      TIDINGS_SMS_GATEWAY_URL: 'https://sms.example/v1/send?account=7',
+      TIDINGS_SMS_GATEWAY_TOKEN: 'gw-token-123',
+    };
+
+    it('is configured when both are set, the URL kept exactly as given', () => {
+      expect(valid(gateway).sms).to.deep.equal({
+        gatewayUrl: 'https://sms.example/v1/send?account=7',
+        token: 'gw-token-123',
+      });
+      expect(
+        valid({ ...gateway, TIDINGS_SMS_GATEWAY_URL: 'http://10.0.0.7:9000/sms/' }).sms?.gatewayUrl,
+      ).to.equal('http://10.0.0.7:9000/sms/');
+    });
+
+    it('adds nothing else to the settings', () => {
+      const { sms, ...rest } = valid(gateway);
+      expect(sms).to.not.equal(undefined);
+      expect(rest).to.deep.equal(valid({}));
+    });
+
+    it('refuses a URL without the token, naming the missing token', () => {
+      expect(invalid({ TIDINGS_SMS_GATEWAY_URL: gateway.TIDINGS_SMS_GATEWAY_URL })).to.equal(
+        'invalid setting TIDINGS_SMS_GATEWAY_TOKEN: must be set when TIDINGS_SMS_GATEWAY_URL is (the gateway takes it as a Bearer token)',
+      );
+    });
+
+    it('refuses a token without the URL, naming the missing URL', () => {
+      expect(invalid({ TIDINGS_SMS_GATEWAY_TOKEN: 'gw-token-123' })).to.equal(
+        'invalid setting TIDINGS_SMS_GATEWAY_URL: must be set when TIDINGS_SMS_GATEWAY_TOKEN is (where to send SMS)',
+      );
+    });
+
+    it('says what is wrong with a bad URL or token without quoting either', () => {
+      const scheme = invalid({ ...gateway, TIDINGS_SMS_GATEWAY_URL: 'ftp://sms.example/s3cr3t' });
+      expect(scheme).to.equal(
+        'invalid setting TIDINGS_SMS_GATEWAY_URL: must be an http(s) URL, not ftp:',
+      );
+      const credentials = invalid({
+        ...gateway,
+        TIDINGS_SMS_GATEWAY_URL: 'https://user:pa55word@sms.example/send',
+      });
+      expect(credentials).to.match(
+        /^invalid setting TIDINGS_SMS_GATEWAY_URL: must not hold credentials/,
+      );
+      expect(credentials).to.not.include('pa55word');
+      const token = invalid({ ...gateway, TIDINGS_SMS_GATEWAY_TOKEN: 'secret\tpart' });
+      expect(token).to.match(/^invalid setting TIDINGS_SMS_GATEWAY_TOKEN: must be visible ASCII/);
+      expect(token).to.not.include('secret');
     });
   });
 
