@@ -1,11 +1,12 @@
 import { barkChannel } from './bark/barkChannel.js';
 import type { Channel } from './channel.js';
 import { inboxChannel } from './inbox/inboxChannel.js';
+import { ntfyChannel } from './ntfy/ntfyChannel.js';
 import { createChannelRegistry } from './registry.js';
 import type { ChannelRegistry } from './registry.js';
 
 /** The channels every Tidings instance has, in the order they are listed. */
-export const builtInChannels: readonly Channel[] = [inboxChannel, barkChannel];
+export const builtInChannels: readonly Channel[] = [inboxChannel, barkChannel, ntfyChannel];
 
 /**
  * A registry of the built-in channels followed by `plugins`. A plugin that declares a built-in

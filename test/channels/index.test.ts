@@ -19,15 +19,16 @@ const plugin = (kind: string): Channel<unknown, string> => ({
 });
 
 describe('built-in channels', () => {
-  it('are inbox and bark, in that order, in the built-in registry', () => {
-    expect(builtInChannels.map((channel) => channel.kind)).to.deep.equal(['inbox', 'bark']);
-    expect(builtInRegistry.kinds).to.deep.equal(['inbox', 'bark']);
+  it('are inbox, bark and ntfy, in that order, in the built-in registry', () => {
+    expect(builtInChannels.map((channel) => channel.kind)).to.deep.equal(['inbox', 'bark', 'ntfy']);
+    expect(builtInRegistry.kinds).to.deep.equal(['inbox', 'bark', 'ntfy']);
     expect(builtInRegistry.get('bark')).to.equal(builtInChannels[1]);
+    expect(builtInRegistry.get('ntfy')).to.equal(builtInChannels[2]);
   });
 
   it('accept plugins of new kinds after them', () => {
     const registry = createBuiltInRegistry([plugin('email'), plugin('sms')]);
-    expect(registry.kinds).to.deep.equal(['inbox', 'bark', 'email', 'sms']);
+    expect(registry.kinds).to.deep.equal(['inbox', 'bark', 'ntfy', 'email', 'sms']);
   });
 
   it('refuse a plugin that declares a built-in kind, naming it', () => {
@@ -42,6 +43,6 @@ describe('built-in channels', () => {
     const secrets = builtInChannels.flatMap((channel) =>
       channel.settings.filter((setting) => setting.secret).map((s) => `${channel.kind}.${s.name}`),
     );
-    expect(secrets).to.deep.equal(['bark.deviceKey']);
+    expect(secrets).to.deep.equal(['bark.deviceKey', 'ntfy.token']);
   });
 });
