@@ -23,17 +23,19 @@ const threadOf = (message: RecallTarget): string | undefined =>
  * The ntfy sequence id of a message; a later message with the same one replaces the notification
  * in place, and a recall deletes it by the same id.
  *
- * - In a thread: `t-` and the hash of `<appId>:<thread>` (45 characters). The thread is scoped by
- *   the app, as Bark's id is (a topic, like a Bark device, is shared by every app of the person),
- *   so two apps using one thread name never replace or delete each other's notification. It is
- *   always hashed: threads are free text (Chinese, spaces, `/`) and the app id holds `:`; hashing
- *   every thread keeps the mapping stable and free of collisions between a raw and a hashed form.
+ * - In a thread: `t-` and the hash of the pair (app id, thread), 45 characters. The thread is
+ *   scoped by the app, as Bark's id is (a topic, like a Bark device, is shared by every app of
+ *   the person), so two apps using one thread name never replace or delete each other's
+ *   notification. It is always hashed: threads are free text (Chinese, spaces, `/`, `:`), and
+ *   hashing every one keeps the mapping stable with no raw form to collide with a hashed one. The
+ *   pair is hashed as JSON, so no app id and thread can be split differently into the same text.
  * - Without one: the message id itself when ntfy accepts it and it does not look derived;
  *   otherwise `m-` and its hash.
  */
 export const ntfySequenceIdFor = (message: RecallTarget): string => {
   const thread = threadOf(message);
-  if (thread !== undefined) return `t-${digest(`${message.appId}:${thread}`)}`;
+  // A JSON pair, not `<appId>:<thread>`: ("a", "b:c") and ("a:b", "c") must not meet.
+  if (thread !== undefined) return `t-${digest(JSON.stringify([message.appId, thread]))}`;
   const id = message.messageId;
   return NTFY_ID_PATTERN.test(id) && !DERIVED.test(id) ? id : `m-${digest(id)}`;
 };
