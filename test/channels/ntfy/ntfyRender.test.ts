@@ -59,8 +59,9 @@ describe('ntfy channel: render', () => {
         required: false,
       },
     ]);
-    expect(ntfyChannel.render).to.equal(renderNtfy);
-    expect(ntfyChannel.renderRecall).to.equal(renderNtfyRecall);
+    const m = message({ thread: 'order-42' });
+    expect(ntfyChannel.render(m, settings)).to.deep.equal(renderNtfy(m, settings));
+    expect(ntfyChannel.renderRecall?.(m, settings)).to.deep.equal(renderNtfyRecall(m, settings));
   });
 
   it('renders the JSON publish to {serverUrl}/ exactly, without a token when none is set', () => {
