@@ -1,6 +1,7 @@
 import { barkChannel } from './bark/barkChannel.js';
 import type { Channel } from './channel.js';
 import { inboxChannel } from './inbox/inboxChannel.js';
+import { ntfyChannel } from './ntfy/ntfyChannel.js';
 import { createChannelRegistry } from './registry.js';
 import { createSmsChannel, type SmsChannelOptions } from './sms/smsChannel.js';
 import { webhookChannel } from './webhook/webhookChannel.js';
@@ -11,7 +12,12 @@ import type { ChannelRegistry } from './registry.js';
  * operator's settings are not here: `sms` joins only when its gateway is configured
  * (`createSmsChannel(settings.sms)`, channels/sms/smsChannel.ts).
  */
-export const builtInChannels: readonly Channel[] = [inboxChannel, barkChannel, webhookChannel];
+export const builtInChannels: readonly Channel[] = [
+  inboxChannel,
+  barkChannel,
+  ntfyChannel,
+  webhookChannel,
+];
 
 /** What the operator configured for the built-in channels that need it (the server's settings are one). */
 export interface ConfiguredChannelOptions {

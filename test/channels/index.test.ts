@@ -27,13 +27,15 @@ const plugin = (kind: string): Channel<unknown, string> => ({
 });
 
 describe('built-in channels', () => {
-  it('are inbox, bark and webhook, in that order, in the built-in registry', () => {
+  it('are inbox, bark, ntfy and webhook, in that order, in the built-in registry', () => {
     expect(builtInChannels.map((channel) => channel.kind)).to.deep.equal([
       'inbox',
       'bark',
+      'ntfy',
       'webhook',
     ]);
-    expect(builtInRegistry.kinds).to.deep.equal(['inbox', 'bark', 'webhook']);
+    expect(builtInRegistry.kinds).to.deep.equal(['inbox', 'bark', 'ntfy', 'webhook']);
+    expect(builtInRegistry.get('ntfy')).to.equal(builtInChannels[2]);
     expect(builtInRegistry.get('bark')).to.equal(builtInChannels[1]);
     expect(builtInRegistry.get('webhook')).to.equal(webhookChannel);
   });
@@ -50,6 +52,7 @@ describe('built-in channels', () => {
     expect(createBuiltInRegistry(configured).kinds).to.deep.equal([
       'inbox',
       'bark',
+      'ntfy',
       'webhook',
       'sms',
     ]);
@@ -71,7 +74,7 @@ describe('built-in channels', () => {
 
   it('accept plugins of new kinds after them', () => {
     const registry = createBuiltInRegistry([plugin('email'), plugin('matrix')]);
-    expect(registry.kinds).to.deep.equal(['inbox', 'bark', 'webhook', 'email', 'matrix']);
+    expect(registry.kinds).to.deep.equal(['inbox', 'bark', 'ntfy', 'webhook', 'email', 'matrix']);
   });
 
   it('refuse a plugin that declares a built-in kind, naming it', () => {
@@ -86,6 +89,6 @@ describe('built-in channels', () => {
     const secrets = builtInChannels.flatMap((channel) =>
       channel.settings.filter((setting) => setting.secret).map((s) => `${channel.kind}.${s.name}`),
     );
-    expect(secrets).to.deep.equal(['bark.deviceKey', 'webhook.secret']);
+    expect(secrets).to.deep.equal(['bark.deviceKey', 'ntfy.token', 'webhook.secret']);
   });
 });
