@@ -94,6 +94,7 @@ const settingProblems = (setting: unknown, index: number): string[] => {
 const describe = (value: unknown): string => {
   if (typeof value === 'string') return JSON.stringify(value.slice(0, 40));
   if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
 };
