@@ -68,10 +68,18 @@ const scrubbingLogger = (logger: Logger, secrets: readonly string[]): Logger => 
   const fieldsOf = (fields: LogFields | undefined): LogFields | undefined =>
     fields === undefined ? undefined : (scrubValue(fields, secrets) as LogFields);
   return {
-    debug: (message, fields) => logger.debug(scrub(message, secrets), fieldsOf(fields)),
-    info: (message, fields) => logger.info(scrub(message, secrets), fieldsOf(fields)),
-    warn: (message, fields) => logger.warn(scrub(message, secrets), fieldsOf(fields)),
-    error: (message, fields) => logger.error(scrub(message, secrets), fieldsOf(fields)),
+    debug: (message, fields) => {
+      logger.debug(scrub(message, secrets), fieldsOf(fields));
+    },
+    info: (message, fields) => {
+      logger.info(scrub(message, secrets), fieldsOf(fields));
+    },
+    warn: (message, fields) => {
+      logger.warn(scrub(message, secrets), fieldsOf(fields));
+    },
+    error: (message, fields) => {
+      logger.error(scrub(message, secrets), fieldsOf(fields));
+    },
     child: (fields) => scrubbingLogger(logger.child(fieldsOf(fields) ?? {}), secrets),
   };
 };

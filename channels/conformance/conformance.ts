@@ -76,15 +76,17 @@ export interface TestRunner {
   it(name: string, body: () => Promise<void>): unknown;
 }
 
+const PLAIN: OutgoingMessage = {
+  messageId: 'msg-plain-1',
+  appId: 'app-1',
+  appName: 'Work orders',
+  recipientId: 'r-1',
+  body: 'Order 1042 was dispatched',
+};
+
 /** The kit's messages: each rendering of these must be deterministic and pure. */
 export const conformanceMessages: readonly OutgoingMessage[] = [
-  {
-    messageId: 'msg-plain-1',
-    appId: 'app-1',
-    appName: 'Work orders',
-    recipientId: 'r-1',
-    body: 'Order 1042 was dispatched',
-  },
+  PLAIN,
   {
     messageId: 'msg-zh-2',
     appId: 'app-1',
@@ -278,7 +280,7 @@ export const conformanceChecks = <Settings, Rendered>(
       },
     },
   ];
-  const rendered = channel.render(messages[0]!, fixtures.settings);
+  const rendered = channel.render(PLAIN, fixtures.settings);
   for (const scenario of scenarios) {
     checks.push({
       name:
@@ -301,7 +303,7 @@ export const conformanceChecks = <Settings, Rendered>(
       for (const scenario of scenarios) {
         const target = channelFor(any, transport, scenario.name);
         if (target === undefined) continue;
-        const output = target.render(messages[0]!, settings);
+        const output = target.render(PLAIN, settings);
         await play(
           target,
           output,
@@ -348,7 +350,7 @@ export const conformanceChecks = <Settings, Rendered>(
             seen.set(key, message.messageId);
           }
         }
-        const recall = renderRecall(recallTargetOf(messages[0]!), fixtures.settings);
+        const recall = renderRecall(recallTargetOf(PLAIN), fixtures.settings);
         const target = channelFor(any, transport, 'success');
         if (target !== undefined) {
           const played = await play(target, recall, () => Promise.resolve(ok), capturingLogger([]));
@@ -378,8 +380,7 @@ const playScenario = async (
 ): Promise<void> => {
   const target = channelFor(channel, transport, scenario.name);
   if (target === undefined) return;
-  const output =
-    target === channel ? rendered : target.render(conformanceMessages[0]!, fixtures.settings);
+  const output = target === channel ? rendered : target.render(PLAIN, fixtures.settings);
   const played = await play(
     target,
     output,
@@ -391,7 +392,7 @@ const playScenario = async (
     isSendOutcome(played.outcome),
     `send answered a malformed outcome on ${scenario.name}: ${safeJson(played.outcome)}`,
   );
-  const outcome = played.outcome as SendOutcome;
+  const outcome = played.outcome;
   switch (transport) {
     case 'none':
       assert.equal(
@@ -432,7 +433,7 @@ const playScenario = async (
 export const describeChannelConformance = <Settings, Rendered>(
   channel: Channel<Settings, Rendered>,
   fixtures: ConformanceFixtures<Settings, Rendered>,
-  runner: TestRunner = globalThis as unknown as TestRunner,
+  runner: TestRunner = globalThis,
 ): void => {
   const label = typeof (channel as { kind?: unknown }).kind === 'string' ? channel.kind : 'unnamed';
   runner.describe(`channel ${label}: conformance (tidings/conformance)`, () => {

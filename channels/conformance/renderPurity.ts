@@ -47,10 +47,10 @@ export const renderTrapped = <A>(
   }
   subscribe('net.client.socket', onSocket);
   globalThis.Date = TrappedDate as DateConstructor;
-  globalThis.fetch = ((): Promise<Response> => {
+  globalThis.fetch = () => {
     touched.push('called fetch');
     return Promise.reject(new Error('render must not fetch'));
-  }) as typeof fetch;
+  };
   Math.random = () => 0.123456789;
   performance.now = () => 1;
   if (cryptoObject !== undefined) {

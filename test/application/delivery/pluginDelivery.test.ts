@@ -75,7 +75,9 @@ const deliverBoth = async (wild: Channel): Promise<Asked[]> => {
   const asked: Asked[] = [];
   const commands: CommandBus = {
     execute: (_aggregate, id, command) => {
-      const list = Array.isArray(command) ? command : [command];
+      const list: readonly { type: string; data: unknown }[] = Array.isArray(command)
+        ? command
+        : [command];
       asked.push(...list.map(({ type, data }) => ({ type, data: data as Asked['data'] })));
       return Promise.resolve(E.left(domainError('not_found', `no stream for ${id}`)));
     },
