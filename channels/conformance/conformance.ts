@@ -421,6 +421,18 @@ const playScenario = async (
   }
 };
 
+/** Mocha's global `describe` and `it`, or a clear error outside mocha. */
+const mochaGlobals = (): TestRunner => {
+  const scope = globalThis as Readonly<Record<string, unknown>>;
+  const { describe, it } = scope;
+  if (typeof describe !== 'function' || typeof it !== 'function') {
+    throw new Error(
+      'describeChannelConformance needs mocha (global describe and it), or a runner as its third argument',
+    );
+  }
+  return { describe, it } as TestRunner;
+};
+
 /**
  * Registers the conformance suite of `channel` with mocha (or any runner with `describe` and
  * `it`): one test per check of {@link conformanceChecks}.
@@ -433,7 +445,7 @@ const playScenario = async (
 export const describeChannelConformance = <Settings, Rendered>(
   channel: Channel<Settings, Rendered>,
   fixtures: ConformanceFixtures<Settings, Rendered>,
-  runner: TestRunner = globalThis,
+  runner: TestRunner = mochaGlobals(),
 ): void => {
   const label = typeof (channel as { kind?: unknown }).kind === 'string' ? channel.kind : 'unnamed';
   runner.describe(`channel ${label}: conformance (tidings/conformance)`, () => {

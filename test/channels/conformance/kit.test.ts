@@ -6,6 +6,7 @@ import {
   type ConformanceFixtures,
 } from '../../../channels/conformance/conformance.js';
 import type { HttpResult } from '../../../channels/httpClient.js';
+import { connect } from 'node:net';
 
 interface Rendered {
   readonly id: string;
@@ -121,6 +122,20 @@ describe('conformance kit: it can fail', () => {
       },
     });
     expect(await failing(fetching)).to.deep.equal([
+      'renders without I/O, the clock or randomness (fetch, sockets, Date, Math.random, crypto trapped), and not a promise',
+    ]);
+  });
+
+  it('fails a render that opens a socket (http, https and net all do)', async () => {
+    const dialing = good({
+      render: (message, settings) => {
+        connect(9, '127.0.0.1')
+          .on('error', () => undefined)
+          .destroy();
+        return { id: message.messageId, text: message.body, token: settings.token };
+      },
+    });
+    expect(await failing(dialing)).to.deep.equal([
       'renders without I/O, the clock or randomness (fetch, sockets, Date, Math.random, crypto trapped), and not a promise',
     ]);
   });
