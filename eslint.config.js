@@ -80,6 +80,30 @@ export default tseslint.config(
     },
   },
   {
+    // The example channel plugin: plain ES modules for Node and mocha, as a plugin author writes
+    // them (typed through JSDoc; `tsc -p examples/channel-plugin` checks them).
+    files: ['examples/**/*.mjs'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'describe',
+          'it',
+          'before',
+          'after',
+          'beforeEach',
+          'afterEach',
+          'fetch',
+          'AbortSignal',
+          'URL',
+          'setTimeout',
+          'clearTimeout',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: {

@@ -4,8 +4,9 @@ import type { EventStore } from './domain/shared/eventStore.js';
 import { StateCache } from './domain/shared/stateCache.js';
 import type { RetryPolicy } from './domain/delivery/retryPolicy.js';
 import type { PenaltyLadder } from './domain/reputation/penaltyLadder.js';
-import type { ChannelContext } from './channels/channel.js';
-import { createBuiltInRegistry } from './channels/index.js';
+import type { Channel, ChannelContext } from './channels/channel.js';
+import { builtInChannels, createBuiltInRegistry } from './channels/index.js';
+import type { ChannelRegistry } from './channels/registry.js';
 import { allProjections } from './projections/index.js';
 import type { Projection } from './projections/projection.js';
 import type { ProcessorRunner } from './application/processing/processor.js';
@@ -31,6 +32,7 @@ import { startReadModels } from './composition/readModels.js';
 import { commandBusesOf } from './composition/commandBuses.js';
 import { queriesOf, type Queries } from './composition/queries.js';
 import type { ChannelSetup } from './composition/channelSetup.js';
+import { loadChannelPlugins } from './composition/channelPlugins.js';
 import { moderationPolicies } from './adapters/moderation/policies.js';
 import { startReactors } from './composition/reactors.js';
 import { startDeliveryWorker, startScheduler } from './composition/delivery.js';
@@ -50,6 +52,8 @@ export interface Tidings {
   /** Releases due messages; tests may tick it by hand. */
   readonly scheduler: Scheduler;
   readonly worker: DeliveryWorker;
+  /** The channels it delivers through: the built-in ones, then the plugins. */
+  readonly channels: ChannelRegistry;
   readonly metrics: Metrics;
   readonly adminToken: string;
   readonly auditToken: string;
@@ -71,6 +75,8 @@ export interface StartOptions {
   readonly authFailureBurst?: { readonly perIp: number; readonly perUsername: number };
   /** New accounts allowed per client address at once; TIDINGS_REGISTRATION_BURST unless given. */
   readonly registrationBurst?: number;
+  /** Where `TIDINGS_CHANNEL_PLUGINS` paths and package names are resolved from; the process's. */
+  readonly cwd?: string;
 }
 
 /**
@@ -98,6 +104,7 @@ export const startTidings = async (
       runners: running.runners,
       scheduler: running.scheduler,
       worker: running.worker,
+      channels: running.channels,
       metrics: core.metrics,
       adminToken: tokens.admin,
       auditToken: tokens.audit,
@@ -135,6 +142,7 @@ interface Processing {
   readonly runners: readonly ProcessorRunner[];
   readonly worker: DeliveryWorker;
   readonly scheduler: Scheduler;
+  readonly channels: ChannelRegistry;
 }
 
 /**
@@ -149,12 +157,18 @@ const startProcessing = async (
   // The moderation chain first (the denylist file, WeChat's settings): a bad setting stops the
   // start before the read models replay the log.
   const policies = await moderationPolicies(core.settings);
+  const plugins = await loadChannelPlugins(
+    core.settings.channelPlugins,
+    options.cwd ?? process.cwd(),
+    builtInChannels,
+  );
+  if (E.isLeft(plugins)) throw new Error(plugins.left);
   const readModels = await startReadModels(core, options.projections ?? allProjections, stops);
   const commands = commandBusesOf(core, readModels);
   const queries = queriesOf(core.db);
   const ladder = penaltyLadderOf(core.settings);
   const allowlist = parseAllowlist(core.settings.outboundAllowlist);
-  const delivery = deviceChannels(core, allowlist, options.resolver);
+  const delivery = deviceChannels(core, plugins.right, allowlist, options.resolver);
   const reactorRunners = startReactors(
     core,
     { commands, queries, readModels, delivery, ladder, policies },
@@ -188,6 +202,7 @@ const startProcessing = async (
     runners,
     worker,
     scheduler,
+    channels: delivery.channels,
   };
 };
 
@@ -229,9 +244,13 @@ const closeOnce = (stops: StopStack, logger: Logger): (() => Promise<void>) => {
     }));
 };
 
-/** The delivery channels, with the SSRF-guarded HTTP client, clock and logger they send with. */
+/**
+ * The delivery channels (the built-in ones, then the plugins), with the SSRF-guarded HTTP client,
+ * clock and logger they send with.
+ */
 const deviceChannels = (
   core: Core,
+  plugins: readonly Channel[],
   allowlist: Allowlist,
   resolver: HostResolver | undefined,
 ): ChannelSetup => {
@@ -245,7 +264,7 @@ const deviceChannels = (
     logger: core.logger.child({ component: 'channels' }),
     now: () => new Date(),
   };
-  return { channels: createBuiltInRegistry(), context };
+  return { channels: createBuiltInRegistry(plugins), context };
 };
 
 /** Entry point: settings from the environment, start, stop cleanly on SIGTERM or SIGINT. */

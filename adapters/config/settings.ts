@@ -17,6 +17,11 @@ export interface Settings {
   readonly adminToken?: string;
   readonly auditToken?: string;
   readonly outboundAllowlist: readonly string[];
+  /**
+   * The channel plugin modules to load at start (`TIDINGS_CHANNEL_PLUGINS`), in order: absolute
+   * paths, paths relative to the working directory, or package names; empty for none.
+   */
+  readonly channelPlugins: readonly string[];
   readonly moderationDenylist?: string;
   readonly publicUrl: string;
   readonly logLevel: LogLevel;
@@ -250,6 +255,19 @@ const Allowlist = fromEnv('Allowlist', (raw) => {
     : E.left(`"${bad}" is not a host name, IP address or CIDR block`);
 });
 
+/**
+ * Module specifiers separated by commas (not spaces: a path may hold one), each trimmed; empty
+ * entries, as a trailing comma leaves, are dropped.
+ */
+const ModuleList = fromEnv('ModuleList', (raw) => {
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+  const duplicate = entries.find((entry, index) => entries.indexOf(entry) !== index);
+  return duplicate === undefined ? E.right(entries) : E.left(`lists "${duplicate}" twice`);
+});
+
 /** An IP address, or a CIDR block `address/bits`. */
 const isAddressOrCidr = (entry: string): boolean => {
   const [address = '', bits, extra] = entry.split('/');
@@ -293,6 +311,11 @@ const table = {
   outboundAllowlist: {
     env: 'TIDINGS_OUTBOUND_ALLOWLIST',
     codec: Allowlist,
+    fallback: [] as string[],
+  },
+  channelPlugins: {
+    env: 'TIDINGS_CHANNEL_PLUGINS',
+    codec: ModuleList,
     fallback: [] as string[],
   },
   moderationDenylist: { env: 'TIDINGS_MODERATION_DENYLIST', codec: NonEmpty },

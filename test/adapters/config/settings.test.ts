@@ -83,6 +83,7 @@ describe('loadSettings', () => {
           'TIDINGS_OUTBOUND_ALLOWLIST',
           'TIDINGS_SMS_GATEWAY_URL',
           'TIDINGS_SMS_GATEWAY_TOKEN',
+          'TIDINGS_CHANNEL_PLUGINS',
           'TIDINGS_MODERATION_DENYLIST',
           'TIDINGS_PUBLIC_URL',
           'TIDINGS_LOG_LEVEL',
@@ -155,6 +156,22 @@ describe('loadSettings', () => {
         'localhost',
         '0.0.0.0/0',
       ]);
+    });
+
+    it('decodes TIDINGS_CHANNEL_PLUGINS as module specifiers split by commas only, trimmed', () => {
+      expect(valid({}).channelPlugins).to.deep.equal([]);
+      expect(
+        valid({
+          TIDINGS_CHANNEL_PLUGINS:
+            ' /opt/tidings/my plugins/matrix.mjs, ./line.mjs,,@acme/tidings-line ,',
+        }).channelPlugins,
+      ).to.deep.equal(['/opt/tidings/my plugins/matrix.mjs', './line.mjs', '@acme/tidings-line']);
+    });
+
+    it('refuses TIDINGS_CHANNEL_PLUGINS listing a module twice, naming it', () => {
+      expect(invalid({ TIDINGS_CHANNEL_PLUGINS: './a.mjs,./b.mjs, ./a.mjs' })).to.equal(
+        'invalid setting TIDINGS_CHANNEL_PLUGINS: lists "./a.mjs" twice',
+      );
     });
 
     it('decodes TIDINGS_MODERATION_DENYLIST as a path', () => {
