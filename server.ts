@@ -5,7 +5,7 @@ import { StateCache } from './domain/shared/stateCache.js';
 import type { RetryPolicy } from './domain/delivery/retryPolicy.js';
 import type { PenaltyLadder } from './domain/reputation/penaltyLadder.js';
 import type { Channel, ChannelContext } from './channels/channel.js';
-import { builtInChannels, createBuiltInRegistry } from './channels/index.js';
+import { builtInChannels, configuredChannels, createBuiltInRegistry } from './channels/index.js';
 import type { ChannelRegistry } from './channels/registry.js';
 import { allProjections } from './projections/index.js';
 import type { Projection } from './projections/projection.js';
@@ -33,6 +33,7 @@ import { commandBusesOf } from './composition/commandBuses.js';
 import { queriesOf, type Queries } from './composition/queries.js';
 import type { ChannelSetup } from './composition/channelSetup.js';
 import { loadChannelPlugins } from './composition/channelPlugins.js';
+import { createSmtpEmailChannel } from './composition/emailChannel.js';
 import { moderationPolicies } from './adapters/moderation/policies.js';
 import { startReactors } from './composition/reactors.js';
 import { startDeliveryWorker, startScheduler } from './composition/delivery.js';
@@ -157,10 +158,11 @@ const startProcessing = async (
   // The moderation chain first (the denylist file, WeChat's settings): a bad setting stops the
   // start before the read models replay the log.
   const policies = await moderationPolicies(core.settings);
+  const configured = configuredChannelsOf(core);
   const plugins = await loadChannelPlugins(
     core.settings.channelPlugins,
     options.cwd ?? process.cwd(),
-    builtInChannels,
+    [...builtInChannels, ...configured],
   );
   if (E.isLeft(plugins)) throw new Error(plugins.left);
   const readModels = await startReadModels(core, options.projections ?? allProjections, stops);
@@ -168,7 +170,12 @@ const startProcessing = async (
   const queries = queriesOf(core.db);
   const ladder = penaltyLadderOf(core.settings);
   const allowlist = parseAllowlist(core.settings.outboundAllowlist);
-  const delivery = deviceChannels(core, plugins.right, allowlist, options.resolver);
+  const delivery = deviceChannels(
+    core,
+    [...configured, ...plugins.right],
+    allowlist,
+    options.resolver,
+  );
   const reactorRunners = startReactors(
     core,
     { commands, queries, readModels, delivery, ladder, policies },
@@ -245,8 +252,20 @@ const closeOnce = (stops: StopStack, logger: Logger): (() => Promise<void>) => {
 };
 
 /**
- * The delivery channels (the built-in ones, then the plugins), with the SSRF-guarded HTTP client,
- * clock and logger they send with.
+ * The built-in channels that exist only when the operator configured them: `email` with an SMTP
+ * server (`TIDINGS_SMTP_URL`, `TIDINGS_SMTP_FROM`), `sms` with a gateway
+ * (`TIDINGS_SMS_GATEWAY_URL`, `TIDINGS_SMS_GATEWAY_TOKEN`).
+ */
+const configuredChannelsOf = (core: Core): readonly Channel[] => [
+  ...(core.settings.smtp === undefined
+    ? []
+    : [createSmtpEmailChannel(core.settings.smtp, core.logger.child({ component: 'channels' }))]),
+  ...configuredChannels(core.settings),
+];
+
+/**
+ * The delivery channels (the built-in ones, then the configured ones and the plugins), with the
+ * SSRF-guarded HTTP client, clock and logger they send with.
  */
 const deviceChannels = (
   core: Core,
