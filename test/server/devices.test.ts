@@ -76,7 +76,7 @@ describe('devices end to end: fan-out, broken devices, chosen devices, recall, t
   };
   const keyOf = (device: Device): string => String(device.settings['deviceKey']);
   const pushesTo = (device: Device): readonly { body: string; id?: string }[] =>
-    bark.notificationsOf(keyOf(device)) as readonly { body: string; id?: string }[];
+    bark.notificationsOf(keyOf(device));
   const devicesOf = async (person: Person): Promise<Device[]> =>
     (await api<{ items: Device[] }>('GET', '/v1/me/devices', person.cookie)).body.items;
   const settled = (view: MessageView): boolean =>
