@@ -39,6 +39,7 @@ import { startReactors } from './composition/reactors.js';
 import { startDeliveryWorker, startScheduler } from './composition/delivery.js';
 import { reportProcessors } from './composition/processorMetrics.js';
 import { buildHttpApp } from './composition/httpApp.js';
+import { openDeviceSecrets } from './composition/deviceSecrets.js';
 import { listenHttp } from './composition/listen.js';
 
 /** A running Tidings instance. */
@@ -105,7 +106,7 @@ export const startTidings = async (
       runners: running.runners,
       scheduler: running.scheduler,
       worker: running.worker,
-      channels: running.channels,
+      channels: running.delivery.channels,
       metrics: core.metrics,
       adminToken: tokens.admin,
       auditToken: tokens.audit,
@@ -143,7 +144,8 @@ interface Processing {
   readonly runners: readonly ProcessorRunner[];
   readonly worker: DeliveryWorker;
   readonly scheduler: Scheduler;
-  readonly channels: ChannelRegistry;
+  /** The channels, for the devices routes (GET /v1/channels, settings checks). */
+  readonly delivery: ChannelSetup;
 }
 
 /**
@@ -209,7 +211,7 @@ const startProcessing = async (
     runners,
     worker,
     scheduler,
-    channels: delivery.channels,
+    delivery,
   };
 };
 
@@ -229,6 +231,7 @@ const serveHttp = async (
     idempotency: running.idempotency,
     outboundAllowlist: running.allowlist,
     runners: running.runners,
+    delivery: running.delivery,
     limits: options,
     ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
     ...(options.passwordCost === undefined ? {} : { passwordCost: options.passwordCost }),
@@ -283,7 +286,11 @@ const deviceChannels = (
     logger: core.logger.child({ component: 'channels' }),
     now: () => new Date(),
   };
-  return { channels: createBuiltInRegistry(plugins), context };
+  return {
+    channels: createBuiltInRegistry(plugins),
+    context,
+    secrets: openDeviceSecrets(core.settings.dataDir, core.logger),
+  };
 };
 
 /** Entry point: settings from the environment, start, stop cleanly on SIGTERM or SIGINT. */

@@ -11,7 +11,10 @@ import { defaultRetryPolicy } from '../../../domain/delivery/retryPolicy.js';
 import { domainError } from '../../../domain/shared/domainError.js';
 import type { DueDelivery, MessageQueries } from '../../../projections/messages/messageQueries.js';
 import type { RecipientQueries } from '../../../projections/recipients/recipientQueries.js';
-import { pagerChannel, pagerDevice } from '../../support/pagerChannel.js';
+import { deviceTarget } from '../../../domain/delivery/deliveryTarget.js';
+import type { DeviceView } from '../../../projections/recipients/recipientQueries.js';
+import { PAGER_DEVICE_ID, pagerChannel, pagerDevice } from '../../support/pagerChannel.js';
+import { testSecretBox } from '../../support/testSecretBox.js';
 import { waitUntil } from '../../support/waitUntil.js';
 
 const recipientId = 'r-1';
@@ -48,6 +51,20 @@ const delivery = (channel: string, seq: number): DueDelivery => ({
   delivery_seq: seq,
 });
 
+const WILD_DEVICE_ID = 'dev_wild0000000000000000';
+
+/** The person's device of the `wild` plugin, its token sealed as the read model keeps it. */
+const wildDevice: DeviceView = {
+  deviceId: WILD_DEVICE_ID,
+  kind: 'wild',
+  name: 'Wild',
+  settings: {},
+  secrets: { token: testSecretBox.seal('sekret-token-42') },
+  clearSecrets: {},
+  fingerprint: testSecretBox.fingerprint({ token: 'sekret-token-42' }),
+  createdAt: '2025-03-01T11:00:00.000Z',
+};
+
 const notUsed = (): never => {
   throw new Error('not used by a first delivery');
 };
@@ -82,11 +99,16 @@ const deliverBoth = async (wild: Channel): Promise<Asked[]> => {
       return Promise.resolve(E.left(domainError('not_found', `no stream for ${id}`)));
     },
   };
-  const queue = [delivery('wild', 1), delivery('pager', 2)];
+  const queue = [
+    delivery(deviceTarget('wild', WILD_DEVICE_ID), 1),
+    delivery(deviceTarget('pager', PAGER_DEVICE_ID), 2),
+  ];
+  const devices = [pagerDevice(), wildDevice];
   const recipients: RecipientQueries = {
     byId: () => undefined,
     byUsername: () => undefined,
-    devices: () => [pagerDevice(), { kind: 'wild', settings: { token: 'sekret-token-42' } }],
+    devices: () => devices,
+    device: (_recipientId, deviceId) => devices.find((device) => device.deviceId === deviceId),
     session: () => undefined,
   };
   const worker = new DeliveryWorker({
@@ -122,6 +144,7 @@ const deliverBoth = async (wild: Channel): Promise<Asked[]> => {
       logger: silentLogger,
       now: () => new Date(),
     },
+    secrets: testSecretBox,
     retry: defaultRetryPolicy,
     logger: silentLogger,
   });
