@@ -36,6 +36,7 @@ import { startReactors } from './composition/reactors.js';
 import { startDeliveryWorker, startScheduler } from './composition/delivery.js';
 import { reportProcessors } from './composition/processorMetrics.js';
 import { buildHttpApp } from './composition/httpApp.js';
+import { openDeviceSecrets } from './composition/deviceSecrets.js';
 import { listenHttp } from './composition/listen.js';
 
 /** A running Tidings instance. */
@@ -135,6 +136,8 @@ interface Processing {
   readonly runners: readonly ProcessorRunner[];
   readonly worker: DeliveryWorker;
   readonly scheduler: Scheduler;
+  /** The channels, for the devices routes (GET /v1/channels, settings checks). */
+  readonly delivery: ChannelSetup;
 }
 
 /**
@@ -188,6 +191,7 @@ const startProcessing = async (
     runners,
     worker,
     scheduler,
+    delivery,
   };
 };
 
@@ -207,6 +211,7 @@ const serveHttp = async (
     idempotency: running.idempotency,
     outboundAllowlist: running.allowlist,
     runners: running.runners,
+    delivery: running.delivery,
     limits: options,
     ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
     ...(options.passwordCost === undefined ? {} : { passwordCost: options.passwordCost }),
@@ -245,7 +250,11 @@ const deviceChannels = (
     logger: core.logger.child({ component: 'channels' }),
     now: () => new Date(),
   };
-  return { channels: createBuiltInRegistry(), context };
+  return {
+    channels: createBuiltInRegistry(),
+    context,
+    secrets: openDeviceSecrets(core.settings.dataDir, core.logger),
+  };
 };
 
 /** Entry point: settings from the environment, start, stop cleanly on SIGTERM or SIGINT. */

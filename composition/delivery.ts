@@ -37,6 +37,7 @@ export const startDeliveryWorker = (
     bindings: parts.queries.bindings,
     apps: parts.queries.apps,
     channels: parts.delivery.channels,
+    secrets: parts.delivery.secrets,
     context: parts.delivery.context,
     retry: parts.retryPolicy ?? {
       ...defaultRetryPolicy,

@@ -15,6 +15,7 @@ import type { PasswordCost } from '../adapters/security/passwords.js';
 import type { AccessTokens } from './accessTokens.js';
 import type { Core } from './core.js';
 import type { Queries } from './queries.js';
+import type { ChannelSetup } from './channelSetup.js';
 import { readinessChecks } from './readiness.js';
 import { requestLimitsOf, type LimitOverrides } from './requestLimits.js';
 
@@ -32,6 +33,8 @@ export interface HttpParts {
   readonly outboundAllowlist: Allowlist;
   /** Every processor, for the readiness check. */
   readonly runners: readonly ProcessorRunner[];
+  /** The channels people's devices use, and the key that seals their secrets. */
+  readonly delivery: ChannelSetup;
   readonly limits: LimitOverrides;
   readonly resolver?: HostResolver;
   readonly passwordCost?: PasswordCost;
@@ -51,6 +54,8 @@ export const buildHttpApp = (core: Core, parts: HttpParts): Express => {
     complaintCounts: complaintCounts(db),
     publicUrl: settings.publicUrl,
     outboundAllowlist: parts.outboundAllowlist,
+    channels: parts.delivery.channels,
+    secrets: parts.delivery.secrets,
     ...(parts.resolver === undefined ? {} : { resolver: parts.resolver }),
     ...(parts.passwordCost === undefined ? {} : { passwordCost: parts.passwordCost }),
     ...requestLimitsOf(settings, parts.limits),

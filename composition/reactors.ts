@@ -112,6 +112,7 @@ const recallRunner = (core: Core, parts: ReactorParts): ProcessorRunner =>
         cache: core.cache,
         ...parts.queries,
         channels: parts.delivery.channels,
+        secrets: parts.delivery.secrets,
         context: parts.delivery.context,
         logger: core.logger.child({ processor: 'recall' }),
       }),

@@ -10,13 +10,23 @@ export const ADMIN_TOKEN_FILE = 'admin-token';
 export const AUDIT_TOKEN_FILE = 'audit-token';
 
 /**
+ * The key that seals devices' secret settings in the log (adapters/config/deviceSecretsKey.ts);
+ * without it those secrets cannot be read, and the devices must be saved again.
+ */
+export const DEVICE_SECRETS_KEY_FILE = 'device-secrets.key';
+
+/**
  * The files the server keeps in its data folder beside the database and the lock. A backup
  * carries each of them that exists and a restore writes it back, owner-only: without them a
  * restored folder would start with new tokens, and the operator's would no longer work. A file
  * the server comes to write there (issue 14's signing key, say) joins this list; the backup
  * drill (test/server/backup.test.ts) fails on a started server's folder holding one it lacks.
  */
-export const FOLDER_FILES: readonly string[] = [ADMIN_TOKEN_FILE, AUDIT_TOKEN_FILE];
+export const FOLDER_FILES: readonly string[] = [
+  ADMIN_TOKEN_FILE,
+  AUDIT_TOKEN_FILE,
+  DEVICE_SECRETS_KEY_FILE,
+];
 
 /**
  * The database a restore is writing, under its name until the restore's last step renames it

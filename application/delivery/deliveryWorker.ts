@@ -10,7 +10,9 @@ import type { DueDelivery, MessageQueries } from '../../projections/messages/mes
 import type { RecipientQueries } from '../../projections/recipients/recipientQueries.js';
 import type { CommandBus } from '../commandBus.js';
 import type { Logger } from '../../domain/shared/logger.js';
-import { deviceSettings } from './deviceSettings.js';
+import type { SecretBox } from '../shared/secretBox.js';
+import { kindOfTarget } from '../../domain/delivery/deliveryTarget.js';
+import { deviceOfTarget } from './deviceOfTarget.js';
 import { markDeviceBroken } from './markDeviceBroken.js';
 import { outgoing } from './outgoingMessage.js';
 import { withdrawFromDevice } from './withdrawFromDevice.js';
@@ -23,6 +25,8 @@ export interface DeliveryWorkerOptions {
   readonly bindings: BindingQueries;
   readonly apps: AppQueries;
   readonly channels: ChannelRegistry;
+  /** Opens each device's secret settings just before its push is rendered. */
+  readonly secrets: SecretBox;
   readonly context: ChannelContext;
   readonly retry: RetryPolicy;
   readonly logger: Logger;
@@ -172,7 +176,8 @@ export class DeliveryWorker {
    * failed). A record that fails again waits longer each time before the next try.
    */
   private async attempt(delivery: DueDelivery, key: string): Promise<void> {
-    const channel = this.options.channels.get(delivery.channel);
+    // `channel` of a delivery is its target (`<kind>:<deviceId>`, domain/delivery/deliveryTarget.ts).
+    const channel = this.options.channels.get(kindOfTarget(delivery.channel));
     const attempt = delivery.attempts + 1;
     const kept = this.unrecorded.get(key);
     // A kept outcome is for one attempt; if the queue has moved past it, its record did land
@@ -214,7 +219,10 @@ export class DeliveryWorker {
     delivery: DueDelivery,
   ): Promise<SendOutcome> {
     if (channel === undefined) {
-      return { kind: 'rejected', reason: `no channel of kind ${delivery.channel} is installed` };
+      return {
+        kind: 'rejected',
+        reason: `no channel of kind ${kindOfTarget(delivery.channel)} is installed`,
+      };
     }
     const notWanted = this.noLongerWanted(delivery);
     return notWanted === undefined
@@ -269,11 +277,11 @@ export class DeliveryWorker {
   ): Promise<void> {
     const attempt = delivery.attempts + 1;
     const metadata = { now: now.toISOString() };
-    const { message_id: messageId, channel: kind } = delivery;
+    const { message_id: messageId, channel: target } = delivery;
     let commands: MessageCommand[];
     if (outcome.kind === 'delivered') {
       commands = [
-        { type: 'RecordDelivery', data: { messageId, channel: kind, attempt }, metadata },
+        { type: 'RecordDelivery', data: { messageId, channel: target, attempt }, metadata },
       ];
     } else {
       const next =
@@ -284,7 +292,7 @@ export class DeliveryWorker {
         type: 'RecordDeliveryFailure',
         data: {
           messageId,
-          channel: kind,
+          channel: target,
           attempt,
           error: outcome.reason,
           ...('retryAt' in next ? { retryAt: new Date(next.retryAt).toISOString() } : {}),
@@ -298,13 +306,13 @@ export class DeliveryWorker {
               failed,
               {
                 type: 'AbandonDelivery',
-                data: { messageId, channel: kind, attempts: attempt, lastError: outcome.reason },
+                data: { messageId, channel: target, attempts: attempt, lastError: outcome.reason },
                 metadata,
               },
             ];
     }
     const result = await this.options.commands.execute('message', messageId, commands, {
-      commandId: `delivery:${messageId}:${kind}:${attempt}`,
+      commandId: `delivery:${messageId}:${target}:${attempt}`,
       actor: { kind: 'system', id: 'delivery' },
       // The message's creation time: the same for every repeat of this attempt's record.
       orderKey: Date.parse(delivery.created_at),
@@ -318,24 +326,21 @@ export class DeliveryWorker {
       ) {
         // The push left before the recall landed and arrived after it: take it back now, as the
         // recall stage did for the channels that had delivered by then.
-        await this.withdraw(channel, delivery);
+        await this.withdraw(delivery);
         return;
       }
       this.options.logger.warn('delivery outcome refused', {
         messageId,
-        channel: kind,
+        channel: target,
         code: result.left.code,
       });
     }
   }
 
   private async send(channel: Channel, delivery: DueDelivery): Promise<SendOutcome> {
-    const settings = deviceSettings(this.options.recipients, channel, delivery.recipient_id);
-    if (settings === undefined)
-      return {
-        kind: 'rejected',
-        reason: `the person has no working ${channel.kind} device any more`,
-      };
+    const resolved = deviceOfTarget(this.options, delivery.recipient_id, delivery.channel);
+    if (E.isLeft(resolved)) return { kind: 'rejected', reason: resolved.left };
+    const { device, settings } = resolved.right;
     let outcome: SendOutcome;
     try {
       outcome = await channel.send(
@@ -348,8 +353,9 @@ export class DeliveryWorker {
     if (outcome.kind === 'rejected' && outcome.code === 'device_unknown') {
       await markDeviceBroken(this.options.commands, this.options.logger, {
         recipientId: delivery.recipient_id,
+        deviceId: device.deviceId,
         kind: channel.kind,
-        settings,
+        fingerprint: device.fingerprint,
         reason: outcome.reason,
         now: this.now(),
       });
@@ -357,15 +363,15 @@ export class DeliveryWorker {
     return outcome;
   }
 
-  private async withdraw(channel: Channel, delivery: DueDelivery): Promise<void> {
+  private async withdraw(delivery: DueDelivery): Promise<void> {
     this.options.logger.info('a push arrived after its message was recalled; withdrawing it', {
       messageId: delivery.message_id,
-      channel: channel.kind,
+      channel: delivery.channel,
     });
     await withdrawFromDevice(
-      channel,
+      this.options,
+      delivery.channel,
       outgoing(delivery),
-      deviceSettings(this.options.recipients, channel, delivery.recipient_id),
       this.options.context,
       this.options.logger,
     );

@@ -1,12 +1,12 @@
 import type { ChannelContext } from '../../channels/channel.js';
 import type { ChannelRegistry } from '../../channels/registry.js';
+import type { SecretBox } from '../shared/secretBox.js';
 import type { EventStore, RecordedEvent } from '../../domain/shared/eventStore.js';
 import type { StateCache } from '../../domain/shared/stateCache.js';
 import type { AppQueries } from '../../projections/apps/appQueries.js';
 import type { RecipientQueries } from '../../projections/recipients/recipientQueries.js';
 import type { Reactor } from '../processing/processor.js';
 import type { Logger } from '../../domain/shared/logger.js';
-import { deviceSettings } from './deviceSettings.js';
 import { withdrawFromDevice } from './withdrawFromDevice.js';
 import { loadState } from '../processing/streamState.js';
 
@@ -17,12 +17,14 @@ export interface RecallProcessorOptions {
   readonly apps: AppQueries;
   readonly recipients: RecipientQueries;
   readonly channels: ChannelRegistry;
+  /** Opens the devices' secret settings just before the recall request. */
+  readonly secrets: SecretBox;
   readonly context: ChannelContext;
   readonly logger: Logger;
 }
 
 /**
- * Takes a recalled message off the person's devices: for each device channel that delivered it,
+ * Takes a recalled message off the person's devices: for each device target that delivered it,
  * the channel's recall request (Bark: `delete=1` with the same notification id). Which channels
  * delivered comes from the Message aggregate itself, not from a read model that may not have
  * caught up with the last delivery yet. The inbox side needs nothing here: the inbox read model
@@ -46,16 +48,9 @@ export const recallProcessor = (options: RecallProcessorOptions): Reactor => ({
       recipientId,
       ...(thread === undefined ? {} : { thread }),
     };
-    for (const kind of message.deliveredDeviceChannels) {
-      const channel = options.channels.get(kind);
-      if (channel === undefined) continue;
-      await withdrawFromDevice(
-        channel,
-        target,
-        deviceSettings(options.recipients, channel, recipientId),
-        options.context,
-        options.logger,
-      );
+    // One device at a time: a recall is rare, and each is one short request.
+    for (const delivered of message.deliveredDeviceChannels) {
+      await withdrawFromDevice(options, delivered, target, options.context, options.logger);
     }
   },
 });

@@ -1,20 +1,25 @@
-import type { Channel, ChannelContext, RecallTarget, SendOutcome } from '../../channels/channel.js';
+import * as E from 'fp-ts/lib/Either.js';
+import type { ChannelContext, RecallTarget, SendOutcome } from '../../channels/channel.js';
 import type { Logger } from '../../domain/shared/logger.js';
+import { deviceOfTarget, type DeviceLookup } from './deviceOfTarget.js';
 
 /**
- * Takes a delivered message back from a device: the channel's recall request (Bark: `delete=1`
- * with the notification's id), if the channel can take messages back and the person still has the
- * device. A failure is logged and not retried: the notification is already on the phone,
- * and the inbox is the truth.
+ * Takes a delivered message back from the device of one delivery target: the channel's recall
+ * request (Bark: `delete=1` with the notification's id), if the channel can take messages back
+ * and the person still has the device. A failure is logged and not retried: the notification is
+ * already on the phone, and the inbox is the truth.
  */
 export const withdrawFromDevice = async (
-  channel: Channel,
+  lookup: DeviceLookup,
+  target: string,
   message: RecallTarget,
-  settings: unknown,
   context: ChannelContext,
   logger: Logger,
 ): Promise<void> => {
-  if (channel.renderRecall === undefined || settings === undefined) return;
+  const resolved = deviceOfTarget(lookup, message.recipientId, target);
+  if (E.isLeft(resolved)) return;
+  const { channel, device, settings } = resolved.right;
+  if (channel.renderRecall === undefined) return;
   let outcome: SendOutcome;
   try {
     outcome = await channel.send(channel.renderRecall(message, settings), context);
@@ -25,6 +30,7 @@ export const withdrawFromDevice = async (
     logger.warn('recall not confirmed by the channel', {
       messageId: message.messageId,
       channel: channel.kind,
+      deviceId: device.deviceId,
       outcome,
     });
   }

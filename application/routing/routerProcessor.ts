@@ -11,9 +11,8 @@ import { KeyedQueue, type PushBudget } from './pushBudget.js';
 import { reactionContext } from '../processing/reaction.js';
 import { loadState } from '../processing/streamState.js';
 import type { StateCache } from '../../domain/shared/stateCache.js';
-import { devicesOf } from '../../domain/recipient/recipientDevices.js';
 import type { ChannelRegistry } from '../../channels/registry.js';
-import { deviceChannelsOf } from './deviceChannels.js';
+import { deviceTargetsOf } from './deviceTargets.js';
 
 export interface RouterProcessorOptions {
   readonly store: EventStore;
@@ -32,7 +31,9 @@ export interface RouterProcessorOptions {
  * The delivery router: when a message becomes deliverable (approved for now, or released by the
  * scheduler), it reads the binding, the app and the person's devices as they are at that moment
  * and records either MessageSuppressed or MessageRouted (with the inbox delivery in the same
- * append). Device channels are then served by the delivery worker. Messages of one binding are
+ * append). Each device is its own delivery target (`<kind>:<deviceId>`), served, retried and
+ * given up by the delivery worker independently of the others; the push budget counts the
+ * message once, however many devices it reaches. Messages of one binding are
  * routed one after another so the push budget is counted exactly.
  */
 export const routerProcessor = (options: RouterProcessorOptions): Processor => {
@@ -74,7 +75,14 @@ export const routerProcessor = (options: RouterProcessorOptions): Processor => {
         deviceChannels:
           recipient.status === 'empty'
             ? []
-            : deviceChannelsOf(devicesOf(recipient), options.channels),
+            : deviceTargetsOf(recipient.devices, options.channels, {
+                ...(binding.status === 'empty' || binding.devices === undefined
+                  ? {}
+                  : { chosen: binding.devices }),
+                ...(message.submission.deviceId === undefined
+                  ? {}
+                  : { only: message.submission.deviceId }),
+              }),
         devicePushesLastHour: options.budget.used(bindingId, at.getTime()),
         pushBudgetPerHour: options.budget.perHour,
         now: at.toISOString(),

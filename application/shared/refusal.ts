@@ -15,6 +15,14 @@ export interface InvalidRedirectUri {
   readonly details: Readonly<Record<string, unknown>>;
 }
 
+/** A device setting that points where the outbound guard will not let Tidings go. */
+export interface ForbiddenDestination {
+  readonly code: 'forbidden_destination';
+  readonly message: string;
+  /** `reason` (the guard's) and `errors` (the field at its JSON pointer). */
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
 /** A credential that proves nothing: a wrong username or password. */
 export interface Unauthorized {
   readonly code: 'unauthorized';
@@ -26,7 +34,8 @@ export interface Unauthorized {
  * codes"), a rate limit's, a redirect URI's or a credential's.
  * The HTTP adapter maps each code to its status.
  */
-export type Refusal = CommandError | RateLimited | InvalidRedirectUri | Unauthorized;
+export type Refusal =
+  CommandError | RateLimited | InvalidRedirectUri | ForbiddenDestination | Unauthorized;
 
 /** A rate limit's refusal. */
 export const rateLimited = (message: string, retryAfterSeconds: number): RateLimited => ({

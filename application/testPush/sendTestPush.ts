@@ -39,11 +39,19 @@ export interface TestPushSent {
 /**
  * Sends a person a test push from the system app (docs/api.md `POST /v1/me/test-push`),
  * authorizing it at level strong on first use or after the person unbound it. It is moderated,
- * routed and delivered like any message.
+ * routed and delivered like any message. With `deviceId` (`POST /v1/me/devices/:id/test`) the
+ * message names that one device, and the router pushes to it alone.
  */
 export const sendTestPush =
   (deps: SendTestPushDeps) =>
-  async (recipientId: string, call: Invocation): Promise<E.Either<Refusal, TestPushSent>> => {
+  async (
+    recipientId: string,
+    call: Invocation,
+    deviceId?: string,
+  ): Promise<E.Either<Refusal, TestPushSent>> => {
+    if (deviceId !== undefined && deps.recipients.device(recipientId, deviceId) === undefined) {
+      return E.left(domainError('not_found', `no device ${deviceId}`, { deviceId }));
+    }
     if (deps.recipients.devices(recipientId).length === 0) {
       return E.left(domainError('illegal_state', 'set up a device first, then test it'));
     }
@@ -71,6 +79,8 @@ export const sendTestPush =
           body: `It works: this came through Tidings at ${call.now.slice(11, 16)} UTC. 推送测试成功。`,
           thread: 'tidings-test',
           level: 'active',
+          // A device's own test goes to that device alone, whatever the binding chose.
+          ...(deviceId === undefined ? {} : { deviceId }),
           binding: { status: binding.status, level: binding.level, blocked: binding.blocked === 1 },
           app: {
             status: app.status,

@@ -49,6 +49,16 @@ export type BlockBinding = t.TypeOf<typeof BlockBinding>;
 export const UnblockBinding = commandCodec('UnblockBinding', t.type(ownedBinding));
 export type UnblockBinding = t.TypeOf<typeof UnblockBinding>;
 
+/**
+ * Chooses the devices the app's strong messages reach (`null`: all of the person's working
+ * devices). The edge has checked that each id is one of the person's devices.
+ */
+export const ChooseBindingDevices = commandCodec(
+  'ChooseBindingDevices',
+  t.type({ ...ownedBinding, devices: t.union([t.readonlyArray(t.string), t.null]) }),
+);
+export type ChooseBindingDevices = t.TypeOf<typeof ChooseBindingDevices>;
+
 /** Unbinds the app (API: `DELETE /v1/me/apps/:bindingId`). */
 export const RevokeBinding = commandCodec('RevokeBinding', t.type(ownedBinding));
 export type RevokeBinding = t.TypeOf<typeof RevokeBinding>;
@@ -61,6 +71,7 @@ export const BindingCommandCodec = t.union([
   UnmuteBinding,
   BlockBinding,
   UnblockBinding,
+  ChooseBindingDevices,
   RevokeBinding,
 ]);
 export type BindingCommand = t.TypeOf<typeof BindingCommandCodec>;

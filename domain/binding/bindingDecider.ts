@@ -18,6 +18,8 @@ export interface BindingFacts {
   readonly keyHash: string;
   readonly mutedUntil?: string;
   readonly blocked: boolean;
+  /** The devices the person chose for this app's strong messages; absent means all of them. */
+  readonly devices?: readonly string[];
 }
 
 /** The Binding aggregate's state: no consent yet, active, or revoked by the person. */
@@ -37,6 +39,19 @@ const withoutMute = (state: ExistingBinding): ExistingBinding => {
   return rest;
 };
 
+const withAllDevices = (state: ExistingBinding): ExistingBinding => {
+  const { devices: _devices, ...rest } = state;
+  return rest;
+};
+
+const sameDevices = (
+  chosen: readonly string[] | undefined,
+  asked: readonly string[] | null,
+): boolean =>
+  chosen === undefined || asked === null
+    ? chosen === undefined && asked === null
+    : chosen.length === asked.length && chosen.every((id, index) => asked[index] === id);
+
 const evolve = (state: BindingState, event: BindingEvent): BindingState => {
   if (event.type === 'BindingAuthorized') {
     return { status: 'active', ...event.data, blocked: false };
@@ -45,7 +60,12 @@ const evolve = (state: BindingState, event: BindingEvent): BindingState => {
   switch (event.type) {
     case 'BindingReauthorized':
       // A fresh consent: the person's choice now replaces any earlier block or mute.
-      return { ...withoutMute(state), status: 'active', ...event.data, blocked: false };
+      return {
+        ...withAllDevices(withoutMute(state)),
+        status: 'active',
+        ...event.data,
+        blocked: false,
+      };
     case 'BindingLevelChanged':
       return { ...state, level: event.data.level };
     case 'BindingMuted':
@@ -56,6 +76,10 @@ const evolve = (state: BindingState, event: BindingEvent): BindingState => {
       return { ...state, blocked: true };
     case 'BindingUnblocked':
       return { ...state, blocked: false };
+    case 'BindingDevicesChosen':
+      return event.data.devices === null
+        ? withAllDevices(state)
+        : { ...state, devices: event.data.devices };
     case 'BindingRevoked':
       return { ...state, status: 'revoked' };
     default: {
@@ -148,6 +172,17 @@ const decideOwned = (
       return state.blocked
         ? E.right([{ type: 'BindingUnblocked', data: { bindingId } }])
         : E.right([]);
+    case 'ChooseBindingDevices': {
+      const { devices } = command.data;
+      if (devices !== null && new Set(devices).size !== devices.length) {
+        return E.left(
+          domainError('validation_failed', 'each device may be named once', { devices }),
+        );
+      }
+      return sameDevices(state.devices, devices)
+        ? E.right([])
+        : E.right([{ type: 'BindingDevicesChosen', data: { bindingId, devices } }]);
+    }
     default: {
       const _exhaustive: never = command;
       return _exhaustive;

@@ -68,6 +68,16 @@ export type BindingBlocked = t.TypeOf<typeof BindingBlocked>;
 export const BindingUnblocked = eventCodec('BindingUnblocked', t.type({ bindingId: t.string }));
 export type BindingUnblocked = t.TypeOf<typeof BindingUnblocked>;
 
+/**
+ * The person chose which of their devices the app's strong messages reach: the listed device ids,
+ * or all their working devices (`null`, the default). A re-authorization goes back to all.
+ */
+export const BindingDevicesChosen = eventCodec(
+  'BindingDevicesChosen',
+  t.type({ bindingId: t.string, devices: t.union([t.readonlyArray(t.string), t.null]) }),
+);
+export type BindingDevicesChosen = t.TypeOf<typeof BindingDevicesChosen>;
+
 /** The person unbound the app; its sends answer `binding_revoked` until consent is given again. */
 export const BindingRevoked = eventCodec('BindingRevoked', t.type({ bindingId: t.string }));
 export type BindingRevoked = t.TypeOf<typeof BindingRevoked>;
@@ -81,6 +91,7 @@ export const BindingEventCodec = t.union([
   BindingUnmuted,
   BindingBlocked,
   BindingUnblocked,
+  BindingDevicesChosen,
   BindingRevoked,
 ]);
 export type BindingEvent = t.TypeOf<typeof BindingEventCodec>;

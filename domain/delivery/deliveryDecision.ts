@@ -22,7 +22,10 @@ export interface DeliveryFacts {
     /** The end of a suspension; absent means until lifted. */
     readonly suspendedUntil?: string;
   };
-  /** The person's configured device channels, e.g. `['bark']` or `[]`. */
+  /**
+   * The delivery targets of the person's devices that may be pushed to (domain/delivery/
+   * deliveryTarget.ts), e.g. `['bark', 'ntfy:dev_…']` or `[]`.
+   */
   readonly deviceChannels: readonly string[];
   /** Device pushes already made for this binding in the last hour. */
   readonly devicePushesLastHour: number;

@@ -201,7 +201,7 @@ const notFound = (messageId: string): Decision =>
 /** The submission part of the command, field by field: the looked-up facts are not recorded. */
 const submissionOf = (command: SubmitMessage): MessageSubmission => {
   const { messageId, appId, bindingId, recipientId, body } = command.data;
-  const { title, subtitle, url, thread, level, deliverAt } = command.data;
+  const { title, subtitle, url, thread, level, deliverAt, deviceId } = command.data;
   return {
     messageId,
     appId,
@@ -214,6 +214,7 @@ const submissionOf = (command: SubmitMessage): MessageSubmission => {
     ...(thread === undefined ? {} : { thread }),
     ...(level === undefined ? {} : { level }),
     ...(deliverAt === undefined ? {} : { deliverAt }),
+    ...(deviceId === undefined ? {} : { deviceId }),
   };
 };
 
@@ -230,6 +231,7 @@ const submissionFields: Readonly<Record<keyof MessageSubmission, true>> = {
   thread: true,
   level: true,
   deliverAt: true,
+  deviceId: true,
 };
 
 const sameSubmission = (a: MessageSubmission, b: MessageSubmission): boolean =>

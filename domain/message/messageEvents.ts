@@ -24,7 +24,8 @@ export type MessageSuppressionReason = t.TypeOf<typeof MessageSuppressionReason>
 
 /**
  * The channel every routed message reaches: the person's inbox, which Tidings keeps itself.
- * Every other channel (e.g. `bark`) is a device channel.
+ * Every other `channel` of the Message events is a device delivery target
+ * (domain/delivery/deliveryTarget.ts: `<kind>:<deviceId>`, or the old logs' bare `bark`).
  */
 export const INBOX_CHANNEL = 'inbox';
 
@@ -77,7 +78,9 @@ export type MessageRouting = t.TypeOf<typeof MessageRouting>;
 
 /**
  * The content of a message and where it goes, as the app sent it (API: `POST /v1/messages`).
- * `deliverAt` is absent for "now"; the edge turns `delaySeconds` into it.
+ * `deliverAt` is absent for "now"; the edge turns `delaySeconds` into it. `deviceId` names the
+ * one device of the person a device push may go to (a device's test push,
+ * `POST /v1/me/devices/:id/test`); apps cannot set it, and without it the binding decides.
  */
 export const MessageSubmission = withOptional(
   {
@@ -94,6 +97,7 @@ export const MessageSubmission = withOptional(
     thread: t.string,
     level: MessagePushLevel,
     deliverAt: IsoTime,
+    deviceId: t.string,
   },
 );
 export type MessageSubmission = t.TypeOf<typeof MessageSubmission>;

@@ -1,5 +1,6 @@
 import * as t from 'io-ts';
-import { commandCodec, HttpUrl, IsoTime, typeNamesOf } from '../shared/codecs.js';
+import { commandCodec, IsoTime, typeNamesOf } from '../shared/codecs.js';
+import { DeviceSettingValues, SealedSecrets } from './recipientEvents.js';
 
 /**
  * Creates a person's account. The caller makes the id, hashes the password, and makes sure the
@@ -11,30 +12,54 @@ export const RegisterRecipient = commandCodec(
 );
 export type RegisterRecipient = t.TypeOf<typeof RegisterRecipient>;
 
-/** Sets the person's Bark device; the edge has already refused forbidden destinations. */
-export const SetBarkDevice = commandCodec(
-  'SetBarkDevice',
-  t.type({ recipientId: t.string, serverUrl: HttpUrl, deviceKey: t.string }),
+/**
+ * Adds a device of channel `kind`. The edge has checked the settings against the channel's
+ * declarations and the outbound guard, made `deviceId`, sealed the secret settings and made the
+ * fingerprint; the decider sees no secret in clear.
+ */
+export const AddDevice = commandCodec(
+  'AddDevice',
+  t.type({
+    recipientId: t.string,
+    deviceId: t.string,
+    kind: t.string,
+    name: t.string,
+    settings: DeviceSettingValues,
+    secrets: SealedSecrets,
+    fingerprint: t.string,
+  }),
 );
-export type SetBarkDevice = t.TypeOf<typeof SetBarkDevice>;
+export type AddDevice = t.TypeOf<typeof AddDevice>;
 
-/** Removes the person's Bark device. */
-export const RemoveBarkDevice = commandCodec('RemoveBarkDevice', t.type({ recipientId: t.string }));
-export type RemoveBarkDevice = t.TypeOf<typeof RemoveBarkDevice>;
+/** Saves a device again with its whole new name, settings and secrets (checked as for AddDevice). */
+export const UpdateDevice = commandCodec(
+  'UpdateDevice',
+  t.type({
+    recipientId: t.string,
+    deviceId: t.string,
+    name: t.string,
+    settings: DeviceSettingValues,
+    secrets: SealedSecrets,
+    fingerprint: t.string,
+  }),
+);
+export type UpdateDevice = t.TypeOf<typeof UpdateDevice>;
+
+/** Removes one of the person's devices. */
+export const RemoveDevice = commandCodec(
+  'RemoveDevice',
+  t.type({ recipientId: t.string, deviceId: t.string }),
+);
+export type RemoveDevice = t.TypeOf<typeof RemoveDevice>;
 
 /**
- * The delivery worker reports that the channel of `kind` refused the person's device for good
- * (docs/plugins.md: `device_unknown`); `settings` are those the refused push used, which name the
- * device. Ignored when the person has set another device of that kind since, or removed it.
+ * The delivery worker reports that a device's channel refused it for good (docs/plugins.md:
+ * `device_unknown`); `fingerprint` is that of the configuration the refused push used. Ignored
+ * when the person has saved the device differently since, or removed it.
  */
 export const MarkDeviceBroken = commandCodec(
   'MarkDeviceBroken',
-  t.type({
-    recipientId: t.string,
-    kind: t.string,
-    settings: t.readonly(t.record(t.string, t.string)),
-    reason: t.string,
-  }),
+  t.type({ recipientId: t.string, deviceId: t.string, fingerprint: t.string, reason: t.string }),
 );
 export type MarkDeviceBroken = t.TypeOf<typeof MarkDeviceBroken>;
 
@@ -58,8 +83,9 @@ export type EndSession = t.TypeOf<typeof EndSession>;
 /** Every command of the Recipient aggregate. */
 export const RecipientCommandCodec = t.union([
   RegisterRecipient,
-  SetBarkDevice,
-  RemoveBarkDevice,
+  AddDevice,
+  UpdateDevice,
+  RemoveDevice,
   MarkDeviceBroken,
   StartSession,
   EndSession,

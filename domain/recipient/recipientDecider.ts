@@ -5,7 +5,13 @@ import type { DomainError } from '../shared/domainError.js';
 import { isAfter } from '../shared/time.js';
 import type { RecipientCommand } from './recipientCommands.js';
 import type { RecipientEvent } from './recipientEvents.js';
-import { deviceBrokenEvents, type BarkDevice } from './recipientDevices.js';
+import {
+  deviceById,
+  evolveDevices,
+  MAX_DEVICES_PER_PERSON,
+  type StoredDevice,
+} from './recipientDevices.js';
+import type { AddDevice, MarkDeviceBroken, UpdateDevice } from './recipientCommands.js';
 
 /** The Recipient aggregate's state: no account yet, or an account with its devices. */
 export type RecipientState =
@@ -15,8 +21,8 @@ export type RecipientState =
       readonly recipientId: string;
       readonly username: string;
       readonly passwordHash: string;
-      /** Stored as the events write it; routing reads it through `devicesOf` (any kind alike). */
-      readonly bark?: BarkDevice;
+      /** The person's devices in the order they were added (the legacy Bark device among them). */
+      readonly devices: readonly StoredDevice[];
       /** Open sessions: hash → expiry (ISO time). */
       readonly sessions: Readonly<Record<string, string>>;
     };
@@ -30,22 +36,17 @@ const initialState = (): RecipientState => ({ status: 'empty' });
 
 const evolve = (state: RecipientState, event: RecipientEvent): RecipientState => {
   if (event.type === 'RecipientRegistered')
-    return { status: 'active', ...event.data, sessions: {} };
+    return { status: 'active', ...event.data, devices: [], sessions: {} };
   if (state.status === 'empty') return state;
   switch (event.type) {
     case 'RecipientBarkDeviceSet':
-      return {
-        ...state,
-        bark: { serverUrl: event.data.serverUrl, deviceKey: event.data.deviceKey },
-      };
-    case 'RecipientBarkDeviceRemoved': {
-      const { bark: _removed, ...rest } = state;
-      return rest;
-    }
+    case 'RecipientBarkDeviceRemoved':
     case 'RecipientBarkDeviceBroken':
-      return state.bark === undefined
-        ? state
-        : { ...state, bark: { ...state.bark, broken: event.data.reason } };
+    case 'RecipientDeviceAdded':
+    case 'RecipientDeviceUpdated':
+    case 'RecipientDeviceRemoved':
+    case 'RecipientDeviceBroken':
+      return { ...state, devices: evolveDevices(state.devices, event) };
     case 'RecipientSessionStarted': {
       // Sessions that expired before this one began can never be used again: forget them so
       // the state of a long-lived account does not grow with every login.
@@ -92,27 +93,18 @@ const decide = (command: RecipientCommand, state: RecipientState): Decision => {
     );
   }
   switch (command.type) {
-    case 'SetBarkDevice': {
-      const { serverUrl, deviceKey } = command.data;
-      // Setting a broken device again is how the person says it works now.
-      if (
-        state.bark?.serverUrl === serverUrl &&
-        state.bark.deviceKey === deviceKey &&
-        state.bark.broken === undefined
-      )
-        return E.right([]);
-      return E.right([
-        { type: 'RecipientBarkDeviceSet', data: { recipientId, serverUrl, deviceKey } },
-      ]);
+    case 'AddDevice':
+      return addDevice(command, state.devices);
+    case 'UpdateDevice':
+      return updateDevice(command, state.devices);
+    case 'RemoveDevice': {
+      const { deviceId } = command.data;
+      return deviceById(state.devices, deviceId) === undefined
+        ? E.left(noSuchDevice(deviceId))
+        : E.right([{ type: 'RecipientDeviceRemoved', data: { recipientId, deviceId } }]);
     }
-    case 'RemoveBarkDevice':
-      return state.bark === undefined
-        ? E.right([])
-        : E.right([{ type: 'RecipientBarkDeviceRemoved', data: { recipientId } }]);
-    case 'MarkDeviceBroken': {
-      const { kind, settings, reason } = command.data;
-      return E.right(deviceBrokenEvents(state, recipientId, kind, settings, reason));
-    }
+    case 'MarkDeviceBroken':
+      return E.right(deviceBroken(command, state.devices));
     case 'StartSession': {
       const { sessionHash, expiresAt } = command.data;
       const startedAt = command.metadata.now;
@@ -140,6 +132,60 @@ const decide = (command: RecipientCommand, state: RecipientState): Decision => {
       return _exhaustive;
     }
   }
+};
+
+const noSuchDevice = (deviceId: string): DomainError =>
+  domainError('not_found', `no device ${deviceId}`, { deviceId });
+
+const addDevice = (command: AddDevice, devices: readonly StoredDevice[]): Decision => {
+  const { deviceId, fingerprint, kind, name } = command.data;
+  const existing = deviceById(devices, deviceId);
+  if (existing !== undefined) {
+    // The caller makes a new id per device: the same id again is a retry of this very add.
+    return existing.kind === kind && existing.name === name && existing.fingerprint === fingerprint
+      ? E.right([])
+      : E.left(domainError('already_exists', `device ${deviceId} exists already`, { deviceId }));
+  }
+  if (devices.length >= MAX_DEVICES_PER_PERSON) {
+    return E.left(
+      domainError('illegal_state', `a person may have at most ${MAX_DEVICES_PER_PERSON} devices`, {
+        limit: MAX_DEVICES_PER_PERSON,
+      }),
+    );
+  }
+  return E.right([
+    { type: 'RecipientDeviceAdded', data: { ...command.data, addedAt: command.metadata.now } },
+  ]);
+};
+
+const updateDevice = (command: UpdateDevice, devices: readonly StoredDevice[]): Decision => {
+  const { deviceId, name, fingerprint } = command.data;
+  const existing = deviceById(devices, deviceId);
+  if (existing === undefined) return E.left(noSuchDevice(deviceId));
+  // The same device saved again changes nothing, unless it was broken: saving a broken device is
+  // how the person says it works now.
+  if (
+    existing.fingerprint === fingerprint &&
+    existing.name === name &&
+    existing.broken === undefined
+  )
+    return E.right([]);
+  return E.right([{ type: 'RecipientDeviceUpdated', data: command.data }]);
+};
+
+/**
+ * Marks the refused device broken, only if it is still the configuration the refused push used
+ * (a device saved differently since, or removed, is left alone) and is not marked already.
+ */
+const deviceBroken = (
+  command: MarkDeviceBroken,
+  devices: readonly StoredDevice[],
+): readonly RecipientEvent[] => {
+  const { recipientId, deviceId, fingerprint, reason } = command.data;
+  const device = deviceById(devices, deviceId);
+  return device === undefined || device.fingerprint !== fingerprint || device.broken !== undefined
+    ? []
+    : [{ type: 'RecipientDeviceBroken', data: { recipientId, deviceId, reason } }];
 };
 
 /**

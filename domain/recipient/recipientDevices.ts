@@ -1,78 +1,129 @@
-import type { RecipientEvent } from './recipientEvents.js';
+import { createHash } from 'node:crypto';
+import type { DeviceSettingValues, RecipientEvent, SealedSecrets } from './recipientEvents.js';
 
 /**
- * What a person saved for one device, setting by setting, under the names its channel declares
- * (docs/plugins.md). Every setting a device has today is text.
+ * The id of the Bark device that the events written before devices were generic describe
+ * (RecipientBarkDeviceSet …): it folds into the device list under this fixed id.
  */
-export type DeviceSettings = Readonly<Record<string, string>>;
+export const LEGACY_BARK_DEVICE_ID = 'bark';
+
+/** How many devices one person may have. */
+export const MAX_DEVICES_PER_PERSON = 20;
 
 /**
- * One of a person's devices as every channel sees it: the channel kind that serves it, its
- * settings, and whether that channel refused it for good. Routing and delivery read devices only
- * through this view, so they never name a kind.
+ * One of a person's devices as its events left it. Routing and delivery read devices only
+ * through this shape, so they never name a kind.
+ *
+ * Settings come in three members, so that nobody mistakes one for another: `settings` the
+ * non-secret values, `secrets` the secret ones SEALED (the SecretBox opens them just before a
+ * push), and `clearSecrets` the secret values the legacy Bark events wrote in clear (the device
+ * key), empty for every device saved since.
  */
-export interface Device {
+export interface StoredDevice {
+  readonly deviceId: string;
   readonly kind: string;
-  readonly settings: DeviceSettings;
-  /** Why the channel refused this device for good: no pushes go to it until it is saved again. */
+  readonly name: string;
+  readonly settings: DeviceSettingValues;
+  readonly secrets: SealedSecrets;
+  readonly clearSecrets: Readonly<Record<string, string>>;
+  /** The keyed hash over every setting (secrets included) the device was saved with. */
+  readonly fingerprint: string;
+  /** Why its channel refused the device for good: nothing is pushed to it until it is saved again. */
   readonly broken?: string;
-}
-
-/** A Bark device: the server to call and the key that names the phone on it (docs/bark.md). */
-export interface BarkDevice {
-  readonly serverUrl: string;
-  readonly deviceKey: string;
-  /** Why Bark refused this key for good, once it has: no pushes go to it until it is set again. */
-  readonly broken?: string;
+  /** When it was added; absent for the legacy Bark device, whose events carry no time. */
+  readonly addedAt?: string;
 }
 
 /**
- * The devices a person's events can hold, stored the way their events write them: today one Bark
- * device at most. The account state and the recipients read model both keep this shape.
+ * The fingerprint of a legacy Bark device: a plain hash of its server and key, which its events
+ * hold in clear anyway (the keyed fingerprints of newer devices need the data folder's key,
+ * which the domain never sees). Its `legacy:` prefix can never equal a keyed one.
  */
-export interface StoredDevices {
-  readonly bark?: BarkDevice;
-}
+export const legacyBarkFingerprint = (serverUrl: string, deviceKey: string): string =>
+  `legacy:${createHash('sha256').update(`${serverUrl}\n${deviceKey}`, 'utf8').digest('base64url')}`;
 
-/** The person's devices as generic {@link Device} views. */
-export const devicesOf = (stored: StoredDevices): readonly Device[] =>
-  stored.bark === undefined
-    ? []
-    : [
-        {
-          kind: 'bark',
-          settings: { serverUrl: stored.bark.serverUrl, deviceKey: stored.bark.deviceKey },
-          ...(stored.bark.broken === undefined ? {} : { broken: stored.bark.broken }),
-        },
-      ];
+/** The legacy Bark device as the generic list holds it. */
+export const legacyBarkDevice = (serverUrl: string, deviceKey: string): StoredDevice => ({
+  deviceId: LEGACY_BARK_DEVICE_ID,
+  kind: 'bark',
+  name: 'Bark',
+  settings: { serverUrl },
+  secrets: {},
+  clearSecrets: { deviceKey },
+  fingerprint: legacyBarkFingerprint(serverUrl, deviceKey),
+});
+
+const replace = (
+  devices: readonly StoredDevice[],
+  deviceId: string,
+  change: (device: StoredDevice) => StoredDevice,
+): readonly StoredDevice[] =>
+  devices.map((device) => (device.deviceId === deviceId ? change(device) : device));
+
+const withoutBroken = (device: StoredDevice): StoredDevice => {
+  const { broken: _broken, ...rest } = device;
+  return rest;
+};
 
 /**
- * The events that mark the device of `kind` broken because its channel refused the push made
- * with `refused`: none when that device is no longer the person's current one (replaced or
- * removed since), or is already marked. Each kind is written with the event its devices have
- * always had, so the log keeps reading as it was written.
+ * Folds one device event into the person's ordered device list (other events leave it as it
+ * is). The legacy Bark events fold into the same list as the device `bark`.
  */
-export const deviceBrokenEvents = (
-  stored: StoredDevices,
-  recipientId: string,
-  kind: string,
-  refused: DeviceSettings,
-  reason: string,
-): readonly RecipientEvent[] => {
-  switch (kind) {
-    case 'bark': {
-      // A Bark device is named by its key: the refusal is about the phone behind that key.
-      const deviceKey = refused['deviceKey'];
-      if (
-        deviceKey === undefined ||
-        stored.bark?.deviceKey !== deviceKey ||
-        stored.bark.broken !== undefined
-      )
-        return [];
-      return [{ type: 'RecipientBarkDeviceBroken', data: { recipientId, deviceKey, reason } }];
+export const evolveDevices = (
+  devices: readonly StoredDevice[],
+  event: RecipientEvent,
+): readonly StoredDevice[] => {
+  switch (event.type) {
+    case 'RecipientBarkDeviceSet': {
+      const device = legacyBarkDevice(event.data.serverUrl, event.data.deviceKey);
+      return devices.some(({ deviceId }) => deviceId === LEGACY_BARK_DEVICE_ID)
+        ? replace(devices, LEGACY_BARK_DEVICE_ID, () => device)
+        : [...devices, device];
     }
-    default:
-      // The log holds devices of no other kind yet, so there is nothing of this kind to mark.
-      return [];
+    case 'RecipientBarkDeviceRemoved':
+      return devices.filter(({ deviceId }) => deviceId !== LEGACY_BARK_DEVICE_ID);
+    case 'RecipientBarkDeviceBroken':
+      // The refusal was about the phone behind that key; a key set since is another phone.
+      return replace(devices, LEGACY_BARK_DEVICE_ID, (device) =>
+        device.clearSecrets['deviceKey'] === event.data.deviceKey
+          ? { ...device, broken: event.data.reason }
+          : device,
+      );
+    case 'RecipientDeviceAdded': {
+      const { recipientId: _recipientId, ...device } = event.data;
+      return [...devices, { ...device, clearSecrets: {} }];
+    }
+    case 'RecipientDeviceUpdated': {
+      const { name, settings, secrets, fingerprint } = event.data;
+      return replace(devices, event.data.deviceId, (device) => ({
+        ...withoutBroken(device),
+        name,
+        settings,
+        secrets,
+        clearSecrets: {},
+        fingerprint,
+      }));
+    }
+    case 'RecipientDeviceRemoved':
+      return devices.filter(({ deviceId }) => deviceId !== event.data.deviceId);
+    case 'RecipientDeviceBroken':
+      return replace(devices, event.data.deviceId, (device) => ({
+        ...device,
+        broken: event.data.reason,
+      }));
+    case 'RecipientRegistered':
+    case 'RecipientSessionStarted':
+    case 'RecipientSessionEnded':
+      return devices;
+    default: {
+      const _exhaustive: never = event;
+      return _exhaustive;
+    }
   }
 };
+
+/** The person's device with this id, if they have it. */
+export const deviceById = (
+  devices: readonly StoredDevice[],
+  deviceId: string,
+): StoredDevice | undefined => devices.find((device) => device.deviceId === deviceId);

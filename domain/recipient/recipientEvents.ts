@@ -8,14 +8,88 @@ export const RecipientRegistered = eventCodec(
 );
 export type RecipientRegistered = t.TypeOf<typeof RecipientRegistered>;
 
-/** The person set (or replaced) the Bark device that strong pushes go to. */
+/**
+ * A value of one device setting: text, a number or a yes/no (the kinds channels declare,
+ * channels/channel.ts `SettingValue`).
+ */
+export const DeviceSettingValue = t.union([t.string, t.number, t.boolean]);
+export type DeviceSettingValue = t.TypeOf<typeof DeviceSettingValue>;
+
+/** A device's non-secret settings by the names its channel declares. */
+export const DeviceSettingValues = t.readonly(t.record(t.string, DeviceSettingValue));
+export type DeviceSettingValues = t.TypeOf<typeof DeviceSettingValues>;
+
+/**
+ * A device's secret settings, each SEALED (encrypted with the data folder's device key,
+ * `v1.<…>`): never the clear value, so the log can be read, exported and backed up without them.
+ */
+export const SealedSecrets = t.readonly(t.record(t.string, t.string));
+export type SealedSecrets = t.TypeOf<typeof SealedSecrets>;
+
+/**
+ * The person added a device of a channel `kind`. `fingerprint` is a keyed hash over all its
+ * settings, secrets included, so the same device saved again is recognised without the secrets.
+ */
+export const RecipientDeviceAdded = eventCodec(
+  'RecipientDeviceAdded',
+  t.type({
+    recipientId: t.string,
+    deviceId: t.string,
+    kind: t.string,
+    name: t.string,
+    settings: DeviceSettingValues,
+    secrets: SealedSecrets,
+    fingerprint: t.string,
+    addedAt: IsoTime,
+  }),
+);
+export type RecipientDeviceAdded = t.TypeOf<typeof RecipientDeviceAdded>;
+
+/**
+ * The person saved a device again: name, settings and secrets replace the old ones as a whole,
+ * and a broken device works again (saving it is how the person says it does).
+ */
+export const RecipientDeviceUpdated = eventCodec(
+  'RecipientDeviceUpdated',
+  t.type({
+    recipientId: t.string,
+    deviceId: t.string,
+    name: t.string,
+    settings: DeviceSettingValues,
+    secrets: SealedSecrets,
+    fingerprint: t.string,
+  }),
+);
+export type RecipientDeviceUpdated = t.TypeOf<typeof RecipientDeviceUpdated>;
+
+/** The person removed a device; nothing more is pushed to it. */
+export const RecipientDeviceRemoved = eventCodec(
+  'RecipientDeviceRemoved',
+  t.type({ recipientId: t.string, deviceId: t.string }),
+);
+export type RecipientDeviceRemoved = t.TypeOf<typeof RecipientDeviceRemoved>;
+
+/**
+ * The device's channel refused it for good (`device_unknown`): nothing is pushed to it until the
+ * person saves it again. Written for every kind, the legacy Bark device (`bark`) included.
+ */
+export const RecipientDeviceBroken = eventCodec(
+  'RecipientDeviceBroken',
+  t.type({ recipientId: t.string, deviceId: t.string, reason: t.string }),
+);
+export type RecipientDeviceBroken = t.TypeOf<typeof RecipientDeviceBroken>;
+
+/**
+ * LEGACY (no longer written; still folded): the person set (or replaced) the Bark device that
+ * strong pushes go to, its key in clear. It folds into the device list as the device `bark`.
+ */
 export const RecipientBarkDeviceSet = eventCodec(
   'RecipientBarkDeviceSet',
   t.type({ recipientId: t.string, serverUrl: HttpUrl, deviceKey: t.string }),
 );
 export type RecipientBarkDeviceSet = t.TypeOf<typeof RecipientBarkDeviceSet>;
 
-/** The person removed their Bark device; strong messages reach the inbox only. */
+/** LEGACY (no longer written; still folded): the person removed their Bark device. */
 export const RecipientBarkDeviceRemoved = eventCodec(
   'RecipientBarkDeviceRemoved',
   t.type({ recipientId: t.string }),
@@ -23,6 +97,7 @@ export const RecipientBarkDeviceRemoved = eventCodec(
 export type RecipientBarkDeviceRemoved = t.TypeOf<typeof RecipientBarkDeviceRemoved>;
 
 /**
+ * LEGACY (no longer written; still folded, RecipientDeviceBroken replaced it):
  * Bark refused this device key for good (it does not know it, or Apple invalidated its token):
  * strong messages reach the inbox only until the person sets a device again.
  */
@@ -55,6 +130,10 @@ export const RecipientEventCodec = t.union([
   RecipientBarkDeviceSet,
   RecipientBarkDeviceRemoved,
   RecipientBarkDeviceBroken,
+  RecipientDeviceAdded,
+  RecipientDeviceUpdated,
+  RecipientDeviceRemoved,
+  RecipientDeviceBroken,
   RecipientSessionStarted,
   RecipientSessionEnded,
 ]);

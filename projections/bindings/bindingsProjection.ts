@@ -15,6 +15,8 @@ export interface BindingRow {
   readonly key_hash: string;
   readonly muted_until: string | null;
   readonly blocked: 0 | 1;
+  /** JSON array of the device ids the person chose for this app; null means all their devices. */
+  readonly devices: string | null;
   readonly status: 'active' | 'revoked';
   readonly authorized_at: string;
   readonly updated_at: string;
@@ -27,7 +29,8 @@ export interface BindingRow {
  */
 export const bindingsProjection: Projection = {
   name: 'bindings',
-  version: 1,
+  // 2: the `devices` column (the person's choice of devices for the app).
+  version: 2,
   eventTypes: bindingEventTypes,
   tables: ['bindings'],
   setup: (db) => {
@@ -40,6 +43,7 @@ export const bindingsProjection: Projection = {
       key_hash      TEXT NOT NULL UNIQUE,
       muted_until   TEXT,
       blocked       INTEGER NOT NULL,
+      devices       TEXT,
       status        TEXT NOT NULL,
       authorized_at TEXT NOT NULL,
       updated_at    TEXT NOT NULL,
@@ -60,7 +64,7 @@ export const bindingsProjection: Projection = {
       ),
       reauthorize: db.prepare(
         `UPDATE bindings SET recipient_id = @recipientId, level = @level, key_hash = @keyHash, muted_until = NULL,
-           blocked = 0, status = 'active', authorized_at = @at, ${touch} WHERE binding_id = @bindingId`,
+           blocked = 0, devices = NULL, status = 'active', authorized_at = @at, ${touch} WHERE binding_id = @bindingId`,
       ),
       level: db.prepare(
         `UPDATE bindings SET level = @level, ${touch} WHERE binding_id = @bindingId`,
@@ -74,6 +78,9 @@ export const bindingsProjection: Projection = {
       block: db.prepare(`UPDATE bindings SET blocked = 1, ${touch} WHERE binding_id = @bindingId`),
       unblock: db.prepare(
         `UPDATE bindings SET blocked = 0, ${touch} WHERE binding_id = @bindingId`,
+      ),
+      devices: db.prepare(
+        `UPDATE bindings SET devices = @devices, ${touch} WHERE binding_id = @bindingId`,
       ),
       revoke: db.prepare(
         `UPDATE bindings SET status = 'revoked', ${touch} WHERE binding_id = @bindingId`,
@@ -103,6 +110,13 @@ export const bindingsProjection: Projection = {
           return;
         case 'BindingUnblocked':
           statements.unblock.run({ ...event.data, ...facts });
+          return;
+        case 'BindingDevicesChosen':
+          statements.devices.run({
+            ...event.data,
+            devices: event.data.devices === null ? null : JSON.stringify(event.data.devices),
+            ...facts,
+          });
           return;
         case 'BindingRevoked':
           statements.revoke.run({ ...event.data, ...facts });

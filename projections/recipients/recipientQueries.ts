@@ -1,45 +1,47 @@
-import { devicesOf, type Device } from '../../domain/recipient/recipientDevices.js';
+import type { StoredDevice } from '../../domain/recipient/recipientDevices.js';
 import type { ReadModelDb } from '../readModelDb.js';
-import type { RecipientRow, SessionRow } from './recipientsProjection.js';
+import type { DeviceRow, RecipientRow, SessionRow } from './recipientsProjection.js';
 
-/**
- * A person's account as the `recipients` read model holds it, without the device columns: their
- * devices are read through {@link RecipientQueries.devices}, whatever their kind.
- */
+/** A person's account as the `recipients` read model holds it; their devices are read apart. */
 export type RecipientAccount = Pick<
   RecipientRow,
   'recipient_id' | 'username' | 'password_hash' | 'registered_at'
 >;
 
-/** Reads of the `recipients` and `sessions` read models. */
+/**
+ * One device of a person as the read model holds it: the aggregate's own shape, with the time it
+ * was added (for the legacy Bark device, the time of its first event).
+ */
+export type DeviceView = Omit<StoredDevice, 'addedAt'> & { readonly createdAt: string };
+
+/** Reads of the `recipients`, `devices` and `sessions` read models. */
 export interface RecipientQueries {
   byId(recipientId: string): RecipientAccount | undefined;
   byUsername(username: string): RecipientAccount | undefined;
-  /**
-   * The person's devices, one generic view each (kind, settings, broken); none for a person
-   * without devices or without an account.
-   */
-  devices(recipientId: string): readonly Device[];
+  /** The person's devices in the order they added them; none without an account. */
+  devices(recipientId: string): readonly DeviceView[];
+  /** One device of the person, or undefined (someone else's device is undefined too). */
+  device(recipientId: string, deviceId: string): DeviceView | undefined;
   /** The open, unexpired session with this hash, with its person. */
   session(sessionHash: string, now: string): (SessionRow & { username: string }) | undefined;
 }
 
 const ACCOUNT = 'recipient_id, username, password_hash, registered_at';
 
-type DeviceColumns = Pick<RecipientRow, 'bark_server_url' | 'bark_device_key' | 'bark_broken'>;
+/** A device row read back as the generic view (the only place that knows the columns). */
+const deviceOf = (row: DeviceRow): DeviceView => ({
+  deviceId: row.device_id,
+  kind: row.kind,
+  name: row.name,
+  settings: JSON.parse(row.settings) as DeviceView['settings'],
+  secrets: JSON.parse(row.secrets) as DeviceView['secrets'],
+  clearSecrets: JSON.parse(row.clear_secrets) as DeviceView['clearSecrets'],
+  fingerprint: row.fingerprint,
+  ...(row.broken === null ? {} : { broken: row.broken }),
+  createdAt: row.added_at,
+});
 
-/** The row's device columns read as the devices they store (the only place that knows them). */
-const devicesOfRow = (row: DeviceColumns | undefined): readonly Device[] =>
-  row?.bark_server_url == null || row.bark_device_key === null
-    ? []
-    : devicesOf({
-        bark: {
-          serverUrl: row.bark_server_url,
-          deviceKey: row.bark_device_key,
-          ...(row.bark_broken === null ? {} : { broken: row.bark_broken }),
-        },
-      });
-
+/** The queries over the embedded read-model database. */
 export const recipientQueries = (db: ReadModelDb): RecipientQueries => {
   const byId = db.prepare<[string], RecipientAccount>(
     `SELECT ${ACCOUNT} FROM recipients WHERE recipient_id = ?`,
@@ -47,8 +49,11 @@ export const recipientQueries = (db: ReadModelDb): RecipientQueries => {
   const byUsername = db.prepare<[string], RecipientAccount>(
     `SELECT ${ACCOUNT} FROM recipients WHERE username = ?`,
   );
-  const devices = db.prepare<[string], DeviceColumns>(
-    'SELECT bark_server_url, bark_device_key, bark_broken FROM recipients WHERE recipient_id = ?',
+  const devices = db.prepare<[string], DeviceRow>(
+    'SELECT * FROM devices WHERE recipient_id = ? ORDER BY ordinal',
+  );
+  const device = db.prepare<[string, string], DeviceRow>(
+    'SELECT * FROM devices WHERE recipient_id = ? AND device_id = ?',
   );
   const session = db.prepare<[string, string], SessionRow & { username: string }>(
     `SELECT s.*, r.username FROM sessions s JOIN recipients r USING (recipient_id)
@@ -57,7 +62,11 @@ export const recipientQueries = (db: ReadModelDb): RecipientQueries => {
   return {
     byId: (recipientId) => byId.get(recipientId),
     byUsername: (username) => byUsername.get(username),
-    devices: (recipientId) => devicesOfRow(devices.get(recipientId)),
+    devices: (recipientId) => devices.all(recipientId).map(deviceOf),
+    device: (recipientId, deviceId) => {
+      const row = device.get(recipientId, deviceId);
+      return row === undefined ? undefined : deviceOf(row);
+    },
     session: (sessionHash, now) => session.get(sessionHash, now),
   };
 };

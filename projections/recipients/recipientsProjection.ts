@@ -3,17 +3,37 @@ import { recipientEventTypes } from '../../domain/recipient/recipientEvents.js';
 import type { ReadModelDb } from '../readModelDb.js';
 import type { Projection } from '../projection.js';
 import { eventReader } from '../storedEvent.js';
+import {
+  LEGACY_BARK_DEVICE_ID,
+  legacyBarkFingerprint,
+} from '../../domain/recipient/recipientDevices.js';
 
 /** A row of the `recipients` read model. */
 export interface RecipientRow {
   readonly recipient_id: string;
   readonly username: string;
   readonly password_hash: string;
-  readonly bark_server_url: string | null;
-  readonly bark_device_key: string | null;
-  /** Why Bark refused the device key for good; null while it works (or there is none). */
-  readonly bark_broken: string | null;
   readonly registered_at: string;
+}
+
+/** A row of the `devices` read model: one device of one person. */
+export interface DeviceRow {
+  readonly recipient_id: string;
+  readonly device_id: string;
+  readonly kind: string;
+  readonly name: string;
+  /** JSON object of the non-secret settings. */
+  readonly settings: string;
+  /** JSON object of the secret settings, each sealed (never in clear). */
+  readonly secrets: string;
+  /** JSON object of the secrets the legacy Bark events wrote in clear (`{}` for newer devices). */
+  readonly clear_secrets: string;
+  readonly fingerprint: string;
+  /** Why the channel refused the device for good; null while it works. */
+  readonly broken: string | null;
+  readonly added_at: string;
+  /** The device's place in the person's list: the order they added them in. */
+  readonly ordinal: number;
 }
 
 /** A row of the `sessions` read model: an open login, found by the hash of its cookie. */
@@ -23,21 +43,36 @@ export interface SessionRow {
   readonly expires_at: string;
 }
 
-/** People (looked up by username at login) and their open sessions (looked up per request). */
+/**
+ * People (looked up by username at login), their devices (read by routing's delivery worker and
+ * the devices routes) and their open sessions (looked up per request). Version 3 moved the Bark
+ * columns of `recipients` into `devices`: a data folder of an older version rebuilds it.
+ */
 export const recipientsProjection: Projection = {
   name: 'recipients',
-  version: 2,
+  version: 3,
   eventTypes: recipientEventTypes,
-  tables: ['recipients', 'sessions'],
+  tables: ['recipients', 'sessions', 'devices'],
   setup: (db) => {
     db.exec(`CREATE TABLE IF NOT EXISTS recipients (
       recipient_id    TEXT PRIMARY KEY,
       username        TEXT NOT NULL UNIQUE COLLATE NOCASE,
       password_hash   TEXT NOT NULL,
-      bark_server_url TEXT,
-      bark_device_key TEXT,
-      bark_broken     TEXT,
       registered_at   TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS devices (
+      recipient_id  TEXT NOT NULL,
+      device_id     TEXT NOT NULL,
+      kind          TEXT NOT NULL,
+      name          TEXT NOT NULL,
+      settings      TEXT NOT NULL,
+      secrets       TEXT NOT NULL,
+      clear_secrets TEXT NOT NULL,
+      fingerprint   TEXT NOT NULL,
+      broken        TEXT,
+      added_at      TEXT NOT NULL,
+      ordinal       INTEGER NOT NULL,
+      PRIMARY KEY (recipient_id, device_id)
     );
     CREATE TABLE IF NOT EXISTS sessions (
       session_hash TEXT PRIMARY KEY,
@@ -53,14 +88,31 @@ export const recipientsProjection: Projection = {
         `INSERT INTO recipients (recipient_id, username, password_hash, registered_at)
          VALUES (@recipientId, @username, @passwordHash, @at) ON CONFLICT (recipient_id) DO NOTHING`,
       ),
-      setBark: db.prepare(
-        'UPDATE recipients SET bark_server_url = @serverUrl, bark_device_key = @deviceKey, bark_broken = NULL WHERE recipient_id = @recipientId',
+      // A legacy Bark device set again keeps its place and its time of adding, as in the aggregate.
+      addDevice: db.prepare(
+        `INSERT INTO devices (recipient_id, device_id, kind, name, settings, secrets, clear_secrets,
+           fingerprint, broken, added_at, ordinal)
+         VALUES (@recipientId, @deviceId, @kind, @name, @settings, @secrets, @clearSecrets, @fingerprint,
+           NULL, @addedAt,
+           (SELECT coalesce(max(ordinal), 0) + 1 FROM devices WHERE recipient_id = @recipientId))
+         ON CONFLICT (recipient_id, device_id) DO UPDATE SET name = excluded.name,
+           settings = excluded.settings, secrets = excluded.secrets,
+           clear_secrets = excluded.clear_secrets, fingerprint = excluded.fingerprint, broken = NULL`,
       ),
-      removeBark: db.prepare(
-        'UPDATE recipients SET bark_server_url = NULL, bark_device_key = NULL, bark_broken = NULL WHERE recipient_id = @recipientId',
+      updateDevice: db.prepare(
+        `UPDATE devices SET name = @name, settings = @settings, secrets = @secrets, clear_secrets = '{}',
+           fingerprint = @fingerprint, broken = NULL
+         WHERE recipient_id = @recipientId AND device_id = @deviceId`,
       ),
-      barkBroken: db.prepare(
-        'UPDATE recipients SET bark_broken = @reason WHERE recipient_id = @recipientId AND bark_device_key = @deviceKey',
+      removeDevice: db.prepare(
+        'DELETE FROM devices WHERE recipient_id = @recipientId AND device_id = @deviceId',
+      ),
+      deviceBroken: db.prepare(
+        'UPDATE devices SET broken = @reason WHERE recipient_id = @recipientId AND device_id = @deviceId',
+      ),
+      legacyBarkBroken: db.prepare(
+        `UPDATE devices SET broken = @reason WHERE recipient_id = @recipientId AND device_id = '${LEGACY_BARK_DEVICE_ID}'
+           AND json_extract(clear_secrets, '$.deviceKey') = @deviceKey`,
       ),
       startSession: db.prepare(
         `INSERT INTO sessions (session_hash, recipient_id, expires_at) VALUES (@sessionHash, @recipientId, @expiresAt)
@@ -78,14 +130,47 @@ export const recipientsProjection: Projection = {
         case 'RecipientRegistered':
           statements.register.run({ ...event.data, at: recorded.metadata.occurredAt });
           return;
-        case 'RecipientBarkDeviceSet':
-          statements.setBark.run(event.data);
+        case 'RecipientBarkDeviceSet': {
+          const { recipientId, serverUrl, deviceKey } = event.data;
+          statements.addDevice.run({
+            recipientId,
+            deviceId: LEGACY_BARK_DEVICE_ID,
+            kind: 'bark',
+            name: 'Bark',
+            settings: JSON.stringify({ serverUrl }),
+            secrets: '{}',
+            clearSecrets: JSON.stringify({ deviceKey }),
+            fingerprint: legacyBarkFingerprint(serverUrl, deviceKey),
+            addedAt: recorded.metadata.occurredAt,
+          });
           return;
+        }
         case 'RecipientBarkDeviceRemoved':
-          statements.removeBark.run(event.data);
+          statements.removeDevice.run({ ...event.data, deviceId: LEGACY_BARK_DEVICE_ID });
           return;
         case 'RecipientBarkDeviceBroken':
-          statements.barkBroken.run(event.data);
+          statements.legacyBarkBroken.run(event.data);
+          return;
+        case 'RecipientDeviceAdded':
+          statements.addDevice.run({
+            ...event.data,
+            settings: JSON.stringify(event.data.settings),
+            secrets: JSON.stringify(event.data.secrets),
+            clearSecrets: '{}',
+          });
+          return;
+        case 'RecipientDeviceUpdated':
+          statements.updateDevice.run({
+            ...event.data,
+            settings: JSON.stringify(event.data.settings),
+            secrets: JSON.stringify(event.data.secrets),
+          });
+          return;
+        case 'RecipientDeviceRemoved':
+          statements.removeDevice.run(event.data);
+          return;
+        case 'RecipientDeviceBroken':
+          statements.deviceBroken.run(event.data);
           return;
         case 'RecipientSessionStarted':
           statements.pruneSessions.run(event.data);

@@ -1,11 +1,18 @@
-import type { Channel, OutgoingMessage, SendOutcome } from '../../channels/channel.js';
-import type { Device, DeviceSettings } from '../../domain/recipient/recipientDevices.js';
+import type {
+  Channel,
+  OutgoingMessage,
+  SendOutcome,
+  SettingValues,
+} from '../../channels/channel.js';
+import type { DeviceView } from '../../projections/recipients/recipientQueries.js';
+import { testSecretBox } from './testSecretBox.js';
 
 /**
  * A channel of a kind Tidings does not ship (`pager`), for tests that prove routing and delivery
  * name no kind: whatever reaches a pager device went through the registry and the device view.
+ * Its `pin` is secret, so a test also sees that sealed secrets are opened before `render`.
  */
-export interface PagerChannel extends Channel<DeviceSettings, PagerRequest> {
+export interface PagerChannel extends Channel<SettingValues, PagerRequest> {
   /** Every request sent, in order. */
   readonly sent: PagerRequest[];
   /** What the next sends answer; delivered unless set. */
@@ -16,7 +23,7 @@ export interface PagerChannel extends Channel<DeviceSettings, PagerRequest> {
 export interface PagerRequest {
   readonly messageId: string;
   readonly body: string;
-  readonly settings: DeviceSettings;
+  readonly settings: SettingValues;
 }
 
 /** A fresh pager channel that records what it sends and answers `answer`. */
@@ -32,10 +39,17 @@ export const pagerChannel = (): PagerChannel => {
         secret: false,
         required: true,
       },
+      {
+        name: 'pin',
+        description: 'the pager service PIN',
+        type: 'string',
+        secret: true,
+        required: false,
+      },
     ],
     sent: [],
     answer: { kind: 'delivered' },
-    render: (message: OutgoingMessage, settings: DeviceSettings) => ({
+    render: (message: OutgoingMessage, settings: SettingValues) => ({
       messageId: message.messageId,
       body: message.body,
       settings,
@@ -48,9 +62,24 @@ export const pagerChannel = (): PagerChannel => {
   return channel;
 };
 
-/** A person's pager device, as the recipients read model's device view would answer it. */
-export const pagerDevice = (broken?: string): Device => ({
+/** The id of the pager device {@link pagerDevice} makes unless told otherwise. */
+export const PAGER_DEVICE_ID = 'dev_pager000000000000000';
+
+/** The clear settings of {@link pagerDevice}: what its channel must be given. */
+export const PAGER_SETTINGS = { number: '555-0100', pin: '4711' } as const;
+
+/**
+ * A person's pager device, as the recipients read model's device view would answer it, its PIN
+ * sealed with {@link testSecretBox}.
+ */
+export const pagerDevice = (broken?: string, deviceId: string = PAGER_DEVICE_ID): DeviceView => ({
+  deviceId,
   kind: 'pager',
-  settings: { number: '555-0100' },
+  name: 'Pager',
+  settings: { number: PAGER_SETTINGS.number },
+  secrets: { pin: testSecretBox.seal(PAGER_SETTINGS.pin) },
+  clearSecrets: {},
+  fingerprint: testSecretBox.fingerprint(PAGER_SETTINGS),
   ...(broken === undefined ? {} : { broken }),
+  createdAt: '2025-03-01T11:00:00.000Z',
 });

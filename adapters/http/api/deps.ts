@@ -14,6 +14,8 @@ import type { ComplaintQueries } from '../../../projections/complaints/complaint
 import type { listApps } from '../../../projections/apps/appList.js';
 import type { PenaltyLadder } from '../../../domain/reputation/penaltyLadder.js';
 import type { Caller, RouteContext } from '../routing.js';
+import type { ChannelRegistry } from '../../../channels/registry.js';
+import type { SecretBox } from '../../../application/shared/secretBox.js';
 
 /** What the API routes need from the rest of Tidings; the composition root builds it. */
 export interface ApiDeps {
@@ -41,6 +43,10 @@ export interface ApiDeps {
   readonly complaints: ComplaintQueries;
   readonly listApps: ReturnType<typeof listApps>;
   readonly ladder: PenaltyLadder;
+  /** The channels people's devices can be of (GET /v1/channels, settings checks). */
+  readonly channels: ChannelRegistry;
+  /** Seals devices' secret settings before they reach a command. */
+  readonly secrets: SecretBox;
 }
 
 /** The command context of a request: a fresh command id, the caller as actor, the request as correlation. */

@@ -10,6 +10,7 @@ import { authRoutes } from './authRoutes.js';
 import { consentRoutes } from './consentRoutes.js';
 import type { ApiDeps } from './deps.js';
 import { meRoutes } from './meRoutes.js';
+import { deviceRoutes } from './deviceRoutes.js';
 import { operatorRoutes } from './operatorRoutes.js';
 import { messageRoutes } from './messageRoutes.js';
 import { inboxRoutes } from './inboxRoutes.js';
@@ -70,7 +71,9 @@ export const createApiRouter = (options: ApiOptions): ReturnType<typeof mountRou
   const routes: Route[] = [
     ...operatorRoutes(options),
     ...authRoutes(options),
+    // The compatible Bark routes before the generic ones: `/v1/me/devices/bark` is theirs.
     ...meRoutes(options),
+    ...deviceRoutes(options),
     ...consentRoutes(options),
     ...appRoutes(options),
     ...messageRoutes(options),

@@ -3,6 +3,12 @@ import * as t from 'io-ts';
 import { IsoTime } from '../../../domain/shared/codecs.js';
 import type { BindingCommand } from '../../../domain/binding/bindingCommands.js';
 import { checkDestination } from '../../outbound/destinationGuard.js';
+import { addDevice } from '../../../application/devices/addDevice.js';
+import { removeDevice } from '../../../application/devices/removeDevice.js';
+import { updateDevice } from '../../../application/devices/updateDevice.js';
+import type { DeviceView } from '../../../projections/recipients/recipientQueries.js';
+import { deviceDepsOf } from './deviceRoutes.js';
+import { invocationOf, orRefusal } from './refusals.js';
 import { boundedString, strictObject } from '../codecs.js';
 import { ProblemError } from '../problem.js';
 import { defineRoute, orProblem, type Route } from '../routing.js';
@@ -28,7 +34,15 @@ const BindingParams = strictObject('BindingParams', {
 const PatchBindingBody = strictObject(
   'PatchBinding',
   {},
-  { level: BindingLevel, mutedUntil: t.union([IsoTime, t.null]), blocked: t.boolean },
+  {
+    level: BindingLevel,
+    mutedUntil: t.union([IsoTime, t.null]),
+    blocked: t.boolean,
+    devices: t.union([
+      t.array(boundedString('DeviceId', { minLength: 1, maxLength: 64 }), 'DeviceIds'),
+      t.null,
+    ]),
+  },
 );
 
 const AuthorizedApp = t.type(
@@ -40,6 +54,8 @@ const AuthorizedApp = t.type(
     level: BindingLevel,
     mutedUntil: t.union([t.string, t.null]),
     blocked: t.boolean,
+    /** The devices its strong messages reach; null: all of the person's working devices. */
+    devices: t.union([t.array(t.string), t.null]),
     authorizedAt: t.string,
   },
   'AuthorizedApp',
@@ -69,11 +85,21 @@ const authorizedApp = (row: BindingWithApp): t.TypeOf<typeof AuthorizedApp> => (
   level: row.level,
   mutedUntil: row.muted_until,
   blocked: row.blocked === 1,
+  devices: row.devices === null ? null : (JSON.parse(row.devices) as string[]),
   authorizedAt: row.authorized_at,
 });
 
+/** The person's first Bark device, which the compatible Bark routes address (docs/api.md). */
+const firstBark = (devices: readonly DeviceView[]): DeviceView | undefined =>
+  devices.find(({ kind }) => kind === 'bark');
+
 /** The person's own account, devices and authorized apps (docs/api.md, "Recipient"). */
 export const meRoutes = (deps: ApiDeps): Route[] => {
+  const devices = deviceDepsOf(deps);
+  const add = addDevice(devices);
+  const update = updateDevice(devices);
+  const remove = removeDevice(devices);
+
   /** One of the person's active bindings, or 404 (also for someone else's: docs/api.md). */
   const ownBinding = (recipientId: string, bindingId: string): BindingWithApp => {
     const row = deps.bindings
@@ -96,7 +122,7 @@ export const meRoutes = (deps: ApiDeps): Route[] => {
       (request) => {
         const row = deps.recipients.byId(request.caller.recipientId);
         if (row === undefined) throw new ProblemError('not_found', 'the account no longer exists');
-        const bark = deps.recipients.devices(row.recipient_id).find(({ kind }) => kind === 'bark');
+        const bark = firstBark(deps.recipients.devices(row.recipient_id));
         const serverUrl = bark?.settings['serverUrl'];
         return Promise.resolve({
           status: 200,
@@ -124,7 +150,7 @@ export const meRoutes = (deps: ApiDeps): Route[] => {
         tag: 'recipient',
         summary: 'Set the Bark device strong messages are pushed to',
         description:
-          'The server must be http(s) and may not be a private, loopback, link-local or metadata address (after DNS resolution) unless listed in TIDINGS_OUTBOUND_ALLOWLIST.',
+          'Saves your first Bark device (adds one if you have none); kept for older clients, POST/PATCH /v1/me/devices do the same for any kind. The server must be http(s) and may not be a private, loopback, link-local or metadata address (after DNS resolution) unless listed in TIDINGS_OUTBOUND_ALLOWLIST.',
         auth: 'recipient',
         body: BarkDeviceBody,
         errors: ['forbidden_destination'],
@@ -144,17 +170,13 @@ export const meRoutes = (deps: ApiDeps): Route[] => {
         }
         const normalized = checked.right.url.href.replace(/\/+$/, '');
         const { recipientId } = request.caller;
-        orProblem(
-          await deps.commands.execute(
-            'recipient',
-            recipientId,
-            {
-              type: 'SetBarkDevice',
-              data: { recipientId, serverUrl: normalized, deviceKey },
-              metadata: { now: request.now },
-            },
-            commandContext(request),
-          ),
+        const settings = { serverUrl: normalized, deviceKey };
+        const bark = firstBark(deps.recipients.devices(recipientId));
+        const call = invocationOf(request);
+        orRefusal(
+          bark === undefined
+            ? await add(recipientId, { kind: 'bark', settings }, call)
+            : await update(recipientId, bark.deviceId, { settings }, call),
         );
         return { status: 200, body: { serverUrl: normalized } };
       },
@@ -165,19 +187,16 @@ export const meRoutes = (deps: ApiDeps): Route[] => {
         path: '/v1/me/devices/bark',
         tag: 'recipient',
         summary: 'Remove the Bark device',
+        description: 'Removes your first Bark device, if you have one.',
         auth: 'recipient',
         responses: { 204: { description: 'Removed (or there was none)' } },
       },
       async (request) => {
         const { recipientId } = request.caller;
-        orProblem(
-          await deps.commands.execute(
-            'recipient',
-            recipientId,
-            { type: 'RemoveBarkDevice', data: { recipientId }, metadata: { now: request.now } },
-            commandContext(request),
-          ),
-        );
+        const bark = firstBark(deps.recipients.devices(recipientId));
+        if (bark !== undefined) {
+          orRefusal(await remove(recipientId, bark.deviceId, invocationOf(request)));
+        }
         return { status: 204 };
       },
     ),
@@ -208,9 +227,9 @@ export const meRoutes = (deps: ApiDeps): Route[] => {
         method: 'patch',
         path: '/v1/me/apps/:bindingId',
         tag: 'recipient',
-        summary: "Change an app's level, mute or block",
+        summary: "Change an app's level, mute, block or devices",
         description:
-          'All given changes apply together or not at all. mutedUntil: a future time mutes device pushes until then (messages still reach the inbox); null unmutes.',
+          "All given changes apply together or not at all. mutedUntil: a future time mutes device pushes until then (messages still reach the inbox); null unmutes. devices: the ids of your devices the app's strong messages reach (each one of yours), or null for all of them.",
         auth: 'recipient',
         params: BindingParams,
         body: PatchBindingBody,
@@ -221,7 +240,20 @@ export const meRoutes = (deps: ApiDeps): Route[] => {
         const { recipientId } = request.caller;
         const { bindingId } = request.params;
         ownBinding(recipientId, bindingId);
-        const { level, mutedUntil, blocked } = request.body;
+        const { level, mutedUntil, blocked, devices: chosen } = request.body;
+        if (chosen !== undefined && chosen !== null) {
+          const own = new Set(deps.recipients.devices(recipientId).map((d) => d.deviceId));
+          const problems = chosen.flatMap((deviceId, index) =>
+            own.has(deviceId)
+              ? []
+              : [{ path: `/devices/${index}`, message: `is not one of your devices` }],
+          );
+          if (problems.length > 0) {
+            throw new ProblemError('validation_failed', 'devices names unknown devices', {
+              errors: problems,
+            });
+          }
+        }
         const metadata = { now: request.now };
         const owned = { bindingId, recipientId };
         const commands: BindingCommand[] = [];
@@ -232,6 +264,13 @@ export const meRoutes = (deps: ApiDeps): Route[] => {
           commands.push({ type: 'MuteBinding', data: { ...owned, until: mutedUntil }, metadata });
         if (blocked === true) commands.push({ type: 'BlockBinding', data: owned, metadata });
         if (blocked === false) commands.push({ type: 'UnblockBinding', data: owned, metadata });
+        if (chosen !== undefined) {
+          commands.push({
+            type: 'ChooseBindingDevices',
+            data: { ...owned, devices: chosen },
+            metadata,
+          });
+        }
         if (commands.length > 0) {
           orProblem(
             await deps.commands.execute('binding', bindingId, commands, commandContext(request)),

@@ -26,6 +26,7 @@ import {
 import { commandProblem, defineRoute, type AppCaller, type Route } from '../routing.js';
 import type { ApiDeps } from './deps.js';
 import { invocationOf, orRefusal, refusalProblem } from './refusals.js';
+import { DeliveryView, deliveryView } from './deliveryView.js';
 
 /** One message as an app sends it (docs/api.md `POST /v1/messages`). */
 export const MessageBody = strictObject(
@@ -77,12 +78,7 @@ const MessageView = t.intersection(
       messageId: t.string,
       status: t.string,
       createdAt: t.string,
-      deliveries: t.array(
-        t.intersection([
-          t.type({ channel: t.string, status: t.string, attempts: t.number }),
-          t.partial({ lastError: t.string, deliveredAt: t.string, retryAt: t.string }),
-        ]),
-      ),
+      deliveries: t.array(DeliveryView),
     }),
     t.partial({ deliverAt: t.string, readAt: t.string, reason: t.string }),
   ],
@@ -217,14 +213,7 @@ export const messageRoutes = (deps: ApiDeps): Route[] => {
             status: apiStatusOf(row, now),
             createdAt: row.created_at,
             ...(row.deliver_at === null ? {} : { deliverAt: row.deliver_at }),
-            deliveries: deps.messages.deliveries(row.message_id).map((d) => ({
-              channel: d.channel,
-              status: d.status,
-              attempts: d.attempts,
-              ...(d.last_error === null ? {} : { lastError: d.last_error }),
-              ...(d.delivered_at === null ? {} : { deliveredAt: d.delivered_at }),
-              ...(d.retry_at === null ? {} : { retryAt: d.retry_at }),
-            })),
+            deliveries: deps.messages.deliveries(row.message_id).map(deliveryView),
             ...(row.read_at === null ? {} : { readAt: row.read_at }),
             ...(reason === null ? {} : { reason }),
           },

@@ -11,6 +11,7 @@ export const refusalProblem = (refusal: Refusal): ProblemError => {
     case 'rate_limited':
       return rateLimited(refusal.message, refusal.retryAfterSeconds);
     case 'invalid_redirect_uri':
+    case 'forbidden_destination':
       return new ProblemError(refusal.code, refusal.message, refusal.details);
     case 'unauthorized':
       return new ProblemError(refusal.code, refusal.message);

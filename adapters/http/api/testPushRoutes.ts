@@ -12,6 +12,8 @@ import type { BindingQueries } from '../../../projections/bindings/bindingQuerie
 import type { RecipientQueries } from '../../../projections/recipients/recipientQueries.js';
 import { apiStatusOf, type MessageQueries } from '../../../projections/messages/messageQueries.js';
 import { invocationOf, orRefusal } from './refusals.js';
+import { DeliveryView, deliveryView } from './deliveryView.js';
+import { DeviceParams } from './deviceRoutes.js';
 
 export interface TestPushDeps {
   readonly commands: CommandBus;
@@ -43,12 +45,7 @@ const TestPushStatus = t.type(
   {
     messageId: t.string,
     status: t.string,
-    deliveries: t.array(
-      t.intersection([
-        t.type({ channel: t.string, status: t.string, attempts: t.number }),
-        t.partial({ lastError: t.string, deliveredAt: t.string }),
-      ]),
-    ),
+    deliveries: t.array(DeliveryView),
   },
   'TestPushStatus',
 );
@@ -61,6 +58,31 @@ export const testPushRoutes = (deps: TestPushDeps): Route[] => {
     systemAppRedirectUri: new URL('/', deps.publicUrl).href,
   });
   return [
+    defineRoute(
+      {
+        method: 'post',
+        path: '/v1/me/devices/:deviceId/test',
+        tag: 'recipient',
+        summary: 'Send a test push to one of your devices',
+        description:
+          'Like POST /v1/me/test-push, but the message names this device and is pushed to it alone (if it works and your level for the Tidings app lets a push through). Follow it with GET /v1/me/test-push/:messageId.',
+        auth: 'recipient',
+        params: DeviceParams,
+        errors: ['not_found', 'illegal_state', 'rate_limited'],
+        responses: {
+          202: {
+            description: 'Submitted',
+            body: t.type({ messageId: t.string }, 'DeviceTestAccepted'),
+          },
+        },
+      },
+      async (request) => {
+        const sent = orRefusal(
+          await send(request.caller.recipientId, invocationOf(request), request.params.deviceId),
+        );
+        return { status: 202, body: { messageId: sent.messageId } };
+      },
+    ),
     defineRoute(
       {
         method: 'post',
@@ -103,13 +125,7 @@ export const testPushRoutes = (deps: TestPushDeps): Route[] => {
           body: {
             messageId: row.message_id,
             status: apiStatusOf(row, new Date().toISOString()),
-            deliveries: deps.messages.deliveries(row.message_id).map((d) => ({
-              channel: d.channel,
-              status: d.status,
-              attempts: d.attempts,
-              ...(d.last_error === null ? {} : { lastError: d.last_error }),
-              ...(d.delivered_at === null ? {} : { deliveredAt: d.delivered_at }),
-            })),
+            deliveries: deps.messages.deliveries(row.message_id).map(deliveryView),
           },
         });
       },

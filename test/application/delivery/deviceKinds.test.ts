@@ -3,18 +3,25 @@ import * as E from 'fp-ts/lib/Either.js';
 import { silentLogger } from '../../../adapters/logging/logger.js';
 import type { CommandBus } from '../../../application/commandBus.js';
 import { DeliveryWorker } from '../../../application/delivery/deliveryWorker.js';
-import { deviceSettings } from '../../../application/delivery/deviceSettings.js';
 import { builtInChannels } from '../../../channels/index.js';
-import { inboxChannel } from '../../../channels/inbox/inboxChannel.js';
 import { createChannelRegistry } from '../../../channels/registry.js';
 import { defaultRetryPolicy } from '../../../domain/delivery/retryPolicy.js';
-import type { Device } from '../../../domain/recipient/recipientDevices.js';
 import { domainError } from '../../../domain/shared/domainError.js';
 import type { AppQueries } from '../../../projections/apps/appQueries.js';
 import type { BindingQueries } from '../../../projections/bindings/bindingQueries.js';
 import type { DueDelivery, MessageQueries } from '../../../projections/messages/messageQueries.js';
-import type { RecipientQueries } from '../../../projections/recipients/recipientQueries.js';
-import { pagerChannel, pagerDevice, type PagerChannel } from '../../support/pagerChannel.js';
+import type {
+  DeviceView,
+  RecipientQueries,
+} from '../../../projections/recipients/recipientQueries.js';
+import {
+  PAGER_DEVICE_ID,
+  PAGER_SETTINGS,
+  pagerChannel,
+  pagerDevice,
+  type PagerChannel,
+} from '../../support/pagerChannel.js';
+import { testSecretBox } from '../../support/testSecretBox.js';
 import { waitUntil } from '../../support/waitUntil.js';
 
 const recipientId = 'r-1';
@@ -22,7 +29,7 @@ const recipientId = 'r-1';
 /** A first delivery of one message to the person's pager, as the delivery queue reads it. */
 const pagerDelivery: DueDelivery = {
   message_id: 'msg-1',
-  channel: 'pager',
+  channel: `pager:${PAGER_DEVICE_ID}`,
   status: 'pending',
   attempts: 0,
   last_error: null,
@@ -41,7 +48,7 @@ const pagerDelivery: DueDelivery = {
   moderation_policy: null,
   moderation_reason: null,
   suppressed_reason: null,
-  routed_channels: '["inbox","pager"]',
+  routed_channels: `["inbox","pager:${PAGER_DEVICE_ID}"]`,
   inbox_only: null,
   created_at: '2025-03-01T12:00:00.000Z',
   updated_at: '2025-03-01T12:00:00.000Z',
@@ -63,10 +70,12 @@ const oneDelivery = {
 } satisfies Partial<MessageQueries>;
 
 /** The recipients read model answering `devices` for the person. */
-const recipientsWith = (devices: readonly Device[]): RecipientQueries => ({
+const recipientsWith = (devices: readonly DeviceView[]): RecipientQueries => ({
   byId: () => undefined,
   byUsername: () => undefined,
   devices: (id) => (id === recipientId ? devices : []),
+  device: (id, deviceId) =>
+    id === recipientId ? devices.find((device) => device.deviceId === deviceId) : undefined,
   session: () => undefined,
 });
 
@@ -95,7 +104,7 @@ const recordingBus = (): CommandBus & { readonly asked: Asked[] } => {
 /** Runs a worker over the one pager delivery until it has recorded its outcome. */
 const deliverOnce = async (
   channel: PagerChannel,
-  devices: readonly Device[],
+  devices: readonly DeviceView[],
 ): Promise<readonly Asked[]> => {
   const commands = recordingBus();
   const worker = new DeliveryWorker({
@@ -105,6 +114,7 @@ const deliverOnce = async (
     bindings: unusedBindingQueries,
     apps: unusedAppQueries,
     channels: createChannelRegistry([...builtInChannels, channel]),
+    secrets: testSecretBox,
     context: {
       // The pager channel sends no HTTP; a request would come back failed and show in the outcome.
       http: {
@@ -153,18 +163,21 @@ const unusedAppQueries: AppQueries = {
 };
 
 describe('delivery worker: devices of any kind, through the registry and the device view', () => {
-  it('sends to a pager device with the settings the device view gives', async () => {
+  it('sends to the pager device the target names, its sealed PIN opened for render', async () => {
     const pager = pagerChannel();
-    const asked = await deliverOnce(pager, [pagerDevice()]);
+    const asked = await deliverOnce(pager, [pagerDevice(undefined, 'dev_other'), pagerDevice()]);
     expect(pager.sent).to.deep.equal([
-      { messageId: 'msg-1', body: pagerDelivery.body, settings: pagerDevice().settings },
+      { messageId: 'msg-1', body: pagerDelivery.body, settings: PAGER_SETTINGS },
     ]);
     expect(asked).to.deep.equal([
-      { type: 'RecordDelivery', data: { messageId: 'msg-1', channel: 'pager', attempt: 1 } },
+      {
+        type: 'RecordDelivery',
+        data: { messageId: 'msg-1', channel: `pager:${PAGER_DEVICE_ID}`, attempt: 1 },
+      },
     ]);
   });
 
-  it('marks that pager device broken when the pager channel does not know it', async () => {
+  it('marks that pager device broken, by id and fingerprint, when the channel does not know it', async () => {
     const pager = pagerChannel();
     pager.answer = { kind: 'rejected', reason: 'no such pager', code: 'device_unknown' };
     const asked = await deliverOnce(pager, [pagerDevice()]);
@@ -173,8 +186,8 @@ describe('delivery worker: devices of any kind, through the registry and the dev
         type: 'MarkDeviceBroken',
         data: {
           recipientId,
-          kind: 'pager',
-          settings: pagerDevice().settings,
+          deviceId: PAGER_DEVICE_ID,
+          fingerprint: testSecretBox.fingerprint(PAGER_SETTINGS),
           reason: 'no such pager',
         },
       },
@@ -190,26 +203,29 @@ describe('delivery worker: devices of any kind, through the registry and the dev
       'AbandonDelivery',
     ]);
     expect(asked[0]?.data).to.deep.include({
-      channel: 'pager',
-      error: 'the person has no working pager device any more',
+      channel: `pager:${PAGER_DEVICE_ID}`,
+      error: `the person has no working pager device ${PAGER_DEVICE_ID} any more`,
     });
   });
-});
 
-describe('deviceSettings (what a channel is given for the person)', () => {
-  const pager = pagerChannel();
-  it('gives the settings of the person’s device of that channel’s kind', () => {
-    expect(deviceSettings(recipientsWith([pagerDevice()]), pager, recipientId)).to.deep.equal(
-      pagerDevice().settings,
-    );
+  it('gives up on a device removed since the routing, and sends to no other device', async () => {
+    const pager = pagerChannel();
+    const asked = await deliverOnce(pager, [pagerDevice(undefined, 'dev_other')]);
+    expect(pager.sent).to.deep.equal([]);
+    expect(asked.map(({ type }) => type)).to.deep.equal([
+      'RecordDeliveryFailure',
+      'AbandonDelivery',
+    ]);
   });
-  it('gives nothing for a broken device or none', () => {
-    expect(deviceSettings(recipientsWith([pagerDevice('gone')]), pager, recipientId)).to.equal(
-      undefined,
-    );
-    expect(deviceSettings(recipientsWith([]), pager, recipientId)).to.equal(undefined);
-  });
-  it('gives empty settings to a channel that declares none', () => {
-    expect(deviceSettings(recipientsWith([]), inboxChannel, recipientId)).to.deep.equal({});
+
+  it('gives up on secrets this server’s key cannot open, without sending them anywhere', async () => {
+    const pager = pagerChannel();
+    const tampered = {
+      ...pagerDevice(),
+      secrets: { pin: 'v1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' },
+    };
+    const asked = await deliverOnce(pager, [tampered]);
+    expect(pager.sent).to.deep.equal([]);
+    expect(String((asked[0]?.data as { error?: string }).error)).to.match(/cannot be opened/);
   });
 });

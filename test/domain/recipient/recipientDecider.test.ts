@@ -4,12 +4,18 @@ import type { RecipientCommand } from '../../../domain/recipient/recipientComman
 import {
   recipientDecider,
   recipientStreamName,
+  type RecipientState,
 } from '../../../domain/recipient/recipientDecider.js';
 import type { RecipientEvent } from '../../../domain/recipient/recipientEvents.js';
 import {
   RecipientEventCodec,
   recipientEventTypes,
 } from '../../../domain/recipient/recipientEvents.js';
+import {
+  LEGACY_BARK_DEVICE_ID,
+  legacyBarkFingerprint,
+  MAX_DEVICES_PER_PERSON,
+} from '../../../domain/recipient/recipientDevices.js';
 import { expectEventsRoundTrip, spec } from '../deciderSpecification.js';
 
 const metadata = { now: '2025-03-01T12:00:00.000Z' };
@@ -20,27 +26,68 @@ const registered: RecipientEvent = {
   type: 'RecipientRegistered',
   data: { recipientId, username: 'alice', passwordHash: 'scrypt$abc' },
 };
-const deviceSet: RecipientEvent = {
+/** The legacy events: no code writes them any more, old logs hold them. */
+const legacySet = (data: typeof device = device): RecipientEvent => ({
   type: 'RecipientBarkDeviceSet',
-  data: { recipientId, ...device },
-};
-const deviceRemoved: RecipientEvent = { type: 'RecipientBarkDeviceRemoved', data: { recipientId } };
+  data: { recipientId, ...data },
+});
+const legacyRemoved: RecipientEvent = { type: 'RecipientBarkDeviceRemoved', data: { recipientId } };
+const legacyBroken = (deviceKey: string): RecipientEvent => ({
+  type: 'RecipientBarkDeviceBroken',
+  data: { recipientId, deviceKey, reason: 'failed to get device token' },
+});
 
 const register: RecipientCommand = {
   type: 'RegisterRecipient',
   data: { recipientId, username: 'alice', passwordHash: 'scrypt$abc' },
   metadata,
 };
-const setDevice = (data: typeof device): RecipientCommand => ({
-  type: 'SetBarkDevice',
-  data: { recipientId, ...data },
+
+/** A new device's saved form, as the edge hands it over: secrets sealed, a fingerprint. */
+const ntfy = {
+  recipientId,
+  deviceId: 'dev_ntfy',
+  kind: 'ntfy',
+  name: 'Phone',
+  settings: { serverUrl: 'https://ntfy.sh', topic: 'alice' },
+  secrets: { token: 'v1.sealed-token' },
+  fingerprint: 'fp-1',
+};
+const add = (data: Partial<typeof ntfy> = {}): RecipientCommand => ({
+  type: 'AddDevice',
+  data: { ...ntfy, ...data },
   metadata,
 });
-const removeDevice: RecipientCommand = {
-  type: 'RemoveBarkDevice',
-  data: { recipientId },
+const added = (data: Partial<typeof ntfy> = {}): RecipientEvent => ({
+  type: 'RecipientDeviceAdded',
+  data: { ...ntfy, ...data, addedAt: metadata.now },
+});
+const { kind: _kind, ...ntfyUpdate } = ntfy;
+const update = (data: Partial<typeof ntfyUpdate> = {}): RecipientCommand => ({
+  type: 'UpdateDevice',
+  data: { ...ntfyUpdate, ...data },
   metadata,
-};
+});
+const updated = (data: Partial<typeof ntfyUpdate> = {}): RecipientEvent => ({
+  type: 'RecipientDeviceUpdated',
+  data: { ...ntfyUpdate, ...data },
+});
+const remove = (deviceId: string): RecipientCommand => ({
+  type: 'RemoveDevice',
+  data: { recipientId, deviceId },
+  metadata,
+});
+const markBroken = (deviceId: string, fingerprint: string): RecipientCommand => ({
+  type: 'MarkDeviceBroken',
+  data: { recipientId, deviceId, fingerprint, reason: 'unknown device' },
+  metadata,
+});
+const broken = (deviceId: string): RecipientEvent => ({
+  type: 'RecipientDeviceBroken',
+  data: { recipientId, deviceId, reason: 'unknown device' },
+});
+
+const devicesOf = (state: RecipientState) => (state.status === 'active' ? state.devices : []);
 
 describe('recipientDecider', () => {
   const recipient = spec(recipientDecider);
@@ -64,96 +111,185 @@ describe('recipientDecider', () => {
     });
   });
 
-  describe('SetBarkDevice', () => {
-    it('sets a first device', () => {
-      recipient.given([registered]).when(setDevice(device)).then([deviceSet]);
+  describe('legacy Bark events (old logs)', () => {
+    it('fold into the device list as the device `bark`, its key in clearSecrets', () => {
+      expect(devicesOf(fold(recipientDecider, [registered, legacySet()]))).to.deep.equal([
+        {
+          deviceId: LEGACY_BARK_DEVICE_ID,
+          kind: 'bark',
+          name: 'Bark',
+          settings: { serverUrl: device.serverUrl },
+          secrets: {},
+          clearSecrets: { deviceKey: device.deviceKey },
+          fingerprint: legacyBarkFingerprint(device.serverUrl, device.deviceKey),
+        },
+      ]);
     });
-    it('replaces a device with another key', () => {
+    it('replace it in place when set again, and drop it when removed', () => {
+      const state = fold(recipientDecider, [
+        registered,
+        legacySet(),
+        added(),
+        legacySet({ ...device, deviceKey: 'key-2' }),
+      ]);
+      expect(devicesOf(state).map((d) => [d.deviceId, d.clearSecrets])).to.deep.equal([
+        ['bark', { deviceKey: 'key-2' }],
+        ['dev_ntfy', {}],
+      ]);
+      expect(
+        devicesOf(fold(recipientDecider, [registered, legacySet(), added(), legacyRemoved])).map(
+          (d) => d.deviceId,
+        ),
+      ).to.deep.equal(['dev_ntfy']);
+    });
+    it('mark it broken only for the key that was refused', () => {
+      const refused = fold(recipientDecider, [registered, legacySet(), legacyBroken('key-1')]);
+      expect(devicesOf(refused)[0]?.broken).to.equal('failed to get device token');
+      const other = fold(recipientDecider, [registered, legacySet(), legacyBroken('key-0')]);
+      expect(devicesOf(other)[0]?.broken).to.equal(undefined);
       recipient
-        .given([registered, deviceSet])
-        .when(setDevice({ ...device, deviceKey: 'key-2' }))
-        .then([
-          { type: 'RecipientBarkDeviceSet', data: { recipientId, ...device, deviceKey: 'key-2' } },
-        ]);
+        .given([registered, legacySet(), legacyBroken('key-1')])
+        .when(markBroken('bark', legacyBarkFingerprint(device.serverUrl, device.deviceKey)))
+        .thenNothing();
+      recipient
+        .given([registered, legacySet(), legacyRemoved])
+        .when(remove('bark'))
+        .thenError('not_found');
     });
-    it('ignores setting the identical device', () => {
-      recipient.given([registered, deviceSet]).when(setDevice(device)).thenNothing();
+    it('are addressed by the generic commands: the device `bark` can be broken, saved and removed', () => {
+      const fingerprint = legacyBarkFingerprint(device.serverUrl, device.deviceKey);
+      recipient
+        .given([registered, legacySet()])
+        .when(markBroken('bark', fingerprint))
+        .then([broken('bark')]);
+      recipient
+        .given([registered, legacySet()])
+        .when(update({ deviceId: 'bark', name: 'Bark' }))
+        .then([updated({ deviceId: 'bark', name: 'Bark' })]);
+      recipient
+        .given([registered, legacySet()])
+        .when(remove('bark'))
+        .then([{ type: 'RecipientDeviceRemoved', data: { recipientId, deviceId: 'bark' } }]);
     });
-    it('refuses an unknown recipient', () => {
-      recipient.given([]).when(setDevice(device)).thenError('not_found', { recipientId });
+    it('a legacy device saved again keeps its place and leaves its clear key behind', () => {
+      const state = fold(recipientDecider, [
+        registered,
+        legacySet(),
+        added(),
+        updated({
+          deviceId: 'bark',
+          name: 'Bark',
+          settings: device,
+          secrets: { deviceKey: 'v1.x' },
+        }),
+      ]);
+      expect(devicesOf(state).map((d) => [d.deviceId, d.clearSecrets, d.secrets])).to.deep.equal([
+        ['bark', {}, { deviceKey: 'v1.x' }],
+        ['dev_ntfy', {}, { token: 'v1.sealed-token' }],
+      ]);
     });
   });
 
-  describe('RemoveBarkDevice', () => {
-    it('removes the device', () => {
-      recipient.given([registered, deviceSet]).when(removeDevice).then([deviceRemoved]);
+  describe('AddDevice', () => {
+    it('adds a device with its time of adding', () => {
+      recipient.given([registered]).when(add()).then([added()]);
     });
-    it('ignores removing an absent device', () => {
-      recipient.given([registered]).when(removeDevice).thenNothing();
-    });
-    it('ignores removing a device twice', () => {
-      recipient.given([registered, deviceSet, deviceRemoved]).when(removeDevice).thenNothing();
-    });
-    it('lets the same device be set again after removal', () => {
+    it('ignores a retry of the same add, and refuses another device under the same id', () => {
+      recipient.given([registered, added()]).when(add()).thenNothing();
       recipient
-        .given([registered, deviceSet, deviceRemoved])
-        .when(setDevice(device))
-        .then([deviceSet]);
+        .given([registered, added()])
+        .when(add({ fingerprint: 'fp-2' }))
+        .thenError('already_exists', { deviceId: 'dev_ntfy' });
+    });
+    it(`refuses a device beyond the ${MAX_DEVICES_PER_PERSON}th`, () => {
+      const full = Array.from({ length: MAX_DEVICES_PER_PERSON }, (_, i) =>
+        added({ deviceId: `dev_${i}` }),
+      );
+      recipient
+        .given([registered, ...full])
+        .when(add({ deviceId: 'dev_more' }))
+        .thenError('illegal_state', { limit: MAX_DEVICES_PER_PERSON });
+      recipient
+        .given([registered, ...full.slice(1)])
+        .when(add({ deviceId: 'dev_more' }))
+        .then([added({ deviceId: 'dev_more' })]);
     });
     it('refuses an unknown recipient', () => {
-      recipient.given([]).when(removeDevice).thenError('not_found');
+      recipient.given([]).when(add()).thenError('not_found');
+    });
+  });
+
+  describe('UpdateDevice', () => {
+    it('replaces name, settings and secrets as a whole', () => {
+      recipient
+        .given([registered, added()])
+        .when(update({ name: 'Work phone', fingerprint: 'fp-2', secrets: {} }))
+        .then([updated({ name: 'Work phone', fingerprint: 'fp-2', secrets: {} })]);
+    });
+    it('ignores the same device saved again (same fingerprint and name), although sealed anew', () => {
+      recipient
+        .given([registered, added()])
+        .when(update({ secrets: { token: 'v1.sealed-again' } }))
+        .thenNothing();
+    });
+    it('mends a broken device saved again unchanged', () => {
+      recipient
+        .given([registered, added(), broken('dev_ntfy')])
+        .when(update())
+        .then([updated()]);
+      const state = fold(recipientDecider, [registered, added(), broken('dev_ntfy'), updated()]);
+      expect(devicesOf(state)[0]?.broken).to.equal(undefined);
+    });
+    it('refuses a device the person does not have', () => {
+      recipient.given([registered]).when(update()).thenError('not_found', { deviceId: 'dev_ntfy' });
+    });
+  });
+
+  describe('RemoveDevice', () => {
+    it('removes the device, and refuses removing it again', () => {
+      const removed: RecipientEvent = {
+        type: 'RecipientDeviceRemoved',
+        data: { recipientId, deviceId: 'dev_ntfy' },
+      };
+      recipient.given([registered, added()]).when(remove('dev_ntfy')).then([removed]);
+      recipient
+        .given([registered, added(), removed])
+        .when(remove('dev_ntfy'))
+        .thenError('not_found');
     });
   });
 
   describe('MarkDeviceBroken', () => {
-    const reason = 'HTTP 400: failed to get device token';
-    const markBroken = (
-      settings: Readonly<Record<string, string>> = device,
-      kind = 'bark',
-    ): RecipientCommand => ({
-      type: 'MarkDeviceBroken',
-      data: { recipientId, kind, settings, reason },
-      metadata,
-    });
-    const deviceBroken: RecipientEvent = {
-      type: 'RecipientBarkDeviceBroken',
-      data: { recipientId, deviceKey: device.deviceKey, reason },
-    };
-    it('marks the device Bark refused', () => {
-      recipient.given([registered, deviceSet]).when(markBroken()).then([deviceBroken]);
-      const state = fold(recipientDecider, [registered, deviceSet, deviceBroken]);
-      expect(state.status === 'active' ? state.bark : undefined).to.deep.equal({
-        ...device,
-        broken: reason,
-      });
-    });
-    it('ignores a report about a key the person has replaced since', () => {
+    it('marks the device whose configuration was refused', () => {
       recipient
-        .given([registered, deviceSet])
-        .when(markBroken({ ...device, deviceKey: 'key-0' }))
+        .given([registered, added()])
+        .when(markBroken('dev_ntfy', 'fp-1'))
+        .then([broken('dev_ntfy')]);
+    });
+    it('ignores a refusal of a configuration the person has saved differently since', () => {
+      recipient
+        .given([registered, added(), updated({ fingerprint: 'fp-2' })])
+        .when(markBroken('dev_ntfy', 'fp-1'))
         .thenNothing();
     });
-    it('knows a Bark device by its key, as the event records it', () => {
+    it('ignores a removed or unknown device, and one already marked', () => {
+      recipient.given([registered]).when(markBroken('dev_ntfy', 'fp-1')).thenNothing();
       recipient
-        .given([registered, deviceSet])
-        .when(markBroken({ serverUrl: 'https://bark.example', deviceKey: device.deviceKey }))
-        .then([deviceBroken]);
-      recipient.given([registered, deviceSet]).when(markBroken({})).thenNothing();
+        .given([registered, added(), broken('dev_ntfy')])
+        .when(markBroken('dev_ntfy', 'fp-1'))
+        .thenNothing();
     });
-    it('ignores a report about a kind of device the person does not have', () => {
-      recipient.given([registered, deviceSet]).when(markBroken(device, 'pager')).thenNothing();
-    });
-    it('ignores a report when there is no device, or it is already marked', () => {
-      recipient.given([registered]).when(markBroken()).thenNothing();
-      recipient.given([registered, deviceSet, deviceBroken]).when(markBroken()).thenNothing();
-    });
-    it('lets the person set the same device again, which mends it', () => {
-      recipient
-        .given([registered, deviceSet, deviceBroken])
-        .when(setDevice(device))
-        .then([deviceSet]);
-      const state = fold(recipientDecider, [registered, deviceSet, deviceBroken, deviceSet]);
-      expect(state.status === 'active' ? state.bark : undefined).to.deep.equal(device);
+    it('marks only that device: the person’s other devices keep working', () => {
+      const state = fold(recipientDecider, [
+        registered,
+        added(),
+        added({ deviceId: 'dev_two' }),
+        broken('dev_ntfy'),
+      ]);
+      expect(devicesOf(state).map((d) => [d.deviceId, d.broken])).to.deep.equal([
+        ['dev_ntfy', 'unknown device'],
+        ['dev_two', undefined],
+      ]);
     });
   });
 

@@ -1,0 +1,56 @@
+import * as E from 'fp-ts/lib/Either.js';
+import type { Channel, SettingValues } from '../../channels/channel.js';
+import type { ChannelRegistry } from '../../channels/registry.js';
+import { INBOX_CHANNEL } from '../../domain/message/messageEvents.js';
+import { parseDeliveryTarget } from '../../domain/delivery/deliveryTarget.js';
+import type {
+  DeviceView,
+  RecipientQueries,
+} from '../../projections/recipients/recipientQueries.js';
+import type { SecretBox } from '../shared/secretBox.js';
+import { openSettings } from '../devices/deviceValues.js';
+
+/** A device delivery target resolved: the channel, the device, and its settings opened. */
+export interface ResolvedDevice {
+  readonly channel: Channel;
+  readonly device: DeviceView;
+  /** Every setting in clear, secrets included: hand it to the channel, never to a log. */
+  readonly settings: SettingValues;
+}
+
+/** What resolving a target needs: the channels, the person's devices, and the secrets' key. */
+export interface DeviceLookup {
+  readonly channels: ChannelRegistry;
+  readonly recipients: RecipientQueries;
+  readonly secrets: SecretBox;
+}
+
+/**
+ * The channel and the device a delivery target (`<kind>:<deviceId>`, domain/delivery) names, as
+ * they are now, with the device's secrets opened just before they are used; or why there is
+ * nothing to send to: no channel of that kind, the device removed or broken since the routing,
+ * or secrets this server's key cannot open.
+ */
+export const deviceOfTarget = (
+  lookup: DeviceLookup,
+  recipientId: string,
+  target: string,
+): E.Either<string, ResolvedDevice> => {
+  const parsed = parseDeliveryTarget(target);
+  if (parsed === INBOX_CHANNEL) return E.left('the inbox is not a device');
+  const channel = lookup.channels.get(parsed.kind);
+  if (channel === undefined) return E.left(`no channel of kind ${parsed.kind} is installed`);
+  const device = lookup.recipients.device(recipientId, parsed.deviceId);
+  if (device === undefined || device.broken !== undefined) {
+    return E.left(`the person has no working ${parsed.kind} device ${parsed.deviceId} any more`);
+  }
+  try {
+    return E.right({ channel, device, settings: openSettings(device, lookup.secrets) });
+  } catch {
+    // A key that does not match the log (a data folder restored without its key file): only
+    // saving the device again helps. The error itself is not passed on: it may quote the value.
+    return E.left(
+      `the secrets of device ${parsed.deviceId} cannot be opened with this server's key; save the device again`,
+    );
+  }
+};

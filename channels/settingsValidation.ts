@@ -1,0 +1,148 @@
+import * as E from 'fp-ts/lib/Either.js';
+import type { Channel, ChannelSetting, SettingValue, SettingValues } from './channel.js';
+
+/** One thing wrong with a device's settings, at a JSON pointer such as `/settings/topic`. */
+export interface SettingProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Settings that passed: every value to store, and the generated secret made for a new device. */
+export interface ValidSettings {
+  readonly values: SettingValues;
+  /** The value Tidings made for the channel's generated setting; shown once to the person. */
+  readonly generated?: { readonly name: string; readonly value: string };
+}
+
+/** What a secret setting reads as wherever it is shown; sent back, it means "keep it". */
+export const MASKED_SECRET = '********';
+
+const MAX_TEXT = 2048;
+const PHONE = /^\+[1-9][0-9]{7,14}$/;
+// One @, no spaces or angle brackets, a dotted domain: enough to refuse typos, not RFC 5322.
+const EMAIL =
+  /^[^\s@<>()[\],;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+
+/** The message for a value of the wrong kind, or undefined for one that fits `setting`. */
+const problemOf = (setting: ChannelSetting, value: unknown): string | undefined => {
+  switch (setting.type) {
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : 'must be true or false';
+    case 'integer':
+      return Number.isSafeInteger(value) ? undefined : 'must be an integer';
+    case 'string':
+    case 'url':
+    case 'email':
+    case 'phone': {
+      if (typeof value !== 'string') return 'must be text';
+      if (value.trim() === '') return 'must not be empty';
+      if (value.length > MAX_TEXT) return `must be at most ${MAX_TEXT} characters`;
+      if (!value.isWellFormed()) return 'must be well-formed Unicode text';
+      return textProblemOf(setting.type, value.trim());
+    }
+    default: {
+      const _exhaustive: never = setting.type;
+      return _exhaustive;
+    }
+  }
+};
+
+const textProblemOf = (
+  type: 'string' | 'url' | 'email' | 'phone',
+  value: string,
+): string | undefined => {
+  switch (type) {
+    case 'string':
+      return undefined;
+    case 'url': {
+      if (!URL.canParse(value)) return 'must be an absolute http(s) URL';
+      const { protocol } = new URL(value);
+      return protocol === 'http:' || protocol === 'https:'
+        ? undefined
+        : 'must be an absolute http(s) URL';
+    }
+    case 'email':
+      return EMAIL.test(value) && value.length <= 254 ? undefined : 'must be an email address';
+    case 'phone':
+      return PHONE.test(value) ? undefined : 'must be an E.164 phone number (+ and 8-15 digits)';
+    default: {
+      const _exhaustive: never = type;
+      return _exhaustive;
+    }
+  }
+};
+
+/** Text values are stored trimmed; other values as they came. */
+const normalized = (setting: ChannelSetting, value: SettingValue): SettingValue =>
+  typeof value === 'string' && setting.type !== 'boolean' && setting.type !== 'integer'
+    ? value.trim()
+    : value;
+
+/** A new Standard Webhooks style secret: `whsec_` and 32 random bytes in base64. */
+const generatedSecret = (randomBytes: (size: number) => Uint8Array): string =>
+  `whsec_${Buffer.from(randomBytes(32)).toString('base64')}`;
+
+const isRecord = (input: unknown): input is Readonly<Record<string, unknown>> =>
+  typeof input === 'object' && input !== null && !Array.isArray(input);
+
+/**
+ * Checks a device's settings against what its channel declares (docs/plugins.md): no names it
+ * does not declare, the required ones present, each value of its declared type (`string`: not
+ * blank, at most 2,048 characters, well-formed; `url`: absolute http or https; `email`; `phone`:
+ * E.164; `boolean`; `integer`: a safe integer), defaults for optional ones left out, and the
+ * generated setting never typed in but made here for a new device.
+ *
+ * `previous` are the values a device holds when it is saved again (PATCH): a setting left out
+ * keeps its value, and so does a secret sent back as {@link MASKED_SECRET}. `randomBytes` makes a
+ * generated setting's value; a channel that declares one needs it for a new device.
+ *
+ * Every problem is reported, each at its JSON pointer (`/settings/<name>`), none thrown.
+ */
+export const validateSettings = (
+  channel: Pick<Channel, 'settings'>,
+  input: unknown,
+  previous?: SettingValues,
+  randomBytes?: (size: number) => Uint8Array,
+): E.Either<readonly SettingProblem[], ValidSettings> => {
+  if (!isRecord(input)) {
+    return E.left([{ path: '/settings', message: 'must be an object of setting values' }]);
+  }
+  const problems: SettingProblem[] = [];
+  const declared = new Map(channel.settings.map((setting) => [setting.name, setting]));
+  for (const name of Object.keys(input)) {
+    const setting = declared.get(name);
+    if (setting === undefined)
+      problems.push({ path: `/settings/${name}`, message: 'is not a setting of this channel' });
+    else if (setting.generated === true && !(setting.secret && input[name] === MASKED_SECRET)) {
+      problems.push({ path: `/settings/${name}`, message: 'is made by Tidings and cannot be set' });
+    }
+  }
+  const values: Record<string, SettingValue> = {};
+  let generated: ValidSettings['generated'];
+  for (const setting of channel.settings) {
+    const path = `/settings/${setting.name}`;
+    const given = input[setting.name];
+    const kept = previous?.[setting.name];
+    if (setting.generated === true) {
+      if (kept !== undefined) values[setting.name] = kept;
+      else {
+        if (randomBytes === undefined) throw new Error('a generated setting needs randomBytes');
+        const value = generatedSecret(randomBytes);
+        values[setting.name] = value;
+        generated = { name: setting.name, value };
+      }
+      continue;
+    }
+    const keepSecret = setting.secret && given === MASKED_SECRET && kept !== undefined;
+    const value = given === undefined || keepSecret ? (kept ?? setting.default) : given;
+    if (value === undefined) {
+      if (setting.required) problems.push({ path, message: 'is required' });
+      continue;
+    }
+    const problem = problemOf(setting, value);
+    if (problem !== undefined) problems.push({ path, message: problem });
+    else values[setting.name] = normalized(setting, value as SettingValue);
+  }
+  if (problems.length > 0) return E.left(problems);
+  return E.right(generated === undefined ? { values } : { values, generated });
+};
