@@ -3,13 +3,16 @@
 // edit form is drawn from the channel's declared settings, like the add form.
 import { announce, api, confirmAction, el, reason, timeEl } from './common.js';
 import { deviceFields, explain, labelOf } from './settingsForm.js';
+import { followTestPush } from './testFollow.js';
 
 /**
  * @typedef {import('./settingsForm.js').ChannelInfo} ChannelInfo
  * @typedef {{ deviceId: string, kind: string, name: string,
  *   settings: Record<string, string | number | boolean>, broken: string | null,
  *   createdAt: string }} Device
- * @typedef {{ replace: (device: Device) => void, remove: (deviceId: string) => void }} ListHooks
+ * @typedef {{ replace: (device: Device) => void, remove: (deviceId: string) => void,
+ *   refresh: (deviceId: string, note: Note) => Promise<void> }} ListHooks
+ * @typedef {{ outcome: string, text: string }} Note
  */
 
 /** What the API answers in place of a secret setting. */
@@ -56,12 +59,17 @@ const stateOf = (/** @type {Device} */ device) =>
  * @param {Device} device
  * @param {ChannelInfo | undefined} channel undefined when the server no longer has the kind
  * @param {ListHooks} hooks
+ * @param {Note} [note] what the card's last test said, when it is redrawn after one
  * @returns {HTMLElement}
  */
-export const deviceCard = (device, channel, hooks) => {
+export const deviceCard = (device, channel, hooks, note) => {
   const id = device.deviceId.replace(/[^A-Za-z0-9_-]/g, '_');
   const titleId = `device-${id}-name`;
-  const result = el('p', { class: 'result', role: 'status', 'aria-live': 'polite' });
+  const result = el(
+    'p',
+    { class: 'result', role: 'status', 'aria-live': 'polite', 'data-outcome': note?.outcome },
+    note?.text,
+  );
 
   const testButton = /** @type {HTMLButtonElement} */ (
     el(
@@ -76,9 +84,15 @@ export const deviceCard = (device, channel, hooks) => {
           delete result.dataset['outcome'];
           result.textContent = 'Sending…';
           try {
-            await api('POST', `${pathOf(device)}/test`);
-            result.textContent = 'Test push sent. It should reach this device in a moment.';
-            result.dataset['outcome'] = 'sent';
+            const sent = await api('POST', `${pathOf(device)}/test`);
+            result.textContent = 'Test push sent.';
+            const end = await followTestPush(sent.messageId, device.deviceId, (text) => {
+              result.textContent = text;
+            });
+            result.textContent = end.text;
+            result.dataset['outcome'] = end.outcome;
+            // A refusal may have marked the device broken: show its state as the server has it.
+            if (end.outcome === 'failed') await hooks.refresh(device.deviceId, end);
           } catch (failure) {
             result.textContent = reason(failure);
             result.dataset['outcome'] = 'error';

@@ -48,6 +48,20 @@ const hooks = {
     else old.replaceWith(card);
     showStatus();
   },
+  /** Reads the device again (a test may have marked it broken) and redraws it with `note`. */
+  refresh: async (
+    /** @type {string} */ deviceId,
+    /** @type {import('./deviceCard.js').Note} */ note,
+  ) => {
+    const mine = await api('GET', '/v1/me/devices');
+    devices = mine.items;
+    const device = devices.find((found) => found.deviceId === deviceId);
+    const old = list.querySelector(`li[data-device="${CSS.escape(deviceId)}"]`);
+    if (device !== undefined && old !== null) {
+      old.replaceWith(deviceCard(device, channels.get(device.kind), hooks, note));
+    }
+    showStatus();
+  },
   remove: (/** @type {string} */ deviceId) => {
     devices = devices.filter((device) => device.deviceId !== deviceId);
     list.querySelector(`li[data-device="${CSS.escape(deviceId)}"]`)?.remove();
@@ -134,7 +148,7 @@ const selectSecret = () => {
 };
 
 /**
- * Shows the value Tidings generated for the new device (a webhook's signing secret), which the
+ * Shows the value Tidings generated for the new device (a signing secret), which the
  * API gives only in the answer that created it; hides the box for a device without one.
  *
  * @param {Device} device

@@ -12,7 +12,7 @@ import { ApiError, el, reason } from './common.js';
  */
 
 /** Words that read as initials when a setting's name is turned into a label. */
-const INITIALS = new Set(['url', 'id', 'api', 'sms', 'smtp', 'http', 'https', 'ip', 'pin']);
+const INITIALS = new Set(['url', 'id', 'api', 'smtp', 'http', 'https', 'ip', 'pin']);
 
 /**
  * A label from a setting's name: `serverUrl` → "Server URL", `access_token` → "Access token".
