@@ -133,6 +133,7 @@ export const deviceCard = (device, channel, hooks, note) => {
             },
           });
           card.append(editForm);
+          card.classList.add('editing');
           editButton.setAttribute('aria-expanded', 'true');
           editForm.querySelector('input')?.focus();
         },
@@ -143,6 +144,7 @@ export const deviceCard = (device, channel, hooks, note) => {
   const closeEdit = () => {
     editForm?.remove();
     editForm = undefined;
+    card.classList.remove('editing');
     editButton.setAttribute('aria-expanded', 'false');
   };
 
@@ -191,12 +193,14 @@ export const deviceCard = (device, channel, hooks, note) => {
     device.broken === null
       ? null
       : el(
-          'p',
+          'div',
           { class: 'broken-reason' },
-          el('strong', {}, 'Not reaching this device: '),
-          device.broken,
-          el('br'),
-          'Messages reach your inbox and other devices meanwhile. Check its settings and save it again to resume.',
+          el('p', {}, el('strong', {}, 'Not reaching this device: '), device.broken),
+          el(
+            'p',
+            { class: 'broken-hint' },
+            'Messages reach your inbox and other devices meanwhile. Check its settings and save it again to resume.',
+          ),
         ),
     summaryOf(device, channel),
     el('div', { class: 'actions device-actions' }, testButton, editButton, removeButton),

@@ -12,8 +12,9 @@ import type {
  * every type (and a secret, a default, an optional one), so a form that works for it is a form
  * drawn from the declaration, not from code that knows the kind.
  *
- * The loader imports this file by its path, the test by its relative name: one module, so what
- * the server sends is in {@link beeperSent} for the test to read.
+ * What the server sends is in {@link beeperSent} for the test to read. The loader imports this
+ * file by its path and the test by its relative name, which the TypeScript loader may treat as
+ * two modules, so the list lives on `globalThis` under a registered symbol that both share.
  */
 
 /** What the beeper channel renders: the message and the device's settings. */
@@ -24,8 +25,11 @@ export interface BeeperPage {
   readonly settings: SettingValues;
 }
 
+const SENT = Symbol.for('tidings.test.beeperSent');
+const shared = globalThis as unknown as Record<symbol, BeeperPage[] | undefined>;
+
 /** Every page sent, in order, across the servers of one test run. */
-export const beeperSent: BeeperPage[] = [];
+export const beeperSent: BeeperPage[] = (shared[SENT] ??= []);
 
 /** The module's path, for `TIDINGS_CHANNEL_PLUGINS`. */
 export const BEEPER_PLUGIN = fileURLToPath(import.meta.url);

@@ -5,7 +5,8 @@ import { startBarkServer, type BarkStandIn } from '../../../devtools/barkServer.
 import { SYSTEM_APP_ID } from '../../../domain/app/systemApp.js';
 import { expectProblem, registerPerson, type Person } from '../../support/httpFixtures.js';
 import { call, type TestServer } from '../../support/testServer.js';
-import { BEEPER_PLUGIN, beeperSent } from './beeperPlugin.js';
+import { beeperSent } from './beeperPlugin.js';
+import { kindsOf, startDevicesServer } from './devicesServer.js';
 import {
   chromiumAvailable,
   launchBrowser,
@@ -31,12 +32,6 @@ const devicesOf = async (server: TestServer, who: Person): Promise<ListedDevice[
       cookie: who.cookie,
     })
   ).body.items;
-
-/** The kinds `GET /v1/channels` lists. */
-const kindsOf = async (server: TestServer): Promise<string[]> =>
-  (await call<{ items: { kind: string }[] }>(server.base, 'GET', '/v1/channels')).body.items.map(
-    (channel) => channel.kind,
-  );
 
 /** The card of the device called `name` in the list. */
 const cardOf = (page: Page, name: string): Locator =>
@@ -75,7 +70,7 @@ describe('web app: my devices, of any channel kind (headless Chromium)', functio
 
   before(async function () {
     if (!chromiumAvailable()) this.skip();
-    server = await startWebServer({ TIDINGS_CHANNEL_PLUGINS: BEEPER_PLUGIN });
+    server = await startDevicesServer();
     browser = await launchBrowser();
     bark = await startBarkServer();
     beeperLoaded = (await kindsOf(server)).includes('beeper');
