@@ -191,6 +191,34 @@ export const setUpFixture = async (options: FixtureOptions): Promise<Fixture> =>
       : [];
     return items.find((item) => item['appId'] === appId && item['openid'] === OPENID);
   };
+  /**
+   * The person's first Bark device (the one PUT /v1/me/devices/bark saves), by its id; devices
+   * fuzzed requests added besides it are removed, so the person never reaches the limit.
+   */
+  const knowDevice = async (): Promise<void> => {
+    const reply = expectStatus(
+      'listing the devices',
+      await call('GET', '/v1/me/devices', 'session'),
+      200,
+    );
+    const items = Array.isArray(reply.body['items'])
+      ? (reply.body['items'] as Record<string, unknown>[])
+      : [];
+    const first = items.find((item) => item['kind'] === 'bark');
+    if (typeof first?.['deviceId'] !== 'string')
+      throw new FixtureError('fixture: the Bark device is not in GET /v1/me/devices');
+    known.set('deviceId', [first['deviceId']]);
+    for (const item of items) {
+      if (item === first || typeof item['deviceId'] !== 'string') continue;
+      await call('DELETE', `/v1/me/devices/${encodeURIComponent(item['deviceId'])}`, 'session');
+    }
+  };
+  await knowDevice();
+  // A new device's body: the kind and settings of the fixture's own device.
+  known.set('kind', ['bark']);
+  known.set('serverUrl', [device.serverUrl]);
+  known.set('deviceKey', [device.deviceKey]);
+
   const found = await binding();
   if (typeof found?.['bindingId'] !== 'string')
     throw new FixtureError('fixture: the binding is not in GET /v1/me/apps');
@@ -347,6 +375,7 @@ export const setUpFixture = async (options: FixtureOptions): Promise<Fixture> =>
     if (me.status === 401 || bark?.['serverUrl'] !== device.serverUrl || 'broken' in bark) {
       await addDevice();
     }
+    await knowDevice();
     const standing = await call('GET', '/v1/app', 'appSecret');
     if (standing.status === 401) {
       const rotated = expectStatus(
@@ -371,7 +400,8 @@ export const setUpFixture = async (options: FixtureOptions): Promise<Fixture> =>
     if (
       current['level'] !== 'strong' ||
       current['blocked'] !== false ||
-      current['mutedUntil'] !== null
+      current['mutedUntil'] !== null ||
+      current['devices'] !== null
     ) {
       expectStatus(
         'resetting the binding',
@@ -379,6 +409,7 @@ export const setUpFixture = async (options: FixtureOptions): Promise<Fixture> =>
           level: 'strong',
           blocked: false,
           mutedUntil: null,
+          devices: null,
         }),
         200,
       );

@@ -120,11 +120,13 @@ describe('backupDataFolder', function () {
     // A snapshot, not a copy that chased the writes: what was sent after it began is not in it.
     const missing = pushes.accepted.filter((id) => !facts.streams.has(`message-${id}`));
     expect(missing.length).to.be.greaterThan(0);
-    // The generated auditor token rides along (the operator's comes from the environment here).
+    // The generated auditor token and the device secrets key ride along (the operator's token
+    // comes from the environment here).
     expect(facts.files).to.deep.equal({
       'audit-token': readFileSync(join(server.dir, 'audit-token'), 'utf8'),
+      'device-secrets.key': readFileSync(join(server.dir, 'device-secrets.key'), 'utf8'),
     });
-    expect(summary.files).to.deep.equal(['audit-token']);
+    expect(summary.files).to.deep.equal(['audit-token', 'device-secrets.key']);
     expect(statSync(target).mode & 0o777).to.equal(0o600);
     expect(summary.bytes).to.equal(statSync(target).size);
   });

@@ -37,7 +37,7 @@ describe('a restore killed midway', function () {
     await createApp({ base: original.base, adminToken: original.tidings.adminToken });
     await original.stop();
     tokens = Object.fromEntries(
-      ['admin-token', 'audit-token'].map((name) => [
+      ['admin-token', 'audit-token', 'device-secrets.key'].map((name) => [
         name,
         readFileSync(join(original.dir, name), 'utf8'),
       ]),
@@ -64,7 +64,12 @@ describe('a restore killed midway', function () {
 
   /** The folder holds the whole backup: its log, as a store, and the original's tokens. */
   const expectRestored = (dataDir: string): void => {
-    expect(entriesOf(dataDir)).to.deep.equal(['admin-token', 'audit-token', 'tidings.db']);
+    expect(entriesOf(dataDir)).to.deep.equal([
+      'admin-token',
+      'audit-token',
+      'device-secrets.key',
+      'tidings.db',
+    ]);
     for (const [name, content] of Object.entries(tokens)) {
       expect(readFileSync(join(dataDir, name), 'utf8'), name).to.equal(content);
     }

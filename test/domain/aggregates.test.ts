@@ -19,6 +19,7 @@ import type { TypedCommand, TypedEvent } from '../../domain/shared/decider.js';
  */
 const irregularParticiples = new Set([
   'Broken',
+  'Chosen',
   'Held',
   'Read',
   'Sent',
@@ -415,11 +416,11 @@ describe('aggregate registry', () => {
 
   it('refuses a command whose clock is not an ISO 8601 UTC time', () => {
     const decoded = aggregates.recipient.commandCodec.decode({
-      type: 'RemoveBarkDevice',
-      data: { recipientId: 'r-1' },
+      type: 'RemoveDevice',
+      data: { recipientId: 'r-1', deviceId: 'dev_1' },
       metadata: { now: '2025-03-01 12:00' },
     });
     if (E.isRight(decoded)) expect.fail('a command with a local clock decoded');
-    expect(failedPaths(decoded.left, 'RemoveBarkDevice')).to.deep.equal(['/metadata/now']);
+    expect(failedPaths(decoded.left, 'RemoveDevice')).to.deep.equal(['/metadata/now']);
   });
 });

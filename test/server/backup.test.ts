@@ -95,7 +95,7 @@ describe('backup drill', function () {
     expect(acceptedDuring, 'pushes accepted while the backup ran').to.be.greaterThan(0);
     const summary = linesOf(backup.stdout).at(-1) ?? '';
     expect(summary).to.match(
-      /^backup: wrote .+: \d+\.\d MB, [\d,]+ events, log head at [\d,]+, with audit-token, in \d+\.\d\d s$/,
+      /^backup: wrote .+: \d+\.\d MB, [\d,]+ events, log head at [\d,]+, with audit-token, device-secrets\.key, in \d+\.\d\d s$/,
     );
     expect(summary).to.include(file);
 

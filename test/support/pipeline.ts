@@ -149,6 +149,8 @@ export const sendAccepted = async (
 /** One channel's delivery as `GET /v1/messages/:id` shows it. */
 export interface DeliveryView {
   readonly channel: string;
+  /** Which of the person's devices, for a device delivery. */
+  readonly deviceId?: string;
   readonly status: 'pending' | 'delivered' | 'failed' | 'abandoned';
   readonly attempts: number;
   readonly lastError?: string;

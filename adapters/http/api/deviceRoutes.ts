@@ -11,19 +11,27 @@ import { secureIds } from '../../security/secureIds.js';
 import { boundedString, strictObject } from '../codecs.js';
 import { defineRoute, type Route } from '../routing.js';
 import type { ApiDeps } from './deps.js';
+import type { ChannelRegistry } from '../../../channels/registry.js';
 import { DeviceView, deviceView, SettingValueCodec } from './deviceView.js';
 import { invocationOf, orRefusal } from './refusals.js';
 
 const DeviceName = boundedString('DeviceName', { minLength: 1, maxLength: MAX_DEVICE_NAME });
-const Settings = t.record(t.string, SettingValueCodec, 'DeviceSettings');
 
-const NewDeviceBody = strictObject(
-  'NewDevice',
-  { kind: boundedString('DeviceKind', { minLength: 1, maxLength: 32 }), settings: Settings },
-  { name: DeviceName },
-);
-
-const DeviceChangeBody = strictObject('DeviceChange', {}, { name: DeviceName, settings: Settings });
+/**
+ * The settings object of a request: any setting some channel of this server declares, each a
+ * text, number or yes/no; which of them a kind takes, and their types, are checked against its
+ * channel (channels/settingsValidation.ts). Listing the names documents them in /openapi.json.
+ */
+const settingsCodec = (channels: ChannelRegistry) => {
+  const names = new Set(
+    channels.kinds.flatMap((kind) => channels.get(kind)?.settings.map((s) => s.name) ?? []),
+  );
+  return strictObject(
+    'DeviceSettings',
+    {},
+    Object.fromEntries([...names].map((name) => [name, SettingValueCodec])),
+  );
+};
 
 /** Path parameters of one device. */
 export const DeviceParams = strictObject('DeviceParams', {
@@ -75,6 +83,17 @@ export const deviceDepsOf = (deps: ApiDeps): DeviceDeps => ({
 
 /** The channels and a person's devices, of any kind (docs/api.md, "Devices"). */
 export const deviceRoutes = (deps: ApiDeps): Route[] => {
+  const Settings = settingsCodec(deps.channels);
+  const NewDeviceBody = strictObject(
+    'NewDevice',
+    { kind: boundedString('DeviceKind', { minLength: 1, maxLength: 32 }), settings: Settings },
+    { name: DeviceName },
+  );
+  const DeviceChangeBody = strictObject(
+    'DeviceChange',
+    {},
+    { name: DeviceName, settings: Settings },
+  );
   const devices = deviceDepsOf(deps);
   const add = addDevice(devices);
   const update = updateDevice(devices);

@@ -1,3 +1,4 @@
+import { kindOfTarget } from '../../../domain/delivery/deliveryTarget.js';
 import { failAppends } from '../../support/faults.js';
 import { expect } from 'chai';
 import type { RecordedEvent } from '../../../domain/shared/eventStore.js';
@@ -34,7 +35,9 @@ const barkEvents = async (
   type: string,
 ): Promise<RecordedEvent[]> =>
   (await messageEvents(server, messageId)).filter(
-    (event) => event.type === type && (event.data as { channel?: string }).channel === 'bark',
+    (event) =>
+      event.type === type &&
+      kindOfTarget((event.data as { channel?: string }).channel ?? '') === 'bark',
   );
 
 /**
@@ -237,7 +240,7 @@ describe('pipeline: Bark delivery', function () {
       const isBarkRecord = events.some(
         (event) =>
           event.type === 'MessageDelivered' &&
-          (event.data as { channel?: unknown }).channel === 'bark',
+          kindOfTarget(String((event.data as { channel?: unknown }).channel)) === 'bark',
       );
       if (!isBarkRecord || refused >= 3) return false;
       refused += 1;

@@ -1,3 +1,4 @@
+import { kindOfTarget } from '../../../domain/delivery/deliveryTarget.js';
 import { expect } from 'chai';
 import { startBarkServer, type BarkStandIn } from '../../../devtools/barkServer.js';
 import { expectProblem, type CreatedApp } from '../../support/httpFixtures.js';
@@ -286,7 +287,7 @@ describe('pipeline: scheduling, cancel and recall', function () {
             events.some(
               (event) =>
                 event.type === 'MessageDelivered' &&
-                (event.data as { channel: string }).channel === 'bark',
+                kindOfTarget((event.data as { channel: string }).channel) === 'bark',
             ),
           'the Bark delivery in the log',
         );

@@ -287,6 +287,59 @@ describe('bindingDecider', () => {
     });
   });
 
+  describe('ChooseBindingDevices', () => {
+    const choose = (devices: readonly string[] | null, recipientId = alice): BindingCommand => ({
+      type: 'ChooseBindingDevices',
+      data: { bindingId, recipientId, devices },
+      metadata,
+    });
+    const chosen = (devices: readonly string[] | null): BindingEvent => ({
+      type: 'BindingDevicesChosen',
+      data: { bindingId, devices },
+    });
+    it('names the devices, and goes back to all of them with null', () => {
+      binding
+        .given([authorized])
+        .when(choose(['dev_a']))
+        .then([chosen(['dev_a'])]);
+      binding
+        .given([authorized, chosen(['dev_a'])])
+        .when(choose(null))
+        .then([chosen(null)]);
+      const state = fold(bindingDecider, [authorized, chosen(['dev_a', 'bark'])]);
+      expect(state.status === 'empty' ? undefined : state.devices).to.deep.equal(['dev_a', 'bark']);
+    });
+    it('ignores the same choice again, all included', () => {
+      binding.given([authorized]).when(choose(null)).thenNothing();
+      binding
+        .given([authorized, chosen(['dev_a'])])
+        .when(choose(['dev_a']))
+        .thenNothing();
+    });
+    it('refuses a device named twice, someone else’s binding, and a revoked one', () => {
+      binding
+        .given([authorized])
+        .when(choose(['dev_a', 'dev_a']))
+        .thenError('validation_failed');
+      binding
+        .given([authorized])
+        .when(choose(['dev_a'], bob))
+        .thenError('not_found');
+      binding
+        .given([authorized, revoked])
+        .when(choose(['dev_a']))
+        .thenError('binding_revoked');
+    });
+    it('is forgotten by a re-authorization: the person chooses anew', () => {
+      const reauthorized: BindingEvent = {
+        type: 'BindingReauthorized',
+        data: { bindingId, recipientId: alice, level: 'strong', keyHash: 'k-2' },
+      };
+      const state = fold(bindingDecider, [authorized, chosen(['dev_a']), revoked, reauthorized]);
+      expect(state.status === 'empty' ? 'empty' : state.devices).to.equal(undefined);
+    });
+  });
+
   describe('events', () => {
     it('round-trip through BindingEventCodec, and a malformed one is refused', () => {
       expectEventsRoundTrip(BindingEventCodec, bindingEventTypes, binding.recorded, {

@@ -44,7 +44,15 @@ const register: RecipientCommand = {
 };
 
 /** A new device's saved form, as the edge hands it over: secrets sealed, a fingerprint. */
-const ntfy = {
+const ntfy: {
+  recipientId: string;
+  deviceId: string;
+  kind: string;
+  name: string;
+  settings: Readonly<Record<string, string>>;
+  secrets: Readonly<Record<string, string>>;
+  fingerprint: string;
+} = {
   recipientId,
   deviceId: 'dev_ntfy',
   kind: 'ntfy',

@@ -402,6 +402,7 @@ describe('HTTP consent and authorized apps', () => {
         'authorizedAt',
         'bindingId',
         'blocked',
+        'devices',
         'level',
         'mutedUntil',
         'openid',

@@ -379,7 +379,9 @@ describe('HTTP recipient API: Bark device', () => {
     expect(reply.status).to.equal(200);
     expect(reply.body).to.deep.equal({ serverUrl: 'https://bark.example.test' });
     const appended = await eventsAfter(server.tidings, before);
-    expect(appended.map((event) => event.type)).to.deep.equal(['RecipientBarkDeviceSet']);
+    expect(appended.map((event) => event.type)).to.deep.equal(['RecipientDeviceAdded']);
+    // The key is sealed before it reaches the log.
+    expect(JSON.stringify(appended.map((event) => event.data))).not.to.include(DEVICE_KEY);
 
     const me = await getMe(server, person.cookie);
     expect(me.body.devices).to.deep.equal({ bark: { serverUrl: 'https://bark.example.test' } });
@@ -424,7 +426,7 @@ describe('HTTP recipient API: Bark device', () => {
     });
     expect(reply.status).to.equal(204);
     expect((await eventsAfter(server.tidings, before)).map((e) => e.type)).to.deep.equal([
-      'RecipientBarkDeviceRemoved',
+      'RecipientDeviceRemoved',
     ]);
     expect((await getMe(server, person.cookie)).body.devices).to.deep.equal({});
 
@@ -621,7 +623,7 @@ describe('HTTP recipient API: TIDINGS_OUTBOUND_ALLOWLIST and an https public URL
     expect(reply.status).to.equal(200);
     expect(reply.body).to.deep.equal({ serverUrl: 'http://127.0.0.1:8091' });
     expect((await eventsAfter(server.tidings, before)).map((e) => e.type)).to.deep.equal([
-      'RecipientBarkDeviceSet',
+      'RecipientDeviceAdded',
     ]);
     const me = await getMe(server, person.cookie);
     expect(me.body.devices).to.deep.equal({ bark: { serverUrl: 'http://127.0.0.1:8091' } });
