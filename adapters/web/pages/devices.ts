@@ -1,7 +1,11 @@
 import { html, type SafeHtml } from '../html.js';
 import { layout } from '../layout.js';
 
-/** "My devices": the Bark device and a test push through the real pipeline. */
+/**
+ * "My devices": every device of the person, of any channel kind, and a form to add one. The
+ * page holds no channel's fields: `devices.js` draws each form from the settings the channel
+ * declares (`GET /v1/channels`), so a plugin's kind gets a form without code here.
+ */
 export const devicesPage = (person: { readonly username: string }): SafeHtml =>
   layout({
     title: 'My devices',
@@ -10,57 +14,50 @@ export const devicesPage = (person: { readonly username: string }): SafeHtml =>
     scripts: ['devices.js'],
     main: html`<div class="page-head">
         <h1>My devices</h1>
-        <p class="meta">Where messages from apps you set to <em>strong</em> are pushed.</p>
+        <p class="meta">
+          Where messages from apps you set to <em>strong</em> are pushed: every healthy device below
+          gets each one. Everything also reaches your <a href="/inbox">inbox</a>.
+        </p>
       </div>
-      <section class="card" aria-labelledby="bark-title">
-        <h2 id="bark-title">Bark (iPhone)</h2>
-        <p id="bark-current" class="meta">Loading…</p>
-        <form id="bark-form">
+      <section class="panel" aria-labelledby="devices-title">
+        <h2 id="devices-title">Your devices</h2>
+        <p id="devices-status" class="meta" role="status" tabindex="-1">Loading…</p>
+        <ul id="devices-list" class="cards devices"></ul>
+      </section>
+      <section class="card" aria-labelledby="add-title">
+        <h2 id="add-title">Add a device</h2>
+        <form id="add-form">
           <div class="field">
-            <label for="bark-server">Bark server URL</label>
-            <input
-              id="bark-server"
-              name="serverUrl"
-              type="url"
-              required
-              maxlength="2048"
-              placeholder="https://api.day.app"
-              autocomplete="url"
-              spellcheck="false"
-            />
+            <label for="add-kind">Kind</label>
+            <select id="add-kind" name="kind" required aria-describedby="add-kind-hint">
+              <option value="">Loading…</option>
+            </select>
+            <p id="add-kind-hint" class="hint">How Tidings reaches this device.</p>
           </div>
-          <div class="field">
-            <label for="bark-key">Device key</label>
-            <input
-              id="bark-key"
-              name="deviceKey"
-              required
-              maxlength="128"
-              pattern="[A-Za-z0-9_\\-]+"
-              autocomplete="off"
-              autocapitalize="none"
-              spellcheck="false"
-              aria-describedby="bark-key-hint"
-            />
-            <p id="bark-key-hint" class="hint">
-              Shown in the Bark app. Tidings never shows it again once saved.
-            </p>
-          </div>
-          <p id="bark-error" class="error" role="alert" hidden></p>
+          <div id="add-fields"></div>
+          <p id="add-error" class="error" role="alert" hidden></p>
           <div class="actions">
-            <button type="submit" class="primary">Save device</button>
-            <button type="button" id="bark-remove" class="danger" hidden>Remove device</button>
+            <button type="submit" class="primary">Add device</button>
           </div>
         </form>
-      </section>
-      <section class="card" aria-labelledby="test-title">
-        <h2 id="test-title">Test push</h2>
-        <p>
-          Sends you a message from the built-in <strong>Tidings</strong> app through the same
-          moderation, routing and delivery as any app's message. It appears in
-          <a href="/apps">My apps</a>, where you can turn it down like any other.
-        </p>
-        <button type="button" id="test-push" class="primary" disabled>Send me a test push</button>
-        <p id="test-result" class="result" role="status" aria-live="polite"></p>
+        <div
+          id="add-secret"
+          class="secret-once"
+          role="region"
+          aria-labelledby="add-secret-title"
+          tabindex="-1"
+          hidden
+        >
+          <h3 id="add-secret-title">Copy this secret now</h3>
+          <p id="add-secret-what"></p>
+          <code id="add-secret-value" class="mono secret-value"></code>
+          <p class="hint">
+            Tidings shows it only this once and cannot show it again. Put it in the service that
+            receives this device's messages; to get a new one, remove the device and add it again.
+          </p>
+          <div class="actions">
+            <button type="button" id="add-secret-copy">Copy the secret</button>
+          </div>
+        </div>
       </section>`,
   });

@@ -1,142 +1,177 @@
 // @ts-check
-// "My devices": the Bark server and device key, and a test push through the real pipeline,
-// followed until its device delivery is done (or failed) so the person knows it worked.
-import { announce, api, confirmAction, reason, showError } from './common.js';
+// "My devices": every device of the person, of any kind, and the form that adds one. Both the
+// kinds and their forms come from GET /v1/channels, so this page names no channel.
+import { announce, api, el, reason } from './common.js';
+import { deviceCard } from './deviceCard.js';
+import { deviceFields, explain, labelOf } from './settingsForm.js';
 
-const current = /** @type {HTMLElement} */ (document.getElementById('bark-current'));
-const form = /** @type {HTMLFormElement} */ (document.getElementById('bark-form'));
-const error = document.getElementById('bark-error');
-const remove = /** @type {HTMLButtonElement} */ (document.getElementById('bark-remove'));
-const testButton = /** @type {HTMLButtonElement} */ (document.getElementById('test-push'));
-const result = /** @type {HTMLElement} */ (document.getElementById('test-result'));
+/**
+ * @typedef {import('./settingsForm.js').ChannelInfo} ChannelInfo
+ * @typedef {import('./settingsForm.js').DeviceFields} DeviceFields
+ * @typedef {import('./deviceCard.js').Device} Device
+ */
 
-/** @type {string | undefined} */
-let serverUrl;
-/** Why Bark refused the saved device key, when it has. @type {string | undefined} */
-let broken;
+const list = /** @type {HTMLUListElement} */ (document.getElementById('devices-list'));
+const status = /** @type {HTMLElement} */ (document.getElementById('devices-status'));
+const form = /** @type {HTMLFormElement} */ (document.getElementById('add-form'));
+const kindSelect = /** @type {HTMLSelectElement} */ (document.getElementById('add-kind'));
+const fieldsHolder = /** @type {HTMLElement} */ (document.getElementById('add-fields'));
+const addError = /** @type {HTMLElement} */ (document.getElementById('add-error'));
+const secretBox = /** @type {HTMLElement} */ (document.getElementById('add-secret'));
+const secretWhat = /** @type {HTMLElement} */ (document.getElementById('add-secret-what'));
+const secretValue = /** @type {HTMLElement} */ (document.getElementById('add-secret-value'));
+const secretCopy = /** @type {HTMLButtonElement} */ (document.getElementById('add-secret-copy'));
 
-const show = () => {
-  current.textContent =
-    serverUrl === undefined
-      ? 'No device yet: messages reach only your inbox.'
-      : broken !== undefined
-        ? `Bark no longer accepts this device key (${broken}), so messages reach only your inbox. Save the device again, with its current key, to get pushes back.`
-        : `Pushing to ${serverUrl} (the device key is kept secret).`;
-  remove.hidden = serverUrl === undefined;
-  testButton.disabled = serverUrl === undefined;
-  if (serverUrl === undefined && result.textContent === '') {
-    result.textContent = 'Save a device first.';
+/** @type {Map<string, ChannelInfo>} */
+const channels = new Map();
+/** @type {Device[]} */
+let devices = [];
+/** @type {DeviceFields | undefined} */
+let addFields;
+
+const showStatus = () => {
+  const broken = devices.filter((device) => device.broken !== null).length;
+  status.textContent =
+    devices.length === 0
+      ? 'No device yet: messages reach only your inbox. Add one below.'
+      : broken === 0
+        ? `${devices.length === 1 ? 'One device' : `${devices.length} devices`}, all healthy.`
+        : `${devices.length === 1 ? 'One device' : `${devices.length} devices`}, ${broken} broken.`;
+};
+
+const hooks = {
+  replace: (/** @type {Device} */ device) => {
+    devices = devices.map((old) => (old.deviceId === device.deviceId ? device : old));
+    const old = list.querySelector(`li[data-device="${CSS.escape(device.deviceId)}"]`);
+    const card = deviceCard(device, channels.get(device.kind), hooks);
+    if (old === null) list.append(card);
+    else old.replaceWith(card);
+    showStatus();
+  },
+  /** Reads the device again (a test may have marked it broken) and redraws it with `note`. */
+  refresh: async (
+    /** @type {string} */ deviceId,
+    /** @type {import('./deviceCard.js').Note} */ note,
+  ) => {
+    const mine = await api('GET', '/v1/me/devices');
+    devices = mine.items;
+    const device = devices.find((found) => found.deviceId === deviceId);
+    const old = list.querySelector(`li[data-device="${CSS.escape(deviceId)}"]`);
+    if (device !== undefined && old !== null) {
+      old.replaceWith(deviceCard(device, channels.get(device.kind), hooks, note));
+    }
+    showStatus();
+  },
+  remove: (/** @type {string} */ deviceId) => {
+    devices = devices.filter((device) => device.deviceId !== deviceId);
+    list.querySelector(`li[data-device="${CSS.escape(deviceId)}"]`)?.remove();
+    showStatus();
+    status.focus();
+  },
+};
+
+const drawList = () => {
+  list.replaceChildren(
+    ...devices.map((device) => deviceCard(device, channels.get(device.kind), hooks)),
+  );
+  showStatus();
+};
+
+/** Draws the add form's fields for the chosen kind. */
+const drawFields = () => {
+  const channel = channels.get(kindSelect.value);
+  addError.hidden = true;
+  if (channel === undefined) {
+    addFields = undefined;
+    fieldsHolder.replaceChildren();
+    return;
   }
+  addFields = deviceFields(channel, { prefix: 'add' });
+  fieldsHolder.replaceChildren(addFields.node);
 };
 
 const load = async () => {
   try {
-    const me = await api('GET', '/v1/me');
-    serverUrl = me.devices?.bark?.serverUrl;
-    broken = me.devices?.bark?.broken;
-    const input = /** @type {HTMLInputElement} */ (document.getElementById('bark-server'));
-    if (serverUrl !== undefined && input.value === '') input.value = serverUrl;
-    show();
+    const [known, mine] = await Promise.all([
+      api('GET', '/v1/channels'),
+      api('GET', '/v1/me/devices'),
+    ]);
+    for (const channel of /** @type {ChannelInfo[]} */ (known.items)) {
+      channels.set(channel.kind, channel);
+    }
+    kindSelect.replaceChildren(
+      ...[...channels.values()].map((channel) =>
+        el('option', { value: channel.kind }, channel.name),
+      ),
+    );
+    devices = mine.items;
+    drawList();
+    drawFields();
   } catch (failure) {
-    current.textContent = reason(failure);
+    status.textContent = reason(failure);
   }
 };
+
+kindSelect.addEventListener('change', drawFields);
 
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
-  if (!form.reportValidity()) return;
-  const data = new FormData(form);
-  showError(error, '');
+  if (addFields === undefined || !form.reportValidity()) return;
+  const fields = addFields;
+  fields.clearProblems();
+  addError.hidden = true;
+  const { name, settings } = fields.read();
   try {
-    const saved = await api('PUT', '/v1/me/devices/bark', {
-      serverUrl: String(data.get('serverUrl') ?? '').trim(),
-      deviceKey: String(data.get('deviceKey') ?? '').trim(),
+    const created = await api('POST', '/v1/me/devices', {
+      kind: kindSelect.value,
+      ...(name === undefined ? {} : { name }),
+      settings,
     });
-    serverUrl = saved.serverUrl;
-    broken = undefined;
-    /** @type {HTMLInputElement} */ (document.getElementById('bark-key')).value = '';
-    if (result.textContent === 'Save a device first.') result.textContent = '';
-    show();
-    announce('Device saved');
+    const { secret, ...device } = created;
+    devices = [...devices, device];
+    hooks.replace(device);
+    drawFields();
+    showSecret(device, secret);
+    announce(`${device.name}: added`);
   } catch (failure) {
-    showError(error, reason(failure));
+    addError.textContent = explain(failure, fields);
+    addError.hidden = false;
   }
 });
 
-remove.addEventListener('click', async () => {
-  const sure = await confirmAction(
-    'Remove this device?',
-    'Strong messages then reach only your inbox until you add a device again.',
-    'Remove',
-  );
-  if (!sure) return;
-  try {
-    await api('DELETE', '/v1/me/devices/bark');
-    serverUrl = undefined;
-    broken = undefined;
-    show();
-    announce('Device removed');
-  } catch (failure) {
-    announce(reason(failure), true);
-  }
-});
-
-const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Follows a test push for at most about 30 s and says where it went. */
-const follow = async (/** @type {string} */ messageId) => {
-  for (let attempt = 0; attempt < 30; attempt += 1) {
-    const status = await api('GET', `/v1/me/test-push/${encodeURIComponent(messageId)}`);
-    const bark = status.deliveries.find(
-      (/** @type {{ channel: string }} */ d) => d.channel === 'bark',
-    );
-    if (bark?.status === 'delivered') {
-      result.textContent = 'Delivered to your Bark device. Check your phone.';
-      result.dataset['outcome'] = 'delivered';
-      return;
-    }
-    if (bark?.status === 'failed' || bark?.status === 'abandoned') {
-      result.textContent = `Bark refused it: ${bark.lastError ?? 'no reason given'}.`;
-      result.dataset['outcome'] = 'failed';
-      return;
-    }
-    if (['suppressed', 'rejected', 'held'].includes(status.status)) {
-      result.textContent = `Not pushed: the message is ${status.status}.`;
-      result.dataset['outcome'] = status.status;
-      return;
-    }
-    if (bark === undefined && status.deliveries.length > 0) {
-      result.textContent =
-        'It reached your inbox but was not pushed (the Tidings app is not set to strong, is muted, or over its push budget).';
-      result.dataset['outcome'] = 'inbox';
-      return;
-    }
-    result.textContent =
-      bark === undefined ? 'On its way…' : `Trying Bark (attempt ${bark.attempts})…`;
-    await sleep(1000);
-  }
-  result.textContent = 'Still trying; the inbox shows it once delivered.';
+/** Selects the secret's text, so a person without clipboard access can copy it by hand. */
+const selectSecret = () => {
+  const range = document.createRange();
+  range.selectNodeContents(secretValue);
+  window.getSelection()?.removeAllRanges();
+  window.getSelection()?.addRange(range);
 };
 
-testButton.addEventListener('click', async () => {
-  testButton.disabled = true;
-  delete result.dataset['outcome'];
-  result.textContent = 'Sending…';
+/**
+ * Shows the value Tidings generated for the new device (a signing secret), which the
+ * API gives only in the answer that created it; hides the box for a device without one.
+ *
+ * @param {Device} device
+ * @param {unknown} secret
+ */
+const showSecret = (device, secret) => {
+  secretBox.hidden = typeof secret !== 'string';
+  if (typeof secret !== 'string') return;
+  const generated = channels.get(device.kind)?.settings.find((setting) => setting.generated);
+  secretWhat.textContent = `${labelOf(generated?.name ?? 'secret')} of “${device.name}”:`;
+  secretValue.textContent = secret;
+  secretBox.focus();
+  selectSecret();
+};
+
+secretCopy.addEventListener('click', async () => {
+  selectSecret();
   try {
-    const sent = await api('POST', '/v1/me/test-push');
-    if (sent.status === 'suppressed') {
-      result.textContent = sent.blocked
-        ? 'Not sent: you blocked the Tidings app in My apps.'
-        : 'Not sent: the Tidings app is set to none in My apps.';
-      result.dataset['outcome'] = 'suppressed';
-    } else {
-      await follow(sent.messageId);
-    }
-  } catch (failure) {
-    result.textContent = reason(failure);
-    result.dataset['outcome'] = 'error';
-  } finally {
-    testButton.disabled = serverUrl === undefined;
+    await navigator.clipboard.writeText(secretValue.textContent ?? '');
+    announce('Secret copied');
+  } catch {
+    // No clipboard access (an older browser, or a page not served over HTTPS): it stays selected.
+    announce('It is selected: copy it with Ctrl+C (⌘C on a Mac).', true);
   }
 });
 

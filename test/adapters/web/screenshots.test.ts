@@ -5,12 +5,13 @@ import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { allow, createApp, registerPerson, type Person } from '../../support/httpFixtures.js';
 import { call, type TestServer } from '../../support/testServer.js';
+import { startBarkServer, type BarkStandIn } from '../../../devtools/barkServer.js';
+import { kindsOf, startDevicesServer } from './devicesServer.js';
 import {
   chromiumAvailable,
   launchBrowser,
   openPage,
   push,
-  startWebServer,
   unexpectedErrors,
   useSession,
   waitUntil,
@@ -51,11 +52,16 @@ describe('web app: screenshots at phone and desktop size, light and dark (headle
   let server: TestServer | undefined;
   let browser: Browser | undefined;
   let who: Person;
+  /** The person of the devices shots, with a healthy, a broken and (with plugins) a beeper device. */
+  let deviceOwner: Person;
+  let bark: BarkStandIn | undefined;
   let consentUrl: string;
 
   before(async function () {
     if (!chromiumAvailable()) this.skip();
-    server = await startWebServer();
+    // The devices page's server: the beeper test plugin is a kind the page has no code for.
+    server = await startDevicesServer();
+    bark = await startBarkServer();
     browser = await launchBrowser();
     rmSync(SCREENSHOTS, { recursive: true, force: true });
     mkdirSync(SCREENSHOTS, { recursive: true });
@@ -193,10 +199,14 @@ describe('web app: screenshots at phone and desktop size, light and dark (headle
       name: '物业通知 Estate notices',
       redirectUris: ['https://estate.example/return'],
     });
+    deviceOwner = await registerPerson(server, `devices_${Date.now().toString(36)}`);
+    await seedDevices(server, bark, deviceOwner);
+
     consentUrl = `/authorize?${new URLSearchParams({ app_id: consentApp.appId, openid: 'resident-0815', redirect_uri: 'https://estate.example/return', state: 'abc' }).toString()}`;
   });
   after(async () => {
     await browser?.close();
+    await bark?.close();
     await server?.dispose();
   });
 
@@ -205,6 +215,8 @@ describe('web app: screenshots at phone and desktop size, light and dark (headle
     path: string;
     ready: (page: Page) => Promise<void>;
     anonymous?: boolean;
+    /** Whose session the shot uses; the inbox person's unless said. */
+    person?: () => Person;
   }[] = [
     {
       name: 'login',
@@ -246,8 +258,26 @@ describe('web app: screenshots at phone and desktop size, light and dark (headle
     {
       name: 'devices',
       path: '/devices',
+      person: () => deviceOwner,
       ready: async (page) => {
-        await page.locator('#bark-current', { hasText: 'No device yet' }).waitFor();
+        await page.locator('#devices-list > li[data-state="broken"]').waitFor();
+        await page.locator('#add-fields input').first().waitFor();
+      },
+    },
+    {
+      name: 'devices-edit',
+      path: '/devices',
+      person: () => deviceOwner,
+      ready: async (page) => {
+        // The broken device's edit form, and the add form refusing a setting beside its field.
+        const broken = page.locator('#devices-list > li[data-state="broken"]');
+        await broken.getByRole('button', { name: /^Edit / }).click();
+        await broken.locator('form').waitFor();
+        await page.getByLabel('Server URL', { exact: true }).last().fill('ftp://bark.example');
+        await page.locator('#add-fields').getByLabel('Device key').fill('abc');
+        await page.getByRole('button', { name: 'Add device' }).click();
+        await page.locator('#add-fields .field-error:not([hidden])').waitFor();
+        await page.mouse.move(0, 0);
       },
     },
     {
@@ -268,7 +298,7 @@ describe('web app: screenshots at phone and desktop size, light and dark (headle
           const watched = await openPage(browser!, { viewport, colorScheme: scheme });
           try {
             if (shot.anonymous !== true)
-              await useSession(watched.context, server!.base, who.cookie);
+              await useSession(watched.context, server!.base, (shot.person?.() ?? who).cookie);
             const { page } = watched;
             await page.goto(`${server!.base}${shot.path === '' ? consentUrl : shot.path}`);
             await shot.ready(page);
@@ -292,3 +322,62 @@ describe('web app: screenshots at phone and desktop size, light and dark (headle
     }
   }
 });
+
+/** A device as the API lists it. */
+interface SeededDevice {
+  readonly deviceId: string;
+  readonly broken: string | null;
+}
+
+/**
+ * Gives `person` the devices the devices shots show: a working Bark device, one whose key the
+ * Bark stand-in does not know (a test push marks it broken), and, when the server loaded the
+ * test plugin, a beeper device.
+ */
+const seedDevices = async (
+  server: TestServer,
+  bark: BarkStandIn,
+  person: Person,
+): Promise<void> => {
+  const add = async (body: Record<string, unknown>): Promise<SeededDevice> => {
+    const added = await call<SeededDevice>(server.base, 'POST', '/v1/me/devices', {
+      cookie: person.cookie,
+      body,
+    });
+    expect(added.status, JSON.stringify(added.body)).to.equal(201);
+    return added.body;
+  };
+  bark.addDevice('shotkey1');
+  await add({
+    kind: 'bark',
+    name: '阿明的 iPhone',
+    settings: { serverUrl: bark.url, deviceKey: 'shotkey1' },
+  });
+  const gone = await add({
+    kind: 'bark',
+    name: 'Old iPad',
+    settings: { serverUrl: bark.url, deviceKey: 'no-such-key' },
+  });
+  if ((await kindsOf(server)).includes('beeper')) {
+    await add({
+      kind: 'beeper',
+      name: 'Night pager',
+      settings: { number: '+447700900123', pin: '4711', loud: true },
+    });
+  }
+  const tested = await call(server.base, 'POST', `/v1/me/devices/${gone.deviceId}/test`, {
+    cookie: person.cookie,
+  });
+  expect(tested.status).to.equal(202);
+  await waitUntil(
+    async () =>
+      (
+        await call<{ items: SeededDevice[] }>(server.base, 'GET', '/v1/me/devices', {
+          cookie: person.cookie,
+        })
+      ).body.items.find((device) => device.deviceId === gone.deviceId)?.broken ?? null,
+    (broken) => broken !== null,
+    'the device Bark does not know to be marked broken',
+    20_000,
+  );
+};
