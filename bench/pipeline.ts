@@ -18,9 +18,13 @@
  * - `latency`: `POST /v1/messages` at a steady rate (open loop); 202 → push received, p50/p99.
  *
  * Options: --seconds=N (closed-loop duration), --concurrency=N, --messages=N (batch total),
- * --rate=N and --seconds=N (latency), --sync=full|normal, --bindings=N.
+ * --rate=N and --seconds=N (latency), --sync=full|normal, --bindings=N, --devices=1|3 (the
+ * person's devices: the Bark device alone, or Bark plus an ntfy topic and a webhook, each on its
+ * own local stand-in; every case then waits until every device got every message).
  */
 import { mkdirSync } from 'node:fs';
+import { startNtfyServer, type NtfyStandIn } from '../devtools/ntfyServer.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../devtools/webhookReceiver.js';
 import { startBarkProbe, type BarkProbe } from './barkProbe.js';
 import { closedLoop, LoadClient, openLoop, quantile } from './loadgen.js';
 import { freePort, startChildServer, type ChildServer } from './serverProcess.js';
@@ -37,6 +41,9 @@ const profileDir = rest.find((arg) => arg.startsWith('--profile='))?.split('=')[
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const DEVICE_KEY = 'benchdevice';
 const REDIRECT_URI = 'https://bench.example/callback';
+/** `--devices=3`: the person also has an ntfy and a webhook device, on stand-ins of their own. */
+const devices = option('devices', 1);
+if (devices !== 1 && devices !== 3) throw new Error(`--devices must be 1 or 3, got ${devices}`);
 /** Longest a run waits for its messages to reach Bark after the load has ended. */
 const DRAIN_TIMEOUT_MS = 180_000;
 
@@ -81,11 +88,43 @@ const startTidings = async (): Promise<ChildServer> => {
   });
 };
 
+const NTFY_TOPIC = 'bench-orders';
+
+/** The stand-ins of the person's other two devices (`--devices=3`). */
+interface OtherDevices {
+  readonly ntfy: NtfyStandIn;
+  readonly webhook: WebhookReceiver;
+}
+
+/**
+ * Resolves once the ntfy and webhook stand-ins each received `count` requests, or rejects after
+ * `timeoutMs` saying how many each is missing. Requests, not distinct messages: the messages of a
+ * case have no thread, and a retried one would be counted twice — the bench answers every request.
+ */
+const waitForOthers = async (
+  others: OtherDevices,
+  count: number,
+  timeoutMs: number,
+): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ntfy = others.ntfy.messagesOf(NTFY_TOPIC).length;
+    const webhook = others.webhook.received.length;
+    if (ntfy >= count && webhook >= count) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `${count - ntfy} ntfy and ${count - webhook} webhook deliveries of ${count} never arrived`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+};
+
 interface Setup {
   readonly appSecret: string;
   readonly cookie: string;
   /** One binding key per binding; messages go round-robin over them. */
   readonly keys: readonly string[];
+  readonly others: OtherDevices | undefined;
 }
 
 /**
@@ -93,7 +132,12 @@ interface Setup {
  * consents (openids) of that person for the app, all strong. Several bindings because the router
  * handles the messages of one binding one after another (to count its push budget exactly).
  */
-const setUp = async (client: LoadClient, bark: BarkProbe, bindings: number): Promise<Setup> => {
+const setUp = async (
+  client: LoadClient,
+  bark: BarkProbe,
+  bindings: number,
+  others: OtherDevices | undefined,
+): Promise<Setup> => {
   const app = await client.json<{ appId: string; appSecret: string }>(
     'POST',
     '/v1/admin/apps',
@@ -110,6 +154,16 @@ const setUp = async (client: LoadClient, bark: BarkProbe, bindings: number): Pro
     cookie,
     body: { serverUrl: bark.url, deviceKey: DEVICE_KEY },
   });
+  if (others !== undefined) {
+    await client.json('POST', '/v1/me/devices', 201, {
+      cookie,
+      body: { kind: 'ntfy', settings: { serverUrl: others.ntfy.url, topic: NTFY_TOPIC } },
+    });
+    await client.json('POST', '/v1/me/devices', 201, {
+      cookie,
+      body: { kind: 'webhook', settings: { url: others.webhook.url } },
+    });
+  }
   const keys: string[] = [];
   for (let index = 0; index < bindings; index += 1) {
     const consent = await client.json<{ redirect: string }>('POST', '/v1/me/authorizations', 200, {
@@ -126,7 +180,7 @@ const setUp = async (client: LoadClient, bark: BarkProbe, bindings: number): Pro
     if (key === null) throw new Error('consent gave no key');
     keys.push(key);
   }
-  return { appSecret: app.body.appSecret, cookie, keys };
+  return { appSecret: app.body.appSecret, cookie, keys, others };
 };
 
 const message = (setup: Setup, index: number): Record<string, string> => ({
@@ -204,8 +258,14 @@ const verify = async (
   let lostBark = 0;
   try {
     await bark.waitFor(accepted, DRAIN_TIMEOUT_MS);
+    if (setup.others !== undefined)
+      await waitForOthers(setup.others, accepted.length, DRAIN_TIMEOUT_MS);
   } catch {
     lostBark = accepted.filter((id) => !bark.firstSeen.has(id)).length;
+    if (setup.others !== undefined) {
+      lostBark += Math.max(0, accepted.length - setup.others.ntfy.messagesOf(NTFY_TOPIC).length);
+      lostBark += Math.max(0, accepted.length - setup.others.webhook.received.length);
+    }
   }
   const drainSeconds = (performance.now() - started) / 1000;
   const cpuUse = cpu?.();
@@ -263,18 +323,24 @@ const withTidings = async (
   body: (client: LoadClient, bark: BarkProbe, setup: Setup, server: ChildServer) => Promise<object>,
 ): Promise<object> => {
   const bark = await startBarkProbe(DEVICE_KEY);
+  const others: OtherDevices | undefined =
+    devices === 3
+      ? { ntfy: await startNtfyServer(), webhook: await startWebhookReceiver() }
+      : undefined;
   let server: ChildServer | undefined;
   let client: LoadClient | undefined;
   try {
     server = await startTidings();
     client = new LoadClient(server.url);
-    const setup = await setUp(client, bark, option('bindings', 64));
+    const setup = await setUp(client, bark, option('bindings', 64), others);
     return await body(client, bark, setup, server);
   } finally {
     client?.close();
     await server?.stop();
     if (rest.includes('--verbose') && server !== undefined) process.stderr.write(server.output());
     await bark.close();
+    await others?.ntfy.close();
+    await others?.webhook.close();
   }
 };
 
@@ -418,7 +484,7 @@ const cases: Record<string, () => Promise<object>> = {
 const run = cases[benchCase];
 if (run === undefined || dataDir === '') {
   process.stderr.write(
-    `usage: pipeline.ts <${Object.keys(cases).join('|')}> <dataDir> [--seconds=N] [--concurrency=N] [--messages=N] [--rate=N] [--bindings=N] [--sync=full|normal]\n`,
+    `usage: pipeline.ts <${Object.keys(cases).join('|')}> <dataDir> [--seconds=N] [--concurrency=N] [--messages=N] [--rate=N] [--bindings=N] [--devices=1|3] [--sync=full|normal]\n`,
   );
   process.exit(2);
 }

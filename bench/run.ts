@@ -194,6 +194,33 @@ const pipeline = (): void => {
     `batch route: 500 messages per request, 4 requests in flight; all accepted at ${count(batch.acceptedPerSecond ?? 0)} msg/s, delivered at ${count(batch.perSecond ?? 0)} msg/s; ${lossNote(batch)}`,
   );
 
+  // Fan-out: the same batch run with the person's three devices (Bark, ntfy, webhook, each on its
+  // own stand-in in the bench process), against the run above with the Bark device alone.
+  prepare('batch-fanout');
+  process.stdout.write(
+    `… the same batch run with three devices (Bark, ntfy, webhook): every message to each\n`,
+  );
+  const fanout = runScript(
+    'bench/pipeline.ts',
+    'batch',
+    'batch-fanout',
+    `--messages=${batchMessages}`,
+    '--concurrency=4',
+    '--devices=3',
+  );
+  const fanoutRatio = (fanout.serverCpuMicros ?? NaN) / (batch.serverCpuMicros ?? NaN);
+  rows.push([
+    `fan-out to three devices (Bark + ntfy + webhook), server CPU per message, ${count(batchMessages)} batched`,
+    `${micros(fanout.serverCpuMicros)} (${fanoutRatio.toFixed(2)}×)`,
+    `${micros(batch.serverCpuMicros)} (one Bark device, batch run above)`,
+    '≤ 2×',
+    verdict(fanoutRatio <= 2 && lost(fanout) === 0 && fanout.failures === 0),
+  ]);
+  cpuNote('batch route, three devices', fanout);
+  notes.push(
+    `fan-out: ${count(fanout.perSecond ?? 0)} msg/s delivered to all three devices (${count(3 * (fanout.perSecond ?? 0))} device pushes/s); ${lossNote(fanout)} (lost counts deliveries missing at any of the three stand-ins)`,
+  );
+
   const rate = 500;
   prepare('latency');
   process.stdout.write(`… latency at a steady ${rate} msg/s for ${seconds} s (open loop)\n`);
