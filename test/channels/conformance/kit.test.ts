@@ -6,6 +6,7 @@ import {
   type ConformanceFixtures,
 } from '../../../channels/conformance/conformance.js';
 import type { HttpResult } from '../../../channels/httpClient.js';
+import { scenarios, type ScenarioName } from '../../../channels/conformance/scenarios.js';
 import { connect } from 'node:net';
 
 interface Rendered {
@@ -213,6 +214,41 @@ describe('conformance kit: it can fail', () => {
     });
     expect(await failing(constant)).to.deep.equal([recall]);
     expect(await failing(good(), { settings: { token: 'the-token' } })).to.deep.equal([recall]);
+  });
+
+  it('holds a channel with its own transport to each outcome and off context.http, and names the scenarios it cannot meet', async () => {
+    const ok: HttpResult = { kind: 'answered', status: 200, headers: {}, body: '{}' };
+    // The pager on a port of its own that behaves as the scenario says, without context.http.
+    const onPort = (scenario: ScenarioName) =>
+      good({
+        send: () =>
+          Promise.resolve(outcomeOf(scenarios.find(({ name }) => name === scenario)!.http(ok))),
+      });
+    const own = (
+      channelFor: (scenario: ScenarioName) => Channel<{ token: string }, Rendered> | undefined,
+    ): ConformanceFixtures<{ token: string }, Rendered> => ({ ...fixtures, transport: channelFor });
+    const skipsGuard = own((scenario) =>
+      scenario === 'guard refusal' ? undefined : onPort(scenario),
+    );
+    expect(await failing(good(), skipsGuard)).to.deep.equal([]);
+    const names = conformanceChecks(good(), skipsGuard).map((check) => check.name);
+    expect(names).to.include(
+      "send on guard refusal: not played, the channel's transport says it cannot happen to it",
+    );
+    expect(names).to.not.include('send on guard refusal never throws and answers rejected');
+    expect(names).to.include('send on 404 never throws and answers rejected');
+
+    const alwaysDelivers = own(() => good({ send: () => Promise.resolve({ kind: 'delivered' }) }));
+    expect(await failing(good(), alwaysDelivers)).to.include.members([
+      'send on 400 never throws and answers rejected',
+      'send on network error never throws and answers failed',
+    ]);
+    // good() sends through context.http: a channel with its own transport must not.
+    const usesHttp = await failing(
+      good(),
+      own(() => good()),
+    );
+    expect(usesHttp).to.include('send on success never throws and answers delivered');
   });
 
   it('registers one test per check with the runner it is given', () => {
