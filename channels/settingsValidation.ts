@@ -17,10 +17,17 @@ export interface ValidSettings {
 /** What a secret setting reads as wherever it is shown; sent back, it means "keep it". */
 export const MASKED_SECRET = '********';
 
-const MAX_TEXT = 2048;
-const PHONE = /^\+[1-9][0-9]{7,14}$/;
-// One @, no spaces or angle brackets, a dotted domain: enough to refuse typos, not RFC 5322.
-const EMAIL =
+/** The longest text setting, in UTF-16 code units (`String.length`), after trimming. */
+export const MAX_SETTING_TEXT = 2048;
+/** A `phone` setting: E.164, `+` and 8–15 digits, the first not 0. */
+export const PHONE_PATTERN = /^\+[1-9][0-9]{7,14}$/;
+/** The longest `email` setting. */
+export const MAX_EMAIL = 254;
+/**
+ * An `email` setting: one @, no spaces or angle brackets, a dotted domain. Enough to refuse
+ * typos, not RFC 5322.
+ */
+export const EMAIL_PATTERN =
   /^[^\s@<>()[\],;:"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 /** The message for a value of the wrong kind, or undefined for one that fits `setting`. */
@@ -36,7 +43,7 @@ const problemOf = (setting: ChannelSetting, value: unknown): string | undefined 
     case 'phone': {
       if (typeof value !== 'string') return 'must be text';
       if (value.trim() === '') return 'must not be empty';
-      if (value.length > MAX_TEXT) return `must be at most ${MAX_TEXT} characters`;
+      if (value.length > MAX_SETTING_TEXT) return `must be at most ${MAX_SETTING_TEXT} characters`;
       if (!value.isWellFormed()) return 'must be well-formed Unicode text';
       return textProblemOf(setting.type, value.trim());
     }
@@ -62,9 +69,13 @@ const textProblemOf = (
         : 'must be an absolute http(s) URL';
     }
     case 'email':
-      return EMAIL.test(value) && value.length <= 254 ? undefined : 'must be an email address';
+      return EMAIL_PATTERN.test(value) && value.length <= MAX_EMAIL
+        ? undefined
+        : 'must be an email address';
     case 'phone':
-      return PHONE.test(value) ? undefined : 'must be an E.164 phone number (+ and 8-15 digits)';
+      return PHONE_PATTERN.test(value)
+        ? undefined
+        : 'must be an E.164 phone number (+ and 8-15 digits)';
     default: {
       const _exhaustive: never = type;
       return _exhaustive;

@@ -132,6 +132,7 @@ const validString = (context: ValueContext, schema: Schema): fc.Arbitrary<string
       }),
     ).filter(fits);
   }
+  if (format === 'email') return once('email', () => fc.emailAddress()).filter(fits);
   if (format === 'date-time') {
     const day = 24 * 60 * 60;
     return fc
@@ -209,19 +210,59 @@ export const validValue = (
   }
 };
 
-/** The properties of an object schema, with whether each is required. */
-export const propertiesOf = (
-  context: ValueContext,
-  raw: unknown,
-): readonly { name: string; schema: Schema; required: boolean }[] => {
+/** A property of an object schema, with whether it is required. */
+export interface Property {
+  readonly name: string;
+  readonly schema: Schema;
+  readonly required: boolean;
+}
+
+/**
+ * One schema for the values a property takes in the alternatives that have it: their constants
+ * as an enum (a `kind` that tells the alternatives apart), else each schema once, as `anyOf`.
+ */
+const eitherOf = (schemas: readonly Schema[]): Schema => {
+  const distinct = [...new Map(schemas.map((schema) => [JSON.stringify(schema), schema])).values()];
+  const [only] = distinct;
+  if (only !== undefined && distinct.length === 1) return only;
+  if (distinct.every((schema) => schema['const'] !== undefined)) {
+    return { enum: distinct.map((schema) => schema['const']) };
+  }
+  return { anyOf: distinct };
+};
+
+/**
+ * The properties of an object schema, with whether each is required. Those of an `anyOf` or
+ * `oneOf` of objects (a body with one alternative per device kind) are every property some
+ * alternative has, taking what it takes in any of them, required when every alternative requires
+ * it: a wrong value for one of them is wrong in every alternative.
+ */
+export const propertiesOf = (context: ValueContext, raw: unknown): readonly Property[] => {
   const schema = flatten(context, raw);
   const required = new Set(Array.isArray(schema['required']) ? schema['required'].map(String) : []);
   const properties = isRecord(schema['properties']) ? schema['properties'] : {};
-  return Object.entries(properties).map(([name, member]) => ({
+  const own = Object.entries(properties).map(([name, member]) => ({
     name,
     schema: flatten(context, member),
     required: required.has(name),
   }));
+  const alternatives = [schema['anyOf'], schema['oneOf']].find(Array.isArray);
+  if (alternatives === undefined) return own;
+  const each = alternatives.map((alternative: unknown) => propertiesOf(context, alternative));
+  const names = [...new Set(each.flatMap((list) => list.map((property) => property.name)))];
+  const merged = names
+    .filter((name) => !own.some((property) => property.name === name))
+    .map((name): Property => {
+      const found = each.map((list) => list.find((property) => property.name === name));
+      return {
+        name,
+        schema: eitherOf(
+          found.flatMap((property) => (property === undefined ? [] : [property.schema])),
+        ),
+        required: found.every((property) => property?.required === true),
+      };
+    });
+  return [...own, ...merged];
 };
 
 /**

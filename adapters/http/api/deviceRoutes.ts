@@ -8,10 +8,12 @@ import { updateDevice } from '../../../application/devices/updateDevice.js';
 import { INBOX_CHANNEL } from '../../../domain/message/messageEvents.js';
 import { checkDestination } from '../../outbound/destinationGuard.js';
 import { secureIds } from '../../security/secureIds.js';
-import { boundedString, strictObject } from '../codecs.js';
+import { boundedString, strictObject, withSchema } from '../codecs.js';
+import { toJsonSchema } from '../jsonSchema.js';
 import { defineRoute, type Route } from '../routing.js';
 import type { ApiDeps } from './deps.js';
 import type { ChannelRegistry } from '../../../channels/registry.js';
+import { deviceChangeSettingsSchema, newDeviceSchema } from './deviceSchemas.js';
 import { DeviceView, deviceView, SettingValueCodec } from './deviceView.js';
 import { invocationOf, orRefusal } from './refusals.js';
 
@@ -20,7 +22,8 @@ const DeviceName = boundedString('DeviceName', { minLength: 1, maxLength: MAX_DE
 /**
  * The settings object of a request: any setting some channel of this server declares, each a
  * text, number or yes/no; which of them a kind takes, and their types, are checked against its
- * channel (channels/settingsValidation.ts). Listing the names documents them in /openapi.json.
+ * channel (channels/settingsValidation.ts), whose messages name the kind's own rules. What the two
+ * accept together is documented per kind (deviceSchemas.ts), not by this codec's own schema.
  */
 const settingsCodec = (channels: ChannelRegistry) => {
   const names = new Set(
@@ -83,16 +86,24 @@ export const deviceDepsOf = (deps: ApiDeps): DeviceDeps => ({
 
 /** The channels and a person's devices, of any kind (docs/api.md, "Devices"). */
 export const deviceRoutes = (deps: ApiDeps): Route[] => {
-  const Settings = settingsCodec(deps.channels);
-  const NewDeviceBody = strictObject(
-    'NewDevice',
-    { kind: boundedString('DeviceKind', { minLength: 1, maxLength: 32 }), settings: Settings },
-    { name: DeviceName },
+  const NewDeviceBody = withSchema(
+    strictObject(
+      'NewDevice',
+      {
+        kind: boundedString('DeviceKind', { minLength: 1, maxLength: 32 }),
+        settings: settingsCodec(deps.channels),
+      },
+      { name: DeviceName },
+    ),
+    newDeviceSchema(deps.channels, toJsonSchema(DeviceName)),
   );
   const DeviceChangeBody = strictObject(
     'DeviceChange',
     {},
-    { name: DeviceName, settings: Settings },
+    {
+      name: DeviceName,
+      settings: withSchema(settingsCodec(deps.channels), deviceChangeSettingsSchema(deps.channels)),
+    },
   );
   const devices = deviceDepsOf(deps);
   const add = addDevice(devices);

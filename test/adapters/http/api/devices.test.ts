@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { HostResolver } from '../../../../adapters/outbound/destinationGuard.js';
+import { INBOX_CHANNEL } from '../../../../domain/message/messageEvents.js';
 import {
   errorPaths,
   eventCount,
@@ -45,14 +46,17 @@ describe('HTTP devices API', () => {
   });
 
   it('GET /v1/channels lists the device kinds with their settings, without the inbox', async () => {
-    const reply = await call<{ items: { kind: string; name: string; settings: unknown[] }[] }>(
-      server.base,
-      'GET',
-      '/v1/channels',
-    );
+    const reply = await call<{
+      items: { kind: string; name: string; settings: Record<string, unknown>[] }[];
+    }>(server.base, 'GET', '/v1/channels');
     expect(reply.status).to.equal(200);
-    expect(reply.body.items.map((c) => c.kind)).to.deep.equal(['bark']);
-    expect(reply.body.items[0]?.settings).to.deep.equal([
+    // The server's own registry, in its order: a channel added later is listed without a change here.
+    const kinds = server.tidings.channels.kinds.filter((kind) => kind !== INBOX_CHANNEL);
+    expect(server.tidings.channels.kinds).to.include(INBOX_CHANNEL);
+    expect(kinds).to.include.members(['bark', 'ntfy', 'webhook']);
+    expect(reply.body.items.map((c) => c.kind)).to.deep.equal(kinds);
+    const settingsOf = (kind: string) => reply.body.items.find((c) => c.kind === kind)?.settings;
+    expect(settingsOf('bark')).to.deep.equal([
       {
         name: 'serverUrl',
         description: 'Base URL of the bark-server, e.g. https://api.day.app',
@@ -68,6 +72,15 @@ describe('HTTP devices API', () => {
         required: true,
       },
     ]);
+    expect(settingsOf('ntfy')?.find((s) => s['name'] === 'serverUrl')).to.deep.include({
+      type: 'url',
+      required: false,
+      default: 'https://ntfy.sh',
+    });
+    expect(settingsOf('webhook')?.find((s) => s['name'] === 'secret')).to.deep.include({
+      secret: true,
+      generated: true,
+    });
   });
 
   it('POST adds a device: 201 with an id, the channel’s name, the secret masked', async () => {
