@@ -65,6 +65,36 @@ describe('channel plugin loader (TIDINGS_CHANNEL_PLUGINS), from a folder outside
     expect(channels.map((channel) => channel.kind)).to.deep.equal(['pager', 'line']);
   });
 
+  it('resolves a dual package (import and require builds) under the import condition, subpaths too', async () => {
+    // The CommonJS build is not a channel: loading it instead of the ESM entry stops the start.
+    const cjs = "module.exports = { __esModule: true, default: { kind: 'wrong' } };\n";
+    folder.write(
+      'node_modules/tidings-dual/package.json',
+      JSON.stringify({
+        name: 'tidings-dual',
+        exports: {
+          '.': { require: './dual.cjs', import: './dual.mjs' },
+          './fax': { node: { require: './fax.cjs', import: './fax.mjs' } },
+          './extra/*': { require: './cjs/*.cjs', default: './esm/*.mjs' },
+        },
+      }),
+    );
+    folder.write('node_modules/tidings-dual/dual.cjs', cjs);
+    folder.write('node_modules/tidings-dual/dual.mjs', pluginSource('dual'));
+    folder.write('node_modules/tidings-dual/fax.cjs', cjs);
+    folder.write('node_modules/tidings-dual/fax.mjs', pluginSource('fax'));
+    folder.write('node_modules/tidings-dual/cjs/line.cjs', cjs);
+    folder.write('node_modules/tidings-dual/esm/line.mjs', pluginSource('line'));
+    const channels = await load(
+      ['tidings-dual', 'tidings-dual/fax', 'tidings-dual/extra/line'],
+      folder.dir,
+    );
+    expect(channels.map((channel) => channel.kind)).to.deep.equal(['dual', 'fax', 'line']);
+    expect(await refusal(['tidings-dual/nothing'], folder.dir)).to.match(
+      /^channel plugin tidings-dual\/nothing: the package tidings-dual exports no \.\/nothing /,
+    );
+  });
+
   it('wraps each plugin so that a throwing send is a failed outcome', async () => {
     const file = folder.write('boom.mjs', pluginSource('boom', "throw new Error('kaboom');"));
     const [boom] = await load([file], folder.dir);
