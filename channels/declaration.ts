@@ -123,10 +123,10 @@ const describe = (value: unknown): string => {
  * module"): `kind` 1–32 lowercase letters, digits or dashes starting with a letter; `name` a
  * non-empty string; `settings` an array of settings with unique names of the form
  * {@link SETTING_NAME_PATTERN} and not in {@link RESERVED_SETTING_NAMES}, a string
- * `description`, a known `type`, boolean `secret` and
- * `required`, an optional `default` of the setting's type (on an optional setting), and at most
- * one `generated` setting, which is secret and not required; `render` and `send` functions, and
- * `renderRecall` a function when present.
+ * `description`, a known `type`, boolean `secret` and `required`, an optional `default` of the
+ * setting's type (on an optional setting only), and at most one `generated` setting, which is
+ * secret and not required; `render` and `send` functions, and `renderRecall` a function when
+ * present.
  *
  * It checks shape only: what `render` and `send` do is the conformance kit's business.
  */
