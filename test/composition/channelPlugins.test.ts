@@ -1,20 +1,20 @@
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
 import { relative } from 'node:path';
-import { builtInChannels } from '../../channels/index.js';
+import { builtInChannels, builtInKinds } from '../../channels/index.js';
 import type { Channel } from '../../channels/channel.js';
 import { loadChannelPlugins } from '../../composition/channelPlugins.js';
 import { pluginFolder, pluginSource, type PluginFolder } from '../support/pluginFolder.js';
 import { startTestServer } from '../support/testServer.js';
 
 const load = async (specs: readonly string[], cwd: string): Promise<Channel[]> => {
-  const loaded = await loadChannelPlugins(specs, cwd, builtInChannels);
+  const loaded = await loadChannelPlugins(specs, cwd, builtInKinds);
   if (E.isLeft(loaded)) expect.fail(loaded.left);
   return loaded.right;
 };
 
 const refusal = async (specs: readonly string[], cwd: string): Promise<string> => {
-  const loaded = await loadChannelPlugins(specs, cwd, builtInChannels);
+  const loaded = await loadChannelPlugins(specs, cwd, builtInKinds);
   if (E.isRight(loaded)) expect.fail('the plugins were loaded');
   return loaded.left;
 };
@@ -172,6 +172,10 @@ describe('channel plugin loader (TIDINGS_CHANNEL_PLUGINS), from a folder outside
       const bark = folder.write('bark.mjs', pluginSource('bark'));
       expect(await refusal([bark], folder.dir)).to.equal(
         `channel plugin ${bark}: declares the kind "bark", which the built-in channel bark already has`,
+      );
+      const email = folder.write('email.mjs', pluginSource('email'));
+      expect(await refusal([email], folder.dir)).to.equal(
+        `channel plugin ${email}: declares the kind "email", which the built-in channel email already has`,
       );
       const first = folder.write('one/pager.mjs', pluginSource('pager'));
       folder.write('two/pager.mjs', pluginSource('pager'));
