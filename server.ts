@@ -5,7 +5,7 @@ import { StateCache } from './domain/shared/stateCache.js';
 import type { RetryPolicy } from './domain/delivery/retryPolicy.js';
 import type { PenaltyLadder } from './domain/reputation/penaltyLadder.js';
 import type { Channel, ChannelContext } from './channels/channel.js';
-import { builtInChannels, configuredChannels, createBuiltInRegistry } from './channels/index.js';
+import { builtInKinds, configuredChannels, createBuiltInRegistry } from './channels/index.js';
 import type { ChannelRegistry } from './channels/registry.js';
 import { allProjections } from './projections/index.js';
 import type { Projection } from './projections/projection.js';
@@ -164,7 +164,7 @@ const startProcessing = async (
   const plugins = await loadChannelPlugins(
     core.settings.channelPlugins,
     options.cwd ?? process.cwd(),
-    [...builtInChannels, ...configured],
+    builtInKinds,
   );
   if (E.isLeft(plugins)) throw new Error(plugins.left);
   const readModels = await startReadModels(core, options.projections ?? allProjections, stops);

@@ -14,6 +14,15 @@ export const CHANNEL_KIND_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 /** A setting's name: a key of a JSON object and of a form, the same in every language. */
 export const SETTING_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
+/**
+ * Names a setting may not have: the properties every object inherits (`constructor`, `toString`,
+ * `valueOf`, `hasOwnProperty`, …). Settings are looked up as `settings[name]`, which for these
+ * answers an inherited function when the device has no value, not "missing".
+ */
+export const RESERVED_SETTING_NAMES: ReadonlySet<string> = new Set(
+  Object.getOwnPropertyNames(Object.prototype),
+);
+
 /** The setting types a channel may declare, in the order the docs list them. */
 export const CHANNEL_SETTING_TYPES: readonly ChannelSettingType[] = [
   'string',
@@ -61,6 +70,8 @@ const settingProblems = (setting: unknown, index: number): string[] => {
     problems.push(
       `${at}.name must be a letter then up to 63 letters, digits or underscores, got ${describe(name)}`,
     );
+  } else if (RESERVED_SETTING_NAMES.has(name)) {
+    problems.push(`${at}.name must not be "${name}", which every JavaScript object has`);
   }
   if (typeof setting['description'] !== 'string') {
     problems.push(`${label}.description must be a string`);
@@ -77,6 +88,11 @@ const settingProblems = (setting: unknown, index: number): string[] => {
   if ('default' in setting && setting['default'] !== undefined) {
     if (isSettingType(type) && !fitsType(type, setting['default'])) {
       problems.push(`${label}.default must be a value of type ${type}`);
+    }
+    // A required setting is never missing, so its default would never apply: a sign the author
+    // meant it optional.
+    if (setting['required'] === true) {
+      problems.push(`${label}.default is for an optional setting: it is required`);
     }
   }
   const generated = setting['generated'];
@@ -106,10 +122,11 @@ const describe = (value: unknown): string => {
  * The problems of a channel declaration, empty when it is well-formed (PLUGINS.md "The
  * module"): `kind` 1–32 lowercase letters, digits or dashes starting with a letter; `name` a
  * non-empty string; `settings` an array of settings with unique names of the form
- * {@link SETTING_NAME_PATTERN}, a string `description`, a known `type`, boolean `secret` and
- * `required`, an optional `default` of the setting's type (on an optional setting), and at most
- * one `generated` setting, which is secret and not required; `render` and `send` functions, and
- * `renderRecall` a function when present.
+ * {@link SETTING_NAME_PATTERN} and not in {@link RESERVED_SETTING_NAMES}, a string
+ * `description`, a known `type`, boolean `secret` and `required`, an optional `default` of the
+ * setting's type (on an optional setting only), and at most one `generated` setting, which is
+ * secret and not required; `render` and `send` functions, and `renderRecall` a function when
+ * present.
  *
  * It checks shape only: what `render` and `send` do is the conformance kit's business.
  */

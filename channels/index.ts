@@ -19,6 +19,14 @@ export const builtInChannels: readonly Channel[] = [
   webhookChannel,
 ];
 
+/**
+ * The kinds Tidings keeps for its own channels (PLUGINS.md: inbox, bark, ntfy, email, sms,
+ * webhook), whether or not the operator configured the ones that need it: a plugin may declare
+ * none of them, so a device made for a built-in kind never changes meaning when SMTP or an SMS
+ * gateway is set up later.
+ */
+export const builtInKinds: readonly string[] = ['inbox', 'bark', 'ntfy', 'email', 'sms', 'webhook'];
+
 /** What the operator configured for the built-in channels that need it (the server's settings are one). */
 export interface ConfiguredChannelOptions {
   /** The SMS gateway (`TIDINGS_SMS_GATEWAY_URL`, `TIDINGS_SMS_GATEWAY_TOKEN`). */

@@ -14,19 +14,19 @@ const reasonOf = (error: unknown): string =>
 /**
  * Loads the channel plugins `TIDINGS_CHANNEL_PLUGINS` lists (PLUGINS.md "Loading"), in order:
  * resolves each from the working directory ({@link resolvePluginModule}), imports it, takes its
- * default export, checks the declaration and that its kind is not taken (by a channel in `taken`,
- * the built-in ones, or an earlier plugin). The first module that fails answers one line naming
+ * default export, checks the declaration and that its kind is not taken (by a kind in
+ * `reserved`, the built-in ones whether configured or not, or by an earlier plugin). The first module that fails answers one line naming
  * it and the reason, which stops the start; otherwise the channels, each wrapped by
  * {@link guardPluginChannel} so it cannot crash or wedge the delivery worker.
  */
 export const loadChannelPlugins = async (
   specs: readonly string[],
   cwd: string,
-  taken: readonly Channel[],
+  reserved: readonly string[],
   options: PluginGuardOptions = {},
 ): Promise<E.Either<string, Channel[]>> => {
   const owners = new Map<string, string>(
-    taken.map((channel) => [channel.kind, `the built-in channel ${channel.kind}`]),
+    reserved.map((kind) => [kind, `the built-in channel ${kind}`]),
   );
   const loaded: Channel[] = [];
   for (const spec of specs) {

@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
  * its `server/server.go` and `server/errors.go` do for publishing:
  *
  * - `POST|PUT /` with a JSON body `{ topic, message?, title?, tags?, priority?, click?,
- *   sequence_id?, … }` (unknown fields ignored, like Go's decoder); `POST|PUT /{topic}` with the
+ *   sequence_id?, … }` (unknown fields ignored, like Go's decoder; `tags` joined with "," and
+ *   split again, as ntfy does, so a tag with a comma is two); `POST|PUT /{topic}` with the
  *   message as the body and `X-Title`, `X-Priority`, `X-Tags`, `X-Click`, `X-Sequence-ID` (and
  *   their aliases, also as query parameters; RFC 2047 encoded words decoded); `POST|PUT
  *   /{topic}/{sequenceId}`.
@@ -269,6 +270,17 @@ const readBody = (request: IncomingMessage): Promise<string> =>
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/**
+ * Tags as ntfy stores them: the header form's comma-separated list split on commas, trimmed,
+ * without empty ones. ntfy turns the JSON form's array into that header (joined with ","), so a
+ * JSON tag holding a comma becomes two tags there as well.
+ */
+const splitTags = (joined: string): string[] =>
+  joined
+    .split(',')
+    .map((tag) => tag.trim())
+    .filter((tag) => tag !== '');
+
 /** The JSON form's fields, or undefined when the body is not message JSON. */
 const publicationOfJson = (json: unknown): Publication | undefined => {
   if (!isRecord(json)) return undefined;
@@ -283,12 +295,13 @@ const publicationOfJson = (json: unknown): Publication | undefined => {
   if (tags !== undefined && !(Array.isArray(tags) && tags.every((t) => typeof t === 'string'))) {
     return undefined;
   }
+  const split = tags === undefined ? [] : splitTags(tags.join(','));
   return {
     topic,
     message: message ?? '',
     ...(title === undefined || title === '' ? {} : { title }),
     ...(priority === undefined ? {} : { priority }),
-    ...(tags === undefined || tags.length === 0 ? {} : { tags }),
+    ...(split.length === 0 ? {} : { tags: split }),
     ...(click === undefined || click === '' ? {} : { click }),
     ...(sequenceId === undefined || sequenceId === '' ? {} : { sequenceId }),
   };
@@ -564,14 +577,7 @@ export const startNtfyServer = async (options: NtfyStandInOptions = {}): Promise
         message: raw,
         ...(title === undefined ? {} : { title }),
         ...(priority === undefined ? {} : { priority }),
-        ...(tags === undefined
-          ? {}
-          : {
-              tags: tags
-                .split(',')
-                .map((t) => t.trim())
-                .filter((t) => t !== ''),
-            }),
+        ...(tags === undefined ? {} : { tags: splitTags(tags) }),
         ...(click === undefined ? {} : { click }),
         ...(sequenceId === undefined ? {} : { sequenceId }),
       };

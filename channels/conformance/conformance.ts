@@ -190,7 +190,12 @@ const recallTargetOf = (message: OutgoingMessage): RecallTarget => ({
   ...(message.thread === undefined ? {} : { thread: message.thread }),
 });
 
-/** `settings` with each string secret replaced by a unique marker; the markers. */
+/**
+ * `settings` with each string secret replaced by a unique marker; the markers. A url secret gets
+ * one marker in its host and another in its path, and the kit looks for each on its own: a hook
+ * URL leaks as much through `new URL(u).host` or its path as whole (a URL parser lowercases the
+ * host, so that marker is lowercase from the start).
+ */
 const markSecrets = (
   channel: Channel,
   settings: unknown,
@@ -201,13 +206,25 @@ const markSecrets = (
   channel.settings.forEach((setting, index) => {
     if (!setting.secret || typeof marked[setting.name] !== 'string') return;
     const marker = `tidingsSecretMarker${index}x${setting.name}`;
-    marked[setting.name] =
-      setting.type === 'url'
-        ? `https://${marker.toLowerCase()}.example/`
-        : setting.type === 'email'
-          ? `${marker}@example.com`
-          : marker;
-    markers.push(marker);
+    switch (setting.type) {
+      case 'url': {
+        const host = `tidingssecrethost${index}`;
+        marked[setting.name] = `https://${host}.example/${marker}`;
+        markers.push(host, marker);
+        return;
+      }
+      case 'email':
+        marked[setting.name] = `${marker}@example.com`;
+        markers.push(marker);
+        return;
+      case 'string':
+      case 'phone':
+      case 'boolean':
+      case 'integer':
+        marked[setting.name] = marker;
+        markers.push(marker);
+        return;
+    }
   });
   return { settings: marked, markers };
 };

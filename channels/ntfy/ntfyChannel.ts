@@ -83,7 +83,8 @@ const invalidTopic = (settings: NtfySettings): NtfyRequest | undefined =>
  * - `priority` from the level hint: `timeSensitive` 4, `active` (and none) 3, `passive` 2. 5
  *   (max, which overrides Do Not Disturb on Android) is never sent.
  * - `tags`: the app's name, so the person sees which app speaks (ntfy shows tags under the
- *   title; a tag that is an emoji short code shows as the emoji).
+ *   title; a tag that is an emoji short code shows as the emoji). Its commas become spaces: ntfy
+ *   joins the JSON tags with "," and splits them again, so "Acme, Inc." would be two tags.
  * - `click`: the message's url, opened on tap.
  * - `sequence_id`: {@link ntfySequenceIdFor}, so the steps of a work order replace each other.
  *
@@ -96,7 +97,7 @@ export const renderNtfy = (message: OutgoingMessage, settings: NtfySettings): Nt
     message.subtitle === undefined || message.subtitle === ''
       ? message.body
       : `${message.subtitle}\n\n${message.body}`;
-  const appName = message.appName.trim();
+  const appName = message.appName.replace(/\s*,[\s,]*/g, ' ').trim();
   return {
     kind: 'publish',
     url: `${baseOf(settings)}/`,

@@ -95,6 +95,33 @@ describe('channel declaration check', () => {
     ).to.deep.equal([]);
   });
 
+  it('refuses a setting name that objects inherit (constructor, toString, …), which a settings lookup would read as a function', () => {
+    for (const name of ['constructor', 'valueOf', 'toString', 'hasOwnProperty', 'isPrototypeOf']) {
+      expect(onlyProblem(declaration({ settings: [setting({ name })] })), name).to.equal(
+        `settings[0].name must not be "${name}", which every JavaScript object has`,
+      );
+    }
+    expect(onlyProblem(declaration({ settings: [setting({ name: '__proto__' })] }))).to.match(
+      /^settings\[0\]\.name must be a letter/,
+    );
+    expect(
+      checkChannelDeclaration(declaration({ settings: [setting({ name: 'Constructor' })] })),
+    ).to.deep.equal([]);
+  });
+
+  it('refuses a default on a required setting (a default is what an optional setting falls back to)', () => {
+    expect(
+      onlyProblem(
+        declaration({ settings: [setting({ secret: false, required: true, default: 'x' })] }),
+      ),
+    ).to.equal('settings[0] ("token").default is for an optional setting: it is required');
+    expect(
+      checkChannelDeclaration(
+        declaration({ settings: [setting({ secret: false, required: false, default: 'x' })] }),
+      ),
+    ).to.deep.equal([]);
+  });
+
   it('refuses two settings of one name', () => {
     expect(
       onlyProblem(declaration({ settings: [setting(), setting({ secret: false })] })),

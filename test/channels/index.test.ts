@@ -4,10 +4,12 @@ import * as E from 'fp-ts/lib/Either.js';
 import { loadSettings } from '../../adapters/config/settings.js';
 import {
   builtInChannels,
+  builtInKinds,
   builtInRegistry,
   configuredChannels,
   createBuiltInRegistry,
 } from '../../channels/index.js';
+import { createEmailChannel } from '../../channels/email/emailChannel.js';
 import { webhookChannel } from '../../channels/webhook/webhookChannel.js';
 
 const plugin = (kind: string): Channel<unknown, string> => ({
@@ -56,6 +58,18 @@ describe('built-in channels', () => {
       'webhook',
       'sms',
     ]);
+  });
+
+  it('reserve every built-in kind, configured or not: PLUGINS.md’s six, each channel’s kind among them', () => {
+    expect(builtInKinds).to.deep.equal(['inbox', 'bark', 'ntfy', 'email', 'sms', 'webhook']);
+    const email = createEmailChannel({
+      transport: { send: () => Promise.reject(new Error('unused')) },
+      from: { address: 'tidings@example.com' },
+    });
+    const sms = configuredChannels({ sms: { gatewayUrl: 'https://sms.example/', token: 't' } });
+    for (const channel of [...builtInChannels, ...sms, email]) {
+      expect(builtInKinds).to.include(channel.kind);
+    }
   });
 
   it('take the server settings as they are, SMS gateway and all', () => {

@@ -1,20 +1,20 @@
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
 import { relative } from 'node:path';
-import { builtInChannels } from '../../channels/index.js';
+import { builtInChannels, builtInKinds } from '../../channels/index.js';
 import type { Channel } from '../../channels/channel.js';
 import { loadChannelPlugins } from '../../composition/channelPlugins.js';
 import { pluginFolder, pluginSource, type PluginFolder } from '../support/pluginFolder.js';
 import { startTestServer } from '../support/testServer.js';
 
 const load = async (specs: readonly string[], cwd: string): Promise<Channel[]> => {
-  const loaded = await loadChannelPlugins(specs, cwd, builtInChannels);
+  const loaded = await loadChannelPlugins(specs, cwd, builtInKinds);
   if (E.isLeft(loaded)) expect.fail(loaded.left);
   return loaded.right;
 };
 
 const refusal = async (specs: readonly string[], cwd: string): Promise<string> => {
-  const loaded = await loadChannelPlugins(specs, cwd, builtInChannels);
+  const loaded = await loadChannelPlugins(specs, cwd, builtInKinds);
   if (E.isRight(loaded)) expect.fail('the plugins were loaded');
   return loaded.left;
 };
@@ -63,6 +63,36 @@ describe('channel plugin loader (TIDINGS_CHANNEL_PLUGINS), from a folder outside
     // From a folder below: node_modules are looked for upward, as Node does.
     const channels = await load(['tidings-pager', '@acme/tidings-line'], `${folder.dir}/srv`);
     expect(channels.map((channel) => channel.kind)).to.deep.equal(['pager', 'line']);
+  });
+
+  it('resolves a dual package (import and require builds) under the import condition, subpaths too', async () => {
+    // The CommonJS build is not a channel: loading it instead of the ESM entry stops the start.
+    const cjs = "module.exports = { __esModule: true, default: { kind: 'wrong' } };\n";
+    folder.write(
+      'node_modules/tidings-dual/package.json',
+      JSON.stringify({
+        name: 'tidings-dual',
+        exports: {
+          '.': { require: './dual.cjs', import: './dual.mjs' },
+          './fax': { node: { require: './fax.cjs', import: './fax.mjs' } },
+          './extra/*': { require: './cjs/*.cjs', default: './esm/*.mjs' },
+        },
+      }),
+    );
+    folder.write('node_modules/tidings-dual/dual.cjs', cjs);
+    folder.write('node_modules/tidings-dual/dual.mjs', pluginSource('dual'));
+    folder.write('node_modules/tidings-dual/fax.cjs', cjs);
+    folder.write('node_modules/tidings-dual/fax.mjs', pluginSource('fax'));
+    folder.write('node_modules/tidings-dual/cjs/line.cjs', cjs);
+    folder.write('node_modules/tidings-dual/esm/line.mjs', pluginSource('line'));
+    const channels = await load(
+      ['tidings-dual', 'tidings-dual/fax', 'tidings-dual/extra/line'],
+      folder.dir,
+    );
+    expect(channels.map((channel) => channel.kind)).to.deep.equal(['dual', 'fax', 'line']);
+    expect(await refusal(['tidings-dual/nothing'], folder.dir)).to.match(
+      /^channel plugin tidings-dual\/nothing: the package tidings-dual exports no \.\/nothing /,
+    );
   });
 
   it('wraps each plugin so that a throwing send is a failed outcome', async () => {
@@ -142,6 +172,10 @@ describe('channel plugin loader (TIDINGS_CHANNEL_PLUGINS), from a folder outside
       const bark = folder.write('bark.mjs', pluginSource('bark'));
       expect(await refusal([bark], folder.dir)).to.equal(
         `channel plugin ${bark}: declares the kind "bark", which the built-in channel bark already has`,
+      );
+      const email = folder.write('email.mjs', pluginSource('email'));
+      expect(await refusal([email], folder.dir)).to.equal(
+        `channel plugin ${email}: declares the kind "email", which the built-in channel email already has`,
       );
       const first = folder.write('one/pager.mjs', pluginSource('pager'));
       folder.write('two/pager.mjs', pluginSource('pager'));

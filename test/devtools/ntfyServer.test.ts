@@ -81,6 +81,17 @@ describe('ntfy-server stand-in', () => {
     expect(ntfy.requests[0]?.json).to.deep.include({ topic: 'alerts' });
   });
 
+  it('joins JSON tags with "," and splits them again, trimmed and without empty ones, as ntfy does', async () => {
+    const answer = await publishJson(ntfy.url, {
+      topic: 'alerts',
+      message: 'x',
+      tags: ['Acme, Inc.', ' spaced ', '', 'a,,b'],
+    });
+    expect(answer.json?.['tags']).to.deep.equal(['Acme', 'Inc.', 'spaced', 'a', 'b']);
+    const none = await publishJson(ntfy.url, { topic: 'alerts', message: 'x', tags: [','] });
+    expect(none.json).to.not.have.property('tags');
+  });
+
   it('publishes the header form, with aliases, RFC 2047 titles and a sequence id in the path', async () => {
     const answer = await call(ntfy.url, '/alerts/job-1', {
       body: 'Backup done',

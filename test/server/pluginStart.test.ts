@@ -91,12 +91,20 @@ describe('server start with a bad channel plugin (tsx server.ts in a child proce
     );
   });
 
-  it('a kind the built-in bark has, or another plugin has, stops the start', async () => {
+  it('a kind the built-in bark has, email or sms unconfigured, or another plugin has, stops the start', async () => {
     const bark = folder.write('bark.mjs', pluginSource('bark'));
     expectStopped(
       await startWith(bark),
       `channel plugin ${bark}: declares the kind "bark", which the built-in channel bark already has`,
     );
+    // email and sms are Tidings' kinds even where no SMTP server or SMS gateway is configured.
+    for (const kind of ['email', 'sms']) {
+      const file = folder.write(`${kind}.mjs`, pluginSource(kind));
+      expectStopped(
+        await startWith(file),
+        `channel plugin ${file}: declares the kind "${kind}", which the built-in channel ${kind} already has`,
+      );
+    }
     const one = folder.write('one/pager.mjs', pluginSource('pager'));
     const two = folder.write('two/pager.mjs', pluginSource('pager'));
     expectStopped(

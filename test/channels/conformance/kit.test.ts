@@ -195,6 +195,38 @@ describe('conformance kit: it can fail', () => {
     }
   });
 
+  it('fails a channel that logs a distinctive part (host, path) of a url-type secret', async () => {
+    interface Hooked {
+      readonly hook: string;
+    }
+    const hooked = (part: (url: URL) => string): Channel<Hooked, Hooked> => ({
+      kind: 'hooked',
+      name: 'Hooked',
+      settings: [{ name: 'hook', description: 'hook', type: 'url', secret: true, required: true }],
+      render: (_message, settings) => ({ hook: settings.hook }),
+      send: async (rendered, context) => {
+        context.logger.debug(`posting to ${part(new URL(rendered.hook))}`);
+        const result = await context.http.request({ method: 'POST', url: rendered.hook });
+        return outcomeOf(result);
+      },
+    });
+    const given: ConformanceFixtures<Hooked, Hooked> = {
+      settings: { hook: 'https://hooks.example/T0/B0/abcdef' },
+    };
+    const run = async (channel: Channel<Hooked, Hooked>): Promise<string[]> => {
+      const failed: string[] = [];
+      for (const check of conformanceChecks(channel, given)) {
+        await check.run().catch(() => failed.push(check.name));
+      }
+      return failed;
+    };
+    const leak = 'keeps every secret setting out of the logs, in every scenario';
+    expect(await run(hooked((url) => url.host))).to.deep.equal([leak]);
+    expect(await run(hooked((url) => url.pathname))).to.deep.equal([leak]);
+    expect(await run(hooked((url) => url.href))).to.deep.equal([leak]);
+    expect(await run(hooked(() => 'the hook'))).to.deep.equal([]);
+  });
+
   it('fails a recall that addresses another notification, or all of them, and asks for notificationOf', async () => {
     const recall = 'recalls the very notification each delivery made, and only that one';
     expect(

@@ -99,6 +99,14 @@ describe('ntfy channel: render', () => {
     expect(published(renderNtfy(odd, settings)).body.priority).to.equal(3);
   });
 
+  it('sends an app name with commas as one tag, its commas spaces (ntfy splits tags on commas)', () => {
+    const tagsOf = (appName: string) =>
+      published(renderNtfy(message({ appName }), settings)).body.tags;
+    expect(tagsOf('Acme, Inc.')).to.deep.equal(['Acme Inc.']);
+    expect(tagsOf('a,b ,, c')).to.deep.equal(['a b c']);
+    expect(tagsOf(' , ')).to.equal(undefined);
+  });
+
   it('leaves out an empty title, url and app name, and puts a subtitle before the body', () => {
     const body = published(
       renderNtfy(message({ title: '', url: '', appName: '  ', subtitle: 'Step 2 of 6' }), settings),

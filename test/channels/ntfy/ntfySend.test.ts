@@ -81,6 +81,12 @@ describe('ntfy channel: send', () => {
     });
   });
 
+  it('shows an app name with commas as one tag (ntfy splits tags on commas)', async () => {
+    expect(await push({ appName: 'Acme, Inc.' })).to.deep.equal({ kind: 'delivered' });
+    const [shown] = ntfy.notificationsOf(TOPIC);
+    expect(shown?.message.tags).to.deep.equal(['Acme Inc.']);
+  });
+
   it('sends the token as Bearer, and a protected topic takes it', async () => {
     const locked = await startNtfyServer({
       auth: { defaultAccess: 'deny-all', tokens: { [TOKEN]: [TOPIC] } },
