@@ -17,6 +17,9 @@ export interface ValidSettings {
 /** What a secret setting reads as wherever it is shown; sent back, it means "keep it". */
 export const MASKED_SECRET = '********';
 
+const NOTHING_TO_KEEP =
+  'is "********", which keeps a stored secret, but none is stored: enter the value';
+
 const MAX_TEXT = 2048;
 const PHONE = /^\+[1-9][0-9]{7,14}$/;
 // One @, no spaces or angle brackets, a dotted domain: enough to refuse typos, not RFC 5322.
@@ -93,7 +96,8 @@ const isRecord = (input: unknown): input is Readonly<Record<string, unknown>> =>
  * generated setting never typed in but made here for a new device.
  *
  * `previous` are the values a device holds when it is saved again (PATCH): a setting left out
- * keeps its value, and so does a secret sent back as {@link MASKED_SECRET}. `randomBytes` makes a
+ * keeps its value, and so does a secret sent back as {@link MASKED_SECRET}; the mask for a secret
+ * with no stored value (a new device's) is refused, never stored. `randomBytes` makes a
  * generated setting's value; a channel that declares one needs it for a new device.
  *
  * Every problem is reported, each at its JSON pointer (`/settings/<name>`), none thrown.
@@ -133,8 +137,14 @@ export const validateSettings = (
       }
       continue;
     }
-    const keepSecret = setting.secret && given === MASKED_SECRET && kept !== undefined;
-    const value = given === undefined || keepSecret ? (kept ?? setting.default) : given;
+    const masked = setting.secret && given === MASKED_SECRET;
+    if (masked && kept === undefined) {
+      // Stored as is, the mask would become the secret: the person meant "keep", and there is
+      // nothing to keep.
+      problems.push({ path, message: NOTHING_TO_KEEP });
+      continue;
+    }
+    const value = given === undefined || masked ? (kept ?? setting.default) : given;
     if (value === undefined) {
       if (setting.required) problems.push({ path, message: 'is required' });
       continue;

@@ -51,8 +51,9 @@ describe('HTTP devices API', () => {
       '/v1/channels',
     );
     expect(reply.status).to.equal(200);
-    expect(reply.body.items.map((c) => c.kind)).to.deep.equal(['bark']);
-    expect(reply.body.items[0]?.settings).to.deep.equal([
+    // Email and SMS are offered only when the operator configured them; this server did not.
+    expect(reply.body.items.map((c) => c.kind)).to.deep.equal(['bark', 'ntfy', 'webhook']);
+    expect(reply.body.items.find((c) => c.kind === 'bark')?.settings).to.deep.equal([
       {
         name: 'serverUrl',
         description: 'Base URL of the bark-server, e.g. https://api.day.app',
@@ -104,6 +105,16 @@ describe('HTTP devices API', () => {
     const missing = await add(person, { kind: 'bark', settings: { serverUrl: 'ftp://x.test' } });
     expect(errorPaths(expectProblem(missing, 400, 'validation_failed'))).to.deep.equal([
       '/settings/serverUrl',
+      '/settings/deviceKey',
+    ]);
+    expect(await eventCount(server.tidings)).to.equal(before);
+  });
+
+  it('refuses "********" for the secret of a new device: there is no stored value to keep', async () => {
+    const person = await registerPerson(server);
+    const before = await eventCount(server.tidings);
+    const masked = await add(person, barkBody('********'));
+    expect(errorPaths(expectProblem(masked, 400, 'validation_failed'))).to.deep.equal([
       '/settings/deviceKey',
     ]);
     expect(await eventCount(server.tidings)).to.equal(before);
