@@ -17,6 +17,7 @@ export interface ValidSettings {
 /** What a secret setting reads as wherever it is shown; sent back, it means "keep it". */
 export const MASKED_SECRET = '********';
 
+const UNREADABLE = 'can no longer be read; enter it again';
 const NOTHING_TO_KEEP =
   'is "********", which keeps a stored secret, but none is stored: enter the value';
 
@@ -100,6 +101,11 @@ const isRecord = (input: unknown): input is Readonly<Record<string, unknown>> =>
  * with no stored value (a new device's) is refused, never stored. `randomBytes` makes a
  * generated setting's value; a channel that declares one needs it for a new device.
  *
+ * `unreadable` names the secret settings the device holds but that can no longer be opened (the
+ * data folder's key changed), so `previous` lacks them: each must be given again, or the save is
+ * refused naming it (never quietly dropped); a generated one is made anew and returned as
+ * `generated`, to be shown once.
+ *
  * Every problem is reported, each at its JSON pointer (`/settings/<name>`), none thrown.
  */
 export const validateSettings = (
@@ -107,6 +113,7 @@ export const validateSettings = (
   input: unknown,
   previous?: SettingValues,
   randomBytes?: (size: number) => Uint8Array,
+  unreadable: ReadonlySet<string> = new Set(),
 ): E.Either<readonly SettingProblem[], ValidSettings> => {
   if (!isRecord(input)) {
     return E.left([{ path: '/settings', message: 'must be an object of setting values' }]);
@@ -138,6 +145,10 @@ export const validateSettings = (
       continue;
     }
     const masked = setting.secret && given === MASKED_SECRET;
+    if ((masked || given === undefined) && kept === undefined && unreadable.has(setting.name)) {
+      problems.push({ path, message: UNREADABLE });
+      continue;
+    }
     if (masked && kept === undefined) {
       // Stored as is, the mask would become the secret: the person meant "keep", and there is
       // nothing to keep.
