@@ -17,6 +17,10 @@ export interface ValidSettings {
 /** What a secret setting reads as wherever it is shown; sent back, it means "keep it". */
 export const MASKED_SECRET = '********';
 
+const UNREADABLE = 'can no longer be read; enter it again';
+const NOTHING_TO_KEEP =
+  'is "********", which keeps a stored secret, but none is stored: enter the value';
+
 /** The longest text setting, in UTF-16 code units (`String.length`), after trimming. */
 export const MAX_SETTING_TEXT = 2048;
 /** A `phone` setting: E.164, `+` and 8–15 digits, the first not 0. */
@@ -104,8 +108,14 @@ const isRecord = (input: unknown): input is Readonly<Record<string, unknown>> =>
  * generated setting never typed in but made here for a new device.
  *
  * `previous` are the values a device holds when it is saved again (PATCH): a setting left out
- * keeps its value, and so does a secret sent back as {@link MASKED_SECRET}. `randomBytes` makes a
+ * keeps its value, and so does a secret sent back as {@link MASKED_SECRET}; the mask for a secret
+ * with no stored value (a new device's) is refused, never stored. `randomBytes` makes a
  * generated setting's value; a channel that declares one needs it for a new device.
+ *
+ * `unreadable` names the secret settings the device holds but that can no longer be opened (the
+ * data folder's key changed), so `previous` lacks them: each must be given again, or the save is
+ * refused naming it (never quietly dropped); a generated one is made anew and returned as
+ * `generated`, to be shown once.
  *
  * Every problem is reported, each at its JSON pointer (`/settings/<name>`), none thrown.
  */
@@ -114,6 +124,7 @@ export const validateSettings = (
   input: unknown,
   previous?: SettingValues,
   randomBytes?: (size: number) => Uint8Array,
+  unreadable: ReadonlySet<string> = new Set(),
 ): E.Either<readonly SettingProblem[], ValidSettings> => {
   if (!isRecord(input)) {
     return E.left([{ path: '/settings', message: 'must be an object of setting values' }]);
@@ -144,8 +155,18 @@ export const validateSettings = (
       }
       continue;
     }
-    const keepSecret = setting.secret && given === MASKED_SECRET && kept !== undefined;
-    const value = given === undefined || keepSecret ? (kept ?? setting.default) : given;
+    const masked = setting.secret && given === MASKED_SECRET;
+    if ((masked || given === undefined) && kept === undefined && unreadable.has(setting.name)) {
+      problems.push({ path, message: UNREADABLE });
+      continue;
+    }
+    if (masked && kept === undefined) {
+      // Stored as is, the mask would become the secret: the person meant "keep", and there is
+      // nothing to keep.
+      problems.push({ path, message: NOTHING_TO_KEEP });
+      continue;
+    }
+    const value = given === undefined || masked ? (kept ?? setting.default) : given;
     if (value === undefined) {
       if (setting.required) problems.push({ path, message: 'is required' });
       continue;

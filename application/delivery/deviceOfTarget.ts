@@ -40,9 +40,12 @@ export const deviceOfTarget = (
   if (parsed === INBOX_CHANNEL) return E.left('the inbox is not a device');
   const channel = lookup.channels.get(parsed.kind);
   if (channel === undefined) return E.left(`no channel of kind ${parsed.kind} is installed`);
+  // These reasons become the delivery's lastError, which the app reads: they name the kind of
+  // device, never its id (an id seen by two apps would link one person across them).
   const device = lookup.recipients.device(recipientId, parsed.deviceId);
-  if (device === undefined || device.broken !== undefined) {
-    return E.left(`the person has no working ${parsed.kind} device ${parsed.deviceId} any more`);
+  if (device === undefined) return E.left(`the person's ${parsed.kind} device was removed`);
+  if (device.broken !== undefined) {
+    return E.left(`the person's ${parsed.kind} device is marked broken`);
   }
   try {
     return E.right({ channel, device, settings: openSettings(device, lookup.secrets) });
@@ -50,7 +53,7 @@ export const deviceOfTarget = (
     // A key that does not match the log (a data folder restored without its key file): only
     // saving the device again helps. The error itself is not passed on: it may quote the value.
     return E.left(
-      `the secrets of device ${parsed.deviceId} cannot be opened with this server's key; save the device again`,
+      `the secrets of the person's ${parsed.kind} device cannot be opened with this server's key; the person must save the device again`,
     );
   }
 };

@@ -44,6 +44,33 @@ export const openSettings = (
   ),
 });
 
+/** A device's settings opened one by one: those in clear, and the secret ones that did not open. */
+export interface OpenedSettings {
+  readonly values: SettingValues;
+  /** Secret settings sealed under another key (the data folder's key changed). */
+  readonly unreadable: ReadonlySet<string>;
+}
+
+/**
+ * Like {@link openSettings}, but a sealed value this key cannot open is left out and named in
+ * `unreadable` instead of throwing, so a save can tell the person which ones to enter again.
+ */
+export const openEachSetting = (
+  device: Pick<StoredDevice, 'settings' | 'secrets' | 'clearSecrets'>,
+  secrets: SecretBox,
+): OpenedSettings => {
+  const values: Record<string, SettingValue> = { ...device.settings, ...device.clearSecrets };
+  const unreadable = new Set<string>();
+  for (const [name, sealed] of Object.entries(device.secrets)) {
+    try {
+      values[name] = secrets.open(sealed);
+    } catch {
+      unreadable.add(name);
+    }
+  }
+  return { values, unreadable };
+};
+
 /** A device's settings as the API and pages show them: every secret one as `********`. */
 export const maskedSettings = (
   device: Pick<StoredDevice, 'settings' | 'secrets' | 'clearSecrets'>,

@@ -10,7 +10,7 @@ import {
   type DeviceDeps,
   type SavedDevice,
 } from './deviceDeps.js';
-import { openSettings, sealValues } from './deviceValues.js';
+import { openEachSetting, sealValues } from './deviceValues.js';
 
 /** What a person changes about a device (`PATCH /v1/me/devices/:deviceId`). */
 export interface DeviceChange {
@@ -23,6 +23,10 @@ export interface DeviceChange {
  * Saves a device again: the given settings over the stored ones, checked and guarded as when it
  * was added, sealed anew. Saving a broken device clears the mark (the person says it works);
  * saving it unchanged otherwise writes nothing. Another person's device is `not_found`.
+ *
+ * A secret sealed under another key (the data folder's key was replaced) is refused unless the
+ * change gives it again (`validation_failed` naming it); a generated one is made anew and
+ * answered once as `secret`.
  */
 export const updateDevice =
   (deps: DeviceDeps) =>
@@ -42,16 +46,18 @@ export const updateDevice =
         domainError('illegal_state', `this server has no channel of kind ${device.kind} any more`),
       );
     }
-    let previous;
-    try {
-      previous = openSettings(device, deps.secrets);
-    } catch {
-      // Secrets sealed under another key: the person must type them again, as for a new device.
-      previous = { ...device.settings };
-    }
-    const valid = validateSettings(channel, change.settings ?? {}, previous, deps.randomBytes);
+    // Secrets sealed under another key (device-secrets.key replaced) cannot be kept: the person
+    // must enter each again, and a generated one is made anew.
+    const previous = openEachSetting(device, deps.secrets);
+    const valid = validateSettings(
+      channel,
+      change.settings ?? {},
+      previous.values,
+      deps.randomBytes,
+      previous.unreadable,
+    );
     if (E.isLeft(valid)) return E.left(invalidSettings(valid.left));
-    const { values } = valid.right;
+    const { values, generated } = valid.right;
     const guarded = await checkDestinations(deps.checkDestination, channel, values);
     if (E.isLeft(guarded)) return guarded;
     const updated = await deps.commands.execute(
@@ -70,5 +76,8 @@ export const updateDevice =
       call.commandContext(),
     );
     if (E.isLeft(updated)) return updated;
-    return E.right({ device: readBack(deps.recipients, recipientId, deviceId) });
+    const saved = readBack(deps.recipients, recipientId, deviceId);
+    return E.right(
+      generated === undefined ? { device: saved } : { device: saved, secret: generated.value },
+    );
   };

@@ -100,6 +100,18 @@ describe('validateSettings (settings a channel declares drive the checks)', () =
     });
     expect(values({ token: 'tk_new' }, stored)).to.deep.include({ token: 'tk_new' });
   });
+  it('refuses a secret sent as "********" when no value is stored, naming the field', () => {
+    const refusal = {
+      path: '/settings/token',
+      message: 'is "********", which keeps a stored secret, but none is stored: enter the value',
+    };
+    expect(
+      problems({ serverUrl: 'https://ntfy.sh', topic: 'a', token: MASKED_SECRET }),
+    ).to.deep.equal([refusal]);
+    expect(
+      problems({ token: MASKED_SECRET }, { serverUrl: 'https://ntfy.sh', topic: 'a' }),
+    ).to.deep.equal([refusal]);
+  });
   it('makes a generated secret for a new device, keeps it on a later save, and refuses one typed in', () => {
     const made = validateSettings(
       webhook,

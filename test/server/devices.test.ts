@@ -14,6 +14,7 @@ import {
   bindPerson,
   createPipelineApp,
   getMessage,
+  deviceRef,
   sendAccepted,
   SHORT_RETRY,
   waitForMessage,
@@ -107,7 +108,7 @@ describe('devices end to end: fan-out, broken devices, chosen devices, recall, t
     await bark.close();
   });
 
-  it('a strong message reaches each device once; GET /v1/messages/:id names each device', async () => {
+  it('a strong message reaches each device once; GET /v1/messages/:id tells the devices apart', async () => {
     const { who, phone, tablet } = await twoDevices();
     const messageId = await sendAccepted(server, app, { openid: who.openid, body: 'to both' });
     const view = await waitForMessage(
@@ -118,15 +119,68 @@ describe('devices end to end: fan-out, broken devices, chosen devices, recall, t
       'three deliveries',
     );
     answers.push(view);
-    expect(view.deliveries.map((d) => [d.channel, d.deviceId, d.status]).sort()).to.deep.equal(
+    expect(view.deliveries.map((d) => [d.channel, d.device, d.status]).sort()).to.deep.equal(
       [
-        ['bark', phone.deviceId, 'delivered'],
-        ['bark', tablet.deviceId, 'delivered'],
+        ['bark', deviceRef(who.bindingId, phone.deviceId), 'delivered'],
+        ['bark', deviceRef(who.bindingId, tablet.deviceId), 'delivered'],
         ['inbox', undefined, 'delivered'],
       ].sort(),
     );
     expect(pushesTo(phone).map((n) => n.body)).to.deep.equal(['to both']);
     expect(pushesTo(tablet).map((n) => n.body)).to.deep.equal(['to both']);
+  });
+
+  it('an app never sees the person’s device ids: two apps get different references, errors name the kind', async () => {
+    const { who, phone, tablet } = await twoDevices();
+    const other = await createPipelineApp(server, 'Other app');
+    const otherWho = await bindPerson(server, undefined, other, {
+      person: who.person,
+      level: 'strong',
+    });
+    const first = await sendAccepted(server, app, { openid: who.openid, body: 'from one' });
+    const second = await sendAccepted(server, other, { openid: otherWho.openid, body: 'from two' });
+    const done = (v: MessageView): boolean =>
+      v.deliveries.filter((d) => d.status === 'delivered').length === 3;
+    const seenByOne = await waitForMessage(server, app, first, done, 'delivered everywhere');
+    const seenByTwo = await waitForMessage(server, other, second, done, 'delivered everywhere');
+    for (const view of [seenByOne, seenByTwo]) {
+      const text = JSON.stringify(view);
+      expect(text).to.not.include(phone.deviceId);
+      expect(text).to.not.include(tablet.deviceId);
+      expect(view.deliveries.every((d) => d.deviceId === undefined)).to.equal(true);
+    }
+    const refs = (view: MessageView) =>
+      view.deliveries.flatMap((d) => (d.device === undefined ? [] : [d.device]));
+    expect(refs(seenByOne)).to.have.length(2);
+    expect(refs(seenByOne).every((ref) => /^[A-Za-z0-9_-]{12}$/.test(ref))).to.equal(true);
+    expect(refs(seenByOne).filter((ref) => refs(seenByTwo).includes(ref))).to.deep.equal([]);
+
+    // A device removed before its retry: the app reads which kind of device went, not which one.
+    bark.failTimes(keyOf(tablet), 1, 503, 'busy', { headers: { 'Retry-After': '1' } });
+    const third = await sendAccepted(server, app, { openid: who.openid, body: 'late' });
+    const tabletRef = deviceRef(who.bindingId, tablet.deviceId);
+    await waitForMessage(
+      server,
+      app,
+      third,
+      (v) => v.deliveries.find((d) => d.device === tabletRef)?.retryAt !== undefined,
+      'the tablet delivery waiting for its retry',
+    );
+    const removed = await api('DELETE', `/v1/me/devices/${tablet.deviceId}`, who.person.cookie);
+    expect(removed.status).to.equal(204);
+    const late = await waitForMessage(
+      server,
+      app,
+      third,
+      (v) => v.deliveries.find((d) => d.device === tabletRef)?.status === 'abandoned',
+      'the tablet delivery given up',
+    );
+    expect(late.deliveries.find((d) => d.device === tabletRef)?.lastError).to.equal(
+      "the person's bark device was removed",
+    );
+    const text = JSON.stringify(late);
+    expect(text).to.not.include(phone.deviceId);
+    expect(text).to.not.include(tablet.deviceId);
   });
 
   it('a weak binding reaches none of the devices', async () => {
@@ -152,10 +206,9 @@ describe('devices end to end: fan-out, broken devices, chosen devices, recall, t
       (v) => settled(v) && v.deliveries.length === 3,
       'settled',
     );
-    expect(view.deliveries.find((d) => d.deviceId === lost.deviceId)?.status).to.equal('abandoned');
-    expect(view.deliveries.find((d) => d.deviceId === phone.deviceId)?.status).to.equal(
-      'delivered',
-    );
+    const ref = (device: Device): string => deviceRef(who.bindingId, device.deviceId);
+    expect(view.deliveries.find((d) => d.device === ref(lost))?.status).to.equal('abandoned');
+    expect(view.deliveries.find((d) => d.device === ref(phone))?.status).to.equal('delivered');
     const devices = await waitUntil(
       () => devicesOf(person),
       (items) => items.some((d) => d.deviceId === lost.deviceId && d.broken !== null),
@@ -174,8 +227,8 @@ describe('devices end to end: fan-out, broken devices, chosen devices, recall, t
       (v) => settled(v) && v.deliveries.length > 1,
       'settled',
     );
-    expect(next.deliveries.map((d) => d.deviceId ?? d.channel).sort()).to.deep.equal(
-      ['inbox', phone.deviceId].sort(),
+    expect(next.deliveries.map((d) => d.device ?? d.channel).sort()).to.deep.equal(
+      ['inbox', ref(phone)].sort(),
     );
     expect(pushesTo(phone).map((n) => n.body)).to.deep.equal(['first', 'second']);
 

@@ -9,6 +9,7 @@ import { appendAsBefore } from '../support/olderEvents.js';
 import {
   bindPerson,
   createPipelineApp,
+  deviceRef,
   sendAccepted,
   startPipelineServer,
   waitForBark,
@@ -87,7 +88,9 @@ describe('upgrade: a data folder with a legacy Bark device starts on the generic
       body: 'after upgrade',
     });
     const view = await waitForBark(server, app, messageId, 'delivered');
-    expect(view.deliveries.find((d) => d.channel === 'bark')?.deviceId).to.equal('bark');
+    expect(view.deliveries.find((d) => d.channel === 'bark')?.device).to.equal(
+      deviceRef(who.bindingId, 'bark'),
+    );
     expect(bark.notificationsOf(deviceKey).map((n) => n.body)).to.deep.equal(['after upgrade']);
   });
 });

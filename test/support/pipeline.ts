@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
 import type { RetryPolicy } from '../../domain/delivery/retryPolicy.js';
 import type { RecordedEvent } from '../../domain/shared/eventStore.js';
 import type { BarkStandIn, ReceivedRequest } from '../../devtools/barkServer.js';
@@ -149,7 +150,12 @@ export const sendAccepted = async (
 /** One channel's delivery as `GET /v1/messages/:id` shows it. */
 export interface DeliveryView {
   readonly channel: string;
-  /** Which of the person's devices, for a device delivery. */
+  /**
+   * For a device delivery, an opaque reference to the device, the same for every message of one
+   * binding and different for every other binding ({@link deviceRef}); never the device's id.
+   */
+  readonly device?: string;
+  /** The person's own device id: only the person-facing views (test pushes) carry it. */
   readonly deviceId?: string;
   readonly status: 'pending' | 'delivered' | 'failed' | 'abandoned';
   readonly attempts: number;
@@ -181,6 +187,13 @@ export const getMessage = async (
   expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
   return reply.body;
 };
+
+/**
+ * The reference an app sees for one of the person's devices in `GET /v1/messages/:id`: 12
+ * base64url characters of SHA-256 over `<bindingId>:<deviceId>` (docs/api.md "App").
+ */
+export const deviceRef = (bindingId: string, deviceId: string): string =>
+  createHash('sha256').update(`${bindingId}:${deviceId}`, 'utf8').digest('base64url').slice(0, 12);
 
 /** The delivery on `channel`, if the message has one. */
 export const deliveryOn = (view: MessageView, channel: string): DeliveryView | undefined =>

@@ -1,26 +1,47 @@
+import { createHash } from 'node:crypto';
 import * as t from 'io-ts';
 import { parseDeliveryTarget } from '../../../domain/delivery/deliveryTarget.js';
 import { INBOX_CHANNEL } from '../../../domain/message/messageEvents.js';
 import type { DeliveryRow } from '../../../projections/messages/messagesProjection.js';
 
+const DeliveryFacts = t.type({ channel: t.string, status: t.string, attempts: t.number });
+const DeliveryTimes = t.partial({ lastError: t.string, deliveredAt: t.string, retryAt: t.string });
+
 /**
- * One delivery of a message as the API shows it: `channel` is the kind (`inbox`, `bark`, …) and,
- * for a device, `deviceId` names which of the person's devices (an extension of docs/api.md).
+ * One delivery of a message as the person sees it (their test pushes): `channel` is the kind
+ * (`inbox`, `bark`, …) and, for a device, `deviceId` names which of their devices.
  */
 export const DeliveryView = t.intersection(
-  [
-    t.type({ channel: t.string, status: t.string, attempts: t.number }),
-    t.partial({
-      deviceId: t.string,
-      lastError: t.string,
-      deliveredAt: t.string,
-      retryAt: t.string,
-    }),
-  ],
+  [DeliveryFacts, t.partial({ deviceId: t.string }), DeliveryTimes],
   'Delivery',
 );
 
-/** A delivery row as {@link DeliveryView}. */
+/**
+ * One delivery of a message as its app sees it (`GET /v1/messages/:id`): `channel` is the kind
+ * and, for a device, `device` is an opaque reference to it (an extension of docs/api.md), never
+ * the person's device id.
+ */
+export const AppDeliveryView = t.intersection(
+  [DeliveryFacts, t.partial({ device: t.string }), DeliveryTimes],
+  'AppDelivery',
+);
+
+/**
+ * The reference an app sees for one of the person's devices: 12 base64url characters of
+ * SHA-256 over `<bindingId>:<deviceId>`. The same for every message of one binding, so the app
+ * can tell its deliveries apart, and unrelated across bindings, so two apps cannot link one
+ * person by a device (which is what per-app openids are for).
+ */
+export const deviceReference = (bindingId: string, deviceId: string): string =>
+  createHash('sha256').update(`${bindingId}:${deviceId}`, 'utf8').digest('base64url').slice(0, 12);
+
+const timesOf = (row: DeliveryRow): t.TypeOf<typeof DeliveryTimes> => ({
+  ...(row.last_error === null ? {} : { lastError: row.last_error }),
+  ...(row.delivered_at === null ? {} : { deliveredAt: row.delivered_at }),
+  ...(row.retry_at === null ? {} : { retryAt: row.retry_at }),
+});
+
+/** A delivery row as {@link DeliveryView}, for the person whose devices they are. */
 export const deliveryView = (row: DeliveryRow): t.TypeOf<typeof DeliveryView> => {
   const target = parseDeliveryTarget(row.channel);
   return {
@@ -29,8 +50,21 @@ export const deliveryView = (row: DeliveryRow): t.TypeOf<typeof DeliveryView> =>
       : { channel: target.kind, deviceId: target.deviceId }),
     status: row.status,
     attempts: row.attempts,
-    ...(row.last_error === null ? {} : { lastError: row.last_error }),
-    ...(row.delivered_at === null ? {} : { deliveredAt: row.delivered_at }),
-    ...(row.retry_at === null ? {} : { retryAt: row.retry_at }),
+    ...timesOf(row),
   };
 };
+
+/** A delivery row as {@link AppDeliveryView}, for the app of the binding `bindingId`. */
+export const appDeliveryView =
+  (bindingId: string) =>
+  (row: DeliveryRow): t.TypeOf<typeof AppDeliveryView> => {
+    const target = parseDeliveryTarget(row.channel);
+    return {
+      ...(target === INBOX_CHANNEL
+        ? { channel: INBOX_CHANNEL }
+        : { channel: target.kind, device: deviceReference(bindingId, target.deviceId) }),
+      status: row.status,
+      attempts: row.attempts,
+      ...timesOf(row),
+    };
+  };

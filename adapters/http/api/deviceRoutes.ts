@@ -209,12 +209,21 @@ export const deviceRoutes = (deps: ApiDeps): Route[] => {
         tag: 'recipient',
         summary: 'Change a device',
         description:
-          'The given settings are merged over the stored ones: a setting left out, or a secret sent back as "********", keeps its value. Saving a broken device clears the mark.',
+          'The given settings are merged over the stored ones: a setting left out, or a secret sent back as "********", keeps its value. Saving a broken device clears the mark. A secret that can no longer be read (the server\'s device-secrets.key changed) must be given again (400 validation_failed naming it); a generated one is made anew and answered once, as secret.',
         auth: 'recipient',
         params: DeviceParams,
         body: DeviceChangeBody,
         errors: ['not_found', 'forbidden_destination', 'illegal_state'],
-        responses: { 200: { description: 'The device after the change', body: DeviceView } },
+        responses: {
+          200: {
+            description:
+              'The device after the change; secret once, when a generated setting was made anew (its old value could no longer be read)',
+            body: t.intersection(
+              [DeviceView, t.partial({ secret: t.string })],
+              'ChangedDeviceAnswer',
+            ),
+          },
+        },
       },
       async (request) => {
         const saved = orRefusal(
@@ -225,7 +234,13 @@ export const deviceRoutes = (deps: ApiDeps): Route[] => {
             invocationOf(request),
           ),
         );
-        return { status: 200, body: deviceView(saved.device) };
+        return {
+          status: 200,
+          body: {
+            ...deviceView(saved.device),
+            ...(saved.secret === undefined ? {} : { secret: saved.secret }),
+          },
+        };
       },
     ),
     defineRoute(

@@ -26,7 +26,7 @@ import {
 import { commandProblem, defineRoute, type AppCaller, type Route } from '../routing.js';
 import type { ApiDeps } from './deps.js';
 import { invocationOf, orRefusal, refusalProblem } from './refusals.js';
-import { DeliveryView, deliveryView } from './deliveryView.js';
+import { AppDeliveryView, appDeliveryView } from './deliveryView.js';
 
 /** One message as an app sends it (docs/api.md `POST /v1/messages`). */
 export const MessageBody = strictObject(
@@ -78,7 +78,7 @@ const MessageView = t.intersection(
       messageId: t.string,
       status: t.string,
       createdAt: t.string,
-      deliveries: t.array(DeliveryView),
+      deliveries: t.array(AppDeliveryView),
     }),
     t.partial({ deliverAt: t.string, readAt: t.string, reason: t.string }),
   ],
@@ -195,6 +195,8 @@ export const messageRoutes = (deps: ApiDeps): Route[] => {
         path: '/v1/messages/:messageId',
         tag: 'app',
         summary: 'Where a message is',
+        description:
+          "One delivery per channel. A device delivery's channel is its kind, and device an opaque reference (12 base64url characters) to which of the person's devices: the same for all your messages to this person, unrelated to what another app sees, never the person's device id. lastError names the kind of device, not the device.",
         auth: 'app',
         params: MessageParams,
         errors: ['not_found'],
@@ -213,7 +215,9 @@ export const messageRoutes = (deps: ApiDeps): Route[] => {
             status: apiStatusOf(row, now),
             createdAt: row.created_at,
             ...(row.deliver_at === null ? {} : { deliverAt: row.deliver_at }),
-            deliveries: deps.messages.deliveries(row.message_id).map(deliveryView),
+            deliveries: deps.messages
+              .deliveries(row.message_id)
+              .map(appDeliveryView(row.binding_id)),
             ...(row.read_at === null ? {} : { readAt: row.read_at }),
             ...(reason === null ? {} : { reason }),
           },

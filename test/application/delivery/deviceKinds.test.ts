@@ -204,7 +204,7 @@ describe('delivery worker: devices of any kind, through the registry and the dev
     ]);
     expect(asked[0]?.data).to.deep.include({
       channel: `pager:${PAGER_DEVICE_ID}`,
-      error: `the person has no working pager device ${PAGER_DEVICE_ID} any more`,
+      error: "the person's pager device is marked broken",
     });
   });
 
@@ -216,6 +216,8 @@ describe('delivery worker: devices of any kind, through the registry and the dev
       'RecordDeliveryFailure',
       'AbandonDelivery',
     ]);
+    // The app reads this reason: it names the kind, never the person's device id.
+    expect(asked[0]?.data).to.deep.include({ error: "the person's pager device was removed" });
   });
 
   it('gives up on secrets this server’s key cannot open, without sending them anywhere', async () => {

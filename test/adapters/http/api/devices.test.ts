@@ -122,6 +122,16 @@ describe('HTTP devices API', () => {
     expect(await eventCount(server.tidings)).to.equal(before);
   });
 
+  it('refuses "********" for the secret of a new device: there is no stored value to keep', async () => {
+    const person = await registerPerson(server);
+    const before = await eventCount(server.tidings);
+    const masked = await add(person, barkBody('********'));
+    expect(errorPaths(expectProblem(masked, 400, 'validation_failed'))).to.deep.equal([
+      '/settings/deviceKey',
+    ]);
+    expect(await eventCount(server.tidings)).to.equal(before);
+  });
+
   it('refuses a private destination: 400 forbidden_destination naming the field', async () => {
     const person = await registerPerson(server);
     const reply = await add(person, {
