@@ -152,7 +152,7 @@ const everyType: Channel = {
       description: 'with a default',
       type: 'integer',
       secret: false,
-      required: true,
+      required: false,
       default: 3,
     },
   ],
