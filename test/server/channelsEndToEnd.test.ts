@@ -15,6 +15,7 @@ import {
   barkPushesFor,
   bindPerson,
   createPipelineApp,
+  deviceRef,
   inboxIds,
   sendAccepted,
   SHORT_RETRY,
@@ -118,8 +119,25 @@ describe('channels end to end: Bark, ntfy, email, SMS, webhook and a plugin over
     smtp.received.filter((mail) => mail.to.includes(address)).map((mail) => parseRawMail(mail.raw));
   const settled = (view: MessageView): boolean =>
     view.deliveries.every((d) => d.status === 'delivered' || d.status === 'abandoned');
-  const summary = (view: MessageView): string[][] =>
-    view.deliveries.map((d) => [d.channel, d.deviceId ?? '-', d.status]).sort();
+  /**
+   * Each delivery as [channel, device id, status]. The app sees an opaque reference per device
+   * (`device`), never the id: it is turned back into the id of the `bindingId` binding's device it
+   * stands for, so an unknown or missing reference shows as itself and fails the comparison.
+   */
+  const summary = (
+    view: MessageView,
+    bindingId: string,
+    deviceIds: readonly string[],
+  ): string[][] => {
+    const idOf = new Map(deviceIds.map((id) => [deviceRef(bindingId, id), id]));
+    return view.deliveries
+      .map((d) => {
+        expect(d.deviceId, 'an app never sees a device id').to.equal(undefined);
+        const device = d.device === undefined ? '-' : (idOf.get(d.device) ?? `ref:${d.device}`);
+        return [d.channel, device, d.status];
+      })
+      .sort();
+  };
 
   /** One person's devices on Bark, ntfy and email, each with its address on the stand-in. */
   interface ThreeDevices {
@@ -131,6 +149,10 @@ describe('channels end to end: Bark, ntfy, email, SMS, webhook and a plugin over
     readonly email: Device;
     readonly address: string;
   }
+
+  /** {@link summary} for the three devices of `one`. */
+  const summaryFor = (view: MessageView, one: ThreeDevices): string[][] =>
+    summary(view, one.who.bindingId, [one.bark.deviceId, one.ntfy.deviceId, one.email.deviceId]);
 
   /** A person with a Bark, an ntfy and an email device and a binding at `level`. */
   const threeDevices = async (
@@ -216,7 +238,7 @@ describe('channels end to end: Bark, ntfy, email, SMS, webhook and a plugin over
       (v) => v.deliveries.filter((d) => d.status === 'delivered').length === 4,
       'four deliveries',
     );
-    expect(summary(view)).to.deep.equal(
+    expect(summaryFor(view, one)).to.deep.equal(
       [
         ['bark', one.bark.deviceId, 'delivered'],
         ['email', one.email.deviceId, 'delivered'],
@@ -240,7 +262,7 @@ describe('channels end to end: Bark, ntfy, email, SMS, webhook and a plugin over
     const quiet = await threeDevices('weak');
     const weakId = await sendAccepted(server, app, { openid: quiet.who.openid, body: 'quiet' });
     const weak = await waitForMessage(server, app, weakId, settled, 'settled');
-    expect(summary(weak)).to.deep.equal([['inbox', '-', 'delivered']]);
+    expect(summaryFor(weak, quiet)).to.deep.equal([['inbox', '-', 'delivered']]);
     expect(await inboxIds(server, quiet.who.person)).to.deep.equal([weakId]);
     expect(barkBodiesFor(bark, quiet.barkKey)).to.deep.equal([]);
     expect(ntfy.messagesOf(quiet.topic)).to.deep.equal([]);
@@ -257,7 +279,7 @@ describe('channels end to end: Bark, ntfy, email, SMS, webhook and a plugin over
       (v) => v.deliveries.length === 4 && settled(v),
       'settled',
     );
-    expect(summary(view)).to.deep.equal(
+    expect(summaryFor(view, one)).to.deep.equal(
       [
         ['bark', one.bark.deviceId, 'abandoned'],
         ['email', one.email.deviceId, 'delivered'],
@@ -285,7 +307,7 @@ describe('channels end to end: Bark, ntfy, email, SMS, webhook and a plugin over
       (v) => v.deliveries.length === 3 && settled(v),
       'settled without the broken device',
     );
-    expect(summary(next)).to.deep.equal(
+    expect(summaryFor(next, one)).to.deep.equal(
       [
         ['email', one.email.deviceId, 'delivered'],
         ['inbox', '-', 'delivered'],
@@ -311,7 +333,9 @@ describe('channels end to end: Bark, ntfy, email, SMS, webhook and a plugin over
       (v) => v.deliveries.length === 4 && settled(v),
       'settled',
     );
-    const refused = view.deliveries.find((d) => d.deviceId === one.ntfy.deviceId);
+    const refused = view.deliveries.find(
+      (d) => d.device === deviceRef(one.who.bindingId, one.ntfy.deviceId),
+    );
     expect(refused?.status).to.equal('abandoned');
     expect(refused?.attempts).to.equal(1);
     expect(refused?.lastError).to.include('403');
@@ -331,7 +355,7 @@ describe('channels end to end: Bark, ntfy, email, SMS, webhook and a plugin over
       (v) => v.deliveries.length === 4 && settled(v),
       'settled',
     );
-    expect(summary(next)).to.deep.equal(
+    expect(summaryFor(next, one)).to.deep.equal(
       [
         ['bark', one.bark.deviceId, 'delivered'],
         ['email', one.email.deviceId, 'delivered'],
@@ -519,7 +543,7 @@ describe('channels end to end: Bark, ntfy, email, SMS, webhook and a plugin over
       (v) => v.deliveries.length === 2 && v.deliveries.every((d) => d.status === 'delivered'),
       'delivered through the plugin',
     );
-    expect(summary(view)).to.deep.equal(
+    expect(summary(view, who.bindingId, [device.body.deviceId])).to.deep.equal(
       [
         ['inbox', '-', 'delivered'],
         ['relay', device.body.deviceId, 'delivered'],
