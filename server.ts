@@ -186,7 +186,7 @@ const startProcessing = async (
   const worker = startDeliveryWorker(
     core,
     {
-      commands: commands.waiting,
+      commands: commands.delivery,
       queries,
       readModels,
       delivery,

@@ -8,6 +8,7 @@ import {
 } from '../domain/shared/commandHandler.js';
 import type { EventStore, Position } from '../domain/shared/eventStore.js';
 import type { StateCache } from '../domain/shared/stateCache.js';
+import type { KeyedSerializer } from './shared/keyedSerializer.js';
 
 type Definition<N extends AggregateName> = (typeof aggregates)[N];
 /* eslint-disable @typescript-eslint/no-explicit-any -- inference over the registry's generics */
@@ -50,6 +51,12 @@ export interface CommandBusOptions {
   readonly afterAppend?: (position: Position) => Promise<void>;
   /** Folded states shared by every command bus and processor of the process. */
   readonly cache?: StateCache;
+  /**
+   * Shared by every command bus of the process: commands on one stream run one after the other
+   * (see {@link KeyedSerializer}), so they do not conflict with each other. Other writers (another
+   * process) can still conflict; the handler retries those.
+   */
+  readonly serializer?: KeyedSerializer;
 }
 
 /** The command handler behind one small interface, with metrics and read-your-writes. */
@@ -60,14 +67,19 @@ export const createCommandBus = (options: CommandBusOptions): CommandBus => ({
       EventOf<typeof aggregate>,
       StateOf<typeof aggregate>
     >;
-    const result = await handleCommand(
-      options.store,
-      { decider: definition.decider, eventCodec: definition.eventCodec },
-      definition.streamName(id),
-      command,
-      context,
-      options.cache === undefined ? {} : { cache: options.cache },
-    );
+    const stream = definition.streamName(id);
+    const handle = () =>
+      handleCommand(
+        options.store,
+        { decider: definition.decider, eventCodec: definition.eventCodec },
+        stream,
+        command,
+        context,
+        options.cache === undefined ? {} : { cache: options.cache },
+      );
+    const result = await (options.serializer === undefined
+      ? handle()
+      : options.serializer.run(stream, handle));
     if (E.isRight(result) && result.right.position !== undefined) {
       options.metrics?.eventsAppended.inc({ aggregate }, result.right.events.length);
       await options.afterAppend?.(result.right.position);

@@ -8,7 +8,8 @@ import type { Channel, ChannelContext, SendOutcome } from '../../channels/channe
 import type { ChannelRegistry } from '../../channels/registry.js';
 import type { DueDelivery, MessageQueries } from '../../projections/messages/messageQueries.js';
 import type { RecipientQueries } from '../../projections/recipients/recipientQueries.js';
-import type { CommandBus } from '../commandBus.js';
+import type { CommandBus, EventOf, StateOf } from '../commandBus.js';
+import type { CommandError, CommandResult } from '../../domain/shared/commandHandler.js';
 import type { Logger } from '../../domain/shared/logger.js';
 import type { SecretBox } from '../shared/secretBox.js';
 import { kindOfTarget } from '../../domain/delivery/deliveryTarget.js';
@@ -50,6 +51,19 @@ interface Unrecorded {
   readonly notBefore: number;
 }
 
+/** One attempt's record waiting to be appended with the others on its message. */
+interface PendingRecord {
+  readonly commands: readonly MessageCommand[];
+  readonly commandId: string;
+  readonly orderKey: number;
+  readonly done: {
+    readonly resolve: (result: RecordResult) => void;
+    readonly reject: (error: unknown) => void;
+  };
+}
+
+type RecordResult = E.Either<CommandError, CommandResult<EventOf<'message'>, StateOf<'message'>>>;
+
 /** Longest wait between tries to record an outcome the store refused. */
 const RECORD_RETRY_MAX_MS = 30_000;
 /** Unrecorded outcomes kept at most (the oldest are dropped; their deliveries are then sent again). */
@@ -71,10 +85,19 @@ export class DeliveryWorker {
   private scanQueued = false;
   /** New deliveries up to this insertion sequence have been started. */
   private cursor = 0;
+  /**
+   * Before this time (ms, the worker's clock) no retry is known to be due, so a scan skips the
+   * look at retries: every finished attempt wakes the worker, and looking each time would cost a
+   * query per device push. Lowered to each retry time this worker records, and to 0 by every poll
+   * (which finds retries recorded elsewhere) and after a failed record.
+   */
+  private retriesCheckAt = 0;
   /** Retries in flight: they still read as due until recorded, so the look at retries skips them. */
   private retriesInFlight = 0;
   /** Outcomes sent but not recorded (the store failed), by delivery: recorded again, not re-sent. */
   private readonly unrecorded = new Map<string, Unrecorded>();
+  /** Records waiting for the end of this turn of the event loop, by message (see `submit`). */
+  private readonly pendingRecords = new Map<string, PendingRecord[]>();
   private readonly now: () => Date;
   private readonly random: () => number;
 
@@ -120,6 +143,7 @@ export class DeliveryWorker {
       // Once a poll interval, look at every waiting delivery again from the start of the index
       // (deliveries in flight are skipped), whatever the cursor says.
       this.cursor = 0;
+      this.retriesCheckAt = 0;
       this.wake();
       if (this.running) this.schedule();
     }, this.options.pollIntervalMs ?? 1_000);
@@ -131,11 +155,15 @@ export class DeliveryWorker {
     if (this.inFlight.size >= limit) return;
     // Retries whose time has come first, then new deliveries after the cursor, both read in index
     // order: a backlog of thousands costs no more to look at than an empty queue.
-    const retries = this.options.messages.retriesDue(
-      this.now().toISOString(),
-      limit - this.inFlight.size + this.retriesInFlight,
-    );
-    for (const delivery of retries) this.begin(delivery, true);
+    const now = this.now();
+    if (now.getTime() >= this.retriesCheckAt) {
+      const wanted = limit - this.inFlight.size + this.retriesInFlight;
+      const retries = this.options.messages.retriesDue(now.toISOString(), wanted);
+      // A full page may have more behind it: look again at the next scan; otherwise not before
+      // the next retry time this worker records, or the next poll.
+      this.retriesCheckAt = retries.length >= wanted ? 0 : Number.POSITIVE_INFINITY;
+      for (const delivery of retries) this.begin(delivery, true);
+    }
     if (this.inFlight.size >= limit) return;
     for (const delivery of this.options.messages.freshDeliveries(
       this.cursor,
@@ -160,6 +188,7 @@ export class DeliveryWorker {
         // Recording failed (store trouble): the row stays due; the cursor goes back to it so
         // it is tried again.
         this.cursor = Math.min(this.cursor, delivery.delivery_seq - 1);
+        this.retriesCheckAt = 0;
         this.options.logger.error('delivery attempt could not be recorded', { key, error });
       })
       .finally(() => {
@@ -299,6 +328,7 @@ export class DeliveryWorker {
         },
         metadata,
       };
+      if ('retryAt' in next) this.retriesCheckAt = Math.min(this.retriesCheckAt, next.retryAt);
       commands =
         'retryAt' in next
           ? [failed]
@@ -311,9 +341,9 @@ export class DeliveryWorker {
               },
             ];
     }
-    const result = await this.options.commands.execute('message', messageId, commands, {
+    const result = await this.submit(messageId, {
+      commands,
       commandId: `delivery:${messageId}:${target}:${attempt}`,
-      actor: { kind: 'system', id: 'delivery' },
       // The message's creation time: the same for every repeat of this attempt's record.
       orderKey: Date.parse(delivery.created_at),
     });
@@ -334,6 +364,62 @@ export class DeliveryWorker {
         channel: target,
         code: result.left.code,
       });
+    }
+  }
+
+  /**
+   * Records one attempt's commands together with the other attempts on the same message that
+   * finished in the same turn of the event loop (a message's devices answer at about the same
+   * time): one append and one projection row update for all of them instead of one each. If the
+   * message refuses the batch, each attempt is recorded on its own, so one refusal (a recall that
+   * landed meanwhile) is answered for the attempt it concerns and does not lose the others. The
+   * decider takes a repeated record as a no-op, so a batch repeated differently after a crash
+   * writes nothing twice.
+   */
+  private submit(messageId: string, record: Omit<PendingRecord, 'done'>): Promise<RecordResult> {
+    return new Promise<RecordResult>((resolve, reject) => {
+      const entry: PendingRecord = { ...record, done: { resolve, reject } };
+      const waiting = this.pendingRecords.get(messageId);
+      if (waiting !== undefined) {
+        waiting.push(entry);
+        return;
+      }
+      this.pendingRecords.set(messageId, [entry]);
+      setImmediate(() => {
+        const batch = this.pendingRecords.get(messageId) ?? [];
+        this.pendingRecords.delete(messageId);
+        void this.flush(messageId, batch);
+      });
+    });
+  }
+
+  private async flush(messageId: string, batch: readonly PendingRecord[]): Promise<void> {
+    const execute = (records: readonly PendingRecord[]): Promise<RecordResult> =>
+      this.options.commands.execute(
+        'message',
+        messageId,
+        records.flatMap((record) => record.commands),
+        {
+          commandId: records.map((record) => record.commandId).join('+'),
+          actor: { kind: 'system', id: 'delivery' },
+          orderKey: Math.min(...records.map((record) => record.orderKey)),
+        },
+      );
+    try {
+      const together = batch.length === 1 ? undefined : await execute(batch);
+      if (together !== undefined && E.isRight(together)) {
+        for (const record of batch) record.done.resolve(together);
+        return;
+      }
+      for (const record of batch) {
+        try {
+          record.done.resolve(await execute([record]));
+        } catch (error) {
+          record.done.reject(error);
+        }
+      }
+    } catch (error) {
+      for (const record of batch) record.done.reject(error);
     }
   }
 

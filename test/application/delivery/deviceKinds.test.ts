@@ -63,12 +63,6 @@ const notUsed = (): never => {
   throw new Error('not used by a first delivery');
 };
 
-/** The delivery queue with the one pager delivery in it. */
-const oneDelivery = {
-  freshDeliveries: (afterSeq: number) => (afterSeq < 1 ? [pagerDelivery] : []),
-  retriesDue: () => [],
-} satisfies Partial<MessageQueries>;
-
 /** The recipients read model answering `devices` for the person. */
 const recipientsWith = (devices: readonly DeviceView[]): RecipientQueries => ({
   byId: () => undefined,
@@ -101,15 +95,25 @@ const recordingBus = (): CommandBus & { readonly asked: Asked[] } => {
   };
 };
 
-/** Runs a worker over the one pager delivery until it has recorded its outcome. */
-const deliverOnce = async (
+/**
+ * Runs a worker over `deliveries` with the person's `devices` and the command bus `commands`
+ * until `done` holds for what the bus was asked.
+ */
+const runWorker = async (
   channel: PagerChannel,
   devices: readonly DeviceView[],
+  deliveries: readonly DueDelivery[],
+  commands: CommandBus & { readonly asked: Asked[] },
+  done: (asked: readonly Asked[]) => boolean,
 ): Promise<readonly Asked[]> => {
-  const commands = recordingBus();
+  const queue = {
+    freshDeliveries: (afterSeq: number) =>
+      deliveries.filter((delivery) => delivery.delivery_seq > afterSeq),
+    retriesDue: () => [],
+  } satisfies Partial<MessageQueries>;
   const worker = new DeliveryWorker({
     commands,
-    messages: { ...oneDelivery, ...unusedMessageQueries },
+    messages: { ...queue, ...unusedMessageQueries },
     recipients: recipientsWith(devices),
     bindings: unusedBindingQueries,
     apps: unusedAppQueries,
@@ -129,19 +133,23 @@ const deliverOnce = async (
   });
   worker.start();
   try {
-    await waitUntil(
-      () => commands.asked,
-      (asked) =>
-        asked.some(({ type }) => type === 'RecordDelivery' || type === 'RecordDeliveryFailure'),
-      'the outcome to be recorded',
-    );
+    await waitUntil(() => commands.asked, done, 'the outcomes to be recorded');
   } finally {
     await worker.stop();
   }
   return commands.asked;
 };
 
-const unusedMessageQueries: Omit<MessageQueries, keyof typeof oneDelivery> = {
+/** Runs a worker over the one pager delivery until it has recorded its outcome. */
+const deliverOnce = (
+  channel: PagerChannel,
+  devices: readonly DeviceView[],
+): Promise<readonly Asked[]> =>
+  runWorker(channel, devices, [pagerDelivery], recordingBus(), (asked) =>
+    asked.some(({ type }) => type === 'RecordDelivery' || type === 'RecordDeliveryFailure'),
+  );
+
+const unusedMessageQueries: Omit<MessageQueries, 'freshDeliveries' | 'retriesDue'> = {
   byId: notUsed,
   deliveries: notUsed,
   inbox: notUsed,
@@ -229,5 +237,63 @@ describe('delivery worker: devices of any kind, through the registry and the dev
     const asked = await deliverOnce(pager, [tampered]);
     expect(pager.sent).to.deep.equal([]);
     expect(String((asked[0]?.data as { error?: string }).error)).to.match(/cannot be opened/);
+  });
+});
+
+describe('delivery worker: the attempts on one message that finish together', () => {
+  const devices = [pagerDevice(undefined, 'dev_a'), pagerDevice(undefined, 'dev_b')];
+  const deliveries: readonly DueDelivery[] = devices.map((device, index) => ({
+    ...pagerDelivery,
+    channel: `pager:${device.deviceId}`,
+    delivery_seq: index + 1,
+  }));
+
+  /**
+   * A command bus that keeps each call's commands together (one call is one append) and answers
+   * each call with `answer`: accepted, or refused with the code it gives.
+   */
+  const batchingBus = (
+    answer: (channels: readonly string[]) => 'accepted' | 'refused',
+  ): CommandBus & { readonly asked: Asked[]; readonly calls: (readonly string[])[] } => {
+    const asked: Asked[] = [];
+    const calls: (readonly string[])[] = [];
+    return {
+      asked,
+      calls,
+      execute: (_aggregate, _id, command) => {
+        const commands: readonly Asked[] = Array.isArray(command) ? command : [command];
+        asked.push(...commands.map(({ type, data }) => ({ type, data })));
+        const channels = commands.map(({ data }) => (data as { channel: string }).channel);
+        calls.push(channels);
+        return Promise.resolve(
+          answer(channels) === 'accepted'
+            ? E.right({ events: [], nextRevision: 0, state: undefined as never })
+            : E.left(domainError('illegal_state', 'the message refuses this record')),
+        );
+      },
+    };
+  };
+
+  it('records two devices that answered in the same turn with one append', async () => {
+    const pager = pagerChannel();
+    const bus = batchingBus(() => 'accepted');
+    await runWorker(pager, devices, deliveries, bus, (asked) => asked.length >= 2);
+    expect(pager.sent.map(({ settings }) => settings)).to.have.length(2);
+    expect(bus.calls).to.deep.equal([['pager:dev_a', 'pager:dev_b']]);
+    expect(bus.asked.map(({ type }) => type)).to.deep.equal(['RecordDelivery', 'RecordDelivery']);
+  });
+
+  it('records each on its own when the message refuses them together, so one refusal loses no other', async () => {
+    const pager = pagerChannel();
+    // Refused together and for dev_b alone; dev_a alone is accepted.
+    const bus = batchingBus((channels) =>
+      channels.length === 1 && channels[0] === 'pager:dev_a' ? 'accepted' : 'refused',
+    );
+    await runWorker(pager, devices, deliveries, bus, () => bus.calls.length >= 3);
+    expect(bus.calls).to.deep.equal([
+      ['pager:dev_a', 'pager:dev_b'],
+      ['pager:dev_a'],
+      ['pager:dev_b'],
+    ]);
   });
 });
