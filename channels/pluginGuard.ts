@@ -1,5 +1,6 @@
 import type { Logger, LogFields } from '../domain/shared/logger.js';
 import type { Channel, ChannelContext, RecallTarget, SendOutcome } from './channel.js';
+import { maskSecretValues, secretValuesOf } from './secretMask.js';
 
 /**
  * What a guarded plugin's `render` hands its `send`: the plugin's own rendering, or why the
@@ -48,8 +49,7 @@ export const isSendOutcome = (value: unknown): value is SendOutcome => {
 };
 
 /** Replaces each secret in `text` by `***`; short secrets too (a token is never a common word). */
-const scrub = (text: string, secrets: readonly string[]): string =>
-  secrets.reduce((scrubbed, secret) => scrubbed.split(secret).join('***'), text);
+const scrub = maskSecretValues;
 
 /** `value` with every secret in its strings scrubbed, a few levels deep (log fields are small). */
 const scrubValue = (value: unknown, secrets: readonly string[], depth = 0): unknown => {
@@ -101,14 +101,7 @@ export const guardPluginChannel = (
   options: PluginGuardOptions = {},
 ): Channel<unknown, GuardedRendering> => {
   const timeoutMs = options.sendTimeoutMs ?? 30_000;
-  const secretsOf = (settings: unknown): string[] => {
-    if (typeof settings !== 'object' || settings === null) return [];
-    const values = settings as Readonly<Record<string, unknown>>;
-    return channel.settings
-      .filter((setting) => setting.secret)
-      .map((setting) => values[setting.name])
-      .filter((value): value is string => typeof value === 'string' && value !== '');
-  };
+  const secretsOf = (settings: unknown): string[] => secretValuesOf(channel, settings);
   const rendering = (make: () => unknown, settings: unknown): GuardedRendering => {
     const secrets = secretsOf(settings);
     try {

@@ -13,7 +13,7 @@ import type { CommandError, CommandResult } from '../../domain/shared/commandHan
 import type { Logger } from '../../domain/shared/logger.js';
 import type { SecretBox } from '../shared/secretBox.js';
 import { kindOfTarget } from '../../domain/delivery/deliveryTarget.js';
-import { deviceOfTarget } from './deviceOfTarget.js';
+import { deviceOfTarget, sendToDevice } from './deviceOfTarget.js';
 import { markDeviceBroken } from './markDeviceBroken.js';
 import { outgoing } from './outgoingMessage.js';
 import { withdrawFromDevice } from './withdrawFromDevice.js';
@@ -426,16 +426,12 @@ export class DeliveryWorker {
   private async send(channel: Channel, delivery: DueDelivery): Promise<SendOutcome> {
     const resolved = deviceOfTarget(this.options, delivery.recipient_id, delivery.channel);
     if (E.isLeft(resolved)) return { kind: 'rejected', reason: resolved.left };
-    const { device, settings } = resolved.right;
-    let outcome: SendOutcome;
-    try {
-      outcome = await channel.send(
-        channel.render(outgoing(delivery), settings),
-        this.options.context,
-      );
-    } catch (error) {
-      return { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
-    }
+    const { device } = resolved.right;
+    const outcome = await sendToDevice(
+      resolved.right,
+      (_channel, settings) => channel.render(outgoing(delivery), settings),
+      this.options.context,
+    );
     if (outcome.kind === 'rejected' && outcome.code === 'device_unknown') {
       await markDeviceBroken(this.options.commands, this.options.logger, {
         recipientId: delivery.recipient_id,

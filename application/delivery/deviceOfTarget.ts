@@ -1,6 +1,12 @@
 import * as E from 'fp-ts/lib/Either.js';
-import type { Channel, SettingValues } from '../../channels/channel.js';
+import type {
+  Channel,
+  ChannelContext,
+  SendOutcome,
+  SettingValues,
+} from '../../channels/channel.js';
 import type { ChannelRegistry } from '../../channels/registry.js';
+import { maskSecretValues, secretValuesOf } from '../../channels/secretMask.js';
 import { INBOX_CHANNEL } from '../../domain/message/messageEvents.js';
 import { parseDeliveryTarget } from '../../domain/delivery/deliveryTarget.js';
 import type {
@@ -56,4 +62,27 @@ export const deviceOfTarget = (
       `the secrets of the person's ${parsed.kind} device cannot be opened with this server's key; the person must save the device again`,
     );
   }
+};
+
+/**
+ * Renders a request with the device's opened settings and sends it: a channel that throws
+ * instead of answering counts as a failed attempt, and the reason of whatever comes back has the
+ * device's secrets masked, as given and percent-encoded: an answer or a library error may quote
+ * the request, and the reason goes into the log (where the app reads it) and the server's log.
+ */
+export const sendToDevice = async (
+  resolved: ResolvedDevice,
+  render: (channel: Channel, settings: SettingValues) => unknown,
+  context: ChannelContext,
+): Promise<SendOutcome> => {
+  const { channel, settings } = resolved;
+  let outcome: SendOutcome;
+  try {
+    outcome = await channel.send(render(channel, settings), context);
+  } catch (error) {
+    outcome = { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
+  }
+  return outcome.kind === 'delivered'
+    ? outcome
+    : { ...outcome, reason: maskSecretValues(outcome.reason, secretValuesOf(channel, settings)) };
 };

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
-import type { ChannelContext, RecallTarget, SendOutcome } from '../../channels/channel.js';
+import type { ChannelContext, RecallTarget } from '../../channels/channel.js';
 import type { Logger } from '../../domain/shared/logger.js';
-import { deviceOfTarget, type DeviceLookup } from './deviceOfTarget.js';
+import { deviceOfTarget, sendToDevice, type DeviceLookup } from './deviceOfTarget.js';
 
 /**
  * Takes a delivered message back from the device of one delivery target: the channel's recall
@@ -18,14 +18,13 @@ export const withdrawFromDevice = async (
 ): Promise<void> => {
   const resolved = deviceOfTarget(lookup, message.recipientId, target);
   if (E.isLeft(resolved)) return;
-  const { channel, device, settings } = resolved.right;
+  const { channel, device } = resolved.right;
   if (channel.renderRecall === undefined) return;
-  let outcome: SendOutcome;
-  try {
-    outcome = await channel.send(channel.renderRecall(message, settings), context);
-  } catch (error) {
-    outcome = { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
-  }
+  const outcome = await sendToDevice(
+    resolved.right,
+    (recalling, settings) => recalling.renderRecall?.(message, settings),
+    context,
+  );
   if (outcome.kind !== 'delivered') {
     logger.warn('recall not confirmed by the channel', {
       messageId: message.messageId,

@@ -228,6 +228,34 @@ describe('delivery worker: devices of any kind, through the registry and the dev
     expect(asked[0]?.data).to.deep.include({ error: "the person's pager device was removed" });
   });
 
+  it('masks the device’s secrets in the failure it records, as given and percent-encoded', async () => {
+    const pager = pagerChannel();
+    const device = {
+      ...pagerDevice(),
+      secrets: { pin: testSecretBox.seal('47 11') },
+    };
+    pager.answer = {
+      kind: 'failed',
+      reason: 'pager service: PIN 47 11 refused at /page/47%2011',
+    };
+    const asked = await deliverOnce(pager, [device]);
+    const failure = asked.find(({ type }) => type === 'RecordDeliveryFailure');
+    expect(failure?.data).to.deep.include({
+      error: 'pager service: PIN *** refused at /page/***',
+    });
+  });
+
+  it('records a channel that throws as a failed attempt, the secrets masked in its message', async () => {
+    const pager = pagerChannel();
+    const throwing: PagerChannel = Object.assign(pager, {
+      send: () =>
+        Promise.reject(new Error(`socket closed while sending PIN ${PAGER_SETTINGS.pin}`)),
+    });
+    const asked = await deliverOnce(throwing, [pagerDevice()]);
+    const failure = asked.find(({ type }) => type === 'RecordDeliveryFailure');
+    expect(failure?.data).to.deep.include({ error: 'socket closed while sending PIN ***' });
+  });
+
   it('gives up on secrets this server’s key cannot open, without sending them anywhere', async () => {
     const pager = pagerChannel();
     const tampered = {
