@@ -27,6 +27,13 @@ export interface ChannelSetting {
   /** The value an optional setting takes when the person leaves it out. */
   readonly default?: SettingValue;
   /**
+   * For a `string` setting: a regular expression (JavaScript syntax, `u` flag) the whole trimmed
+   * value must match, e.g. `[-_A-Za-z0-9]{1,64}` for an ntfy topic; Tidings anchors it. A value
+   * that does not match is refused when the device is saved (400 `validation_failed` naming the
+   * setting), the form on the devices page checks it as it is typed, and /openapi.json carries it.
+   */
+  readonly pattern?: string;
+  /**
    * Tidings makes the value itself when the device is added (a Standard Webhooks secret,
    * `whsec_` and 32 random bytes in base64) and shows it once, in the answer that created the
    * device; people never type it. At most one setting of a channel is generated; it is secret.

@@ -58,6 +58,34 @@ const fitsType = (type: ChannelSettingType, value: unknown): value is SettingVal
   }
 };
 
+/**
+ * The regular expression a setting's `pattern` stands for: the whole value, with the `u` flag
+ * (the devices page's form compiles it the same way, anchored, with the stricter `v` flag).
+ */
+export const settingPattern = (pattern: string): RegExp => new RegExp(`^(?:${pattern})$`, 'u');
+
+/** The problems of a setting's `pattern`: a string, on a `string` setting, that compiles. */
+const patternProblems = (setting: Readonly<Record<string, unknown>>, label: string): string[] => {
+  const pattern = setting['pattern'];
+  if (pattern === undefined) return [];
+  if (typeof pattern !== 'string' || pattern === '') {
+    return [`${label}.pattern must be a non-empty string (a regular expression) when given`];
+  }
+  if (setting['type'] !== 'string') return [`${label}.pattern is for a setting of type string`];
+  let compiled: RegExp;
+  try {
+    compiled = settingPattern(pattern);
+  } catch (error) {
+    return [
+      `${label}.pattern is not a valid regular expression: ${error instanceof Error ? error.message : String(error)}`,
+    ];
+  }
+  const fallback = setting['default'];
+  return typeof fallback === 'string' && !compiled.test(fallback)
+    ? [`${label}.default does not match its pattern`]
+    : [];
+};
+
 /** The problems of one entry of `settings`, each naming it as `settings[i]` (and its name). */
 const settingProblems = (setting: unknown, index: number): string[] => {
   const at = `settings[${index}]`;
@@ -95,6 +123,7 @@ const settingProblems = (setting: unknown, index: number): string[] => {
       problems.push(`${label}.default is for an optional setting: it is required`);
     }
   }
+  problems.push(...patternProblems(setting, label));
   const generated = setting['generated'];
   if (generated !== undefined && typeof generated !== 'boolean') {
     problems.push(`${label}.generated must be true or false when given`);
@@ -124,7 +153,8 @@ const describe = (value: unknown): string => {
  * non-empty string; `settings` an array of settings with unique names of the form
  * {@link SETTING_NAME_PATTERN} and not in {@link RESERVED_SETTING_NAMES}, a string
  * `description`, a known `type`, boolean `secret` and `required`, an optional `default` of the
- * setting's type (on an optional setting only), and at most one `generated` setting, which is
+ * setting's type (on an optional setting only), a `pattern` on `string` settings only that
+ * compiles (and that the default matches), and at most one `generated` setting, which is
  * secret and not required; `render` and `send` functions, and `renderRecall` a function when
  * present.
  *

@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { Channel, ChannelSetting, SettingValue, SettingValues } from './channel.js';
+import { settingPattern } from './declaration.js';
 
 /** One thing wrong with a device's settings, at a JSON pointer such as `/settings/topic`. */
 export interface SettingProblem {
@@ -49,7 +50,7 @@ const problemOf = (setting: ChannelSetting, value: unknown): string | undefined 
       if (value.trim() === '') return 'must not be empty';
       if (value.length > MAX_SETTING_TEXT) return `must be at most ${MAX_SETTING_TEXT} characters`;
       if (!value.isWellFormed()) return 'must be well-formed Unicode text';
-      return textProblemOf(setting.type, value.trim());
+      return textProblemOf(setting, value.trim());
     }
     default: {
       const _exhaustive: never = setting.type;
@@ -58,13 +59,13 @@ const problemOf = (setting: ChannelSetting, value: unknown): string | undefined 
   }
 };
 
-const textProblemOf = (
-  type: 'string' | 'url' | 'email' | 'phone',
-  value: string,
-): string | undefined => {
+const textProblemOf = (setting: ChannelSetting, value: string): string | undefined => {
+  const type = setting.type;
   switch (type) {
     case 'string':
-      return undefined;
+      return setting.pattern === undefined || settingPattern(setting.pattern).test(value)
+        ? undefined
+        : `must match the pattern ${setting.pattern}`;
     case 'url': {
       if (!URL.canParse(value)) return 'must be an absolute http(s) URL';
       const { protocol } = new URL(value);
@@ -80,6 +81,9 @@ const textProblemOf = (
       return PHONE_PATTERN.test(value)
         ? undefined
         : 'must be an E.164 phone number (+ and 8-15 digits)';
+    case 'boolean':
+    case 'integer':
+      return undefined;
     default: {
       const _exhaustive: never = type;
       return _exhaustive;
@@ -103,7 +107,8 @@ const isRecord = (input: unknown): input is Readonly<Record<string, unknown>> =>
 /**
  * Checks a device's settings against what its channel declares (docs/plugins.md): no names it
  * does not declare, the required ones present, each value of its declared type (`string`: not
- * blank, at most 2,048 characters, well-formed; `url`: absolute http or https; `email`; `phone`:
+ * blank, at most 2,048 characters, well-formed, matching its `pattern` if it declares one; `url`:
+ * absolute http or https; `email`; `phone`:
  * E.164; `boolean`; `integer`: a safe integer), defaults for optional ones left out, and the
  * generated setting never typed in but made here for a new device.
  *

@@ -1,7 +1,7 @@
 import type { Channel, OutgoingMessage, RecallTarget } from '../channel.js';
 import { fitMessage } from './ntfyMessage.js';
 import { sendNtfy } from './ntfySend.js';
-import { NTFY_ID_PATTERN, ntfySequenceIdFor } from './ntfySequenceId.js';
+import { NTFY_ID, NTFY_ID_PATTERN, ntfySequenceIdFor } from './ntfySequenceId.js';
 
 /** A recipient's ntfy settings: which server, which topic on it, and the token to publish with. */
 export interface NtfySettings {
@@ -159,6 +159,7 @@ export const createNtfyChannel = (
         description:
           'The topic your ntfy app subscribes to: 1–64 letters, digits, "-" or "_"; hard to guess, since anyone who knows it can read it',
         type: 'string',
+        pattern: NTFY_ID,
         secret: false,
         required: true,
       },

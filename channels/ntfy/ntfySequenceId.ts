@@ -4,9 +4,13 @@ import type { RecallTarget } from '../channel.js';
 /**
  * What ntfy accepts as a sequence id (its `sequenceIDRegex`, the same rule as topics): 1–64
  * ASCII letters, digits, `-` and `_`. Anything else is answered `400 sequence ID invalid`, and
- * the whole message is lost with it.
+ * the whole message is lost with it. Written so that it compiles the same with the `u` and the
+ * `v` flag (the devices page's form checks the topic with it).
  */
-export const NTFY_ID_PATTERN = /^[-_A-Za-z0-9]{1,64}$/;
+export const NTFY_ID = '[A-Za-z0-9_\\-]{1,64}';
+
+/** {@link NTFY_ID}, the whole value. */
+export const NTFY_ID_PATTERN = new RegExp(`^${NTFY_ID}$`, 'u');
 
 /** base64url SHA-256 of the UTF-8 bytes: 43 characters, all within {@link NTFY_ID_PATTERN}. */
 const digest = (value: string): string =>

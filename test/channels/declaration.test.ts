@@ -49,6 +49,13 @@ describe('channel declaration check', () => {
         setting({ name: 'signing_secret', secret: true, required: false, generated: true }),
         setting({ name: 'mail', type: 'email', secret: false, required: false }),
         setting({ name: 'phone', type: 'phone', secret: false, required: false }),
+        setting({
+          name: 'room',
+          secret: false,
+          required: false,
+          pattern: '![A-Za-z0-9]+:[a-z.]+',
+          default: '!abc:matrix.org',
+        }),
       ],
       renderRecall: () => ({}),
     });
@@ -164,6 +171,24 @@ describe('channel declaration check', () => {
         `${type} ${String(value)}`,
       ).to.equal(`settings[0] ("token").default must be a value of type ${type}`);
     }
+  });
+
+  it('refuses a pattern that is not text, is on a setting of another type, does not compile or refuses its default', () => {
+    const refusal = (overrides: Record<string, unknown>) =>
+      onlyProblem(declaration({ settings: [setting({ required: false, ...overrides })] }));
+    expect(refusal({ pattern: 42 })).to.equal(
+      'settings[0] ("token").pattern must be a non-empty string (a regular expression) when given',
+    );
+    expect(refusal({ pattern: '' })).to.match(/pattern must be a non-empty string/);
+    expect(refusal({ type: 'url', pattern: 'https://.*' })).to.equal(
+      'settings[0] ("token").pattern is for a setting of type string',
+    );
+    expect(refusal({ pattern: '[a-z' })).to.match(
+      /^settings\[0\] \("token"\)\.pattern is not a valid regular expression: /,
+    );
+    expect(refusal({ pattern: '[a-z]+', default: 'ABC' })).to.equal(
+      'settings[0] ("token").default does not match its pattern',
+    );
   });
 
   it('refuses a generated setting that is not secret, is required, or is one of two', () => {

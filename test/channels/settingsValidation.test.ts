@@ -91,6 +91,19 @@ describe('validateSettings (settings a channel declares drive the checks)', () =
       { path: '/settings', message: 'must be an object of setting values' },
     ]);
   });
+  it('refuses a string that does not match its declared pattern, the whole trimmed value', () => {
+    const topics = { settings: [setting('topic', 'string', { pattern: '[A-Za-z0-9_\\-]{1,64}' })] };
+    const check = (topic: string) => validateSettings(topics, { topic });
+    expect(check(' alerts-1_x ')).to.deep.equal(E.right({ values: { topic: 'alerts-1_x' } }));
+    for (const topic of ['alerts/1', 'a'.repeat(65), 'ok and not ok', 'émoji']) {
+      expect(check(topic), topic).to.deep.equal(
+        E.left([
+          { path: '/settings/topic', message: 'must match the pattern [A-Za-z0-9_\\-]{1,64}' },
+        ]),
+      );
+    }
+  });
+
   it('keeps a stored value for a setting left out, and a secret sent back masked', () => {
     const stored = { serverUrl: 'https://ntfy.sh', topic: 'alerts', token: 'tk_secret' };
     expect(values({ topic: 'other', token: MASKED_SECRET }, stored)).to.deep.equal({

@@ -9,7 +9,12 @@ import {
   type ReceivedWebhook,
   type WebhookReceiver,
 } from '../../devtools/webhookReceiver.js';
-import { registerPerson, type CreatedApp, type Person } from '../support/httpFixtures.js';
+import {
+  expectProblem,
+  registerPerson,
+  type CreatedApp,
+  type Person,
+} from '../support/httpFixtures.js';
 import {
   barkBodiesFor,
   barkPushesFor,
@@ -559,6 +564,27 @@ describe('channels end to end: Bark, ntfy, email, SMS, webhook and a plugin over
       appName: 'Repairs Desk',
       body: 'via relay',
     });
+  });
+
+  it('an ntfy topic outside ntfy’s rule is refused when the device is saved, naming the field, and nothing is stored', async () => {
+    const person = await registerPerson(server);
+    const refused = await api('POST', '/v1/me/devices', person.cookie, {
+      kind: 'ntfy',
+      settings: { serverUrl: ntfy.url, topic: 'alerts/phone' },
+    });
+    expect(expectProblem(refused, 400, 'validation_failed').errors).to.deep.equal([
+      { path: '/settings/topic', message: 'must match the pattern [A-Za-z0-9_\\-]{1,64}' },
+    ]);
+    expect(await devicesOf(person)).to.deep.equal([]);
+    const channels = await api<{ items: { kind: string; settings: { name: string }[] }[] }>(
+      'GET',
+      '/v1/channels',
+      person.cookie,
+    );
+    const topic = channels.body.items
+      .find((channel) => channel.kind === 'ntfy')
+      ?.settings.find((setting) => setting.name === 'topic');
+    expect(topic).to.deep.include({ pattern: '[A-Za-z0-9_\\-]{1,64}' });
   });
 
   it('a webhook device’s secret is shown once at creation and signs what the receiver gets', async () => {

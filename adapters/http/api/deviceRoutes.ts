@@ -50,7 +50,7 @@ const ChannelSettingView = t.intersection(
       secret: t.boolean,
       required: t.boolean,
     }),
-    t.partial({ default: SettingValueCodec, generated: t.boolean }),
+    t.partial({ default: SettingValueCodec, generated: t.boolean, pattern: t.string }),
   ],
   'ChannelSetting',
 );
@@ -145,6 +145,7 @@ export const deviceRoutes = (deps: ApiDeps): Route[] => {
                           required: s.required,
                           ...(s.default === undefined ? {} : { default: s.default }),
                           ...(s.generated === undefined ? {} : { generated: s.generated }),
+                          ...(s.pattern === undefined ? {} : { pattern: s.pattern }),
                         })),
                       },
                     ];

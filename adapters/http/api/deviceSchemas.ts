@@ -26,13 +26,14 @@ export const settingSchema = (setting: ChannelSetting): JsonSchema => {
   };
   switch (setting.type) {
     case 'string':
-      // Not blank: at least one character that is not white space.
+      // Not blank: at least one character that is not white space; with a declared pattern, the
+      // value within the white space that is trimmed off must match it.
       return {
         ...described,
         type: 'string',
         minLength: 1,
         maxLength: MAX_SETTING_TEXT,
-        pattern: '\\S',
+        pattern: setting.pattern === undefined ? '\\S' : `^\\s*(?:${setting.pattern})\\s*$`,
       };
     case 'url':
       return {

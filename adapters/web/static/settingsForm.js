@@ -6,7 +6,8 @@ import { ApiError, el, reason } from './common.js';
 /**
  * @typedef {'string' | 'url' | 'email' | 'phone' | 'boolean' | 'integer'} SettingType
  * @typedef {{ name: string, description: string, type: SettingType, secret: boolean,
- *   required: boolean, default?: string | number | boolean, generated?: boolean }} Setting
+ *   required: boolean, default?: string | number | boolean, generated?: boolean,
+ *   pattern?: string }} Setting
  * @typedef {{ kind: string, name: string, settings: Setting[] }} ChannelInfo
  * @typedef {{ path: string, message: string }} FieldProblem
  */
@@ -51,6 +52,10 @@ const inputAttributes = (setting, { editing }) => {
     required: setting.required && !keepsSecret,
     spellcheck: 'false',
     autocapitalize: 'none',
+    // The browser anchors a pattern itself; the server checks the same one (trimmed).
+    ...(setting.type === 'string' && setting.pattern !== undefined
+      ? { pattern: setting.pattern, title: setting.description }
+      : {}),
   };
   const placeholder = keepsSecret
     ? 'Leave blank to keep'

@@ -57,6 +57,7 @@ const beeper: Channel<SettingValues, BeeperPage> = {
       name: 'pin',
       description: 'The PIN the gateway asks for',
       type: 'string',
+      pattern: '[0-9]{4,8}',
       secret: true,
       required: true,
     },

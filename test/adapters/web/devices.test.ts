@@ -150,6 +150,15 @@ describe('web app: my devices, of any channel kind (headless Chromium)', functio
       'password',
       '',
     ]);
+    // The declared pattern is the browser's check too: a PIN of letters does not submit.
+    expect(await pin.getAttribute('pattern')).to.equal('[0-9]{4,8}');
+    await pin.fill('abcd');
+    expect(
+      await pin.evaluate(
+        (input) =>
+          (input as unknown as { validity: { patternMismatch: boolean } }).validity.patternMismatch,
+      ),
+    ).to.equal(true);
     const priority = page.getByLabel('Priority');
     expect([
       await priority.getAttribute('type'),

@@ -31,7 +31,7 @@ const published = (request: NtfyRequest) => {
 const bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 
 describe('ntfy channel: render', () => {
-  it('declares kind, name and the three settings, the token secret', () => {
+  it("declares kind, name and the three settings, the topic by ntfy's rule, the token secret", () => {
     expect(ntfyChannel.kind).to.equal('ntfy');
     expect(ntfyChannel.name).to.equal('ntfy (Android, iOS, web)');
     expect(ntfyChannel.settings).to.deep.equal([
@@ -48,6 +48,7 @@ describe('ntfy channel: render', () => {
         description:
           'The topic your ntfy app subscribes to: 1–64 letters, digits, "-" or "_"; hard to guess, since anyone who knows it can read it',
         type: 'string',
+        pattern: '[A-Za-z0-9_\\-]{1,64}',
         secret: false,
         required: true,
       },
