@@ -86,6 +86,14 @@ export class DeliveryWorker {
   /** New deliveries up to this insertion sequence have been started. */
   private cursor = 0;
   /**
+   * Whether new deliveries may wait after the cursor: set by every wake from outside (the queue
+   * changed), every poll and every failed record; cleared when a look at them found less than it
+   * asked for. A finished attempt frees a slot but adds no delivery, so it looks at new ones only
+   * while this is set (a backlog bigger than the slots): otherwise every device push would cost
+   * a query that finds nothing.
+   */
+  private moreFresh = true;
+  /**
    * Before this time (ms, the worker's clock) no retry is known to be due, so a scan skips the
    * look at retries: every finished attempt wakes the worker, and looking each time would cost a
    * query per device push. Lowered to each retry time this worker records, and to 0 by every poll
@@ -126,6 +134,11 @@ export class DeliveryWorker {
    * look at the queue.
    */
   wake(): void {
+    this.moreFresh = true;
+    this.queueScan();
+  }
+
+  private queueScan(): void {
     if (!this.running || this.scanQueued) return;
     this.scanQueued = true;
     setImmediate(() => {
@@ -164,11 +177,11 @@ export class DeliveryWorker {
       this.retriesCheckAt = retries.length >= wanted ? 0 : Number.POSITIVE_INFINITY;
       for (const delivery of retries) this.begin(delivery, true);
     }
-    if (this.inFlight.size >= limit) return;
-    for (const delivery of this.options.messages.freshDeliveries(
-      this.cursor,
-      limit - this.inFlight.size,
-    )) {
+    if (this.inFlight.size >= limit || !this.moreFresh) return;
+    const wanted = limit - this.inFlight.size;
+    const fresh = this.options.messages.freshDeliveries(this.cursor, wanted);
+    this.moreFresh = fresh.length >= wanted;
+    for (const delivery of fresh) {
       this.cursor = Math.max(this.cursor, delivery.delivery_seq);
       this.begin(delivery, false);
     }
@@ -188,13 +201,14 @@ export class DeliveryWorker {
         // Recording failed (store trouble): the row stays due; the cursor goes back to it so
         // it is tried again.
         this.cursor = Math.min(this.cursor, delivery.delivery_seq - 1);
+        this.moreFresh = true;
         this.retriesCheckAt = 0;
         this.options.logger.error('delivery attempt could not be recorded', { key, error });
       })
       .finally(() => {
         if (retry) this.retriesInFlight -= 1;
         this.inFlight.delete(key);
-        this.wake();
+        this.queueScan();
       });
     this.inFlight.set(key, attempt);
   }

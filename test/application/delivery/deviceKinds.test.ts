@@ -95,9 +95,18 @@ const recordingBus = (): CommandBus & { readonly asked: Asked[] } => {
   };
 };
 
+/** The delivery queue over `deliveries`, as the messages read model answers it. */
+const queueOf = (deliveries: readonly DueDelivery[]) =>
+  ({
+    freshDeliveries: (afterSeq: number, limit: number) =>
+      deliveries.filter((delivery) => delivery.delivery_seq > afterSeq).slice(0, limit),
+    retriesDue: () => [],
+  }) satisfies Pick<MessageQueries, 'freshDeliveries' | 'retriesDue'>;
+
 /**
- * Runs a worker over `deliveries` with the person's `devices` and the command bus `commands`
- * until `done` holds for what the bus was asked.
+ * Runs a worker over `deliveries` (or the `queue` given) with the person's `devices` and the
+ * command bus `commands` until `done` holds for what the bus was asked; `during` runs with the
+ * started worker before that wait.
  */
 const runWorker = async (
   channel: PagerChannel,
@@ -105,13 +114,15 @@ const runWorker = async (
   deliveries: readonly DueDelivery[],
   commands: CommandBus & { readonly asked: Asked[] },
   done: (asked: readonly Asked[]) => boolean,
+  tuning: {
+    readonly concurrency?: number;
+    readonly queue?: Pick<MessageQueries, 'freshDeliveries' | 'retriesDue'>;
+    readonly during?: (worker: DeliveryWorker) => Promise<void>;
+  } = {},
 ): Promise<readonly Asked[]> => {
-  const queue = {
-    freshDeliveries: (afterSeq: number) =>
-      deliveries.filter((delivery) => delivery.delivery_seq > afterSeq),
-    retriesDue: () => [],
-  } satisfies Partial<MessageQueries>;
+  const queue = tuning.queue ?? queueOf(deliveries);
   const worker = new DeliveryWorker({
+    ...(tuning.concurrency === undefined ? {} : { concurrency: tuning.concurrency }),
     commands,
     messages: { ...queue, ...unusedMessageQueries },
     recipients: recipientsWith(devices),
@@ -133,6 +144,7 @@ const runWorker = async (
   });
   worker.start();
   try {
+    await tuning.during?.(worker);
     await waitUntil(() => commands.asked, done, 'the outcomes to be recorded');
   } finally {
     await worker.stop();
@@ -323,5 +335,68 @@ describe('delivery worker: the attempts on one message that finish together', ()
       ['pager:dev_a'],
       ['pager:dev_b'],
     ]);
+  });
+});
+
+describe('delivery worker: new deliveries past the cursor', () => {
+  const pagers = (count: number): DeviceView[] =>
+    Array.from({ length: count }, (_, index) => pagerDevice(undefined, `dev_${index}`));
+  const deliveriesTo = (devices: readonly DeviceView[]): DueDelivery[] =>
+    devices.map((device, index) => ({
+      ...pagerDelivery,
+      message_id: `msg-${index}`,
+      channel: `pager:${device.deviceId}`,
+      delivery_seq: index + 1,
+    }));
+  const recorded = (asked: readonly Asked[]): number =>
+    asked.filter(({ type }) => type === 'RecordDelivery').length;
+
+  it('sends a backlog bigger than its slots without being woken again', async () => {
+    const devices = pagers(7);
+    const pager = pagerChannel();
+    await runWorker(
+      pager,
+      devices,
+      deliveriesTo(devices),
+      recordingBus(),
+      (asked) => recorded(asked) >= 7,
+      {
+        concurrency: 2,
+      },
+    );
+    expect(pager.sent).to.have.length(7);
+  });
+
+  it('finds a delivery added after a look that found the queue short once it is woken, and looks no more meanwhile', async () => {
+    const devices = pagers(2);
+    const [first, second] = deliveriesTo(devices);
+    const present: DueDelivery[] = [first!];
+    const queue = queueOf(present);
+    let looks = 0;
+    const counted = {
+      ...queue,
+      freshDeliveries: (afterSeq: number, limit: number) => {
+        looks += 1;
+        return queue.freshDeliveries(afterSeq, limit);
+      },
+    };
+    const pager = pagerChannel();
+    await runWorker(pager, devices, [], recordingBus(), (asked) => recorded(asked) >= 2, {
+      queue: counted,
+      during: async (worker) => {
+        await waitUntil(
+          () => pager.sent.length,
+          (sent) => sent === 1,
+          'the first push',
+        );
+        // The first attempt has finished; its end frees a slot but must not look again.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(looks).to.equal(1);
+        present.push(second!);
+        worker.wake();
+      },
+    });
+    expect(pager.sent).to.have.length(2);
+    expect(looks).to.equal(2);
   });
 });
