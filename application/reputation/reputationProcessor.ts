@@ -8,7 +8,7 @@ import type { CommandBus } from '../commandBus.js';
 import type { Logger } from '../../domain/shared/logger.js';
 import type { ReadModelDb } from '../../projections/readModelDb.js';
 import { complaintQueries } from '../../projections/complaints/complaintQueries.js';
-import { KeyedQueue } from '../routing/pushBudget.js';
+import { KeyedSerializer } from '../shared/keyedSerializer.js';
 import { reactionContext } from '../processing/reaction.js';
 import { loadState } from '../processing/streamState.js';
 import type { StateCache } from '../../domain/shared/stateCache.js';
@@ -52,7 +52,7 @@ export interface ReputationProcessorOptions {
  */
 export const reputationProcessor = (options: ReputationProcessorOptions): Processor => {
   const now = options.now ?? (() => new Date());
-  const perApp = new KeyedQueue();
+  const perApp = new KeyedSerializer();
   const complaints = complaintQueries(options.db);
 
   const penalize = async (recorded: RecordedEvent): Promise<void> => {

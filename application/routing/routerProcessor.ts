@@ -7,7 +7,8 @@ import type { Processor } from '../processing/processor.js';
 import type { CommandBus } from '../commandBus.js';
 import type { Logger } from '../../domain/shared/logger.js';
 import { forEachConcurrently } from '../processing/concurrency.js';
-import { KeyedQueue, type PushBudget } from './pushBudget.js';
+import { KeyedSerializer } from '../shared/keyedSerializer.js';
+import type { PushBudget } from './pushBudget.js';
 import { reactionContext } from '../processing/reaction.js';
 import { loadState } from '../processing/streamState.js';
 import type { StateCache } from '../../domain/shared/stateCache.js';
@@ -38,7 +39,7 @@ export interface RouterProcessorOptions {
  */
 export const routerProcessor = (options: RouterProcessorOptions): Processor => {
   const now = options.now ?? (() => new Date());
-  const perBinding = new KeyedQueue();
+  const perBinding = new KeyedSerializer();
 
   const routeOne = async (recorded: RecordedEvent): Promise<void> => {
     const { messageId } = recorded.data as { messageId: string };
