@@ -74,10 +74,22 @@ const patternProblems = (setting: Readonly<Record<string, unknown>>, label: stri
   if (setting['type'] !== 'string') return [`${label}.pattern is for a setting of type string`];
   let compiled: RegExp;
   try {
+    // On its own first, as a browser does with the form's `pattern`: otherwise `a)|(b` would
+    // compile once wrapped and match anything that starts with `a` or ends with `b`.
+    new RegExp(pattern, 'u');
     compiled = settingPattern(pattern);
   } catch (error) {
     return [
       `${label}.pattern is not a valid regular expression: ${error instanceof Error ? error.message : String(error)}`,
+    ];
+  }
+  try {
+    // The form's `pattern` is compiled with the `v` flag; one that fails there is dropped by the
+    // browser without a word, so the page would not check what the server refuses.
+    new RegExp(`^(?:${pattern})$`, 'v');
+  } catch (error) {
+    return [
+      `${label}.pattern is not valid with the v flag, as browsers compile a form's pattern (escape - and other class syntax characters inside [...]): ${error instanceof Error ? error.message : String(error)}`,
     ];
   }
   const fallback = setting['default'];

@@ -6,7 +6,7 @@ import type { ReadModels } from './readModels.js';
 /** The ways commands are run: waiting for the read models after a write, for one, or not. */
 export interface CommandBuses {
   /**
-   * For requests and the delivery worker, which read the read models right after writing
+   * For requests, which read the read models right after writing
    * (read-your-writes): a command returns once every read model includes its events.
    */
   readonly waiting: CommandBus;

@@ -9,10 +9,14 @@ import type { Core } from './core.js';
 import type { Queries } from './queries.js';
 import type { ReadModels } from './readModels.js';
 import type { StopStack } from './stopStack.js';
+import { plansDeliveries } from '../projections/messages/messagesProjection.js';
 
 /** What the delivery worker is built from. */
 export interface DeliveryParts {
-  /** The command bus that waits for the read models: the worker reads them right after writing. */
+  /**
+   * The command bus for the worker's records: it waits for the messages read model, which the
+   * worker reads right after writing.
+   */
   readonly commands: CommandBus;
   readonly queries: Queries;
   readonly readModels: ReadModels;
@@ -23,7 +27,8 @@ export interface DeliveryParts {
 
 /**
  * Starts the worker that sends due deliveries through their channels. New rows in the delivery
- * queue (the messages read model) wake it at once rather than at its next poll.
+ * queue (the messages read model) wake it at once rather than at its next poll; retries and
+ * anything else wait for the poll or for a slot that frees.
  */
 export const startDeliveryWorker = (
   core: Core,
@@ -45,8 +50,10 @@ export const startDeliveryWorker = (
     },
     logger: core.logger.child({ component: 'delivery' }),
   });
-  parts.readModels.onMessagesBatch(() => {
-    worker.wake();
+  // Only a batch that planned deliveries adds to the queue; the rest (most often the worker's own
+  // records) would make every finished push look for new rows in vain.
+  parts.readModels.onMessagesBatch((batch) => {
+    if (batch.some(plansDeliveries)) worker.wake();
   });
   worker.start();
   stops.push(() => worker.stop());

@@ -1,4 +1,4 @@
-import type { EventStore, Position } from '../domain/shared/eventStore.js';
+import type { EventStore, Position, RecordedEvent } from '../domain/shared/eventStore.js';
 import type { Logger } from '../domain/shared/logger.js';
 import { prepareProjection, type Projection } from '../projections/projection.js';
 import { projectionProcessor, type ProcessorRunner } from '../application/processing/processor.js';
@@ -13,7 +13,7 @@ export interface ReadModels {
   /** Resolves once the read model `name` includes `position`; at once if it is not kept. */
   waitForOne(name: string, position: Position): Promise<void>;
   /** Calls `listener` after each batch of the messages read model, which holds the delivery queue. */
-  onMessagesBatch(listener: () => void): void;
+  onMessagesBatch(listener: (batch: readonly RecordedEvent[]) => void): void;
 }
 
 /**
@@ -26,7 +26,7 @@ export const startReadModels = async (
   projections: readonly Projection[],
   stops: StopStack,
 ): Promise<ReadModels> => {
-  let messagesBatch = (): void => undefined;
+  let messagesBatch = (_batch: readonly RecordedEvent[]): void => undefined;
   const runners = projections.map((projection) => {
     if (prepareProjection(core.db, projection)) {
       core.logger.warn('read model layout changed; rebuilding it from the log', {
@@ -36,8 +36,8 @@ export const startReadModels = async (
     return runnerFor(core, projectionProcessor(core.db, core.checkpoints, projection), {
       ...(projection.name === 'messages'
         ? {
-            onBatch: () => {
-              messagesBatch();
+            onBatch: (batch: readonly RecordedEvent[]) => {
+              messagesBatch(batch);
             },
           }
         : {}),

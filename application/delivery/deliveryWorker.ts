@@ -64,6 +64,8 @@ interface PendingRecord {
 
 type RecordResult = E.Either<CommandError, CommandResult<EventOf<'message'>, StateOf<'message'>>>;
 
+/** Retry times a worker keeps in mind at most; later ones are found by the poll. */
+const MAX_KNOWN_RETRY_TIMES = 10_000;
 /** Longest wait between tries to record an outcome the store refused. */
 const RECORD_RETRY_MAX_MS = 30_000;
 /** Unrecorded outcomes kept at most (the oldest are dropped; their deliveries are then sent again). */
@@ -97,9 +99,15 @@ export class DeliveryWorker {
    * Before this time (ms, the worker's clock) no retry is known to be due, so a scan skips the
    * look at retries: every finished attempt wakes the worker, and looking each time would cost a
    * query per device push. Lowered to each retry time this worker records, and to 0 by every poll
-   * (which finds retries recorded elsewhere) and after a failed record.
+   * (which finds retries recorded elsewhere) and after a failed record; a look that finds the
+   * retries short sets it to the earliest of `retryTimes` still to come.
    */
   private retriesCheckAt = 0;
+  /**
+   * The retry times this worker recorded that have not come yet (ms), so that a look at retries
+   * before they are due does not forget them. Bounded: past it, the poll finds the rest.
+   */
+  private retryTimes: number[] = [];
   /** Retries in flight: they still read as due until recorded, so the look at retries skips them. */
   private retriesInFlight = 0;
   /** Outcomes sent but not recorded (the store failed), by delivery: recorded again, not re-sent. */
@@ -163,6 +171,12 @@ export class DeliveryWorker {
     this.timer.unref();
   }
 
+  /** Makes sure a scan looks at retries once `at` (ms) has come. */
+  private expectRetry(at: number): void {
+    this.retriesCheckAt = Math.min(this.retriesCheckAt, at);
+    if (this.retryTimes.length < MAX_KNOWN_RETRY_TIMES) this.retryTimes.push(at);
+  }
+
   private scan(): void {
     const limit = this.options.concurrency ?? 64;
     if (this.inFlight.size >= limit) return;
@@ -173,8 +187,9 @@ export class DeliveryWorker {
       const wanted = limit - this.inFlight.size + this.retriesInFlight;
       const retries = this.options.messages.retriesDue(now.toISOString(), wanted);
       // A full page may have more behind it: look again at the next scan; otherwise not before
-      // the next retry time this worker records, or the next poll.
-      this.retriesCheckAt = retries.length >= wanted ? 0 : Number.POSITIVE_INFINITY;
+      // the next retry time this worker recorded, or the next poll.
+      this.retryTimes = this.retryTimes.filter((at) => at > now.getTime());
+      this.retriesCheckAt = retries.length >= wanted ? 0 : Math.min(...this.retryTimes);
       for (const delivery of retries) this.begin(delivery, true);
     }
     if (this.inFlight.size >= limit || !this.moreFresh) return;
@@ -342,7 +357,7 @@ export class DeliveryWorker {
         },
         metadata,
       };
-      if ('retryAt' in next) this.retriesCheckAt = Math.min(this.retriesCheckAt, next.retryAt);
+      if ('retryAt' in next) this.expectRetry(next.retryAt);
       commands =
         'retryAt' in next
           ? [failed]

@@ -68,8 +68,8 @@ export interface RunnerOptions {
   readonly retryDelayMs?: number;
   readonly maxRetryDelayMs?: number;
   readonly maxBatchSize?: number;
-  /** Called after each batch is done (e.g. to wake a worker that reads this read model). */
-  readonly onBatch?: () => void;
+  /** Called with each batch once it is done (e.g. to wake a worker that reads this read model). */
+  readonly onBatch?: (batch: readonly RecordedEvent[]) => void;
   /**
    * For processors that do not save their own checkpoint: save it at most this often, in ms
    * (default 200; 0 saves after every batch). Each save is a commit of its own; batches processed
@@ -203,7 +203,7 @@ export class ProcessorRunner {
           }
           if (last !== undefined) this.advance(last.position);
           this.failures = 0;
-          this.options.onBatch?.();
+          this.options.onBatch?.(batch);
           delay = this.options.retryDelayMs ?? 100;
           if (this.isStopping()) break;
         }

@@ -130,12 +130,12 @@ export const handleCommand = async <Command extends TypedCommand, Event extends 
 
     const decision = decideAll(aggregate.decider, commands, state);
     if (E.isLeft(decision)) return decision;
-    const events = decision.right;
+    const { events, times } = decision.right;
     if (events.length === 0) return E.right({ events, nextRevision: current, state });
 
     const appended = await store.appendToStream(
       stream,
-      toNewEvents(aggregate, first, context, events),
+      toNewEvents(aggregate, times, context, events),
       {
         expectedRevision: pinned ?? (current === NO_STREAM_REVISION ? 'no_stream' : current),
       },
@@ -178,28 +178,36 @@ export const handleCommand = async <Command extends TypedCommand, Event extends 
  * Decides several commands as one: each on the state the previous ones lead to, all or nothing,
  * so a request that changes several things either changes all of them or none.
  */
-const decideAll = <Command, Event extends TypedEvent, State>(
+const decideAll = <Command extends TypedCommand, Event extends TypedEvent, State>(
   decider: AggregateHandle<Command, Event, State>['decider'],
   commands: readonly Command[],
   initial: State,
-): E.Either<DomainError, readonly Event[]> => {
+): E.Either<
+  DomainError,
+  { readonly events: readonly Event[]; readonly times: readonly string[] }
+> => {
   const events: Event[] = [];
+  const times: string[] = [];
   let state = initial;
   for (const command of commands) {
     const decision = decider.decide(command, state);
     if (E.isLeft(decision)) return decision;
     for (const event of decision.right) {
       events.push(event);
+      times.push(command.metadata.now);
       state = decider.evolve(state, event);
     }
   }
-  return E.right(events);
+  return E.right({ events, times });
 };
 
-/** Wraps decided events with ids and metadata for the store. */
+/**
+ * Wraps decided events with ids and metadata for the store; each event occurred at `times[i]`, the
+ * time of the command that decided it (commands run together may carry different times).
+ */
 export const toNewEvents = <Event extends TypedEvent>(
   aggregate: Pick<AggregateHandle<never, Event, never>, 'schemaVersions'>,
-  command: TypedCommand,
+  times: readonly string[],
   context: CommandContext,
   events: readonly Event[],
 ): NewEvent[] =>
@@ -208,7 +216,7 @@ export const toNewEvents = <Event extends TypedEvent>(
     type: event.type,
     data: event.data,
     metadata: {
-      occurredAt: command.metadata.now,
+      occurredAt: times[index] ?? '',
       actor: context.actor,
       correlationId: context.correlationId ?? context.commandId,
       causationId: context.causationId ?? context.commandId,

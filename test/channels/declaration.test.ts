@@ -186,6 +186,14 @@ describe('channel declaration check', () => {
     expect(refusal({ pattern: '[a-z' })).to.match(
       /^settings\[0\] \("token"\)\.pattern is not a valid regular expression: /,
     );
+    // Compiles only once wrapped; wrapped, it would match anything starting with `a`.
+    expect(refusal({ pattern: 'a)|(b' })).to.match(
+      /^settings\[0\] \("token"\)\.pattern is not a valid regular expression: /,
+    );
+    // Valid with `u`, but a browser compiles the form's pattern with `v` and would drop it.
+    expect(refusal({ pattern: '[-_A-Za-z0-9]{1,64}' })).to.match(
+      /^settings\[0\] \("token"\)\.pattern is not valid with the v flag, as browsers compile a form's pattern/,
+    );
     expect(refusal({ pattern: '[a-z]+', default: 'ABC' })).to.equal(
       'settings[0] ("token").default does not match its pattern',
     );

@@ -27,13 +27,13 @@ export const settingSchema = (setting: ChannelSetting): JsonSchema => {
   switch (setting.type) {
     case 'string':
       // Not blank: at least one character that is not white space; with a declared pattern, the
-      // value within the white space that is trimmed off must match it.
+      // value within the white space that is trimmed off must match it (and still not be blank).
       return {
         ...described,
         type: 'string',
         minLength: 1,
         maxLength: MAX_SETTING_TEXT,
-        pattern: setting.pattern === undefined ? '\\S' : `^\\s*(?:${setting.pattern})\\s*$`,
+        pattern: setting.pattern === undefined ? '\\S' : `^\\s*(?=\\S)(?:${setting.pattern})\\s*$`,
       };
     case 'url':
       return {

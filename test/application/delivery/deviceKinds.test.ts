@@ -5,7 +5,7 @@ import type { CommandBus } from '../../../application/commandBus.js';
 import { DeliveryWorker } from '../../../application/delivery/deliveryWorker.js';
 import { builtInChannels } from '../../../channels/index.js';
 import { createChannelRegistry } from '../../../channels/registry.js';
-import { defaultRetryPolicy } from '../../../domain/delivery/retryPolicy.js';
+import { defaultRetryPolicy, type RetryPolicy } from '../../../domain/delivery/retryPolicy.js';
 import { domainError } from '../../../domain/shared/domainError.js';
 import type { AppQueries } from '../../../projections/apps/appQueries.js';
 import type { BindingQueries } from '../../../projections/bindings/bindingQueries.js';
@@ -116,6 +116,11 @@ const runWorker = async (
   done: (asked: readonly Asked[]) => boolean,
   tuning: {
     readonly concurrency?: number;
+    readonly now?: () => Date;
+    readonly retry?: RetryPolicy;
+    readonly pollIntervalMs?: number;
+    readonly bindings?: BindingQueries;
+    readonly apps?: AppQueries;
     readonly queue?: Pick<MessageQueries, 'freshDeliveries' | 'retriesDue'>;
     readonly during?: (worker: DeliveryWorker) => Promise<void>;
   } = {},
@@ -123,11 +128,13 @@ const runWorker = async (
   const queue = tuning.queue ?? queueOf(deliveries);
   const worker = new DeliveryWorker({
     ...(tuning.concurrency === undefined ? {} : { concurrency: tuning.concurrency }),
+    ...(tuning.now === undefined ? {} : { now: tuning.now }),
+    ...(tuning.pollIntervalMs === undefined ? {} : { pollIntervalMs: tuning.pollIntervalMs }),
     commands,
     messages: { ...queue, ...unusedMessageQueries },
     recipients: recipientsWith(devices),
-    bindings: unusedBindingQueries,
-    apps: unusedAppQueries,
+    bindings: tuning.bindings ?? unusedBindingQueries,
+    apps: tuning.apps ?? unusedAppQueries,
     channels: createChannelRegistry([...builtInChannels, channel]),
     secrets: testSecretBox,
     context: {
@@ -139,7 +146,7 @@ const runWorker = async (
       logger: silentLogger,
       now: () => new Date(),
     },
-    retry: defaultRetryPolicy,
+    retry: tuning.retry ?? defaultRetryPolicy,
     logger: silentLogger,
   });
   worker.start();
@@ -398,5 +405,94 @@ describe('delivery worker: new deliveries past the cursor', () => {
     });
     expect(pager.sent).to.have.length(2);
     expect(looks).to.equal(2);
+  });
+});
+
+describe('delivery worker: the retry times it recorded', () => {
+  it('keeps a later retry time in mind when a look at an earlier retry finds the page short', async () => {
+    const devices = [pagerDevice(undefined, 'dev_a'), pagerDevice(undefined, 'dev_b')];
+    const [first, second] = devices.map((device, index) => ({
+      ...pagerDelivery,
+      message_id: `msg-${index}`,
+      channel: `pager:${device.deviceId}`,
+      delivery_seq: index + 1,
+    }));
+    let clock = Date.parse('2025-03-01T12:00:00.000Z');
+    const bus = recordingBus();
+    const fresh: DueDelivery[] = [first!];
+    // The rows the queue shows as retries: what the worker recorded, once their time has come.
+    const retries: DueDelivery[] = [];
+    const queue = {
+      freshDeliveries: (afterSeq: number, limit: number) =>
+        fresh.filter((delivery) => delivery.delivery_seq > afterSeq).slice(0, limit),
+      // A retry whose delivery is recorded leaves the queue, as the messages read model has it.
+      retriesDue: (now: string, limit: number) =>
+        retries
+          .filter((delivery) => (delivery.retry_at ?? '') <= now && !delivered(delivery))
+          .slice(0, limit),
+    };
+    const delivered = (delivery: DueDelivery): boolean =>
+      bus.asked.some(
+        ({ type, data }) =>
+          type === 'RecordDelivery' && (data as { channel: string }).channel === delivery.channel,
+      );
+    const failedAgain = (sent: number) => (asked: readonly Asked[]) =>
+      asked.filter(({ type }) => type === 'RecordDeliveryFailure').length >= sent;
+    const pager = pagerChannel();
+    pager.answer = { kind: 'failed', reason: 'pager network down' };
+    const retryOf = (delivery: DueDelivery): DueDelivery => {
+      const failure = bus.asked.find(
+        ({ type, data }) =>
+          type === 'RecordDeliveryFailure' &&
+          (data as { channel: string }).channel === delivery.channel,
+      );
+      const retryAt = (failure?.data as { retryAt?: string } | undefined)?.retryAt ?? null;
+      return { ...delivery, attempts: 1, retry_at: retryAt };
+    };
+    await runWorker(pager, devices, [], bus, (asked) => asked.length >= 4, {
+      queue,
+      now: () => new Date(clock),
+      // No poll during the test: only the worker's own bookkeeping can bring the retries back.
+      pollIntervalMs: 600_000,
+      retry: { maxAttempts: 3, baseDelayMs: 1_000, factor: 1, maxDelayMs: 1_000, jitter: 0 },
+      // A retry asks again whether the binding and the app still want it: they do.
+      bindings: {
+        ...unusedBindingQueries,
+        byId: () =>
+          ({ status: 'active', level: 'strong', blocked: 0, muted_until: null }) as ReturnType<
+            BindingQueries['byId']
+          >,
+      },
+      apps: {
+        ...unusedAppQueries,
+        byId: () => ({ status: 'active', suspended_until: null }) as ReturnType<AppQueries['byId']>,
+      },
+      during: async (worker) => {
+        await waitUntil(() => bus.asked, failedAgain(1), 'the first failure');
+        clock += 500;
+        fresh.push(second!);
+        worker.wake();
+        await waitUntil(() => bus.asked, failedAgain(2), 'the second failure');
+        retries.push(retryOf(first!), retryOf(second!));
+        pager.answer = { kind: 'delivered' };
+        // The first retry's time: its look finds one retry, less than a page.
+        clock += 500;
+        worker.wake();
+        await waitUntil(
+          () => pager.sent.length,
+          (sent) => sent === 3,
+          'the first retry',
+        );
+        // The second retry's time: a wake must look at retries again.
+        clock += 500;
+        worker.wake();
+      },
+    });
+    expect(pager.sent.map(({ messageId }) => messageId)).to.deep.equal([
+      'msg-0',
+      'msg-1',
+      'msg-0',
+      'msg-1',
+    ]);
   });
 });

@@ -151,6 +151,22 @@ describe('command handler', () => {
     expect(result.right.nextRevision).to.equal(2);
   });
 
+  it('stamps the events of each of several commands with that command’s own time', async () => {
+    const stream = await registeredApp('a9');
+    const later = new Date(Date.parse(now) + 90_000).toISOString();
+    const second = penalize('a9', 'c2');
+    const result = await handleCommand(
+      temp.store,
+      app,
+      stream,
+      [penalize('a9', 'c1'), { ...second, metadata: { now: later } }],
+      { commandId: 'both', actor: operator },
+    );
+    if (E.isLeft(result)) throw new Error(result.left.message);
+    const events = await temp.store.readStream(stream);
+    expect(events.slice(1).map((e) => e.metadata.occurredAt)).to.deep.equal([now, later]);
+  });
+
   it('writes nothing of several commands when one of them is refused', async () => {
     const stream = await registeredApp('a8');
     const result = await handleCommand(

@@ -147,6 +147,15 @@ const everyType: Channel = {
     { name: 'phone', description: 'a number', type: 'phone', secret: false, required: false },
     { name: 'loud', description: 'yes or no', type: 'boolean', secret: false, required: false },
     { name: 'count', description: 'how many', type: 'integer', secret: false, required: false },
+    // A pattern that also matches the empty value: the schema must still refuse a blank one.
+    {
+      name: 'code',
+      description: 'lower-case letters',
+      type: 'string',
+      secret: false,
+      required: false,
+      pattern: '[a-z]*',
+    },
     {
       name: 'retries',
       description: 'with a default',
@@ -183,6 +192,7 @@ describe('device body schemas (adapters/http/api/deviceSchemas.ts)', () => {
       phone: ['+8613800138000', '+12345678', '+1234567', '+0123456789', '8613800138000', 1],
       loud: [true, false, 'true', 0],
       count: [0, -5, 12, 1.5, '3'],
+      code: ['abc', ' abc ', 'ABC', 'a-b', '', '   ', 7],
       retries: [1, 0.5],
     };
     for (const [setting, candidates] of Object.entries(values)) {
