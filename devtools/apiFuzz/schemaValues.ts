@@ -35,7 +35,25 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 const numberAt = (schema: Schema, key: string): number | undefined =>
   typeof schema[key] === 'number' ? schema[key] : undefined;
 
-/** The schema's `allOf` members folded into one schema (the tightest bounds win). */
+/**
+ * The key under which `flatten` keeps the patterns of `allOf` members beyond the first (a value
+ * must match all of them; JSON Schema has one `pattern` per schema).
+ */
+const MORE_PATTERNS = 'x-more-patterns';
+
+/** The patterns a flattened schema's string must match. */
+const patternsOf = (schema: Schema): readonly string[] => {
+  const more = schema[MORE_PATTERNS];
+  return [
+    ...(typeof schema['pattern'] === 'string' ? [schema['pattern']] : []),
+    ...(Array.isArray(more) ? more.filter((p): p is string => typeof p === 'string') : []),
+  ];
+};
+
+/**
+ * The schema's `allOf` members folded into one schema (the tightest bounds win; every member's
+ * pattern is kept, the first in `pattern`, the others under MORE_PATTERNS).
+ */
 export const flatten = (context: ValueContext, raw: unknown): Schema => {
   const schema = deref(context.root, raw);
   const members = Array.isArray(schema['allOf']) ? schema['allOf'] : [];
@@ -45,6 +63,9 @@ export const flatten = (context: ValueContext, raw: unknown): Schema => {
   for (const member of members) {
     const part = flatten(context, member);
     const next: Record<string, unknown> = { ...merged, ...part };
+    const patterns = [...patternsOf(merged), ...patternsOf(part)];
+    if (patterns.length > 0) next['pattern'] = patterns[0];
+    next[MORE_PATTERNS] = patterns.slice(1);
     for (const key of ['minLength', 'minimum', 'minItems']) {
       const values = [numberAt(merged, key), numberAt(part, key)].filter((v) => v !== undefined);
       if (values.length > 0) next[key] = Math.max(...values);
@@ -140,10 +161,11 @@ const validString = (context: ValueContext, schema: Schema): fc.Arbitrary<string
       .map((seconds) => new Date(context.now + seconds * 1000).toISOString().replace('.000Z', 'Z'))
       .filter(fits);
   }
-  if (typeof schema['pattern'] === 'string') {
-    const pattern = schema['pattern'];
+  const [pattern, ...others] = patternsOf(schema);
+  if (pattern !== undefined) {
+    const alsoMatch = others.map((other) => new RegExp(other, 'u'));
     return once(`pattern ${pattern}`, () => fc.stringMatching(new RegExp(pattern, 'u'))).filter(
-      fits,
+      (text) => fits(text) && alsoMatch.every((other) => other.test(text)),
     );
   }
   const cap = Math.max(min, Math.min(max, 40));

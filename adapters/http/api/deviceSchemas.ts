@@ -27,13 +27,17 @@ export const settingSchema = (setting: ChannelSetting): JsonSchema => {
   switch (setting.type) {
     case 'string':
       // Not blank: at least one character that is not white space; with a declared pattern, the
-      // value within the white space that is trimmed off must match it (and still not be blank).
+      // value within the white space that is trimmed off must match it, and still not be blank.
+      // The two are two patterns rather than one with a lookahead, which not every tool that
+      // reads /openapi.json (fast-check's generator, say) understands.
       return {
         ...described,
         type: 'string',
         minLength: 1,
         maxLength: MAX_SETTING_TEXT,
-        pattern: setting.pattern === undefined ? '\\S' : `^\\s*(?=\\S)(?:${setting.pattern})\\s*$`,
+        ...(setting.pattern === undefined
+          ? { pattern: '\\S' }
+          : { pattern: `^\\s*(?:${setting.pattern})\\s*$`, allOf: [{ pattern: '\\S' }] }),
       };
     case 'url':
       return {

@@ -110,3 +110,25 @@ describe('apiFuzz schema values: bodies of alternatives', () => {
     ]);
   });
 });
+
+describe('apiFuzz schema values: a string with patterns in allOf', () => {
+  const context: ValueContext = { root: {}, known: new Map(), now: Date.now() };
+
+  // The shape of a device setting whose declared pattern also matches a blank value: the
+  // value must match both the wrapped pattern and `\S`, and a lookahead is not used for it.
+  it('makes values that match every pattern, not only the last one folded in', () => {
+    const schema: JsonSchema = {
+      type: 'string',
+      minLength: 1,
+      pattern: '^\\s*(?:[a-z]*)\\s*$',
+      allOf: [{ pattern: '\\S' }],
+    };
+    const samples = fc.sample(validValue(context, schema), { numRuns: 200, seed: 3 });
+    for (const sample of samples) {
+      expect(sample)
+        .to.be.a('string')
+        .and.match(/^\s*[a-z]+\s*$/);
+      expect(validate({}, schema, sample), JSON.stringify(sample)).to.deep.equal([]);
+    }
+  });
+});
