@@ -9,7 +9,6 @@ import type { Core } from './core.js';
 import type { Queries } from './queries.js';
 import type { ReadModels } from './readModels.js';
 import type { StopStack } from './stopStack.js';
-import { plansDeliveries } from '../projections/messages/messagesProjection.js';
 
 /** What the delivery worker is built from. */
 export interface DeliveryParts {
@@ -27,8 +26,7 @@ export interface DeliveryParts {
 
 /**
  * Starts the worker that sends due deliveries through their channels. New rows in the delivery
- * queue (the messages read model) wake it at once rather than at its next poll; retries and
- * anything else wait for the poll or for a slot that frees.
+ * queue (the messages read model) wake it at once rather than at its next poll.
  */
 export const startDeliveryWorker = (
   core: Core,
@@ -50,10 +48,12 @@ export const startDeliveryWorker = (
     },
     logger: core.logger.child({ component: 'delivery' }),
   });
-  // Only a batch that planned deliveries adds to the queue; the rest (most often the worker's own
-  // records) would make every finished push look for new rows in vain.
-  parts.readModels.onMessagesBatch((batch) => {
-    if (batch.some(plansDeliveries)) worker.wake();
+  // Every batch wakes it, its own records' included: waking only on batches that routed
+  // messages (tried in d4bb463) cost the three-device fan-out about a fifth more server CPU per
+  // message (bench: 2,082 µs against 1,719 µs in runs on the same machine; the cause was not
+  // profiled).
+  parts.readModels.onMessagesBatch(() => {
+    worker.wake();
   });
   worker.start();
   stops.push(() => worker.stop());

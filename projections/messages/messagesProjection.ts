@@ -5,13 +5,6 @@ import type { Projection } from '../projection.js';
 import { eventReader } from '../storedEvent.js';
 
 /** A row of the `messages` read model: status for the app, inbox entry for the person. */
-/**
- * Whether the event adds rows to the delivery queue (`message_deliveries` with no retry time): only
- * a routing does, so only it needs to wake the delivery worker.
- */
-export const plansDeliveries = (event: { readonly type: string }): boolean =>
-  event.type === 'MessageRouted';
-
 export interface MessageRow {
   readonly message_id: string;
   readonly app_id: string;
