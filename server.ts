@@ -1,3 +1,4 @@
+import { startAudit } from './composition/audit.js';
 import { pathToFileURL } from 'node:url';
 import * as E from 'fp-ts/lib/Either.js';
 import type { EventStore } from './domain/shared/eventStore.js';
@@ -77,6 +78,8 @@ export interface StartOptions {
   readonly authFailureBurst?: { readonly perIp: number; readonly perUsername: number };
   /** New accounts allowed per client address at once; TIDINGS_REGISTRATION_BURST unless given. */
   readonly registrationBurst?: number;
+  /** Test pushes allowed per person at once; 5 unless given. */
+  readonly testPushBurst?: number;
   /** Where `TIDINGS_CHANNEL_PLUGINS` paths and package names are resolved from; the process's. */
   readonly cwd?: string;
 }
@@ -120,7 +123,12 @@ export const startTidings = async (
 
 /** Opens the data folder and the log, with what every later step shares. */
 const openCore = async (settings: Settings, logger: Logger, stops: StopStack): Promise<Core> => {
-  const { db, store } = await openDataFolder(settings, stops);
+  const { db, store, chainedAtOpen } = await openDataFolder(settings, stops);
+  if (chainedAtOpen > 0) {
+    logger.info('chained the events written before the log had its hash chain', {
+      events: chainedAtOpen,
+    });
+  }
   return {
     settings,
     logger,
@@ -223,6 +231,7 @@ const serveHttp = async (
   options: StartOptions,
   stops: StopStack,
 ): Promise<string> => {
+  const audit = startAudit(core, stops);
   const app = buildHttpApp(core, {
     commands: running.commands,
     queries: running.queries,
@@ -235,6 +244,7 @@ const serveHttp = async (
     limits: options,
     ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
     ...(options.passwordCost === undefined ? {} : { passwordCost: options.passwordCost }),
+    ...(audit === undefined ? {} : { audit }),
   });
   const url = await listenHttp(app, core.settings, stops, core.logger);
   core.logger.info('tidings listening', {

@@ -13,6 +13,7 @@ import {
   type SynchronousMode,
 } from '../adapters/sqlite/database.js';
 import { SqliteEventStore } from '../adapters/sqlite/sqliteEventStore.js';
+import { SqliteAuditLog } from '../adapters/sqlite/auditLog.js';
 import { CheckpointStore } from '../adapters/sqlite/checkpointStore.js';
 import { handleCommand, type AggregateHandle } from '../domain/shared/commandHandler.js';
 import type { NewEvent } from '../domain/shared/eventStore.js';
@@ -90,7 +91,9 @@ const handlerAppend = async (): Promise<object> => {
   const writers = option('writers', 50);
   // As the server opens it: with synchronous=full the store syncs the WAL off the event loop.
   const { db, walSync } = openStoreDatabase({ dataDir, synchronous });
-  const store = new SqliteEventStore(db, walSync === undefined ? {} : { walSync });
+  // --chain=off: the same appends without the hash chain, the ceiling its cost is measured by.
+  const chain = !process.argv.includes('--chain=off');
+  const store = new SqliteEventStore(db, { ...(walSync === undefined ? {} : { walSync }), chain });
   let next = 0;
   let failures = 0;
   const writer = async (): Promise<void> => {
@@ -187,12 +190,31 @@ const replay = async (): Promise<object> => {
   return { events, seconds, perSecond: events / seconds, peakRssMb, apps };
 };
 
+/** Recomputes the whole log's hash chain as `GET /v1/audit/verify` does. */
+const verify = async (): Promise<object> => {
+  const db = openDatabase({ dataDir, synchronous: 'normal' });
+  const rss = sampleRss();
+  const start = process.hrtime.bigint();
+  const report = await new SqliteAuditLog(db).verify({});
+  const seconds = secondsSince(start);
+  const peakRssMb = rss.stop();
+  db.close();
+  return {
+    events: report.checked,
+    seconds,
+    perSecond: report.checked / seconds,
+    peakRssMb,
+    failures: report.ok ? 0 : 1,
+  };
+};
+
 const cases: Record<string, () => object | Promise<object>> = {
   rawInsert,
   handlerAppend,
   seed,
   rawRead,
   replay,
+  verify,
 };
 const run = cases[benchCase];
 if (run === undefined || dataDir === '') {

@@ -94,6 +94,8 @@ export const startFuzzTarget = async (): Promise<RunningFuzzTarget> => {
       // Fuzzed logins fail by the thousand; the fixture must still be able to log in again.
       authFailureBurst: { perIp: 1_000_000, perUsername: 1_000_000 },
       registrationBurst: 1_000_000,
+      // Test pushes are limited per person; the fuzzer's one person sends hundreds.
+      testPushBurst: 1_000_000,
     });
   } catch (error) {
     await stopStandIns();

@@ -21,6 +21,8 @@ export const logKindOf = (settings: Pick<Settings, 'eventStoreConnectionString'>
 export interface DataFolder {
   readonly db: SqliteDatabase;
   readonly store: EventStore;
+  /** Events of a log written before the hash chain that this start chained (0 but once). */
+  readonly chainedAtOpen: number;
 }
 
 /**
@@ -44,12 +46,14 @@ export const openDataFolder = async (settings: Settings, stops: StopStack): Prom
     db.close();
   });
   claimLogKind(db, logKindOf(settings));
-  const store: EventStore =
+  const sqliteStore =
     settings.eventStoreConnectionString === undefined
       ? new SqliteEventStore(db, walSync === undefined ? {} : { walSync })
-      : await openEsdbEventStore(settings.eventStoreConnectionString);
+      : undefined;
+  const store: EventStore =
+    sqliteStore ?? (await openEsdbEventStore(settings.eventStoreConnectionString ?? ''));
   stops.push(() => store.close());
-  return { db, store };
+  return { db, store, chainedAtOpen: sqliteStore?.chainedAtOpen ?? 0 };
 };
 
 /** Creates the data folder, owner-only (it holds tokens and the log), before the lock goes in. */

@@ -9,6 +9,7 @@ import { createHttpApp } from '../adapters/http/app.js';
 import { createApiRouter } from '../adapters/http/api/index.js';
 import { createWebRouter } from '../adapters/web/webRouter.js';
 import type { IdempotencyStore } from '../adapters/http/idempotency.js';
+import type { AuditDeps } from '../adapters/http/api/auditRoutes.js';
 import type { Allowlist } from '../adapters/outbound/addressPolicy.js';
 import type { HostResolver } from '../adapters/outbound/destinationGuard.js';
 import type { PasswordCost } from '../adapters/security/passwords.js';
@@ -38,6 +39,8 @@ export interface HttpParts {
   readonly limits: LimitOverrides;
   readonly resolver?: HostResolver;
   readonly passwordCost?: PasswordCost;
+  /** The audit routes' parts (composition/audit.ts); absent on EventStoreDB. */
+  readonly audit?: AuditDeps;
 }
 
 /** The express application: the web pages, the API (docs/api.md), health and readiness. */
@@ -64,6 +67,7 @@ export const buildHttpApp = (core: Core, parts: HttpParts): Express => {
     auditToken: parts.tokens.audit,
     version: VERSION,
     idempotency: parts.idempotency,
+    ...(parts.audit === undefined ? {} : { audit: parts.audit }),
   });
   return createHttpApp({
     logger: core.logger,

@@ -3,6 +3,9 @@ import { TokenBuckets } from '../adapters/http/rateLimiter.js';
 
 /** A failed login's token comes back after a minute. */
 const AUTH_FAILURE_REFILL_PER_SECOND = 1 / 60;
+/** Test pushes a person may send at once, and a test push's token comes back after a minute. */
+const TEST_PUSH_BURST = 5;
+const TEST_PUSH_REFILL_PER_SECOND = 1 / 60;
 /** A registration's token comes back after three minutes. */
 const REGISTRATION_REFILL_PER_SECOND = 1 / 180;
 
@@ -11,12 +14,15 @@ export interface RequestLimits {
   readonly authFailures: { readonly byIp: TokenBuckets; readonly byUsername: TokenBuckets };
   readonly registrations: TokenBuckets;
   readonly appRateLimit: TokenBuckets;
+  /** Test pushes per person (both test-push routes). */
+  readonly testPushLimit: TokenBuckets;
 }
 
 /** Bursts that tests set lower or higher than the settings, to reach a limit quickly or never. */
 export interface LimitOverrides {
   readonly authFailureBurst?: { readonly perIp: number; readonly perUsername: number };
   readonly registrationBurst?: number;
+  readonly testPushBurst?: number;
 }
 
 /** The API's rate limits from the settings (and a test's overrides). */
@@ -38,5 +44,9 @@ export const requestLimitsOf = (settings: Settings, overrides: LimitOverrides): 
   appRateLimit: new TokenBuckets({
     burst: settings.appRateBurst,
     refillPerSecond: settings.appRatePerSecond,
+  }),
+  testPushLimit: new TokenBuckets({
+    burst: overrides.testPushBurst ?? TEST_PUSH_BURST,
+    refillPerSecond: TEST_PUSH_REFILL_PER_SECOND,
   }),
 });

@@ -16,6 +16,13 @@ export const AUDIT_TOKEN_FILE = 'audit-token';
 export const DEVICE_SECRETS_KEY_FILE = 'device-secrets.key';
 
 /**
+ * The Ed25519 key the server signs its log's chain head with (adapters/config/auditSigningKey.ts);
+ * its public half is `GET /v1/audit/key`. A lost key does not weaken the chain, but heads signed
+ * with a new one no longer share a key with those auditors kept.
+ */
+export const AUDIT_SIGNING_KEY_FILE = 'audit-signing-key.pem';
+
+/**
  * The files the server keeps in its data folder beside the database and the lock. A backup
  * carries each of them that exists and a restore writes it back, owner-only: without them a
  * restored folder would start with new tokens, and the operator's would no longer work. A file
@@ -26,6 +33,7 @@ export const FOLDER_FILES: readonly string[] = [
   ADMIN_TOKEN_FILE,
   AUDIT_TOKEN_FILE,
   DEVICE_SECRETS_KEY_FILE,
+  AUDIT_SIGNING_KEY_FILE,
 ];
 
 /**

@@ -70,6 +70,11 @@ export interface RouteReply {
    * it is not kept for an Idempotency-Key, so a retry with the key runs again.
    */
   readonly replayable?: boolean;
+  /**
+   * A body written as it is produced (an export), instead of `body`: each chunk is written when
+   * the client has taken the one before, so a long answer needs no more memory than a chunk.
+   */
+  readonly stream?: { readonly contentType: string; readonly chunks: Iterable<string> };
 }
 
 /** What a handler receives: decoded input, the caller, and request facts. */
@@ -306,8 +311,33 @@ const run = async (
   for (const [name, value] of Object.entries(reply.headers ?? {})) response.setHeader(name, value);
   if (reply.cookies !== undefined && reply.cookies.length > 0)
     response.setHeader('Set-Cookie', [...reply.cookies]);
-  if (reply.body === undefined) response.status(reply.status).end();
+  if (reply.stream !== undefined) await writeStream(response, reply.status, reply.stream);
+  else if (reply.body === undefined) response.status(reply.status).end();
   else response.status(reply.status).json(reply.body);
+};
+
+/** Writes a streamed reply, waiting for the client whenever its buffer is full. */
+const writeStream = async (
+  response: Response,
+  status: number,
+  stream: NonNullable<RouteReply['stream']>,
+): Promise<void> => {
+  response.status(status).setHeader('Content-Type', stream.contentType);
+  for (const chunk of stream.chunks) {
+    if (response.destroyed) return;
+    if (!response.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          response.off('drain', done);
+          response.off('close', done);
+          resolve();
+        };
+        response.on('drain', done);
+        response.on('close', done);
+      });
+    }
+  }
+  response.end();
 };
 
 /** Codes that say "try again" rather than answer the request: never replayed. */

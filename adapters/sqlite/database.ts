@@ -105,6 +105,11 @@ const migrations: readonly string[] = [
   `ALTER TABLE idempotency_keys ADD COLUMN first_at TEXT;`,
   // Facts about the data folder itself, e.g. which log its checkpoints and read models follow.
   `CREATE TABLE folder_facts (name TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // The hash chain (domain/shared/hashChain.ts): each event's data digest (it outlives an erasure
+  // of the data) and its chained hash. Rows written before this are chained at the first start
+  // of the code that has it (adapters/sqlite/chainMigration.ts).
+  `ALTER TABLE events ADD COLUMN data_digest BLOB;
+   ALTER TABLE events ADD COLUMN hash BLOB;`,
 ];
 
 /** The schema version (`user_version`) this build brings a database to; a newer one is refused. */

@@ -11,6 +11,9 @@ export interface EventRow {
   readonly metadata: string;
 }
 
+/** The columns of an {@link EventRow}, for reads that need no hash (`SELECT ${EVENT_COLUMNS} …`). */
+export const EVENT_COLUMNS = 'position, event_id, stream, revision, type, data, metadata';
+
 /** A log position of this store: the row's integer position is both halves of the port's pair. */
 export const toPosition = (position: number): Position => ({
   commit: BigInt(position),

@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '../../domain/shared/eventStore.js';
 import type { SqliteDatabase } from './database.js';
-import { toRecordedEvent, type EventRow, type LogRead } from './eventRows.js';
+import { EVENT_COLUMNS, toRecordedEvent, type EventRow, type LogRead } from './eventRows.js';
 import type { TypeIndex } from './typeIndex.js';
 
 /** A filtered read and the head it saw. */
@@ -26,14 +26,16 @@ export class LogReader {
   ) {
     this.statements = {
       readStream: db.prepare<[string, number, number], EventRow>(
-        'SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
       ),
       readAll: db.prepare<[number, number, number], EventRow>(
-        'SELECT * FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?',
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`,
       ),
-      byPosition: db.prepare<[number], EventRow>('SELECT * FROM events WHERE position = ?'),
+      byPosition: db.prepare<[number], EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE position = ?`,
+      ),
       readWindow: db.prepare<[number, number], EventRow>(
-        'SELECT * FROM events WHERE position > ? AND position <= ? ORDER BY position',
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? ORDER BY position`,
       ),
       head: db.prepare<[], { head: number | null }>('SELECT max(position) AS head FROM events'),
     };

@@ -7,6 +7,7 @@ import type {
   WrongExpectedRevision,
 } from '../../domain/shared/eventStore.js';
 import { NO_STREAM_REVISION } from '../../domain/shared/eventStore.js';
+import { chainHash, digestOf, GENESIS_HASH } from '../../domain/shared/hashChain.js';
 import type { SqliteDatabase } from './database.js';
 import { toPosition, toRecordedEvent, type EventRow } from './eventRows.js';
 
@@ -25,10 +26,14 @@ export interface StreamAppend {
 export class StreamAppender {
   private readonly statements;
 
-  /** @param noteWritten told of each event inserted, with its position (typeIndex.ts) */
+  /**
+   * @param noteWritten told of each event inserted, with its position (typeIndex.ts)
+   * @param chain false leaves the hash chain out (the benchmark's measure of its cost)
+   */
   constructor(
     db: SqliteDatabase,
     private readonly noteWritten: (type: string, position: number) => void,
+    private readonly chain = true,
   ) {
     this.statements = {
       lastRevision: db.prepare<[string], { revision: number }>(
@@ -37,8 +42,14 @@ export class StreamAppender {
       byEventId: db.prepare<[string], { stream: string; revision: number; position: number }>(
         'SELECT stream, revision, position FROM events WHERE event_id = ?',
       ),
-      insert: db.prepare<[string, string, number, string, string, string]>(
-        'INSERT INTO events (event_id, stream, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
+      last: db.prepare<[], { position: number; hash: Buffer | null }>(
+        'SELECT position, hash FROM events ORDER BY position DESC LIMIT 1',
+      ),
+      insertUnchained: db.prepare<[number, string, string, number, string, string, string]>(
+        'INSERT INTO events (position, event_id, stream, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      insert: db.prepare<[number, string, string, number, string, string, string, Buffer, Buffer]>(
+        'INSERT INTO events (position, event_id, stream, revision, type, data, metadata, data_digest, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
     };
   }
@@ -65,29 +76,52 @@ export class StreamAppender {
     return E.right(this.insert(stream, events, current, written));
   }
 
-  /** Inserts `events` after revision `current` of `stream`; adds them to `written`. */
+  /**
+   * Inserts `events` after revision `current` of `stream`, each chained to the log's last event
+   * (domain/shared/hashChain.ts); adds them to `written`. The last event is read in the same
+   * transaction, so the chain holds whichever appends a savepoint rolled back before.
+   */
   private insert(
     stream: string,
     events: readonly NewEvent[],
     current: number,
     written: RecordedEvent[],
   ): AppendResult {
+    if (!this.chain) return this.insertUnchained(stream, events, current, written);
     let revision = current;
-    let position = 0;
+    const last = this.statements.last.get();
+    if (last !== undefined && last.hash === null) {
+      throw new Error(`the log's event at position ${last.position} is not chained`);
+    }
+    let position = last?.position ?? 0;
+    let previous = last?.hash ?? GENESIS_HASH;
     const rows: EventRow[] = [];
     for (const event of events) {
       revision += 1;
+      position += 1;
       const data = JSON.stringify(event.data);
       const metadata = JSON.stringify(event.metadata);
-      const result = this.statements.insert.run(
+      const dataDigest = digestOf(data);
+      previous = chainHash(previous, {
+        position,
+        eventId: event.id,
+        stream,
+        revision,
+        type: event.type,
+        dataDigest,
+        metadata,
+      });
+      this.statements.insert.run(
+        position,
         event.id,
         stream,
         revision,
         event.type,
         data,
         metadata,
+        dataDigest,
+        previous,
       );
-      position = Number(result.lastInsertRowid);
       this.noteWritten(event.type, position);
       rows.push({
         position,
@@ -100,6 +134,45 @@ export class StreamAppender {
       });
     }
     // Read back as the database would give it (JSON round trip), parsed once for every reader.
+    for (const row of rows) written.push(toRecordedEvent(row));
+    return { nextRevision: revision, position: toPosition(position) };
+  }
+
+  /** {@link insert} without the hash chain. */
+  private insertUnchained(
+    stream: string,
+    events: readonly NewEvent[],
+    current: number,
+    written: RecordedEvent[],
+  ): AppendResult {
+    let revision = current;
+    let position = this.statements.last.get()?.position ?? 0;
+    const rows: EventRow[] = [];
+    for (const event of events) {
+      revision += 1;
+      position += 1;
+      const data = JSON.stringify(event.data);
+      const metadata = JSON.stringify(event.metadata);
+      this.statements.insertUnchained.run(
+        position,
+        event.id,
+        stream,
+        revision,
+        event.type,
+        data,
+        metadata,
+      );
+      this.noteWritten(event.type, position);
+      rows.push({
+        position,
+        event_id: event.id,
+        stream,
+        revision,
+        type: event.type,
+        data,
+        metadata,
+      });
+    }
     for (const row of rows) written.push(toRecordedEvent(row));
     return { nextRevision: revision, position: toPosition(position) };
   }

@@ -139,6 +139,8 @@ export const setUpFixture = async (options: FixtureOptions): Promise<Fixture> =>
   const appId = string('creating the app', app, 'appId');
   credentials.set('appSecret', string('creating the app', app, 'appSecret'));
   known.set('appId', [appId]);
+  // A stream the log has, for the audit routes (`app-<appId>` is written by the creation above).
+  known.set('stream', [`app-${appId}`]);
 
   const username = `fuzz_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
   known.set('username', [username]);

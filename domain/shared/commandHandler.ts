@@ -94,12 +94,26 @@ export const loadAggregate = async <Event extends TypedEvent, State>(
   const from = cached === undefined ? 0 : cached.revision + 1;
   const newer = await store.readStream(stream, from === 0 ? {} : { fromRevision: from });
   if (cached !== undefined && newer.length === 0) return cached;
-  let state = cached?.state ?? aggregate.decider.initialState();
-  for (const recorded of newer)
-    state = aggregate.decider.evolve(state, decodeStored(aggregate, recorded));
+  const state = foldRecorded(aggregate, newer, cached?.state);
   const revision = newer.at(-1)?.revision ?? cached?.revision ?? NO_STREAM_REVISION;
   cache?.set(stream, revision, state);
   return { state, revision };
+};
+
+/**
+ * Folds stored events of one stream, in revision order, onto `from` (the initial state by
+ * default), each checked by the codec: how every writer, and the audit's state as of a time,
+ * get an aggregate's state.
+ */
+export const foldRecorded = <Event extends TypedEvent, State>(
+  aggregate: Pick<AggregateHandle<never, Event, State>, 'decider' | 'eventCodec'>,
+  events: readonly RecordedEvent[],
+  from: State = aggregate.decider.initialState(),
+): State => {
+  let state = from;
+  for (const recorded of events)
+    state = aggregate.decider.evolve(state, decodeStored(aggregate, recorded));
+  return state;
 };
 
 /**

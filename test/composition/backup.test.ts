@@ -125,8 +125,13 @@ describe('backupDataFolder', function () {
     expect(facts.files).to.deep.equal({
       'audit-token': readFileSync(join(server.dir, 'audit-token'), 'utf8'),
       'device-secrets.key': readFileSync(join(server.dir, 'device-secrets.key'), 'utf8'),
+      'audit-signing-key.pem': readFileSync(join(server.dir, 'audit-signing-key.pem'), 'utf8'),
     });
-    expect(summary.files).to.deep.equal(['audit-token', 'device-secrets.key']);
+    expect(summary.files).to.deep.equal([
+      'audit-signing-key.pem',
+      'audit-token',
+      'device-secrets.key',
+    ]);
     expect(statSync(target).mode & 0o777).to.equal(0o600);
     expect(summary.bytes).to.equal(statSync(target).size);
   });

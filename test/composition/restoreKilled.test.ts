@@ -37,7 +37,7 @@ describe('a restore killed midway', function () {
     await createApp({ base: original.base, adminToken: original.tidings.adminToken });
     await original.stop();
     tokens = Object.fromEntries(
-      ['admin-token', 'audit-token', 'device-secrets.key'].map((name) => [
+      ['admin-token', 'audit-token', 'device-secrets.key', 'audit-signing-key.pem'].map((name) => [
         name,
         readFileSync(join(original.dir, name), 'utf8'),
       ]),
@@ -66,6 +66,7 @@ describe('a restore killed midway', function () {
   const expectRestored = (dataDir: string): void => {
     expect(entriesOf(dataDir)).to.deep.equal([
       'admin-token',
+      'audit-signing-key.pem',
       'audit-token',
       'device-secrets.key',
       'tidings.db',

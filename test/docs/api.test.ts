@@ -20,8 +20,9 @@ interface Document {
 }
 
 /** The OpenAPI security requirement each caller of docs/api.md proves itself with. */
-const securityOf: Record<Exclude<Caller, 'auditor' | 'key'>, unknown[]> = {
+const securityOf: Record<Exclude<Caller, 'key'>, unknown[]> = {
   none: [],
+  auditor: [{ auditToken: [] }],
   operator: [{ operatorToken: [] }],
   recipient: [{ session: [] }],
   app: [{ appSecret: [] }],

@@ -95,7 +95,7 @@ describe('backup drill', function () {
     expect(acceptedDuring, 'pushes accepted while the backup ran').to.be.greaterThan(0);
     const summary = linesOf(backup.stdout).at(-1) ?? '';
     expect(summary).to.match(
-      /^backup: wrote .+: \d+\.\d MB, [\d,]+ events, log head at [\d,]+, with audit-token, device-secrets\.key, in \d+\.\d\d s$/,
+      /^backup: wrote .+: \d+\.\d MB, [\d,]+ events, log head at [\d,]+, with audit-signing-key\.pem, audit-token, device-secrets\.key, in \d+\.\d\d s$/,
     );
     expect(summary).to.include(file);
 
@@ -110,6 +110,10 @@ describe('backup drill', function () {
       expect(Number(submitted?.position.commit), messageId).to.be.lessThanOrEqual(facts.head);
     }
     const auditToken = original.tidings.auditToken;
+    const hashAtHead = original.tidings.db
+      .prepare<[number], { hash: Buffer }>('SELECT hash FROM events WHERE position = ?')
+      .get(facts.head)
+      ?.hash.toString('hex');
     await original.stop();
 
     const restored = join(tempDir(), 'restored');
@@ -153,13 +157,23 @@ describe('backup drill', function () {
     // And the restored server takes new work: the app's secret and the binding came back too.
     const fresh = await deliver(copy, app, person, 'After the restore');
     expect((await inboxOf(copy, person.person)).map((item) => item.messageId)).to.include(fresh);
-  });
 
-  // Issue 14 brings the hash-chained log: then this drill also verifies the restored log's chain
-  // (GET /v1/audit/verify on the restored server answers ok up to the manifest's head, and the
-  // manifest records the chain head it was taken at; see BackupManifest in
-  // adapters/sqlite/backupFile.ts).
-  it('verifies the audit chain of the restored log (waits for issue 14)');
+    // The restored log's hash chain verifies, and at the copy's head it has the original's hash.
+    const verified = await call<{ ok: boolean; checked: number }>(
+      copy.base,
+      'GET',
+      `/v1/audit/verify?to=${facts.head}`,
+      { token: auditToken },
+    );
+    expect(verified.body).to.deep.include({ ok: true, checked: facts.head });
+    const atHead = await call<{ items: Array<{ hash: string }> }>(
+      copy.base,
+      'GET',
+      `/v1/audit/events?after=${facts.head - 1}&limit=1`,
+      { token: auditToken },
+    );
+    expect(atHead.body.items[0]?.hash).to.equal(hashAtHead);
+  });
 
   it('carries every file a server leaves in its data folder, so the restored server has the same tokens', async () => {
     // No tokens in the environment: the server generates both into its folder.

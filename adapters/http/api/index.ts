@@ -6,6 +6,7 @@ import { buildOpenApiDocument } from '../openapi.js';
 import { defineRoute, mountRoutes, type Authenticators, type Route } from '../routing.js';
 import type { RouteSpec } from '../routeSpec.js';
 import { appRoutes } from './appRoutes.js';
+import { auditRoutes, type AuditDeps } from './auditRoutes.js';
 import { authRoutes } from './authRoutes.js';
 import { consentRoutes } from './consentRoutes.js';
 import type { ApiDeps } from './deps.js';
@@ -17,7 +18,7 @@ import { inboxRoutes } from './inboxRoutes.js';
 import { moderationRoutes } from './moderationRoutes.js';
 import { complaintRoutes } from './complaintRoutes.js';
 import { testPushRoutes } from './testPushRoutes.js';
-import { TokenBuckets } from '../rateLimiter.js';
+import type { TokenBuckets } from '../rateLimiter.js';
 import type { IdempotencyStore } from '../idempotency.js';
 
 /** The routes `createHttpApp` serves itself, declared here so the API document lists them too. */
@@ -64,6 +65,10 @@ export interface ApiOptions extends ApiDeps {
   readonly auditToken: string;
   readonly version: string;
   readonly idempotency: IdempotencyStore;
+  /** Test pushes per person (composition/requestLimits.ts). */
+  readonly testPushLimit: TokenBuckets;
+  /** The audit log and head signing; absent on a log this build does not chain. */
+  readonly audit?: AuditDeps;
 }
 
 /** Every API route, the OpenAPI document built from their codecs, and the credential checks. */
@@ -80,10 +85,8 @@ export const createApiRouter = (options: ApiOptions): ReturnType<typeof mountRou
     ...inboxRoutes(options),
     ...moderationRoutes(options),
     ...complaintRoutes(options),
-    ...testPushRoutes({
-      ...options,
-      testPushLimit: new TokenBuckets({ burst: 5, refillPerSecond: 1 / 60 }),
-    }),
+    ...auditRoutes(options.audit),
+    ...testPushRoutes(options),
   ];
   let document: unknown;
   const openApiRoute = defineRoute(

@@ -1,0 +1,54 @@
+import type { ChainLink, ChainReport, Digest } from '../../domain/shared/hashChain.js';
+
+/**
+ * The log as auditors read it (docs/audit.md): every event with its place in the hash chain. The
+ * embedded store implements it (adapters/sqlite/auditLog.ts).
+ */
+export interface AuditLog {
+  /** Events of the log matching `query`, oldest first, at most `query.limit`. */
+  events(query: AuditQuery): readonly AuditEvent[];
+  /** Every event matching `query` (no limit), oldest first, read as it is consumed. */
+  scan(query: Omit<AuditQuery, 'limit' | 'before'>): Iterable<AuditEvent>;
+  /**
+   * Recomputes the chain from position `from` (the first event by default) to `to` (the head),
+   * trusting the hash of the event before `from`; tells `onProgress` how many it checked so far.
+   */
+  verify(
+    range: { readonly from?: number; readonly to?: number },
+    onProgress?: (checked: number) => void,
+  ): Promise<ChainReport>;
+  /**
+   * The positions from the first event that occurred at or after `since` to the last that
+   * occurred at or before `until` (the whole log without them); undefined if there is none.
+   */
+  positionRange(times: {
+    readonly since?: string;
+    readonly until?: string;
+  }): { readonly first: number; readonly last: number } | undefined;
+  /** The last event's position and hash; undefined while the log is empty. */
+  head(): { readonly position: number; readonly hash: Digest } | undefined;
+  /** The hash at `position`, undefined if there is no such event. */
+  hashAt(position: number): Digest | undefined;
+}
+
+export interface AuditQuery {
+  /** Only events after this position. */
+  readonly after?: number;
+  /** Only events before this position: the page that ends just before it. */
+  readonly before?: number;
+  readonly limit: number;
+  readonly types?: readonly string[];
+  readonly stream?: string;
+  /** Only events that occurred at or after this time (ISO 8601). */
+  readonly since?: string;
+  /** Only events that occurred at or before this time (ISO 8601). */
+  readonly until?: string;
+}
+
+/** One stored event with its chain fields; `data` and `metadata` are its JSON texts as stored. */
+export interface AuditEvent extends ChainLink {
+  readonly dataDigest: Digest;
+  readonly hash: Digest;
+  /** The hash of the event before it in the log (the genesis hash for the first). */
+  readonly previousHash: Digest;
+}

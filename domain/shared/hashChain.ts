@@ -1,0 +1,264 @@
+import { hash } from 'node:crypto';
+
+/**
+ * The hash chain that makes the event log tamper-evident (docs/audit.md). Every stored event has
+ *
+ *   hash = SHA-256("tidings-chain-v1" ‖ previous hash ‖ position ‖ revision ‖ event id ‖ stream ‖
+ *                  type ‖ metadata ‖ SHA-256(data))
+ *
+ * in log order, where the previous hash of the first event is 32 zero bytes, numbers are 8-byte
+ * big-endian, texts are UTF-8, each preceded by its byte length (4 bytes, big-endian), and
+ * `data` and `metadata` are the event's JSON texts as stored. The chain covers the data's digest,
+ * not the data, so a person's data can be erased while the chain still verifies: the store keeps
+ * each event's data digest beside it. Metadata (times, actor ids, correlation) is never erased,
+ * so the chain covers it directly, which spares one hash per event against the H(metadata) the
+ * design card sketches and proves the same.
+ */
+
+/** A SHA-256 digest. */
+export type Digest = Buffer;
+
+/** The previous hash of the log's first event. */
+export const GENESIS_HASH: Digest = Buffer.alloc(32);
+
+const DOMAIN = Buffer.from('tidings-chain-v1', 'utf8');
+
+/** SHA-256 of a stored JSON text. */
+export const digestOf = (text: string): Digest => hash('sha256', text, 'buffer');
+
+/** What of an event the chain covers, besides the previous hash. */
+export interface ChainedFields {
+  readonly position: number;
+  readonly eventId: string;
+  readonly stream: string;
+  readonly revision: number;
+  readonly type: string;
+  readonly dataDigest: Digest;
+  /** The metadata's JSON text as stored. */
+  readonly metadata: string;
+}
+
+/** The hash of one event, chained to `previous`: one buffer, one hash call. */
+export const chainHash = (previous: Digest, fields: ChainedFields): Digest => {
+  const texts = [fields.eventId, fields.stream, fields.type, fields.metadata];
+  let size = DOMAIN.length + 32 + 8 + 8 + 32;
+  for (const text of texts) size += 4 + Buffer.byteLength(text, 'utf8');
+  const bytes = Buffer.allocUnsafe(size);
+  let at = DOMAIN.copy(bytes, 0);
+  at += previous.copy(bytes, at);
+  at = bytes.writeBigUInt64BE(BigInt(fields.position), at);
+  at = bytes.writeBigUInt64BE(BigInt(fields.revision), at);
+  for (const text of texts) {
+    const length = bytes.write(text, at + 4, 'utf8');
+    bytes.writeUInt32BE(length, at);
+    at += 4 + length;
+  }
+  fields.dataDigest.copy(bytes, at);
+  return hash('sha256', bytes, 'buffer');
+};
+
+/** Why a link of the chain is bad, as `verify` reports it. */
+export type ChainFault =
+  'missing' | 'out_of_order' | 'data_changed' | 'hash_mismatch' | 'unchained';
+
+/** One event as the verifier reads it: the fields, its stored JSON texts and digests. */
+export interface ChainLink {
+  readonly position: number;
+  readonly eventId: string;
+  readonly stream: string;
+  readonly revision: number;
+  readonly type: string;
+  readonly data: string;
+  readonly metadata: string;
+  /** The stored digest of the data as first written (it outlives an erasure of the data). */
+  readonly dataDigest: Digest | null;
+  readonly hash: Digest | null;
+}
+
+/** What checking one link found: the hash it has, or the fault. */
+export type LinkCheck =
+  | { readonly ok: true; readonly hash: Digest }
+  | { readonly ok: false; readonly fault: ChainFault; readonly detail: string };
+
+/**
+ * Checks one link against the one before it (`previous`: its position and hash; position 0 and
+ * the genesis hash before the first). `erased` says whether the link's data was erased by a
+ * recorded erasure, so that data no longer matching its digest is expected.
+ */
+export const checkLink = (
+  previous: { readonly position: number; readonly hash: Digest },
+  link: ChainLink,
+  erased: boolean,
+): LinkCheck => {
+  if (link.position <= previous.position) {
+    return {
+      ok: false,
+      fault: 'out_of_order',
+      detail: `position ${link.position} follows ${previous.position}`,
+    };
+  }
+  if (link.position !== previous.position + 1) {
+    return {
+      ok: false,
+      fault: 'missing',
+      detail: `positions ${previous.position + 1}–${link.position - 1} are missing`,
+    };
+  }
+  if (link.hash === null || link.dataDigest === null) {
+    return { ok: false, fault: 'unchained', detail: 'the event has no hash' };
+  }
+  if (!erased && !digestOf(link.data).equals(link.dataDigest)) {
+    return { ok: false, fault: 'data_changed', detail: 'the data does not match its digest' };
+  }
+  const expected = chainHash(previous.hash, {
+    position: link.position,
+    eventId: link.eventId,
+    stream: link.stream,
+    revision: link.revision,
+    type: link.type,
+    dataDigest: link.dataDigest,
+    metadata: link.metadata,
+  });
+  if (!expected.equals(link.hash)) {
+    return {
+      ok: false,
+      fault: 'hash_mismatch',
+      detail: 'the hash does not follow from the event and the one before it',
+    };
+  }
+  return { ok: true, hash: link.hash };
+};
+
+/** What `verifyChain` found: how many events it checked, the head it reached, the first fault. */
+export interface ChainReport {
+  readonly ok: boolean;
+  readonly checked: number;
+  /** The last event that verified (position 0 and the genesis hash if none did). */
+  readonly head: { readonly position: number; readonly hash: Digest };
+  readonly firstBadPosition?: number;
+  readonly fault?: ChainFault | 'head_mismatch' | 'bad_signature';
+  readonly reason?: string;
+  /** Signed heads found in the log and checked against the chain. */
+  readonly headsChecked: number;
+}
+
+/** The event type of a signed chain head the server appends to the log (docs/audit.md). */
+export const SIGNED_HEAD_EVENT = 'AuditHeadSigned';
+
+/** A signed chain head: the data of a {@link SIGNED_HEAD_EVENT}, and `GET /v1/audit/head`. */
+export interface SignedHead {
+  readonly position: number;
+  /** The hash at `position`, hex. */
+  readonly hash: string;
+  readonly signedAt: string;
+  /** Ed25519 signature of {@link signedHeadText}, base64. */
+  readonly signature: string;
+  readonly keyId: string;
+}
+
+/** The text a head's signature covers. */
+export const signedHeadText = (head: Pick<SignedHead, 'position' | 'hash' | 'signedAt'>): string =>
+  `tidings-head-v1\n${head.position}\n${head.hash}\n${head.signedAt}`;
+
+/** How many of the latest hashes `verifyChain` keeps to check a signed head against. */
+const RECENT_HASHES = 4_096;
+
+export interface VerifyOptions {
+  /** Whether the data of the event at `position` was erased by a recorded erasure. */
+  readonly erased?: (position: number) => boolean;
+  /** Whether a signed head's signature is the server's (absent: signatures are not checked). */
+  readonly signatureValid?: (head: SignedHead) => boolean;
+  /** The hash at `position` for a signed head older than the hashes kept in memory. */
+  readonly hashAt?: (position: number) => Digest | undefined;
+}
+
+/**
+ * Recomputes the chain link by link, in log order, starting after `start` (the link before the
+ * first one, trusted), and stops at the first fault, naming its position. Every signed head in
+ * the log must name the hash the chain has at its position and, with `signatureValid`, carry a
+ * valid signature. Memory stays constant: only the last few thousand hashes are kept. Feed it
+ * in pieces ({@link check}) so a long log can be verified without holding up other work.
+ */
+export class ChainVerifier {
+  private head: { readonly position: number; readonly hash: Digest };
+  private checked = 0;
+  private headsChecked = 0;
+  private fault: ChainReport | undefined;
+  private readonly recent = new Map<number, Digest>();
+
+  constructor(
+    start: { readonly position: number; readonly hash: Digest },
+    private readonly options: VerifyOptions = {},
+  ) {
+    this.head = start;
+  }
+
+  /** Whether the link checked out; after a fault, every further link is refused unchecked. */
+  check(link: ChainLink): boolean {
+    if (this.fault !== undefined) return false;
+    const head = this.head;
+    const result = checkLink(head, link, this.options.erased?.(link.position) ?? false);
+    if (!result.ok) {
+      const position = result.fault === 'missing' ? head.position + 1 : link.position;
+      return this.bad(position, result.fault, result.detail);
+    }
+    if (link.type === SIGNED_HEAD_EVENT) {
+      const signed = JSON.parse(link.data) as SignedHead;
+      const atHead =
+        this.recent.get(signed.position) ??
+        (signed.position === head.position ? head.hash : this.options.hashAt?.(signed.position));
+      if (atHead === undefined || atHead.toString('hex') !== signed.hash) {
+        return this.bad(
+          link.position,
+          'head_mismatch',
+          `the head signed for position ${signed.position} does not match the chain`,
+        );
+      }
+      if (this.options.signatureValid !== undefined && !this.options.signatureValid(signed)) {
+        return this.bad(link.position, 'bad_signature', 'the signed head has no valid signature');
+      }
+      this.headsChecked += 1;
+    }
+    this.head = { position: link.position, hash: result.hash };
+    this.recent.set(link.position, result.hash);
+    if (this.recent.size > RECENT_HASHES) this.recent.delete(link.position - RECENT_HASHES);
+    this.checked += 1;
+    return true;
+  }
+
+  /** What it found so far. */
+  report(): ChainReport {
+    return (
+      this.fault ?? {
+        ok: true,
+        checked: this.checked,
+        head: this.head,
+        headsChecked: this.headsChecked,
+      }
+    );
+  }
+
+  private bad(position: number, fault: NonNullable<ChainReport['fault']>, reason: string): false {
+    this.fault = {
+      ok: false,
+      checked: this.checked,
+      head: this.head,
+      firstBadPosition: position,
+      fault,
+      reason,
+      headsChecked: this.headsChecked,
+    };
+    return false;
+  }
+}
+
+/** {@link ChainVerifier} over every link of `links`, at once. */
+export const verifyChain = (
+  links: Iterable<ChainLink>,
+  start: { readonly position: number; readonly hash: Digest },
+  options: VerifyOptions = {},
+): ChainReport => {
+  const verifier = new ChainVerifier(start, options);
+  for (const link of links) if (!verifier.check(link)) break;
+  return verifier.report();
+};
