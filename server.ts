@@ -231,7 +231,7 @@ const serveHttp = async (
   options: StartOptions,
   stops: StopStack,
 ): Promise<string> => {
-  const audit = startAudit(core, stops);
+  const audit = await startAudit(core, stops);
   const app = buildHttpApp(core, {
     commands: running.commands,
     queries: running.queries,

@@ -6,9 +6,10 @@
  *
  * `--file` checks an export (`GET /v1/audit/export`) offline; `--url` downloads the export from a
  * running server (the token from `--token` or TIDINGS_AUDIT_TOKEN) and checks it here, not on
- * the server. `--key` is the server's public key (`GET /v1/audit/key`) as the auditor kept it:
- * every signed head in the log must carry its valid signature. Without it the heads are checked
- * against the chain only (with `--url`, against the key the server gives, which proves less).
+ * the server. `--key` is the server's public key (`GET /v1/audit/key`) as the auditor kept it.
+ * Every signed head must carry a valid signature of the key it names: the one given, or one the
+ * log introduced before it (AuditKeyIntroduced, after a key was replaced). Without `--key` the
+ * keys come from the log alone (with `--url`, also the key the server gives), which proves less.
  * `--head` is a head the auditor kept (`GET /v1/audit/head`): the log must still hold it.
  * Prints one line; exit code 0 when everything verified, 1 when not, 2 for a refused request.
  */
@@ -17,7 +18,7 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { verifyExport } from '../application/audit/exportVerification.js';
 import type { SignedHead } from '../domain/shared/hashChain.js';
-import { headSignatureCheck } from '../adapters/security/headSignatures.js';
+import { HeadKeyRing } from '../adapters/security/headSignatures.js';
 import { callerPath, fail, parseCommandLine } from './commandLine.js';
 
 const COMMAND = 'audit';
@@ -70,15 +71,17 @@ if (publicKey === undefined && url !== undefined) {
   publicKey = ((await (await get('/v1/audit/key')).json()) as { publicKey: string }).publicKey;
   keyFromServer = true;
 }
-let signatureValid: ((head: SignedHead) => boolean) | undefined;
+// Heads are checked with the key they name: the one given (or the server's), or one the log
+// introduced (AuditKeyIntroduced) before the head, learnt as the export is read.
+const keys = new HeadKeyRing();
 try {
-  signatureValid = publicKey === undefined ? undefined : headSignatureCheck(publicKey);
+  if (publicKey !== undefined) keys.add(publicKey);
 } catch (error) {
   fail(COMMAND, `the public key is not usable: ${(error as Error).message}`);
 }
 
 const headPath = text('head');
-let keptHead: { position: number; hash: string } | undefined;
+let keptHead: SignedHead | undefined;
 if (headPath !== undefined) {
   let head: Record<string, unknown>;
   try {
@@ -96,11 +99,7 @@ if (headPath !== undefined) {
   if (!Number.isInteger(signed.position) || !/^[0-9a-f]{64}$/.test(signed.hash)) {
     fail(COMMAND, `${headPath} is not a head from GET /v1/audit/head`);
   }
-  if (signatureValid !== undefined && !signatureValid(signed)) {
-    process.stdout.write(`FAILED: the kept head ${headPath} has no valid signature of the key\n`);
-    process.exit(1);
-  }
-  keptHead = { position: signed.position, hash: signed.hash };
+  keptHead = { ...signed };
 }
 
 const lines = createInterface({
@@ -113,7 +112,8 @@ const lines = createInterface({
   crlfDelay: Infinity,
 });
 const report = await verifyExport(lines, {
-  ...(signatureValid === undefined ? {} : { signatureValid }),
+  signatureValid: keys.check,
+  keyIntroduced: keys.learn,
   ...(keptHead === undefined ? {} : { keptHead }),
   onProgress: (checked) => {
     process.stderr.write(`${COMMAND}: ${checked.toLocaleString('en-US')} events verified…\n`);
@@ -121,13 +121,19 @@ const report = await verifyExport(lines, {
 });
 const keyNote =
   publicKey === undefined
-    ? '; signatures not checked (no --key)'
+    ? '; signatures checked with the keys the export introduces (pass --key to check against one you kept)'
     : keyFromServer
       ? '; signatures checked with the key the server gave (pass --key to check against one you kept)'
       : '';
 if (!report.ok) {
   process.stdout.write(
     `FAILED at position ${String(report.firstBadPosition ?? '?')}: ${report.reason ?? String(report.fault)} (${report.checked} events verified before it)\n`,
+  );
+  process.exit(1);
+}
+if (keptHead !== undefined && !keys.check(keptHead)) {
+  process.stdout.write(
+    `FAILED: the kept head ${headPath ?? ''} has no valid signature of ${publicKey === undefined ? 'a key the export introduces' : 'the key'}\n`,
   );
   process.exit(1);
 }

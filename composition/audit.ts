@@ -1,10 +1,11 @@
-import { signHead } from '../application/audit/headSigning.js';
+import { introduceSigningKey, signHead } from '../application/audit/headSigning.js';
 import { stateAsOf } from '../application/audit/stateAsOf.js';
 import type { AuditDeps } from '../adapters/http/api/auditRoutes.js';
 import { resolveAuditSigningKey } from '../adapters/config/auditSigningKey.js';
-import { HeadSigner, headSignatureCheck } from '../adapters/security/headSignatures.js';
+import { HeadKeyRing, HeadSigner } from '../adapters/security/headSignatures.js';
 import { SqliteAuditLog } from '../adapters/sqlite/auditLog.js';
 import type { Core } from './core.js';
+import { SIGNING_KEY_EVENT, type IntroducedKey } from '../domain/shared/hashChain.js';
 import { logKindOf } from './dataFolder.js';
 import type { StopStack } from './stopStack.js';
 
@@ -16,16 +17,39 @@ export const HEAD_SIGNING_INTERVAL_MS = 60_000;
  * at the first start), and a signing of the head every minute while the log grows. Undefined on
  * EventStoreDB, whose log this build does not chain yet (docs/audit.md, "EventStoreDB").
  */
-export const startAudit = (core: Core, stops: StopStack): AuditDeps | undefined => {
+export const startAudit = async (core: Core, stops: StopStack): Promise<AuditDeps | undefined> => {
   if (logKindOf(core.settings) !== 'sqlite') return undefined;
   const key = resolveAuditSigningKey(core.settings.dataDir);
   if (key.generated) {
     core.logger.info('made the key that signs the audit chain head', { file: key.file });
   }
   const signer = new HeadSigner(key.privateKey);
+  // Heads are checked by the key that signed them: the server's own and every key the log
+  // introduced before it (a key file lost or replaced leaves the older heads checkable).
+  const keys = new HeadKeyRing([signer.key.publicKey]);
   const audit = new SqliteAuditLog(core.db, {
-    signatureValid: headSignatureCheck(signer.key.publicKey),
+    signatureValid: keys.check,
+    keyIntroduced: keys.learn,
   });
+  for (const event of audit.events({ types: [SIGNING_KEY_EVENT], limit: 1_000_000 })) {
+    try {
+      keys.learn(JSON.parse(event.data) as IntroducedKey);
+    } catch {
+      // verify names the event: the key it introduces is not usable.
+    }
+  }
+  const introduction = await introduceSigningKey({
+    audit,
+    store: core.store,
+    signer,
+    now: new Date().toISOString(),
+  });
+  if (introduction.lastHeadKeyId !== undefined) {
+    core.logger.warn(
+      'the audit chain head is now signed with another key than before: the key file was missing or replaced',
+      { file: key.file, keyId: signer.key.keyId, previousKeyId: introduction.lastHeadKeyId },
+    );
+  }
   const sign = signHead({ audit, store: core.store, signer });
   const timer = setInterval(() => {
     sign(new Date().toISOString()).catch((error: unknown) => {

@@ -323,19 +323,27 @@ const writeStream = async (
   stream: NonNullable<RouteReply['stream']>,
 ): Promise<void> => {
   response.status(status).setHeader('Content-Type', stream.contentType);
-  for (const chunk of stream.chunks) {
-    if (response.destroyed) return;
-    if (!response.write(chunk)) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          response.off('drain', done);
-          response.off('close', done);
-          resolve();
-        };
-        response.on('drain', done);
-        response.on('close', done);
-      });
+  try {
+    for (const chunk of stream.chunks) {
+      if (response.destroyed) return;
+      if (!response.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            response.off('drain', done);
+            response.off('close', done);
+            resolve();
+          };
+          response.on('drain', done);
+          response.on('close', done);
+        });
+      }
     }
+  } catch (error) {
+    // Before the first chunk the error is answered as any other; after it the status is sent, so
+    // the connection is cut: the client sees a broken body, never a problem glued to half of it.
+    if (!response.headersSent) throw error;
+    response.destroy(error instanceof Error ? error : new Error(String(error)));
+    return;
   }
   response.end();
 };

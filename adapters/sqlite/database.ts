@@ -108,8 +108,12 @@ const migrations: readonly string[] = [
   // The hash chain (domain/shared/hashChain.ts): each event's data digest (it outlives an erasure
   // of the data) and its chained hash. Rows written before this are chained at the first start
   // of the code that has it (adapters/sqlite/chainMigration.ts).
+  // The last position written before it is kept, so that only those rows are ever chained after
+  // the fact: a row of the chained log found later without a hash is a fault `verify` names.
   `ALTER TABLE events ADD COLUMN data_digest BLOB;
-   ALTER TABLE events ADD COLUMN hash BLOB;`,
+   ALTER TABLE events ADD COLUMN hash BLOB;
+   INSERT INTO folder_facts (name, value)
+     SELECT 'unchained_through', CAST(MAX(position) AS TEXT) FROM events HAVING MAX(position) IS NOT NULL;`,
 ];
 
 /** The schema version (`user_version`) this build brings a database to; a newer one is refused. */

@@ -44,8 +44,8 @@ export interface SqliteEventStoreOptions {
   readonly walSync?: WalSync;
   /**
    * False appends without the hash chain (no digest, no hash): only the benchmark does this, to
-   * measure what the chain costs. Such events are chained when a store is next opened with the
-   * chain, as a log of an older build is.
+   * measure what the chain costs. Such a log never verifies: only the events an older build wrote
+   * are chained after the fact (adapters/sqlite/chainMigration.ts).
    */
   readonly chain?: boolean;
 }

@@ -1,14 +1,16 @@
 import {
   ChainVerifier,
+  GENESIS_HASH,
   type ChainLink,
   type ChainReport,
+  type IntroducedKey,
   type SignedHead,
 } from '../../domain/shared/hashChain.js';
 
 /**
  * Offline verification of an export (`GET /v1/audit/export`, one JSON event a line): the same
  * chain check the server runs, from the lines alone. The first line's `previousHash` is trusted
- * as the start (an export from the first event starts at the genesis hash); a head an auditor
+ * as the start, except that an export from the first event must start at the genesis hash; a head an auditor
  * kept elsewhere, if given, must be in the export with the same hash.
  */
 
@@ -60,7 +62,9 @@ const linkOf = (text: string): (ChainLink & { previousHash: Buffer }) | string =
   };
 };
 
-export interface ExportReport extends ChainReport {
+export interface ExportReport extends Omit<ChainReport, 'fault'> {
+  /** As the chain's, or `malformed_line` for a line that is no exported event. */
+  readonly fault?: ChainReport['fault'] | 'malformed_line';
   /** The first position of the export (0 when it is empty). */
   readonly firstPosition: number;
   /** Whether a kept head was given and the export holds it unchanged. */
@@ -70,6 +74,8 @@ export interface ExportReport extends ChainReport {
 export interface ExportVerifyOptions {
   /** Checks a signed head's signature with the server's public key. */
   readonly signatureValid?: (head: SignedHead) => boolean;
+  /** Told of each key the export introduces (see `VerifyOptions` in hashChain.ts). */
+  readonly keyIntroduced?: (key: IntroducedKey) => void;
   /** A head the auditor kept elsewhere: the export must hold its position with its hash. */
   readonly keptHead?: { readonly position: number; readonly hash: string };
   /** Told how many lines were checked, every 100,000. */
@@ -95,8 +101,9 @@ export const verifyExport = async (
         ok: false,
         checked: report?.checked ?? 0,
         headsChecked: report?.headsChecked ?? 0,
-        head: report?.head ?? { position: 0, hash: Buffer.alloc(32) },
-        fault: 'hash_mismatch',
+        head: report?.head ?? { position: 0, hash: GENESIS_HASH },
+        ...(report === undefined ? {} : { firstBadPosition: report.head.position + 1 }),
+        fault: 'malformed_line',
         reason: `line ${lineNumber} ${link}`,
         firstPosition,
       };
@@ -104,8 +111,17 @@ export const verifyExport = async (
     if (verifier === undefined) {
       firstPosition = link.position;
       verifier = new ChainVerifier(
-        { position: link.position - 1, hash: link.previousHash },
-        options.signatureValid === undefined ? {} : { signatureValid: options.signatureValid },
+        // An export from the first event must start at the genesis hash.
+        {
+          position: link.position - 1,
+          hash: link.position === 1 ? GENESIS_HASH : link.previousHash,
+        },
+        {
+          ...(options.signatureValid === undefined
+            ? {}
+            : { signatureValid: options.signatureValid }),
+          ...(options.keyIntroduced === undefined ? {} : { keyIntroduced: options.keyIntroduced }),
+        },
       );
     }
     if (!verifier.check(link)) break;
@@ -119,7 +135,7 @@ export const verifyExport = async (
     ok: true,
     checked: 0,
     headsChecked: 0,
-    head: { position: 0, hash: Buffer.alloc(32) },
+    head: { position: 0, hash: GENESIS_HASH },
   };
   if (options.keptHead !== undefined && keptHeadMatches === undefined && report.ok) {
     keptHeadMatches = false;

@@ -145,6 +145,20 @@ export interface ChainReport {
 /** The event type of a signed chain head the server appends to the log (docs/audit.md). */
 export const SIGNED_HEAD_EVENT = 'AuditHeadSigned';
 
+/**
+ * The event type that introduces a head-signing key to the log (data: {@link IntroducedKey}),
+ * appended before the first head it signs: a head stays checkable by the key that signed it after
+ * the server's key was lost or replaced (docs/audit.md).
+ */
+export const SIGNING_KEY_EVENT = 'AuditKeyIntroduced';
+
+/** The data of a {@link SIGNING_KEY_EVENT}. */
+export interface IntroducedKey {
+  readonly keyId: string;
+  /** SPKI PEM. */
+  readonly publicKey: string;
+}
+
 /** A signed chain head: the data of a {@link SIGNED_HEAD_EVENT}, and `GET /v1/audit/head`. */
 export interface SignedHead {
   readonly position: number;
@@ -166,8 +180,13 @@ const RECENT_HASHES = 4_096;
 export interface VerifyOptions {
   /** Whether the data of the event at `position` was erased by a recorded erasure. */
   readonly erased?: (position: number) => boolean;
-  /** Whether a signed head's signature is the server's (absent: signatures are not checked). */
+  /** Whether a signed head's signature is valid (absent: signatures are not checked). */
   readonly signatureValid?: (head: SignedHead) => boolean;
+  /**
+   * Told of each key the log introduces ({@link SIGNING_KEY_EVENT}), in log order, so that heads
+   * signed by it can be checked; throws for data that is no usable key.
+   */
+  readonly keyIntroduced?: (key: IntroducedKey) => void;
   /** The hash at `position` for a signed head older than the hashes kept in memory. */
   readonly hashAt?: (position: number) => Digest | undefined;
 }
@@ -218,6 +237,16 @@ export class ChainVerifier {
         return this.bad(link.position, 'bad_signature', 'the signed head has no valid signature');
       }
       this.headsChecked += 1;
+    } else if (link.type === SIGNING_KEY_EVENT && this.options.keyIntroduced !== undefined) {
+      try {
+        this.options.keyIntroduced(JSON.parse(link.data) as IntroducedKey);
+      } catch (error) {
+        return this.bad(
+          link.position,
+          'bad_signature',
+          `the signing key introduced here is not usable: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
     }
     this.head = { position: link.position, hash: result.hash };
     this.recent.set(link.position, result.hash);

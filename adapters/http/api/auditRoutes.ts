@@ -109,15 +109,14 @@ const timeRange = (query: {
   readonly since?: string;
   readonly until?: string;
 }): { since?: string; until?: string } => {
-  if (query.since !== undefined && query.until !== undefined && query.since > query.until) {
+  const since = query.since === undefined ? undefined : storedTime(query.since);
+  const until = query.until === undefined ? undefined : storedTime(query.until);
+  if (since !== undefined && until !== undefined && since > until) {
     throw new ProblemError('validation_failed', 'since is after until', {
       errors: [{ path: '/query/since', message: 'must not be after until' }],
     });
   }
-  return {
-    ...(query.since === undefined ? {} : { since: storedTime(query.since) }),
-    ...(query.until === undefined ? {} : { until: storedTime(query.until) }),
-  };
+  return { ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) };
 };
 
 /**

@@ -1,7 +1,10 @@
 import { expect } from 'chai';
+import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { SqliteAuditLog } from '../../../adapters/sqlite/auditLog.js';
+import { DATABASE_FILE } from '../../../adapters/sqlite/database.js';
 import { SqliteEventStore } from '../../../adapters/sqlite/sqliteEventStore.js';
 import type { NewEvent } from '../../../domain/shared/eventStore.js';
 import {
@@ -232,28 +235,87 @@ describe('SQLite store: verify names the first bad position of a tampered log', 
   });
 });
 
+/**
+ * Turns a temp store's folder into one an older build wrote (schema 6, before the chain): the
+ * chain's columns dropped, the schema version set back.
+ */
+const makeOldBuildFolder = (dir: string): void => {
+  const db = new Database(join(dir, DATABASE_FILE));
+  db.exec(`ALTER TABLE events DROP COLUMN hash;
+    ALTER TABLE events DROP COLUMN data_digest;
+    DELETE FROM folder_facts WHERE name = 'unchained_through';`);
+  db.pragma('user_version = 6');
+  db.close();
+};
+
+const hashesOf = (temp: TempStore): string[] =>
+  temp.db
+    .prepare<[], { hash: Buffer | null }>('SELECT hash FROM events ORDER BY position')
+    .all()
+    .map((row) => row.hash?.toString('hex') ?? 'none');
+
 describe('SQLite store: a log written before the chain is chained at the first start', () => {
   it('chains the old events once, in order, and new appends continue the chain', async () => {
     let temp = openTempStore();
     try {
       await appendMany(temp, 20);
-      const chained = temp.db
-        .prepare<[], { hash: Buffer }>('SELECT hash FROM events ORDER BY position')
-        .all()
-        .map((row) => row.hash.toString('hex'));
-      // As the log of an older build left it: no digests, no hashes.
-      temp.db.prepare('UPDATE events SET data_digest = NULL, hash = NULL').run();
+      const chained = hashesOf(temp);
       await temp.close();
+      makeOldBuildFolder(temp.dir);
       temp = openTempStore(temp.dir);
       expect(temp.store.chainedAtOpen).to.equal(20);
-      const after = temp.db
-        .prepare<[], { hash: Buffer }>('SELECT hash FROM events ORDER BY position')
-        .all()
-        .map((row) => row.hash.toString('hex'));
-      expect(after).to.deep.equal(chained);
+      expect(hashesOf(temp)).to.deep.equal(chained);
       await appendMany(temp, 5, 5, 'later');
       expect(await verifyOf(temp)).to.include({ ok: true, checked: 25 });
       expect(new SqliteEventStore(temp.db).chainedAtOpen).to.equal(0);
+    } finally {
+      await temp.dispose();
+    }
+  });
+
+  it('a start that stopped halfway goes on from the first row without a hash', async () => {
+    let temp = openTempStore();
+    try {
+      await appendMany(temp, 30);
+      const chained = hashesOf(temp);
+      await temp.close();
+      makeOldBuildFolder(temp.dir);
+      temp = openTempStore(temp.dir);
+      // As a start killed after its first batches left it: the rows after 12 not chained yet.
+      temp.db
+        .prepare('UPDATE events SET data_digest = NULL, hash = NULL WHERE position > 12')
+        .run();
+      temp.db
+        .prepare("INSERT INTO folder_facts (name, value) VALUES ('unchained_through', '30')")
+        .run();
+      await temp.close();
+      temp = openTempStore(temp.dir);
+      expect(temp.store.chainedAtOpen).to.equal(18);
+      expect(hashesOf(temp)).to.deep.equal(chained);
+      expect(await verifyOf(temp)).to.include({ ok: true, checked: 30 });
+    } finally {
+      await temp.dispose();
+    }
+  });
+
+  it('never chains a row of the chained log after the fact: an edit with its hash removed stays a fault', async () => {
+    let temp = openTempStore();
+    try {
+      await appendMany(temp, 20);
+      temp.db
+        .prepare(
+          'UPDATE events SET data = \'{"n":7,"text":"forged"}\', hash = NULL WHERE position = 8',
+        )
+        .run();
+      await temp.close();
+      temp = openTempStore(temp.dir);
+      expect(temp.store.chainedAtOpen).to.equal(0);
+      expect(hashesOf(temp)[7]).to.equal('none');
+      expect(await verifyOf(temp)).to.include({
+        ok: false,
+        firstBadPosition: 8,
+        fault: 'unchained',
+      });
     } finally {
       await temp.dispose();
     }

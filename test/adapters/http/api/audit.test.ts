@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { statSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AUDIT_SIGNING_KEY_FILE } from '../../../../adapters/config/dataFolderFiles.js';
 import { headSignatureCheck } from '../../../../adapters/security/headSignatures.js';
 import { SIGNED_HEAD_EVENT, type SignedHead } from '../../../../domain/shared/hashChain.js';
+import type { Logger } from '../../../../domain/shared/logger.js';
 import {
   createApp,
   eventCount,
@@ -145,11 +146,17 @@ describe('HTTP audit API (docs/api.md, "Auditor"; docs/audit.md)', function () {
       'limit=1001',
       'since=yesterday',
       'since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z',
+      'since=2026-01-01T00:00:00.001Z&until=2026-01-01T00:00:00Z',
       'type=a%20b',
       'colour=red',
     ]) {
       expectProblem(await get(`/v1/audit/events?${query}`), 400, 'validation_failed');
     }
+    // The same instant or a later one, however many digits it is written with, is no error.
+    const precise = await get<Page>(
+      '/v1/audit/events?since=2026-01-01T00:00:00Z&until=2026-01-01T00:00:00.500Z',
+    );
+    expect(precise.status).to.equal(200);
     expectProblem(await get('/v1/audit/verify?from=9&to=3'), 400, 'validation_failed');
     expectProblem(await get('/v1/audit/verify?from=x'), 400, 'validation_failed');
   });
@@ -296,8 +303,66 @@ describe('HTTP audit API (docs/api.md, "Auditor"; docs/audit.md)', function () {
     const part = await fetch(`${server.base}/v1/audit/export?since=${since}`, {
       headers: { authorization: `Bearer ${AUDIT_TOKEN}` },
     });
-    const partLines = (await part.text()).trim().split('\n');
-    expect(partLines.length).to.be.greaterThan(0);
-    expect(partLines.length).to.be.at.most(lines.length);
+    const partText = await part.text();
+    const partItems = partText
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Item);
+    const firstAtOrAfter = lines.findIndex(
+      (line) => (JSON.parse(line) as Item).metadata.occurredAt >= since,
+    );
+    // It starts at the first event at or after since and runs, without a gap, to the head.
+    expect(partItems.map((item) => item.position)).to.deep.equal(
+      lines.slice(firstAtOrAfter).map((line) => (JSON.parse(line) as Item).position),
+    );
+    const partFile = join(server.dir, 'part.ndjson');
+    writeFileSync(partFile, partText);
+    const partReport = await run('npx', [
+      'tsx',
+      'bin/audit.ts',
+      'verify',
+      '--file',
+      partFile,
+      '--key',
+      files.key,
+    ]);
+    expect(partReport.stdout).to.match(/^ok: \d+ events verified/);
+  });
+});
+
+describe('HTTP audit API: a lost signing key', () => {
+  it('makes a new key, warns, and still verifies the heads the old key signed', async () => {
+    const warnings: string[] = [];
+    const logger: Logger = {
+      debug() {},
+      info() {},
+      warn(message) {
+        warnings.push(message);
+      },
+      error() {},
+      child() {
+        return this;
+      },
+    };
+    let server = await startTestServer({ env: { TIDINGS_AUDIT_TOKEN: AUDIT_TOKEN }, logger });
+    try {
+      const auth = { authorization: `Bearer ${AUDIT_TOKEN}` };
+      const read = async <T>(path: string): Promise<T> =>
+        (await (await fetch(`${server.base}${path}`, { headers: auth })).json()) as T;
+      const before = await read<SignedHead>('/v1/audit/head');
+      await server.stop();
+      rmSync(join(server.dir, AUDIT_SIGNING_KEY_FILE));
+      server = await server.restart();
+      expect(warnings.some((line) => line.includes('signed with another key'))).to.equal(true);
+      const key = await read<{ keyId: string }>('/v1/audit/key');
+      expect(key.keyId).to.not.equal(before.keyId);
+      // The last head is the old key's: a new one is signed with the new key, not handed back.
+      const after = await read<SignedHead>('/v1/audit/head');
+      expect(after.keyId).to.equal(key.keyId);
+      const report = await read<{ ok: boolean; headsChecked: number }>('/v1/audit/verify');
+      expect(report).to.deep.include({ ok: true, headsChecked: 2 });
+    } finally {
+      await server.dispose();
+    }
   });
 });
