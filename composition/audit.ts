@@ -1,5 +1,6 @@
 import { introduceSigningKey, signHead } from '../application/audit/headSigning.js';
 import { stateAsOf } from '../application/audit/stateAsOf.js';
+import { messageTrail } from '../application/audit/trail.js';
 import type { AuditDeps } from '../adapters/http/api/auditRoutes.js';
 import { resolveAuditSigningKey } from '../adapters/config/auditSigningKey.js';
 import { HeadKeyRing, HeadSigner } from '../adapters/security/headSignatures.js';
@@ -67,5 +68,6 @@ export const startAudit = async (core: Core, stops: StopStack): Promise<AuditDep
     signHead: sign,
     signingKey: signer.key,
     stateAsOf: (stream, asOf) => stateAsOf(core.store, stream, asOf),
+    trail: (messageId) => messageTrail({ audit, store: core.store }, messageId),
   };
 };

@@ -171,6 +171,10 @@ const conditions = (
     clauses.push('stream = ?');
     values.push(query.stream);
   }
+  if (query.messageId !== undefined) {
+    clauses.push("json_extract(data, '$.messageId') = ?");
+    values.push(query.messageId);
+  }
   if (query.since !== undefined) {
     clauses.push("json_extract(metadata, '$.occurredAt') >= ?");
     values.push(query.since);

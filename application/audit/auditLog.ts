@@ -39,6 +39,8 @@ export interface AuditQuery {
   readonly limit: number;
   readonly types?: readonly string[];
   readonly stream?: string;
+  /** Only events whose data names this message (`data.messageId`). */
+  readonly messageId?: string;
   /** Only events that occurred at or after this time (ISO 8601). */
   readonly since?: string;
   /** Only events that occurred at or before this time (ISO 8601). */

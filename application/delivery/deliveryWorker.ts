@@ -56,6 +56,8 @@ interface PendingRecord {
   readonly commands: readonly MessageCommand[];
   readonly commandId: string;
   readonly orderKey: number;
+  /** The routing event that planned the delivery, and the submission's correlation id. */
+  readonly cause: { readonly causationId?: string; readonly correlationId?: string };
   readonly done: {
     readonly resolve: (result: RecordResult) => void;
     readonly reject: (error: unknown) => void;
@@ -375,6 +377,11 @@ export class DeliveryWorker {
       commandId: `delivery:${messageId}:${target}:${attempt}`,
       // The message's creation time: the same for every repeat of this attempt's record.
       orderKey: Date.parse(delivery.created_at),
+      // Every attempt follows from the routing that planned it (docs/audit.md, "Trail").
+      cause: {
+        ...(delivery.routed_by === null ? {} : { causationId: delivery.routed_by }),
+        ...(delivery.correlation_id === null ? {} : { correlationId: delivery.correlation_id }),
+      },
     });
     if (E.isLeft(result)) {
       if (result.left.code === 'conflict') throw new Error(result.left.message);
@@ -432,6 +439,8 @@ export class DeliveryWorker {
           commandId: records.map((record) => record.commandId).join('+'),
           actor: { kind: 'system', id: 'delivery' },
           orderKey: Math.min(...records.map((record) => record.orderKey)),
+          // Records of one message share its routing and its correlation.
+          ...records[0]?.cause,
         },
       );
     try {

@@ -31,6 +31,10 @@ export interface MessageRow {
   readonly inbox_at: string | null;
   readonly read_at: string | null;
   readonly archived_at: string | null;
+  /** The correlation id of the submission: the delivery records carry it on. */
+  readonly correlation_id: string | null;
+  /** The id of the MessageRouted event: each delivery attempt's record names it as its cause. */
+  readonly routed_by: string | null;
 }
 
 /** A row of `message_deliveries`: one channel's delivery of one message. */
@@ -52,7 +56,7 @@ export interface DeliveryRow {
  */
 export const messagesProjection: Projection = {
   name: 'messages',
-  version: 1,
+  version: 2,
   eventTypes: messageEventTypes,
   tables: ['messages', 'message_deliveries', 'device_pushes'],
   setup: (db) => {
@@ -78,7 +82,9 @@ export const messagesProjection: Projection = {
       updated_at        TEXT NOT NULL,
       inbox_at          TEXT,
       read_at           TEXT,
-      archived_at       TEXT
+      archived_at       TEXT,
+      correlation_id    TEXT,
+      routed_by         TEXT
     );
     CREATE INDEX IF NOT EXISTS messages_inbox ON messages (recipient_id, inbox_at DESC, message_id DESC)
       WHERE inbox_at IS NOT NULL;
@@ -111,16 +117,16 @@ export const messagesProjection: Projection = {
     const statements = {
       submit: db.prepare(
         `INSERT INTO messages (message_id, app_id, binding_id, recipient_id, title, subtitle, body, url, thread,
-           level, deliver_at, status, created_at, updated_at)
+           level, deliver_at, status, created_at, updated_at, correlation_id)
          VALUES (@messageId, @appId, @bindingId, @recipientId, @title, @subtitle, @body, @url, @thread, @level,
-           @deliverAt, 'submitted', @at, @at)
+           @deliverAt, 'submitted', @at, @at, @correlationId)
          ON CONFLICT (message_id) DO NOTHING`,
       ),
       status: set('status = @status'),
       moderated: set('status = @status, moderation_policy = @policy, moderation_reason = @reason'),
       scheduled: set("status = 'scheduled', deliver_at = @deliverAt"),
       suppressed: set("status = 'suppressed', suppressed_reason = @reason"),
-      routed: set('routed_channels = @channels, inbox_only = @inboxOnly'),
+      routed: set('routed_channels = @channels, inbox_only = @inboxOnly, routed_by = @routedBy'),
       delivered: set("status = CASE WHEN status IN ('recalled') THEN status ELSE 'delivered' END"),
       inbox: set('inbox_at = @at'),
       read: set('read_at = @at'),
@@ -168,6 +174,7 @@ export const messagesProjection: Projection = {
             level: d.level ?? null,
             deliverAt: d.deliverAt ?? null,
             at,
+            correlationId: recorded.metadata.correlationId,
           });
           return;
         }
@@ -201,6 +208,7 @@ export const messagesProjection: Projection = {
             messageId,
             channels: JSON.stringify(channels),
             inboxOnly: inboxOnly ?? null,
+            routedBy: recorded.id,
             at,
           });
           for (const channel of channels) statements.deliveryPlanned.run({ messageId, channel });

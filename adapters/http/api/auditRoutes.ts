@@ -1,6 +1,7 @@
 import * as t from 'io-ts';
 import type { AuditEvent, AuditLog } from '../../../application/audit/auditLog.js';
 import type { StateAsOf } from '../../../application/audit/stateAsOf.js';
+import type { MessageTrail } from '../../../application/audit/trail.js';
 import { IsoTime } from '../../../domain/shared/codecs.js';
 import type { SignedHead } from '../../../domain/shared/hashChain.js';
 import type { PublicSigningKey } from '../../security/headSignatures.js';
@@ -16,6 +17,8 @@ export interface AuditDeps {
   readonly signingKey: PublicSigningKey;
   /** An aggregate's state as of a time (application/audit/stateAsOf.ts). */
   readonly stateAsOf: (stream: string, asOf: string) => Promise<StateAsOf>;
+  /** A message's causal trail (application/audit/trail.ts); undefined for an unknown message. */
+  readonly trail: (messageId: string) => Promise<MessageTrail | undefined>;
 }
 
 /** The most events one page or one stream answer holds. */
@@ -51,6 +54,9 @@ const EventsQuery = strictObject(
   },
 );
 const StreamParams = strictObject('AuditStreamParams', { stream: StreamName });
+const TrailParams = strictObject('AuditTrailParams', {
+  messageId: boundedString('MessageId', { minLength: 1, maxLength: 128 }),
+});
 const StreamQuery = strictObject('AuditStreamQuery', {}, { until: IsoTime });
 const StateQuery = strictObject('AuditStateQuery', {}, { asOf: IsoTime });
 const VerifyQuery = strictObject('AuditVerifyQuery', {}, { from: PositionText, to: PositionText });
@@ -247,6 +253,46 @@ export const auditRoutes = (deps: AuditDeps | undefined): Route[] => {
           );
         }
         return { status: 200, body: { stream, revision: found.revision, state: found.state } };
+      },
+    ),
+    defineRoute(
+      {
+        method: 'get',
+        path: '/v1/audit/trail/:messageId',
+        tag: 'auditor',
+        summary: "A message's causal trail, in log order",
+        description:
+          "Its submission, moderation (with the policy), routing, every delivery attempt with the channel's answer, recall, the complaints about it, and the reactions that follow from any of them by causationId (reputation, suspensions). bindingAtRouting is the binding's state folded from its events before the routing, as the router read it; null when the message was not routed.",
+        auth: 'auditor',
+        params: TrailParams,
+        errors: ['not_found', 'unavailable'],
+        responses: {
+          200: {
+            description: 'The trail',
+            body: t.type({
+              messageId: t.string,
+              items: t.array(AuditItem),
+              bindingAtRouting: t.union([
+                t.type({ stream: t.string, revision: t.number, state: t.unknown }),
+                t.null,
+              ]),
+            }),
+          },
+        },
+      },
+      async (request) => {
+        const { messageId } = request.params;
+        const trail = await need().trail(messageId);
+        if (trail === undefined)
+          throw new ProblemError('not_found', `no message ${messageId} in the log`);
+        return {
+          status: 200,
+          body: {
+            messageId,
+            items: trail.items.map(auditItem),
+            bindingAtRouting: trail.bindingAtRouting ?? null,
+          },
+        };
       },
     ),
     defineRoute(

@@ -55,6 +55,8 @@ const pagerDelivery: DueDelivery = {
   inbox_at: '2025-03-01T12:00:00.000Z',
   read_at: null,
   archived_at: null,
+  correlation_id: null,
+  routed_by: null,
   app_name: 'Work orders',
   delivery_seq: 1,
 };

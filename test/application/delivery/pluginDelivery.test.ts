@@ -47,6 +47,8 @@ const delivery = (channel: string, seq: number): DueDelivery => ({
   inbox_at: '2025-03-01T12:00:00.000Z',
   read_at: null,
   archived_at: null,
+  correlation_id: null,
+  routed_by: null,
   app_name: 'Work orders',
   delivery_seq: seq,
 });
