@@ -1,4 +1,6 @@
 import { startAudit } from './composition/audit.js';
+import { readOnlyStore } from './composition/readOnlyStore.js';
+import { replayedUntil } from './adapters/sqlite/replayCopy.js';
 import { pathToFileURL } from 'node:url';
 import * as E from 'fp-ts/lib/Either.js';
 import type { EventStore } from './domain/shared/eventStore.js';
@@ -123,7 +125,13 @@ export const startTidings = async (
 
 /** Opens the data folder and the log, with what every later step shares. */
 const openCore = async (settings: Settings, logger: Logger, stops: StopStack): Promise<Core> => {
-  const { db, store, chainedAtOpen } = await openDataFolder(settings, stops);
+  const { db, store: log, chainedAtOpen } = await openDataFolder(settings, stops);
+  const store = settings.readOnly ? readOnlyStore(log) : log;
+  if (settings.readOnly) {
+    logger.info('serving the data folder read-only: no writes, no processors, no deliveries', {
+      asOf: replayedUntil(db) ?? null,
+    });
+  }
   if (chainedAtOpen > 0) {
     logger.info('chained the events written before the log had its hash chain', {
       events: chainedAtOpen,
@@ -186,11 +194,11 @@ const startProcessing = async (
     allowlist,
     options.resolver,
   );
-  const reactorRunners = startReactors(
-    core,
-    { commands, queries, readModels, delivery, ladder, policies },
-    stops,
-  );
+  // A read-only folder (a replay) shows the past: nothing reacts, delivers or runs by the clock.
+  const live = !core.settings.readOnly;
+  const reactorRunners = live
+    ? startReactors(core, { commands, queries, readModels, delivery, ladder, policies }, stops)
+    : [];
   const worker = startDeliveryWorker(
     core,
     {
@@ -201,12 +209,14 @@ const startProcessing = async (
       ...(options.retryPolicy === undefined ? {} : { retryPolicy: options.retryPolicy }),
     },
     stops,
+    live,
   );
   const idempotency = sqliteIdempotencyStore(core.db);
   const scheduler = startScheduler(
     core,
     { commands: commands.waiting, queries, ladder, idempotency },
     stops,
+    live,
   );
   const runners = [...readModels.runners, ...reactorRunners];
   reportProcessors(core.metrics, runners);

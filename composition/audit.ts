@@ -6,7 +6,13 @@ import { resolveAuditSigningKey } from '../adapters/config/auditSigningKey.js';
 import { HeadKeyRing, HeadSigner } from '../adapters/security/headSignatures.js';
 import { SqliteAuditLog } from '../adapters/sqlite/auditLog.js';
 import type { Core } from './core.js';
-import { SIGNING_KEY_EVENT, type IntroducedKey } from '../domain/shared/hashChain.js';
+import {
+  SIGNED_HEAD_EVENT,
+  SIGNING_KEY_EVENT,
+  type IntroducedKey,
+  type SignedHead,
+} from '../domain/shared/hashChain.js';
+import { ProblemError } from '../adapters/http/problem.js';
 import { logKindOf } from './dataFolder.js';
 import type { StopStack } from './stopStack.js';
 
@@ -39,6 +45,16 @@ export const startAudit = async (core: Core, stops: StopStack): Promise<AuditDep
       // verify names the event: the key it introduces is not usable.
     }
   }
+  const deps = {
+    audit,
+    signingKey: signer.key,
+    stateAsOf: (stream: string, asOf: string) => stateAsOf(core.store, stream, asOf),
+    trail: (messageId: string) => messageTrail({ audit, store: core.store }, messageId),
+  };
+  if (core.settings.readOnly) {
+    // A replayed folder shows the heads signed until then; it signs and appends nothing.
+    return { ...deps, signHead: () => Promise.resolve(lastSignedHead(audit)) };
+  }
   const introduction = await introduceSigningKey({
     audit,
     store: core.store,
@@ -63,11 +79,21 @@ export const startAudit = async (core: Core, stops: StopStack): Promise<AuditDep
   stops.push(() => {
     clearInterval(timer);
   });
-  return {
-    audit,
-    signHead: sign,
-    signingKey: signer.key,
-    stateAsOf: (stream, asOf) => stateAsOf(core.store, stream, asOf),
-    trail: (messageId) => messageTrail({ audit, store: core.store }, messageId),
-  };
+  return { ...deps, signHead: sign };
+};
+
+/** The last head the log holds, for a read-only server; none is a 403 read_only. */
+const lastSignedHead = (audit: SqliteAuditLog): SignedHead => {
+  const last = audit.events({
+    types: [SIGNED_HEAD_EVENT],
+    before: Number.MAX_SAFE_INTEGER,
+    limit: 1,
+  })[0];
+  if (last === undefined) {
+    throw new ProblemError(
+      'read_only',
+      'this read-only server signs no head, and its log holds none signed before',
+    );
+  }
+  return JSON.parse(last.data) as SignedHead;
 };

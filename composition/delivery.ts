@@ -32,6 +32,8 @@ export const startDeliveryWorker = (
   core: Core,
   parts: DeliveryParts,
   stops: StopStack,
+  /** False builds it without starting it (a read-only server). */
+  run = true,
 ): DeliveryWorker => {
   const worker = new DeliveryWorker({
     commands: parts.commands,
@@ -48,6 +50,7 @@ export const startDeliveryWorker = (
     },
     logger: core.logger.child({ component: 'delivery' }),
   });
+  if (!run) return worker;
   // Every batch wakes it, its own records' included: waking only on batches that routed
   // messages (tried in d4bb463) cost the three-device fan-out about a fifth more server CPU per
   // message (bench: 2,082 µs against 1,719 µs in runs on the same machine; the cause was not
@@ -70,7 +73,13 @@ export interface SchedulerParts {
 }
 
 /** Starts the clock: releases due messages and ends suspensions whose time is up. */
-export const startScheduler = (core: Core, parts: SchedulerParts, stops: StopStack): Scheduler => {
+export const startScheduler = (
+  core: Core,
+  parts: SchedulerParts,
+  stops: StopStack,
+  /** False builds it without starting it (a read-only server). */
+  run = true,
+): Scheduler => {
   const scheduler = new Scheduler({
     commands: parts.commands,
     messages: parts.queries.messages,
@@ -81,6 +90,7 @@ export const startScheduler = (core: Core, parts: SchedulerParts, stops: StopSta
       parts.idempotency.prune(now);
     },
   });
+  if (!run) return scheduler;
   scheduler.start();
   stops.push(() => scheduler.stop());
   return scheduler;

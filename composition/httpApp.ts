@@ -1,4 +1,6 @@
 import type { Express } from 'express';
+import { readOnlyGuard } from '../adapters/http/readOnly.js';
+import { replayedUntil } from '../adapters/sqlite/replayCopy.js';
 import type { ProcessorRunner } from '../application/processing/processor.js';
 import type { CommandBus } from '../application/commandBus.js';
 import type { PenaltyLadder } from '../domain/reputation/penaltyLadder.js';
@@ -74,6 +76,7 @@ export const buildHttpApp = (core: Core, parts: HttpParts): Express => {
     metrics: core.metrics,
     // The web app first: its CSRF guard runs before every route, the API's included.
     routers: [
+      ...(settings.readOnly ? [readOnlyGuard(replayedUntil(db))] : []),
       createWebRouter({
         apps: queries.apps,
         recipients: queries.recipients,

@@ -73,6 +73,12 @@ export interface Settings {
    * blocks and the names `loopback`, `linklocal`, `uniquelocal`.
    */
   readonly trustProxy: TrustProxy;
+  /**
+   * Serve the data folder read-only (`TIDINGS_READ_ONLY=1`), as a folder `npm run replay` made:
+   * every read route answers, nothing is written to the log, and no processor, delivery or
+   * clock runs (docs/audit.md, "Point-in-time replay").
+   */
+  readonly readOnly: boolean;
   /** How long a client may take to send a request's headers, in seconds. */
   readonly httpHeadersTimeoutSeconds: number;
   /** How long a client may take to send a whole request, headers and body, in seconds. */
@@ -292,6 +298,13 @@ const SmtpFrom = fromEnv('SmtpFrom', parseMailFrom);
 /** See {@link parseTrustProxy}. */
 const TrustProxySetting = fromEnv('TrustProxy', parseTrustProxy);
 
+const Flag = fromEnv('Flag', (raw) => {
+  const value = raw.toLowerCase();
+  if (['1', 'true', 'yes'].includes(value)) return E.right(true);
+  if (['0', 'false', 'no'].includes(value)) return E.right(false);
+  return E.left(`must be 1 or 0, got "${raw}"`);
+});
+
 const oneOf = <A extends string>(values: readonly A[]) =>
   fromEnv(`OneOf`, (raw) => {
     const value = raw.toLowerCase();
@@ -392,6 +405,7 @@ const table = {
     codec: TrustProxySetting,
     fallback: false as TrustProxy,
   },
+  readOnly: { env: 'TIDINGS_READ_ONLY', codec: Flag, fallback: false },
   httpHeadersTimeoutSeconds: {
     env: 'TIDINGS_HTTP_HEADERS_TIMEOUT_SECONDS',
     codec: positiveInt(3_600),

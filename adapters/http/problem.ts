@@ -17,6 +17,7 @@ export const problemCatalogue = {
   app_suspended: { status: 403, title: 'The app is suspended' },
   app_banned: { status: 403, title: 'The app is banned' },
   forbidden: { status: 403, title: 'Not allowed' },
+  read_only: { status: 403, title: 'This server shows the log as it was and takes no writes' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   request_timeout: { status: 408, title: 'The request did not arrive in time' },

@@ -89,6 +89,7 @@ describe('loadSettings', () => {
           'TIDINGS_LOG_LEVEL',
           'TIDINGS_SQLITE_SYNCHRONOUS',
           'TIDINGS_TRUST_PROXY',
+          'TIDINGS_READ_ONLY',
           'TIDINGS_HTTP_HEADERS_TIMEOUT_SECONDS',
           'TIDINGS_HTTP_REQUEST_TIMEOUT_SECONDS',
           'TIDINGS_HTTP_KEEP_ALIVE_TIMEOUT_SECONDS',
@@ -398,6 +399,19 @@ describe('loadSettings', () => {
       const token = invalid({ ...gateway, TIDINGS_SMS_GATEWAY_TOKEN: 'secret\tpart' });
       expect(token).to.match(/^invalid setting TIDINGS_SMS_GATEWAY_TOKEN: must be visible ASCII/);
       expect(token).to.not.include('secret');
+    });
+  });
+
+  describe('TIDINGS_READ_ONLY', () => {
+    it('is off unless set; 1, true and yes turn it on, 0, false and no off; anything else stops', () => {
+      expect(valid({}).readOnly).to.equal(false);
+      for (const on of ['1', 'true', 'YES'])
+        expect(valid({ TIDINGS_READ_ONLY: on }).readOnly).to.equal(true);
+      for (const off of ['0', 'false', 'no'])
+        expect(valid({ TIDINGS_READ_ONLY: off }).readOnly).to.equal(false);
+      expect(invalid({ TIDINGS_READ_ONLY: 'maybe' }))
+        .to.include('TIDINGS_READ_ONLY')
+        .and.include('must be 1 or 0');
     });
   });
 
