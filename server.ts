@@ -125,7 +125,7 @@ export const startTidings = async (
 
 /** Opens the data folder and the log, with what every later step shares. */
 const openCore = async (settings: Settings, logger: Logger, stops: StopStack): Promise<Core> => {
-  const { db, store: log, chainedAtOpen } = await openDataFolder(settings, stops);
+  const { db, store: log, chainedAtOpen, erasable } = await openDataFolder(settings, stops);
   const store = settings.readOnly ? readOnlyStore(log) : log;
   if (settings.readOnly) {
     logger.info('serving the data folder read-only: no writes, no processors, no deliveries', {
@@ -145,6 +145,7 @@ const openCore = async (settings: Settings, logger: Logger, stops: StopStack): P
     checkpoints: new CheckpointStore(db),
     metrics: createMetrics(),
     cache: new StateCache(),
+    ...(erasable === undefined || settings.readOnly ? {} : { erasable }),
   };
 };
 

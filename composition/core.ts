@@ -10,6 +10,7 @@ import type { Settings } from '../adapters/config/settings.js';
 import type { SqliteDatabase } from '../adapters/sqlite/database.js';
 import type { CheckpointStore } from '../adapters/sqlite/checkpointStore.js';
 import type { Metrics } from '../adapters/http/metrics.js';
+import type { ErasableLog } from '../application/erasure/erasableLog.js';
 
 /** What every builder after the data folder needs: the settings, the stores, logs and metrics. */
 export interface Core {
@@ -24,6 +25,11 @@ export interface Core {
    * folder), so commands on freshly written streams skip reading and folding them again.
    */
   readonly cache: StateCache;
+  /**
+   * Erasure's access to the log (docs/audit.md, "Erasure"): the embedded store's; absent on
+   * EventStoreDB and on a read-only folder.
+   */
+  readonly erasable?: ErasableLog;
 }
 
 /** A runner for a processor, with its checkpoint in the data folder and its name on its logs. */

@@ -12,6 +12,7 @@ import {
 import { SqliteEventStore } from '../adapters/sqlite/sqliteEventStore.js';
 import { openEsdbEventStore } from '../adapters/eventstoredb/esdbEventStore.js';
 import type { StopStack } from './stopStack.js';
+import type { ErasableLog } from '../application/erasure/erasableLog.js';
 
 /** The log a configuration chooses (docs/architecture.md, "The ports": `EventStore`). */
 export const logKindOf = (settings: Pick<Settings, 'eventStoreConnectionString'>): LogKind =>
@@ -23,6 +24,8 @@ export interface DataFolder {
   readonly store: EventStore;
   /** Events of a log written before the hash chain that this start chained (0 but once). */
   readonly chainedAtOpen: number;
+  /** Erasure's access to the log; absent on EventStoreDB, whose events cannot be rewritten. */
+  readonly erasable?: ErasableLog;
 }
 
 /**
@@ -53,7 +56,12 @@ export const openDataFolder = async (settings: Settings, stops: StopStack): Prom
   const store: EventStore =
     sqliteStore ?? (await openEsdbEventStore(settings.eventStoreConnectionString ?? ''));
   stops.push(() => store.close());
-  return { db, store, chainedAtOpen: sqliteStore?.chainedAtOpen ?? 0 };
+  return {
+    db,
+    store,
+    chainedAtOpen: sqliteStore?.chainedAtOpen ?? 0,
+    ...(sqliteStore === undefined ? {} : { erasable: sqliteStore.erasure }),
+  };
 };
 
 /** Creates the data folder, owner-only (it holds tokens and the log), before the lock goes in. */

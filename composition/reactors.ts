@@ -5,6 +5,8 @@ import { routerProcessor } from '../application/routing/routerProcessor.js';
 import { PushBudget } from '../application/routing/pushBudget.js';
 import { reputationProcessor } from '../application/reputation/reputationProcessor.js';
 import { recallProcessor } from '../application/delivery/recallProcessor.js';
+import { erasureProcessor } from '../application/erasure/erasureProcessor.js';
+import type { ErasableLog } from '../application/erasure/erasableLog.js';
 import type { PenaltyLadder } from '../domain/reputation/penaltyLadder.js';
 import type { ModerationPolicy } from '../domain/moderation/policy.js';
 import type { ChannelSetup } from './channelSetup.js';
@@ -26,8 +28,8 @@ export interface ReactorParts {
 }
 
 /**
- * Builds and starts the processors that react to the log: moderation, routing, reputation and
- * recall (docs/architecture.md, "The life of one message"). Start them only once the read models are current:
+ * Builds and starts the processors that react to the log: moderation, routing, reputation,
+ * recall and, on the embedded store, erasure (docs/architecture.md, "The life of one message"). Start them only once the read models are current:
  * they read them (push budget, a binding's openid, what a recall withdraws).
  */
 export const startReactors = (
@@ -40,6 +42,7 @@ export const startReactors = (
     routerRunner(core, parts),
     reputationRunner(core, parts),
     recallRunner(core, parts),
+    ...(core.erasable === undefined ? [] : [erasureRunner(core, core.erasable, parts)]),
   ];
   for (const runner of runners) runner.start();
   stops.push(async () => {
@@ -115,6 +118,21 @@ const recallRunner = (core: Core, parts: ReactorParts): ProcessorRunner =>
         secrets: parts.delivery.secrets,
         context: parts.delivery.context,
         logger: core.logger.child({ processor: 'recall' }),
+      }),
+    ),
+  );
+
+/** Erasure: a deleted account → its bindings revoked, its personal data erased (docs/audit.md). */
+const erasureRunner = (core: Core, log: ErasableLog, parts: ReactorParts): ProcessorRunner =>
+  runnerFor(
+    core,
+    reactorProcessor(
+      erasureProcessor({
+        log,
+        commands: parts.commands.waiting,
+        bindings: parts.queries.bindings,
+        cache: core.cache,
+        logger: core.logger.child({ processor: 'erasure' }),
       }),
     ),
   );

@@ -35,6 +35,9 @@ export const openDatabase = (options: OpenDatabaseOptions): SqliteDatabase => {
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${(options.synchronous ?? 'full').toUpperCase()}`);
   db.pragma('foreign_keys = ON');
+  // Deleted and overwritten content is zeroed, not left in free space: an erased person's data
+  // must not remain in the file (docs/audit.md, "Erasure").
+  db.pragma('secure_delete = ON');
   db.pragma('busy_timeout = 5000');
   // A 16 MiB page cache. No memory-mapped I/O: mapped pages count as resident memory, and a
   // replay of a large log would push the process past its memory budget for little speed.

@@ -86,6 +86,13 @@ export class RecentWindow {
     if (this.events.length > 2 * this.capacity) this.trim();
   }
 
+  /** The event at `position`, if the window holds it, now has this data (docs/audit.md, "Erasure"). */
+  rewritten(position: number, data: unknown): void {
+    const index = position - this.from - 1;
+    const event = this.events[index];
+    if (event !== undefined) this.events[index] = { ...event, data };
+  }
+
   private at(position: number): RecordedEvent | undefined {
     return this.events[position - this.from - 1];
   }

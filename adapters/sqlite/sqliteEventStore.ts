@@ -13,6 +13,7 @@ import type {
   WrongExpectedRevision,
 } from '../../domain/shared/eventStore.js';
 import { chainUnchainedEvents } from './chainMigration.js';
+import { SqliteDataErasure } from './dataErasure.js';
 import type { SqliteDatabase, WalSync } from './database.js';
 import { toPosition, toRecordedEvent, type LogRead } from './eventRows.js';
 import { ForeignWriteDetector } from './foreignWrites.js';
@@ -112,7 +113,13 @@ export class SqliteEventStore implements EventStore {
     this.groupCommit = new GroupCommit(db, appender, head, (committed) => {
       this.committed(committed);
     });
+    this.erasure = new SqliteDataErasure(db, (position, data) => {
+      this.recent.rewritten(position, data);
+    });
   }
+
+  /** Finding and rewriting a person's events for an erasure (docs/audit.md, "Erasure"). */
+  readonly erasure: SqliteDataErasure;
 
   /** Group-commit counters: transactions committed and appends they carried. */
   get stats(): GroupCommitStats {

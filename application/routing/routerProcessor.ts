@@ -74,7 +74,7 @@ export const routerProcessor = (options: RouterProcessorOptions): Processor => {
                 ...(app.status === 'suspended' ? { suspendedUntil: app.suspendedUntil } : {}),
               },
         deviceChannels:
-          recipient.status === 'empty'
+          recipient.status !== 'active'
             ? []
             : deviceTargetsOf(recipient.devices, options.channels, {
                 ...(binding.status === 'empty' || binding.devices === undefined

@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { commandCodec, IsoTime, typeNamesOf } from '../shared/codecs.js';
+import { commandCodec, IsoTime, typeNamesOf, withOptional } from '../shared/codecs.js';
 import { DeviceSettingValues, SealedSecrets } from './recipientEvents.js';
 
 /**
@@ -80,6 +80,26 @@ export const EndSession = commandCodec(
 );
 export type EndSession = t.TypeOf<typeof EndSession>;
 
+/** Deletes the account (docs/audit.md, "Erasure"); deleting a deleted account changes nothing. */
+export const EraseRecipient = commandCodec(
+  'EraseRecipient',
+  withOptional(
+    { recipientId: t.string, by: t.keyof({ self: null, operator: null }) },
+    { reason: t.string },
+  ),
+);
+export type EraseRecipient = t.TypeOf<typeof EraseRecipient>;
+
+/**
+ * The erasure processor records which events' data it is about to erase (positions in the log);
+ * only for a deleted account.
+ */
+export const RecordDataErased = commandCodec(
+  'RecordDataErased',
+  t.type({ recipientId: t.string, positions: t.readonlyArray(t.number) }),
+);
+export type RecordDataErased = t.TypeOf<typeof RecordDataErased>;
+
 /** Every command of the Recipient aggregate. */
 export const RecipientCommandCodec = t.union([
   RegisterRecipient,
@@ -89,6 +109,8 @@ export const RecipientCommandCodec = t.union([
   MarkDeviceBroken,
   StartSession,
   EndSession,
+  EraseRecipient,
+  RecordDataErased,
 ]);
 export type RecipientCommand = t.TypeOf<typeof RecipientCommandCodec>;
 

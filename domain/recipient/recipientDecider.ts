@@ -13,9 +13,13 @@ import {
 } from './recipientDevices.js';
 import type { AddDevice, MarkDeviceBroken, UpdateDevice } from './recipientCommands.js';
 
-/** The Recipient aggregate's state: no account yet, or an account with its devices. */
+/**
+ * The Recipient aggregate's state: no account yet, an account with its devices, or an account
+ * that was deleted (its personal data erased; docs/audit.md, "Erasure").
+ */
 export type RecipientState =
   | { readonly status: 'empty' }
+  | { readonly status: 'erased'; readonly recipientId: string }
   | {
       readonly status: 'active';
       readonly recipientId: string;
@@ -37,7 +41,10 @@ const initialState = (): RecipientState => ({ status: 'empty' });
 const evolve = (state: RecipientState, event: RecipientEvent): RecipientState => {
   if (event.type === 'RecipientRegistered')
     return { status: 'active', ...event.data, devices: [], sessions: {} };
-  if (state.status === 'empty') return state;
+  if (event.type === 'RecipientErased') {
+    return { status: 'erased', recipientId: event.data.recipientId };
+  }
+  if (state.status !== 'active') return state;
   switch (event.type) {
     case 'RecipientBarkDeviceSet':
     case 'RecipientBarkDeviceRemoved':
@@ -65,6 +72,8 @@ const evolve = (state: RecipientState, event: RecipientEvent): RecipientState =>
           Object.entries(state.sessions).filter(([hash]) => hash !== event.data.sessionHash),
         ),
       };
+    case 'RecipientDataErased':
+      return state;
     default: {
       const _exhaustive: never = event;
       return _exhaustive;
@@ -76,6 +85,13 @@ const decide = (command: RecipientCommand, state: RecipientState): Decision => {
   const { recipientId } = command.data;
   if (command.type === 'RegisterRecipient') {
     const { username, passwordHash } = command.data;
+    if (state.status === 'erased') {
+      return E.left(
+        domainError('already_exists', `recipient ${recipientId} existed and was deleted`, {
+          recipientId,
+        }),
+      );
+    }
     if (state.status === 'empty') {
       return E.right([
         { type: 'RecipientRegistered', data: { recipientId, username, passwordHash } },
@@ -92,6 +108,7 @@ const decide = (command: RecipientCommand, state: RecipientState): Decision => {
       domainError('not_found', `recipient ${recipientId} does not exist`, { recipientId }),
     );
   }
+  if (state.status === 'erased') return decideErased(command, recipientId);
   switch (command.type) {
     case 'AddDevice':
       return addDevice(command, state.devices);
@@ -127,11 +144,33 @@ const decide = (command: RecipientCommand, state: RecipientState): Decision => {
         ? E.right([])
         : E.right([{ type: 'RecipientSessionEnded', data: { recipientId, sessionHash } }]);
     }
+    case 'EraseRecipient':
+      return E.right([{ type: 'RecipientErased', data: command.data }]);
+    case 'RecordDataErased':
+      return E.left(
+        domainError('illegal_state', `recipient ${recipientId} has not been deleted`, {
+          recipientId,
+        }),
+      );
     default: {
       const _exhaustive: never = command;
       return _exhaustive;
     }
   }
+};
+
+/**
+ * A deleted account takes no command but the erasure's own: deleting it again changes nothing,
+ * and the erasure processor records what it erases.
+ */
+const decideErased = (command: RecipientCommand, recipientId: string): Decision => {
+  if (command.type === 'EraseRecipient') return E.right([]);
+  if (command.type === 'RecordDataErased') {
+    return command.data.positions.length === 0
+      ? E.right([])
+      : E.right([{ type: 'RecipientDataErased', data: command.data }]);
+  }
+  return E.left(domainError('not_found', `recipient ${recipientId} was deleted`, { recipientId }));
 };
 
 const noSuchDevice = (deviceId: string): DomainError =>

@@ -114,7 +114,10 @@ export const evolveDevices = (
     case 'RecipientRegistered':
     case 'RecipientSessionStarted':
     case 'RecipientSessionEnded':
+    case 'RecipientDataErased':
       return devices;
+    case 'RecipientErased':
+      return [];
     default: {
       const _exhaustive: never = event;
       return _exhaustive;

@@ -1,5 +1,6 @@
 import * as t from 'io-ts';
-import { eventCodec, HttpUrl, IsoTime, typeNamesOf } from '../shared/codecs.js';
+import { eventCodec, HttpUrl, IsoTime, typeNamesOf, withOptional } from '../shared/codecs.js';
+import { DATA_ERASED_EVENT, ERASED } from '../shared/hashChain.js';
 
 /** A person created an account; only the slow-KDF hash of the password is kept. */
 export const RecipientRegistered = eventCodec(
@@ -85,7 +86,12 @@ export type RecipientDeviceBroken = t.TypeOf<typeof RecipientDeviceBroken>;
  */
 export const RecipientBarkDeviceSet = eventCodec(
   'RecipientBarkDeviceSet',
-  t.type({ recipientId: t.string, serverUrl: HttpUrl, deviceKey: t.string }),
+  // An erased person's events read `[erased]` where their data was (docs/audit.md, "Erasure").
+  t.type({
+    recipientId: t.string,
+    serverUrl: t.union([HttpUrl, t.literal(ERASED)]),
+    deviceKey: t.string,
+  }),
 );
 export type RecipientBarkDeviceSet = t.TypeOf<typeof RecipientBarkDeviceSet>;
 
@@ -124,6 +130,33 @@ export const RecipientSessionEnded = eventCodec(
 );
 export type RecipientSessionEnded = t.TypeOf<typeof RecipientSessionEnded>;
 
+/**
+ * The person's account was deleted, by themselves (`self`, `DELETE /v1/me`) or by an operator
+ * (`operator`, `DELETE /v1/admin/recipients/:id`, with a reason). From here on the account takes
+ * no command; the erasure processor then revokes the person's bindings and erases their personal
+ * data from the log (docs/audit.md, "Erasure").
+ */
+export const RecipientErased = eventCodec(
+  'RecipientErased',
+  withOptional(
+    { recipientId: t.string, by: t.keyof({ self: null, operator: null }) },
+    { reason: t.string },
+  ),
+);
+export type RecipientErased = t.TypeOf<typeof RecipientErased>;
+
+/**
+ * The data of the events at `positions` (all before this one) was erased: the person's fields
+ * read `[erased]`, and the chain's verifier accepts that those events' data no longer matches the
+ * digest the chain covers. Written before the data is rewritten, so a crash in between leaves
+ * nothing unexplained; one erasure may write several (at most 10,000 positions each).
+ */
+export const RecipientDataErased = eventCodec(
+  DATA_ERASED_EVENT,
+  t.type({ recipientId: t.string, positions: t.readonlyArray(t.number) }),
+);
+export type RecipientDataErased = t.TypeOf<typeof RecipientDataErased>;
+
 /** Every event of the Recipient aggregate (stream `recipient-<recipientId>`). */
 export const RecipientEventCodec = t.union([
   RecipientRegistered,
@@ -136,6 +169,8 @@ export const RecipientEventCodec = t.union([
   RecipientDeviceBroken,
   RecipientSessionStarted,
   RecipientSessionEnded,
+  RecipientErased,
+  RecipientDataErased,
 ]);
 export type RecipientEvent = t.TypeOf<typeof RecipientEventCodec>;
 

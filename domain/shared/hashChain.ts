@@ -159,6 +159,40 @@ export interface IntroducedKey {
   readonly publicKey: string;
 }
 
+/** What an erased person's data reads as, in the log and in every read model (docs/audit.md). */
+export const ERASED = '[erased]';
+
+/**
+ * The event type that records an erasure of event data (data: `{ recipientId, positions }`): the
+ * events at `positions`, all before it, may no longer match the digest the chain covers.
+ */
+export const DATA_ERASED_EVENT = 'RecipientDataErased';
+
+/** The positions whose data recorded erasures removed, as the verifier asks about them. */
+export class ErasedPositions {
+  private readonly positions = new Set<number>();
+
+  /**
+   * Learns one {@link DATA_ERASED_EVENT} stored at `at` from its JSON text; only positions before
+   * it count (an erasure cannot cover what came after it). Throws for data that is no erasure.
+   */
+  learn(at: number, data: string): void {
+    const parsed = JSON.parse(data) as { positions?: unknown };
+    if (!Array.isArray(parsed.positions)) throw new Error('the erasure lists no positions');
+    for (const position of parsed.positions as unknown[]) {
+      if (typeof position === 'number' && Number.isInteger(position) && position < at) {
+        this.positions.add(position);
+      }
+    }
+  }
+
+  readonly has = (position: number): boolean => this.positions.has(position);
+
+  get size(): number {
+    return this.positions.size;
+  }
+}
+
 /** A signed chain head: the data of a {@link SIGNED_HEAD_EVENT}, and `GET /v1/audit/head`. */
 export interface SignedHead {
   readonly position: number;
@@ -174,12 +208,17 @@ export interface SignedHead {
 export const signedHeadText = (head: Pick<SignedHead, 'position' | 'hash' | 'signedAt'>): string =>
   `tidings-head-v1\n${head.position}\n${head.hash}\n${head.signedAt}`;
 
+/** The event types of the chain's own records, which are never erased. */
+const AUDIT_RECORDS: ReadonlySet<string> = new Set([
+  SIGNED_HEAD_EVENT,
+  SIGNING_KEY_EVENT,
+  DATA_ERASED_EVENT,
+]);
+
 /** How many of the latest hashes `verifyChain` keeps to check a signed head against. */
 const RECENT_HASHES = 4_096;
 
 export interface VerifyOptions {
-  /** Whether the data of the event at `position` was erased by a recorded erasure. */
-  readonly erased?: (position: number) => boolean;
   /** Whether a signed head's signature is valid (absent: signatures are not checked). */
   readonly signatureValid?: (head: SignedHead) => boolean;
   /**
@@ -195,8 +234,12 @@ export interface VerifyOptions {
  * Recomputes the chain link by link, in log order, starting after `start` (the link before the
  * first one, trusted), and stops at the first fault, naming its position. Every signed head in
  * the log must name the hash the chain has at its position and, with `signatureValid`, carry a
- * valid signature. Memory stays constant: only the last few thousand hashes are kept. Feed it
- * in pieces ({@link check}) so a long log can be verified without holding up other work.
+ * valid signature. Data that no longer matches its digest is a fault unless a recorded erasure
+ * ({@link DATA_ERASED_EVENT}, itself intact) later in the log lists its position: such links are
+ * held until one does, so an erased event is told from an edited one in one pass, and at the end
+ * the first link still unexplained is the fault. Memory stays constant: only the last few
+ * thousand hashes are kept, and the links awaiting their erasure. Feed it in pieces
+ * ({@link check}) so a long log can be verified without holding up other work.
  */
 export class ChainVerifier {
   private head: { readonly position: number; readonly hash: Digest };
@@ -204,9 +247,11 @@ export class ChainVerifier {
   private headsChecked = 0;
   private fault: ChainReport | undefined;
   private readonly recent = new Map<number, Digest>();
+  /** Links whose data does not match its digest and that no erasure has listed yet. */
+  private readonly unexplained = new Set<number>();
 
   constructor(
-    start: { readonly position: number; readonly hash: Digest },
+    private readonly start: { readonly position: number; readonly hash: Digest },
     private readonly options: VerifyOptions = {},
   ) {
     this.head = start;
@@ -216,38 +261,23 @@ export class ChainVerifier {
   check(link: ChainLink): boolean {
     if (this.fault !== undefined) return false;
     const head = this.head;
-    const result = checkLink(head, link, this.options.erased?.(link.position) ?? false);
+    // The data is compared with its digest below: a mismatch may be an erasure listed later.
+    const result = checkLink(head, link, true);
     if (!result.ok) {
       const position = result.fault === 'missing' ? head.position + 1 : link.position;
       return this.bad(position, result.fault, result.detail);
     }
-    if (link.type === SIGNED_HEAD_EVENT) {
-      const signed = JSON.parse(link.data) as SignedHead;
-      const atHead =
-        this.recent.get(signed.position) ??
-        (signed.position === head.position ? head.hash : this.options.hashAt?.(signed.position));
-      if (atHead === undefined || atHead.toString('hex') !== signed.hash) {
-        return this.bad(
-          link.position,
-          'head_mismatch',
-          `the head signed for position ${signed.position} does not match the chain`,
-        );
+    const intact = link.dataDigest !== null && digestOf(link.data).equals(link.dataDigest);
+    if (!intact) {
+      // The audit's own records hold no one's personal data: no erasure ever explains them.
+      if (AUDIT_RECORDS.has(link.type)) {
+        return this.bad(link.position, 'data_changed', 'the data does not match its digest');
       }
-      if (this.options.signatureValid !== undefined && !this.options.signatureValid(signed)) {
-        return this.bad(link.position, 'bad_signature', 'the signed head has no valid signature');
-      }
-      this.headsChecked += 1;
-    } else if (link.type === SIGNING_KEY_EVENT && this.options.keyIntroduced !== undefined) {
-      try {
-        this.options.keyIntroduced(JSON.parse(link.data) as IntroducedKey);
-      } catch (error) {
-        return this.bad(
-          link.position,
-          'bad_signature',
-          `the signing key introduced here is not usable: ${error instanceof Error ? error.message : String(error)}`,
-        );
-      }
+      this.unexplained.add(link.position);
     }
+    if (link.type === SIGNED_HEAD_EVENT && !this.signedHeadHolds(link)) return false;
+    if (link.type === SIGNING_KEY_EVENT && !this.keyIntroduced(link)) return false;
+    if (link.type === DATA_ERASED_EVENT) this.erasureRecorded(link);
     this.head = { position: link.position, hash: result.hash };
     this.recent.set(link.position, result.hash);
     if (this.recent.size > RECENT_HASHES) this.recent.delete(link.position - RECENT_HASHES);
@@ -255,8 +285,27 @@ export class ChainVerifier {
     return true;
   }
 
-  /** What it found so far. */
+  /** What it found so far: a link still unexplained is a fault. */
   report(): ChainReport {
+    const changed = this.firstUnexplained();
+    if (changed !== undefined && (this.fault?.firstBadPosition ?? Infinity) > changed) {
+      // Every link before it verified: positions are consecutive from the start.
+      const before = this.recent.get(changed - 1);
+      return {
+        ok: false,
+        checked: changed - this.start.position - 1,
+        head:
+          before === undefined
+            ? changed - 1 === this.start.position
+              ? this.start
+              : this.head
+            : { position: changed - 1, hash: before },
+        firstBadPosition: changed,
+        fault: 'data_changed',
+        reason: 'the data does not match its digest, and no recorded erasure lists it',
+        headsChecked: this.headsChecked,
+      };
+    }
     return (
       this.fault ?? {
         ok: true,
@@ -265,6 +314,61 @@ export class ChainVerifier {
         headsChecked: this.headsChecked,
       }
     );
+  }
+
+  private firstUnexplained(): number | undefined {
+    let first: number | undefined;
+    for (const position of this.unexplained) {
+      if (first === undefined || position < first) first = position;
+    }
+    return first;
+  }
+
+  private signedHeadHolds(link: ChainLink): boolean {
+    const signed = JSON.parse(link.data) as SignedHead;
+    const head = this.head;
+    const atHead =
+      this.recent.get(signed.position) ??
+      (signed.position === head.position ? head.hash : this.options.hashAt?.(signed.position));
+    if (atHead === undefined || atHead.toString('hex') !== signed.hash) {
+      return this.bad(
+        link.position,
+        'head_mismatch',
+        `the head signed for position ${signed.position} does not match the chain`,
+      );
+    }
+    if (this.options.signatureValid !== undefined && !this.options.signatureValid(signed)) {
+      return this.bad(link.position, 'bad_signature', 'the signed head has no valid signature');
+    }
+    this.headsChecked += 1;
+    return true;
+  }
+
+  private keyIntroduced(link: ChainLink): boolean {
+    if (this.options.keyIntroduced === undefined) return true;
+    try {
+      this.options.keyIntroduced(JSON.parse(link.data) as IntroducedKey);
+      return true;
+    } catch (error) {
+      return this.bad(
+        link.position,
+        'bad_signature',
+        `the signing key introduced here is not usable: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  /** An intact erasure explains the links it lists, all before it. */
+  private erasureRecorded(link: ChainLink): void {
+    try {
+      const erased = new ErasedPositions();
+      erased.learn(link.position, link.data);
+      for (const position of this.unexplained) {
+        if (erased.has(position)) this.unexplained.delete(position);
+      }
+    } catch {
+      // Lists nothing: it explains nothing.
+    }
   }
 
   private bad(position: number, fault: NonNullable<ChainReport['fault']>, reason: string): false {

@@ -3,6 +3,8 @@ import { complaintEventTypes } from '../../domain/complaint/complaintEvents.js';
 import type { ReadModelDb } from '../readModelDb.js';
 import type { Projection } from '../projection.js';
 import { eventReader } from '../storedEvent.js';
+import type { RecipientDataErased } from '../../domain/recipient/recipientEvents.js';
+import { DATA_ERASED_EVENT, ERASED } from '../../domain/shared/hashChain.js';
 
 /** A row of the `complaints` read model. */
 export interface ComplaintRow {
@@ -23,7 +25,8 @@ export interface ComplaintRow {
 export const complaintsProjection: Projection = {
   name: 'complaints',
   version: 1,
-  eventTypes: complaintEventTypes,
+  // An erasure of a person's data erases the texts of the complaints they wrote.
+  eventTypes: [...complaintEventTypes, DATA_ERASED_EVENT],
   tables: ['complaints'],
   setup: (db) => {
     db.exec(`CREATE TABLE IF NOT EXISTS complaints (
@@ -43,7 +46,10 @@ export const complaintsProjection: Projection = {
     CREATE INDEX IF NOT EXISTS complaints_by_status ON complaints (status, filed_at);`);
   },
   bind: (db: ReadModelDb) => {
-    const read = eventReader<ComplaintEvent>(complaintEventTypes);
+    const read = eventReader<ComplaintEvent | RecipientDataErased>([
+      ...complaintEventTypes,
+      DATA_ERASED_EVENT,
+    ]);
     const statements = {
       // Filing again after a withdrawal reopens the same complaint (same stream, same id).
       file: db.prepare(
@@ -56,6 +62,9 @@ export const complaintsProjection: Projection = {
       decide: db.prepare(
         `UPDATE complaints SET status = @status, severity = @severity, note = @note, decided_at = @at
          WHERE complaint_id = @complaintId`,
+      ),
+      erase: db.prepare(
+        `UPDATE complaints SET reason = '${ERASED}' WHERE recipient_id = @recipientId`,
       ),
     };
     return (recorded) => {
@@ -91,6 +100,9 @@ export const complaintsProjection: Projection = {
             note: null,
             at,
           });
+          return;
+        case 'RecipientDataErased':
+          statements.erase.run(event.data);
           return;
         default: {
           const _exhaustive: never = event;

@@ -3,6 +3,8 @@ import { messageEventTypes } from '../../domain/message/messageEvents.js';
 import type { ReadModelDb } from '../readModelDb.js';
 import type { Projection } from '../projection.js';
 import { eventReader } from '../storedEvent.js';
+import type { RecipientDataErased } from '../../domain/recipient/recipientEvents.js';
+import { DATA_ERASED_EVENT, ERASED } from '../../domain/shared/hashChain.js';
 
 /** A row of the `messages` read model: status for the app, inbox entry for the person. */
 export interface MessageRow {
@@ -57,7 +59,8 @@ export interface DeliveryRow {
 export const messagesProjection: Projection = {
   name: 'messages',
   version: 2,
-  eventTypes: messageEventTypes,
+  // An erasure of a person's data erases the contents of the messages addressed to them.
+  eventTypes: [...messageEventTypes, DATA_ERASED_EVENT],
   tables: ['messages', 'message_deliveries', 'device_pushes'],
   setup: (db) => {
     db.exec(`CREATE TABLE IF NOT EXISTS messages (
@@ -109,7 +112,12 @@ export const messagesProjection: Projection = {
     CREATE INDEX IF NOT EXISTS device_pushes_by_binding ON device_pushes (binding_id, at);`);
   },
   bind: (db: ReadModelDb) => {
-    const read = eventReader<MessageEvent>(messageEventTypes);
+    const read = eventReader<MessageEvent | RecipientDataErased>([
+      ...messageEventTypes,
+      DATA_ERASED_EVENT,
+    ]);
+    const erasedUnlessNull = (column: string) =>
+      `${column} = CASE WHEN ${column} IS NULL THEN NULL ELSE '${ERASED}' END`;
     const set = (assignments: string) =>
       db.prepare(
         `UPDATE messages SET ${assignments}, updated_at = @at WHERE message_id = @messageId`,
@@ -153,6 +161,16 @@ export const messagesProjection: Projection = {
         `INSERT INTO device_pushes (message_id, binding_id, at)
          SELECT message_id, binding_id, @at FROM messages WHERE message_id = @messageId
          ON CONFLICT (message_id) DO NOTHING`,
+      ),
+      // The person's messages keep their status for the apps that sent them; their contents,
+      // what moderation and channels said about them, and the inbox entries go.
+      eraseMessages: db.prepare(
+        `UPDATE messages SET body = '${ERASED}', ${['title', 'subtitle', 'url', 'thread', 'moderation_reason'].map(erasedUnlessNull).join(', ')},
+           inbox_at = NULL WHERE recipient_id = @recipientId`,
+      ),
+      eraseDeliveries: db.prepare(
+        `UPDATE message_deliveries SET ${erasedUnlessNull('last_error')}
+         WHERE message_id IN (SELECT message_id FROM messages WHERE recipient_id = @recipientId)`,
       ),
     };
     return (recorded) => {
@@ -249,6 +267,10 @@ export const messagesProjection: Projection = {
           return;
         case 'MessageRecalled':
           statements.status.run({ messageId: event.data.messageId, status: 'recalled', at });
+          return;
+        case 'RecipientDataErased':
+          statements.eraseDeliveries.run(event.data);
+          statements.eraseMessages.run(event.data);
           return;
         default: {
           const _exhaustive: never = event;

@@ -3,6 +3,7 @@ import { recipientEventTypes } from '../../domain/recipient/recipientEvents.js';
 import type { ReadModelDb } from '../readModelDb.js';
 import type { Projection } from '../projection.js';
 import { eventReader } from '../storedEvent.js';
+import { ERASED } from '../../domain/shared/hashChain.js';
 import {
   LEGACY_BARK_DEVICE_ID,
   legacyBarkFingerprint,
@@ -123,11 +124,17 @@ export const recipientsProjection: Projection = {
         'DELETE FROM sessions WHERE recipient_id = @recipientId AND expires_at <= @startedAt',
       ),
       endSession: db.prepare('DELETE FROM sessions WHERE session_hash = @sessionHash'),
+      eraseRecipient: db.prepare('DELETE FROM recipients WHERE recipient_id = @recipientId'),
+      eraseDevices: db.prepare('DELETE FROM devices WHERE recipient_id = @recipientId'),
+      eraseSessions: db.prepare('DELETE FROM sessions WHERE recipient_id = @recipientId'),
     };
     return (recorded) => {
       const event = read(recorded);
       switch (event.type) {
         case 'RecipientRegistered':
+          // A deleted person's account (its username erased) is deleted again further on: it
+          // must not take the place of the next erased username meanwhile.
+          if (event.data.username === ERASED) return;
           statements.register.run({ ...event.data, at: recorded.metadata.occurredAt });
           return;
         case 'RecipientBarkDeviceSet': {
@@ -178,6 +185,14 @@ export const recipientsProjection: Projection = {
           return;
         case 'RecipientSessionEnded':
           statements.endSession.run(event.data);
+          return;
+        case 'RecipientErased':
+          // Deleted: the username is free again, and no session or device is left.
+          statements.eraseSessions.run(event.data);
+          statements.eraseDevices.run(event.data);
+          statements.eraseRecipient.run(event.data);
+          return;
+        case 'RecipientDataErased':
           return;
         default: {
           const _exhaustive: never = event;

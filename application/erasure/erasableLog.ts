@@ -1,0 +1,24 @@
+/**
+ * The log as erasure needs it (docs/audit.md, "Erasure"): finding a person's events and replacing
+ * their stored data while the chain's digests stay. The embedded store implements it
+ * (adapters/sqlite/dataErasure.ts); EventStoreDB, whose events cannot be rewritten, does not.
+ */
+export interface ErasableLog {
+  /** The streams holding an event of `type` whose data's `field` (top level) is `value`. */
+  streamsWith(type: string, field: string, value: string): readonly string[];
+  /** The events of `types` in `streams`, in log order, with their data as stored. */
+  eventsOf(streams: readonly string[], types: readonly string[]): readonly StoredData[];
+  /**
+   * Replaces the stored data of these events in one transaction (their digests stay), then wipes
+   * the old bytes from the database's files, write-ahead log included.
+   */
+  rewrite(changes: readonly { readonly position: number; readonly data: unknown }[]): void;
+}
+
+/** One stored event's place and data. */
+export interface StoredData {
+  readonly position: number;
+  readonly stream: string;
+  readonly type: string;
+  readonly data: Readonly<Record<string, unknown>>;
+}
