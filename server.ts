@@ -1,4 +1,5 @@
 import { startAudit } from './composition/audit.js';
+import { erasureWait } from './composition/erasure.js';
 import { readOnlyStore } from './composition/readOnlyStore.js';
 import { replayedUntil } from './adapters/sqlite/replayCopy.js';
 import { pathToFileURL } from 'node:url';
@@ -243,6 +244,7 @@ const serveHttp = async (
   stops: StopStack,
 ): Promise<string> => {
   const audit = await startAudit(core, stops);
+  const erasure = running.runners.find((runner) => runner.name === 'erasure');
   const app = buildHttpApp(core, {
     commands: running.commands,
     queries: running.queries,
@@ -256,6 +258,7 @@ const serveHttp = async (
     ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
     ...(options.passwordCost === undefined ? {} : { passwordCost: options.passwordCost }),
     ...(audit === undefined ? {} : { audit }),
+    ...(erasure === undefined ? {} : { erased: erasureWait(core.store, erasure) }),
   });
   const url = await listenHttp(app, core.settings, stops, core.logger);
   core.logger.info('tidings listening', {

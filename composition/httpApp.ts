@@ -4,6 +4,7 @@ import { replayedUntil } from '../adapters/sqlite/replayCopy.js';
 import type { ProcessorRunner } from '../application/processing/processor.js';
 import type { CommandBus } from '../application/commandBus.js';
 import type { PenaltyLadder } from '../domain/reputation/penaltyLadder.js';
+import type { Position } from '../domain/shared/eventStore.js';
 import { complaintCounts } from '../projections/complaints/complaintsProjection.js';
 import { complaintQueries } from '../projections/complaints/complaintQueries.js';
 import { listApps } from '../projections/apps/appList.js';
@@ -43,6 +44,8 @@ export interface HttpParts {
   readonly passwordCost?: PasswordCost;
   /** The audit routes' parts (composition/audit.ts); absent on EventStoreDB. */
   readonly audit?: AuditDeps;
+  /** Waits for the erasure processor (composition/erasure.ts); absent where none runs. */
+  readonly erased?: (position: Position | undefined) => Promise<void>;
 }
 
 /** The express application: the web pages, the API (docs/api.md), health and readiness. */
@@ -70,6 +73,7 @@ export const buildHttpApp = (core: Core, parts: HttpParts): Express => {
     version: VERSION,
     idempotency: parts.idempotency,
     ...(parts.audit === undefined ? {} : { audit: parts.audit }),
+    ...(parts.erased === undefined ? {} : { erased: parts.erased }),
   });
   return createHttpApp({
     logger: core.logger,

@@ -5,6 +5,7 @@ import type { RecipientErased } from '../../domain/recipient/recipientEvents.js'
 import { recipientStreamName } from '../../domain/recipient/recipientDecider.js';
 import { erasePersonalData, personalEventTypes } from '../../domain/recipient/personalData.js';
 import type { RecordedEvent } from '../../domain/shared/eventStore.js';
+import { digestOf } from '../../domain/shared/hashChain.js';
 import type { Logger } from '../../domain/shared/logger.js';
 import type { StateCache } from '../../domain/shared/stateCache.js';
 import type { BindingQueries } from '../../projections/bindings/bindingQueries.js';
@@ -12,8 +13,8 @@ import type { Reactor } from '../processing/processor.js';
 import { reactionContext } from '../processing/reaction.js';
 import type { ErasableLog } from './erasableLog.js';
 
-/** Positions one RecipientDataErased lists at most: one erasure of a busy person writes several. */
-export const POSITIONS_PER_RECORD = 10_000;
+/** Events one RecipientDataErased lists at most: one erasure of a busy person writes several. */
+export const EVENTS_PER_RECORD = 2_000;
 
 /**
  * Rounds of finding and erasing before giving up: each round erases what the one before found,
@@ -68,7 +69,11 @@ const revokeBindings = async (
       await deps.commands.execute(
         'binding',
         bindingId,
-        { type: 'RevokeBinding', data: { bindingId, recipientId }, metadata: { now: nowOf(cause) } },
+        {
+          type: 'RevokeBinding',
+          data: { bindingId, recipientId },
+          metadata: { now: nowOf(cause) },
+        },
         reactionContext('erasure', cause, `revoke:${bindingId}`),
       ),
     );
@@ -85,19 +90,27 @@ const eraseData = async (
   for (let round = 0; round < MAX_ROUNDS; round += 1) {
     const changes = personalDataOf(deps.log, recipientId);
     if (changes.length === 0) return erased;
-    for (let start = 0; start < changes.length; start += POSITIONS_PER_RECORD) {
-      const chunk = changes.slice(start, start + POSITIONS_PER_RECORD);
-      const positions = chunk.map(({ position }) => position);
+    for (let start = 0; start < changes.length; start += EVENTS_PER_RECORD) {
+      const chunk = changes.slice(start, start + EVENTS_PER_RECORD);
+      const events = chunk.map(({ position, data }) => ({
+        position,
+        // Of the text the store keeps (adapters/sqlite/dataErasure.ts writes JSON.stringify's).
+        dataDigest: digestOf(JSON.stringify(data)).toString('hex'),
+      }));
       // Named by what it lists: repeated after a crash, the same list is the same record, and
       // what a repeat finds left to erase is a new one.
-      const listed = hash('sha256', positions.join(','), 'base64url').slice(0, 22);
+      const listed = hash(
+        'sha256',
+        events.map(({ position }) => position).join(','),
+        'base64url',
+      ).slice(0, 22);
       orThrow(
         await deps.commands.execute(
           'recipient',
           recipientId,
           {
             type: 'RecordDataErased',
-            data: { recipientId, positions },
+            data: { recipientId, events },
             metadata: { now: nowOf(cause) },
           },
           reactionContext('erasure', cause, `data:${listed}`),

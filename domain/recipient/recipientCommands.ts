@@ -91,12 +91,15 @@ export const EraseRecipient = commandCodec(
 export type EraseRecipient = t.TypeOf<typeof EraseRecipient>;
 
 /**
- * The erasure processor records which events' data it is about to erase (positions in the log);
- * only for a deleted account.
+ * The erasure processor records which events' data it is about to erase (positions in the log)
+ * and the digest of each one's erased data; only for a deleted account.
  */
 export const RecordDataErased = commandCodec(
   'RecordDataErased',
-  t.type({ recipientId: t.string, positions: t.readonlyArray(t.number) }),
+  t.type({
+    recipientId: t.string,
+    events: t.readonlyArray(t.type({ position: t.number, dataDigest: t.string })),
+  }),
 );
 export type RecordDataErased = t.TypeOf<typeof RecordDataErased>;
 

@@ -166,7 +166,7 @@ const decide = (command: RecipientCommand, state: RecipientState): Decision => {
 const decideErased = (command: RecipientCommand, recipientId: string): Decision => {
   if (command.type === 'EraseRecipient') return E.right([]);
   if (command.type === 'RecordDataErased') {
-    return command.data.positions.length === 0
+    return command.data.events.length === 0
       ? E.right([])
       : E.right([{ type: 'RecipientDataErased', data: command.data }]);
   }

@@ -146,14 +146,18 @@ export const RecipientErased = eventCodec(
 export type RecipientErased = t.TypeOf<typeof RecipientErased>;
 
 /**
- * The data of the events at `positions` (all before this one) was erased: the person's fields
- * read `[erased]`, and the chain's verifier accepts that those events' data no longer matches the
- * digest the chain covers. Written before the data is rewritten, so a crash in between leaves
- * nothing unexplained; one erasure may write several (at most 10,000 positions each).
+ * The data of the listed events (all before this one) was erased: the person's fields read
+ * `[erased]`, and each event's erased data has the digest listed, which the chain's verifier
+ * accepts in place of the digest the chain covers (domain/shared/hashChain.ts). Written before
+ * the data is rewritten, so a crash in between leaves nothing unexplained; one erasure may write
+ * several (at most 2,000 events each).
  */
 export const RecipientDataErased = eventCodec(
   DATA_ERASED_EVENT,
-  t.type({ recipientId: t.string, positions: t.readonlyArray(t.number) }),
+  t.type({
+    recipientId: t.string,
+    events: t.readonlyArray(t.type({ position: t.number, dataDigest: t.string })),
+  }),
 );
 export type RecipientDataErased = t.TypeOf<typeof RecipientDataErased>;
 

@@ -163,35 +163,33 @@ export interface IntroducedKey {
 export const ERASED = '[erased]';
 
 /**
- * The event type that records an erasure of event data (data: `{ recipientId, positions }`): the
- * events at `positions`, all before it, may no longer match the digest the chain covers.
+ * The event type that records an erasure of event data (data: `{ recipientId, events: [{
+ * position, dataDigest }] }`): each listed event, before it, now holds the data whose SHA-256
+ * (hex, of the stored JSON text) is `dataDigest` instead of the data the chain covers. The erased
+ * form is covered too, so an erased event edited afterwards is still caught.
  */
 export const DATA_ERASED_EVENT = 'RecipientDataErased';
 
-/** The positions whose data recorded erasures removed, as the verifier asks about them. */
-export class ErasedPositions {
-  private readonly positions = new Set<number>();
-
-  /**
-   * Learns one {@link DATA_ERASED_EVENT} stored at `at` from its JSON text; only positions before
-   * it count (an erasure cannot cover what came after it). Throws for data that is no erasure.
-   */
-  learn(at: number, data: string): void {
-    const parsed = JSON.parse(data) as { positions?: unknown };
-    if (!Array.isArray(parsed.positions)) throw new Error('the erasure lists no positions');
-    for (const position of parsed.positions as unknown[]) {
-      if (typeof position === 'number' && Number.isInteger(position) && position < at) {
-        this.positions.add(position);
-      }
-    }
-  }
-
-  readonly has = (position: number): boolean => this.positions.has(position);
-
-  get size(): number {
-    return this.positions.size;
-  }
+/** One event an erasure rewrote: its position and the digest of its erased data. */
+export interface ErasedEvent {
+  readonly position: number;
+  /** SHA-256 of the erased data's JSON text as stored, hex. */
+  readonly dataDigest: string;
 }
+
+/** The erased events a recorded erasure lists (its stored JSON text), only those before `at`. */
+export const erasedEventsOf = (at: number, data: string): readonly ErasedEvent[] => {
+  const parsed = JSON.parse(data) as { events?: unknown };
+  if (!Array.isArray(parsed.events)) throw new Error('the erasure lists no events');
+  return (parsed.events as unknown[]).filter(
+    (entry): entry is ErasedEvent =>
+      typeof entry === 'object' &&
+      entry !== null &&
+      Number.isInteger((entry as ErasedEvent).position) &&
+      (entry as ErasedEvent).position < at &&
+      typeof (entry as ErasedEvent).dataDigest === 'string',
+  );
+};
 
 /** A signed chain head: the data of a {@link SIGNED_HEAD_EVENT}, and `GET /v1/audit/head`. */
 export interface SignedHead {
@@ -247,8 +245,11 @@ export class ChainVerifier {
   private headsChecked = 0;
   private fault: ChainReport | undefined;
   private readonly recent = new Map<number, Digest>();
-  /** Links whose data does not match its digest and that no erasure has listed yet. */
-  private readonly unexplained = new Set<number>();
+  /**
+   * Links whose data does not match its digest and that no erasure has listed yet: position →
+   * the digest of the data they hold (hex).
+   */
+  private readonly unexplained = new Map<number, string>();
 
   constructor(
     private readonly start: { readonly position: number; readonly hash: Digest },
@@ -267,13 +268,14 @@ export class ChainVerifier {
       const position = result.fault === 'missing' ? head.position + 1 : link.position;
       return this.bad(position, result.fault, result.detail);
     }
-    const intact = link.dataDigest !== null && digestOf(link.data).equals(link.dataDigest);
+    const held = digestOf(link.data);
+    const intact = link.dataDigest !== null && held.equals(link.dataDigest);
     if (!intact) {
       // The audit's own records hold no one's personal data: no erasure ever explains them.
       if (AUDIT_RECORDS.has(link.type)) {
         return this.bad(link.position, 'data_changed', 'the data does not match its digest');
       }
-      this.unexplained.add(link.position);
+      this.unexplained.set(link.position, held.toString('hex'));
     }
     if (link.type === SIGNED_HEAD_EVENT && !this.signedHeadHolds(link)) return false;
     if (link.type === SIGNING_KEY_EVENT && !this.keyIntroduced(link)) return false;
@@ -302,7 +304,8 @@ export class ChainVerifier {
             : { position: changed - 1, hash: before },
         firstBadPosition: changed,
         fault: 'data_changed',
-        reason: 'the data does not match its digest, and no recorded erasure lists it',
+        reason:
+          'the data does not match its digest, and no recorded erasure lists it with this data',
         headsChecked: this.headsChecked,
       };
     }
@@ -318,7 +321,7 @@ export class ChainVerifier {
 
   private firstUnexplained(): number | undefined {
     let first: number | undefined;
-    for (const position of this.unexplained) {
+    for (const position of this.unexplained.keys()) {
       if (first === undefined || position < first) first = position;
     }
     return first;
@@ -358,16 +361,16 @@ export class ChainVerifier {
     }
   }
 
-  /** An intact erasure explains the links it lists, all before it. */
+  /** An intact erasure explains the links it lists, before it, that hold its erased data. */
   private erasureRecorded(link: ChainLink): void {
+    let listed: readonly ErasedEvent[];
     try {
-      const erased = new ErasedPositions();
-      erased.learn(link.position, link.data);
-      for (const position of this.unexplained) {
-        if (erased.has(position)) this.unexplained.delete(position);
-      }
+      listed = erasedEventsOf(link.position, link.data);
     } catch {
-      // Lists nothing: it explains nothing.
+      return; // Lists nothing: it explains nothing.
+    }
+    for (const { position, dataDigest } of listed) {
+      if (this.unexplained.get(position) === dataDigest) this.unexplained.delete(position);
     }
   }
 

@@ -22,15 +22,20 @@ const Credentials = strictObject('Credentials', { username: Username, password: 
 const Account = t.type({ recipientId: t.string, username: t.string }, 'Account');
 
 /** The cookie that carries a session id (docs/api.md: HttpOnly, SameSite=Lax; Secure over https). */
-const sessionCookie = (value: string, maxAgeSeconds: number, secure: boolean): string =>
+export const sessionCookie = (value: string, maxAgeSeconds: number, secure: boolean): string =>
   [`${SESSION_COOKIE}=${value}`, 'Path=/', 'HttpOnly', 'SameSite=Lax', `Max-Age=${maxAgeSeconds}`]
     .concat(secure ? ['Secure'] : [])
     .join('; ');
 
 /** How the auth routes answer: the cookies' Secure flag, and a started session's reply. */
-const replies = (deps: ApiDeps) => {
-  const secureCookies = (request: { secure: boolean }): boolean =>
+/** Whether the session cookie gets the Secure flag: over https, or behind an https public URL. */
+export const secureCookiesOf =
+  (deps: Pick<ApiDeps, 'publicUrl'>) =>
+  (request: { secure: boolean }): boolean =>
     request.secure || deps.publicUrl.startsWith('https://');
+
+const replies = (deps: ApiDeps) => {
+  const secureCookies = secureCookiesOf(deps);
   return {
     secureCookies,
     /** The person's account, with the cookie of their new session. */

@@ -16,6 +16,7 @@ import type { PenaltyLadder } from '../../../domain/reputation/penaltyLadder.js'
 import type { Caller, RouteContext } from '../routing.js';
 import type { ChannelRegistry } from '../../../channels/registry.js';
 import type { SecretBox } from '../../../application/shared/secretBox.js';
+import type { Position } from '../../../domain/shared/eventStore.js';
 
 /** What the API routes need from the rest of Tidings; the composition root builds it. */
 export interface ApiDeps {
@@ -47,6 +48,11 @@ export interface ApiDeps {
   readonly channels: ChannelRegistry;
   /** Seals devices' secret settings before they reach a command. */
   readonly secrets: SecretBox;
+  /**
+   * Resolves once the erasure processor has carried out every account deletion up to `position`
+   * (the head when undefined); absent where accounts cannot be erased (EventStoreDB).
+   */
+  readonly erased?: (position: Position | undefined) => Promise<void>;
 }
 
 /** The command context of a request: a fresh command id, the caller as actor, the request as correlation. */

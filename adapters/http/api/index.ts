@@ -7,6 +7,7 @@ import { defineRoute, mountRoutes, type Authenticators, type Route } from '../ro
 import type { RouteSpec } from '../routeSpec.js';
 import { appRoutes } from './appRoutes.js';
 import { auditRoutes, type AuditDeps } from './auditRoutes.js';
+import { erasureRoutes } from './erasureRoutes.js';
 import { authRoutes } from './authRoutes.js';
 import { consentRoutes } from './consentRoutes.js';
 import type { ApiDeps } from './deps.js';
@@ -78,6 +79,7 @@ export const createApiRouter = (options: ApiOptions): ReturnType<typeof mountRou
     ...authRoutes(options),
     // The compatible Bark routes before the generic ones: `/v1/me/devices/bark` is theirs.
     ...meRoutes(options),
+    ...erasureRoutes(options),
     ...deviceRoutes(options),
     ...consentRoutes(options),
     ...appRoutes(options),
