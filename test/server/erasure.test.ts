@@ -28,14 +28,14 @@ interface AuditItem {
 }
 
 /** What one person said and was sent, each text unique so the data folder can be searched for it. */
-interface Traces {
+type Traces = Readonly<{
   readonly title: string;
   readonly body: string;
   readonly url: string;
   readonly complaint: string;
   /** The body of a second message, left in the inbox. */
   readonly note: string;
-}
+}>;
 
 /** Every file of the data folder (the database, its write-ahead log, keys, tokens), byte-wise. */
 const folderHolds = (dir: string, text: string): string[] => {
@@ -205,7 +205,7 @@ describe('erasure of a person (DELETE /v1/me, DELETE /v1/admin/recipients/:id; d
 
     // Nothing of Alice is left in any file of the data folder, while the server runs and after
     // it stopped; Bob's texts are (the search works).
-    const aliceTexts = [person.username, ...Object.values<string>(alice.traces)];
+    const aliceTexts = [person.username, ...Object.values(alice.traces)];
     for (const text of aliceTexts) {
       expect(folderHolds(server.dir, text), `${text} while running`).to.deep.equal([]);
     }

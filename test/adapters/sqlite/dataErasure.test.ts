@@ -1,0 +1,241 @@
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import * as E from 'fp-ts/lib/Either.js';
+import { SqliteAuditLog } from '../../../adapters/sqlite/auditLog.js';
+import { createCommandBus } from '../../../application/commandBus.js';
+import { erasureProcessor } from '../../../application/erasure/erasureProcessor.js';
+import { silentLogger } from '../../../adapters/logging/logger.js';
+import type { NewEvent, RecordedEvent } from '../../../domain/shared/eventStore.js';
+import { DATA_ERASED_EVENT, digestOf, type ChainReport } from '../../../domain/shared/hashChain.js';
+import { openTempStore, type TempStore } from '../../support/sqliteStore.js';
+
+const metadata = {
+  occurredAt: '2026-12-06T10:00:00.000Z',
+  actor: { kind: 'system' as const, id: 'test' },
+  correlationId: 'c',
+  causationId: 'c',
+  schemaVersion: 1,
+};
+
+const event = (type: string, data: unknown): NewEvent => ({
+  id: randomUUID(),
+  type,
+  data,
+  metadata,
+});
+
+const append = async (temp: TempStore, stream: string, ...events: NewEvent[]) => {
+  const result = await temp.store.appendToStream(stream, events, { expectedRevision: 'any' });
+  if (E.isLeft(result)) throw new Error('append failed');
+  return Number(result.right.position.commit);
+};
+
+const verify = (temp: TempStore): Promise<ChainReport> => new SqliteAuditLog(temp.db).verify({});
+
+const dataAt = (temp: TempStore, position: number): Record<string, unknown> =>
+  JSON.parse(
+    temp.db
+      .prepare<[number], { data: string }>('SELECT data FROM events WHERE position = ?')
+      .get(position)?.data ?? 'null',
+  ) as Record<string, unknown>;
+
+const erasedForm = { messageId: 'm1', recipientId: 'rcp_a', body: '[erased]' };
+const digestHex = (data: unknown): string => digestOf(JSON.stringify(data)).toString('hex');
+
+/** Rewrites one event and records the erasure with the digest of what it now holds. */
+const erase = async (temp: TempStore, position: number, data: unknown, listed = data) => {
+  await append(
+    temp,
+    'recipient-rcp_a',
+    event(DATA_ERASED_EVENT, {
+      recipientId: 'rcp_a',
+      events: [{ position, dataDigest: digestHex(listed) }],
+    }),
+  );
+  temp.store.erasure.rewrite([{ position, data }]);
+};
+
+describe('SQLite store: erasure under the digest (docs/audit.md, "Erasure")', () => {
+  let temp: TempStore;
+  let submitted: number;
+  beforeEach(async () => {
+    temp = openTempStore();
+    await append(temp, 'other-1', event('Other', { text: 'before' }));
+    submitted = await append(
+      temp,
+      'message-m1',
+      event('MessageSubmitted', { messageId: 'm1', recipientId: 'rcp_a', body: 'secret text' }),
+    );
+    await append(temp, 'other-2', event('Other', { text: 'after' }));
+  });
+  afterEach(() => temp.dispose());
+
+  it('an erased event listed with the digest of its new data verifies', async () => {
+    await erase(temp, submitted, erasedForm);
+    expect(dataAt(temp, submitted)).to.deep.equal(erasedForm);
+    const report = await verify(temp);
+    expect(report, JSON.stringify(report)).to.deep.include({ ok: true, checked: 4 });
+  });
+
+  it('a rewrite no erasure lists is data_changed at its position', async () => {
+    temp.store.erasure.rewrite([{ position: submitted, data: erasedForm }]);
+    await append(temp, 'other-3', event('Other', { text: 'later' }));
+    const report = await verify(temp);
+    expect(report).to.deep.include({
+      ok: false,
+      firstBadPosition: submitted,
+      fault: 'data_changed',
+      checked: 1,
+    });
+    expect(report.head.position).to.equal(1);
+  });
+
+  it('an erased event edited again afterwards is data_changed', async () => {
+    await erase(temp, submitted, erasedForm);
+    temp.db
+      .prepare('UPDATE events SET data = ? WHERE position = ?')
+      .run(JSON.stringify({ ...erasedForm, recipientId: 'rcp_b' }), submitted);
+    const report = await verify(temp);
+    expect(report).to.deep.include({
+      ok: false,
+      firstBadPosition: submitted,
+      fault: 'data_changed',
+    });
+  });
+
+  it('an erasure listing another digest than the data holds explains nothing', async () => {
+    await erase(temp, submitted, erasedForm, { ...erasedForm, body: 'something else' });
+    const report = await verify(temp);
+    expect(report).to.deep.include({
+      ok: false,
+      firstBadPosition: submitted,
+      fault: 'data_changed',
+    });
+  });
+
+  it('an edited erasure record explains nothing: the event it listed is data_changed', async () => {
+    await erase(temp, submitted, erasedForm);
+    const record = temp.db
+      .prepare<[string], { position: number }>('SELECT position FROM events WHERE type = ?')
+      .get(DATA_ERASED_EVENT)?.position;
+    temp.db
+      .prepare('UPDATE events SET data = ? WHERE position = ?')
+      .run(JSON.stringify({ recipientId: 'rcp_a', events: [] }), record);
+    const report = await verify(temp);
+    // The erased event comes first and nothing valid explains it.
+    expect(report).to.deep.include({
+      ok: false,
+      firstBadPosition: submitted,
+      fault: 'data_changed',
+    });
+  });
+
+  it('an edit before an erased event is named first; one after it is named after it', async () => {
+    temp.db
+      .prepare('UPDATE events SET data = ? WHERE position = 1')
+      .run(JSON.stringify({ text: 'forged' }));
+    await erase(temp, submitted, erasedForm);
+    expect(await verify(temp)).to.deep.include({ firstBadPosition: 1, fault: 'data_changed' });
+    temp.db
+      .prepare('UPDATE events SET data = ? WHERE position = 1')
+      .run(JSON.stringify({ text: 'before' }));
+    temp.db
+      .prepare('UPDATE events SET data = ? WHERE position = 3')
+      .run(JSON.stringify({ text: 'forged' }));
+    expect(await verify(temp)).to.deep.include({ firstBadPosition: 3, fault: 'data_changed' });
+  });
+
+  it('the store serves the erased data to readers and subscribers from then on', async () => {
+    await erase(temp, submitted, erasedForm);
+    const [read] = await temp.store.readStream('message-m1');
+    expect(read?.data).to.deep.equal(erasedForm);
+    const all = await temp.store.readAll({ maxCount: 10 });
+    expect(all.find((recorded) => recorded.stream === 'message-m1')?.data).to.deep.equal(
+      erasedForm,
+    );
+  });
+});
+
+describe('erasure processor: a crash between recording and rewriting', () => {
+  let temp: TempStore;
+  beforeEach(() => {
+    temp = openTempStore();
+  });
+  afterEach(() => temp.dispose());
+
+  it('repeats the work on the next attempt, and the log verifies at every step', async () => {
+    const commands = createCommandBus({ store: temp.store });
+    const context = (id: string) => ({
+      commandId: id,
+      actor: { kind: 'system' as const, id: 'test' },
+      correlationId: 'c',
+    });
+    const registered = await commands.execute(
+      'recipient',
+      'rcp_a',
+      {
+        type: 'RegisterRecipient',
+        data: { recipientId: 'rcp_a', username: 'alice-erased', passwordHash: 'hash-of-alice' },
+        metadata: { now: '2026-12-06T10:00:00.000Z' },
+      },
+      context('register'),
+    );
+    expect(E.isRight(registered)).to.equal(true);
+    await append(
+      temp,
+      'message-m1',
+      event('MessageSubmitted', { messageId: 'm1', recipientId: 'rcp_a', body: 'secret text' }),
+    );
+    const erased = await commands.execute(
+      'recipient',
+      'rcp_a',
+      {
+        type: 'EraseRecipient',
+        data: { recipientId: 'rcp_a', by: 'self' },
+        metadata: { now: '2026-12-06T10:01:00.000Z' },
+      },
+      context('erase'),
+    );
+    expect(E.isRight(erased)).to.equal(true);
+    const cause = (await temp.store.readStream('recipient-rcp_a')).find(
+      (recorded) => recorded.type === 'RecipientErased',
+    ) as RecordedEvent;
+
+    let crash = true;
+    const log = {
+      streamsWith: temp.store.erasure.streamsWith.bind(temp.store.erasure),
+      eventsOf: temp.store.erasure.eventsOf.bind(temp.store.erasure),
+      rewrite: (changes: Parameters<typeof temp.store.erasure.rewrite>[0]) => {
+        if (crash) throw new Error('the disk went away');
+        temp.store.erasure.rewrite(changes);
+      },
+    };
+    const processor = erasureProcessor({
+      log,
+      commands,
+      bindings: { activeForRecipient: () => [] },
+      logger: silentLogger,
+    });
+    let failure: unknown;
+    await processor.handle(cause).catch((error: unknown) => {
+      failure = error;
+    });
+    expect(String(failure)).to.include('the disk went away');
+    // Recorded, not yet rewritten: nothing is unexplained, the data is still there.
+    expect((await verify(temp)).ok).to.equal(true);
+    const body = (position: number) => dataAt(temp, position)['body'];
+    const message = (await temp.store.readStream('message-m1'))[0];
+    expect(body(Number(message?.position.commit))).to.equal('secret text');
+
+    crash = false;
+    await processor.handle(cause);
+    await processor.handle(cause); // once more, as after a crash right after: nothing new
+    const report = await verify(temp);
+    expect(report.ok, JSON.stringify(report)).to.equal(true);
+    expect(body(Number(message?.position.commit))).to.equal('[erased]');
+    const account = await temp.store.readStream('recipient-rcp_a');
+    expect(account[0]?.data).to.deep.include({ username: '[erased]', passwordHash: '[erased]' });
+    // The repeat recorded the same list, which is the same record: one, not two.
+    expect(account.filter((recorded) => recorded.type === DATA_ERASED_EVENT)).to.have.length(1);
+  });
+});
