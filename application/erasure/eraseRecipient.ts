@@ -19,8 +19,7 @@ export interface EraseRecipientDeps {
 
 /** Who deletes the account: the person, or an operator with a reason. */
 export type Erasure =
-  | { readonly by: 'self' }
-  | { readonly by: 'operator'; readonly reason: string };
+  { readonly by: 'self' } | { readonly by: 'operator'; readonly reason: string };
 
 /**
  * Deletes a person's account and waits until their data is erased (docs/audit.md, "Erasure"):
