@@ -23,6 +23,9 @@ import type { AppCommand } from '../domain/app/appCommands.js';
 import { appsProjection } from '../projections/apps/appsProjection.js';
 import { rebuildProjection } from '../application/processing/rebuild.js';
 import { sampleRss, secondsSince } from './measure.js';
+import { replayFolder } from '../composition/replay.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const [benchCase = '', dataDir = '', ...rest] = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -190,6 +193,29 @@ const replay = async (): Promise<object> => {
   return { events, seconds, perSecond: events / seconds, peakRssMb, apps };
 };
 
+/**
+ * `npm run replay -- --until <t> --out <folder>` over the whole log: the copy of the log and every
+ * read model rebuilt from it, as the command does it (composition/replay.ts).
+ */
+const replayUntil = async (): Promise<object> => {
+  const out = mkdtempSync(join(tmpdir(), 'tidings-bench-replay-'));
+  const rss = sampleRss();
+  const start = process.hrtime.bigint();
+  let copySeconds = 0;
+  const { events } = await replayFolder({
+    from: dataDir,
+    out,
+    until: '2100-01-01T00:00:00.000Z',
+    onProgress: (progress) => {
+      if (progress.step === 'copied') copySeconds = secondsSince(start);
+    },
+  });
+  const seconds = secondsSince(start);
+  const peakRssMb = rss.stop();
+  rmSync(out, { recursive: true, force: true });
+  return { events, seconds, perSecond: events / seconds, copySeconds, peakRssMb };
+};
+
 /** Recomputes the whole log's hash chain as `GET /v1/audit/verify` does. */
 const verify = async (): Promise<object> => {
   const db = openDatabase({ dataDir, synchronous: 'normal' });
@@ -214,6 +240,7 @@ const cases: Record<string, () => object | Promise<object>> = {
   seed,
   rawRead,
   replay,
+  replayUntil,
   verify,
 };
 const run = cases[benchCase];

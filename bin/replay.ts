@@ -11,15 +11,8 @@
  * works). Serve it with `TIDINGS_DATA_DIR=<folder> TIDINGS_READ_ONLY=1 npm start`.
  * Exit code 0 when done, 2 for a refused request.
  */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { FOLDER_FILES } from '../adapters/config/dataFolderFiles.js';
-import { CheckpointStore } from '../adapters/sqlite/checkpointStore.js';
-import { claimLogKind, openDatabase } from '../adapters/sqlite/database.js';
-import { copyLogUntil, openSourceDatabase } from '../adapters/sqlite/replayCopy.js';
-import { SqliteEventStore } from '../adapters/sqlite/sqliteEventStore.js';
-import { rebuildProjection } from '../application/processing/rebuild.js';
-import { allProjections } from '../projections/index.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { replayFolder } from '../composition/replay.js';
 import { callerPath, commandSettings, fail, parseCommandLine } from './commandLine.js';
 
 const COMMAND = 'replay';
@@ -49,46 +42,34 @@ if (existsSync(out) && readdirSync(out).length > 0) {
   fail(COMMAND, `${out} is not empty: name a new folder`);
 }
 
-const source = (() => {
-  try {
-    return openSourceDatabase(settings.dataDir);
-  } catch (error) {
-    return fail(COMMAND, (error as Error).message);
-  }
-})();
-mkdirSync(out, { recursive: true, mode: 0o700 });
-const db = openDatabase({ dataDir: out, synchronous: 'normal' });
-claimLogKind(db, 'sqlite');
 const started = process.hrtime.bigint();
 const seconds = (): string => (Number(process.hrtime.bigint() - started) / 1e9).toFixed(2);
 let reported = 0;
-const copy = copyLogUntil(source, db, until, (copied) => {
-  if (copied - reported < 100_000) return;
-  reported = copied;
-  process.stderr.write(`${COMMAND}: ${copied.toLocaleString('en')} events copied…\n`);
-});
-source.close();
-process.stdout.write(
-  `${COMMAND}: the log up to ${until}: ${copy.events.toLocaleString('en')} events (positions 1 to ${copy.lastPosition}), ${seconds()} s\n`,
-);
-const store = new SqliteEventStore(db);
-const checkpoints = new CheckpointStore(db);
 try {
-  for (const projection of allProjections) {
-    const { events } = await rebuildProjection(db, store, checkpoints, projection);
-    process.stdout.write(
-      `${COMMAND}: ${projection.name}: ${events.toLocaleString('en')} events, ${seconds()} s\n`,
-    );
-  }
-} finally {
-  await store.close();
-  db.close();
-}
-for (const name of FOLDER_FILES) {
-  const from = join(settings.dataDir, name);
-  if (!existsSync(from)) continue;
-  copyFileSync(from, join(out, name));
-  chmodSync(join(out, name), 0o600);
+  await replayFolder({
+    from: settings.dataDir,
+    out,
+    until,
+    onProgress: (progress) => {
+      if (progress.step === 'copying') {
+        if (progress.events - reported < 100_000) return;
+        reported = progress.events;
+        process.stderr.write(
+          `${COMMAND}: ${progress.events.toLocaleString('en')} events copied…\n`,
+        );
+      } else if (progress.step === 'copied') {
+        process.stdout.write(
+          `${COMMAND}: the log up to ${until}: ${progress.events.toLocaleString('en')} events (positions 1 to ${progress.lastPosition}), ${seconds()} s\n`,
+        );
+      } else {
+        process.stdout.write(
+          `${COMMAND}: ${progress.projection}: ${progress.events.toLocaleString('en')} events, ${seconds()} s\n`,
+        );
+      }
+    },
+  });
+} catch (error) {
+  fail(COMMAND, (error as Error).message);
 }
 process.stdout.write(
   `${COMMAND}: done in ${seconds()} s. Serve it with TIDINGS_DATA_DIR=${out} TIDINGS_READ_ONLY=1 npm start\n`,
