@@ -8,8 +8,8 @@ import type { KnownScope } from './fuzzCase.js';
  * `complaintId`, `key`, `openid`, `redirectUri`, `username`, `password`), so they reach the code
  * behind "not found"; on the moderation routes `messageId` is the held message, on the test-push
  * route the test push ({@link Fixture.scopes}), so every operation can succeed. Fuzzed requests
- * change that world (rotate the secret, log out, unbind, archive, uphold, approve):
- * {@link Fixture.renew} puts it back.
+ * change that world (rotate the secret, log out, unbind, archive, uphold, approve, delete the
+ * account): {@link Fixture.renew} puts it back.
  */
 
 /** Where the fixture is set up and with what. */
@@ -142,16 +142,24 @@ export const setUpFixture = async (options: FixtureOptions): Promise<Fixture> =>
   // A stream the log has, for the audit routes (`app-<appId>` is written by the creation above).
   known.set('stream', [`app-${appId}`]);
 
-  const username = `fuzz_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
-  known.set('username', [username]);
-  takeSession(
-    'registering',
-    expectStatus(
+  let username = '';
+  /**
+   * A new person with a session: at the start, and again after a fuzzed request deleted the
+   * account (`DELETE /v1/me` with the fixture's password, or an operator's deletion): a deleted
+   * username cannot be registered again.
+   */
+  const register = async (): Promise<void> => {
+    username = `fuzz_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
+    known.set('username', [username]);
+    const reply = expectStatus(
       'registering',
       await call('POST', '/v1/auth/register', 'none', { username, password: PASSWORD }),
       201,
-    ),
-  );
+    );
+    takeSession('registering', reply);
+    known.set('recipientId', [string('registering', reply, 'recipientId')]);
+  };
+  await register();
 
   const authorize = async (): Promise<void> => {
     const reply = expectStatus(
@@ -311,12 +319,15 @@ export const setUpFixture = async (options: FixtureOptions): Promise<Fixture> =>
     return items.some((item) => item['complaintId'] === id && item['status'] === 'open');
   };
 
-  const pushed = expectStatus(
-    'sending a test push',
-    await call('POST', '/v1/me/test-push', 'session'),
-    202,
-  );
-  known.set('testPushId', [string('sending a test push', pushed, 'messageId')]);
+  const testPush = async (): Promise<void> => {
+    const pushed = expectStatus(
+      'sending a test push',
+      await call('POST', '/v1/me/test-push', 'session'),
+      202,
+    );
+    known.set('testPushId', [string('sending a test push', pushed, 'messageId')]);
+  };
+  await testPush();
   const scopes: KnownScope[] = [
     { pathPrefix: '/v1/me/test-push/', name: 'messageId', from: 'testPushId' },
   ];
@@ -360,16 +371,18 @@ export const setUpFixture = async (options: FixtureOptions): Promise<Fixture> =>
   }
 
   const renew = async (): Promise<void> => {
+    let reborn = false;
     const me = await call('GET', '/v1/me', 'session');
     if (me.status === 401) {
-      takeSession(
-        'logging in again',
-        expectStatus(
-          'logging in again',
-          await call('POST', '/v1/auth/login', 'none', { username, password: PASSWORD }),
-          200,
-        ),
-      );
+      const login = await call('POST', '/v1/auth/login', 'none', {
+        username,
+        password: PASSWORD,
+      });
+      // Unknown after a login that worked before: the account was deleted.
+      if (login.status === 401) {
+        await register();
+        reborn = true;
+      } else takeSession('logging in again', expectStatus('logging in again', login, 200));
     }
     const bark = (
       me.body['devices'] as Record<string, Record<string, unknown> | undefined> | undefined
@@ -426,6 +439,7 @@ export const setUpFixture = async (options: FixtureOptions): Promise<Fixture> =>
     // app cancelling it, ends the hold.
     if (!(await complaintOpen())) await complain();
     if (holdMarker !== undefined && !(await stillHeld())) await hold(holdMarker);
+    if (reborn) await testPush();
   };
 
   return { credentials, known, scopes, renew };

@@ -367,6 +367,62 @@ describe('recipientDecider', () => {
     });
   });
 
+  describe('erasure (docs/audit.md, "Erasure")', () => {
+    const erase: RecipientCommand = {
+      type: 'EraseRecipient',
+      data: { recipientId, by: 'operator', reason: 'court order' },
+      metadata,
+    };
+    const erased: RecipientEvent = {
+      type: 'RecipientErased',
+      data: { recipientId, by: 'operator', reason: 'court order' },
+    };
+    const listed = [{ position: 3, dataDigest: 'ab'.repeat(32) }];
+    const record: RecipientCommand = {
+      type: 'RecordDataErased',
+      data: { recipientId, events: listed },
+      metadata,
+    };
+    const recorded: RecipientEvent = {
+      type: 'RecipientDataErased',
+      data: { recipientId, events: listed },
+    };
+
+    it('deletes an account, and deleting it again changes nothing', () => {
+      recipient.given([registered, added()]).when(erase).then([erased]);
+      recipient.given([registered, erased]).when(erase).thenNothing();
+    });
+    it('refuses to delete an account that never existed', () => {
+      recipient.given([]).when(erase).thenError('not_found');
+    });
+    it('leaves a deleted account with no device, session or name', () => {
+      const state = fold(recipientDecider, [registered, added(), erased]);
+      expect(state).to.deep.equal({ status: 'erased', recipientId });
+      expect(devicesOf(state)).to.deep.equal([]);
+    });
+    it('takes no other command once deleted: no login, no device, no new registration', () => {
+      recipient.given([registered, erased]).when(add()).thenError('not_found');
+      recipient
+        .given([registered, erased])
+        .when({
+          type: 'StartSession',
+          data: { recipientId, sessionHash: 'h', expiresAt: '2025-03-31T12:00:00.000Z' },
+          metadata,
+        })
+        .thenError('not_found');
+      recipient.given([registered, erased]).when(register).thenError('already_exists');
+    });
+    it('records erased data only for a deleted account, and an empty list not at all', () => {
+      recipient.given([registered, erased]).when(record).then([recorded]);
+      recipient.given([registered, erased, recorded]).when(record).then([recorded]);
+      recipient
+        .given([registered, erased])
+        .when({ ...record, data: { recipientId, events: [] } })
+        .thenNothing();
+      recipient.given([registered]).when(record).thenError('illegal_state');
+    });
+  });
+
   describe('events', () => {
     it('round-trip through RecipientEventCodec, and a malformed one is refused', () => {
       expectEventsRoundTrip(RecipientEventCodec, recipientEventTypes, recipient.recorded, {
