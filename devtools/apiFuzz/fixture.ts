@@ -143,6 +143,8 @@ export const setUpFixture = async (options: FixtureOptions): Promise<Fixture> =>
   known.set('stream', [`app-${appId}`]);
 
   let username = '';
+  /** The app's id for the person: a new person needs a new one (the old stays theirs). */
+  let openid = OPENID;
   /**
    * A new person with a session: at the start, and again after a fuzzed request deleted the
    * account (`DELETE /v1/me` with the fixture's password, or an operator's deletion): a deleted
@@ -166,7 +168,7 @@ export const setUpFixture = async (options: FixtureOptions): Promise<Fixture> =>
       'allowing the app',
       await call('POST', '/v1/me/authorizations', 'session', {
         appId,
-        openid: OPENID,
+        openid,
         redirectUri: REDIRECT,
         decision: 'allow',
         level: 'strong',
@@ -199,7 +201,7 @@ export const setUpFixture = async (options: FixtureOptions): Promise<Fixture> =>
     const items = Array.isArray(reply.body['items'])
       ? (reply.body['items'] as Record<string, unknown>[])
       : [];
-    return items.find((item) => item['appId'] === appId && item['openid'] === OPENID);
+    return items.find((item) => item['appId'] === appId && item['openid'] === openid);
   };
   /**
    * The person's first Bark device (the one PUT /v1/me/devices/bark saves), by its id; devices
@@ -381,6 +383,8 @@ export const setUpFixture = async (options: FixtureOptions): Promise<Fixture> =>
       // Unknown after a login that worked before: the account was deleted.
       if (login.status === 401) {
         await register();
+        openid = `${OPENID}-${username}`;
+        known.set('openid', [openid]);
         reborn = true;
       } else takeSession('logging in again', expectStatus('logging in again', login, 200));
     }

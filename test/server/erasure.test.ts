@@ -231,6 +231,11 @@ describe('erasure of a person (DELETE /v1/me, DELETE /v1/admin/recipients/:id; d
     });
     expect(noReason.status).to.equal(400);
     expect(noReason.body.code).to.equal('validation_failed');
+    const blankReason = await call(server.base, 'DELETE', path, {
+      token: server.adminToken,
+      body: { reason: '   ' },
+    });
+    expect(blankReason.status).to.equal(400);
     const asApp = await call(server.base, 'DELETE', path, {
       token: app.appSecret,
       body: { reason: 'court order 17' },

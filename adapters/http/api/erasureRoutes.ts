@@ -17,7 +17,12 @@ const EraseRecipientParams = strictObject('EraseRecipientParams', {
 });
 
 const EraseRecipientBody = strictObject('EraseRecipientBody', {
-  reason: boundedString('ErasureReason', { minLength: 1, maxLength: 500 }),
+  reason: boundedString('ErasureReason', {
+    minLength: 1,
+    maxLength: 500,
+    pattern: /\S/u,
+    description: 'the reason the deletion records: not only spaces',
+  }),
 });
 
 const ERASED_DESCRIPTION =
