@@ -13,7 +13,12 @@ import type { SqliteDatabase } from './database.js';
 const LINK_COLUMNS =
   'position, event_id AS eventId, stream, revision, type, data, metadata, data_digest AS dataDigest, hash';
 
-type StoredLink = ChainLink & { readonly dataDigest: Digest; readonly hash: Digest };
+type StoredLink = ChainLink & {
+  readonly data: string;
+  readonly metadata: string;
+  readonly dataDigest: Digest;
+  readonly hash: Digest;
+};
 
 /** Events read per statement by `verify` and `scan`; between two, other work runs. */
 const PAGE = 5_000;

@@ -49,6 +49,8 @@ export interface AuditQuery {
 
 /** One stored event with its chain fields; `data` and `metadata` are its JSON texts as stored. */
 export interface AuditEvent extends ChainLink {
+  readonly data: string;
+  readonly metadata: string;
   readonly dataDigest: Digest;
   readonly hash: Digest;
   /** The hash of the event before it in the log (the genesis hash for the first). */

@@ -23,8 +23,18 @@ export const GENESIS_HASH: Digest = Buffer.alloc(32);
 
 const DOMAIN = Buffer.from('tidings-chain-v1', 'utf8');
 
+/** A stored JSON text, as text or as its UTF-8 bytes (the verifier reads bytes: no decoding). */
+export type StoredText = string | Buffer;
+
 /** SHA-256 of a stored JSON text. */
-export const digestOf = (text: string): Digest => hash('sha256', text, 'buffer');
+export const digestOf = (text: StoredText): Digest => hash('sha256', text, 'buffer');
+
+/** The text of a stored JSON text, for the few events whose data the verifier reads. */
+const textOf = (text: StoredText): string =>
+  typeof text === 'string' ? text : text.toString('utf8');
+
+/** The buffer each chain hash is assembled in, grown when an event needs more. */
+let scratch = Buffer.allocUnsafe(4_096);
 
 /** What of an event the chain covers, besides the previous hash. */
 export interface ChainedFields {
@@ -35,26 +45,52 @@ export interface ChainedFields {
   readonly type: string;
   readonly dataDigest: Digest;
   /** The metadata's JSON text as stored. */
-  readonly metadata: string;
+  readonly metadata: StoredText;
 }
 
-/** The hash of one event, chained to `previous`: one buffer, one hash call. */
+/**
+ * The hash of one event, chained to `previous`: one buffer (reused from call to call), one hash
+ * call.
+ */
 export const chainHash = (previous: Digest, fields: ChainedFields): Digest => {
-  const texts = [fields.eventId, fields.stream, fields.type, fields.metadata];
-  let size = DOMAIN.length + 32 + 8 + 8 + 32;
-  for (const text of texts) size += 4 + Buffer.byteLength(text, 'utf8');
-  const bytes = Buffer.allocUnsafe(size);
+  const { eventId, stream, type, metadata } = fields;
+  const size =
+    DOMAIN.length +
+    32 +
+    8 +
+    8 +
+    32 +
+    16 +
+    Buffer.byteLength(eventId, 'utf8') +
+    Buffer.byteLength(stream, 'utf8') +
+    Buffer.byteLength(type, 'utf8') +
+    Buffer.byteLength(metadata, 'utf8');
+  if (scratch.length < size) scratch = Buffer.allocUnsafe(Math.max(size, 2 * scratch.length));
+  const bytes = scratch;
   let at = DOMAIN.copy(bytes, 0);
   at += previous.copy(bytes, at);
-  at = bytes.writeBigUInt64BE(BigInt(fields.position), at);
-  at = bytes.writeBigUInt64BE(BigInt(fields.revision), at);
-  for (const text of texts) {
-    const length = bytes.write(text, at + 4, 'utf8');
-    bytes.writeUInt32BE(length, at);
-    at += 4 + length;
-  }
-  fields.dataDigest.copy(bytes, at);
-  return hash('sha256', bytes, 'buffer');
+  at = writeUint64(bytes, fields.position, at);
+  at = writeUint64(bytes, fields.revision, at);
+  at = writeText(bytes, eventId, at);
+  at = writeText(bytes, stream, at);
+  at = writeText(bytes, type, at);
+  at = writeText(bytes, metadata, at);
+  at += fields.dataDigest.copy(bytes, at);
+  return hash('sha256', bytes.subarray(0, at), 'buffer');
+};
+
+/** An integer below 2^53 as 8 bytes, big-endian, without a BigInt per call. */
+const writeUint64 = (bytes: Buffer, value: number, at: number): number => {
+  bytes.writeUInt32BE(Math.floor(value / 0x1_0000_0000), at);
+  return bytes.writeUInt32BE(value >>> 0, at + 4);
+};
+
+/** A text's UTF-8 bytes preceded by their length (4 bytes, big-endian). */
+const writeText = (bytes: Buffer, text: StoredText, at: number): number => {
+  const length =
+    typeof text === 'string' ? bytes.write(text, at + 4, 'utf8') : text.copy(bytes, at + 4);
+  bytes.writeUInt32BE(length, at);
+  return at + 4 + length;
 };
 
 /** Why a link of the chain is bad, as `verify` reports it. */
@@ -68,8 +104,8 @@ export interface ChainLink {
   readonly stream: string;
   readonly revision: number;
   readonly type: string;
-  readonly data: string;
-  readonly metadata: string;
+  readonly data: StoredText;
+  readonly metadata: StoredText;
   /** The stored digest of the data as first written (it outlives an erasure of the data). */
   readonly dataDigest: Digest | null;
   readonly hash: Digest | null;
@@ -328,7 +364,7 @@ export class ChainVerifier {
   }
 
   private signedHeadHolds(link: ChainLink): boolean {
-    const signed = JSON.parse(link.data) as SignedHead;
+    const signed = JSON.parse(textOf(link.data)) as SignedHead;
     const head = this.head;
     const atHead =
       this.recent.get(signed.position) ??
@@ -350,7 +386,7 @@ export class ChainVerifier {
   private keyIntroduced(link: ChainLink): boolean {
     if (this.options.keyIntroduced === undefined) return true;
     try {
-      this.options.keyIntroduced(JSON.parse(link.data) as IntroducedKey);
+      this.options.keyIntroduced(JSON.parse(textOf(link.data)) as IntroducedKey);
       return true;
     } catch (error) {
       return this.bad(
@@ -365,7 +401,7 @@ export class ChainVerifier {
   private erasureRecorded(link: ChainLink): void {
     let listed: readonly ErasedEvent[];
     try {
-      listed = erasedEventsOf(link.position, link.data);
+      listed = erasedEventsOf(link.position, textOf(link.data));
     } catch {
       return; // Lists nothing: it explains nothing.
     }
