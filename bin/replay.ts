@@ -52,10 +52,11 @@ try {
     until,
     onProgress: (progress) => {
       if (progress.step === 'copying') {
-        if (progress.events - reported < 100_000) return;
-        reported = progress.events;
+        const percent = Math.floor((100 * progress.pages) / Math.max(progress.totalPages, 1));
+        if (percent - reported < 10 || progress.pages === progress.totalPages) return;
+        reported = percent;
         process.stderr.write(
-          `${COMMAND}: ${progress.events.toLocaleString('en')} events copied…\n`,
+          `${COMMAND}: ${progress.pages.toLocaleString('en')} of ${progress.totalPages.toLocaleString('en')} pages copied (${percent} %)…\n`,
         );
       } else if (progress.step === 'copied') {
         process.stdout.write(

@@ -2,8 +2,9 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FOLDER_FILES } from '../adapters/config/dataFolderFiles.js';
 import { CheckpointStore } from '../adapters/sqlite/checkpointStore.js';
-import { claimLogKind, openDatabase } from '../adapters/sqlite/database.js';
-import { copyLogUntil, openSourceDatabase } from '../adapters/sqlite/replayCopy.js';
+import { DATABASE_FILE, openDatabase } from '../adapters/sqlite/database.js';
+import { copySnapshot } from '../adapters/sqlite/onlineBackup.js';
+import { openSourceDatabase, trimLogUntil } from '../adapters/sqlite/replayCopy.js';
 import { SqliteEventStore } from '../adapters/sqlite/sqliteEventStore.js';
 import { rebuildProjection } from '../application/processing/rebuild.js';
 import { allProjections } from '../projections/index.js';
@@ -11,7 +12,7 @@ import type { Projection } from '../projections/projection.js';
 
 /** What a point-in-time replay did, step by step. */
 export type ReplayProgress =
-  | { readonly step: 'copying'; readonly events: number }
+  | { readonly step: 'copying'; readonly pages: number; readonly totalPages: number }
   | { readonly step: 'copied'; readonly events: number; readonly lastPosition: number }
   | { readonly step: 'rebuilt'; readonly projection: string; readonly events: number };
 
@@ -38,15 +39,25 @@ export const replayFolder = async (
   const report = request.onProgress ?? (() => {});
   const source = openSourceDatabase(request.from);
   mkdirSync(request.out, { recursive: true, mode: 0o700 });
+  try {
+    // One consistent snapshot of the live database, page by page, while a server may go on
+    // writing it; the copy is then cut at `until` and emptied of everything but the log.
+    await copySnapshot(source, join(request.out, DATABASE_FILE), {
+      onProgress: ({ done, total }) => {
+        report({ step: 'copying', pages: done, totalPages: total });
+      },
+    });
+    chmodSync(join(request.out, DATABASE_FILE), 0o600);
+  } finally {
+    source.close();
+  }
   const db = openDatabase({ dataDir: request.out, synchronous: 'normal' });
   let copied: { readonly events: number; readonly lastPosition: number };
   try {
-    claimLogKind(db, 'sqlite');
-    copied = copyLogUntil(source, db, request.until, (events) => {
-      report({ step: 'copying', events });
-    });
-  } finally {
-    source.close();
+    copied = trimLogUntil(db, request.until);
+  } catch (error) {
+    db.close();
+    throw error;
   }
   report({ step: 'copied', ...copied });
   const store = new SqliteEventStore(db);

@@ -5,8 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointStore } from '../../../adapters/sqlite/checkpointStore.js';
-import { claimLogKind, openDatabase } from '../../../adapters/sqlite/database.js';
-import { copyLogUntil } from '../../../adapters/sqlite/replayCopy.js';
+import { DATABASE_FILE, openDatabase } from '../../../adapters/sqlite/database.js';
+import { trimLogUntil } from '../../../adapters/sqlite/replayCopy.js';
+import { copySnapshot } from '../../../adapters/sqlite/onlineBackup.js';
 import { SqliteEventStore } from '../../../adapters/sqlite/sqliteEventStore.js';
 import { stateAsOf } from '../../../application/audit/stateAsOf.js';
 import { createCommandBus, type CommandOf } from '../../../application/commandBus.js';
@@ -337,9 +338,9 @@ describe('the past as auditors see it (property tests over random command histor
           }
 
           // (2) A replay up to the cut: the log's prefix, every read model rebuilt from it.
+          await copySnapshot(live.db, join(replayDir, DATABASE_FILE));
           const db = openDatabase({ dataDir: replayDir, synchronous: 'normal' });
-          claimLogKind(db, 'sqlite');
-          copyLogUntil(live.db, db, asOf);
+          trimLogUntil(db, asOf);
           const store = new SqliteEventStore(db);
           const checkpoints = new CheckpointStore(db);
           try {
