@@ -8,6 +8,7 @@ import {
   type Digest,
   type VerifyOptions,
 } from '../../domain/shared/hashChain.js';
+import { isErasedForm } from '../../domain/recipient/personalData.js';
 import type { SqliteDatabase } from './database.js';
 
 const LINK_COLUMNS =
@@ -25,7 +26,7 @@ const PAGE = 5_000;
 
 /**
  * The embedded log for auditors: reads with the chain's fields, and `verify` over the `events`
- * table a page at a time (memory stays constant, and the server goes on answering between
+ * table a page at a time (memory does not grow with the log, and the server goes on answering between
  * pages: no statement is left open across them, as better-sqlite3's one connection requires).
  */
 export class SqliteAuditLog implements AuditLog {
@@ -98,7 +99,7 @@ export class SqliteAuditLog implements AuditLog {
     let position = start?.position ?? 0;
     const verifier = new ChainVerifier(
       { position, hash: start?.hash ?? GENESIS_HASH },
-      { ...this.verifyOptions, hashAt: (at) => this.hashAt(at) },
+      { erasedForm: isErasedForm, ...this.verifyOptions, hashAt: (at) => this.hashAt(at) },
     );
     const to = range.to ?? Number.MAX_SAFE_INTEGER;
     for (;;) {
@@ -109,7 +110,7 @@ export class SqliteAuditLog implements AuditLog {
       const last = page.at(-1);
       if (page.length < PAGE || last === undefined) return verifier.report();
       position = last.position;
-      onProgress?.(verifier.report().checked);
+      onProgress?.(verifier.verified);
       await nextTurn();
     }
   }

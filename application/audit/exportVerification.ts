@@ -1,3 +1,4 @@
+import { isErasedForm } from '../../domain/recipient/personalData.js';
 import {
   ChainVerifier,
   GENESIS_HASH,
@@ -117,6 +118,7 @@ export const verifyExport = async (
           hash: link.position === 1 ? GENESIS_HASH : link.previousHash,
         },
         {
+          erasedForm: isErasedForm,
           ...(options.signatureValid === undefined
             ? {}
             : { signatureValid: options.signatureValid }),
@@ -128,7 +130,7 @@ export const verifyExport = async (
     if (options.keptHead?.position === link.position) {
       keptHeadMatches = link.hash?.toString('hex') === options.keptHead.hash;
     }
-    const checked = verifier.report().checked;
+    const checked = verifier.verified;
     if (checked % 100_000 === 0) options.onProgress?.(checked);
   }
   const report = verifier?.report() ?? {

@@ -58,3 +58,17 @@ export const erasePersonalData = (
   }
   return changed ? erased : undefined;
 };
+
+/**
+ * Whether `text` (the stored data of an event of `type`) is an erased form: the type holds
+ * personal data, the data has some, and every such field of it is erased. The chain's verifier
+ * accepts nothing else in place of data an erasure rewrote (domain/shared/hashChain.ts).
+ */
+export const isErasedForm = (type: string, text: string): boolean => {
+  const fields = personalFields[type];
+  if (fields === undefined) return false;
+  const data: unknown = JSON.parse(text);
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return false;
+  const record = data as Record<string, unknown>;
+  return fields.some((field) => field in record) && erasePersonalData(type, record) === undefined;
+};

@@ -165,7 +165,7 @@ export const checkLink = (
   return { ok: true, hash: link.hash };
 };
 
-/** What `verifyChain` found: how many events it checked, the head it reached, the first fault. */
+/** What a {@link ChainVerifier} found: how many events it checked, the head it reached, the first fault. */
 export interface ChainReport {
   readonly ok: boolean;
   readonly checked: number;
@@ -242,6 +242,13 @@ export interface SignedHead {
 export const signedHeadText = (head: Pick<SignedHead, 'position' | 'hash' | 'signedAt'>): string =>
   `tidings-head-v1\n${head.position}\n${head.hash}\n${head.signedAt}`;
 
+/**
+ * The event type of a person's deletion of their account. An erasure record counts only in the
+ * stream of a person whose deletion came before it (when the verified range starts at the first
+ * event: a later start may lie after the deletion).
+ */
+export const ERASURE_REQUESTED_EVENT = 'RecipientErased';
+
 /** The event types of the chain's own records, which are never erased. */
 const AUDIT_RECORDS: ReadonlySet<string> = new Set([
   SIGNED_HEAD_EVENT,
@@ -249,7 +256,9 @@ const AUDIT_RECORDS: ReadonlySet<string> = new Set([
   DATA_ERASED_EVENT,
 ]);
 
-/** How many of the latest hashes `verifyChain` keeps to check a signed head against. */
+const NOT_ERASED_FORM = 'the data does not match its digest, and is not an erased form of it';
+
+/** How many of the latest hashes a {@link ChainVerifier} keeps to check a signed head against. */
 const RECENT_HASHES = 4_096;
 
 export interface VerifyOptions {
@@ -262,18 +271,33 @@ export interface VerifyOptions {
   readonly keyIntroduced?: (key: IntroducedKey) => void;
   /** The hash at `position` for a signed head older than the hashes kept in memory. */
   readonly hashAt?: (position: number) => Digest | undefined;
+  /**
+   * Whether `data` (an event of `type`, as stored) is an erased form: every personal field the
+   * type has is erased (domain/recipient/personalData.ts). Only such data may differ from its
+   * digest, and only with a recorded erasure; absent, no data may.
+   */
+  readonly erasedForm?: (type: string, data: string) => boolean;
 }
 
 /**
  * Recomputes the chain link by link, in log order, starting after `start` (the link before the
  * first one, trusted), and stops at the first fault, naming its position. Every signed head in
  * the log must name the hash the chain has at its position and, with `signatureValid`, carry a
- * valid signature. Data that no longer matches its digest is a fault unless a recorded erasure
- * ({@link DATA_ERASED_EVENT}, itself intact) later in the log lists its position: such links are
- * held until one does, so an erased event is told from an edited one in one pass, and at the end
- * the first link still unexplained is the fault. Memory stays constant: only the last few
- * thousand hashes are kept, and the links awaiting their erasure. Feed it in pieces
- * ({@link check}) so a long log can be verified without holding up other work.
+ * valid signature. Data that no longer matches its digest is a fault unless it is an erased form
+ * (`erasedForm`) and a recorded erasure ({@link DATA_ERASED_EVENT}, itself intact, in the stream
+ * of a person deleted before it) later in the log lists its position with the digest of exactly
+ * that data: such links are held until one does, so an erased event is told from an edited one
+ * in one pass, and at the end the first link still unexplained is the fault. What is kept grows
+ * only with the erased links still awaiting their record (none once each erasure is recorded,
+ * which comes right after it in a log the server wrote), the streams of deleted persons, and the
+ * last few thousand hashes. Feed it in pieces ({@link check}) so a long log can be verified
+ * without holding up other work.
+ *
+ * What an erasure record cannot prove: the event's fields that are not personal (ids, levels,
+ * times) are covered by the digest of the original data only, so a forger who can write the
+ * database, rewrite one event into an erased form and append a forged deletion and record after
+ * the last signed head could change them too. Signed heads kept elsewhere bound when that can
+ * happen; binding each field by its own digest (a chain v2) would close it (docs/audit.md).
  */
 export class ChainVerifier {
   private head: { readonly position: number; readonly hash: Digest };
@@ -282,10 +306,16 @@ export class ChainVerifier {
   private fault: ChainReport | undefined;
   private readonly recent = new Map<number, Digest>();
   /**
-   * Links whose data does not match its digest and that no erasure has listed yet: position →
-   * the digest of the data they hold (hex).
+   * Links whose data does not match its digest and that no erasure has listed yet, in log
+   * order: position → the digest of the data they hold (hex; none when it is no erased form, which
+   * nothing explains) and the hash of the link before them.
    */
-  private readonly unexplained = new Map<number, string>();
+  private readonly unexplained = new Map<
+    number,
+    { readonly digest: string | undefined; readonly before: Digest }
+  >();
+  /** The streams of the persons whose deletion the verifier has seen. */
+  private readonly deleted = new Set<string>();
 
   constructor(
     private readonly start: { readonly position: number; readonly hash: Digest },
@@ -307,12 +337,16 @@ export class ChainVerifier {
     const held = digestOf(link.data);
     const intact = link.dataDigest !== null && held.equals(link.dataDigest);
     if (!intact) {
-      // The audit's own records hold no one's personal data: no erasure ever explains them.
-      if (AUDIT_RECORDS.has(link.type)) {
-        return this.bad(link.position, 'data_changed', 'the data does not match its digest');
-      }
-      this.unexplained.set(link.position, held.toString('hex'));
+      // The audit's own records hold no one's personal data: no erasure ever explains them. Nor
+      // does one explain data that is not an erased form; it stays held (as a fault) only until
+      // the erased links before it are explained or not, for the first fault to be named.
+      const explainable = !AUDIT_RECORDS.has(link.type) && this.erasedForm(link);
+      this.unexplained.set(link.position, {
+        digest: explainable ? held.toString('hex') : undefined,
+        before: head.hash,
+      });
     }
+    if (link.type === ERASURE_REQUESTED_EVENT) this.deleted.add(link.stream);
     if (link.type === SIGNED_HEAD_EVENT && !this.signedHeadHolds(link)) return false;
     if (link.type === SIGNING_KEY_EVENT && !this.keyIntroduced(link)) return false;
     if (link.type === DATA_ERASED_EVENT) this.erasureRecorded(link);
@@ -320,28 +354,44 @@ export class ChainVerifier {
     this.recent.set(link.position, result.hash);
     if (this.recent.size > RECENT_HASHES) this.recent.delete(link.position - RECENT_HASHES);
     this.checked += 1;
-    return true;
+    return this.settled();
+  }
+
+  /** Fails when the first link held can no longer be explained (its data is no erased form). */
+  private settled(): boolean {
+    const first = this.unexplained.entries().next();
+    if (first.done === true || first.value[1].digest !== undefined) return true;
+    const [position, { before }] = first.value;
+    this.unexplained.clear();
+    this.fault = {
+      ok: false,
+      checked: position - this.start.position - 1,
+      head: { position: position - 1, hash: before },
+      firstBadPosition: position,
+      fault: 'data_changed',
+      reason: NOT_ERASED_FORM,
+      headsChecked: this.headsChecked,
+    };
+    return false;
   }
 
   /** What it found so far: a link still unexplained is a fault. */
   report(): ChainReport {
-    const changed = this.firstUnexplained();
-    if (changed !== undefined && (this.fault?.firstBadPosition ?? Infinity) > changed) {
+    // The first one held: positions are held in ascending order, and a Map keeps that order.
+    const first = this.unexplained.entries().next();
+    if (first.done !== true && (this.fault?.firstBadPosition ?? Infinity) > first.value[0]) {
+      const [changed, { digest, before }] = first.value;
       // Every link before it verified: positions are consecutive from the start.
-      const before = this.recent.get(changed - 1);
       return {
         ok: false,
         checked: changed - this.start.position - 1,
-        head:
-          before === undefined
-            ? changed - 1 === this.start.position
-              ? this.start
-              : this.head
-            : { position: changed - 1, hash: before },
+        head: { position: changed - 1, hash: before },
         firstBadPosition: changed,
         fault: 'data_changed',
         reason:
-          'the data does not match its digest, and no recorded erasure lists it with this data',
+          digest === undefined
+            ? NOT_ERASED_FORM
+            : 'the data does not match its digest, and no recorded erasure lists it with this data',
         headsChecked: this.headsChecked,
       };
     }
@@ -355,12 +405,17 @@ export class ChainVerifier {
     );
   }
 
-  private firstUnexplained(): number | undefined {
-    let first: number | undefined;
-    for (const position of this.unexplained.keys()) {
-      if (first === undefined || position < first) first = position;
+  /** How many links verified so far (cheaper than a report, for progress). */
+  get verified(): number {
+    return this.checked;
+  }
+
+  private erasedForm(link: ChainLink): boolean {
+    try {
+      return this.options.erasedForm?.(link.type, textOf(link.data)) ?? false;
+    } catch {
+      return false;
     }
-    return first;
   }
 
   private signedHeadHolds(link: ChainLink): boolean {
@@ -397,8 +452,12 @@ export class ChainVerifier {
     }
   }
 
-  /** An intact erasure explains the links it lists, before it, that hold its erased data. */
+  /**
+   * An intact erasure, in the stream of a person deleted before it, explains the links it lists,
+   * before it, that hold its erased data.
+   */
   private erasureRecorded(link: ChainLink): void {
+    if (this.start.position === 0 && !this.deleted.has(link.stream)) return;
     let listed: readonly ErasedEvent[];
     try {
       listed = erasedEventsOf(link.position, textOf(link.data));
@@ -406,7 +465,7 @@ export class ChainVerifier {
       return; // Lists nothing: it explains nothing.
     }
     for (const { position, dataDigest } of listed) {
-      if (this.unexplained.get(position) === dataDigest) this.unexplained.delete(position);
+      if (this.unexplained.get(position)?.digest === dataDigest) this.unexplained.delete(position);
     }
   }
 
@@ -423,14 +482,3 @@ export class ChainVerifier {
     return false;
   }
 }
-
-/** {@link ChainVerifier} over every link of `links`, at once. */
-export const verifyChain = (
-  links: Iterable<ChainLink>,
-  start: { readonly position: number; readonly hash: Digest },
-  options: VerifyOptions = {},
-): ChainReport => {
-  const verifier = new ChainVerifier(start, options);
-  for (const link of links) if (!verifier.check(link)) break;
-  return verifier.report();
-};

@@ -42,11 +42,24 @@ const dataAt = (temp: TempStore, position: number): Record<string, unknown> =>
 const erasedForm = { messageId: 'm1', recipientId: 'rcp_a', body: '[erased]' };
 const digestHex = (data: unknown): string => digestOf(JSON.stringify(data)).toString('hex');
 
-/** Rewrites one event and records the erasure with the digest of what it now holds. */
-const erase = async (temp: TempStore, position: number, data: unknown, listed = data) => {
+/** The person's deletion, which an erasure record must follow in their stream. */
+const deleteAccount = (temp: TempStore, stream = 'recipient-rcp_a') =>
+  append(temp, stream, event('RecipientErased', { recipientId: 'rcp_a', by: 'self' }));
+
+/**
+ * Rewrites one event and records the erasure with the digest of what it now holds, in the
+ * stream `recordIn` (a deleted person's, unless a test says otherwise).
+ */
+const erase = async (
+  temp: TempStore,
+  position: number,
+  data: unknown,
+  listed = data,
+  recordIn = 'recipient-rcp_a',
+) => {
   await append(
     temp,
-    'recipient-rcp_a',
+    recordIn,
     event(DATA_ERASED_EVENT, {
       recipientId: 'rcp_a',
       events: [{ position, dataDigest: digestHex(listed) }],
@@ -67,6 +80,7 @@ describe('SQLite store: erasure under the digest (docs/audit.md, "Erasure")', ()
       event('MessageSubmitted', { messageId: 'm1', recipientId: 'rcp_a', body: 'secret text' }),
     );
     await append(temp, 'other-2', event('Other', { text: 'after' }));
+    await deleteAccount(temp);
   });
   afterEach(() => temp.dispose());
 
@@ -74,7 +88,7 @@ describe('SQLite store: erasure under the digest (docs/audit.md, "Erasure")', ()
     await erase(temp, submitted, erasedForm);
     expect(dataAt(temp, submitted)).to.deep.equal(erasedForm);
     const report = await verify(temp);
-    expect(report, JSON.stringify(report)).to.deep.include({ ok: true, checked: 4 });
+    expect(report, JSON.stringify(report)).to.deep.include({ ok: true, checked: 5 });
   });
 
   it('a rewrite no erasure lists is data_changed at its position', async () => {
@@ -143,6 +157,44 @@ describe('SQLite store: erasure under the digest (docs/audit.md, "Erasure")', ()
       .prepare('UPDATE events SET data = ? WHERE position = 3')
       .run(JSON.stringify({ text: 'forged' }));
     expect(await verify(temp)).to.deep.include({ firstBadPosition: 3, fault: 'data_changed' });
+  });
+
+  it('a forged record does not explain an edit that is no erasure: data_changed at once', async () => {
+    const edited = { ...erasedForm, body: 'a text the person never got' };
+    await erase(temp, submitted, edited);
+    expect(await verify(temp)).to.deep.include({
+      ok: false,
+      firstBadPosition: submitted,
+      fault: 'data_changed',
+      reason: 'the data does not match its digest, and is not an erased form of it',
+    });
+  });
+
+  it('a record does not explain an event without personal data rewritten to anything', async () => {
+    await erase(temp, 1, { text: '[erased]' });
+    expect(await verify(temp)).to.deep.include({
+      ok: false,
+      firstBadPosition: 1,
+      fault: 'data_changed',
+    });
+  });
+
+  it('a record in the stream of a person never deleted explains nothing', async () => {
+    await erase(temp, submitted, erasedForm, erasedForm, 'recipient-rcp_never_deleted');
+    const report = await verify(temp);
+    expect(report).to.deep.include({
+      ok: false,
+      firstBadPosition: submitted,
+      fault: 'data_changed',
+      reason: 'the data does not match its digest, and no recorded erasure lists it with this data',
+    });
+    expect(report.head.position).to.equal(submitted - 1);
+  });
+
+  it('a range from after the deletion takes the record without it', async () => {
+    await erase(temp, submitted, erasedForm);
+    const report = await new SqliteAuditLog(temp.db).verify({ from: submitted });
+    expect(report, JSON.stringify(report)).to.deep.include({ ok: true, checked: 4 });
   });
 
   it('the store serves the erased data to readers and subscribers from then on', async () => {

@@ -1,5 +1,9 @@
 import { expect } from 'chai';
-import { erasePersonalData, personalEventTypes } from '../../../domain/recipient/personalData.js';
+import {
+  erasePersonalData,
+  isErasedForm,
+  personalEventTypes,
+} from '../../../domain/recipient/personalData.js';
 import { messageEventTypes } from '../../../domain/message/messageEvents.js';
 import { recipientEventTypes } from '../../../domain/recipient/recipientEvents.js';
 import { complaintEventTypes } from '../../../domain/complaint/complaintEvents.js';
@@ -59,5 +63,18 @@ describe('personal data of events (docs/audit.md, "Erasure")', () => {
       ...complaintEventTypes,
     ]);
     expect(personalEventTypes.filter((type) => !known.has(type))).to.deep.equal([]);
+  });
+
+  it('tells an erased form from any other data: only what erasure writes passes', () => {
+    const data = { messageId: 'm1', recipientId: 'r1', title: 'hi', body: 'secret' };
+    const erased = JSON.stringify(erasePersonalData('MessageSubmitted', data));
+    expect(isErasedForm('MessageSubmitted', erased)).to.equal(true);
+    expect(isErasedForm('MessageSubmitted', JSON.stringify(data))).to.equal(false);
+    const halfErased = { ...data, title: '[erased]' };
+    expect(isErasedForm('MessageSubmitted', JSON.stringify(halfErased))).to.equal(false);
+    // A type without personal data, or data without any personal field, is never erased.
+    expect(isErasedForm('MessageRouted', JSON.stringify({ messageId: 'm1' }))).to.equal(false);
+    expect(isErasedForm('MessageSubmitted', JSON.stringify({ messageId: 'm1' }))).to.equal(false);
+    expect(isErasedForm('MessageSubmitted', '[]')).to.equal(false);
   });
 });
