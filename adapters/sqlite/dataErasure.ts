@@ -24,7 +24,22 @@ export class SqliteDataErasure implements ErasableLog {
         'SELECT DISTINCT stream FROM events WHERE type = ? AND json_extract(data, ?) = ?',
       ),
       rewrite: db.prepare<[string, number]>('UPDATE events SET data = ? WHERE position = ?'),
+      erased: db.prepare<[], { recipientId: string }>(
+        "SELECT json_extract(data, '$.recipientId') AS recipientId FROM events WHERE type = 'RecipientErased'",
+      ),
+      recipientOf: db.prepare<[string], { recipientId: string | null }>(
+        `SELECT json_extract(data, '$.recipientId') AS recipientId FROM events
+         WHERE stream = ? AND type IN ('MessageSubmitted', 'ComplaintFiled') LIMIT 1`,
+      ),
     };
+  }
+
+  erasedRecipients(): readonly string[] {
+    return this.statements.erased.all().map(({ recipientId }) => recipientId);
+  }
+
+  recipientOf(stream: string): string | undefined {
+    return this.statements.recipientOf.get(stream)?.recipientId ?? undefined;
   }
 
   streamsWith(type: string, field: string, value: string): readonly string[] {
@@ -57,6 +72,21 @@ export class SqliteDataErasure implements ErasableLog {
       }
     })();
     for (const { position, data } of changes) this.rewritten(position, data);
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    emptyWriteAheadLog(this.db);
   }
 }
+
+/**
+ * Copies the write-ahead log into the database and truncates it, so no frame of it holds the
+ * pages as they were before a rewrite. A reader on another connection (a backup, a read-only
+ * server on the folder) can keep it busy past the busy timeout SQLite waits
+ * (adapters/sqlite/database.ts): that is a failure, which makes the erasure repeat (its steps are
+ * idempotent) rather than report the old bytes gone.
+ */
+const emptyWriteAheadLog = (db: SqliteDatabase): void => {
+  const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number }[];
+  if (result === undefined || (result.busy === 0 && result.log <= 0)) return;
+  throw new Error(
+    `the write-ahead log could not be emptied after an erasure (${result.log} frames left): another connection is reading the database`,
+  );
+};

@@ -6,6 +6,13 @@
 export interface ErasableLog {
   /** The streams holding an event of `type` whose data's `field` (top level) is `value`. */
   streamsWith(type: string, field: string, value: string): readonly string[];
+  /** The persons deleted so far: the recipient ids of every RecipientErased. */
+  erasedRecipients(): readonly string[];
+  /**
+   * The person a message or complaint stream is about: the recipient id of its MessageSubmitted
+   * or ComplaintFiled, if it has one.
+   */
+  recipientOf(stream: string): string | undefined;
   /** The events of `types` in `streams`, in log order, with their data as stored. */
   eventsOf(streams: readonly string[], types: readonly string[]): readonly StoredData[];
   /**

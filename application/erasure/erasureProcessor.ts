@@ -39,24 +39,63 @@ export interface ErasureProcessorDeps {
  * finds the events of the person's streams (their account, the messages addressed to them, the
  * complaints they wrote) whose data still holds personal fields, records their positions
  * (RecipientDataErased, so the chain's verifier knows), waits until every read model has erased
- * its own copy, and rewrites the events' data, wiping the old bytes from the database files. A
- * crash at any point repeats the work on restart (the checkpoint has not moved), and every step
- * is idempotent: a revoked binding stays revoked, erased data erases to itself.
+ * its own copy, and rewrites the events' data, wiping the old bytes from the database files.
+ * Personal data written about a deleted person later still (a delivery's error, a moderation
+ * verdict's reason on a message that was in flight) is erased the same way when the processor
+ * reaches it. A crash at any point repeats the work on restart (the checkpoint has not moved),
+ * and every step is idempotent: a revoked binding stays revoked, erased data erases to itself.
  */
-export const erasureProcessor = (deps: ErasureProcessorDeps): Reactor => ({
-  name: 'erasure',
-  eventTypes: ['RecipientErased'],
-  handle: async (recorded: RecordedEvent) => {
-    const { recipientId } = recorded.data as RecipientErased['data'];
-    const revoked = await revokeBindings(deps, recipientId, recorded);
-    const erased = await eraseData(deps, recipientId, recorded);
-    deps.logger.info("erased a deleted person's data", {
-      recipientId,
-      bindingsRevoked: revoked,
+export const erasureProcessor = (deps: ErasureProcessorDeps): Reactor => {
+  /** The persons deleted, read from the log at the first event (then kept up to date). */
+  let deleted: Set<string> | undefined;
+  return {
+    name: 'erasure',
+    eventTypes: ['RecipientErased', ...personalEventTypes],
+    handle: async (recorded: RecordedEvent) => {
+      deleted ??= new Set(deps.log.erasedRecipients());
+      if (recorded.type !== 'RecipientErased') {
+        if (deleted.size > 0) await eraseLate(deps, deleted, recorded);
+        return;
+      }
+      const { recipientId } = recorded.data as RecipientErased['data'];
+      deleted.add(recipientId);
+      const revoked = await revokeBindings(deps, recipientId, recorded);
+      const erased = await eraseData(deps, recipientId, recorded);
+      deps.logger.info("erased a deleted person's data", {
+        recipientId,
+        bindingsRevoked: revoked,
+        eventsErased: erased,
+      });
+    },
+  };
+};
+
+/**
+ * Erases an event with personal data about a person deleted before it was written, and whatever
+ * else of its stream still holds some (read afresh: the event handed over may be older than a
+ * rewrite).
+ */
+const eraseLate = async (
+  deps: ErasureProcessorDeps,
+  deleted: ReadonlySet<string>,
+  recorded: RecordedEvent,
+): Promise<void> => {
+  if (erasePersonalData(recorded.type, recorded.data as Record<string, unknown>) === undefined) {
+    return;
+  }
+  const { recipientId } = recorded.data as { readonly recipientId?: unknown };
+  const about =
+    typeof recipientId === 'string' ? recipientId : deps.log.recipientOf(recorded.stream);
+  if (about === undefined || !deleted.has(about)) return;
+  const erased = await eraseChanges(deps, about, changesIn(deps.log, [recorded.stream]), recorded);
+  if (erased > 0) {
+    deps.logger.info("erased a deleted person's data written after the deletion", {
+      recipientId: about,
+      stream: recorded.stream,
       eventsErased: erased,
     });
-  },
-});
+  }
+};
 
 const revokeBindings = async (
   deps: ErasureProcessorDeps,
@@ -88,54 +127,70 @@ const eraseData = async (
 ): Promise<number> => {
   let erased = 0;
   for (let round = 0; round < MAX_ROUNDS; round += 1) {
-    const changes = personalDataOf(deps.log, recipientId);
+    const changes = changesIn(deps.log, personalStreamsOf(deps.log, recipientId));
     if (changes.length === 0) return erased;
-    for (let start = 0; start < changes.length; start += EVENTS_PER_RECORD) {
-      const chunk = changes.slice(start, start + EVENTS_PER_RECORD);
-      const events = chunk.map(({ position, data }) => ({
-        position,
-        // Of the text the store keeps (adapters/sqlite/dataErasure.ts writes JSON.stringify's).
-        dataDigest: digestOf(JSON.stringify(data)).toString('hex'),
-      }));
-      // Named by what it lists: repeated after a crash, the same list is the same record, and
-      // what a repeat finds left to erase is a new one.
-      const listed = hash(
-        'sha256',
-        events.map(({ position }) => position).join(','),
-        'base64url',
-      ).slice(0, 22);
-      orThrow(
-        await deps.commands.execute(
-          'recipient',
-          recipientId,
-          {
-            type: 'RecordDataErased',
-            data: { recipientId, events },
-            metadata: { now: nowOf(cause) },
-          },
-          reactionContext('erasure', cause, `data:${listed}`),
-        ),
-      );
-      deps.log.rewrite(chunk);
-    }
-    for (const stream of new Set(changes.map(({ stream }) => stream))) deps.cache?.delete(stream);
-    erased += changes.length;
+    erased += await eraseChanges(deps, recipientId, changes, cause);
   }
   throw new Error(
     `the erasure of ${recipientId} still found personal data after ${MAX_ROUNDS} rounds`,
   );
 };
 
-/** The person's events whose data still holds personal fields, with the data erased. */
-const personalDataOf = (
-  log: ErasableLog,
+interface Change {
+  readonly position: number;
+  readonly stream: string;
+  /** The event's data with its personal fields erased. */
+  readonly data: unknown;
+}
+
+/** Records the erasure of these events (in records of up to 2,000), then rewrites them. */
+const eraseChanges = async (
+  deps: ErasureProcessorDeps,
   recipientId: string,
-): { readonly position: number; readonly stream: string; readonly data: unknown }[] => {
-  const streams = [
-    recipientStreamName(recipientId),
-    ...log.streamsWith('MessageSubmitted', 'recipientId', recipientId),
-    ...log.streamsWith('ComplaintFiled', 'recipientId', recipientId),
-  ];
+  changes: readonly Change[],
+  cause: RecordedEvent,
+): Promise<number> => {
+  for (let start = 0; start < changes.length; start += EVENTS_PER_RECORD) {
+    const chunk = changes.slice(start, start + EVENTS_PER_RECORD);
+    const events = chunk.map(({ position, data }) => ({
+      position,
+      // Of the text the store keeps (adapters/sqlite/dataErasure.ts writes JSON.stringify's).
+      dataDigest: digestOf(JSON.stringify(data)).toString('hex'),
+    }));
+    // Named by what it lists: repeated after a crash, the same list is the same record, and
+    // what a repeat finds left to erase is a new one.
+    const listed = hash(
+      'sha256',
+      events.map(({ position, dataDigest }) => `${position}:${dataDigest}`).join(','),
+      'base64url',
+    ).slice(0, 22);
+    orThrow(
+      await deps.commands.execute(
+        'recipient',
+        recipientId,
+        {
+          type: 'RecordDataErased',
+          data: { recipientId, events },
+          metadata: { now: nowOf(cause) },
+        },
+        reactionContext('erasure', cause, `data:${listed}`),
+      ),
+    );
+    deps.log.rewrite(chunk);
+  }
+  for (const stream of new Set(changes.map(({ stream }) => stream))) deps.cache?.delete(stream);
+  return changes.length;
+};
+
+/** The streams that may hold a person's data: their account, messages to them, their complaints. */
+const personalStreamsOf = (log: ErasableLog, recipientId: string): readonly string[] => [
+  recipientStreamName(recipientId),
+  ...log.streamsWith('MessageSubmitted', 'recipientId', recipientId),
+  ...log.streamsWith('ComplaintFiled', 'recipientId', recipientId),
+];
+
+/** The events of `streams` whose data still holds personal fields, with the data erased. */
+const changesIn = (log: ErasableLog, streams: readonly string[]): Change[] => {
   const changes = [];
   for (const event of log.eventsOf(streams, personalEventTypes)) {
     const data = erasePersonalData(event.type, event.data);

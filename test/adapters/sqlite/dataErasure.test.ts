@@ -1,8 +1,12 @@
 import { expect } from 'chai';
+import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { DATABASE_FILE } from '../../../adapters/sqlite/database.js';
 import * as E from 'fp-ts/lib/Either.js';
 import { SqliteAuditLog } from '../../../adapters/sqlite/auditLog.js';
 import { createCommandBus } from '../../../application/commandBus.js';
+import type { ErasableLog } from '../../../application/erasure/erasableLog.js';
 import { erasureProcessor } from '../../../application/erasure/erasureProcessor.js';
 import { silentLogger } from '../../../adapters/logging/logger.js';
 import type { NewEvent, RecordedEvent } from '../../../domain/shared/eventStore.js';
@@ -197,6 +201,25 @@ describe('SQLite store: erasure under the digest (docs/audit.md, "Erasure")', ()
     expect(report, JSON.stringify(report)).to.deep.include({ ok: true, checked: 4 });
   });
 
+  it('a rewrite fails, saying why, while another connection keeps the write-ahead log', () => {
+    temp.db.pragma('busy_timeout = 100'); // SQLite waits this long for the reader first
+    const reader = new Database(join(temp.dir, DATABASE_FILE), { readonly: true });
+    try {
+      reader.exec('BEGIN');
+      reader.prepare('SELECT count(*) FROM events').get();
+      expect(() => {
+        temp.store.erasure.rewrite([{ position: submitted, data: erasedForm }]);
+      }).to.throw(/write-ahead log could not be emptied.*another connection/);
+      reader.exec('COMMIT');
+    } finally {
+      reader.close();
+    }
+    // Done again (as the erasure repeats after a failure), it goes through.
+    temp.store.erasure.rewrite([{ position: submitted, data: erasedForm }]);
+    const [wal] = temp.db.pragma('wal_checkpoint(PASSIVE)') as { log: number }[];
+    expect(wal?.log).to.equal(0);
+  });
+
   it('the store serves the erased data to readers and subscribers from then on', async () => {
     await erase(temp, submitted, erasedForm);
     const [read] = await temp.store.readStream('message-m1');
@@ -254,10 +277,13 @@ describe('erasure processor: a crash between recording and rewriting', () => {
     ) as RecordedEvent;
 
     let crash = true;
-    const log = {
-      streamsWith: temp.store.erasure.streamsWith.bind(temp.store.erasure),
-      eventsOf: temp.store.erasure.eventsOf.bind(temp.store.erasure),
-      rewrite: (changes: Parameters<typeof temp.store.erasure.rewrite>[0]) => {
+    const erasure = temp.store.erasure;
+    const log: ErasableLog = {
+      erasedRecipients: () => erasure.erasedRecipients(),
+      recipientOf: (stream) => erasure.recipientOf(stream),
+      streamsWith: (type, field, value) => erasure.streamsWith(type, field, value),
+      eventsOf: (streams, types) => erasure.eventsOf(streams, types),
+      rewrite: (changes) => {
         if (crash) throw new Error('the disk went away');
         temp.store.erasure.rewrite(changes);
       },
@@ -289,5 +315,68 @@ describe('erasure processor: a crash between recording and rewriting', () => {
     expect(account[0]?.data).to.deep.include({ username: '[erased]', passwordHash: '[erased]' });
     // The repeat recorded the same list, which is the same record: one, not two.
     expect(account.filter((recorded) => recorded.type === DATA_ERASED_EVENT)).to.have.length(1);
+  });
+
+  it('erases personal data written about a deleted person after the deletion, even after a restart', async () => {
+    const commands = createCommandBus({ store: temp.store });
+    const run = (type: string, data: Record<string, unknown>, id: string) =>
+      commands.execute(
+        'recipient',
+        'rcp_a',
+        { type, data, metadata: { now: '2026-12-06T10:00:00.000Z' } } as never,
+        { commandId: id, actor: { kind: 'system' as const, id: 'test' }, correlationId: 'c' },
+      );
+    await run(
+      'RegisterRecipient',
+      { recipientId: 'rcp_a', username: 'alice-late', passwordHash: 'h' },
+      'r',
+    );
+    await append(
+      temp,
+      'message-m1',
+      event('MessageSubmitted', { messageId: 'm1', recipientId: 'rcp_a', body: 'in flight' }),
+    );
+    await append(
+      temp,
+      'message-m2',
+      event('MessageSubmitted', { messageId: 'm2', recipientId: 'rcp_b', body: 'someone else' }),
+    );
+    await run('EraseRecipient', { recipientId: 'rcp_a', by: 'self' }, 'e');
+    const processorOf = () =>
+      erasureProcessor({
+        log: temp.store.erasure,
+        commands,
+        bindings: { activeForRecipient: () => [] },
+        logger: silentLogger,
+      });
+    const processor = processorOf();
+    const deletion = (await temp.store.readStream('recipient-rcp_a')).find(
+      (recorded) => recorded.type === 'RecipientErased',
+    ) as RecordedEvent;
+    await processor.handle(deletion);
+
+    // The delivery of the message in flight fails after the sweep, quoting the text.
+    const failure = event('MessageDeliveryFailed', { messageId: 'm1', error: 'bark: in flight' });
+    const failed = await append(temp, 'message-m1', failure);
+    const other = event('MessageDeliveryFailed', { messageId: 'm2', error: 'bark: someone else' });
+    const otherFailed = await append(temp, 'message-m2', other);
+    const recordedAt = async (stream: string, position: number) =>
+      (await temp.store.readStream(stream)).find(
+        (recorded) => Number(recorded.position.commit) === position,
+      ) as RecordedEvent;
+    // A restarted processor: it learns who was deleted from the log.
+    const restarted = processorOf();
+    await restarted.handle(await recordedAt('message-m1', failed));
+    await restarted.handle(await recordedAt('message-m2', otherFailed));
+    expect(dataAt(temp, failed)['error']).to.equal('[erased]');
+    expect(dataAt(temp, otherFailed)['error']).to.equal('bark: someone else');
+    const report = await verify(temp);
+    expect(report.ok, JSON.stringify(report)).to.equal(true);
+    const records = (await temp.store.readStream('recipient-rcp_a')).filter(
+      (recorded) => recorded.type === DATA_ERASED_EVENT,
+    );
+    expect(records.at(-1)?.data).to.deep.include({
+      events: [{ position: failed, dataDigest: digestHex(dataAt(temp, failed)) }],
+    });
   });
 });
