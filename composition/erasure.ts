@@ -10,7 +10,8 @@ export const ERASURE_WAIT_MS = 120_000;
  * up to `position` (the log's head when undefined: a repeated deletion waits for the first). An
  * erasure that takes longer than {@link ERASURE_WAIT_MS} (a person with a vast history, or a
  * failing disk the processor retries on) answers 503: the deletion is recorded and its erasure
- * goes on, and asking again waits again.
+ * goes on. An operator asking again waits again; the person cannot, their session having ended
+ * with the account (a retry of DELETE /v1/me is 401).
  */
 export const erasureWait =
   (store: EventStore, runner: ProcessorRunner, waitMs = ERASURE_WAIT_MS) =>
@@ -28,7 +29,7 @@ export const erasureWait =
       if (outcome === 'late') {
         throw new ProblemError(
           'unavailable',
-          'the account is deleted and its data is being erased; ask again to wait for the erasure',
+          'the account is deleted and its data is still being erased; the erasure completes on its own (an operator asking again waits for it; the person’s session has ended with the account)',
           {},
           { 'Retry-After': '10' },
         );

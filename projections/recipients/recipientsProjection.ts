@@ -187,7 +187,8 @@ export const recipientsProjection: Projection = {
           statements.endSession.run(event.data);
           return;
         case 'RecipientErased':
-          // Deleted: the username is free again, and no session or device is left.
+          // Deleted: no account, session or device is left (the username stays taken: its stream
+          // is the deleted account's).
           statements.eraseSessions.run(event.data);
           statements.eraseDevices.run(event.data);
           statements.eraseRecipient.run(event.data);
