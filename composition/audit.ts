@@ -1,4 +1,4 @@
-import { introduceSigningKey, signHead } from '../application/audit/headSigning.js';
+import { introduceSigningKey, lastSignedHead, signHead } from '../application/audit/headSigning.js';
 import { stateAsOf } from '../application/audit/stateAsOf.js';
 import { messageTrail } from '../application/audit/trail.js';
 import type { AuditDeps } from '../adapters/http/api/auditRoutes.js';
@@ -7,7 +7,6 @@ import { HeadKeyRing, HeadSigner } from '../adapters/security/headSignatures.js'
 import { SqliteAuditLog } from '../adapters/sqlite/auditLog.js';
 import type { Core } from './core.js';
 import {
-  SIGNED_HEAD_EVENT,
   SIGNING_KEY_EVENT,
   type IntroducedKey,
   type SignedHead,
@@ -53,7 +52,7 @@ export const startAudit = async (core: Core, stops: StopStack): Promise<AuditDep
   };
   if (core.settings.readOnly) {
     // A replayed folder shows the heads signed until then; it signs and appends nothing.
-    return { ...deps, signHead: () => Promise.resolve(lastSignedHead(audit)) };
+    return { ...deps, signHead: () => Promise.resolve(headOfReadOnlyLog(audit)) };
   }
   const introduction = await introduceSigningKey({
     audit,
@@ -83,17 +82,13 @@ export const startAudit = async (core: Core, stops: StopStack): Promise<AuditDep
 };
 
 /** The last head the log holds, for a read-only server; none is a 403 read_only. */
-const lastSignedHead = (audit: SqliteAuditLog): SignedHead => {
-  const last = audit.events({
-    types: [SIGNED_HEAD_EVENT],
-    before: Number.MAX_SAFE_INTEGER,
-    limit: 1,
-  })[0];
+const headOfReadOnlyLog = (audit: SqliteAuditLog): SignedHead => {
+  const last = lastSignedHead(audit);
   if (last === undefined) {
     throw new ProblemError(
       'read_only',
       'this read-only server signs no head, and its log holds none signed before',
     );
   }
-  return JSON.parse(last.data) as SignedHead;
+  return last;
 };

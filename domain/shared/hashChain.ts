@@ -336,25 +336,32 @@ export class ChainVerifier {
     }
     const held = digestOf(link.data);
     const intact = link.dataDigest !== null && held.equals(link.dataDigest);
+    // The audit's own records hold no one's personal data: no erasure ever explains them. Nor
+    // does one explain data that is not an erased form: such a link is held as a fault (its data
+    // not read) only until the erased links before it are explained or not, for the first fault
+    // to be named.
+    const explainable = intact || (!AUDIT_RECORDS.has(link.type) && this.erasedForm(link));
     if (!intact) {
-      // The audit's own records hold no one's personal data: no erasure ever explains them. Nor
-      // does one explain data that is not an erased form; it stays held (as a fault) only until
-      // the erased links before it are explained or not, for the first fault to be named.
-      const explainable = !AUDIT_RECORDS.has(link.type) && this.erasedForm(link);
       this.unexplained.set(link.position, {
         digest: explainable ? held.toString('hex') : undefined,
         before: head.hash,
       });
     }
-    if (link.type === ERASURE_REQUESTED_EVENT) this.deleted.add(link.stream);
-    if (link.type === SIGNED_HEAD_EVENT && !this.signedHeadHolds(link)) return false;
-    if (link.type === SIGNING_KEY_EVENT && !this.keyIntroduced(link)) return false;
-    if (link.type === DATA_ERASED_EVENT) this.erasureRecorded(link);
+    if (explainable && !this.recordsHold(link)) return false;
     this.head = { position: link.position, hash: result.hash };
     this.recent.set(link.position, result.hash);
     if (this.recent.size > RECENT_HASHES) this.recent.delete(link.position - RECENT_HASHES);
     this.checked += 1;
     return this.settled();
+  }
+
+  /** What the chain's own records (and a deletion) of the link say holds. */
+  private recordsHold(link: ChainLink): boolean {
+    if (link.type === ERASURE_REQUESTED_EVENT) this.deleted.add(link.stream);
+    if (link.type === SIGNED_HEAD_EVENT) return this.signedHeadHolds(link);
+    if (link.type === SIGNING_KEY_EVENT) return this.keyIntroduced(link);
+    if (link.type === DATA_ERASED_EVENT) this.erasureRecorded(link);
+    return true;
   }
 
   /** Fails when the first link held can no longer be explained (its data is no erased form). */

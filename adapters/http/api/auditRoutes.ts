@@ -195,7 +195,7 @@ export const auditRoutes = (deps: AuditDeps | undefined): Route[] => {
         path: '/v1/audit/streams/:stream',
         tag: 'auditor',
         summary: "One stream's events in revision order, up to a time",
-        description: `At most ${MAX_STREAM} events; page a longer stream with /v1/audit/events?stream=.`,
+        description: `At most ${MAX_STREAM} events. For a longer stream next is the position to go on from with /v1/audit/events?stream=…&after=next; null when the stream is whole.`,
         auth: 'auditor',
         params: StreamParams,
         query: StreamQuery,
@@ -203,7 +203,11 @@ export const auditRoutes = (deps: AuditDeps | undefined): Route[] => {
         responses: {
           200: {
             description: "The stream's events",
-            body: t.type({ stream: t.string, items: t.array(AuditItem) }),
+            body: t.type({
+              stream: t.string,
+              items: t.array(AuditItem),
+              next: t.union([t.string, t.null]),
+            }),
           },
         },
       },
@@ -217,7 +221,15 @@ export const auditRoutes = (deps: AuditDeps | undefined): Route[] => {
         if (items.length === 0 && need().audit.events({ stream, limit: 1 }).length === 0) {
           throw new ProblemError('not_found', `no stream ${stream} in the log`);
         }
-        return Promise.resolve({ status: 200, body: { stream, items: items.map(auditItem) } });
+        const last = items.at(-1);
+        return Promise.resolve({
+          status: 200,
+          body: {
+            stream,
+            items: items.map(auditItem),
+            next: items.length === MAX_STREAM && last !== undefined ? String(last.position) : null,
+          },
+        });
       },
     ),
     defineRoute(

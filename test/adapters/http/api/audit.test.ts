@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { rmSync, statSync, writeFileSync } from 'node:fs';
@@ -177,6 +178,32 @@ describe('HTTP audit API (docs/api.md, "Auditor"; docs/audit.md)', function () {
     );
     expect(before.body.items).to.deep.equal([]);
     expectProblem(await get('/v1/audit/streams/no-such-stream'), 404, 'not_found');
+    expect((reply.body as { next?: unknown }).next).to.equal(null);
+  });
+
+  it('a stream longer than 10,000 events is listed in part, with next to go on from', async () => {
+    const stream = 'audit-test-long';
+    const events = Array.from({ length: 10_003 }, (_, n) => ({
+      id: randomUUID(),
+      type: 'AuditTestEvent',
+      data: { n },
+      metadata: {
+        occurredAt: new Date().toISOString(),
+        actor: { kind: 'system' as const, id: 'test' },
+        correlationId: 'c',
+        causationId: 'c',
+        schemaVersion: 1,
+      },
+    }));
+    await server.tidings.store.appendToStream(stream, events, { expectedRevision: 'no_stream' });
+    const first = await get<{ items: Item[]; next: string | null }>(`/v1/audit/streams/${stream}`);
+    expect(first.body.items).to.have.length(10_000);
+    expect(first.body.next).to.equal(first.body.items.at(-1)?.position);
+    const rest = await get<Page>(
+      `/v1/audit/events?stream=${stream}&after=${first.body.next ?? ''}`,
+    );
+    expect(rest.body.items.map((item) => item.revision)).to.deep.equal([10_000, 10_001, 10_002]);
+    expect(rest.body.next).to.equal(null);
   });
 
   it("an aggregate's state as of a time, folded by the decider; 404 for other streams", async () => {
