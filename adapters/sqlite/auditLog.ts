@@ -1,4 +1,5 @@
 import type { AuditEvent, AuditLog, AuditQuery } from '../../application/audit/auditLog.js';
+import { availableParallelism } from 'node:os';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   ChainVerifier,
@@ -10,8 +11,9 @@ import {
 } from '../../domain/shared/hashChain.js';
 import { isErasedForm } from '../../domain/recipient/personalData.js';
 import type { SqliteDatabase } from './database.js';
+import { verifyInParallel } from './parallelVerify.js';
 
-const LINK_COLUMNS =
+export const LINK_COLUMNS =
   'position, event_id AS eventId, stream, revision, type, data, metadata, data_digest AS dataDigest, hash';
 
 type StoredLink = ChainLink & {
@@ -24,6 +26,21 @@ type StoredLink = ChainLink & {
 /** Events read per statement by `verify` and `scan`; between two, other work runs. */
 const PAGE = 5_000;
 
+/** From how many events on `verify` spreads the work over threads, and in stretches of how many. */
+const PARALLEL_FROM = 100_000;
+const STRETCH = 20_000;
+
+/**
+ * How `verify` uses threads (adapters/sqlite/parallelVerify.ts): `threads` (all the machine's
+ * cores by default; 1 keeps it on this thread) for a range of at least `from` events, in
+ * stretches of `stretch`.
+ */
+export interface ParallelVerifyOptions {
+  readonly threads?: number;
+  readonly from?: number;
+  readonly stretch?: number;
+}
+
 /**
  * The embedded log for auditors: reads with the chain's fields, and `verify` over the `events`
  * table a page at a time (memory does not grow with the log, and the server goes on answering between
@@ -32,10 +49,18 @@ const PAGE = 5_000;
 export class SqliteAuditLog implements AuditLog {
   private readonly statements;
 
+  private readonly parallel: Required<ParallelVerifyOptions>;
+
   constructor(
     private readonly db: SqliteDatabase,
     private readonly verifyOptions: Omit<VerifyOptions, 'hashAt'> = {},
+    parallel: ParallelVerifyOptions = {},
   ) {
+    this.parallel = {
+      threads: parallel.threads ?? availableParallelism(),
+      from: parallel.from ?? PARALLEL_FROM,
+      stretch: parallel.stretch ?? STRETCH,
+    };
     this.statements = {
       range: db.prepare<[number, number, number], ChainLink>(
         `SELECT ${LINK_COLUMNS} FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`,
@@ -102,6 +127,21 @@ export class SqliteAuditLog implements AuditLog {
       { erasedForm: isErasedForm, ...this.verifyOptions, hashAt: (at) => this.hashAt(at) },
     );
     const to = range.to ?? Number.MAX_SAFE_INTEGER;
+    const last = Math.min(to, this.statements.head.get()?.position ?? 0);
+    const { threads, from: parallelFrom, stretch } = this.parallel;
+    if (threads > 1 && !this.db.memory && last - position >= parallelFrom) {
+      await verifyInParallel(
+        verifier,
+        this.db.name,
+        { after: position, to: last },
+        {
+          threads,
+          stretch,
+          ...(onProgress === undefined ? {} : { onProgress }),
+        },
+      );
+      return verifier.report();
+    }
     for (;;) {
       const page = this.statements.range.all(position, to, PAGE);
       for (const link of page) {

@@ -165,6 +165,64 @@ export const checkLink = (
   return { ok: true, hash: link.hash };
 };
 
+/**
+ * The part of checking a link that needs nothing but the link before it: its place and hash
+ * ({@link checkLink}), and whether its data still matches its digest (`held`: the data's digest,
+ * hex). A {@link ChainVerifier} does the rest, in order.
+ */
+export type LinkLook =
+  | {
+      readonly ok: false;
+      readonly position: number;
+      readonly fault: ChainFault;
+      readonly detail: string;
+    }
+  | { readonly ok: true; readonly hash: Digest; readonly intact: boolean; readonly held: string };
+
+export const lookAtLink = (
+  previous: { readonly position: number; readonly hash: Digest },
+  link: ChainLink,
+): LinkLook => {
+  // The data is compared with its digest below: a mismatch may be an erasure listed later.
+  const result = checkLink(previous, link, true);
+  if (!result.ok) {
+    const position = result.fault === 'missing' ? previous.position + 1 : link.position;
+    return { ok: false, position, fault: result.fault, detail: result.detail };
+  }
+  const held = digestOf(link.data);
+  const intact = link.dataDigest !== null && held.equals(link.dataDigest);
+  return { ok: true, hash: result.hash, intact, held: intact ? '' : held.toString('hex') };
+};
+
+/** A link looked at, with the hash of the link before it. */
+export interface LookedLink {
+  readonly link: ChainLink;
+  readonly before: Digest;
+  readonly hash: Digest;
+  readonly intact: boolean;
+  /** The digest of the data it holds, hex (empty when intact). */
+  readonly held: string;
+}
+
+/** A stretch of links looked at elsewhere, for {@link ChainVerifier.take}. */
+export interface LookedStretch {
+  /** The links the verifier must read ({@link mustRead}), in order. */
+  readonly read: readonly LookedLink[];
+  /** The last link of the stretch that looked right. */
+  readonly last?: { readonly position: number; readonly hash: Digest };
+  /** The fault that ended the stretch, with the link before it. */
+  readonly fault?: {
+    readonly position: number;
+    readonly fault: ChainFault;
+    readonly detail: string;
+    readonly before: { readonly position: number; readonly hash: Digest };
+  };
+}
+
+/** Whether a verifier must read a link that looked right: its data changed, or it records. */
+export const mustRead = (type: string, intact: boolean): boolean =>
+  !intact || READ_RECORDS.has(type);
+
 /** What a {@link ChainVerifier} found: how many events it checked, the head it reached, the first fault. */
 export interface ChainReport {
   readonly ok: boolean;
@@ -258,6 +316,9 @@ const AUDIT_RECORDS: ReadonlySet<string> = new Set([
 
 const NOT_ERASED_FORM = 'the data does not match its digest, and is not an erased form of it';
 
+/** The records a verifier reads: the chain's own, and a person's deletion. */
+const READ_RECORDS: ReadonlySet<string> = new Set([...AUDIT_RECORDS, ERASURE_REQUESTED_EVENT]);
+
 /** How many of the latest hashes a {@link ChainVerifier} keeps to check a signed head against. */
 const RECENT_HASHES = 4_096;
 
@@ -328,30 +389,63 @@ export class ChainVerifier {
   check(link: ChainLink): boolean {
     if (this.fault !== undefined) return false;
     const head = this.head;
-    // The data is compared with its digest below: a mismatch may be an erasure listed later.
-    const result = checkLink(head, link, true);
-    if (!result.ok) {
-      const position = result.fault === 'missing' ? head.position + 1 : link.position;
-      return this.bad(position, result.fault, result.detail);
+    const look = lookAtLink(head, link);
+    if (!look.ok) return this.bad(look.position, look.fault, look.detail);
+    return this.accept(link, head.hash, look.hash, look.intact, look.held);
+  }
+
+  /**
+   * Takes a stretch of links that were looked at elsewhere ({@link lookAtLink}, on another
+   * thread), in order after the last one taken: only the links it must read
+   * ({@link mustRead}) with what was found, the last link of the stretch, and the fault that
+   * ended it, if one did. The same report follows as from checking each link.
+   */
+  take(stretch: LookedStretch): boolean {
+    if (this.fault !== undefined) return false;
+    for (const looked of stretch.read) {
+      this.moveTo(looked.link.position - 1, looked.before);
+      const { link, before, hash, intact, held } = looked;
+      if (!this.accept(link, before, hash, intact, held)) return false;
     }
-    const held = digestOf(link.data);
-    const intact = link.dataDigest !== null && held.equals(link.dataDigest);
+    if (stretch.fault !== undefined) {
+      const { before, position, fault, detail } = stretch.fault;
+      this.moveTo(before.position, before.hash);
+      return this.bad(position, fault, detail);
+    }
+    if (stretch.last !== undefined) this.moveTo(stretch.last.position, stretch.last.hash);
+    return true;
+  }
+
+  private moveTo(position: number, hash: Digest): void {
+    if (position <= this.head.position) return;
+    this.head = { position, hash };
+    this.checked = position - this.start.position;
+  }
+
+  private accept(
+    link: ChainLink,
+    before: Digest,
+    hash: Digest,
+    intact: boolean,
+    held: string,
+  ): boolean {
     // The audit's own records hold no one's personal data: no erasure ever explains them. Nor
     // does one explain data that is not an erased form: such a link is held as a fault (its data
     // not read) only until the erased links before it are explained or not, for the first fault
     // to be named.
     const explainable = intact || (!AUDIT_RECORDS.has(link.type) && this.erasedForm(link));
     if (!intact) {
-      this.unexplained.set(link.position, {
-        digest: explainable ? held.toString('hex') : undefined,
-        before: head.hash,
-      });
+      this.unexplained.set(link.position, { digest: explainable ? held : undefined, before });
     }
     if (explainable && !this.recordsHold(link)) return false;
-    this.head = { position: link.position, hash: result.hash };
-    this.recent.set(link.position, result.hash);
-    if (this.recent.size > RECENT_HASHES) this.recent.delete(link.position - RECENT_HASHES);
-    this.checked += 1;
+    this.head = { position: link.position, hash };
+    this.recent.set(link.position, hash);
+    // Positions are kept in ascending order: when links were taken sparsely, the first key is
+    // the oldest.
+    if (this.recent.size > RECENT_HASHES && !this.recent.delete(link.position - RECENT_HASHES)) {
+      this.recent.delete(this.recent.keys().next().value ?? 0);
+    }
+    this.checked = link.position - this.start.position;
     return this.settled();
   }
 
