@@ -100,7 +100,7 @@ export const backupDataFolder = async (
       format: BACKUP_FORMAT,
       createdAt,
       headPosition: snapshot.headPosition,
-      events: snapshot.events,
+      events: snapshot.events ?? 0,
       schemaVersion: snapshot.schemaVersion,
       source: `${hostname()}:${dataDir}`,
     };

@@ -43,6 +43,8 @@ export const replayFolder = async (
     // One consistent snapshot of the live database, page by page, while a server may go on
     // writing it; the copy is then cut at `until` and emptied of everything but the log.
     await copySnapshot(source, join(request.out, DATABASE_FILE), {
+      // The trim counts what stays.
+      countEvents: false,
       onProgress: ({ done, total }) => {
         report({ step: 'copying', pages: done, totalPages: total });
       },

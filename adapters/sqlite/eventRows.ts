@@ -15,10 +15,10 @@ export interface EventRow {
 export const EVENT_COLUMNS = 'position, event_id, stream, revision, type, data, metadata';
 
 /** A log position of this store: the row's integer position is both halves of the port's pair. */
-export const toPosition = (position: number): Position => ({
-  commit: BigInt(position),
-  prepare: BigInt(position),
-});
+export const toPosition = (position: number): Position => {
+  const both = BigInt(position);
+  return { commit: both, prepare: both };
+};
 
 /** The event a row holds, its JSON parsed. */
 export const toRecordedEvent = (row: EventRow): RecordedEvent => ({

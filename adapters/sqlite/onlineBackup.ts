@@ -39,6 +39,8 @@ export interface SnapshotOptions {
   readonly pagesPerStep?: number;
   /** Called after each step, and once at the end with `done === total`. */
   readonly onProgress?: (progress: SnapshotProgress) => void;
+  /** Whether to count the copy's events (a scan of the log; true by default). */
+  readonly countEvents?: boolean;
 }
 
 /** What a snapshot copy holds. */
@@ -46,7 +48,8 @@ export interface Snapshot {
   readonly pages: number;
   /** The log's last position in the copy; 0 for an empty log. */
   readonly headPosition: number;
-  readonly events: number;
+  /** How many events the copy holds; undefined when not counted (`countEvents: false`). */
+  readonly events: number | undefined;
   readonly schemaVersion: number;
 }
 
@@ -72,8 +75,10 @@ export const copySnapshot = async (
   try {
     // The first read starts the transaction, and with it the snapshot every step reads.
     const log = source
-      .prepare<[], { events: number; head: number }>(
-        'SELECT count(*) AS events, coalesce(max(position), 0) AS head FROM events',
+      .prepare<[], { events: number | null; head: number }>(
+        options.countEvents === false
+          ? 'SELECT NULL AS events, coalesce(max(position), 0) AS head FROM events'
+          : 'SELECT count(*) AS events, coalesce(max(position), 0) AS head FROM events',
       )
       .get() ?? { events: 0, head: 0 };
     const schemaVersion = source.pragma('user_version', { simple: true }) as number;
@@ -84,7 +89,12 @@ export const copySnapshot = async (
       },
     });
     options.onProgress?.({ done: totalPages, total: totalPages });
-    return { pages: totalPages, headPosition: log.head, events: log.events, schemaVersion };
+    return {
+      pages: totalPages,
+      headPosition: log.head,
+      events: log.events ?? undefined,
+      schemaVersion,
+    };
   } finally {
     source.exec('COMMIT');
   }
