@@ -259,7 +259,10 @@ const readModelRows = (db: ReadModelDb): Record<string, string[]> =>
 
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value ?? null)) as unknown;
 
-describe('the past as auditors see it (property tests over random command histories)', () => {
+describe('the past as auditors see it (property tests over random command histories)', function () {
+  // Sixty histories of up to 170 commands, each replayed: about 3 s on the project's machine,
+  // but CI once took more than 20 s (a slower disk), so this test has its own limit.
+  this.timeout(180_000);
   it('state asOf T equals the live state at T, and a replay --until T equals the live read models at T', async () => {
     const history = fc.record({
       steps: fc.array(
