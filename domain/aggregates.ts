@@ -14,6 +14,9 @@ import { MessageEventCodec, messageEventTypes } from './message/messageEvents.js
 import { RecipientCommandCodec, recipientCommandTypes } from './recipient/recipientCommands.js';
 import { recipientDecider, recipientStreamName } from './recipient/recipientDecider.js';
 import { RecipientEventCodec, recipientEventTypes } from './recipient/recipientEvents.js';
+import { CallbackCommandCodec, callbackCommandTypes } from './callback/callbackCommands.js';
+import { callbackDecider, callbackStreamName } from './callback/callbackDecider.js';
+import { CallbackEventCodec, callbackEventNames } from './callback/callbackEvents.js';
 import type { Decider, TypedCommand, TypedEvent } from './shared/decider.js';
 
 /** Everything generic code (command handler, audit, replay) needs to know about one aggregate. */
@@ -38,7 +41,7 @@ const defineAggregate = <Command extends TypedCommand, Event extends TypedEvent,
   definition: AggregateDefinition<Command, Event, State>,
 ): AggregateDefinition<Command, Event, State> => definition;
 
-/** The five aggregates by name. Stream names start with the aggregate's name and a dash. */
+/** The six aggregates by name. Stream names start with the aggregate's name and a dash. */
 export const aggregates = {
   app: defineAggregate({
     decider: appDecider,
@@ -80,9 +83,17 @@ export const aggregates = {
     eventTypes: complaintEventTypes,
     commandTypes: complaintCommandTypes,
   }),
+  callback: defineAggregate({
+    decider: callbackDecider,
+    streamName: callbackStreamName,
+    eventCodec: CallbackEventCodec,
+    commandCodec: CallbackCommandCodec,
+    eventTypes: callbackEventNames,
+    commandTypes: callbackCommandTypes,
+  }),
 } as const;
 
-/** The name of an aggregate: `app`, `recipient`, `binding`, `message` or `complaint`. */
+/** The name of an aggregate: `app`, `recipient`, `binding`, `message`, `complaint` or `callback`. */
 export type AggregateName = keyof typeof aggregates;
 
 /** The aggregate names, in registry order. */
@@ -92,6 +103,7 @@ export const aggregateNames: readonly AggregateName[] = [
   'binding',
   'message',
   'complaint',
+  'callback',
 ];
 
 /** Builds a type → aggregate index; a type claimed twice is a programming error, caught at load. */

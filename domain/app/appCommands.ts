@@ -9,9 +9,13 @@ import {
   typeNamesOf,
   withOptional,
 } from '../shared/codecs.js';
+import { CallbackEventType } from '../callback/callbackEventTypes.js';
 import { AppBanReason, AppSuspensionLiftReason, AppSuspensionReason } from './appEvents.js';
 
-/** Registers an app. The caller makes the id and the secret and passes only the secret's hash. */
+/**
+ * Registers an app. The caller makes the id and the secret and passes only the secret's hash; a
+ * `callbackUrl` registers the callback too, signed with `callbackSecret` (sealed), for every type.
+ */
 export const RegisterApp = commandCodec(
   'RegisterApp',
   withOptional(
@@ -21,7 +25,7 @@ export const RegisterApp = commandCodec(
       redirectUris: t.readonlyArray(HttpUrl),
       secretHash: t.string,
     },
-    { callbackUrl: HttpUrl },
+    { callbackUrl: HttpUrl, callbackSecret: t.string },
   ),
 );
 export type RegisterApp = t.TypeOf<typeof RegisterApp>;
@@ -111,6 +115,35 @@ export const ApplyPenalty = commandCodec(
 );
 export type ApplyPenalty = t.TypeOf<typeof ApplyPenalty>;
 
+/**
+ * Registers or changes the app's callback. `secret` (sealed) is a fresh one the caller made: it
+ * is taken when the app had no callback or `rotate` is set, and otherwise the current secret
+ * stays. A rotation keeps the current secret signing beside the new one for `rotationWindowHours`.
+ */
+export const SetAppCallback = commandCodec(
+  'SetAppCallback',
+  t.type({
+    appId: t.string,
+    url: HttpUrl,
+    events: t.readonlyArray(CallbackEventType),
+    secret: t.string,
+    rotate: t.boolean,
+    rotationWindowHours: PositiveInt,
+  }),
+);
+export type SetAppCallback = t.TypeOf<typeof SetAppCallback>;
+
+/** Removes the app's callback (a no-op when it has none). */
+export const RemoveAppCallback = commandCodec('RemoveAppCallback', t.type({ appId: t.string }));
+export type RemoveAppCallback = t.TypeOf<typeof RemoveAppCallback>;
+
+/** Turns the compatible ingress (docs/api.md, "Compatible ingress") on or off. */
+export const SetAppCompatIngress = commandCodec(
+  'SetAppCompatIngress',
+  t.type({ appId: t.string, enabled: t.boolean }),
+);
+export type SetAppCompatIngress = t.TypeOf<typeof SetAppCompatIngress>;
+
 /** Every command of the App aggregate. */
 export const AppCommandCodec = t.union([
   RegisterApp,
@@ -122,6 +155,9 @@ export const AppCommandCodec = t.union([
   BanApp,
   ReinstateApp,
   ApplyPenalty,
+  SetAppCallback,
+  RemoveAppCallback,
+  SetAppCompatIngress,
 ]);
 export type AppCommand = t.TypeOf<typeof AppCommandCodec>;
 

@@ -3,7 +3,8 @@ import type { Decider } from '../shared/decider.js';
 import { domainError } from '../shared/domainError.js';
 import type { DomainError } from '../shared/domainError.js';
 import { sameStrings } from '../shared/equality.js';
-import { addDays, isAfter, isBefore } from '../shared/time.js';
+import { addDays, addHours, isAfter, isBefore } from '../shared/time.js';
+import { callbackEventTypes } from '../callback/callbackEventTypes.js';
 import { forbiddenForSystemApp, isSystemApp } from './systemApp.js';
 import type {
   ApplyPenalty,
@@ -14,20 +15,30 @@ import type {
   RegisterApp,
   ReinstateApp,
   RotateAppSecret,
+  SetAppCallback,
+  SetAppCompatIngress,
   SuspendApp,
   AppCommand,
 } from './appCommands.js';
-import type { AppEvent, AppSuspended } from './appEvents.js';
+import type { AppCallbackSet, AppEvent, AppSuspended } from './appEvents.js';
 
 /** The score every app starts with; penalties take points off it. */
 export const INITIAL_APP_SCORE = 100;
+
+/** The app's callback as it is registered: where, for which types, and its sealed secrets. */
+export type AppCallback = Omit<AppCallbackSet['data'], 'appId'>;
 
 /** What is known about a registered app, whatever its standing. */
 export interface AppFacts {
   readonly appId: string;
   readonly name: string;
   readonly redirectUris: readonly string[];
+  /** The callback's URL; an app registered by an older server may have this and no `callback`. */
   readonly callbackUrl?: string;
+  /** The callback as set by the app, with its signing secret (docs/api.md, "App callbacks"). */
+  readonly callback?: AppCallback;
+  /** Whether its binding keys work as Bark device keys and ntfy topics. */
+  readonly compatIngress: boolean;
   readonly secretHash: string;
   readonly score: number;
   /** How many separate suspensions the app has had; extensions do not count. */
@@ -85,6 +96,7 @@ const evolve = (state: AppState, event: AppEvent): AppState => {
       suspensionCount: 0,
       strikes: 0,
       penalizedComplaintIds: [],
+      compatIngress: false,
     };
   }
   // Only AppRegistered can start a stream; anything else on an empty state is ignored.
@@ -121,6 +133,16 @@ const evolve = (state: AppState, event: AppEvent): AppState => {
       return { ...factsOf(state), status: 'active', score: event.data.scoreAfter };
     case 'AppBanned':
       return { ...factsOf(state), status: 'banned' };
+    case 'AppCallbackSet': {
+      const { appId: _appId, ...callback } = event.data;
+      return { ...state, callback, callbackUrl: callback.url };
+    }
+    case 'AppCallbackRemoved': {
+      const { callback: _callback, callbackUrl: _url, ...rest } = state;
+      return rest;
+    }
+    case 'AppCompatIngressChanged':
+      return { ...state, compatIngress: event.data.enabled };
     default: {
       const _exhaustive: never = event;
       return _exhaustive;
@@ -135,19 +157,29 @@ const registerApp = (command: RegisterApp, state: AppState): Decision => {
   const { data } = command;
   if (state.status === 'empty') {
     // Copied field by field so nothing the command carried beyond its codec reaches the log.
-    const { appId, name, redirectUris, secretHash, callbackUrl } = data;
-    return E.right([
-      {
-        type: 'AppRegistered',
-        data: {
-          appId,
-          name,
-          redirectUris,
-          secretHash,
-          ...(callbackUrl === undefined ? {} : { callbackUrl }),
-        },
+    const { appId, name, redirectUris, secretHash, callbackUrl, callbackSecret } = data;
+    const registered: AppEvent = {
+      type: 'AppRegistered',
+      data: {
+        appId,
+        name,
+        redirectUris,
+        secretHash,
+        ...(callbackUrl === undefined ? {} : { callbackUrl }),
       },
-    ]);
+    };
+    // A callback named at creation is the callback a PUT would set, for every type.
+    return E.right(
+      callbackUrl === undefined || callbackSecret === undefined
+        ? [registered]
+        : [
+            registered,
+            {
+              type: 'AppCallbackSet',
+              data: { appId, url: callbackUrl, events: callbackEventTypes, secret: callbackSecret },
+            },
+          ],
+    );
   }
   // A retry of the very same registration is harmless; anything else is a clash of ids.
   const identical =
@@ -181,6 +213,59 @@ const changeAppRedirectUris = (command: ChangeAppRedirectUris, state: Registered
           data: { appId: state.appId, redirectUris: command.data.redirectUris },
         },
       ]);
+
+/**
+ * Sets the callback. The fresh secret is taken when there was none or on a rotation, which keeps
+ * the secret before signing beside it for the rotation window; otherwise the current secret (and
+ * a rotation window still open) stays. The same URL and types without a rotation change nothing.
+ */
+const setAppCallback = (command: SetAppCallback, state: RegisteredApp): Decision => {
+  const { appId, url, events, secret, rotate, rotationWindowHours } = command.data;
+  const current = state.callback;
+  if (
+    current !== undefined &&
+    !rotate &&
+    current.url === url &&
+    sameStrings(current.events, events)
+  )
+    return E.right([]);
+  const kept =
+    current === undefined || rotate
+      ? {}
+      : {
+          ...(current.previousSecret === undefined
+            ? {}
+            : { previousSecret: current.previousSecret }),
+          ...(current.previousSecretUntil === undefined
+            ? {}
+            : { previousSecretUntil: current.previousSecretUntil }),
+        };
+  const rotated =
+    current !== undefined && rotate
+      ? {
+          previousSecret: current.secret,
+          previousSecretUntil: addHours(command.metadata.now, rotationWindowHours),
+        }
+      : {};
+  return E.right([
+    {
+      type: 'AppCallbackSet',
+      data: {
+        appId,
+        url,
+        events,
+        secret: current === undefined || rotate ? secret : current.secret,
+        ...kept,
+        ...rotated,
+      },
+    },
+  ]);
+};
+
+const setAppCompatIngress = (command: SetAppCompatIngress, state: RegisteredApp): Decision =>
+  state.compatIngress === command.data.enabled
+    ? E.right([])
+    : E.right([{ type: 'AppCompatIngressChanged', data: command.data }]);
 
 const penalizeApp = (command: PenalizeApp, state: RegisteredApp): Decision => {
   const { appId, points, complaintIds, reason } = command.data;
@@ -347,6 +432,10 @@ const systemAppRule = (command: Exclude<AppCommand, RegisterApp>): DomainError |
       return forbiddenForSystemApp(
         'it has no reputation to lose; each person turns it down in "My apps"',
       );
+    case 'SetAppCallback':
+    case 'RemoveAppCallback':
+    case 'SetAppCompatIngress':
+      return forbiddenForSystemApp('nobody acts as it, so it has no callback and no ingress');
     case 'LiftAppSuspension':
     case 'ReinstateApp':
       return undefined;
@@ -379,6 +468,14 @@ const decide = (command: AppCommand, state: AppState): Decision => {
       return reinstateApp(command, state);
     case 'ApplyPenalty':
       return applyPenalty(command, state);
+    case 'SetAppCallback':
+      return setAppCallback(command, state);
+    case 'RemoveAppCallback':
+      return state.callback === undefined && state.callbackUrl === undefined
+        ? E.right([])
+        : E.right([{ type: 'AppCallbackRemoved', data: { appId: state.appId } }]);
+    case 'SetAppCompatIngress':
+      return setAppCompatIngress(command, state);
     default: {
       const _exhaustive: never = command;
       return _exhaustive;

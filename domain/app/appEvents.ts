@@ -8,6 +8,7 @@ import {
   typeNamesOf,
   withOptional,
 } from '../shared/codecs.js';
+import { CallbackEventType } from '../callback/callbackEventTypes.js';
 
 /** Why an app was suspended; `operator` when a person decided it by hand. */
 export const AppSuspensionReason = t.keyof({
@@ -104,6 +105,36 @@ export const AppReinstated = eventCodec(
 );
 export type AppReinstated = t.TypeOf<typeof AppReinstated>;
 
+/**
+ * The app registered its callback, or changed it. `secret` is the signing secret sealed with the
+ * data folder's key (never in clear in the log); after a rotation the one before keeps signing
+ * too, beside the new one, until `previousSecretUntil`, so a receiver can switch over.
+ */
+export const AppCallbackSet = eventCodec(
+  'AppCallbackSet',
+  withOptional(
+    {
+      appId: t.string,
+      url: HttpUrl,
+      events: t.readonlyArray(CallbackEventType),
+      secret: t.string,
+    },
+    { previousSecret: t.string, previousSecretUntil: IsoTime },
+  ),
+);
+export type AppCallbackSet = t.TypeOf<typeof AppCallbackSet>;
+
+/** The app removed its callback: nothing more is sent, deliveries not made yet are given up. */
+export const AppCallbackRemoved = eventCodec('AppCallbackRemoved', t.type({ appId: t.string }));
+export type AppCallbackRemoved = t.TypeOf<typeof AppCallbackRemoved>;
+
+/** The app turned the Bark- and ntfy-compatible ingress on or off for its binding keys. */
+export const AppCompatIngressChanged = eventCodec(
+  'AppCompatIngressChanged',
+  t.type({ appId: t.string, enabled: t.boolean }),
+);
+export type AppCompatIngressChanged = t.TypeOf<typeof AppCompatIngressChanged>;
+
 /** Every event of the App aggregate (stream `app-<appId>`). */
 export const AppEventCodec = t.union([
   AppRegistered,
@@ -114,6 +145,9 @@ export const AppEventCodec = t.union([
   AppSuspensionLifted,
   AppBanned,
   AppReinstated,
+  AppCallbackSet,
+  AppCallbackRemoved,
+  AppCompatIngressChanged,
 ]);
 export type AppEvent = t.TypeOf<typeof AppEventCodec>;
 

@@ -22,3 +22,7 @@ export const isSameInstant = (a: string, b: string): boolean => toMillis(a) === 
 /** The instant `days` whole days after `time`, as an ISO 8601 UTC string. */
 export const addDays = (time: string, days: number): string =>
   new Date(toMillis(time) + days * 86_400_000).toISOString();
+
+/** The instant `hours` hours after `time`, as an ISO 8601 UTC string. */
+export const addHours = (time: string, hours: number): string =>
+  new Date(toMillis(time) + hours * 3_600_000).toISOString();

@@ -12,6 +12,10 @@ export interface AppRow {
   /** JSON array of URLs. */
   readonly redirect_uris: string;
   readonly callback_url: string | null;
+  /** JSON array of the callback's event types, when it has a callback set by the app. */
+  readonly callback_events: string | null;
+  /** 1 when its binding keys work as Bark device keys and ntfy topics. */
+  readonly compat_ingress: 0 | 1;
   readonly secret_hash: string;
   readonly status: 'active' | 'suspended' | 'banned';
   readonly score: number;
@@ -29,7 +33,7 @@ export interface AppRow {
  */
 export const appsProjection: Projection = {
   name: 'apps',
-  version: 1,
+  version: 2,
   eventTypes: appEventTypes,
   tables: ['apps'],
   setup: (db) => {
@@ -38,6 +42,8 @@ export const appsProjection: Projection = {
       name             TEXT NOT NULL,
       redirect_uris    TEXT NOT NULL,
       callback_url     TEXT,
+      callback_events  TEXT,
+      compat_ingress   INTEGER NOT NULL DEFAULT 0,
       secret_hash      TEXT NOT NULL UNIQUE,
       status           TEXT NOT NULL,
       score            INTEGER NOT NULL,
@@ -74,6 +80,12 @@ export const appsProjection: Projection = {
       ),
       activate: db.prepare(
         `UPDATE apps SET status = 'active', suspended_until = NULL, score = @score, ${touch} WHERE app_id = @appId`,
+      ),
+      callback: db.prepare(
+        `UPDATE apps SET callback_url = @url, callback_events = @events, ${touch} WHERE app_id = @appId`,
+      ),
+      compatIngress: db.prepare(
+        `UPDATE apps SET compat_ingress = @enabled, ${touch} WHERE app_id = @appId`,
       ),
       ban: db.prepare(
         `UPDATE apps SET status = 'banned', suspended_until = NULL, ${touch} WHERE app_id = @appId`,
@@ -138,6 +150,32 @@ export const appsProjection: Projection = {
           return;
         case 'AppBanned':
           statements.ban.run({ appId: event.data.appId, at, revision });
+          return;
+        case 'AppCallbackSet':
+          statements.callback.run({
+            appId: event.data.appId,
+            url: event.data.url,
+            events: JSON.stringify(event.data.events),
+            at,
+            revision,
+          });
+          return;
+        case 'AppCallbackRemoved':
+          statements.callback.run({
+            appId: event.data.appId,
+            url: null,
+            events: null,
+            at,
+            revision,
+          });
+          return;
+        case 'AppCompatIngressChanged':
+          statements.compatIngress.run({
+            appId: event.data.appId,
+            enabled: event.data.enabled ? 1 : 0,
+            at,
+            revision,
+          });
           return;
         default: {
           const _exhaustive: never = event;

@@ -303,6 +303,56 @@ const codecCases: Readonly<Record<AggregateName, CodecCase>> = {
       path: '/data/category',
     },
   }),
+  callback: codecCase(aggregates.callback, {
+    command: {
+      type: 'RecordCallbackAttempt',
+      data: {
+        deliveryId: 'msg_1',
+        attempt: 2,
+        durationMs: 31,
+        outcome: {
+          kind: 'failed',
+          error: 'answered 503',
+          status: 503,
+          retryAt: '2025-03-01T12:00:20.000Z',
+        },
+      },
+      metadata,
+    },
+    event: {
+      type: 'CallbackQueued',
+      data: {
+        deliveryId: 'msg_1',
+        appId: 'a-1',
+        eventType: 'binding.authorized',
+        occurredAt: '2025-03-01T12:00:00.000Z',
+        data: { bindingId: 'b-1', openid: 'o-1', level: 'strong' },
+      },
+    },
+    malformedCommand: {
+      type: 'QueueCallback',
+      value: {
+        type: 'QueueCallback',
+        data: {
+          deliveryId: 'msg_1',
+          appId: 'a-1',
+          eventType: 'message.read',
+          occurredAt: '2025-03-01T12:00:00.000Z',
+          data: {},
+        },
+        metadata,
+      },
+      path: '/data/eventType',
+    },
+    malformedEvent: {
+      type: 'CallbackDelivered',
+      value: {
+        type: 'CallbackDelivered',
+        data: { deliveryId: 'msg_1', attempt: 0, status: 200, durationMs: 5 },
+      },
+      path: '/data/attempt',
+    },
+  }),
 };
 
 describe('aggregate registry', () => {
@@ -318,6 +368,7 @@ describe('aggregate registry', () => {
       asHandle(aggregates.binding),
       asHandle(aggregates.message),
       asHandle(aggregates.complaint),
+      asHandle(aggregates.callback),
     ];
     expect(handles).to.have.length(aggregateNames.length);
   });
@@ -349,7 +400,7 @@ describe('aggregate registry', () => {
 
   it('lists every aggregate once', () => {
     expect([...aggregateNames].sort()).to.deep.equal(Object.keys(aggregates).sort());
-    expect(aggregateNames).to.have.length(5);
+    expect(aggregateNames).to.have.length(6);
   });
 
   it('names streams <aggregate>-<id> and finds the aggregate back from them', () => {
