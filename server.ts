@@ -7,6 +7,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { EventStore } from './domain/shared/eventStore.js';
 import { StateCache } from './domain/shared/stateCache.js';
 import type { RetryPolicy } from './domain/delivery/retryPolicy.js';
+import type { CallbackRetryPolicy } from './domain/callback/callbackRetry.js';
+import { startCallbackWorker } from './composition/callbacks.js';
 import type { PenaltyLadder } from './domain/reputation/penaltyLadder.js';
 import type { Channel, ChannelContext } from './channels/channel.js';
 import { builtInKinds, configuredChannels, createBuiltInRegistry } from './channels/index.js';
@@ -77,6 +79,8 @@ export interface StartOptions {
   readonly resolver?: HostResolver;
   /** Delivery retry schedule; from the defaults and TIDINGS_DELIVERY_MAX_ATTEMPTS unless given (tests shorten it). */
   readonly retryPolicy?: RetryPolicy;
+  /** Callback retry schedule and time limit per attempt; docs/api.md's unless given (tests shorten them). */
+  readonly callbacks?: { readonly retry?: CallbackRetryPolicy; readonly timeoutMs?: number };
   /** Failed logins allowed per client address and per username before 429; the settings' unless given. */
   readonly authFailureBurst?: { readonly perIp: number; readonly perUsername: number };
   /** New accounts allowed per client address at once; TIDINGS_REGISTRATION_BURST unless given. */
@@ -210,6 +214,12 @@ const startProcessing = async (
       delivery,
       ...(options.retryPolicy === undefined ? {} : { retryPolicy: options.retryPolicy }),
     },
+    stops,
+    live,
+  );
+  startCallbackWorker(
+    core,
+    { commands, queries, readModels, delivery, ...options.callbacks },
     stops,
     live,
   );

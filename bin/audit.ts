@@ -16,10 +16,10 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { verifyExport } from '../application/audit/exportVerification.js';
-import type { SignedHead } from '../domain/shared/hashChain.js';
-import { HeadKeyRing } from '../adapters/security/headSignatures.js';
+import * as E from 'fp-ts/lib/Either.js';
 import { callerPath, fail, parseCommandLine } from './commandLine.js';
+import type { HeadKeyRing } from '../adapters/security/headSignatures.js';
+import { judgeExport, keptHeadOf, keyRingOf, type KeptHead } from './cli/exportVerdict.js';
 
 const COMMAND = 'audit';
 const USAGE =
@@ -71,35 +71,16 @@ if (publicKey === undefined && url !== undefined) {
   publicKey = ((await (await get('/v1/audit/key')).json()) as { publicKey: string }).publicKey;
   keyFromServer = true;
 }
-// Heads are checked with the key they name: the one given (or the server's), or one the log
-// introduced (AuditKeyIntroduced) before the head, learnt as the export is read.
-const keys = new HeadKeyRing();
-try {
-  if (publicKey !== undefined) keys.add(publicKey);
-} catch (error) {
-  fail(COMMAND, `the public key is not usable: ${(error as Error).message}`);
-}
+const keys = E.getOrElse<string, HeadKeyRing>((message) => fail(COMMAND, message))(
+  keyRingOf(publicKey),
+);
 
 const headPath = text('head');
-let keptHead: SignedHead | undefined;
+let kept: KeptHead | undefined;
 if (headPath !== undefined) {
-  let head: Record<string, unknown>;
-  try {
-    head = JSON.parse(readText(headPath, 'head')) as Record<string, unknown>;
-  } catch {
-    head = {};
-  }
-  const signed = {
-    position: Number(head['position']),
-    hash: String(head['hash']),
-    signedAt: String(head['signedAt']),
-    signature: String(head['signature']),
-    keyId: String(head['keyId']),
-  };
-  if (!Number.isInteger(signed.position) || !/^[0-9a-f]{64}$/.test(signed.hash)) {
-    fail(COMMAND, `${headPath} is not a head from GET /v1/audit/head`);
-  }
-  keptHead = { ...signed };
+  const head = keptHeadOf(readText(headPath, 'head'));
+  if (head === undefined) fail(COMMAND, `${headPath} is not a head from GET /v1/audit/head`);
+  else kept = { head, path: headPath };
 }
 
 const lines = createInterface({
@@ -111,38 +92,13 @@ const lines = createInterface({
         }),
   crlfDelay: Infinity,
 });
-const report = await verifyExport(lines, {
-  signatureValid: keys.check,
-  keyIntroduced: keys.learn,
-  ...(keptHead === undefined ? {} : { keptHead }),
+const verdict = await judgeExport(lines, {
+  keys,
+  keySource: publicKey === undefined ? 'none' : keyFromServer ? 'server' : 'kept',
+  ...(kept === undefined ? {} : { kept }),
   onProgress: (checked) => {
     process.stderr.write(`${COMMAND}: ${checked.toLocaleString('en-US')} events verified…\n`);
   },
 });
-const keyNote =
-  publicKey === undefined
-    ? '; signatures checked with the keys the export introduces (pass --key to check against one you kept)'
-    : keyFromServer
-      ? '; signatures checked with the key the server gave (pass --key to check against one you kept)'
-      : '';
-if (!report.ok) {
-  process.stdout.write(
-    `FAILED at position ${String(report.firstBadPosition ?? '?')}: ${report.reason ?? String(report.fault)} (${report.checked} events verified before it)\n`,
-  );
-  process.exit(1);
-}
-if (keptHead !== undefined && !keys.check(keptHead)) {
-  process.stdout.write(
-    `FAILED: the kept head ${headPath ?? ''} has no valid signature of ${publicKey === undefined ? 'a key the export introduces' : 'the key'}\n`,
-  );
-  process.exit(1);
-}
-if (keptHead !== undefined && report.keptHeadMatches !== true) {
-  process.stdout.write(
-    `FAILED: the log does not hold the kept head (position ${keptHead.position}) with its hash\n`,
-  );
-  process.exit(1);
-}
-process.stdout.write(
-  `ok: ${report.checked} events verified from position ${report.firstPosition} to ${report.head.position}, head ${report.head.hash.toString('hex')}, ${report.headsChecked} signed heads checked${keptHead === undefined ? '' : ', the kept head is unchanged'}${keyNote}\n`,
-);
+process.stdout.write(`${verdict.line}\n`);
+if (!verdict.ok) process.exit(1);

@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { Channel, ChannelSetting, SettingValue, SettingValues } from './channel.js';
 import { settingPattern } from './declaration.js';
+import { newWebhookSecret } from './webhook/webhookSecret.js';
 
 /** One thing wrong with a device's settings, at a JSON pointer such as `/settings/topic`. */
 export interface SettingProblem {
@@ -97,10 +98,6 @@ const normalized = (setting: ChannelSetting, value: SettingValue): SettingValue 
     ? value.trim()
     : value;
 
-/** A new Standard Webhooks style secret: `whsec_` and 32 random bytes in base64. */
-const generatedSecret = (randomBytes: (size: number) => Uint8Array): string =>
-  `whsec_${Buffer.from(randomBytes(32)).toString('base64')}`;
-
 const isRecord = (input: unknown): input is Readonly<Record<string, unknown>> =>
   typeof input === 'object' && input !== null && !Array.isArray(input);
 
@@ -154,7 +151,7 @@ export const validateSettings = (
       if (kept !== undefined) values[setting.name] = kept;
       else {
         if (randomBytes === undefined) throw new Error('a generated setting needs randomBytes');
-        const value = generatedSecret(randomBytes);
+        const value = newWebhookSecret(randomBytes);
         values[setting.name] = value;
         generated = { name: setting.name, value };
       }

@@ -16,6 +16,8 @@ export interface CommandBuses {
    * extra device push down (issue 13's fan-out budget).
    */
   readonly delivery: CommandBus;
+  /** For the callback worker, which reads only the callback queue after recording an attempt. */
+  readonly callbacks: CommandBus;
   /** For processors that decide from the log itself (moderation, router, reputation). */
   readonly processors: CommandBus;
 }
@@ -37,6 +39,13 @@ export const commandBusesOf = (core: Core, readModels: ReadModels): CommandBuses
       cache: core.cache,
       serializer,
       afterAppend: (position) => readModels.waitForOne('messages', position),
+    }),
+    callbacks: createCommandBus({
+      store: core.store,
+      metrics: core.metrics,
+      cache: core.cache,
+      serializer,
+      afterAppend: (position) => readModels.waitForOne('callbacks', position),
     }),
     processors: createCommandBus({
       store: core.store,

@@ -55,7 +55,7 @@ export const startDeliveryWorker = (
   // messages (tried in d4bb463) cost the three-device fan-out about a fifth more server CPU per
   // message (bench: 2,082 µs against 1,719 µs in runs on the same machine; the cause was not
   // profiled).
-  parts.readModels.onMessagesBatch(() => {
+  parts.readModels.onBatch('messages', () => {
     worker.wake();
   });
   worker.start();

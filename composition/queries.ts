@@ -5,6 +5,7 @@ import {
   type RecipientQueries,
 } from '../projections/recipients/recipientQueries.js';
 import { messageQueries, type MessageQueries } from '../projections/messages/messageQueries.js';
+import { callbackQueries, type CallbackQueries } from '../projections/callbacks/callbackQueries.js';
 import type { SqliteDatabase } from '../adapters/sqlite/database.js';
 
 /** The read-model queries that requests, the pipeline and the pages share. */
@@ -13,6 +14,7 @@ export interface Queries {
   readonly recipients: RecipientQueries;
   readonly bindings: BindingQueries;
   readonly messages: MessageQueries;
+  readonly callbacks: CallbackQueries;
 }
 
 /** The shared queries over the data folder's read models. */
@@ -21,4 +23,5 @@ export const queriesOf = (db: SqliteDatabase): Queries => ({
   recipients: recipientQueries(db),
   bindings: bindingQueries(db),
   messages: messageQueries(db),
+  callbacks: callbackQueries(db),
 });

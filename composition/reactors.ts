@@ -5,6 +5,7 @@ import { routerProcessor } from '../application/routing/routerProcessor.js';
 import { PushBudget } from '../application/routing/pushBudget.js';
 import { reputationProcessor } from '../application/reputation/reputationProcessor.js';
 import { recallProcessor } from '../application/delivery/recallProcessor.js';
+import { callbackProcessor } from '../application/callbacks/callbackProcessor.js';
 import { erasureProcessor } from '../application/erasure/erasureProcessor.js';
 import type { ErasableLog } from '../application/erasure/erasableLog.js';
 import type { PenaltyLadder } from '../domain/reputation/penaltyLadder.js';
@@ -29,7 +30,7 @@ export interface ReactorParts {
 
 /**
  * Builds and starts the processors that react to the log: moderation, routing, reputation,
- * recall and, on the embedded store, erasure (docs/architecture.md, "The life of one message"). Start them only once the read models are current:
+ * recall, the apps' callbacks and, on the embedded store, erasure (docs/architecture.md, "The life of one message"). Start them only once the read models are current:
  * they read them (push budget, a binding's openid, what a recall withdraws).
  */
 export const startReactors = (
@@ -42,6 +43,7 @@ export const startReactors = (
     routerRunner(core, parts),
     reputationRunner(core, parts),
     recallRunner(core, parts),
+    callbackRunner(core, parts),
     ...(core.erasable === undefined ? [] : [erasureRunner(core, core.erasable, parts)]),
   ];
   for (const runner of runners) runner.start();
@@ -118,6 +120,20 @@ const recallRunner = (core: Core, parts: ReactorParts): ProcessorRunner =>
         secrets: parts.delivery.secrets,
         context: parts.delivery.context,
         logger: core.logger.child({ processor: 'recall' }),
+      }),
+    ),
+  );
+
+/** Callbacks: what an app asked to hear about (unbinds, deliveries, penalties) → its queue. */
+const callbackRunner = (core: Core, parts: ReactorParts): ProcessorRunner =>
+  runnerFor(
+    core,
+    reactorProcessor(
+      callbackProcessor({
+        store: core.store,
+        cache: core.cache,
+        commands: parts.commands.processors,
+        logger: core.logger.child({ processor: 'callbacks' }),
       }),
     ),
   );

@@ -12,8 +12,11 @@ export interface ReadModels {
   waitForAll(position: Position): Promise<void>;
   /** Resolves once the read model `name` includes `position`; at once if it is not kept. */
   waitForOne(name: string, position: Position): Promise<void>;
-  /** Calls `listener` after each batch of the messages read model, which holds the delivery queue. */
-  onMessagesBatch(listener: (batch: readonly RecordedEvent[]) => void): void;
+  /**
+   * Calls `listener` after each batch of the read model `name` (the messages read model holds the
+   * delivery queue, the callbacks one the callback queue); one listener per read model.
+   */
+  onBatch(name: string, listener: (batch: readonly RecordedEvent[]) => void): void;
 }
 
 /**
@@ -26,7 +29,7 @@ export const startReadModels = async (
   projections: readonly Projection[],
   stops: StopStack,
 ): Promise<ReadModels> => {
-  let messagesBatch = (_batch: readonly RecordedEvent[]): void => undefined;
+  const listeners = new Map<string, (batch: readonly RecordedEvent[]) => void>();
   const runners = projections.map((projection) => {
     if (prepareProjection(core.db, projection)) {
       core.logger.warn('read model layout changed; rebuilding it from the log', {
@@ -34,13 +37,9 @@ export const startReadModels = async (
       });
     }
     return runnerFor(core, projectionProcessor(core.db, core.checkpoints, projection), {
-      ...(projection.name === 'messages'
-        ? {
-            onBatch: (batch: readonly RecordedEvent[]) => {
-              messagesBatch(batch);
-            },
-          }
-        : {}),
+      onBatch: (batch: readonly RecordedEvent[]) => {
+        listeners.get(projection.name)?.(batch);
+      },
     });
   });
   for (const runner of runners) runner.start();
@@ -55,8 +54,8 @@ export const startReadModels = async (
     },
     waitForOne: (name, position) =>
       runners.find((runner) => runner.name === name)?.waitFor(position) ?? Promise.resolve(),
-    onMessagesBatch: (listener) => {
-      messagesBatch = listener;
+    onBatch: (name, listener) => {
+      listeners.set(name, listener);
     },
   };
 };

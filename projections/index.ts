@@ -1,4 +1,5 @@
 import { appsProjection } from './apps/appsProjection.js';
+import { callbacksProjection } from './callbacks/callbacksProjection.js';
 import { bindingsProjection } from './bindings/bindingsProjection.js';
 import { complaintsProjection } from './complaints/complaintsProjection.js';
 import { messagesProjection } from './messages/messagesProjection.js';
@@ -12,4 +13,5 @@ export const allProjections: readonly Projection[] = [
   bindingsProjection,
   complaintsProjection,
   messagesProjection,
+  callbacksProjection,
 ];

@@ -6,6 +6,10 @@ export const WEBHOOK_SECRET_PREFIX = 'whsec_';
 /** Key sizes Standard Webhooks allows, in bytes (Tidings generates 32). */
 export const WEBHOOK_KEY_BYTES = { min: 24, max: 64 } as const;
 
+/** A new secret: `whsec_` and 32 random bytes in base64. */
+export const newWebhookSecret = (randomBytes: (size: number) => Uint8Array): string =>
+  `${WEBHOOK_SECRET_PREFIX}${Buffer.from(randomBytes(32)).toString('base64')}`;
+
 /** A secret decoded into the HMAC key, or why it cannot be one. */
 export type SigningKey =
   | { readonly kind: 'key'; readonly bytes: Buffer }

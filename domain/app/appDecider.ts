@@ -176,7 +176,13 @@ const registerApp = (command: RegisterApp, state: AppState): Decision => {
             registered,
             {
               type: 'AppCallbackSet',
-              data: { appId, url: callbackUrl, events: callbackEventTypes, secret: callbackSecret },
+              data: {
+                appId,
+                url: callbackUrl,
+                events: callbackEventTypes,
+                secret: callbackSecret,
+                since: command.metadata.now,
+              },
             },
           ],
     );
@@ -255,6 +261,7 @@ const setAppCallback = (command: SetAppCallback, state: RegisteredApp): Decision
         url,
         events,
         secret: current === undefined || rotate ? secret : current.secret,
+        since: current?.since ?? command.metadata.now,
         ...kept,
         ...rotated,
       },

@@ -108,7 +108,8 @@ export type AppReinstated = t.TypeOf<typeof AppReinstated>;
 /**
  * The app registered its callback, or changed it. `secret` is the signing secret sealed with the
  * data folder's key (never in clear in the log); after a rotation the one before keeps signing
- * too, beside the new one, until `previousSecretUntil`, so a receiver can switch over.
+ * too, beside the new one, until `previousSecretUntil`, so a receiver can switch over. `since` is
+ * when the app first registered it: events from before then are never sent to it.
  */
 export const AppCallbackSet = eventCodec(
   'AppCallbackSet',
@@ -118,6 +119,7 @@ export const AppCallbackSet = eventCodec(
       url: HttpUrl,
       events: t.readonlyArray(CallbackEventType),
       secret: t.string,
+      since: IsoTime,
     },
     { previousSecret: t.string, previousSecretUntil: IsoTime },
   ),

@@ -37,6 +37,7 @@ export interface PipelineServerOptions {
   readonly retryPolicy?: RetryPolicy;
   readonly dir?: string;
   readonly projections?: TestServerOptions['projections'];
+  readonly resolver?: TestServerOptions['resolver'];
 }
 
 /** A real Tidings with short retries and the Bark stand-in (127.0.0.1) allowlisted. */
@@ -46,6 +47,7 @@ export const startPipelineServer = (options: PipelineServerOptions = {}): Promis
     retryPolicy: options.retryPolicy ?? SHORT_RETRY,
     ...(options.dir === undefined ? {} : { dir: options.dir }),
     ...(options.projections === undefined ? {} : { projections: options.projections }),
+    ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
   });
 
 export const CALLBACK = 'https://orders.example/callback';

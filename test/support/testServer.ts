@@ -28,12 +28,20 @@ export interface TestServerOptions {
   /** New accounts per address; tests register many people from 127.0.0.1, so 10,000 by default. */
   readonly registrationBurst?: number;
   readonly retryPolicy?: StartOptions['retryPolicy'];
+  readonly callbacks?: StartOptions['callbacks'];
   readonly dir?: string;
   /** Read models to keep (all of them by default). */
   readonly projections?: StartOptions['projections'];
   /** Where the server logs; nowhere by default. */
   readonly logger?: StartOptions['logger'];
 }
+
+/**
+ * A resolver that gives every `*.example` host a public address (93.184.216.34, reserved for
+ * documentation), so apps can be created with callbacks on names that pass the outbound guard.
+ */
+export const publicExampleResolver: HostResolver = (hostname) =>
+  Promise.resolve(hostname.endsWith('.example') ? [{ address: '93.184.216.34', family: 4 }] : []);
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -56,6 +64,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
       ? {}
       : { authFailureBurst: options.authFailureBurst }),
     ...(options.retryPolicy === undefined ? {} : { retryPolicy: options.retryPolicy }),
+    ...(options.callbacks === undefined ? {} : { callbacks: options.callbacks }),
     registrationBurst: options.registrationBurst ?? 10_000,
     ...(options.projections === undefined ? {} : { projections: options.projections }),
   });

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import * as t from 'io-ts';
 import { parseDeliveryTarget } from '../../../domain/delivery/deliveryTarget.js';
 import { INBOX_CHANNEL } from '../../../domain/message/messageEvents.js';
+import { deviceReference } from '../../../application/delivery/deviceReference.js';
 import type { DeliveryRow } from '../../../projections/messages/messagesProjection.js';
 
 const DeliveryFacts = t.type({ channel: t.string, status: t.string, attempts: t.number });
@@ -25,15 +25,6 @@ export const AppDeliveryView = t.intersection(
   [DeliveryFacts, t.partial({ device: t.string }), DeliveryTimes],
   'AppDelivery',
 );
-
-/**
- * The reference an app sees for one of the person's devices: 12 base64url characters of
- * SHA-256 over `<bindingId>:<deviceId>`. The same for every message of one binding, so the app
- * can tell its deliveries apart, and unrelated across bindings, so two apps cannot link one
- * person by a device (which is what per-app openids are for).
- */
-export const deviceReference = (bindingId: string, deviceId: string): string =>
-  createHash('sha256').update(`${bindingId}:${deviceId}`, 'utf8').digest('base64url').slice(0, 12);
 
 const timesOf = (row: DeliveryRow): t.TypeOf<typeof DeliveryTimes> => ({
   ...(row.last_error === null ? {} : { lastError: row.last_error }),

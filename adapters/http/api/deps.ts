@@ -10,6 +10,7 @@ import type { AppQueries } from '../../../projections/apps/appQueries.js';
 import type { BindingQueries } from '../../../projections/bindings/bindingQueries.js';
 import type { RecipientQueries } from '../../../projections/recipients/recipientQueries.js';
 import type { MessageQueries } from '../../../projections/messages/messageQueries.js';
+import type { CallbackQueries } from '../../../projections/callbacks/callbackQueries.js';
 import type { ComplaintQueries } from '../../../projections/complaints/complaintQueries.js';
 import type { listApps } from '../../../projections/apps/appList.js';
 import type { PenaltyLadder } from '../../../domain/reputation/penaltyLadder.js';
@@ -42,6 +43,8 @@ export interface ApiDeps {
   /** Messages per app: a burst, then a steady rate (429 beyond). */
   readonly appRateLimit: TokenBuckets;
   readonly complaints: ComplaintQueries;
+  /** The apps' callback deliveries. */
+  readonly callbacks: CallbackQueries;
   readonly listApps: ReturnType<typeof listApps>;
   readonly ladder: PenaltyLadder;
   /** The channels people's devices can be of (GET /v1/channels, settings checks). */

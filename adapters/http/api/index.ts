@@ -6,6 +6,7 @@ import { buildOpenApiDocument } from '../openapi.js';
 import { defineRoute, mountRoutes, type Authenticators, type Route } from '../routing.js';
 import type { RouteSpec } from '../routeSpec.js';
 import { appRoutes } from './appRoutes.js';
+import { appCallbackRoutes } from './appCallbackRoutes.js';
 import { auditRoutes, type AuditDeps } from './auditRoutes.js';
 import { erasureRoutes } from './erasureRoutes.js';
 import { authRoutes } from './authRoutes.js';
@@ -83,6 +84,7 @@ export const createApiRouter = (options: ApiOptions): ReturnType<typeof mountRou
     ...deviceRoutes(options),
     ...consentRoutes(options),
     ...appRoutes(options),
+    ...appCallbackRoutes(options),
     ...messageRoutes(options),
     ...inboxRoutes(options),
     ...moderationRoutes(options),

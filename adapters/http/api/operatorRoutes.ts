@@ -7,6 +7,7 @@ import { ProblemError } from '../problem.js';
 import { defineRoute, type Route } from '../routing.js';
 import { redirectUrisOf } from '../../../projections/apps/appQueries.js';
 import type { ApiDeps } from './deps.js';
+import { appCallbackDepsOf } from './appCallbackRoutes.js';
 import { invocationOf, orRefusal } from './refusals.js';
 
 const AppIdParams = strictObject('AppIdParams', {
@@ -26,8 +27,11 @@ const CreateAppBody = strictObject(
 
 const AppStatus = t.keyof({ active: null, suspended: null, banned: null }, 'AppStatus');
 
-const CreatedApp = t.type(
-  { appId: t.string, appSecret: t.string, name: t.string, redirectUris: RedirectUris },
+const CreatedApp = t.intersection(
+  [
+    t.type({ appId: t.string, appSecret: t.string, name: t.string, redirectUris: RedirectUris }),
+    t.partial({ callbackSecret: t.string }),
+  ],
   'CreatedApp',
 );
 
@@ -73,7 +77,7 @@ const AppListQuery = strictObject(
 
 /** Operator routes for apps (docs/api.md, "Operator"). */
 export const operatorRoutes = (deps: ApiDeps): Route[] => {
-  const register = registerApp({ ...deps, ids: secureIds });
+  const register = registerApp({ ...appCallbackDepsOf(deps), ids: secureIds });
   const rotate = rotateAppSecret({ ...deps, ids: secureIds });
   return [
     defineRoute(
@@ -115,17 +119,30 @@ export const operatorRoutes = (deps: ApiDeps): Route[] => {
         path: '/v1/admin/apps',
         tag: 'operator',
         summary: 'Register an app',
-        description: 'Returns the app secret once; only its hash is stored.',
+        description:
+          'Returns the app secret once; only its hash is stored. A callbackUrl registers the callback for every type (as PUT /v1/app/callback would) and answers its signing secret as callbackSecret; it must be https (plain http only to allowlisted hosts) and pass the outbound guard.',
         auth: 'operator',
         body: CreateAppBody,
+        errors: ['forbidden_destination'],
         responses: {
           201: { description: 'The app, with its secret (shown once)', body: CreatedApp },
         },
       },
       async (request) => {
         const { name, redirectUris } = request.body;
-        const { appId, appSecret } = orRefusal(await register(request.body, invocationOf(request)));
-        return { status: 201, body: { appId, appSecret, name, redirectUris } };
+        const { appId, appSecret, callbackSecret } = orRefusal(
+          await register(request.body, invocationOf(request)),
+        );
+        return {
+          status: 201,
+          body: {
+            appId,
+            appSecret,
+            name,
+            redirectUris,
+            ...(callbackSecret === undefined ? {} : { callbackSecret }),
+          },
+        };
       },
     ),
     defineRoute(

@@ -14,7 +14,12 @@ import {
   type CreatedApp,
   type Person,
 } from '../../../support/httpFixtures.js';
-import { call, startTestServer, type TestServer } from '../../../support/testServer.js';
+import {
+  call,
+  publicExampleResolver,
+  startTestServer,
+  type TestServer,
+} from '../../../support/testServer.js';
 
 const CALLBACK = 'https://durable.example/cb';
 
@@ -43,7 +48,7 @@ describe('HTTP durability: restarts and read-model rebuilds', () => {
   const revokedOpenid = 'durable-revoked';
 
   before(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ resolver: publicExampleResolver });
     app = await createApp(server, { name: 'Durable app', redirectUris: [CALLBACK] });
     otherApp = await createApp(server, {
       name: 'Second app',

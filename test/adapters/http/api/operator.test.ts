@@ -11,7 +11,12 @@ import {
   logText,
   sha256Hex,
 } from '../../../support/httpFixtures.js';
-import { call, startTestServer, type TestServer } from '../../../support/testServer.js';
+import {
+  call,
+  publicExampleResolver,
+  startTestServer,
+  type TestServer,
+} from '../../../support/testServer.js';
 
 const SECRET = /^tds_[A-Za-z0-9_-]{43}$/;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -32,7 +37,7 @@ describe('HTTP operator API: apps', () => {
   let server: TestServer;
 
   before(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ resolver: publicExampleResolver });
   });
   after(async () => {
     await server.dispose();
@@ -45,7 +50,7 @@ describe('HTTP operator API: apps', () => {
     });
 
   describe('POST /v1/admin/apps', () => {
-    it('registers an app: 201 with appId, a tds_ secret, name and redirectUris, and one AppRegistered event', async () => {
+    it('registers an app: 201 with appId, a tds_ secret, name, redirectUris and the callback secret; AppRegistered and AppCallbackSet', async () => {
       const before = await eventCount(server.tidings);
       const reply = await call(server.base, 'POST', '/v1/admin/apps', {
         token: server.adminToken,
@@ -60,9 +65,13 @@ describe('HTTP operator API: apps', () => {
       expect(Object.keys(reply.body).sort()).to.deep.equal([
         'appId',
         'appSecret',
+        'callbackSecret',
         'name',
         'redirectUris',
       ]);
+      expect(reply.body['callbackSecret'])
+        .to.be.a('string')
+        .and.match(/^whsec_[A-Za-z0-9+/]{43}=$/);
       expect(reply.body['appId'])
         .to.be.a('string')
         .and.match(/^app_[A-Za-z0-9_-]+$/);
@@ -74,7 +83,14 @@ describe('HTTP operator API: apps', () => {
       ]);
 
       const appended = await eventsAfter(server.tidings, before);
-      expect(appended.map((event) => event.type)).to.deep.equal(['AppRegistered']);
+      expect(appended.map((event) => event.type)).to.deep.equal([
+        'AppRegistered',
+        'AppCallbackSet',
+      ]);
+      // The signing secret is in the log sealed only, never in clear.
+      expect(JSON.stringify(appended[1]?.data)).to.not.include(
+        String(reply.body['callbackSecret']),
+      );
       const [event] = appended;
       expect(event?.stream).to.equal(`app-${String(reply.body['appId'])}`);
       expect(event?.metadata.actor).to.deep.equal({ kind: 'operator', id: 'operator' });
