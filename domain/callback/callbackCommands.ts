@@ -7,23 +7,13 @@ import {
   typeNamesOf,
   withOptional,
 } from '../shared/codecs.js';
-import { CallbackData } from './callbackEvents.js';
-import { CallbackEventType } from './callbackEventTypes.js';
+import { QueuedCallbackData } from './callbackEvents.js';
 
 /**
  * Queues one callback event. The caller derives `deliveryId` from the event it reports, so
  * queueing it again (a reactor seeing its event twice) changes nothing.
  */
-export const QueueCallback = commandCodec(
-  'QueueCallback',
-  t.type({
-    deliveryId: t.string,
-    appId: t.string,
-    eventType: CallbackEventType,
-    occurredAt: IsoTime,
-    data: CallbackData,
-  }),
-);
+export const QueueCallback = commandCodec('QueueCallback', QueuedCallbackData);
 export type QueueCallback = t.TypeOf<typeof QueueCallback>;
 
 /** What became of one attempt: answered 2xx, or not (`retryAt` absent: give up). */

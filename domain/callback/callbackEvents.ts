@@ -31,6 +31,8 @@ export const CallbackQueued = eventCodec(
     data: CallbackData,
   }),
 );
+/** What a queued callback is: also what `QueueCallback` carries. */
+export const QueuedCallbackData = CallbackQueued.props.data;
 export type CallbackQueued = t.TypeOf<typeof CallbackQueued>;
 
 /** Attempt `attempt` was answered 2xx (`status`) within the time limit. */
