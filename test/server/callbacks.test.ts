@@ -38,7 +38,11 @@ const startReceiver = async (): Promise<Receiver> => {
     close: async () => {
       for (const end of hanging) end();
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
     },
   };
   const server: Server = createServer((request, response) => {
