@@ -64,7 +64,12 @@ const TOTAL_RUNS = families.reduce((sum, { runs }) => sum + runs, 0);
  * Operations no fuzzed request can make succeed, each with the reason; every other one must answer
  * a 2xx at least once. None today: the fixture holds what each one needs.
  */
-const NEVER_SUCCEEDS: ReadonlyMap<string, string> = new Map<string, string>([]);
+const NEVER_SUCCEEDS: ReadonlyMap<string, string> = new Map<string, string>([
+  [
+    'POST /v1/app/callback/deliveries/{id}/retry',
+    'a delivery id exists only once an event was queued for a registered callback, which the fuzzer does not set up; test/server/callbacks.test.ts retries one',
+  ],
+]);
 
 /** Success bodies against the schema the document gives them. */
 const checkSchema = (root: unknown, schema: JsonSchema, value: unknown): string[] =>

@@ -94,7 +94,7 @@ describe('rebuilding a projection', () => {
     );
     expect(failure?.code).to.equal(2);
     expect(failure?.stderr.trim()).to.match(
-      /^rebuild: unknown projection\(s\) nope; known: apps, recipients, bindings, complaints, messages$/,
+      /^rebuild: unknown projection\(s\) nope; known: apps, recipients, bindings, complaints, messages, callbacks$/,
     );
   });
 });

@@ -69,6 +69,78 @@ describe('appDecider', () => {
     expect(appStreamName('abc')).to.equal('app-abc');
   });
 
+  describe('the callback and the compatible ingress', () => {
+    const callbackSet: AppEvent = {
+      type: 'AppCallbackSet',
+      data: {
+        appId,
+        url: 'https://orders.example/hook',
+        events: ['binding.revoked'],
+        secret: 'sealed-1',
+        since: now,
+      },
+    };
+    const setCallback = (rotate: boolean, secret: string) => ({
+      type: 'SetAppCallback' as const,
+      data: {
+        appId,
+        url: 'https://orders.example/hook',
+        events: ['binding.revoked' as const],
+        secret,
+        rotate,
+        rotationWindowHours: 24,
+      },
+      metadata,
+    });
+
+    it('takes the fresh secret the first time, and keeps it when nothing changed', () => {
+      app.given([registered]).when(setCallback(false, 'sealed-1')).then([callbackSet]);
+      app.given([registered, callbackSet]).when(setCallback(false, 'sealed-2')).thenNothing();
+    });
+
+    it('on a rotation keeps the secret before signing for the window', () => {
+      app
+        .given([registered, callbackSet])
+        .when(setCallback(true, 'sealed-2'))
+        .then([
+          {
+            type: 'AppCallbackSet',
+            data: {
+              ...callbackSet.data,
+              secret: 'sealed-2',
+              previousSecret: 'sealed-1',
+              previousSecretUntil: '2025-03-02T12:00:00.000Z',
+            },
+          },
+        ]);
+    });
+
+    it('removes a callback once, and switches the ingress only when it changes', () => {
+      const removal = { type: 'RemoveAppCallback' as const, data: { appId }, metadata };
+      app
+        .given([registered, callbackSet])
+        .when(removal)
+        .then([{ type: 'AppCallbackRemoved', data: { appId } }]);
+      app
+        .given([registered, callbackSet, { type: 'AppCallbackRemoved', data: { appId } }])
+        .when(removal)
+        .thenNothing();
+      const ingress = {
+        type: 'SetAppCompatIngress' as const,
+        data: { appId, enabled: true },
+        metadata,
+      };
+      app
+        .given([registered])
+        .when(ingress)
+        .then([{ type: 'AppCompatIngressChanged', data: { appId, enabled: true } }]);
+      app
+        .given([registered, { type: 'AppCompatIngressChanged', data: { appId, enabled: true } }])
+        .when(ingress)
+        .thenNothing();
+    });
+  });
+
   describe('RegisterApp', () => {
     it('registers a new app', () => {
       app.given([]).when(registerApp).then([registered]);
