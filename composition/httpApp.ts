@@ -11,6 +11,8 @@ import { listApps } from '../projections/apps/appList.js';
 import { createHttpApp } from '../adapters/http/app.js';
 import { createApiRouter } from '../adapters/http/api/index.js';
 import { createWebRouter } from '../adapters/web/webRouter.js';
+import { compatIngressRouter, isCompatRequest } from '../adapters/http/compat/compatIngress.js';
+import { secureIds } from '../adapters/security/secureIds.js';
 import type { IdempotencyStore } from '../adapters/http/idempotency.js';
 import type { AuditDeps } from '../adapters/http/api/auditRoutes.js';
 import type { Allowlist } from '../adapters/outbound/addressPolicy.js';
@@ -52,6 +54,9 @@ export interface HttpParts {
 export const buildHttpApp = (core: Core, parts: HttpParts): Express => {
   const { settings, db } = core;
   const { queries } = parts;
+  // One set of limits for every way in: a message through the compatible ingress takes from the
+  // same app rate limit as one through the API.
+  const limits = requestLimitsOf(settings, parts.limits);
   const api = createApiRouter({
     commands: parts.commands,
     logger: core.logger,
@@ -66,7 +71,7 @@ export const buildHttpApp = (core: Core, parts: HttpParts): Express => {
     secrets: parts.delivery.secrets,
     ...(parts.resolver === undefined ? {} : { resolver: parts.resolver }),
     ...(parts.passwordCost === undefined ? {} : { passwordCost: parts.passwordCost }),
-    ...requestLimitsOf(settings, parts.limits),
+    ...limits,
     sessionTtlMs: settings.sessionDays * 24 * 60 * 60 * 1000,
     adminToken: parts.tokens.admin,
     auditToken: parts.tokens.audit,
@@ -87,7 +92,19 @@ export const buildHttpApp = (core: Core, parts: HttpParts): Express => {
         publicUrl: settings.publicUrl,
       }),
       api,
+      compatIngressRouter({
+        commands: parts.commands,
+        apps: queries.apps,
+        bindings: queries.bindings,
+        messages: queries.messages,
+        appRateLimit: limits.appRateLimit,
+        ids: secureIds,
+        idempotency: parts.idempotency,
+        logger: core.logger,
+        readOnly: settings.readOnly,
+      }),
     ],
+    rawBodies: isCompatRequest,
     bodyLimitOverrides: { '/v1/messages/batch': '1mb' },
     trustProxy: settings.trustProxy,
     readiness: readinessChecks(core.store, parts.runners),

@@ -1,4 +1,4 @@
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type Request, type Router } from 'express';
 import type { Logger } from '../../domain/shared/logger.js';
 import { bodyLimitsOf, readBodies } from './bodyReader.js';
 import { requireHost } from './hostHeader.js';
@@ -30,6 +30,8 @@ export interface HttpAppOptions {
    * default, so the socket's address is the client's (the login limits count it).
    */
   readonly trustProxy?: false | number | readonly string[];
+  /** Requests whose routes read their body bytes themselves (see `readBodies`). */
+  readonly rawBodies?: (request: Request) => boolean;
 }
 
 /**
@@ -54,6 +56,7 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
     readBodies(
       bodyLimitsOf(options.bodyLimit ?? '64kb', options.bodyLimitOverrides ?? {}),
       options.logger,
+      options.rawBodies,
     ),
   );
 

@@ -52,11 +52,17 @@ export const bodyLimitsOf = (
  *   charset, or a `Content-Encoding`, is 415 `unsupported_media_type`), an object or an array
  *   (else 400 `invalid_json`), an empty body reads as `{}`. Bytes that are not UTF-8 are kept as
  *   faults (see {@link decodeUtf8KeepingFaults}) for the routes to refuse, naming the field.
+ * - a request `keepRaw` picks keeps its body as bytes for its route ({@link rawBodyOf}).
  * Other bodies are read and dropped, so an answer never leaves half a body on a kept-alive
  * connection.
  */
 export const readBodies =
-  (limits: BodyLimits, logger: Logger): RequestHandler =>
+  (
+    limits: BodyLimits,
+    logger: Logger,
+    /** Requests whose body is kept as bytes for their route ({@link rawBodyOf}), JSON or not. */
+    keepRaw: (request: Request) => boolean = () => false,
+  ): RequestHandler =>
   (request, response, next) => {
     if (!hasBody(request)) {
       next();
@@ -98,7 +104,8 @@ export const readBodies =
     const onEnd = (): void => {
       stop();
       try {
-        if (isJson(request)) request.body = jsonOf(request, Buffer.concat(chunks, received));
+        if (keepRaw(request)) rawBodies.set(request, Buffer.concat(chunks, received));
+        else if (isJson(request)) request.body = jsonOf(request, Buffer.concat(chunks, received));
       } catch (error) {
         next(error);
         return;
@@ -125,6 +132,14 @@ export const readBodies =
     request.on('error', onGone);
     request.on('close', onGone);
   };
+
+const rawBodies = new WeakMap<Request, Buffer>();
+
+/**
+ * The bytes of a body {@link readBodies} kept for its route (the compatible ingress reads Bark's
+ * and ntfy's bodies itself); empty when the request had none.
+ */
+export const rawBodyOf = (request: Request): Buffer => rawBodies.get(request) ?? Buffer.alloc(0);
 
 /** Whether the request has a body at all (RFC 9112 section 6.3: a length or a transfer coding). */
 const hasBody = (request: Request): boolean => {

@@ -24,8 +24,12 @@ export type IdempotencyStart =
 
 /** Stored answers of POST requests by (app, Idempotency-Key). */
 export interface IdempotencyStore {
-  /** Claims the key for this body, or says why not (replay the first answer, other body, in progress). */
-  begin(appId: string, key: string, body: unknown, now: Date): IdempotencyStart;
+  /**
+   * Claims the key for this body, or says why not (replay the first answer, other body, in
+   * progress). `windowMs` (at most the 24 h kept, the default) is how long after its first use the
+   * key names the same request; a use after it starts afresh (the compatible ingress's repeats).
+   */
+  begin(appId: string, key: string, body: unknown, now: Date, windowMs?: number): IdempotencyStart;
   complete(appId: string, key: string, status: number, body: unknown): void;
   /**
    * Releases a claim whose request failed or answered "try again", so a retry can run (and
@@ -117,13 +121,13 @@ export const sqliteIdempotencyStore = (
   );
   const prune = db.prepare<[string]>('DELETE FROM idempotency_keys WHERE created_at < ?');
   const begin = db.transaction(
-    (appId: string, key: string, body: unknown, now: Date): IdempotencyStart => {
+    (appId: string, key: string, body: unknown, now: Date, windowMs: number): IdempotencyStart => {
       const hash = bodyHash(body);
       const at = now.toISOString();
       const row = select.get(appId, key);
       const firstAt = row === undefined ? undefined : (row.first_at ?? row.created_at);
-      // The 24 h run from the key's first use; an older row is a fresh start.
-      if (row !== undefined && firstAt !== undefined && age(firstAt, now) < IDEMPOTENCY_TTL_MS) {
+      // The window (24 h) runs from the key's first use; an older row is a fresh start.
+      if (row !== undefined && firstAt !== undefined && age(firstAt, now) < windowMs) {
         if (row.body_hash !== hash) return { kind: 'reused' };
         if (row.state === 'done') {
           return {
@@ -148,7 +152,8 @@ export const sqliteIdempotencyStore = (
     },
   );
   return {
-    begin: (appId, key, body, now) => begin(appId, key, body, now),
+    begin: (appId, key, body, now, windowMs = IDEMPOTENCY_TTL_MS) =>
+      begin(appId, key, body, now, Math.min(windowMs, IDEMPOTENCY_TTL_MS)),
     complete: (appId, key, status, body) => {
       complete.run(status, JSON.stringify(body), appId, key);
     },
