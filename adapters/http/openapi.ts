@@ -66,6 +66,8 @@ export interface OpenApiOperation {
     readonly content: Readonly<Record<string, OpenApiMediaType>>;
   };
   readonly responses: Readonly<Record<string, OpenApiResponse>>;
+  /** The foreign protocol a route speaks (`RouteSpec.protocol`): its errors are not problems. */
+  readonly 'x-tidings-protocol'?: string;
 }
 
 /** How a caller proves who it is: a bearer token or the session cookie. */
@@ -213,9 +215,20 @@ export const problemCodesOf = (route: RouteSpec): ProblemCode[] => {
   return problemCodes.filter((code) => codes.has(code));
 };
 
-const problemResponses = (route: RouteSpec): Record<string, OpenApiResponse> => {
+/** The problems a route of a foreign protocol can answer: the parser's and the body limit's. */
+const foreignEdgeCodes: readonly ProblemCode[] = [
+  'malformed_request',
+  'request_timeout',
+  'payload_too_large',
+  'headers_too_large',
+];
+
+const problemResponses = (
+  route: RouteSpec,
+  codesOf: readonly ProblemCode[] = problemCodesOf(route),
+): Record<string, OpenApiResponse> => {
   const byStatus = new Map<number, ProblemCode[]>();
-  for (const code of problemCodesOf(route)) {
+  for (const code of codesOf) {
     const status = problemCatalogue[code].status;
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
@@ -291,7 +304,7 @@ const parametersOf = (route: RouteSpec): OpenApiParameter[] => {
 };
 
 const operationOf = (route: RouteSpec, operationId: string): OpenApiOperation => {
-  const parameters = parametersOf(route);
+  const parameters: OpenApiParameter[] = parametersOf(route);
   const responses: Record<string, OpenApiResponse> = {};
   for (const [status, answer] of Object.entries(route.responses)) {
     responses[status] = {
@@ -303,10 +316,54 @@ const operationOf = (route: RouteSpec, operationId: string): OpenApiOperation =>
           : {}),
     };
   }
-  for (const [status, answer] of Object.entries(problemResponses(route))) {
-    // A declared answer of the same status (unusual) is the route's own word on it.
-    responses[status] ??= answer;
+  const { protocol } = route;
+  if (protocol === undefined) {
+    for (const [status, answer] of Object.entries(problemResponses(route))) {
+      // A declared answer of the same status (unusual) is the route's own word on it.
+      responses[status] ??= answer;
+    }
+  } else {
+    for (const status of protocol.errors.statuses) {
+      responses[String(status)] ??= {
+        description: `Refused, answered as ${protocol.name} answers`,
+        content: { 'application/json': { schema: toJsonSchema(protocol.errors.body) } },
+      };
+    }
+    // What the HTTP parser and the body limit refuse before any route is a problem here too.
+    const before = problemResponses({ ...route, errors: [] }, foreignEdgeCodes);
+    for (const [status, answer] of Object.entries(before)) {
+      const own = responses[status];
+      responses[status] =
+        own === undefined ? answer : { ...own, content: { ...own.content, ...answer.content } };
+    }
+    for (const [name, description] of Object.entries(protocol.headers ?? {})) {
+      parameters.push({
+        name,
+        in: 'header',
+        required: false,
+        description,
+        schema: { type: 'string' },
+      });
+    }
   }
+  const requestBody =
+    protocol?.requestBodies !== undefined
+      ? {
+          requestBody: {
+            required: true as const,
+            content: Object.fromEntries(
+              Object.entries(protocol.requestBodies).map(([type, schema]) => [type, { schema }]),
+            ),
+          },
+        }
+      : route.body === undefined
+        ? {}
+        : {
+            requestBody: {
+              required: true as const,
+              content: { 'application/json': { schema: toJsonSchema(route.body) } },
+            },
+          };
   return {
     operationId,
     summary: route.summary,
@@ -314,15 +371,9 @@ const operationOf = (route: RouteSpec, operationId: string): OpenApiOperation =>
     tags: [route.tag],
     security: route.auth === 'none' ? [] : [{ [securitySchemeOf[route.auth]]: [] }],
     ...(parameters.length > 0 ? { parameters } : {}),
-    ...(route.body === undefined
-      ? {}
-      : {
-          requestBody: {
-            required: true,
-            content: { 'application/json': { schema: toJsonSchema(route.body) } },
-          },
-        }),
+    ...requestBody,
     responses,
+    ...(protocol === undefined ? {} : { 'x-tidings-protocol': protocol.name }),
   };
 };
 

@@ -1,4 +1,5 @@
 import type * as t from 'io-ts';
+import type { JsonSchema } from './codecs.js';
 import type { ProblemCode } from './problem.js';
 
 /** Who may call a route, and how they prove it (docs/api.md, "Credentials"). */
@@ -40,4 +41,21 @@ export interface RouteSpec {
   readonly responses: Readonly<Record<number, RouteResponse>>;
   /** Error codes this route can answer with, besides the ones every route can (documented from the catalogue). */
   readonly errors?: readonly ProblemCode[];
+  /**
+   * A route that speaks another server's protocol (the compatible ingress speaks Bark's and
+   * ntfy's): it reads its own bodies, of these media types, and answers its errors in that
+   * protocol's shape instead of problem+json. Documented as such (`x-tidings-protocol`).
+   */
+  readonly protocol?: ForeignProtocol;
+}
+
+/** How a route of another server's protocol is documented (see {@link RouteSpec.protocol}). */
+export interface ForeignProtocol {
+  readonly name: 'bark' | 'ntfy';
+  /** Request bodies by media type. */
+  readonly requestBodies?: Readonly<Record<string, JsonSchema>>;
+  /** Its error answers: their statuses, each with this body. */
+  readonly errors: { readonly statuses: readonly number[]; readonly body: t.Mixed };
+  /** Request headers it reads (ntfy's `X-Title`, …), with what each means. */
+  readonly headers?: Readonly<Record<string, string>>;
 }

@@ -175,6 +175,9 @@ export const describeApi = (document: unknown): ApiDescription => {
     for (const method of HTTP_METHODS) {
       const operation = item[method];
       if (!isRecord(operation)) continue;
+      // An operation of another server's protocol (Tidings's compatible ingress speaks Bark's and
+      // ntfy's) answers its errors in that protocol's shape, not as problems: not fuzzed here.
+      if ('x-tidings-protocol' in operation) continue;
       methodsByPath.set(path, [...(methodsByPath.get(path) ?? []), method]);
       const own: unknown[] = Array.isArray(operation['parameters']) ? operation['parameters'] : [];
       const parameters = [...shared, ...own].map((raw) => parameterOf(document, raw));

@@ -19,6 +19,7 @@ import {
 import { runCommand } from '../support/reputation.js';
 import { call, type TestServer } from '../support/testServer.js';
 import { isNoRoute } from '../support/noRoute.js';
+import { foreignOperations } from '../support/foreignProtocols.js';
 
 /**
  * The compatible ingress (docs/api.md, "Compatible ingress"), driven the way Bark's and ntfy's
@@ -501,6 +502,37 @@ describe('compatible ingress: Bark and ntfy senders reach a person unchanged', f
   });
 
   describe('root routes', () => {
+    it('/openapi.json documents each of them, and each documented one is served', async () => {
+      const document = await call<{ paths: Record<string, Record<string, unknown>> }>(
+        server.base,
+        'GET',
+        '/openapi.json',
+      );
+      const documented = foreignOperations(document.body).sort();
+      expect(documented).to.deep.equal(
+        [
+          'POST /push',
+          'GET /{key}/{body}',
+          'POST /{key}/{body}',
+          'GET /{key}/{title}/{body}',
+          'POST /{key}/{title}/{body}',
+          'GET /{key}/{title}/{subtitle}/{body}',
+          'POST /{key}/{title}/{subtitle}/{body}',
+          'POST /{key}',
+          'PUT /{key}',
+          'POST /',
+        ].sort(),
+      );
+      for (const operation of documented) {
+        const [method = '', path = ''] = operation.split(' ');
+        const concrete = path.replace('{key}', UNKNOWN_KEY).replace(/\{[^}]+\}/g, 'x');
+        const answer = await send(server, method, concrete, { body: '{}', headers: JSON_TYPE });
+        // Served: the dialect's own refusal of a key nobody holds, never the "no route" answer.
+        expect(answer.status, operation).to.be.oneOf([400, 403]);
+        expect(isNoRoute(answer), operation).to.equal(false);
+      }
+    });
+
     it('never shadow pages or /v1, and only binding-key paths are matched', async () => {
       const login = await call(server.base, 'GET', '/login');
       expect(login.status).to.equal(200);

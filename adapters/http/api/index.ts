@@ -5,6 +5,7 @@ import { constantTimeEqual, hashSecret } from '../../security/secrets.js';
 import { buildOpenApiDocument } from '../openapi.js';
 import { defineRoute, mountRoutes, type Authenticators, type Route } from '../routing.js';
 import type { RouteSpec } from '../routeSpec.js';
+import { compatRouteSpecs } from '../compat/compatRouteSpecs.js';
 import { appRoutes } from './appRoutes.js';
 import { appCallbackRoutes } from './appCallbackRoutes.js';
 import { auditRoutes, type AuditDeps } from './auditRoutes.js';
@@ -104,7 +105,13 @@ export const createApiRouter = (options: ApiOptions): ReturnType<typeof mountRou
     },
     () => {
       document ??= buildOpenApiDocument(
-        [...infrastructureSpecs, ...routes.map((r) => r.spec), openApiRoute.spec],
+        [
+          ...infrastructureSpecs,
+          ...routes.map((r) => r.spec),
+          // Served by their own router (composition/httpApp.ts), documented with the rest.
+          ...compatRouteSpecs,
+          openApiRoute.spec,
+        ],
         {
           title: 'Tidings API',
           version: options.version,

@@ -987,6 +987,136 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/push": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Bark: push with the key in the body (bark-server's API v2) */
+        post: operations["post_push"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{key}/{body}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bark: push body by path
+         * @description bark-server's path form. The query (and a POST's form or JSON) adds Bark's fields; the path wins. Raw non-ASCII bytes in the request target are refused by the HTTP parser: percent-encode them.
+         */
+        get: operations["get_key_body"];
+        put?: never;
+        /**
+         * Bark: push body by path
+         * @description bark-server's path form. The query (and a POST's form or JSON) adds Bark's fields; the path wins. Raw non-ASCII bytes in the request target are refused by the HTTP parser: percent-encode them.
+         */
+        post: operations["post_key_body"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{key}/{title}/{body}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bark: push title, body by path
+         * @description bark-server's path form. The query (and a POST's form or JSON) adds Bark's fields; the path wins. Raw non-ASCII bytes in the request target are refused by the HTTP parser: percent-encode them.
+         */
+        get: operations["get_key_title_body"];
+        put?: never;
+        /**
+         * Bark: push title, body by path
+         * @description bark-server's path form. The query (and a POST's form or JSON) adds Bark's fields; the path wins. Raw non-ASCII bytes in the request target are refused by the HTTP parser: percent-encode them.
+         */
+        post: operations["post_key_title_body"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{key}/{title}/{subtitle}/{body}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bark: push title, subtitle, body by path
+         * @description bark-server's path form. The query (and a POST's form or JSON) adds Bark's fields; the path wins. Raw non-ASCII bytes in the request target are refused by the HTTP parser: percent-encode them.
+         */
+        get: operations["get_key_title_subtitle_body"];
+        put?: never;
+        /**
+         * Bark: push title, subtitle, body by path
+         * @description bark-server's path form. The query (and a POST's form or JSON) adds Bark's fields; the path wins. Raw non-ASCII bytes in the request target are refused by the HTTP parser: percent-encode them.
+         */
+        post: operations["post_key_title_subtitle_body"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * ntfy: publish to a topic (the binding key)
+         * @description The body is the message, UTF-8 whatever its content type. A POST whose JSON or form body has Bark's body or title field is Bark's key-only form instead, answered as Bark answers.
+         */
+        put: operations["put_key"];
+        /**
+         * ntfy: publish to a topic (the binding key)
+         * @description The body is the message, UTF-8 whatever its content type. A POST whose JSON or form body has Bark's body or title field is Bark's key-only form instead, answered as Bark answers.
+         */
+        post: operations["post_key"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** ntfy: publish as JSON, the topic in the body */
+        post: operations["post_root"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -7584,6 +7714,1784 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_push: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The binding key (`/push` only) */
+                    device_key: string;
+                    title?: string;
+                    subtitle?: string;
+                    body: string;
+                    /** @description Becomes the thread */
+                    group?: string;
+                    /** @description The thread when there is no group */
+                    id?: string;
+                    url?: string;
+                    /** @enum {string} */
+                    level?: "active" | "timeSensitive" | "passive" | "critical";
+                };
+                "application/x-www-form-urlencoded": {
+                    /** @description The binding key (`/push` only) */
+                    device_key: string;
+                    title?: string;
+                    subtitle?: string;
+                    body: string;
+                    /** @description Becomes the thread */
+                    group?: string;
+                    /** @description The thread when there is no group */
+                    id?: string;
+                    url?: string;
+                    /** @enum {string} */
+                    level?: "active" | "timeSensitive" | "passive" | "critical";
+                };
+            };
+        };
+        responses: {
+            /** @description Taken */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        code: 200;
+                        /** @constant */
+                        message: "success";
+                        data: {
+                            messageId: string;
+                            status: string;
+                        };
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Problem: `request_timeout` (The request did not arrive in time) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Problem: `payload_too_large` (The body is too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Problem: `headers_too_large` (The request headers are too large) */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+        };
+    };
+    get_key_body: {
+        parameters: {
+            query?: {
+                title?: string;
+                subtitle?: string;
+                body?: string;
+                group?: string;
+                id?: string;
+                url?: string;
+                level?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A binding key of an app that turned compatIngress on */
+                key: string;
+                /** @description URL-decoded as bark-server decodes it ('+' is a space) */
+                body: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Taken (bark-server's "success") */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        code: 200;
+                        /** @constant */
+                        message: "success";
+                        data: {
+                            messageId: string;
+                            status: string;
+                        };
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Problem: `request_timeout` (The request did not arrive in time) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Problem: `payload_too_large` (The body is too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Problem: `headers_too_large` (The request headers are too large) */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+        };
+    };
+    post_key_body: {
+        parameters: {
+            query?: {
+                title?: string;
+                subtitle?: string;
+                body?: string;
+                group?: string;
+                id?: string;
+                url?: string;
+                level?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A binding key of an app that turned compatIngress on */
+                key: string;
+                /** @description URL-decoded as bark-server decodes it ('+' is a space) */
+                body: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The binding key (`/push` only) */
+                    device_key?: string;
+                    title?: string;
+                    subtitle?: string;
+                    body: string;
+                    /** @description Becomes the thread */
+                    group?: string;
+                    /** @description The thread when there is no group */
+                    id?: string;
+                    url?: string;
+                    /** @enum {string} */
+                    level?: "active" | "timeSensitive" | "passive" | "critical";
+                };
+                "application/x-www-form-urlencoded": {
+                    /** @description The binding key (`/push` only) */
+                    device_key?: string;
+                    title?: string;
+                    subtitle?: string;
+                    body: string;
+                    /** @description Becomes the thread */
+                    group?: string;
+                    /** @description The thread when there is no group */
+                    id?: string;
+                    url?: string;
+                    /** @enum {string} */
+                    level?: "active" | "timeSensitive" | "passive" | "critical";
+                };
+            };
+        };
+        responses: {
+            /** @description Taken (bark-server's "success") */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        code: 200;
+                        /** @constant */
+                        message: "success";
+                        data: {
+                            messageId: string;
+                            status: string;
+                        };
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Problem: `request_timeout` (The request did not arrive in time) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Problem: `payload_too_large` (The body is too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Problem: `headers_too_large` (The request headers are too large) */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+        };
+    };
+    get_key_title_body: {
+        parameters: {
+            query?: {
+                title?: string;
+                subtitle?: string;
+                body?: string;
+                group?: string;
+                id?: string;
+                url?: string;
+                level?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A binding key of an app that turned compatIngress on */
+                key: string;
+                /** @description URL-decoded as bark-server decodes it ('+' is a space) */
+                title: string;
+                /** @description URL-decoded as bark-server decodes it ('+' is a space) */
+                body: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Taken (bark-server's "success") */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        code: 200;
+                        /** @constant */
+                        message: "success";
+                        data: {
+                            messageId: string;
+                            status: string;
+                        };
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Problem: `request_timeout` (The request did not arrive in time) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Problem: `payload_too_large` (The body is too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Problem: `headers_too_large` (The request headers are too large) */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+        };
+    };
+    post_key_title_body: {
+        parameters: {
+            query?: {
+                title?: string;
+                subtitle?: string;
+                body?: string;
+                group?: string;
+                id?: string;
+                url?: string;
+                level?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A binding key of an app that turned compatIngress on */
+                key: string;
+                /** @description URL-decoded as bark-server decodes it ('+' is a space) */
+                title: string;
+                /** @description URL-decoded as bark-server decodes it ('+' is a space) */
+                body: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The binding key (`/push` only) */
+                    device_key?: string;
+                    title?: string;
+                    subtitle?: string;
+                    body: string;
+                    /** @description Becomes the thread */
+                    group?: string;
+                    /** @description The thread when there is no group */
+                    id?: string;
+                    url?: string;
+                    /** @enum {string} */
+                    level?: "active" | "timeSensitive" | "passive" | "critical";
+                };
+                "application/x-www-form-urlencoded": {
+                    /** @description The binding key (`/push` only) */
+                    device_key?: string;
+                    title?: string;
+                    subtitle?: string;
+                    body: string;
+                    /** @description Becomes the thread */
+                    group?: string;
+                    /** @description The thread when there is no group */
+                    id?: string;
+                    url?: string;
+                    /** @enum {string} */
+                    level?: "active" | "timeSensitive" | "passive" | "critical";
+                };
+            };
+        };
+        responses: {
+            /** @description Taken (bark-server's "success") */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        code: 200;
+                        /** @constant */
+                        message: "success";
+                        data: {
+                            messageId: string;
+                            status: string;
+                        };
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Problem: `request_timeout` (The request did not arrive in time) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Problem: `payload_too_large` (The body is too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Problem: `headers_too_large` (The request headers are too large) */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+        };
+    };
+    get_key_title_subtitle_body: {
+        parameters: {
+            query?: {
+                title?: string;
+                subtitle?: string;
+                body?: string;
+                group?: string;
+                id?: string;
+                url?: string;
+                level?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A binding key of an app that turned compatIngress on */
+                key: string;
+                /** @description URL-decoded as bark-server decodes it ('+' is a space) */
+                title: string;
+                /** @description URL-decoded as bark-server decodes it ('+' is a space) */
+                subtitle: string;
+                /** @description URL-decoded as bark-server decodes it ('+' is a space) */
+                body: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Taken (bark-server's "success") */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        code: 200;
+                        /** @constant */
+                        message: "success";
+                        data: {
+                            messageId: string;
+                            status: string;
+                        };
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Problem: `request_timeout` (The request did not arrive in time) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Problem: `payload_too_large` (The body is too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Problem: `headers_too_large` (The request headers are too large) */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+        };
+    };
+    post_key_title_subtitle_body: {
+        parameters: {
+            query?: {
+                title?: string;
+                subtitle?: string;
+                body?: string;
+                group?: string;
+                id?: string;
+                url?: string;
+                level?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A binding key of an app that turned compatIngress on */
+                key: string;
+                /** @description URL-decoded as bark-server decodes it ('+' is a space) */
+                title: string;
+                /** @description URL-decoded as bark-server decodes it ('+' is a space) */
+                subtitle: string;
+                /** @description URL-decoded as bark-server decodes it ('+' is a space) */
+                body: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The binding key (`/push` only) */
+                    device_key?: string;
+                    title?: string;
+                    subtitle?: string;
+                    body: string;
+                    /** @description Becomes the thread */
+                    group?: string;
+                    /** @description The thread when there is no group */
+                    id?: string;
+                    url?: string;
+                    /** @enum {string} */
+                    level?: "active" | "timeSensitive" | "passive" | "critical";
+                };
+                "application/x-www-form-urlencoded": {
+                    /** @description The binding key (`/push` only) */
+                    device_key?: string;
+                    title?: string;
+                    subtitle?: string;
+                    body: string;
+                    /** @description Becomes the thread */
+                    group?: string;
+                    /** @description The thread when there is no group */
+                    id?: string;
+                    url?: string;
+                    /** @enum {string} */
+                    level?: "active" | "timeSensitive" | "passive" | "critical";
+                };
+            };
+        };
+        responses: {
+            /** @description Taken (bark-server's "success") */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        code: 200;
+                        /** @constant */
+                        message: "success";
+                        data: {
+                            messageId: string;
+                            status: string;
+                        };
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Problem: `request_timeout` (The request did not arrive in time) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Problem: `payload_too_large` (The body is too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+            /** @description Problem: `headers_too_large` (The request headers are too large) */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as bark answers */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        message: string;
+                        timestamp: number;
+                    };
+                };
+            };
+        };
+    };
+    put_key: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The title (also Title, ti, t, or the query parameter title) */
+                "X-Title"?: string;
+                /** @description 1–5 or min, low, default, high, max, urgent: 4–5 are timeSensitive, 1–2 passive */
+                "X-Priority"?: string;
+                /** @description Opened on tap (also Click) */
+                "X-Click"?: string;
+                /** @description Deliver later: 30s, 10m, 2h, 1d or a Unix time (also Delay, X-At, At, X-In, In) */
+                "X-Delay"?: string;
+                /** @description The message, instead of the body (also Message, m) */
+                "X-Message"?: string;
+                /** @description The thread (also Sequence-ID, SID) */
+                "X-Sequence-ID"?: string;
+            };
+            path: {
+                /** @description A binding key of an app that turned compatIngress on */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/plain": string;
+            };
+        };
+        responses: {
+            /** @description Published (the message as ntfy answers it) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        time: number;
+                        /** @constant */
+                        event: "message";
+                        topic: string;
+                        message: string;
+                        title?: string;
+                        priority?: number;
+                        click?: string;
+                    };
+                };
+            };
+            /** @description Refused, answered as ntfy answers */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        http: number;
+                        error: string;
+                        link?: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as ntfy answers */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        http: number;
+                        error: string;
+                        link?: string;
+                    };
+                };
+            };
+            /** @description Problem: `request_timeout` (The request did not arrive in time) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as ntfy answers */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        http: number;
+                        error: string;
+                        link?: string;
+                    };
+                };
+            };
+            /** @description Refused, answered as ntfy answers */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        http: number;
+                        error: string;
+                        link?: string;
+                    };
+                };
+            };
+            /** @description Problem: `payload_too_large` (The body is too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as ntfy answers */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        http: number;
+                        error: string;
+                        link?: string;
+                    };
+                };
+            };
+            /** @description Refused, answered as ntfy answers */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        http: number;
+                        error: string;
+                        link?: string;
+                    };
+                };
+            };
+            /** @description Problem: `headers_too_large` (The request headers are too large) */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as ntfy answers */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        http: number;
+                        error: string;
+                        link?: string;
+                    };
+                };
+            };
+        };
+    };
+    post_key: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The title (also Title, ti, t, or the query parameter title) */
+                "X-Title"?: string;
+                /** @description 1–5 or min, low, default, high, max, urgent: 4–5 are timeSensitive, 1–2 passive */
+                "X-Priority"?: string;
+                /** @description Opened on tap (also Click) */
+                "X-Click"?: string;
+                /** @description Deliver later: 30s, 10m, 2h, 1d or a Unix time (also Delay, X-At, At, X-In, In) */
+                "X-Delay"?: string;
+                /** @description The message, instead of the body (also Message, m) */
+                "X-Message"?: string;
+                /** @description The thread (also Sequence-ID, SID) */
+                "X-Sequence-ID"?: string;
+            };
+            path: {
+                /** @description A binding key of an app that turned compatIngress on */
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/plain": string;
+            };
+        };
+        responses: {
+            /** @description Published (the message as ntfy answers it) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        time: number;
+                        /** @constant */
+                        event: "message";
+                        topic: string;
+                        message: string;
+                        title?: string;
+                        priority?: number;
+                        click?: string;
+                    };
+                };
+            };
+            /** @description Refused, answered as ntfy answers */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        http: number;
+                        error: string;
+                        link?: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as ntfy answers */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        http: number;
+                        error: string;
+                        link?: string;
+                    };
+                };
+            };
+            /** @description Problem: `request_timeout` (The request did not arrive in time) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as ntfy answers */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        http: number;
+                        error: string;
+                        link?: string;
+                    };
+                };
+            };
+            /** @description Refused, answered as ntfy answers */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        http: number;
+                        error: string;
+                        link?: string;
+                    };
+                };
+            };
+            /** @description Problem: `payload_too_large` (The body is too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as ntfy answers */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        http: number;
+                        error: string;
+                        link?: string;
+                    };
+                };
+            };
+            /** @description Refused, answered as ntfy answers */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        http: number;
+                        error: string;
+                        link?: string;
+                    };
+                };
+            };
+            /** @description Problem: `headers_too_large` (The request headers are too large) */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as ntfy answers */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        http: number;
+                        error: string;
+                        link?: string;
+                    };
+                };
+            };
+        };
+    };
+    post_root: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The binding key */
+                    topic: string;
+                    message?: string;
+                    title?: string;
+                    priority?: number;
+                    tags?: string[];
+                    click?: string;
+                    delay?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Published */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        time: number;
+                        /** @constant */
+                        event: "message";
+                        topic: string;
+                        message: string;
+                        title?: string;
+                        priority?: number;
+                        click?: string;
+                    };
+                };
+            };
+            /** @description Refused, answered as ntfy answers */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        http: number;
+                        error: string;
+                        link?: string;
+                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as ntfy answers */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        http: number;
+                        error: string;
+                        link?: string;
+                    };
+                };
+            };
+            /** @description Problem: `request_timeout` (The request did not arrive in time) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as ntfy answers */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        http: number;
+                        error: string;
+                        link?: string;
+                    };
+                };
+            };
+            /** @description Refused, answered as ntfy answers */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        http: number;
+                        error: string;
+                        link?: string;
+                    };
+                };
+            };
+            /** @description Problem: `payload_too_large` (The body is too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as ntfy answers */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        http: number;
+                        error: string;
+                        link?: string;
+                    };
+                };
+            };
+            /** @description Refused, answered as ntfy answers */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        http: number;
+                        error: string;
+                        link?: string;
+                    };
+                };
+            };
+            /** @description Problem: `headers_too_large` (The request headers are too large) */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, answered as ntfy answers */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        http: number;
+                        error: string;
+                        link?: string;
+                    };
                 };
             };
         };

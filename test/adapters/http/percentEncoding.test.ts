@@ -5,6 +5,7 @@ import { Router } from 'express';
 import { createHttpApp } from '../../../adapters/http/app.js';
 import { createMetrics } from '../../../adapters/http/metrics.js';
 import { documentedRoutes } from '../../support/docs.js';
+import { withoutForeignProtocols } from '../../support/foreignProtocols.js';
 import { eventCount, expectProblem } from '../../support/httpFixtures.js';
 import { recordingLogger, type LogEntry } from '../../support/logs.js';
 import { call, startTestServer, type TestServer } from '../../support/testServer.js';
@@ -31,7 +32,9 @@ describe('HTTP paths that are not valid percent-encoding', () => {
     const recording = recordingLogger();
     entries = recording.entries;
     server = await startTestServer({ logger: recording.logger });
-    const document = (await call<Document>(server.base, 'GET', '/openapi.json')).body;
+    const document = withoutForeignProtocols(
+      (await call<Document>(server.base, 'GET', '/openapi.json')).body,
+    );
     operations = Object.entries(document.paths).flatMap(([path, item]) =>
       Object.entries(item).map(([method, operation]) => ({
         method,

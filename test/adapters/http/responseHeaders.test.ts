@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { documentedRoutes } from '../../support/docs.js';
+import { withoutForeignProtocols } from '../../support/foreignProtocols.js';
 import { registerPerson } from '../../support/httpFixtures.js';
 import { call, startTestServer, type Reply, type TestServer } from '../../support/testServer.js';
 
@@ -18,7 +19,9 @@ describe('HTTP response headers: no-store and nosniff', () => {
 
   before(async () => {
     server = await startTestServer();
-    const document = (await call<Document>(server.base, 'GET', '/openapi.json')).body;
+    const document = withoutForeignProtocols(
+      (await call<Document>(server.base, 'GET', '/openapi.json')).body,
+    );
     operations = Object.entries(document.paths).flatMap(([path, item]) =>
       Object.keys(item).map((method) => ({ method, path })),
     );
