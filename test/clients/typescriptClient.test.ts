@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import {
   createTidingsClient,
@@ -66,6 +68,48 @@ const problemAnswer = (status: number, code: string, headers: Record<string, str
     { status, headers: { 'content-type': 'application/problem+json', ...headers } },
   );
 
+/** One request the callback receiver got. */
+interface Received {
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** A local callback receiver on 127.0.0.1 that records every request and answers 200. */
+const startReceiver = async (): Promise<{
+  readonly url: string;
+  readonly received: Received[];
+  close(): Promise<void>;
+}> => {
+  const received: Received[] = [];
+  const receiver: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      received.push({
+        path: request.url ?? '',
+        headers: request.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const { port } = receiver.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    close: async () => {
+      receiver.closeAllConnections();
+      await new Promise<void>((resolve) =>
+        receiver.close(() => {
+          resolve();
+        }),
+      );
+    },
+  };
+};
+
 /** Runs `action`, expects it to throw a TidingsError, and returns it. */
 const tidingsErrorFrom = async (action: () => Promise<unknown>): Promise<TidingsError> => {
   try {
@@ -96,7 +140,8 @@ describe('clients/typescript: the typed client for apps', function () {
     });
 
   before(async () => {
-    server = await startTestServer();
+    // The callback receiver below is plain http on 127.0.0.1, which only an allowlist lets through.
+    server = await startTestServer({ env: { TIDINGS_OUTBOUND_ALLOWLIST: '127.0.0.1' } });
     app = await createPipelineApp(server, 'Client orders');
     bound = await bindWithoutDevice(server, app);
   });
@@ -183,6 +228,149 @@ describe('clients/typescript: the typed client for apps', function () {
       });
       expect(response.status).to.equal(200);
       expect(data?.bindingId).to.equal(bound.bindingId);
+    });
+  });
+
+  describe('callbacks', () => {
+    let receiver: Awaited<ReturnType<typeof startReceiver>>;
+    before(async () => {
+      receiver = await startReceiver();
+    });
+    after(async () => {
+      await receiver.close();
+    });
+
+    /** A client of a fresh app, so no other test's events reach its callback. */
+    const freshApp = async (name: string): Promise<{ app: CreatedApp; tidings: TidingsClient }> => {
+      const created = await createPipelineApp(server, name);
+      return { app: created, tidings: clientWith({ appSecret: created.appSecret }) };
+    };
+
+    it('setCallback answers the callback with its secret, and getCallback reads it back', async () => {
+      const { tidings } = await freshApp('Client callback set');
+      const url = `${receiver.url}/set`;
+      const set = await tidings.setCallback({
+        url,
+        events: ['binding.authorized', 'message.delivered'],
+      });
+      expect(set.url).to.equal(url);
+      expect(set.events).to.have.members(['binding.authorized', 'message.delivered']);
+      expect(set.secret).to.match(/^whsec_[A-Za-z0-9+/]+=*$/);
+      expect(await tidings.getCallback()).to.deep.equal({ url, events: set.events });
+
+      // Events left out means every type; the secret stays until rotateSecret asks for a new one.
+      const every = await tidings.setCallback({ url });
+      expect(every.events).to.include.members([
+        'binding.authorized',
+        'binding.revoked',
+        'message.delivered',
+        'message.failed',
+      ]);
+      expect(every.secret).to.equal(set.secret);
+      const rotated = await tidings.setCallback({ url, rotateSecret: true });
+      expect(rotated.secret)
+        .to.match(/^whsec_/)
+        .and.not.equal(set.secret);
+      expect((await tidings.getCallback()).events).to.deep.equal(every.events);
+    });
+
+    it('setCallback to plain http of a host not allowlisted is 400 forbidden_destination', async () => {
+      const { tidings } = await freshApp('Client callback guarded');
+      const error = await tidingsErrorFrom(() =>
+        tidings.setCallback({ url: 'http://93.184.216.34/hook' }),
+      );
+      expect(error).to.include({ status: 400, code: 'forbidden_destination' });
+      expect(error.errors?.[0]?.path).to.equal('/url');
+    });
+
+    it('callbackDeliveries lists none before any event, then the delivered binding.authorized', async () => {
+      const { app: created, tidings } = await freshApp('Client callback deliveries');
+      await tidings.setCallback({
+        url: `${receiver.url}/deliveries`,
+        events: ['binding.authorized'],
+      });
+      expect(await tidings.callbackDeliveries()).to.deep.equal({ items: [] });
+
+      const person = await bindWithoutDevice(server, created);
+      const { items } = await waitUntil(
+        () => tidings.callbackDeliveries({ status: 'delivered' }),
+        (list) => list.items.length > 0,
+        'the binding.authorized delivery delivered',
+      );
+      expect(items).to.have.length(1);
+      const [delivery] = items;
+      expect(delivery).to.include({ type: 'binding.authorized', status: 'delivered' });
+      expect(delivery?.attempts).to.equal(1);
+      expect(Date.parse(delivery?.createdAt ?? '')).to.not.be.NaN;
+      const sent = receiver.received.filter((request) => request.path === '/deliveries');
+      expect(sent.map((request) => request.headers['webhook-id'])).to.deep.equal([delivery?.id]);
+      const event = JSON.parse(sent[0]?.body ?? '{}') as { data?: Record<string, unknown> };
+      expect(event.data).to.include({ bindingId: person.bindingId, openid: person.openid });
+      // The query is sent: no delivery is pending, and limit is honoured.
+      expect(await tidings.callbackDeliveries({ status: 'pending' })).to.deep.equal({ items: [] });
+      expect((await tidings.callbackDeliveries({ limit: 1 })).items).to.have.length(1);
+    });
+
+    it('retryCallbackDelivery sends a delivered one again with the same webhook-id', async () => {
+      const { app: created, tidings } = await freshApp('Client callback retry');
+      await tidings.setCallback({ url: `${receiver.url}/retry`, events: ['binding.authorized'] });
+      await bindWithoutDevice(server, created);
+      const { items } = await waitUntil(
+        () => tidings.callbackDeliveries({ status: 'delivered' }),
+        (list) => list.items.length > 0,
+        'the first delivery delivered',
+      );
+      const id = items[0]?.id ?? '';
+      const recorder = recordingFetch();
+      const retried = await clientWith({
+        appSecret: created.appSecret,
+        fetch: recorder.fetch,
+      }).retryCallbackDelivery(id);
+      expect(retried).to.deep.equal({ id, status: 'pending' });
+      expect(recorder.sent).to.have.length(1);
+      expect(recorder.sent[0]?.method).to.equal('POST');
+      expect(recorder.sent[0]?.idempotencyKey).to.be.a('string').and.not.equal('');
+      const again = await waitUntil(
+        () => receiver.received.filter((request) => request.path === '/retry'),
+        (requests) => requests.length >= 2,
+        'the delivery sent again',
+      );
+      expect(new Set(again.map((request) => request.headers['webhook-id']))).to.deep.equal(
+        new Set([id]),
+      );
+    });
+
+    it('retryCallbackDelivery of an unknown id is 404 not_found', async () => {
+      const { tidings } = await freshApp('Client callback unknown');
+      await tidings.setCallback({ url: `${receiver.url}/unknown` });
+      const error = await tidingsErrorFrom(() =>
+        tidings.retryCallbackDelivery('cb-does-not-exist'),
+      );
+      expect(error).to.include({ name: 'TidingsError', status: 404, code: 'not_found' });
+    });
+
+    it('removeCallback removes it: getCallback is then 404 not_found, and removing again is fine', async () => {
+      const { tidings } = await freshApp('Client callback removed');
+      await tidings.setCallback({ url: `${receiver.url}/removed` });
+      expect((await tidings.getCallback()).url).to.equal(`${receiver.url}/removed`);
+      await tidings.removeCallback();
+      const error = await tidingsErrorFrom(() => tidings.getCallback());
+      expect(error).to.include({ status: 404, code: 'not_found' });
+      await tidings.removeCallback();
+      expect((await tidingsErrorFrom(() => tidings.getCallback())).status).to.equal(404);
+    });
+
+    it('removeCallback with a wrong secret throws 401 unauthorized', async () => {
+      const error = await tidingsErrorFrom(() =>
+        clientWith({ appSecret: 'wrong-secret' }).removeCallback(),
+      );
+      expect(error).to.include({ status: 401, code: 'unauthorized' });
+    });
+
+    it('setCompatIngress turns the compatible ingress on and off', async () => {
+      const { tidings } = await freshApp('Client compat');
+      expect(await tidings.setCompatIngress(true)).to.deep.equal({ compatIngress: true });
+      expect(await tidings.setCompatIngress(false)).to.deep.equal({ compatIngress: false });
     });
   });
 

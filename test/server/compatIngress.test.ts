@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +21,7 @@ import {
 import { runCommand } from '../support/reputation.js';
 import { call, type TestServer } from '../support/testServer.js';
 import { isNoRoute } from '../support/noRoute.js';
+import { repoRoot } from '../support/docs.js';
 import { foreignOperations } from '../support/foreignProtocols.js';
 
 /**
@@ -85,6 +88,8 @@ const send = (
     outgoing.on('error', reject);
     outgoing.end(body);
   });
+
+const execFileAsync = promisify(execFile);
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
@@ -498,6 +503,42 @@ describe('compatible ingress: Bark and ntfy senders reach a person unchanged', f
       } finally {
         await limited.dispose();
       }
+    });
+  });
+
+  describe("the README's curl lines", () => {
+    it('reach the person as written (run with curl, when it is installed)', async function () {
+      const curl = spawnSync('curl', ['--version']);
+      if (curl.error !== undefined) {
+        // CI images without curl: the same requests are made with node:http above.
+        this.skip();
+      }
+      const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+      const section = readme.slice(readme.indexOf('## Send from existing Bark/ntfy tools'));
+      const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+      const lines = block.split('\n').filter((line) => line.startsWith('curl '));
+      expect(lines).to.have.length(2);
+      const bodies: string[] = [];
+      for (const line of lines) {
+        const command = line
+          .replace(/https:\/\/tidings\.example\.com/g, server.base)
+          .replace(/\$KEY/g, to.key);
+        // Not spawnSync: the server runs in this process and must answer meanwhile.
+        const run = await execFileAsync('sh', ['-c', `${command} -s --max-time 10`]);
+        const answer = JSON.parse(run.stdout) as Record<string, unknown>;
+        const data = answer['data'] as Record<string, unknown> | undefined;
+        bodies.push(String(data?.['messageId'] ?? answer['id']));
+      }
+      const [barkMessage = '', ntfyMessage = ''] = bodies;
+      expect(await inboxItem(to, barkMessage)).to.include({
+        title: '服务器告警',
+        body: '磁盘已满',
+        thread: 'ops',
+      });
+      expect(await inboxItem(to, ntfyMessage)).to.include({
+        title: '数据库告警',
+        body: '主库 CPU 99%',
+      });
     });
   });
 

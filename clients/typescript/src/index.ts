@@ -3,13 +3,20 @@ import { IDEMPOTENCY_KEY, retryAfterSeconds, retryingFetch, type Fetch } from '.
 import type { paths } from './schema.js';
 import { tidingsErrorOf, UNEXPECTED_RESPONSE, TidingsError } from './tidingsError.js';
 import type {
+  AppChanged,
   AppStanding,
   BatchResult,
   Binding,
+  Callback,
+  CallbackDeliveries,
+  CallbackDeliveriesQuery,
+  CallbackRetry,
+  CallbackSettings,
   Message,
   MessageStatus,
   PushResult,
   RecallResult,
+  RegisteredCallback,
 } from './types.js';
 
 export type { Fetch } from './retryingFetch.js';
@@ -71,6 +78,29 @@ export interface TidingsClient {
   /** `GET /v1/app`: your app's standing. */
   app(): Promise<AppStanding>;
   /**
+   * `PUT /v1/app/callback`: registers or changes your callback. `events` left out means every
+   * type; `rotateSecret: true` makes a new signing secret (the one before keeps signing beside it
+   * for 24 h). Answers the callback with its secret, which only this answer shows. The URL must be
+   * https (plain http only to hosts the operator allowlisted).
+   */
+  setCallback(settings: CallbackSettings): Promise<RegisteredCallback>;
+  /** `GET /v1/app/callback`: your callback's URL and event types; 404 `not_found` when none. */
+  getCallback(): Promise<Callback>;
+  /** `DELETE /v1/app/callback`: removes your callback (none set is no error); nothing more is sent. */
+  removeCallback(): Promise<void>;
+  /**
+   * `GET /v1/app/callback/deliveries`: your recent callback deliveries, newest first, optionally
+   * in one `status` only and at most `limit` (100 by default).
+   */
+  callbackDeliveries(query?: CallbackDeliveriesQuery): Promise<CallbackDeliveries>;
+  /**
+   * `POST /v1/app/callback/deliveries/:id/retry`: sends a delivered or failed delivery again now,
+   * with the same webhook-id (a pending one is left as it is); 404 `not_found` for an unknown id.
+   */
+  retryCallbackDelivery(id: string): Promise<CallbackRetry>;
+  /** `PATCH /v1/app`: turns the Bark- and ntfy-compatible ingress on or off for your keys. */
+  setCompatIngress(enabled: boolean): Promise<AppChanged>;
+  /**
    * The typed openapi-fetch client under the methods, with the same credential, retries and
    * Idempotency-Keys: every route of the schema is reachable through it, typed.
    */
@@ -93,8 +123,8 @@ const keyHeader = (options: PushOptions | undefined): { header?: { [IDEMPOTENCY_
     : { header: { [IDEMPOTENCY_KEY]: options.idempotencyKey } };
 
 /**
- * A client for an app of Tidings: pushes, batches, status, recall, bindings and standing, with
- * bodies typed from the server's own OpenAPI document.
+ * A client for an app of Tidings: pushes, batches, status, recall, bindings, standing and
+ * callbacks, with bodies typed from the server's own OpenAPI document.
  *
  * Every POST carries an Idempotency-Key (yours, or a fresh UUID) and keeps it across its retries,
  * so a retry never sends a message twice. 429 and 503 are retried after their `Retry-After` (or an
@@ -126,17 +156,23 @@ export const createTidingsClient = (options: TidingsClientOptions): TidingsClien
     }),
   });
 
+  /** Throws the problem of an answer that is not a success as a TidingsError. */
+  const refuseUnlessOk = (result: { readonly error?: unknown; readonly response: Response }) => {
+    const { response } = result;
+    if (!response.ok) {
+      const retryAfter = retryAfterSeconds(response.headers.get('retry-after'), now());
+      throw tidingsErrorOf(response.status, result.error, retryAfter);
+    }
+  };
+
   /** The body of a successful answer, or the answer's problem thrown as a TidingsError. */
   const unwrap = <T>(result: {
     readonly data?: T;
     readonly error?: unknown;
     readonly response: Response;
   }): T => {
+    refuseUnlessOk(result);
     const { response } = result;
-    if (!response.ok) {
-      const retryAfter = retryAfterSeconds(response.headers.get('retry-after'), now());
-      throw tidingsErrorOf(response.status, result.error, retryAfter);
-    }
     if (result.data === undefined) {
       throw new TidingsError({
         status: response.status,
@@ -164,6 +200,23 @@ export const createTidingsClient = (options: TidingsClientOptions): TidingsClien
     bindings: async ({ openid }) =>
       unwrap(await raw.GET('/v1/bindings', { params: { query: { openid } } })),
     app: async () => unwrap(await raw.GET('/v1/app')),
+    setCallback: async (settings) => unwrap(await raw.PUT('/v1/app/callback', { body: settings })),
+    getCallback: async () => unwrap(await raw.GET('/v1/app/callback')),
+    removeCallback: async () => {
+      refuseUnlessOk(await raw.DELETE('/v1/app/callback'));
+    },
+    callbackDeliveries: async (query) =>
+      unwrap(
+        await raw.GET('/v1/app/callback/deliveries', {
+          params: query === undefined ? {} : { query },
+        }),
+      ),
+    retryCallbackDelivery: async (id) =>
+      unwrap(
+        await raw.POST('/v1/app/callback/deliveries/{id}/retry', { params: { path: { id } } }),
+      ),
+    setCompatIngress: async (enabled) =>
+      unwrap(await raw.PATCH('/v1/app', { body: { compatIngress: enabled } })),
     raw,
   };
 };

@@ -34,6 +34,31 @@ describe('idempotency store', () => {
     });
   });
 
+  it('a shorter window (the compatible ingress): the same key after it is a new request', () => {
+    const store = sqliteIdempotencyStore(temp.db, 'process-1');
+    const window = 10_000;
+    expect(store.begin('app', 'c1', { m: 'x' }, now, window)).to.deep.equal({
+      kind: 'new',
+      since: now.toISOString(),
+    });
+    store.complete('app', 'c1', 200, { id: 'm1' });
+    expect(store.begin('app', 'c1', { m: 'x' }, later(9_999), window)).to.deep.equal({
+      kind: 'replay',
+      status: 200,
+      body: { id: 'm1' },
+    });
+    // Past the window: a fresh claim with a fresh time, so the message it names is a new one.
+    expect(store.begin('app', 'c1', { m: 'x' }, later(10_000), window)).to.deep.equal({
+      kind: 'new',
+      since: later(10_000).toISOString(),
+    });
+    // A window is never longer than the 24 h answers are kept.
+    store.complete('app', 'c1', 200, { id: 'm2' });
+    expect(
+      store.begin('app', 'c1', { m: 'x' }, later(10_000 + 25 * 3_600_000), 48 * 3_600_000),
+    ).to.deep.include({ kind: 'new' });
+  });
+
   it('answers in_flight while this process is still working on the key', () => {
     const store = sqliteIdempotencyStore(temp.db, 'process-1');
     store.begin('app', 'k2', { a: 1 }, now);
