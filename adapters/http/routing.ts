@@ -349,7 +349,7 @@ const writeStream = async (
 };
 
 /** Codes that say "try again" rather than answer the request: never replayed. */
-const transientCodes: ReadonlySet<string> = new Set([
+export const transientCodes: ReadonlySet<string> = new Set([
   'conflict',
   'rate_limited',
   'idempotency_in_flight',
@@ -387,7 +387,7 @@ const claimIdempotencyKey = (
     return undefined;
   }
   const key = Array.isArray(header) ? header.join(',') : header;
-  if (key.length === 0 || key.length > 128 || !/^[\x21-\x7e]+$/.test(key)) {
+  if (!isIdempotencyKey(key)) {
     throw new ProblemError(
       'validation_failed',
       'Idempotency-Key must be 1 to 128 visible ASCII characters',
@@ -449,6 +449,10 @@ const claimIdempotencyKey = (
     },
   };
 };
+
+/** Whether a sent `Idempotency-Key` is of the form docs/api.md allows: 1 to 128 visible ASCII characters. */
+export const isIdempotencyKey = (key: string): boolean =>
+  key.length > 0 && key.length <= 128 && /^[\x21-\x7e]+$/.test(key);
 
 const describe = (problems: readonly FieldProblem[]): string =>
   problems

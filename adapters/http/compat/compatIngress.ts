@@ -12,6 +12,7 @@ import { secureIds } from '../../security/secureIds.js';
 import { rawBodyOf } from '../bodyReader.js';
 import { bodyHash, type IdempotencyStore } from '../idempotency.js';
 import { problemCatalogue } from '../problem.js';
+import { isIdempotencyKey, transientCodes } from '../routing.js';
 import { invocationOf } from '../api/refusals.js';
 import {
   barkAccepted,
@@ -197,7 +198,7 @@ export const compatIngressRouter = (deps: CompatIngressDeps): Router => {
       ...(refusal.code === 'rate_limited' ? { ntfyCode: 42908 } : {}),
     };
     // "Try again" answers are not kept: the retry runs (with the same message id).
-    if (status >= 500 || refusal.code === 'rate_limited' || refusal.code === 'conflict') {
+    if (status >= 500 || transientCodes.has(refusal.code)) {
       deps.idempotency.abandon(app.app_id, key);
     } else {
       deps.idempotency.complete(app.app_id, key, status, dialect.refused(failure, at));
@@ -302,10 +303,7 @@ const claimOf = (
 ) => {
   const header = request.headers['idempotency-key'];
   const given = Array.isArray(header) ? header.join(',') : header;
-  if (
-    given !== undefined &&
-    (given.length === 0 || given.length > 128 || !/^[\x21-\x7e]+$/.test(given))
-  ) {
+  if (given !== undefined && !isIdempotencyKey(given)) {
     return E.left<CompatFailure>({
       status: 400,
       message: 'Idempotency-Key must be 1 to 128 visible ASCII characters',

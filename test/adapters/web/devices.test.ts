@@ -88,7 +88,7 @@ describe('web app: my devices, of any channel kind (headless Chromium)', functio
   const needBeeper = (context: Mocha.Context): void => {
     if (beeperLoaded) return;
     console.log(
-      '      skipped: the server did not load the beeper test plugin (TIDINGS_CHANNEL_PLUGINS has no loader on this branch)',
+      '      skipped: the server did not load the beeper test plugin named in TIDINGS_CHANNEL_PLUGINS (see its start log)',
     );
     context.skip();
   };
@@ -366,9 +366,7 @@ describe('web app: my devices, of any channel kind (headless Chromium)', functio
     ).body.items;
     const webhook = channels.find((channel) => channel.kind === 'webhook');
     if (webhook === undefined) {
-      console.log(
-        '      skipped: this server has no webhook channel (it is added on another branch)',
-      );
+      console.log('      skipped: this server lists no webhook channel in GET /v1/channels');
       this.skip();
     }
     const { who, watched, page } = await devicesPageOfNewPerson();
