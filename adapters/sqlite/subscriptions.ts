@@ -12,19 +12,22 @@ interface Follower {
   wake?: () => void;
 }
 
-/** Reads up to `maxCount` events after `after`, of `types` only when given. */
+/**
+ * Reads up to `maxCount` events after `after`, of `types` only when given: at once (the embedded
+ * store) or as a promise (a database over the network, adapters/postgres/pgEventStore.ts).
+ */
 export type ReadAfter = (
   after: number,
   maxCount: number,
   types: readonly string[] | undefined,
-) => LogRead;
+) => LogRead | Promise<LogRead>;
 
 const DEFAULT_BATCH = 1_000;
 
 /**
- * The store's subscriptions: each reads on from its cursor while there is something to read, then
- * sleeps until {@link wakeAll} (an append through this store), its poll interval (in case another
- * process appended to the same file), or a close.
+ * A store's subscriptions (the embedded store's and PostgreSQL's): each reads on from its cursor while there is something to read, then
+ * sleeps until {@link wakeAll} (an append through this store, or the database's notice of one), its
+ * poll interval (in case another process appended and no notice came), or a close.
  */
 export class Subscriptions {
   private readonly wakers = new Set<() => void>();
@@ -66,7 +69,8 @@ export class Subscriptions {
     types: readonly string[] | undefined,
   ): AsyncGenerator<readonly RecordedEvent[]> {
     while (!follower.stopped && !this.closed) {
-      const { events, scannedTo } = this.read(follower.cursor, maxBatch, types);
+      const read = this.read(follower.cursor, maxBatch, types);
+      const { events, scannedTo } = read instanceof Promise ? await read : read;
       follower.cursor = scannedTo;
       if (events.length > 0) yield events;
       else await this.waitForNews(follower);

@@ -1,0 +1,68 @@
+import pg from 'pg';
+
+/** A pool of connections to the deployment's PostgreSQL database (`TIDINGS_DATABASE_URL`). */
+export type PgPool = pg.Pool;
+/** One connection taken from a {@link PgPool}, for a transaction. */
+export type PgClient = pg.PoolClient;
+
+export interface PoolOptions {
+  /** Tables live in this schema (created if missing); the URL's default search path otherwise. */
+  readonly schema?: string;
+  /** Connections at most; default 10. */
+  readonly max?: number;
+  /** How long to wait for a connection before failing, in ms; default 5,000. */
+  readonly connectTimeoutMs?: number;
+}
+
+/** A schema name that can be written into SQL unquoted (tests make one per run). */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Opens a pool on `url`. Errors of idle connections (the server restarting, a network cut) are
+ * reported to `onIdleError` instead of crashing the process: the pool replaces the connection, and
+ * the next query that fails tells its caller.
+ */
+export const openPool = (
+  url: string,
+  options: PoolOptions = {},
+  onIdleError: (error: Error) => void = () => undefined,
+): PgPool => {
+  if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
+    throw new Error(`not a plain schema name: ${options.schema}`);
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
+  });
+  pool.on('error', onIdleError);
+  return pool;
+};
+
+/**
+ * Runs `body` in one transaction on one connection: committed when it resolves, rolled back when
+ * it throws. A connection that failed mid-transaction is destroyed rather than returned.
+ */
+export const inTransaction = async <T>(
+  pool: PgPool,
+  body: (client: PgClient) => Promise<T>,
+): Promise<T> => {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const result = await body(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+    } catch (rollbackError) {
+      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+    }
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+};
