@@ -3,6 +3,7 @@ import { erasureWait } from './composition/erasure.js';
 import { readOnlyStore } from './composition/readOnlyStore.js';
 import { replayedUntil } from './adapters/sqlite/replayCopy.js';
 import { pathToFileURL } from 'node:url';
+import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import type { EventStore } from './domain/shared/eventStore.js';
 import { StateCache } from './domain/shared/stateCache.js';
@@ -47,6 +48,18 @@ import { reportProcessors } from './composition/processorMetrics.js';
 import { buildHttpApp } from './composition/httpApp.js';
 import { openDeviceSecrets } from './composition/deviceSecrets.js';
 import { listenHttp } from './composition/listen.js';
+import type { Processor } from './application/processing/processor.js';
+import {
+  leasedRunner,
+  startLeadership,
+  type LeasedWork,
+  type Leadership,
+} from './composition/leadership.js';
+import { attemptClaimsOf } from './composition/sharedDatabase.js';
+import { readBarrier } from './composition/readBarrier.js';
+import { PgIdempotencyStore } from './adapters/postgres/pgIdempotency.js';
+import { nodeDetails } from './composition/readiness.js';
+import type { ReadModels } from './composition/readModels.js';
 
 /** A running Tidings instance. */
 export interface Tidings {
@@ -130,7 +143,7 @@ export const startTidings = async (
 
 /** Opens the data folder and the log, with what every later step shares. */
 const openCore = async (settings: Settings, logger: Logger, stops: StopStack): Promise<Core> => {
-  const { db, store: log, chainedAtOpen, erasable } = await openDataFolder(settings, stops);
+  const { db, store: log, chainedAtOpen, erasable, shared } = await openDataFolder(settings, stops);
   const store = settings.readOnly ? readOnlyStore(log) : log;
   if (settings.readOnly) {
     logger.info('serving the data folder read-only: no writes, no processors, no deliveries', {
@@ -151,6 +164,7 @@ const openCore = async (settings: Settings, logger: Logger, stops: StopStack): P
     metrics: createMetrics(),
     cache: new StateCache(),
     ...(erasable === undefined || settings.readOnly ? {} : { erasable }),
+    ...(shared === undefined ? {} : { shared, claims: attemptClaimsOf(shared) }),
   };
 };
 
@@ -168,6 +182,9 @@ interface Processing {
   readonly scheduler: Scheduler;
   /** The channels, for the devices routes (GET /v1/channels, settings checks). */
   readonly delivery: ChannelSetup;
+  /** With several nodes: this node's leases. */
+  readonly leadership?: Leadership;
+  readonly readModels: ReadModels;
 }
 
 /**
@@ -202,8 +219,26 @@ const startProcessing = async (
   );
   // A read-only folder (a replay) shows the past: nothing reacts, delivers or runs by the clock.
   const live = !core.settings.readOnly;
+  // With several nodes, each reactor and the scheduler run under a lease (one node at a time).
+  const leasedWork: LeasedWork[] = [];
+  let leadership: Leadership | undefined;
+  const leased =
+    core.shared === undefined
+      ? undefined
+      : (make: () => Processor): ProcessorRunner => {
+          const { runner, work } = leasedRunner(core, make, (name, checkpoint) => {
+            leadership?.progress(name, checkpoint);
+          });
+          leasedWork.push(work);
+          return runner;
+        };
   const reactorRunners = live
-    ? startReactors(core, { commands, queries, readModels, delivery, ladder, policies }, stops)
+    ? startReactors(
+        core,
+        { commands, queries, readModels, delivery, ladder, policies },
+        stops,
+        leased,
+      )
     : [];
   const worker = startDeliveryWorker(
     core,
@@ -223,13 +258,30 @@ const startProcessing = async (
     stops,
     live,
   );
-  const idempotency = sqliteIdempotencyStore(core.db);
+  // Several nodes share the keys, so the same key sent to two of them at once is one message.
+  const idempotency: IdempotencyStore =
+    core.shared === undefined
+      ? sqliteIdempotencyStore(core.db)
+      : new PgIdempotencyStore(core.shared.pool, `${core.shared.nodeId}/${randomUUID()}`);
   const scheduler = startScheduler(
     core,
     { commands: commands.waiting, queries, ladder, idempotency },
     stops,
-    live,
+    live && core.shared === undefined,
   );
+  if (core.shared !== undefined && live) {
+    leasedWork.push({
+      name: 'scheduler',
+      start: () => {
+        scheduler.start();
+      },
+      stop: async () => {
+        await scheduler.stop();
+        return undefined;
+      },
+    });
+    leadership = await startLeadership(core.shared, leasedWork, core.logger, stops);
+  }
   const runners = [...readModels.runners, ...reactorRunners];
   reportProcessors(core.metrics, runners);
   return {
@@ -242,6 +294,8 @@ const startProcessing = async (
     worker,
     scheduler,
     delivery,
+    readModels,
+    ...(leadership === undefined ? {} : { leadership }),
   };
 };
 
@@ -254,6 +308,16 @@ const serveHttp = async (
   stops: StopStack,
 ): Promise<string> => {
   const audit = await startAudit(core, stops);
+  const leadership = running.leadership;
+  // With leases, a reactor this node does not hold is not expected to run here.
+  const runningHere = (): readonly ProcessorRunner[] =>
+    leadership === undefined
+      ? running.runners
+      : running.runners.filter(
+          (runner) =>
+            running.readModels.runners.includes(runner) ||
+            leadership.held().includes(`processor:${runner.name}`),
+        );
   const erasure = running.runners.find((runner) => runner.name === 'erasure');
   const app = buildHttpApp(core, {
     commands: running.commands,
@@ -262,7 +326,22 @@ const serveHttp = async (
     tokens,
     idempotency: running.idempotency,
     outboundAllowlist: running.allowlist,
-    runners: running.runners,
+    runningHere,
+    ...(core.shared === undefined
+      ? {}
+      : {
+          barrier: readBarrier(core.store, running.readModels, core.logger),
+          ...(running.leadership === undefined
+            ? {}
+            : {
+                readinessDetails: nodeDetails(
+                  core.store,
+                  core.shared.nodeId,
+                  runningHere,
+                  () => running.leadership?.snapshot() ?? Promise.resolve([]),
+                ),
+              }),
+        }),
     delivery: running.delivery,
     limits: options,
     ...(options.resolver === undefined ? {} : { resolver: options.resolver }),

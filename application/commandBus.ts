@@ -81,7 +81,9 @@ export const createCommandBus = (options: CommandBusOptions): CommandBus => ({
       ? handle()
       : options.serializer.run(stream, handle));
     if (E.isRight(result) && result.right.position !== undefined) {
-      options.metrics?.eventsAppended.inc({ aggregate }, result.right.events.length);
+      if (result.right.repeated !== true) {
+        options.metrics?.eventsAppended.inc({ aggregate }, result.right.events.length);
+      }
       await options.afterAppend?.(result.right.position);
     }
     return result;

@@ -20,7 +20,10 @@
  * Options: --seconds=N (closed-loop duration), --concurrency=N, --messages=N (batch total),
  * --rate=N and --seconds=N (latency), --sync=full|normal, --bindings=N, --devices=1|3 (the
  * person's devices: the Bark device alone, or Bark plus an ntfy topic and a webhook, each on its
- * own local stand-in; every case then waits until every device got every message).
+ * own local stand-in; every case then waits until every device got every message),
+ * --database=<postgres url> (the server on a shared PostgreSQL database instead of the embedded
+ * store), --nodes=N (with --database: N identical server children on it, the generator spreading
+ * its requests over them round-robin).
  */
 import { mkdirSync } from 'node:fs';
 import { startNtfyServer, type NtfyStandIn } from '../devtools/ntfyServer.js';
@@ -67,13 +70,26 @@ const closedLoopFor = async (
   return { requests: next, seconds: (performance.now() - start) / 1000 };
 };
 
-/** Starts the server under test with settings that keep rate limits and push budgets out of the way. */
-const startTidings = async (): Promise<ChildServer> => {
-  mkdirSync(dataDir, { recursive: true });
+/** `--database=<url>`: the servers keep the log in this PostgreSQL database. */
+const databaseUrl = rest.find((arg) => arg.startsWith('--database='))?.slice('--database='.length);
+/** `--nodes=N`: this many servers on the database (1 without one). */
+const nodeCount = option('nodes', 1);
+if (nodeCount !== 1 && databaseUrl === undefined) throw new Error('--nodes needs --database');
+
+/**
+ * Starts one server under test (node `index` of the run) with settings that keep rate limits and
+ * push budgets out of the way.
+ */
+const startTidings = async (index = 0): Promise<ChildServer> => {
+  const folder = nodeCount === 1 ? dataDir : `${dataDir}/node-${index}`;
+  mkdirSync(folder, { recursive: true });
   return startChildServer({
     env: {
       PORT: String(await freePort()),
-      TIDINGS_DATA_DIR: dataDir,
+      TIDINGS_DATA_DIR: folder,
+      ...(databaseUrl === undefined
+        ? {}
+        : { TIDINGS_DATABASE_URL: databaseUrl, TIDINGS_NODE_ID: `bench-${index}` }),
       TIDINGS_ADMIN_TOKEN: ADMIN_TOKEN,
       TIDINGS_OUTBOUND_ALLOWLIST: '127.0.0.1',
       TIDINGS_LOG_LEVEL: 'warn',
@@ -195,12 +211,27 @@ interface CpuUse {
   readonly bench: number;
 }
 
-/** Starts counting the CPU time of the server child and of this process (generator + stand-in). */
-const cpuMeter = (server: ChildServer): (() => CpuUse | undefined) => {
-  const serverStart = server.cpuSeconds();
+/** The CPU time of every server child, summed; undefined where one cannot tell. */
+const serversCpuSeconds = (servers: readonly ChildServer[]): number | undefined => {
+  let sum = 0;
+  for (const server of servers) {
+    const seconds = server.cpuSeconds();
+    if (seconds === undefined) return undefined;
+    sum += seconds;
+  }
+  return sum;
+};
+
+/**
+ * Starts counting the CPU time of the server children (all nodes of a run) and of this process
+ * (generator + stand-in).
+ */
+const cpuMeter = (server: ChildServer | readonly ChildServer[]): (() => CpuUse | undefined) => {
+  const servers = Array.isArray(server) ? server : [server as ChildServer];
+  const serverStart = serversCpuSeconds(servers);
   const benchStart = process.cpuUsage();
   return () => {
-    const serverNow = server.cpuSeconds();
+    const serverNow = serversCpuSeconds(servers);
     if (serverStart === undefined || serverNow === undefined) return undefined;
     const bench = process.cpuUsage(benchStart);
     return { server: serverNow - serverStart, bench: (bench.user + bench.system) / 1e6 };
@@ -318,37 +349,69 @@ const expressCase = async (): Promise<object> => {
   }
 };
 
-/** Runs `body` against a fresh Tidings child with a Bark stand-in, set up through the API. */
+/** The servers of a run and a client for each (several with --nodes). */
+interface Nodes {
+  readonly servers: readonly ChildServer[];
+  readonly clients: readonly LoadClient[];
+}
+
+/**
+ * Runs `body` against fresh Tidings children (one, or --nodes on the database) with a Bark
+ * stand-in, set up through the API of the first.
+ */
 const withTidings = async (
-  body: (client: LoadClient, bark: BarkProbe, setup: Setup, server: ChildServer) => Promise<object>,
+  body: (
+    client: LoadClient,
+    bark: BarkProbe,
+    setup: Setup,
+    server: ChildServer,
+    nodes: Nodes,
+  ) => Promise<object>,
 ): Promise<object> => {
   const bark = await startBarkProbe(DEVICE_KEY);
   const others: OtherDevices | undefined =
     devices === 3
       ? { ntfy: await startNtfyServer(), webhook: await startWebhookReceiver() }
       : undefined;
-  let server: ChildServer | undefined;
-  let client: LoadClient | undefined;
+  const servers: ChildServer[] = [];
+  const clients: LoadClient[] = [];
   try {
-    server = await startTidings();
-    client = new LoadClient(server.url);
+    // The first node migrates the schema and makes the deployment's keys; the others join it.
+    servers.push(await startTidings(0));
+    servers.push(
+      ...(await Promise.all(
+        Array.from({ length: nodeCount - 1 }, (_, index) => startTidings(index + 1)),
+      )),
+    );
+    clients.push(...servers.map((server) => new LoadClient(server.url)));
+    const [client, server] = [clients[0], servers[0]];
+    if (client === undefined || server === undefined) throw new Error('no server started');
     const setup = await setUp(client, bark, option('bindings', 64), others);
-    return await body(client, bark, setup, server);
+    return await body(client, bark, setup, server, { servers, clients });
   } finally {
-    client?.close();
-    await server?.stop();
-    if (rest.includes('--verbose') && server !== undefined) process.stderr.write(server.output());
+    for (const client of clients) client.close();
+    await Promise.all(servers.map((server) => server.stop()));
+    if (rest.includes('--verbose'))
+      for (const server of servers) process.stderr.write(server.output());
     await bark.close();
     await others?.ntfy.close();
     await others?.webhook.close();
   }
 };
 
-/** Sends one message; records its id when accepted. */
+/** Sends one message (round-robin over the clients given); records its id when accepted. */
 const sender =
-  (client: LoadClient, setup: Setup, accepted: string[], onAccepted?: (id: string) => void) =>
+  (
+    client: LoadClient | readonly LoadClient[],
+    setup: Setup,
+    accepted: string[],
+    onAccepted?: (id: string) => void,
+  ) =>
   async (index: number): Promise<boolean> => {
-    const reply = await client.request('POST', '/v1/messages', {
+    const clients: readonly LoadClient[] = client instanceof LoadClient ? [client] : client;
+    const via = clients[index % clients.length];
+    if (via === undefined) throw new Error('no client to send with');
+    const reply = await via.request('POST', '/v1/messages', {
       token: setup.appSecret,
       body: message(setup, index),
     });
@@ -360,12 +423,12 @@ const sender =
   };
 
 const singleCase = (): Promise<object> =>
-  withTidings(async (client, bark, setup, server) => {
+  withTidings(async (client, bark, setup, _server, nodes) => {
     const seconds = option('seconds', 10);
     const concurrency = option('concurrency', 64);
     const accepted: string[] = [];
     let failures = 0;
-    const sendOne = sender(client, setup, accepted);
+    const sendOne = sender(nodes.clients, setup, accepted);
     const send = async (index: number): Promise<void> => {
       if (!(await sendOne(index))) failures += 1;
     };
@@ -373,7 +436,7 @@ const singleCase = (): Promise<object> =>
     await closedLoop(warmup, concurrency, send);
     const warm = accepted.length;
     const runStart = performance.now();
-    const cpu = cpuMeter(server);
+    const cpu = cpuMeter(nodes.servers);
     const run = await closedLoopFor(seconds, concurrency, (index) => send(index + warmup));
     const inRun = accepted.slice(warm);
     const { cpuUse, ...checked } = await verify(client, bark, setup, accepted, cpu);

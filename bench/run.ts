@@ -7,7 +7,11 @@
  * foundation: the event store and projections against bare better-sqlite3 loops (bench/foundation.ts).
  * pipeline: end to end through HTTP against a bare express handler (bench/pipeline.ts): the server
  * runs in a child process, the load generator and the Bark stand-in share the bench process.
+ * nodes: the same single-message run on a PostgreSQL database (TIDINGS_BENCH_DATABASE_URL, or the
+ * machine's server at 127.0.0.1:5432/test) with one, two and three nodes, against one node on the
+ * embedded store in the same run; skipped with one line when no server answers.
  */
+import pg from 'pg';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -16,8 +20,8 @@ import { join } from 'node:path';
 const quick = process.argv.includes('--quick');
 const keep = process.argv.includes('--keep');
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.split('=')[1];
-if (only !== undefined && only !== 'foundation' && only !== 'pipeline') {
-  process.stderr.write(`--only must be foundation or pipeline, got "${only}"\n`);
+if (only !== undefined && only !== 'foundation' && only !== 'pipeline' && only !== 'nodes') {
+  process.stderr.write(`--only must be foundation, pipeline or nodes, got "${only}"\n`);
   process.exit(2);
 }
 const root = mkdtempSync(join(tmpdir(), 'tidings-bench-'));
@@ -361,7 +365,79 @@ if (only !== 'pipeline') {
     verdict((replay.peakRssMb ?? Infinity) <= 300),
   ]);
 }
-if (only !== 'foundation') pipeline();
+if (only === undefined || only === 'pipeline') pipeline();
+
+/**
+ * Scale-out (issue 16): single messages on PostgreSQL, one to three nodes, each in a schema of its
+ * own, against one node on the embedded store measured the same way in this run.
+ */
+const nodes = async (): Promise<void> => {
+  const url =
+    process.env['TIDINGS_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const admin = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  try {
+    await admin.connect();
+  } catch (error) {
+    notes.push(`nodes: skipped, no PostgreSQL at ${url} (${String(error)})`);
+    return;
+  }
+  const seconds = quick ? 3 : 10;
+  const concurrency = 64;
+  const count = (n: number): string => Math.round(n).toLocaleString('en');
+  const single = (folder: string, ...options: string[]): Figure => {
+    prepare(folder);
+    return runScript(
+      'bench/pipeline.ts',
+      'single',
+      folder,
+      `--seconds=${seconds}`,
+      `--concurrency=${concurrency}`,
+      `--warmup=${quick ? 300 : 1_000}`,
+      ...options,
+    );
+  };
+  try {
+    process.stdout.write(`… nodes: one node on the embedded store, ${concurrency} in flight\n`);
+    const embedded = single('nodes-sqlite');
+    const embeddedText = `${count(embedded.perSecond ?? 0)} msg/s (one node, embedded store; ${(embedded.serverCpuMicros ?? 0).toFixed(0)} µs server CPU per message)`;
+    for (const nodeCount of [1, 2, 3]) {
+      const schema = `bench_${Date.now().toString(36)}_${nodeCount}`;
+      await admin.query(`CREATE SCHEMA ${schema}`);
+      const target = new URL(url);
+      target.searchParams.set('options', `-c search_path=${schema}`);
+      process.stdout.write(`… nodes: ${nodeCount} on PostgreSQL, ${concurrency} in flight\n`);
+      try {
+        const figure = single(
+          `nodes-pg-${nodeCount}`,
+          `--database=${target.toString()}`,
+          `--nodes=${nodeCount}`,
+        );
+        const share = (figure.perSecond ?? 0) / (embedded.perSecond ?? 1);
+        const lost =
+          (figure.lostBark ?? 0) + (figure.lostInbox ?? 0) + (figure.duplicateInbox ?? 0);
+        rows.push([
+          `POST /v1/messages sustained, ${nodeCount} node${nodeCount === 1 ? '' : 's'} on PostgreSQL`,
+          `${count(figure.perSecond ?? 0)} msg/s (${(share * 100).toFixed(0)}%; ${(figure.serverCpuMicros ?? 0).toFixed(0)} µs server CPU per message, all nodes)`,
+          embeddedText,
+          nodeCount === 1 ? '≥ 50%, 0 lost' : 'report',
+          nodeCount === 1
+            ? verdict(share >= 0.5 && lost === 0 && figure.failures === 0)
+            : lost === 0 && figure.failures === 0
+              ? 'ok'
+              : 'LOST',
+        ]);
+      } finally {
+        await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      }
+    }
+    notes.push(
+      'nodes: every node is a child process on this machine, sharing its cores with PostgreSQL, the load generator and the Bark stand-in; more nodes add CPU only where there are cores for them',
+    );
+  } finally {
+    await admin.end();
+  }
+};
+if (only === undefined || only === 'nodes') await nodes();
 
 const header = ['figure', 'measured', 'ceiling (same run)', 'budget', 'verdict'];
 const widths = header.map((title, column) =>

@@ -138,16 +138,28 @@ export const removePartialBackup = (target: string): void => {
   for (const file of sqliteFilesOf(partialFileOf(target))) rmSync(file, { force: true });
 };
 
-/** With EventStoreDB the log is not in the data folder, so a copy of it would not be a backup. */
+/**
+ * With EventStoreDB or a shared PostgreSQL database the log is not in the data folder, so a copy
+ * of it would not be a backup.
+ */
 export const refuseEventStoreDb = (
-  settings: Pick<Settings, 'eventStoreConnectionString'>,
-): BackupRefusal | undefined =>
-  logKindOf(settings) === 'eventstoredb'
-    ? refusal(
+  settings: Pick<Settings, 'eventStoreConnectionString'> & Partial<Pick<Settings, 'databaseUrl'>>,
+): BackupRefusal | undefined => {
+  switch (logKindOf(settings)) {
+    case 'eventstoredb':
+      return refusal(
         'eventstoredb',
         'EVENTSTORE_CONNECTION_STRING is set: the log is in EventStoreDB, not in the data folder, so it cannot be backed up or restored from here; back up EventStoreDB with its own tools (README "Backups")',
-      )
-    : undefined;
+      );
+    case 'postgres':
+      return refusal(
+        'postgres',
+        'TIDINGS_DATABASE_URL is set: the log is in PostgreSQL, not in the data folder, so it cannot be backed up or restored from here; back up the database with pg_dump or your PostgreSQL backups (README "Running several nodes")',
+      );
+    default:
+      return undefined;
+  }
+};
 
 const refuseFolder = (dataDir: string): BackupRefusal | undefined => {
   if (!existsSync(dataDir) || !statSync(dataDir).isDirectory()) {

@@ -39,6 +39,7 @@ export const startCallbackWorker = (
     logger: core.logger.child({ component: 'callbacks' }),
     ...(parts.retry === undefined ? {} : { retry: parts.retry }),
     ...(parts.timeoutMs === undefined ? {} : { timeoutMs: parts.timeoutMs }),
+    ...(core.claims === undefined ? {} : { claims: core.claims }),
   });
   if (!run) return worker;
   parts.readModels.onBatch('callbacks', () => {

@@ -11,6 +11,8 @@ import type { SqliteDatabase } from '../adapters/sqlite/database.js';
 import type { CheckpointStore } from '../adapters/sqlite/checkpointStore.js';
 import type { Metrics } from '../adapters/http/metrics.js';
 import type { ErasableLog } from '../application/erasure/erasableLog.js';
+import type { AttemptClaims } from '../application/shared/attemptClaims.js';
+import type { SharedDatabase } from './sharedDatabase.js';
 
 /** What every builder after the data folder needs: the settings, the stores, logs and metrics. */
 export interface Core {
@@ -30,6 +32,10 @@ export interface Core {
    * EventStoreDB and on a read-only folder.
    */
   readonly erasable?: ErasableLog;
+  /** With TIDINGS_DATABASE_URL: the database this node shares with the deployment's others. */
+  readonly shared?: SharedDatabase;
+  /** With several nodes: the claims that give each delivery or callback attempt to one node. */
+  readonly claims?: AttemptClaims;
 }
 
 /** A runner for a processor, with its checkpoint in the data folder and its name on its logs. */
@@ -43,5 +49,9 @@ export const runnerFor = (
     core.checkpoints,
     processor,
     core.logger.child({ processor: processor.name }),
-    options,
+    // A shared database that was away for a while is back within a second of its return.
+    core.shared === undefined ? options : { maxRetryDelayMs: SHARED_RETRY_CAP_MS, ...options },
   );
+
+/** Longest pause before a failed batch is tried again, with a shared database. */
+const SHARED_RETRY_CAP_MS = 1_000;

@@ -13,10 +13,17 @@ import { SqliteEventStore } from '../adapters/sqlite/sqliteEventStore.js';
 import { openEsdbEventStore } from '../adapters/eventstoredb/esdbEventStore.js';
 import type { StopStack } from './stopStack.js';
 import type { ErasableLog } from '../application/erasure/erasableLog.js';
+import { openSharedDatabase, type SharedDatabase } from './sharedDatabase.js';
 
 /** The log a configuration chooses (docs/architecture.md, "The ports": `EventStore`). */
-export const logKindOf = (settings: Pick<Settings, 'eventStoreConnectionString'>): LogKind =>
-  settings.eventStoreConnectionString === undefined ? 'sqlite' : 'eventstoredb';
+export const logKindOf = (
+  settings: Pick<Settings, 'eventStoreConnectionString'> & Partial<Pick<Settings, 'databaseUrl'>>,
+): LogKind =>
+  settings.databaseUrl !== undefined
+    ? 'postgres'
+    : settings.eventStoreConnectionString === undefined
+      ? 'sqlite'
+      : 'eventstoredb';
 
 /** The data folder, opened: its database (read models, checkpoints) and the log. */
 export interface DataFolder {
@@ -26,6 +33,8 @@ export interface DataFolder {
   readonly chainedAtOpen: number;
   /** Erasure's access to the log; absent on EventStoreDB, whose events cannot be rewritten. */
   readonly erasable?: ErasableLog;
+  /** With TIDINGS_DATABASE_URL: the shared database this node is one of several on. */
+  readonly shared?: SharedDatabase;
 }
 
 /**
@@ -49,6 +58,10 @@ export const openDataFolder = async (settings: Settings, stops: StopStack): Prom
     db.close();
   });
   claimLogKind(db, logKindOf(settings));
+  if (settings.databaseUrl !== undefined) {
+    const shared = await openSharedDatabase(settings, settings.databaseUrl, db, stops);
+    return { db, store: shared.store, chainedAtOpen: 0, shared };
+  }
   const sqliteStore =
     settings.eventStoreConnectionString === undefined
       ? new SqliteEventStore(db, walSync === undefined ? {} : { walSync })

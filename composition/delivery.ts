@@ -4,6 +4,7 @@ import type { CommandBus } from '../application/commandBus.js';
 import { defaultRetryPolicy, type RetryPolicy } from '../domain/delivery/retryPolicy.js';
 import type { PenaltyLadder } from '../domain/reputation/penaltyLadder.js';
 import type { IdempotencyStore } from '../adapters/http/idempotency.js';
+import { isPromise } from '../application/shared/maybePromise.js';
 import type { ChannelSetup } from './channelSetup.js';
 import type { Core } from './core.js';
 import type { Queries } from './queries.js';
@@ -49,6 +50,7 @@ export const startDeliveryWorker = (
       maxAttempts: core.settings.deliveryMaxAttempts,
     },
     logger: core.logger.child({ component: 'delivery' }),
+    ...(core.claims === undefined ? {} : { claims: core.claims }),
   });
   if (!run) return worker;
   // Every batch wakes it, its own records' included: waking only on batches that routed
@@ -80,14 +82,24 @@ export const startScheduler = (
   /** False builds it without starting it (a read-only server). */
   run = true,
 ): Scheduler => {
+  const logger = core.logger.child({ component: 'scheduler' });
   const scheduler = new Scheduler({
     commands: parts.commands,
     messages: parts.queries.messages,
     db: core.db,
-    logger: core.logger.child({ component: 'scheduler' }),
+    logger,
     recoverTo: parts.ladder.suspendBelow,
     onTick: (now) => {
-      parts.idempotency.prune(now);
+      const pruned = parts.idempotency.prune(now);
+      // The tick does not wait for a prune in the shared database: its failure is logged here
+      // (a synchronous one the scheduler logs), and the next tick prunes again.
+      if (isPromise(pruned)) {
+        pruned.catch((error: unknown) => {
+          logger.error('pruning old Idempotency-Keys failed; the next tick tries again', {
+            error,
+          });
+        });
+      }
     },
   });
   if (!run) return scheduler;

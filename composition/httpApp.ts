@@ -1,4 +1,4 @@
-import type { Express } from 'express';
+import type { Express, Router } from 'express';
 import { readOnlyGuard } from '../adapters/http/readOnly.js';
 import { replayedUntil } from '../adapters/sqlite/replayCopy.js';
 import type { ProcessorRunner } from '../application/processing/processor.js';
@@ -37,8 +37,12 @@ export interface HttpParts {
   readonly tokens: AccessTokens;
   readonly idempotency: IdempotencyStore;
   readonly outboundAllowlist: Allowlist;
-  /** Every processor, for the readiness check. */
-  readonly runners: readonly ProcessorRunner[];
+  /** The processors that should run on this node now, for the readiness check. */
+  readonly runningHere: () => readonly ProcessorRunner[];
+  /** With several nodes: waits for this node's read models before each request (composition/readBarrier.ts). */
+  readonly barrier?: Router;
+  /** With several nodes: this node's leases and lag, shown by `/readyz`. */
+  readonly readinessDetails?: () => Promise<Record<string, unknown>>;
   /** The channels people's devices use, and the key that seals their secrets. */
   readonly delivery: ChannelSetup;
   readonly limits: LimitOverrides;
@@ -56,7 +60,7 @@ export const buildHttpApp = (core: Core, parts: HttpParts): Express => {
   const { queries } = parts;
   // One set of limits for every way in: a message through the compatible ingress takes from the
   // same app rate limit as one through the API.
-  const limits = requestLimitsOf(settings, parts.limits);
+  const limits = requestLimitsOf(settings, parts.limits, core.shared?.pool);
   const api = createApiRouter({
     commands: parts.commands,
     logger: core.logger,
@@ -85,6 +89,7 @@ export const buildHttpApp = (core: Core, parts: HttpParts): Express => {
     metrics: core.metrics,
     // The web app first: its CSRF guard runs before every route, the API's included.
     routers: [
+      ...(parts.barrier === undefined ? [] : [parts.barrier]),
       ...(settings.readOnly ? [readOnlyGuard(replayedUntil(db))] : []),
       createWebRouter({
         apps: queries.apps,
@@ -107,6 +112,7 @@ export const buildHttpApp = (core: Core, parts: HttpParts): Express => {
     rawBodies: isCompatRequest,
     bodyLimitOverrides: { '/v1/messages/batch': '1mb' },
     trustProxy: settings.trustProxy,
-    readiness: readinessChecks(core.store, parts.runners),
+    readiness: readinessChecks(core.store, parts.runningHere),
+    ...(parts.readinessDetails === undefined ? {} : { readinessDetails: parts.readinessDetails }),
   });
 };

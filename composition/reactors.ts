@@ -1,4 +1,4 @@
-import type { ProcessorRunner } from '../application/processing/processor.js';
+import type { Processor, ProcessorRunner } from '../application/processing/processor.js';
 import { reactorProcessor } from '../application/processing/processor.js';
 import { moderationProcessor } from '../application/moderation/moderationProcessor.js';
 import { routerProcessor } from '../application/routing/routerProcessor.js';
@@ -37,16 +37,21 @@ export const startReactors = (
   core: Core,
   parts: ReactorParts,
   stops: StopStack,
+  leased?: (make: () => Processor) => ProcessorRunner,
 ): ProcessorRunner[] => {
-  const runners = [
-    moderationRunner(core, parts),
-    routerRunner(core, parts),
-    reputationRunner(core, parts),
-    recallRunner(core, parts),
-    callbackRunner(core, parts),
-    ...(core.erasable === undefined ? [] : [erasureRunner(core, core.erasable, parts)]),
+  const erasable = core.erasable;
+  const makers: (() => Processor)[] = [
+    () => moderation(core, parts),
+    () => router(core, parts),
+    () => reputation(core, parts),
+    () => recall(core, parts),
+    () => callbacks(core, parts),
+    ...(erasable === undefined ? [] : [() => erasure(core, erasable, parts)]),
   ];
-  for (const runner of runners) runner.start();
+  // With several nodes each reactor runs under its lease (composition/leadership.ts), started
+  // and stopped by it; on one node they all run here from now on.
+  const runners = makers.map((make) => leased?.(make) ?? runnerFor(core, make()));
+  if (leased === undefined) for (const runner of runners) runner.start();
   stops.push(async () => {
     // Together with the read models: a reactor may be waiting for one (the reputation stage for
     // the complaints), and a stopping read model ends that wait.
@@ -56,99 +61,81 @@ export const startReactors = (
 };
 
 /** Moderation: MessageSubmitted → approved, rejected or held, by the policy chain. */
-const moderationRunner = (core: Core, parts: ReactorParts): ProcessorRunner =>
-  runnerFor(
-    core,
-    moderationProcessor({
-      commands: parts.commands.processors,
-      policies: parts.policies,
-      // Only WeChat's checker needs the person's openid; without it, no lookup per message.
-      openidOf:
-        core.settings.wechatAppId !== undefined && core.settings.wechatAppSecret !== undefined
-          ? (bindingId) => parts.queries.bindings.byId(bindingId)?.openid
-          : () => undefined,
-      logger: core.logger.child({ processor: 'moderation' }),
-    }),
-  );
+const moderation = (core: Core, parts: ReactorParts): Processor =>
+  moderationProcessor({
+    commands: parts.commands.processors,
+    policies: parts.policies,
+    // Only WeChat's checker needs the person's openid; without it, no lookup per message.
+    openidOf:
+      core.settings.wechatAppId !== undefined && core.settings.wechatAppSecret !== undefined
+        ? (bindingId) => parts.queries.bindings.byId(bindingId)?.openid
+        : () => undefined,
+    logger: core.logger.child({ processor: 'moderation' }),
+  });
 
 /** Routing: an approved or released message → its deliveries, by the binding's preference. */
-const routerRunner = (core: Core, parts: ReactorParts): ProcessorRunner =>
-  runnerFor(
-    core,
-    routerProcessor({
-      store: core.store,
-      cache: core.cache,
-      commands: parts.commands.processors,
-      channels: parts.delivery.channels,
-      budget: new PushBudget(core.settings.pushBudgetPerHour, (bindingId, since) =>
-        parts.queries.messages.devicePushesSince(bindingId, since),
-      ),
-      logger: core.logger.child({ processor: 'router' }),
-    }),
-  );
+const router = (core: Core, parts: ReactorParts): Processor =>
+  routerProcessor({
+    store: core.store,
+    cache: core.cache,
+    commands: parts.commands.processors,
+    channels: parts.delivery.channels,
+    budget: new PushBudget(core.settings.pushBudgetPerHour, (bindingId, since) =>
+      parts.queries.messages.devicePushesSince(bindingId, since),
+    ),
+    logger: core.logger.child({ processor: 'router' }),
+  });
 
 /** Reputation: upheld complaints and complaint surges → penalties, suspensions, bans. */
-const reputationRunner = (core: Core, parts: ReactorParts): ProcessorRunner =>
-  runnerFor(
-    core,
-    reputationProcessor({
-      store: core.store,
-      cache: core.cache,
-      commands: parts.commands.processors,
-      db: core.db,
-      ladder: parts.ladder,
-      surge: {
-        enabled: core.settings.surgeComplainants > 0,
-        complainants: core.settings.surgeComplainants,
-        windowHours: core.settings.surgeWindowHours,
-      },
-      complaintsAt: (position) => parts.readModels.waitForOne('complaints', position),
-      logger: core.logger.child({ processor: 'reputation' }),
-    }),
-  );
+const reputation = (core: Core, parts: ReactorParts): Processor =>
+  reputationProcessor({
+    store: core.store,
+    cache: core.cache,
+    commands: parts.commands.processors,
+    db: core.db,
+    ladder: parts.ladder,
+    surge: {
+      enabled: core.settings.surgeComplainants > 0,
+      complainants: core.settings.surgeComplainants,
+      windowHours: core.settings.surgeWindowHours,
+    },
+    complaintsAt: (position) => parts.readModels.waitForOne('complaints', position),
+    logger: core.logger.child({ processor: 'reputation' }),
+  });
 
 /** Recall: a recalled message is withdrawn from the devices it reached. */
-const recallRunner = (core: Core, parts: ReactorParts): ProcessorRunner =>
-  runnerFor(
-    core,
-    reactorProcessor(
-      recallProcessor({
-        store: core.store,
-        cache: core.cache,
-        ...parts.queries,
-        channels: parts.delivery.channels,
-        secrets: parts.delivery.secrets,
-        context: parts.delivery.context,
-        logger: core.logger.child({ processor: 'recall' }),
-      }),
-    ),
+const recall = (core: Core, parts: ReactorParts): Processor =>
+  reactorProcessor(
+    recallProcessor({
+      store: core.store,
+      cache: core.cache,
+      ...parts.queries,
+      channels: parts.delivery.channels,
+      secrets: parts.delivery.secrets,
+      context: parts.delivery.context,
+      logger: core.logger.child({ processor: 'recall' }),
+    }),
   );
 
 /** Callbacks: what an app asked to hear about (unbinds, deliveries, penalties) → its queue. */
-const callbackRunner = (core: Core, parts: ReactorParts): ProcessorRunner =>
-  runnerFor(
-    core,
-    reactorProcessor(
-      callbackProcessor({
-        store: core.store,
-        cache: core.cache,
-        commands: parts.commands.processors,
-        logger: core.logger.child({ processor: 'callbacks' }),
-      }),
-    ),
+const callbacks = (core: Core, parts: ReactorParts): Processor =>
+  reactorProcessor(
+    callbackProcessor({
+      store: core.store,
+      cache: core.cache,
+      commands: parts.commands.processors,
+      logger: core.logger.child({ processor: 'callbacks' }),
+    }),
   );
 
 /** Erasure: a deleted account → its bindings revoked, its personal data erased (docs/audit.md). */
-const erasureRunner = (core: Core, log: ErasableLog, parts: ReactorParts): ProcessorRunner =>
-  runnerFor(
-    core,
-    reactorProcessor(
-      erasureProcessor({
-        log,
-        commands: parts.commands.waiting,
-        bindings: parts.queries.bindings,
-        cache: core.cache,
-        logger: core.logger.child({ processor: 'erasure' }),
-      }),
-    ),
+const erasure = (core: Core, log: ErasableLog, parts: ReactorParts): Processor =>
+  reactorProcessor(
+    erasureProcessor({
+      log,
+      commands: parts.commands.waiting,
+      bindings: parts.queries.bindings,
+      cache: core.cache,
+      logger: core.logger.child({ processor: 'erasure' }),
+    }),
   );

@@ -14,6 +14,13 @@ export interface Settings {
   readonly host: string;
   readonly dataDir: string;
   readonly eventStoreConnectionString?: string;
+  /**
+   * The PostgreSQL database shared by every node of a deployment (`TIDINGS_DATABASE_URL`): the
+   * log, leases, claims, Idempotency-Keys and rate limits (README "Running several nodes").
+   */
+  readonly databaseUrl?: string;
+  /** This node's name in leases and claims (`TIDINGS_NODE_ID`); host name and process id by default. */
+  readonly nodeId?: string;
   readonly adminToken?: string;
   readonly auditToken?: string;
   readonly outboundAllowlist: readonly string[];
@@ -175,6 +182,24 @@ const Token = fromEnv('Token', (raw) =>
  * only warn about on stderr, quoting the whole string, password included, and then ignore).
  * The password never appears in the answer.
  */
+const PostgresUrl = fromEnv('PostgresUrl', (raw) => {
+  if (!/^postgres(ql)?:\/\/\S+$/.test(raw)) {
+    return E.left('must be a PostgreSQL URL starting with postgres:// or postgresql://');
+  }
+  try {
+    new URL(raw);
+  } catch {
+    return E.left('is not a valid URL');
+  }
+  return E.right(raw);
+});
+
+const NodeId = fromEnv('NodeId', (raw) =>
+  /^[A-Za-z0-9._:-]{1,100}$/.test(raw)
+    ? E.right(raw)
+    : E.left('must be 1–100 letters, digits, dots, colons, dashes or underscores'),
+);
+
 const EsdbConnectionString = fromEnv('EsdbConnectionString', (raw) => {
   if (!/^esdb(\+discover)?:\/\/\S+$/.test(raw)) {
     return E.left(
@@ -319,6 +344,8 @@ const table = {
   host: { env: 'TIDINGS_HOST', codec: NonEmpty, fallback: '0.0.0.0' },
   dataDir: { env: 'TIDINGS_DATA_DIR', codec: NonEmpty, fallback: './data' },
   eventStoreConnectionString: { env: 'EVENTSTORE_CONNECTION_STRING', codec: EsdbConnectionString },
+  databaseUrl: { env: 'TIDINGS_DATABASE_URL', codec: PostgresUrl },
+  nodeId: { env: 'TIDINGS_NODE_ID', codec: NodeId },
   adminToken: { env: 'TIDINGS_ADMIN_TOKEN', codec: Token },
   auditToken: { env: 'TIDINGS_AUDIT_TOKEN', codec: Token },
   outboundAllowlist: {
@@ -461,6 +488,11 @@ export const loadSettings = (env: NodeJS.ProcessEnv): E.Either<string, Settings>
       return E.left(`invalid setting ${entry.env}: ${oneLine}`);
     }
     values[key] = decoded.right;
+  }
+  if (values['databaseUrl'] !== undefined && values['eventStoreConnectionString'] !== undefined) {
+    return E.left(
+      'invalid setting TIDINGS_DATABASE_URL: it and EVENTSTORE_CONNECTION_STRING each name the log; set one of them',
+    );
   }
   if ((values['wechatAppId'] === undefined) !== (values['wechatAppSecret'] === undefined)) {
     return E.left(

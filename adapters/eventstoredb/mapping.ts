@@ -1,6 +1,7 @@
 import {
   ANY,
   ErrorType,
+  MaxAppendSizeExceededError,
   NO_STREAM,
   STREAM_EXISTS,
   StreamNotFoundError,
@@ -116,11 +117,42 @@ export const wrongExpectedRevision = (
   actual: number | 'no_stream',
 ): WrongExpectedRevision => ({ kind: 'wrong_expected_revision', stream, expected, actual });
 
+/**
+ * True for the client's max-append-size error (the server refused an append over its
+ * `MaxAppendSize`). Checks the `type` tag as well as the class, like the conflict check above.
+ */
+export const isMaxAppendSizeExceededError = (error: unknown): error is MaxAppendSizeExceededError =>
+  error instanceof MaxAppendSizeExceededError ||
+  (error instanceof Error &&
+    (error as { type?: unknown }).type === ErrorType.MAXIMUM_APPEND_SIZE_EXCEEDED);
+
 /** Copies a client position into a port position (the client's type is mutable). */
 export const toPosition = (position: EsdbPosition): Position => ({
   commit: position.commit,
   prepare: position.prepare,
 });
+
+/**
+ * The largest part of a real log position. The server keeps positions as signed 64-bit numbers
+ * and sends -1 ("not known") cast to an unsigned one, 2^64-1; nothing above 2^63-1 is a place in
+ * the log.
+ */
+const MAX_LOG_POSITION = 2n ** 63n - 1n;
+
+/**
+ * The port position for a position the client reports, or `undefined` when there is none or it
+ * is the server's "unknown position" (2^64-1 in either part). Taking that marker for a real
+ * position would put it after every event there will ever be: a read-your-writes wait for it
+ * would be satisfied by nothing, and one that recorded it would be satisfied by everything.
+ */
+export const toKnownPosition = (position: EsdbPosition | undefined): Position | undefined =>
+  position === undefined ||
+  position.commit < 0n ||
+  position.prepare < 0n ||
+  position.commit > MAX_LOG_POSITION ||
+  position.prepare > MAX_LOG_POSITION
+    ? undefined
+    : toPosition(position);
 
 /** Copies a port position into the client's mutable `Position`. */
 export const toClientPosition = (position: Position): EsdbPosition => ({
@@ -132,18 +164,66 @@ export const toClientPosition = (position: Position): EsdbPosition => ({
 export const isAfter = (position: Position, after: Position | undefined): boolean =>
   after === undefined || comparePositions(position, after) > 0;
 
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * The event id as EventStoreDB will store it: a UUID in lower case. The server parses ids as
+ * UUIDs and gives them back in lower case, so an upper-case id would not compare equal to itself
+ * after a round trip (and the idempotency check would miss it). Anything that is not a UUID, and
+ * the nil UUID (the server refuses an empty id), is a caller bug and throws.
+ */
+export const toEventId = (id: string): string => {
+  const lower = id.toLowerCase();
+  if (!UUID_PATTERN.test(lower) || lower === NIL_UUID) {
+    throw new RangeError(`event id must be a non-nil UUID (8-4-4-4-12 hex digits), got ${id}`);
+  }
+  return lower;
+};
+
 /**
  * The client's JSON event for a port event. The port's metadata object is stored as the event's
- * custom metadata, so other EventStoreDB tools (the UI, projections) see it as ordinary JSON.
+ * custom metadata, so other EventStoreDB tools (the UI, projections) see it as ordinary JSON. The
+ * correlation and causation ids are also written under EventStoreDB's own names,
+ * `$correlationId` and `$causationId`, which its `$by_correlation_id` projection and its UI read;
+ * `decodeMetadata` leaves those copies out again.
  */
 export const toEventData = (event: NewEvent): EventData =>
   jsonEvent({
-    id: event.id,
+    id: toEventId(event.id),
     type: event.type,
     // The port types data as `unknown`; the codecs at the edge guarantee it is JSON.
     data: event.data as JSONType,
-    metadata: { ...event.metadata },
+    metadata: {
+      ...event.metadata,
+      $correlationId: event.metadata.correlationId,
+      $causationId: event.metadata.causationId,
+    },
   });
+
+/** The server's default `MaxAppendSize`: 1 MiB per append. */
+export const DEFAULT_MAX_APPEND_SIZE = 1_048_576;
+
+const jsonBytes = (value: unknown): number => {
+  const text = JSON.stringify(value) as string | undefined;
+  return text === undefined ? 0 : Buffer.byteLength(text, 'utf8');
+};
+
+const payloadBytes = (payload: unknown): number =>
+  payload === undefined ? 0 : payload instanceof Uint8Array ? payload.length : jsonBytes(payload);
+
+/**
+ * What the server counts against `MaxAppendSize` for these events, as the client will send them:
+ * data and metadata bytes (JSON as UTF-8) plus two bytes per character of the event type. That is
+ * the newest servers' rule (`Event.SizeOnDisk`); 22.10 counts data only, so this is never less
+ * than any supported server counts.
+ */
+export const appendSize = (events: readonly EventData[]): number =>
+  events.reduce(
+    (sum, event) =>
+      sum + payloadBytes(event.data) + payloadBytes(event.metadata) + event.type.length * 2,
+    0,
+  );
 
 const ACTOR_KINDS: ReadonlySet<string> = new Set<Actor['kind']>([
   'app',
@@ -165,7 +245,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
  */
 export const decodeMetadata = (raw: unknown): EventMetadata | undefined => {
   if (!isRecord(raw)) return undefined;
-  const { occurredAt, actor, correlationId, causationId, schemaVersion } = raw;
+  const { occurredAt, actor, correlationId, causationId, schemaVersion, node } = raw;
   if (
     typeof occurredAt !== 'string' ||
     typeof correlationId !== 'string' ||
@@ -177,12 +257,15 @@ export const decodeMetadata = (raw: unknown): EventMetadata | undefined => {
   if (!isRecord(actor) || typeof actor['kind'] !== 'string' || typeof actor['id'] !== 'string')
     return undefined;
   if (!ACTOR_KINDS.has(actor['kind'])) return undefined;
+  if (node !== undefined && typeof node !== 'string') return undefined;
   return {
     occurredAt,
     actor: { kind: actor['kind'] as Actor['kind'], id: actor['id'] },
     correlationId,
     causationId,
     schemaVersion,
+    // Written by the shared store with several nodes; absent otherwise, and kept absent.
+    ...(node === undefined ? {} : { node }),
   };
 };
 
@@ -190,7 +273,8 @@ export const decodeMetadata = (raw: unknown): EventMetadata | undefined => {
  * The port's `RecordedEvent` for an event the client read or received.
  *
  * Returns `undefined` for a resolved link whose target is gone (`event` absent). Throws when the
- * event lacks a position (EventStoreDB before 22.6 does not send one on stream reads) or lacks
+ * event lacks a known position (EventStoreDB before 22.6 does not send one on stream reads, and
+ * the server marks one it does not know as 2^64-1, see `toKnownPosition`) or lacks
  * Tidings metadata: the port promises both, and a made-up value would poison checkpoints and audits.
  */
 export const toRecordedEvent = (
@@ -198,9 +282,10 @@ export const toRecordedEvent = (
 ): RecordedEvent | undefined => {
   const event = resolved.event;
   if (event === undefined) return undefined;
-  if (event.position === undefined) {
+  const position = toKnownPosition(event.position);
+  if (position === undefined) {
     throw new Error(
-      `event ${event.id} in ${event.streamId} came without a log position; EventStoreDB 22.6 or later is required`,
+      `event ${event.id} in ${event.streamId} came without a known log position; EventStoreDB 22.6 or later is required`,
     );
   }
   const metadata = decodeMetadata(event.metadata);
@@ -216,12 +301,28 @@ export const toRecordedEvent = (
     metadata,
     stream: event.streamId,
     revision: revisionToNumber(event.revision),
-    position: toPosition(event.position),
+    position,
   };
 };
 
 /** True for EventStoreDB's own events (`$>` links, `$metadata`, `$statsCollected`, …). */
 export const isSystemEventType = (type: string): boolean => type.startsWith('$');
+
+/**
+ * True for EventStoreDB's own streams (`$stats-…`, `$persistentsubscription-…`, `$$…` metadata
+ * streams, projection output). Projections and tools may write events of ordinary types there,
+ * which carry no Tidings metadata, so the type alone does not keep them out.
+ */
+export const isSystemStream = (stream: string): boolean => stream.startsWith('$');
+
+/**
+ * Whether a `$all` event belongs in the port's global log and in a read or subscription with the
+ * given type list: neither its type nor its stream may be a system one.
+ */
+export const isWantedEvent = (
+  event: { readonly type: string; readonly streamId: string },
+  eventTypes: readonly string[] | undefined,
+): boolean => !isSystemStream(event.streamId) && isWantedEventType(event.type, eventTypes);
 
 /**
  * Whether an event of `type` belongs in a read or subscription with the given type list. System

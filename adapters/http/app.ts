@@ -19,6 +19,11 @@ export interface HttpAppOptions {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly readiness: readonly ReadinessCheck[];
+  /**
+   * More of this node for `/readyz` to show beside the checks (several nodes: its leases and its
+   * lag behind the shared log), under `node`.
+   */
+  readonly readinessDetails?: () => Promise<Record<string, unknown>>;
   /** Feature routers mounted in order (API routes arrive with later capabilities). */
   readonly routers?: readonly Router[];
   /** Default body limit; docs/api.md: 64 KiB. */
@@ -79,14 +84,22 @@ export const createHttpApp = (options: HttpAppOptions): Express => {
     );
     const failing = results.filter((result) => result.problem !== undefined);
     const checks = Object.fromEntries(results.map((r) => [r.name, r.problem ?? 'ok']));
+    const node =
+      options.readinessDetails === undefined
+        ? {}
+        : {
+            node: await options
+              .readinessDetails()
+              .catch((error: unknown) => ({ error: String(error) })),
+          };
     if (failing.length === 0) {
-      response.json({ status: 'ready', checks });
+      response.json({ status: 'ready', checks, ...node });
     } else {
       sendProblem(
         response,
         'unavailable',
         failing.map((result) => `${result.name}: ${result.problem ?? ''}`).join('; '),
-        { checks },
+        { checks, ...node },
       );
     }
   });

@@ -1,4 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { isPromise, type MaybePromise } from '../../application/shared/maybePromise.js';
+import type { LogFields, Logger } from '../../domain/shared/logger.js';
 import type { SqliteDatabase } from '../sqlite/database.js';
 
 /** How long an answer is kept for replay (docs/api.md: 24 h). */
@@ -22,23 +24,57 @@ export type IdempotencyStart =
   | { readonly kind: 'reused' }
   | { readonly kind: 'in_flight' };
 
-/** Stored answers of POST requests by (app, Idempotency-Key). */
+/**
+ * Stored answers of POST requests by (app, Idempotency-Key). Each method answers at once when the
+ * keys are in this process's database (SQLite), with a promise when they are in the database the
+ * nodes share; callers await only a promise (see application/shared/maybePromise.ts).
+ */
 export interface IdempotencyStore {
   /**
    * Claims the key for this body, or says why not (replay the first answer, other body, in
    * progress). `windowMs` (at most the 24 h kept, the default) is how long after its first use the
    * key names the same request; a use after it starts afresh (the compatible ingress's repeats).
    */
-  begin(appId: string, key: string, body: unknown, now: Date, windowMs?: number): IdempotencyStart;
-  complete(appId: string, key: string, status: number, body: unknown): void;
+  begin(
+    appId: string,
+    key: string,
+    body: unknown,
+    now: Date,
+    windowMs?: number,
+  ): MaybePromise<IdempotencyStart>;
+  /** Keeps the answer of a claimed key, to be replayed to every retry with the same body. */
+  complete(appId: string, key: string, status: number, body: unknown): MaybePromise<void>;
   /**
    * Releases a claim whose request failed or answered "try again", so a retry can run (and
    * keeps its first time, see `since`); nothing is replayed for it.
    */
-  abandon(appId: string, key: string): void;
+  abandon(appId: string, key: string): MaybePromise<void>;
   /** Deletes answers older than the TTL. */
-  prune(now: Date): void;
+  prune(now: Date): MaybePromise<void>;
 }
+
+/**
+ * Records a claimed request's outcome (`complete` or `abandon` of the store) so that a failure
+ * to record goes no further than the log: the request's answer stands (an accepted message stays
+ * accepted), and the claim, left pending, is taken over by a retry once it counts as abandoned.
+ * The answer is a promise only when the store's is, and it never rejects.
+ */
+export const recordOutcome = (
+  logger: Logger,
+  fields: LogFields,
+  write: () => MaybePromise<void>,
+): MaybePromise<void> => {
+  const failed = (error: unknown): void => {
+    logger.error('could not record the outcome of an Idempotency-Key', { ...fields, error });
+  };
+  try {
+    const written = write();
+    return isPromise(written) ? written.catch(failed) : undefined;
+  } catch (error) {
+    failed(error);
+    return undefined;
+  }
+};
 
 interface KeyRow {
   readonly owner: string | null;
@@ -100,11 +136,19 @@ const canonicalJson = (root: unknown): string => {
 
 const age = (time: string, now: Date): number => now.getTime() - Date.parse(time);
 
+/** The embedded store's keys: the same port, answered at once (no promise). */
+export interface SqliteIdempotencyStore extends IdempotencyStore {
+  begin(appId: string, key: string, body: unknown, now: Date, windowMs?: number): IdempotencyStart;
+  complete(appId: string, key: string, status: number, body: unknown): void;
+  abandon(appId: string, key: string): void;
+  prune(now: Date): void;
+}
+
 export const sqliteIdempotencyStore = (
   db: SqliteDatabase,
   /** This server process (one per start). */
   owner: string = randomUUID(),
-): IdempotencyStore => {
+): SqliteIdempotencyStore => {
   const select = db.prepare<[string, string], KeyRow>(
     'SELECT owner, body_hash, state, status, response, created_at, first_at FROM idempotency_keys WHERE app_id = ? AND key = ?',
   );

@@ -2,6 +2,8 @@ import type { ErrorRequestHandler, Response } from 'express';
 import * as t from 'io-ts';
 import type { Errors } from 'io-ts';
 import type { Logger } from '../../domain/shared/logger.js';
+import { isDatabaseUnreachable } from '../postgres/pgErrors.js';
+import { isAppendTooLarge } from '../eventstoredb/appendTooLarge.js';
 
 /**
  * The one catalogue of error codes the API answers with, each with its HTTP status and title
@@ -158,6 +160,25 @@ export const problemHandler =
     if (error instanceof ProblemError) {
       for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
       sendProblem(response, error.code, error.message, error.extensions);
+      return;
+    }
+    if (isAppendTooLarge(error)) {
+      // EventStoreDB takes at most this much per append: nothing was written.
+      sendProblem(
+        response,
+        'payload_too_large',
+        `the events of this request are ${error.size} bytes; the event store takes at most ${error.limit} per write`,
+      );
+      return;
+    }
+    if (isDatabaseUnreachable(error)) {
+      // The shared database is down or cut off: nothing was accepted; the caller retries.
+      logger.warn('database unreachable; answering 503', {
+        method: request.method,
+        path: request.path,
+      });
+      response.setHeader('Retry-After', '1');
+      sendProblem(response, 'unavailable', 'the database cannot be reached; retry shortly');
       return;
     }
     if (error instanceof URIError) {

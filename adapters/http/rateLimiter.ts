@@ -1,3 +1,5 @@
+import type { FailureBudget } from '../../application/shared/rateLimiter.js';
+
 /** The answer of a rate limiter: go ahead, or wait this long. */
 export type RateDecision =
   { readonly allowed: true } | { readonly allowed: false; readonly retryAfterSeconds: number };
@@ -21,7 +23,7 @@ interface Bucket {
  * Token buckets by key (an IP, a username, an app): a burst, then a steady rate. Memory is
  * bounded: a full bucket is the same as no bucket, and the oldest keys are evicted past `maxKeys`.
  */
-export class TokenBuckets {
+export class TokenBuckets implements FailureBudget {
   private readonly buckets = new Map<string, Bucket>();
   private readonly now: () => number;
   private readonly maxKeys: number;

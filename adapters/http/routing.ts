@@ -4,8 +4,10 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
 import type { CommandError } from '../../domain/shared/commandHandler.js';
+import { andThen, isPromise, type MaybePromise } from '../../application/shared/maybePromise.js';
 import type { Actor } from '../../domain/shared/eventStore.js';
-import type { IdempotencyStore } from './idempotency.js';
+import type { Logger } from '../../domain/shared/logger.js';
+import { recordOutcome, type IdempotencyStore } from './idempotency.js';
 import {
   fieldProblems,
   problem,
@@ -136,6 +138,12 @@ export const orProblem = <A>(result: E.Either<CommandError, A>): A => {
   return result.right;
 };
 
+/** Where the routes that honour an `Idempotency-Key` keep its answers, and log failing to. */
+export interface RouteIdempotency {
+  readonly store: IdempotencyStore;
+  readonly logger: Logger;
+}
+
 /**
  * Mounts routes on a new express router: authenticate, decode params, query and body (400
  * `validation_failed` listing every field problem), run the handler, send its reply. Errors go
@@ -144,7 +152,7 @@ export const orProblem = <A>(result: E.Either<CommandError, A>): A => {
 export const mountRoutes = (
   routes: readonly Route[],
   authenticators: Authenticators,
-  idempotency?: IdempotencyStore,
+  idempotency?: RouteIdempotency,
 ): Router => {
   const router = Router();
   router.use(malformedParameterGuard(routes.map((route) => route.spec.path)));
@@ -229,7 +237,7 @@ const malformedParameterGuard = (paths: readonly string[]): RequestHandler => {
 const run = async (
   route: Route,
   authenticators: Authenticators,
-  idempotency: IdempotencyStore | undefined,
+  idempotency: RouteIdempotency | undefined,
   request: Request,
   response: Response,
 ): Promise<void> => {
@@ -273,7 +281,10 @@ const run = async (
   }
   const requestId = headerValue(request.headers['x-request-id']) ?? randomUUID();
   const now = new Date();
-  const claim = claimIdempotencyKey(route, caller, idempotency, request, body, now);
+  // Awaited only when the store answers with a promise: most requests send no key, and an
+  // in-process store's claim needs no turn of the event loop.
+  const claiming = claimIdempotencyKey(route, caller, idempotency, request, body, now);
+  const claim = isPromise(claiming) ? await claiming : claiming;
   if (claim?.replay !== undefined) {
     response.setHeader('Idempotent-Replayed', 'true');
     if (claim.replay.status >= 400) {
@@ -302,11 +313,15 @@ const run = async (
       ...(claim === undefined ? {} : { idempotency: { key: claim.key, since: claim.since } }),
     });
   } catch (error) {
-    if (claim !== undefined) claim.settle(error);
+    // Settled before the error is answered, so that a retry after it finds the key released.
+    const settled = claim?.settle(error);
+    if (isPromise(settled)) await settled;
     throw error;
   }
-  if (reply.replayable === false) claim?.release();
-  else claim?.complete(reply.status, reply.body);
+  // Recorded before the answer leaves, so that a retry after it is replayed, not in flight.
+  const recorded =
+    reply.replayable === false ? claim?.release() : claim?.complete(reply.status, reply.body);
+  if (isPromise(recorded)) await recorded;
   response.setHeader('X-Request-Id', requestId);
   for (const [name, value] of Object.entries(reply.headers ?? {})) response.setHeader(name, value);
   if (reply.cookies !== undefined && reply.cookies.length > 0)
@@ -356,32 +371,41 @@ export const transientCodes: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * A request's claim on its `Idempotency-Key`, and how its outcome is recorded. The recording
+ * callbacks answer a promise only when the store does, and never fail: a failure to record is
+ * logged ({@link recordOutcome}), and the request answers as it would have.
+ */
+interface IdempotencyClaim {
+  readonly key: string;
+  readonly since: string;
+  readonly replay?: { readonly status: number; readonly body: unknown };
+  /** Keeps the answer, to replay to every retry. */
+  readonly complete: (status: number, body: unknown) => MaybePromise<void>;
+  /** Keeps nothing: the answer said "try again" in part, so a retry runs. */
+  readonly release: () => MaybePromise<void>;
+  /** Keeps the problem the handler threw if it is an answer, else releases the key. */
+  readonly settle: (error: unknown) => MaybePromise<void>;
+}
+
+/**
  * Handles an `Idempotency-Key` on a route that honours it (docs/api.md): the same key and body within
  * 24 h replay the first answer and run nothing; another body is 422; a request still running is
- * 409. Answers that say "try again" (5xx, conflicts, rate limits) are not kept.
+ * 409. Answers that say "try again" (5xx, conflicts, rate limits) are not kept. A promise only
+ * when the store's claim is one.
  */
 const claimIdempotencyKey = (
   route: Route,
   caller: Caller,
-  store: IdempotencyStore | undefined,
+  idempotency: RouteIdempotency | undefined,
   request: Request,
   body: unknown,
   now: Date,
-):
-  | {
-      key: string;
-      since: string;
-      replay?: { status: number; body: unknown };
-      complete: (status: number, body: unknown) => void;
-      release: () => void;
-      settle: (error: unknown) => void;
-    }
-  | undefined => {
+): MaybePromise<IdempotencyClaim | undefined> => {
   const header = request.headers['idempotency-key'];
   if (
     route.spec.idempotent !== true ||
     caller.kind !== 'app' ||
-    store === undefined ||
+    idempotency === undefined ||
     header === undefined
   ) {
     return undefined;
@@ -402,52 +426,50 @@ const claimIdempotencyKey = (
     );
   }
   const { appId } = caller;
-  const started = store.begin(appId, key, { path: request.path, body }, now);
-  if (started.kind === 'reused') {
-    throw new ProblemError(
-      'idempotency_key_reused',
-      'this Idempotency-Key was used with another request body',
-    );
-  }
-  if (started.kind === 'in_flight') {
-    throw new ProblemError(
-      'idempotency_in_flight',
-      'a request with this Idempotency-Key is still running; retry shortly',
-      {},
-      {
-        'Retry-After': '1',
-      },
-    );
-  }
-  return {
-    key,
-    since: started.kind === 'new' ? started.since : now.toISOString(),
-    ...(started.kind === 'replay'
-      ? { replay: { status: started.status, body: started.body } }
-      : {}),
-    complete: (status, replyBody) => {
-      store.complete(appId, key, status, replyBody ?? null);
-    },
-    release: () => {
-      store.abandon(appId, key);
-    },
-    settle: (error) => {
-      if (
-        error instanceof ProblemError &&
-        problemCatalogue[error.code].status < 500 &&
-        !transientCodes.has(error.code)
-      ) {
-        store.complete(
-          appId,
-          key,
-          problemCatalogue[error.code].status,
-          problem(error.code, error.message, error.extensions),
-        );
-      } else {
-        store.abandon(appId, key);
-      }
-    },
-  };
+  const { store, logger } = idempotency;
+  const record = (write: () => MaybePromise<void>): MaybePromise<void> =>
+    recordOutcome(logger, { appId, key, path: request.path }, write);
+  return andThen(store.begin(appId, key, { path: request.path, body }, now), (started) => {
+    if (started.kind === 'reused') {
+      throw new ProblemError(
+        'idempotency_key_reused',
+        'this Idempotency-Key was used with another request body',
+      );
+    }
+    if (started.kind === 'in_flight') {
+      throw new ProblemError(
+        'idempotency_in_flight',
+        'a request with this Idempotency-Key is still running; retry shortly',
+        {},
+        {
+          'Retry-After': '1',
+        },
+      );
+    }
+    return {
+      key,
+      since: started.kind === 'new' ? started.since : now.toISOString(),
+      ...(started.kind === 'replay'
+        ? { replay: { status: started.status, body: started.body } }
+        : {}),
+      complete: (status, replyBody) =>
+        record(() => store.complete(appId, key, status, replyBody ?? null)),
+      release: () => record(() => store.abandon(appId, key)),
+      settle: (error) =>
+        record(() =>
+          error instanceof ProblemError &&
+          problemCatalogue[error.code].status < 500 &&
+          !transientCodes.has(error.code)
+            ? store.complete(
+                appId,
+                key,
+                problemCatalogue[error.code].status,
+                problem(error.code, error.message, error.extensions),
+              )
+            : store.abandon(appId, key),
+        ),
+    };
+  });
 };
 
 /** Whether a sent `Idempotency-Key` is of the form docs/api.md allows: 1 to 128 visible ASCII characters. */

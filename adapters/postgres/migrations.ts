@@ -1,4 +1,4 @@
-import type { PgPool } from './pool.js';
+import { giveBack, takeClient, type PgPool } from './pool.js';
 
 /**
  * One step of the shared schema. Steps are applied once each, in the order given, and recorded by
@@ -24,7 +24,7 @@ export const migrate = async (
     if (names.has(migration.name)) throw new Error(`migration ${migration.name} is listed twice`);
     names.add(migration.name);
   }
-  const client = await pool.connect();
+  const client = await takeClient(pool);
   const applied: string[] = [];
   try {
     await client.query(
@@ -61,7 +61,7 @@ export const migrate = async (
       );
     }
   } finally {
-    client.release();
+    giveBack(client);
   }
   return applied;
 };

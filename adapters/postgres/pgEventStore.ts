@@ -18,7 +18,8 @@ import { chainHash, digestOf, type Digest } from '../../domain/shared/hashChain.
 import { toPosition, toRecordedEvent, type EventRow, type LogRead } from '../sqlite/eventRows.js';
 import { Subscriptions } from '../sqlite/subscriptions.js';
 import { migrate, type Migration } from './migrations.js';
-import type { PgClient, PgPool } from './pool.js';
+import { CommitNotices, noticeOf, parseNotice } from './commitNotices.js';
+import { giveBack, takeClient, type PgClient, type PgPool } from './pool.js';
 
 /**
  * The shared log's tables. `data` and `metadata` are the JSON texts as written (text, not jsonb:
@@ -61,6 +62,8 @@ export interface PgEventStoreOptions {
   readonly pollIntervalMs?: number;
   /** Appends committed together in one transaction at most; default 500. */
   readonly maxGroup?: number;
+  /** Stamped on the metadata of every event this store appends (`EventMetadata.node`). */
+  readonly node?: string;
   /** Told of a failure of the listening connection (it is re-opened); default: ignored. */
   readonly onListenError?: (error: Error) => void;
   /**
@@ -121,6 +124,7 @@ export class PgEventStore implements EventStore {
   private listener: pg.Client | undefined;
   private listenRetry: NodeJS.Timeout | undefined;
   private readonly channel: string;
+  private readonly notices = new CommitNotices();
 
   private constructor(
     private readonly pool: PgPool,
@@ -129,7 +133,7 @@ export class PgEventStore implements EventStore {
   ) {
     this.channel = `tidings_log_${schema}`;
     this.subscriptions = new Subscriptions(
-      (after, maxCount, types) => this.readAfter(after, maxCount, types),
+      (after, maxCount, types) => this.readForSubscription(after, maxCount, types),
       options.pollIntervalMs ?? DEFAULT_POLL_MS,
     );
   }
@@ -233,7 +237,7 @@ export class PgEventStore implements EventStore {
   private async commitGroup(
     group: readonly PendingAppend[],
   ): Promise<(E.Either<WrongExpectedRevision, AppendResult> | Error)[]> {
-    const client = await this.pool.connect();
+    const client = await takeClient(this.pool);
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -250,7 +254,7 @@ export class PgEventStore implements EventStore {
         if (repeat === 'partial' || !revisionMatches(append.options.expectedRevision, current)) {
           return E.left(conflictOf(append, current));
         }
-        const texts = serialized(append.events);
+        const texts = serialized(append.events, this.options.node);
         if (texts instanceof Error) return texts;
         let revision = current;
         append.events.forEach((event, index) => {
@@ -268,10 +272,14 @@ export class PgEventStore implements EventStore {
           position,
           previous,
         ]);
-        await client.query('SELECT pg_notify($1, $2)', [this.channel, String(position)]);
+        await client.query('SELECT pg_notify($1, $2)', [
+          this.channel,
+          noticeOf(head.position, position, rows.types()),
+        ]);
       }
       await this.options.beforeCommit?.();
       await client.query('COMMIT');
+      if (rows.count > 0) this.notices.committed(head.position, position, rows.types());
       return outcomes;
     } catch (error) {
       await client.query('ROLLBACK').catch((rollbackError: unknown) => {
@@ -279,8 +287,22 @@ export class PgEventStore implements EventStore {
       });
       throw error;
     } finally {
-      client.release(broken);
+      giveBack(client, broken);
     }
+  }
+
+  /**
+   * A subscription's read: when the commit notices say that nothing of its types was written
+   * after its cursor, it moves on without a query.
+   */
+  private readForSubscription(
+    after: number,
+    maxCount: number,
+    types: readonly string[] | undefined,
+  ): LogRead | Promise<LogRead> {
+    const quiet = types === undefined ? undefined : this.notices.quietTo(after, types);
+    if (quiet !== undefined) return { events: [], scannedTo: quiet };
+    return this.readAfter(after, maxCount, types);
   }
 
   /** Up to `maxCount` events after `after`, of `types` only when given, in log order. */
@@ -311,6 +333,7 @@ export class PgEventStore implements EventStore {
   private async listen(): Promise<void> {
     const client = new pg.Client(this.pool.options);
     const retry = (error: Error): void => {
+      this.notices.deaf();
       this.options.onListenError?.(error);
       if (this.listener === client) this.listener = undefined;
       client.end().catch(() => undefined);
@@ -321,12 +344,19 @@ export class PgEventStore implements EventStore {
       }, 1_000);
     };
     client.on('error', retry);
-    client.on('notification', () => {
+    client.on('notification', (message) => {
+      const notice = parseNotice(message.payload);
+      if (notice !== undefined) this.notices.committed(notice.before, notice.after, notice.types);
       this.subscriptions.wakeAll();
     });
     try {
       await client.connect();
       await client.query(`LISTEN "${this.channel}"`);
+      // Every commit after this head sends a notice this connection receives.
+      const head = await client.query<{ position: number }>(
+        'SELECT position::float8 AS position FROM tidings_log_head',
+      );
+      this.notices.listening(head.rows[0]?.position ?? 0);
       this.listener = client;
       // Appends made while no one listened: look now.
       this.subscriptions.wakeAll();
@@ -431,18 +461,18 @@ interface EventTexts {
   readonly metadata: string;
 }
 
-const serializedEvent = (event: NewEvent): EventTexts => ({
+const serializedEvent = (event: NewEvent, node?: string): EventTexts => ({
   data: JSON.stringify(event.data),
-  metadata: JSON.stringify(event.metadata),
+  metadata: JSON.stringify(node === undefined ? event.metadata : { ...event.metadata, node }),
 });
 
 /**
  * The texts of an append's events, or the error that one of them cannot be written as JSON (a
  * BigInt, a cycle): that append fails alone, the rest of its group commits.
  */
-const serialized = (events: readonly NewEvent[]): EventTexts[] | Error => {
+const serialized = (events: readonly NewEvent[], node?: string): EventTexts[] | Error => {
   try {
-    return events.map(serializedEvent);
+    return events.map((event) => serializedEvent(event, node));
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error));
   }
@@ -464,6 +494,11 @@ class Rows {
 
   get count(): number {
     return this.columns.position.length;
+  }
+
+  /** The event types of the rows, each once. */
+  types(): string[] {
+    return [...new Set(this.columns.type)];
   }
 
   /** Adds one event, chained to `previous`; returns its hash. */

@@ -41,6 +41,25 @@ export const openPool = (
 };
 
 /**
+ * Takes a connection from the pool for several statements. A connection that breaks while taken
+ * (the server stopping, the network cut) emits `error`, which would crash the process unheard:
+ * it is heard here, and the statement in progress rejects with it anyway.
+ */
+export const takeClient = async (pool: PgPool): Promise<PgClient> => {
+  const client = await pool.connect();
+  client.on('error', ignoreTakenClientError);
+  return client;
+};
+
+/** Gives a connection from {@link takeClient} back (destroyed when `broken` is given). */
+export const giveBack = (client: PgClient, broken?: Error | boolean): void => {
+  client.off('error', ignoreTakenClientError);
+  client.release(broken);
+};
+
+const ignoreTakenClientError = (): void => undefined;
+
+/**
  * Runs `body` in one transaction on one connection: committed when it resolves, rolled back when
  * it throws. A connection that failed mid-transaction is destroyed rather than returned.
  */
@@ -48,7 +67,7 @@ export const inTransaction = async <T>(
   pool: PgPool,
   body: (client: PgClient) => Promise<T>,
 ): Promise<T> => {
-  const client = await pool.connect();
+  const client = await takeClient(pool);
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
@@ -63,6 +82,6 @@ export const inTransaction = async <T>(
     }
     throw error;
   } finally {
-    client.release(broken);
+    giveBack(client, broken);
   }
 };

@@ -11,6 +11,8 @@ export interface BackupRefusal {
 export type BackupRefusalCode =
   /** The settings (or the folder) name EventStoreDB: the log is not in the data folder. */
   | 'eventstoredb'
+  /** The settings name a shared PostgreSQL database: the log is not in the data folder. */
+  | 'postgres'
   /** No data folder where the settings point. */
   | 'no_data_folder'
   /** The folder (or the file) is not a Tidings store. */

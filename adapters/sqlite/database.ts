@@ -123,7 +123,7 @@ const migrations: readonly string[] = [
 export const SCHEMA_VERSION = migrations.length;
 
 /** Which log a data folder's checkpoints and read models follow. */
-export type LogKind = 'sqlite' | 'eventstoredb';
+export type LogKind = 'sqlite' | 'eventstoredb' | 'postgres';
 
 /**
  * Records the kind of log on the folder's first start, and refuses a start with the other kind:
@@ -138,9 +138,32 @@ export const claimLogKind = (db: SqliteDatabase, kind: LogKind): void => {
   }
   if (known !== kind) {
     const describe = (k: string): string =>
-      k === 'sqlite' ? 'the embedded log' : 'EventStoreDB (EVENTSTORE_CONNECTION_STRING)';
+      k === 'sqlite'
+        ? 'the embedded log'
+        : k === 'postgres'
+          ? 'PostgreSQL (TIDINGS_DATABASE_URL)'
+          : 'EventStoreDB (EVENTSTORE_CONNECTION_STRING)';
     throw new Error(
       `this data folder follows ${describe(known)}, but the settings now name ${describe(kind)}: its checkpoints and read models belong to the other log. Use another TIDINGS_DATA_DIR for it, or go back to the settings it was made with`,
+    );
+  }
+};
+
+/**
+ * Records which shared deployment (its id in the shared database) the folder's read models were
+ * built from, and refuses a folder built from another: its checkpoints are positions in that log.
+ */
+export const claimDeployment = (db: SqliteDatabase, deploymentId: string): void => {
+  const row = db
+    .prepare<[], { value: string }>("SELECT value FROM folder_facts WHERE name = 'deployment'")
+    .get();
+  if (row === undefined) {
+    db.prepare("INSERT INTO folder_facts (name, value) VALUES ('deployment', ?)").run(deploymentId);
+    return;
+  }
+  if (row.value !== deploymentId) {
+    throw new Error(
+      `this data folder holds the read models of deployment ${row.value}, but TIDINGS_DATABASE_URL is deployment ${deploymentId}. Start this node on an empty TIDINGS_DATA_DIR`,
     );
   }
 };

@@ -2,6 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { RecipientQueries } from '../../projections/recipients/recipientQueries.js';
 import type { Ids } from '../shared/ids.js';
 import type { Invocation } from '../shared/invocation.js';
+import { isPromise } from '../shared/maybePromise.js';
 import type { PasswordHasher } from '../shared/passwordHasher.js';
 import { unauthorized, type Refusal } from '../shared/refusal.js';
 import type { AuthAttempts } from './authAttempts.js';
@@ -29,13 +30,16 @@ export const logIn =
     ip: string,
     call: Invocation,
   ): Promise<E.Either<Refusal, StartedSession>> => {
-    const attempt = deps.attempts.take(ip, username);
+    // Not awaited when already there: parallel guesses are each counted before any hashes.
+    const taking = deps.attempts.take(ip, username);
+    const attempt = isPromise(taking) ? await taking : taking;
     if (E.isLeft(attempt)) return attempt;
     const row = deps.recipients.byId(recipientIdFor(deps.ids, username));
     // Hash even for an unknown name, so the answer time does not tell which names exist.
     const ok = await deps.passwords.verify(password, row?.password_hash);
     if (row === undefined || !ok) return E.left(unauthorized('wrong username or password'));
     // The person proved who they are: earlier failures on this name no longer count.
-    deps.attempts.succeeded(ip, username);
+    const given = deps.attempts.succeeded(ip, username);
+    if (isPromise(given)) await given;
     return deps.startSession(row.recipient_id, row.username, call);
   };

@@ -3,6 +3,7 @@ import { domainError } from '../../domain/shared/domainError.js';
 import type { CommandBus } from '../commandBus.js';
 import type { Ids } from '../shared/ids.js';
 import type { Invocation } from '../shared/invocation.js';
+import { isPromise } from '../shared/maybePromise.js';
 import type { PasswordHasher } from '../shared/passwordHasher.js';
 import type { RateLimiter } from '../shared/rateLimiter.js';
 import { rateLimited, type Refusal } from '../shared/refusal.js';
@@ -39,13 +40,15 @@ export const registerRecipient =
     ip: string,
     call: Invocation,
   ): Promise<E.Either<Refusal, StartedSession>> => {
-    const account = deps.registrations.take(ip);
+    const accounting = deps.registrations.take(ip);
+    const account = isPromise(accounting) ? await accounting : accounting;
     if (!account.allowed) {
       return E.left(
         rateLimited('too many new accounts from this address', account.retryAfterSeconds),
       );
     }
-    const attempt = deps.attempts.take(ip, username);
+    const taking = deps.attempts.take(ip, username);
+    const attempt = isPromise(taking) ? await taking : taking;
     if (E.isLeft(attempt)) return attempt;
     const recipientId = recipientIdFor(deps.ids, username);
     const registered = await deps.commands.execute(
@@ -65,6 +68,7 @@ export const registerRecipient =
         ? E.left(domainError('already_exists', `the username ${username} is taken`))
         : registered;
     }
-    deps.attempts.succeeded(ip, username);
+    const given = deps.attempts.succeeded(ip, username);
+    if (isPromise(given)) await given;
     return deps.startSession(recipientId, username, call);
   };

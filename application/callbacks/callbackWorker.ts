@@ -19,6 +19,7 @@ import type { CommandBus } from '../commandBus.js';
 import { loadState } from '../processing/streamState.js';
 import type { SecretBox } from '../shared/secretBox.js';
 import { callbackBodyText } from './callbackEvent.js';
+import { RefusedClaims, type AttemptClaims } from '../shared/attemptClaims.js';
 
 export interface CallbackWorkerOptions {
   /** Records attempts; it must wait for the callbacks read model, which the worker reads next. */
@@ -42,6 +43,8 @@ export interface CallbackWorkerOptions {
   readonly pollIntervalMs?: number;
   readonly now?: () => Date;
   readonly random?: () => number;
+  /** With several nodes: each attempt is claimed first, so one node sends it. Absent on one node. */
+  readonly claims?: AttemptClaims;
 }
 
 const SNIPPET_CHARS = 200;
@@ -133,7 +136,12 @@ export class CallbackWorker {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.perApp = options.perApp ?? 2;
     this.concurrency = options.concurrency ?? 32;
+    this.refused =
+      options.claims === undefined ? undefined : new RefusedClaims(options.claims.holdMs);
   }
+
+  /** Attempts another node claimed: skipped until their claim may have run out. */
+  private readonly refused: RefusedClaims | undefined;
 
   start(): void {
     if (this.running) return;
@@ -185,6 +193,7 @@ export class CallbackWorker {
         if ((this.busyApps.get(appId) ?? 0) >= this.perApp) break;
         if (this.inFlight.size >= this.concurrency) return;
         if (this.inFlight.has(row.delivery_id)) continue;
+        if (this.refused?.has(claimKeyOf(row)) === true) continue;
         this.begin(row);
       }
     }
@@ -212,6 +221,12 @@ export class CallbackWorker {
 
   /** One attempt of one delivery, sent and recorded. */
   private async attempt(row: CallbackDeliveryRow): Promise<void> {
+    const claims = this.options.claims;
+    const claimKey = claimKeyOf(row);
+    if (claims !== undefined && !(await claims.claim(claimKey))) {
+      this.refused?.add(claimKey);
+      return;
+    }
     const app = await loadState(this.options.store, 'app', row.app_id, this.options.cache);
     const callback = app.status === 'empty' ? undefined : app.callback;
     const started = performance.now();
@@ -248,6 +263,9 @@ export class CallbackWorker {
       },
     );
     if (E.isLeft(recorded)) throw new Error(`${recorded.left.code}: ${recorded.left.message}`);
+    claims?.done(claimKey).catch((error: unknown) => {
+      this.options.logger.warn('could not mark a callback attempt done', { claimKey, error });
+    });
     if (outcome.kind === 'failed') {
       this.options.logger.debug('callback not delivered', {
         deliveryId: row.delivery_id,
@@ -298,3 +316,7 @@ export class CallbackWorker {
     return outcomeOf(result, this.now().getTime());
   }
 }
+
+/** The claim of one attempt of one callback delivery (see {@link AttemptClaims}). */
+const claimKeyOf = (row: CallbackDeliveryRow): string =>
+  `callback:${row.delivery_id}:${row.attempts + 1}`;

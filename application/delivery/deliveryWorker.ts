@@ -17,6 +17,7 @@ import { deviceOfTarget, sendToDevice } from './deviceOfTarget.js';
 import { markDeviceBroken } from './markDeviceBroken.js';
 import { outgoing } from './outgoingMessage.js';
 import { withdrawFromDevice } from './withdrawFromDevice.js';
+import { RefusedClaims, type AttemptClaims } from '../shared/attemptClaims.js';
 
 export interface DeliveryWorkerOptions {
   readonly commands: CommandBus;
@@ -37,6 +38,11 @@ export interface DeliveryWorkerOptions {
   readonly pollIntervalMs?: number;
   readonly now?: () => Date;
   readonly random?: () => number;
+  /**
+   * With several nodes: each attempt is claimed first, so one node makes it (the others skip it
+   * until the claim's hold runs out). Absent on a single node.
+   */
+  readonly claims?: AttemptClaims;
 }
 
 /** A send whose outcome the store did not take yet. */
@@ -118,10 +124,14 @@ export class DeliveryWorker {
   private readonly pendingRecords = new Map<string, PendingRecord[]>();
   private readonly now: () => Date;
   private readonly random: () => number;
+  /** Attempts another node claimed: skipped until their claim may have run out. */
+  private readonly refused: RefusedClaims | undefined;
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.now = options.now ?? (() => new Date());
     this.random = options.random ?? Math.random;
+    this.refused =
+      options.claims === undefined ? undefined : new RefusedClaims(options.claims.holdMs);
   }
 
   start(): void {
@@ -212,6 +222,7 @@ export class DeliveryWorker {
     if (unrecorded?.attempt === delivery.attempts + 1 && unrecorded.notBefore > performance.now()) {
       return;
     }
+    if (this.refused?.has(claimKeyOf(delivery)) === true) return;
     if (retry) this.retriesInFlight += 1;
     const attempt = this.attempt(delivery, key)
       .catch((error: unknown) => {
@@ -243,6 +254,13 @@ export class DeliveryWorker {
     // A kept outcome is for one attempt; if the queue has moved past it, its record did land
     // (the failure came after the append), and it must not be recorded as a later attempt.
     if (kept !== undefined && kept.attempt !== attempt) this.unrecorded.delete(key);
+    const claims = this.options.claims;
+    const claimKey = claimKeyOf(delivery);
+    // An outcome kept from this node's own send is recorded without a new claim: it holds one.
+    if (claims !== undefined && kept?.attempt !== attempt && !(await claims.claim(claimKey))) {
+      this.refused?.add(claimKey);
+      return;
+    }
     const sent =
       kept?.attempt === attempt
         ? kept
@@ -256,6 +274,11 @@ export class DeliveryWorker {
     try {
       await this.record(delivery, channel, sent.outcome, sent.at);
       this.unrecorded.delete(key);
+      claims?.done(claimKey).catch((error: unknown) => {
+        // The record is in the log: another node that claims the attempt after the hold finds
+        // it recorded in its read model (or repeats it, with the same notification id).
+        this.options.logger.warn('could not mark a delivery attempt done', { claimKey, error });
+      });
     } catch (error) {
       const failures = sent.failures + 1;
       this.unrecorded.delete(key);
@@ -497,3 +520,7 @@ export class DeliveryWorker {
     );
   }
 }
+
+/** The claim of one attempt of one delivery (see {@link AttemptClaims}). */
+const claimKeyOf = (delivery: DueDelivery): string =>
+  `delivery:${delivery.message_id}:${delivery.channel}:${delivery.attempts + 1}`;

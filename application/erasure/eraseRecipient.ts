@@ -4,6 +4,7 @@ import type { Position } from '../../domain/shared/eventStore.js';
 import type { RecipientQueries } from '../../projections/recipients/recipientQueries.js';
 import type { AuthAttempts } from '../auth/authAttempts.js';
 import type { Invocation } from '../shared/invocation.js';
+import { isPromise } from '../shared/maybePromise.js';
 import type { PasswordHasher } from '../shared/passwordHasher.js';
 import { unauthorized, type Refusal } from '../shared/refusal.js';
 
@@ -76,11 +77,13 @@ export const deleteOwnAccount =
   ): Promise<E.Either<Refusal, void>> => {
     const row = deps.recipients.byId(recipientId);
     if (row === undefined) return E.left(unauthorized('the account no longer exists'));
-    const attempt = deps.attempts.take(ip, row.username);
+    const taking = deps.attempts.take(ip, row.username);
+    const attempt = isPromise(taking) ? await taking : taking;
     if (E.isLeft(attempt)) return attempt;
     if (!(await deps.passwords.verify(password, row.password_hash))) {
       return E.left(unauthorized('wrong password'));
     }
-    deps.attempts.succeeded(ip, row.username);
+    const given = deps.attempts.succeeded(ip, row.username);
+    if (isPromise(given)) await given;
     return deps.erase(recipientId, { by: 'self' }, call);
   };

@@ -6,6 +6,7 @@ import type { MessageQueries } from '../../projections/messages/messageQueries.j
 import type { CommandBus } from '../commandBus.js';
 import type { Ids } from '../shared/ids.js';
 import type { Invocation } from '../shared/invocation.js';
+import { isPromise } from '../shared/maybePromise.js';
 import type { RateLimiter } from '../shared/rateLimiter.js';
 import { rateLimited, type Refusal } from '../shared/refusal.js';
 import { deliveryTimeOf, draftProblems, type MessageDraft } from './messageDraft.js';
@@ -69,7 +70,9 @@ export const submitMessage =
     // A retry of a message already taken (same key, same first claim) sends nothing new, so it
     // takes no token: a batch sent again after its rate-limited items answers the rest.
     const repeat = identity !== undefined && deps.messages.byId(messageId) !== undefined;
-    const rate = repeat ? { allowed: true as const } : deps.appRateLimit.take(app.appId);
+    const taken = repeat ? { allowed: true as const } : deps.appRateLimit.take(app.appId);
+    // The hot path: an in-process limiter's answer is used as it is, without a turn of the loop.
+    const rate = isPromise(taken) ? await taken : taken;
     if (!rate.allowed) {
       return E.left(rateLimited('too many messages from this app', rate.retryAfterSeconds));
     }

@@ -97,6 +97,7 @@ export class ProcessorRunner {
   private quietTo: Position | undefined;
   private readonly waiters = new Set<() => void>();
   private failures = 0;
+  private lastFailureAt = 0;
   /** Ends the wait before a retry early (a stop does not sit out a 30 s backoff). */
   private endPause: (() => void) | undefined;
 
@@ -117,9 +118,26 @@ export class ProcessorRunner {
     return this.processed;
   }
 
-  /** Consecutive failed attempts at the current batch; 0 when healthy. */
+  /**
+   * How far this runner is known to be current: its last position, or a later one up to which the
+   * log was found to hold nothing of its types (by a `waitFor`).
+   */
+  get reached(): Position | undefined {
+    const quiet = this.quietTo;
+    const seen = this.processed;
+    if (quiet === undefined) return seen;
+    return seen === undefined || comparePositions(quiet, seen) > 0 ? quiet : seen;
+  }
+
+  /**
+   * Consecutive failed attempts at the current batch; 0 when healthy. A runner that has gone a
+   * whole retry pause and 5 s more without failing counts as healthy again even before its next
+   * batch: a read model that recovered from an outage may have nothing to process for a long time.
+   */
   get consecutiveFailures(): number {
-    return this.failures;
+    if (this.failures === 0) return 0;
+    const quietMs = performance.now() - this.lastFailureAt;
+    return quietMs > (this.options.maxRetryDelayMs ?? 30_000) + 5_000 ? 0 : this.failures;
   }
 
   get isRunning(): boolean {
@@ -209,6 +227,7 @@ export class ProcessorRunner {
         }
       } catch (error) {
         this.failures += 1;
+        this.lastFailureAt = performance.now();
         this.logger.error('processor batch failed; will retry from its checkpoint', {
           processor: this.name,
           attempt: this.failures,

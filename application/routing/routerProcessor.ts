@@ -115,7 +115,10 @@ export const routerProcessor = (options: RouterProcessorOptions): Processor => {
       }
       const pushed =
         decision.kind === 'route' && decision.channels.some((channel) => channel !== INBOX_CHANNEL);
-      if (pushed && result.right.events.length > 0) options.budget.record(bindingId, at.getTime());
+      // A repeat (this event seen again after a crash or a lease moving) was counted the first time.
+      if (pushed && result.right.events.length > 0 && result.right.repeated !== true) {
+        options.budget.record(bindingId, at.getTime());
+      }
     });
   };
 

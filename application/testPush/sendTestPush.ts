@@ -8,6 +8,7 @@ import type { CommandBus } from '../commandBus.js';
 import { bindingIdFor } from '../consent/bindingId.js';
 import type { Ids } from '../shared/ids.js';
 import type { Invocation } from '../shared/invocation.js';
+import { isPromise } from '../shared/maybePromise.js';
 import type { RateLimiter } from '../shared/rateLimiter.js';
 import { rateLimited, type Refusal } from '../shared/refusal.js';
 
@@ -55,7 +56,8 @@ export const sendTestPush =
     if (deps.recipients.devices(recipientId).length === 0) {
       return E.left(domainError('illegal_state', 'set up a device first, then test it'));
     }
-    const rate = deps.testPushLimit.take(recipientId);
+    const taken = deps.testPushLimit.take(recipientId);
+    const rate = isPromise(taken) ? await taken : taken;
     if (!rate.allowed) return E.left(rateLimited('too many test pushes', rate.retryAfterSeconds));
     const bound = await bindSystemApp(deps, recipientId, call);
     if (E.isLeft(bound)) return bound;

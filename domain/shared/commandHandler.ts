@@ -3,7 +3,7 @@ import type { Decoder } from 'io-ts';
 import type { Decider, TypedCommand, TypedEvent } from './decider.js';
 import type { DomainError } from './domainError.js';
 import { eventIdFor } from './eventIds.js';
-import type { StateCache } from './stateCache.js';
+import type { IdLookup, StateCache } from './stateCache.js';
 import type {
   Actor,
   EventStore,
@@ -63,6 +63,12 @@ export interface CommandResult<Event, State> {
   readonly position?: Position;
   /** The aggregate's state after the command. */
   readonly state: State;
+  /**
+   * Set when the command had been applied already (the stream held its events): this run
+   * appended nothing, and `events`, `nextRevision` and `position` are those of the earlier run.
+   * A caller that counts or reacts to what was appended should skip such a result.
+   */
+  readonly repeated?: true;
 }
 
 export interface CommandHandlerOptions {
@@ -90,14 +96,52 @@ export const loadAggregate = async <Event extends TypedEvent, State>(
   stream: string,
   cache?: StateCache,
 ): Promise<LoadedState<State>> => {
+  const { state, revision } = await load(store, aggregate, stream, cache);
+  return { state, revision };
+};
+
+/** A load, with what the handler needs to recognise a command it has seen. */
+interface Load<State> extends LoadedState<State> {
+  /** The events this load read: the whole stream, or those after the cached revision. */
+  readonly read: readonly RecordedEvent[];
+  /** Whether `read` is the whole stream (no cache, or the cache did not hold it). */
+  readonly whole: boolean;
+  /**
+   * What the cache remembers of the id `probe`, asked as the load set the cache (nothing runs in
+   * between, so it covers at least up to `revision`).
+   */
+  readonly probed?: IdLookup;
+}
+
+const load = async <Event extends TypedEvent, State>(
+  store: EventStore,
+  aggregate: Pick<AggregateHandle<never, Event, State>, 'decider' | 'eventCodec'>,
+  stream: string,
+  cache?: StateCache,
+  probe?: string,
+): Promise<Load<State>> => {
   const cached = cache?.get<State>(stream);
   const from = cached === undefined ? 0 : cached.revision + 1;
   const newer = await store.readStream(stream, from === 0 ? {} : { fromRevision: from });
-  if (cached !== undefined && newer.length === 0) return cached;
-  const state = foldRecorded(aggregate, newer, cached?.state);
-  const revision = newer.at(-1)?.revision ?? cached?.revision ?? NO_STREAM_REVISION;
-  cache?.set(stream, revision, state);
-  return { state, revision };
+  const whole = from === 0;
+  let state: State;
+  let revision: number;
+  if (cached !== undefined && newer.length === 0) {
+    ({ state, revision } = cached);
+  } else {
+    state = foldRecorded(aggregate, newer, cached?.state);
+    revision = newer.at(-1)?.revision ?? cached?.revision ?? NO_STREAM_REVISION;
+    cache?.set(
+      stream,
+      revision,
+      state,
+      newer.map((event) => event.id),
+    );
+  }
+  const probed = probe === undefined ? undefined : cache?.findId(stream, probe);
+  return probed === undefined
+    ? { state, revision, read: newer, whole }
+    : { state, revision, read: newer, whole, probed };
 };
 
 /**
@@ -120,6 +164,14 @@ export const foldRecorded = <Event extends TypedEvent, State>(
  * Runs one command (or several, atomically) against one stream: read and fold, decide, append
  * with the revision that was read. Retries on a concurrent write only when the caller did not pin a revision, and at most
  * `maxAttempts` times, re-reading each time so the decision is made on fresh state.
+ *
+ * Idempotent on every store: a command whose first event id (see `eventIdFor`) the stream holds
+ * already is not decided again, and nothing is appended; it is answered as its first run was
+ * (those events, the revision and position of the last of them) with the state as stored now.
+ * The handler checks this itself because appending at the revision just read gets past the
+ * dedupe of stores that only recognise ids when the expected revision is behind (EventStoreDB):
+ * a redelivered message, a retried request or an append whose outcome was lost would otherwise
+ * be written twice.
  */
 export const handleCommand = async <Command extends TypedCommand, Event extends TypedEvent, State>(
   store: EventStore,
@@ -137,8 +189,13 @@ export const handleCommand = async <Command extends TypedCommand, Event extends 
   const attempts = context.expectedRevision === undefined ? (options.maxAttempts ?? 5) : 1;
   let lastConflict: ConcurrencyConflict | undefined;
   const pinned = context.expectedRevision;
+  const idOf: IdOf = (index) => eventIdFor(context.commandId, index, context.orderKey);
   for (let attempt = 1; attempt <= attempts; attempt += 1) {
-    const loaded = await loadAggregate(store, aggregate, stream, options.cache);
+    const loaded = await load(store, aggregate, stream, options.cache, idOf(0));
+    const earlier = await earlierAppend(store, stream, loaded, idOf);
+    if (earlier !== undefined) {
+      return E.right(await repeated(store, aggregate, stream, loaded, earlier, options.cache));
+    }
     const current = loaded.revision;
     let state = loaded.state;
 
@@ -147,22 +204,29 @@ export const handleCommand = async <Command extends TypedCommand, Event extends 
     const { events, times } = decision.right;
     if (events.length === 0) return E.right({ events, nextRevision: current, state });
 
-    const appended = await store.appendToStream(
-      stream,
-      toNewEvents(aggregate, times, context, events),
-      {
-        expectedRevision: pinned ?? (current === NO_STREAM_REVISION ? 'no_stream' : current),
-      },
-    );
+    const newEvents = toNewEvents(aggregate, times, context, events);
+    const appended = await store.appendToStream(stream, newEvents, {
+      expectedRevision: pinned ?? (current === NO_STREAM_REVISION ? 'no_stream' : current),
+    });
     if (E.isRight(appended)) {
       if (appended.right.nextRevision === current + events.length) {
         for (const event of events) state = aggregate.decider.evolve(state, event);
-        options.cache?.set(stream, appended.right.nextRevision, state);
+        options.cache?.set(
+          stream,
+          appended.right.nextRevision,
+          state,
+          newEvents.map((event) => event.id),
+        );
       } else {
-        // An idempotent repeat: the store answered with the earlier append, whose events were
-        // already in the state read. The state after the command is the stream as stored.
+        // The store answered with an earlier append of these ids, made after the read (the same
+        // command run twice at once): answer as a repeat, from the stream as stored.
         options.cache?.delete(stream);
-        state = (await loadAggregate(store, aggregate, stream, options.cache)).state;
+        const fresh = await load(store, aggregate, stream, options.cache, idOf(0));
+        const stored = await earlierAppend(store, stream, fresh, idOf);
+        if (stored !== undefined) {
+          return E.right(await repeated(store, aggregate, stream, fresh, stored, options.cache));
+        }
+        state = fresh.state;
       }
       return E.right({
         events,
@@ -186,6 +250,118 @@ export const handleCommand = async <Command extends TypedCommand, Event extends 
       details: { stream, actual: 'no_stream' },
     },
   );
+};
+
+/** The id of a command's `index`-th event. */
+type IdOf = (index: number) => string;
+
+/** Events read at a time while following an earlier append from a revision. */
+const APPEND_PAGE = 16;
+
+/**
+ * The events an earlier run of this command appended to the stream (those from the one with id
+ * `idOf(0)` on, as long as the ids follow `idOf`), or undefined if the stream does not hold it up
+ * to the revision loaded. Answered from what the load read, else from the cache's remembered
+ * ids (a read only to confirm a candidate), else by reading the revisions the cache does not
+ * remember.
+ */
+const earlierAppend = async <State>(
+  store: EventStore,
+  stream: string,
+  loaded: Load<State>,
+  idOf: IdOf,
+): Promise<readonly RecordedEvent[] | undefined> => {
+  const firstId = idOf(0);
+  const inRead = runOf(loaded.read, firstId, idOf);
+  if (inRead !== undefined) return inRead;
+  if (loaded.whole) return undefined;
+  const probed = loaded.probed;
+  if (probed === undefined || probed.revision < loaded.revision) {
+    // Dropped from the cache meanwhile: what the cache says no longer covers the revision loaded.
+    return runOf(await store.readStream(stream), firstId, idOf);
+  }
+  const readFrom = loaded.read[0]?.revision ?? Number.POSITIVE_INFINITY;
+  for (const revision of probed.candidates) {
+    if (revision >= readFrom) continue; // looked for in `read` already
+    const run = await readRun(store, stream, revision, idOf, 0);
+    if (run.length > 0) return run;
+  }
+  if (probed.knownFrom === 0) return undefined;
+  // The stream is longer than the ids the cache keeps: look in the revisions before them.
+  const older = await store.readStream(stream, { maxCount: probed.knownFrom });
+  const run = runOf(older, firstId, idOf);
+  if (run === undefined) return undefined;
+  const last = run.at(-1);
+  if (last === undefined || last !== older.at(-1)) return run;
+  return [...run, ...(await readRun(store, stream, last.revision + 1, idOf, run.length))];
+};
+
+/** The run of events from the one with id `firstId` whose ids follow `idOf`, if it is there. */
+const runOf = (
+  events: readonly RecordedEvent[],
+  firstId: string,
+  idOf: IdOf,
+): readonly RecordedEvent[] | undefined => {
+  const start = events.findIndex((event) => event.id === firstId);
+  if (start < 0) return undefined;
+  const run: RecordedEvent[] = [];
+  for (let index = start; index < events.length; index += 1) {
+    const event = events[index];
+    if (event === undefined || event.id !== idOf(run.length)) break;
+    run.push(event);
+  }
+  return run;
+};
+
+/** The events from `revision` on whose ids are `idOf(index)`, `idOf(index + 1)`, …, read by pages. */
+const readRun = async (
+  store: EventStore,
+  stream: string,
+  revision: number,
+  idOf: IdOf,
+  index: number,
+): Promise<readonly RecordedEvent[]> => {
+  const run: RecordedEvent[] = [];
+  for (;;) {
+    const page = await store.readStream(stream, {
+      fromRevision: revision + run.length,
+      maxCount: APPEND_PAGE,
+    });
+    for (const event of page) {
+      if (event.id !== idOf(index + run.length)) return run;
+      run.push(event);
+    }
+    if (page.length < APPEND_PAGE) return run;
+  }
+};
+
+/**
+ * The answer to a repeated command: as the store answers a repeated append (the earlier events,
+ * the revision and position of the last of them), with the state as stored now.
+ */
+const repeated = async <Event extends TypedEvent, State>(
+  store: EventStore,
+  aggregate: Pick<AggregateHandle<never, Event, State>, 'decider' | 'eventCodec'>,
+  stream: string,
+  loaded: Load<State>,
+  earlier: readonly RecordedEvent[],
+  cache: StateCache | undefined,
+): Promise<CommandResult<Event, State>> => {
+  const last = earlier.at(-1);
+  if (last === undefined) throw new Error('an earlier append has at least one event');
+  // Found past the revision loaded (appended meanwhile by the same command run at once): the
+  // state loaded does not include it yet.
+  const state =
+    last.revision <= loaded.revision
+      ? loaded.state
+      : (await load(store, aggregate, stream, cache)).state;
+  return {
+    events: earlier.map((recorded) => decodeStored(aggregate, recorded)),
+    nextRevision: last.revision,
+    position: last.position,
+    state,
+    repeated: true,
+  };
 };
 
 /**

@@ -114,6 +114,11 @@ export interface EventMetadata {
   readonly causationId: string;
   /** Version of the event's data schema; bump it instead of renaming an event type. */
   readonly schemaVersion: number;
+  /**
+   * With several nodes: the node that appended the event (`TIDINGS_NODE_ID`), stamped by the
+   * shared store, so an auditor sees where each reaction ran. Absent on a single node.
+   */
+  readonly node?: string;
 }
 
 /** An event about to be appended. `id` is deterministic (see `eventIdFor`), so retries dedupe. */

@@ -1,6 +1,17 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import {
+  handleCommand,
+  type AggregateHandle,
+  type CommandContext,
+  type CommandError,
+  type CommandHandlerOptions,
+  type CommandResult,
+} from '../../domain/shared/commandHandler.js';
+import type { Decider, TypedCommand } from '../../domain/shared/decider.js';
+import { StateCache } from '../../domain/shared/stateCache.js';
 import type {
   AppendResult,
   EventStore,
@@ -201,6 +212,131 @@ export function describeEventStoreContract(
       });
     });
 
+    describe('command idempotency (through the command handler)', () => {
+      // The handler, not the store, must recognise a repeated command: EventStoreDB writes ids it
+      // holds again when appended at the current revision, which is where the handler appends.
+      const counter = (): AggregateHandle<CountCommand, CountEvent, CountState> =>
+        countAggregate(type('Counted'));
+      // Command ids of the test's own stream: an event id stored in another stream is a
+      // conflict in some stores, so no two tests may share one.
+      const commandIn =
+        (name: string) =>
+        (commandId: string, extra: Partial<CommandContext> = {}): CommandContext => ({
+          commandId: `${name}:${commandId}`,
+          actor: { kind: 'system', id: 'contract' },
+          ...extra,
+        });
+
+      for (const cached of [false, true]) {
+        const label = cached ? 'with a StateCache' : 'without a cache';
+        const optionsOf = (): CommandHandlerOptions => (cached ? { cache: new StateCache() } : {});
+
+        describe(label, () => {
+          it('a command repeated at the current revision appends nothing', async () => {
+            const name = stream('cmd-repeat');
+            const context = commandIn(name);
+            const aggregate = counter();
+            const options = optionsOf();
+            const counted = countingAppends(store);
+            const first = handled(
+              await handleCommand(
+                counted.store,
+                aggregate,
+                name,
+                count(2, 3),
+                context('c1'),
+                options,
+              ),
+            );
+            expect(counted.appends).to.equal(1);
+            const repeat = handled(
+              await handleCommand(
+                counted.store,
+                aggregate,
+                name,
+                count(2, 3),
+                context('c1'),
+                options,
+              ),
+            );
+            expect(counted.appends, 'the repeat reached the store').to.equal(1);
+            expect(repeat.nextRevision).to.equal(first.nextRevision);
+            expect(repeat.nextRevision).to.equal(1);
+            expect(repeat.position).to.deep.equal(first.position);
+            expect(repeat.events).to.deep.equal(first.events);
+            expect(repeat.state).to.deep.equal({ total: 5 });
+            expect(repeat.repeated).to.equal(true);
+            expect(first.repeated).to.equal(undefined);
+            expect((await store.readStream(name)).map((e) => e.data)).to.deep.equal([
+              { by: 2 },
+              { by: 3 },
+            ]);
+
+            const other = handled(
+              await handleCommand(
+                counted.store,
+                aggregate,
+                name,
+                count(2, 3),
+                context('c2'),
+                options,
+              ),
+            );
+            expect(other.nextRevision).to.equal(3);
+            expect(comparePositions(first.position!, other.position!)).to.be.lessThan(0);
+            expect(other.state).to.deep.equal({ total: 10 });
+            expect(await store.readStream(name)).to.have.length(4);
+          });
+
+          it('a command repeated with expectedRevision any appends nothing', async () => {
+            const name = stream('cmd-repeat-any');
+            const context = commandIn(name);
+            const aggregate = counter();
+            const options = optionsOf();
+            const counted = countingAppends(store);
+            const any = context('c1', { expectedRevision: 'any' });
+            handled(
+              await handleCommand(counted.store, aggregate, name, count(1), context('c0'), options),
+            );
+            const first = handled(
+              await handleCommand(counted.store, aggregate, name, count(4), any, options),
+            );
+            handled(
+              await handleCommand(counted.store, aggregate, name, count(8), context('c2'), options),
+            );
+            expect(counted.appends).to.equal(3);
+            const repeat = handled(
+              await handleCommand(counted.store, aggregate, name, count(4), any, options),
+            );
+            expect(counted.appends, 'the repeat reached the store').to.equal(3);
+            expect(repeat.nextRevision).to.equal(first.nextRevision);
+            expect(repeat.nextRevision).to.equal(1);
+            expect(repeat.position).to.deep.equal(first.position);
+            expect(repeat.state).to.deep.equal({ total: 13 });
+            expect((await store.readStream(name)).map((e) => e.data)).to.deep.equal([
+              { by: 1 },
+              { by: 4 },
+              { by: 8 },
+            ]);
+
+            const other = handled(
+              await handleCommand(
+                counted.store,
+                aggregate,
+                name,
+                count(4),
+                context('c3', { expectedRevision: 'any' }),
+                options,
+              ),
+            );
+            expect(other.nextRevision).to.equal(3);
+            expect(counted.appends).to.equal(4);
+            expect(await store.readStream(name)).to.have.length(4);
+          });
+        });
+      }
+    });
+
     describe('global log', () => {
       it('reads all events strictly after a position, in append order across streams', async () => {
         const start = await marker();
@@ -325,6 +461,66 @@ export function describeEventStoreContract(
     });
   });
 }
+
+// A counter, the contract's own tiny aggregate: `Count` records each step (one event each), and
+// every one counts again, so only a recognised repeat keeps it from being written twice.
+type CountCommand = TypedCommand<'Count', { readonly steps: readonly number[] }>;
+interface CountEvent {
+  readonly type: string;
+  readonly data: { readonly by: number };
+}
+interface CountState {
+  readonly total: number;
+}
+
+/** The counter, its events of type `eventType` (the suite's names are its run's own). */
+const countAggregate = (
+  eventType: string,
+): AggregateHandle<CountCommand, CountEvent, CountState> => {
+  const decider: Decider<CountCommand, CountEvent, CountState> = {
+    initialState: () => ({ total: 0 }),
+    evolve: (state, event) => ({ total: state.total + event.data.by }),
+    decide: (command) =>
+      E.right(command.data.steps.map((by) => ({ type: eventType, data: { by } }))),
+  };
+  return {
+    decider,
+    eventCodec: t.type({ type: t.literal(eventType), data: t.type({ by: t.number }) }),
+  };
+};
+
+const count = (...steps: number[]): CountCommand => ({
+  type: 'Count',
+  data: { steps },
+  metadata: { now: '2026-11-24T10:00:00.000Z' },
+});
+
+/** The result of a command that must succeed. */
+const handled = <Event, State>(
+  result: E.Either<CommandError, CommandResult<Event, State>>,
+): CommandResult<Event, State> => {
+  if (E.isLeft(result)) throw new Error(`command failed: ${result.left.message}`);
+  return result.right;
+};
+
+/** `store` with its appends counted (the store itself is left as it is). */
+const countingAppends = (store: EventStore): { readonly store: EventStore; appends: number } => {
+  const counted = {
+    appends: 0,
+    store: {
+      readStream: (stream, options) => store.readStream(stream, options),
+      appendToStream: (stream, events, options) => {
+        counted.appends += 1;
+        return store.appendToStream(stream, events, options);
+      },
+      readAll: (options) => store.readAll(options),
+      headPosition: () => store.headPosition(),
+      subscribe: (options) => store.subscribe(options),
+      close: () => store.close(),
+    } satisfies EventStore,
+  };
+  return counted;
+};
 
 /** Reads the whole global log after `after`, keeping only the given streams. */
 const readAllOf = async (

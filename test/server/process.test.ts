@@ -1,86 +1,10 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { settingNames } from '../../adapters/config/settings.js';
-
-const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** A port nobody listens on right now. */
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') {
-        reject(new Error('no port'));
-        return;
-      }
-      server.close(() => {
-        resolve(address.port);
-      });
-    });
-  });
-
-/** This process's environment without any Tidings setting, plus the given ones. */
-const environment = (settings: Readonly<Record<string, string>>): NodeJS.ProcessEnv => {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of settingNames) Reflect.deleteProperty(env, name);
-  return { ...env, ...settings };
-};
-
-interface Run {
-  readonly child: ChildProcess;
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  /** Resolves once the process has exited and its output is fully read. */
-  readonly ended: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const runServer = (settings: Readonly<Record<string, string>>): Run => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
-    cwd: projectRoot,
-    env: environment(settings),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
-    (resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (code, signal) => {
-        resolve({ code, signal });
-      });
-    },
-  );
-  return { child, stdout: () => stdout, stderr: () => stderr, ended };
-};
+import { join } from 'node:path';
+import { freePort, runServer, waitUntilHealthy, type Run } from '../support/serverProcess.js';
 
 const linesOf = (text: string): string[] => text.split('\n').filter((line) => line.length > 0);
-
-/** Polls /healthz until it answers 200; gives up after a bounded number of attempts or if the process ends. */
-const waitUntilHealthy = async (run: Run, url: string): Promise<void> => {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (run.child.exitCode !== null || run.child.signalCode !== null) {
-      expect.fail(`the server ended before it was healthy; stderr: ${run.stderr()}`);
-    }
-    try {
-      const response = await fetch(`${url}/healthz`);
-      if (response.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  expect.fail(`the server did not become healthy within 15 s; stderr: ${run.stderr()}`);
-};
 
 describe('Tidings server (as a process)', function () {
   this.timeout(60_000);

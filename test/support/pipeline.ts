@@ -301,6 +301,28 @@ export const inboxOf = async (
 export const inboxIds = async (server: TestServer, person: Person): Promise<string[]> =>
   (await inboxOf(server, person, '?limit=100')).map((item) => item.messageId);
 
+/** Every message id in a person's inbox, all pages. */
+export const allInboxIds = async (
+  server: Pick<TestServer, 'base'>,
+  person: Person,
+): Promise<string[]> => {
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+    const reply = await call<{ items: InboxItem[]; nextCursor: string | null }>(
+      server.base,
+      'GET',
+      `/v1/me/inbox?limit=100${page}`,
+      { cookie: person.cookie },
+    );
+    expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
+    ids.push(...reply.body.items.map((item) => item.messageId));
+    cursor = reply.body.nextCursor;
+  } while (cursor !== null);
+  return ids;
+};
+
 /** A push or recall body as the Bark stand-in received it. */
 export type BarkBody = Readonly<Record<string, unknown>>;
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import * as net from 'node:net';
 import pg from 'pg';
 import { openPool, type PgPool } from '../../adapters/postgres/pool.js';
 
@@ -95,3 +96,81 @@ export const createTestSchema = async (): Promise<TestSchema> => {
     },
   };
 };
+
+/** A `TIDINGS_DATABASE_URL` whose connections use `schema` (the server's own setting takes it as it is). */
+export const databaseUrlOf = (schema: string): string => {
+  const url = new URL(TEST_DATABASE_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.toString();
+};
+
+/**
+ * A TCP relay to the test server, to stand for the network or the database failing: `freeze()`
+ * stops answering (drops everything, as a cut network does); `cut()` closes every connection and
+ * refuses new ones (as a stopped server does) until `restore()`.
+ */
+export class PgRelay {
+  private readonly sockets = new Set<net.Socket>();
+  private frozen = false;
+  private refusing = false;
+  private readonly server = net.createServer((client) => {
+    if (this.refusing) {
+      client.destroy();
+      return;
+    }
+    const target = new URL(TEST_DATABASE_URL);
+    const upstream = net.connect(Number(target.port === '' ? 5432 : target.port), target.hostname);
+    for (const socket of [client, upstream]) {
+      this.sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => this.sockets.delete(socket));
+    }
+    client.on('data', (chunk) => {
+      if (!this.frozen) upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      if (!this.frozen) client.write(chunk);
+    });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    const address = this.server.address();
+    if (address === null || typeof address === 'string') throw new Error('no relay port');
+    return address.port;
+  }
+
+  /** The relay's URL for `schema`: the test server's, through the relay. */
+  urlOf(port: number, schema: string): string {
+    const url = new URL(databaseUrlOf(schema));
+    url.hostname = '127.0.0.1';
+    url.port = String(port);
+    return url.toString();
+  }
+
+  freeze(): void {
+    this.frozen = true;
+  }
+
+  /** Closes every connection and refuses new ones, as a stopped server does. */
+  cut(): void {
+    this.refusing = true;
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  /** Accepts connections again after {@link cut}. */
+  restore(): void {
+    this.refusing = false;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => {
+        resolve();
+      });
+    });
+  }
+}

@@ -5,7 +5,6 @@ import type { Logger } from '../../../domain/shared/logger.js';
 import type { Allowlist } from '../../outbound/addressPolicy.js';
 import type { HostResolver } from '../../outbound/destinationGuard.js';
 import type { PasswordCost } from '../../security/passwords.js';
-import type { TokenBuckets } from '../rateLimiter.js';
 import type { AppQueries } from '../../../projections/apps/appQueries.js';
 import type { BindingQueries } from '../../../projections/bindings/bindingQueries.js';
 import type { RecipientQueries } from '../../../projections/recipients/recipientQueries.js';
@@ -17,6 +16,7 @@ import type { PenaltyLadder } from '../../../domain/reputation/penaltyLadder.js'
 import type { Caller, RouteContext } from '../routing.js';
 import type { ChannelRegistry } from '../../../channels/registry.js';
 import type { SecretBox } from '../../../application/shared/secretBox.js';
+import type { FailureBudget, RateLimiter } from '../../../application/shared/rateLimiter.js';
 import type { Position } from '../../../domain/shared/eventStore.js';
 
 /** What the API routes need from the rest of Tidings; the composition root builds it. */
@@ -34,14 +34,14 @@ export interface ApiDeps {
   readonly resolver?: HostResolver;
   readonly passwordCost?: PasswordCost;
   /** Failed logins and registrations, per client address and per username. */
-  readonly authFailures: { readonly byIp: TokenBuckets; readonly byUsername: TokenBuckets };
+  readonly authFailures: { readonly byIp: FailureBudget; readonly byUsername: FailureBudget };
   /** New accounts per client address, successful ones included (each costs a password hash). */
-  readonly registrations: TokenBuckets;
+  readonly registrations: RateLimiter;
   /** How long a login lasts. */
   readonly sessionTtlMs: number;
   readonly messages: MessageQueries;
   /** Messages per app: a burst, then a steady rate (429 beyond). */
-  readonly appRateLimit: TokenBuckets;
+  readonly appRateLimit: RateLimiter;
   readonly complaints: ComplaintQueries;
   /** The apps' callback deliveries. */
   readonly callbacks: CallbackQueries;

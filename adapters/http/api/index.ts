@@ -21,7 +21,7 @@ import { inboxRoutes } from './inboxRoutes.js';
 import { moderationRoutes } from './moderationRoutes.js';
 import { complaintRoutes } from './complaintRoutes.js';
 import { testPushRoutes } from './testPushRoutes.js';
-import type { TokenBuckets } from '../rateLimiter.js';
+import type { RateLimiter } from '../../../application/shared/rateLimiter.js';
 import type { IdempotencyStore } from '../idempotency.js';
 
 /** The routes `createHttpApp` serves itself, declared here so the API document lists them too. */
@@ -69,7 +69,7 @@ export interface ApiOptions extends ApiDeps {
   readonly version: string;
   readonly idempotency: IdempotencyStore;
   /** Test pushes per person (composition/requestLimits.ts). */
-  readonly testPushLimit: TokenBuckets;
+  readonly testPushLimit: RateLimiter;
   /** The audit log and head signing; absent on a log this build does not chain. */
   readonly audit?: AuditDeps;
 }
@@ -151,5 +151,8 @@ export const createApiRouter = (options: ApiOptions): ReturnType<typeof mountRou
           };
     },
   };
-  return mountRoutes([...routes, openApiRoute], authenticators, options.idempotency);
+  return mountRoutes([...routes, openApiRoute], authenticators, {
+    store: options.idempotency,
+    logger: options.logger,
+  });
 };

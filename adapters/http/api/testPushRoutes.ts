@@ -2,7 +2,7 @@ import * as t from 'io-ts';
 import { isSystemApp } from '../../../domain/app/systemApp.js';
 import type { CommandBus } from '../../../application/commandBus.js';
 import { sendTestPush } from '../../../application/testPush/sendTestPush.js';
-import type { TokenBuckets } from '../rateLimiter.js';
+import type { RateLimiter } from '../../../application/shared/rateLimiter.js';
 import { boundedString, strictObject } from '../codecs.js';
 import { ProblemError } from '../problem.js';
 import { defineRoute, type Route } from '../routing.js';
@@ -23,7 +23,7 @@ export interface TestPushDeps {
   readonly messages: MessageQueries;
   readonly publicUrl: string;
   /** Test pushes per person: a few at once, then about one a minute. */
-  readonly testPushLimit: TokenBuckets;
+  readonly testPushLimit: RateLimiter;
 }
 
 const Accepted = t.type(

@@ -7,10 +7,11 @@ import {
   type SubmitWithKeyDeps,
 } from '../../../application/messages/submitWithKey.js';
 import type { SubmittedMessage } from '../../../application/messages/submitMessage.js';
+import { isPromise, type MaybePromise } from '../../../application/shared/maybePromise.js';
 import type { Logger } from '../../../domain/shared/logger.js';
 import { secureIds } from '../../security/secureIds.js';
 import { rawBodyOf } from '../bodyReader.js';
-import { bodyHash, type IdempotencyStore } from '../idempotency.js';
+import { bodyHash, recordOutcome, type IdempotencyStore } from '../idempotency.js';
 import { problemCatalogue } from '../problem.js';
 import { isIdempotencyKey, transientCodes } from '../routing.js';
 import { invocationOf } from '../api/refusals.js';
@@ -144,7 +145,19 @@ export const compatIngressRouter = (deps: CompatIngressDeps): Router => {
       refuse(claim.left);
       return;
     }
-    const { key, started } = claim.right;
+    const { key, started: starting } = claim.right;
+    // Awaited only when the store answers with a promise (the keys in a database nodes share).
+    const started = isPromise(starting) ? await starting : starting;
+    /**
+     * Records the outcome; awaited, when a promise, before the answer leaves, so a repeat after
+     * it is replayed. A failure to record is logged and the answer stands.
+     */
+    const record = (write: () => MaybePromise<void>): MaybePromise<void> =>
+      recordOutcome(
+        deps.logger,
+        { dialect: dialect.name, requestId, appId: app.app_id, key },
+        write,
+      );
     if (started.kind === 'replay') {
       send(started.status, started.body, true);
       return;
@@ -170,20 +183,23 @@ export const compatIngressRouter = (deps: CompatIngressDeps): Router => {
         { key, since: started.since },
       );
     } catch (error) {
-      deps.idempotency.abandon(app.app_id, key);
+      const recorded = record(() => deps.idempotency.abandon(app.app_id, key));
+      if (isPromise(recorded)) await recorded;
       deps.logger.error('compatible ingress failed', { dialect: dialect.name, requestId, error });
       refuse({ status: 500, message: 'internal server error; it has been logged' });
       return;
     }
     if (E.isRight(result)) {
       const body = dialect.accepted(result.right, message, at);
-      deps.idempotency.complete(app.app_id, key, 200, body);
+      const recorded = record(() => deps.idempotency.complete(app.app_id, key, 200, body));
+      if (isPromise(recorded)) await recorded;
       send(200, body);
       return;
     }
     const refusal = result.left;
     if (refusal.code === 'not_found') {
-      deps.idempotency.abandon(app.app_id, key);
+      const recorded = record(() => deps.idempotency.abandon(app.app_id, key));
+      if (isPromise(recorded)) await recorded;
       refuse(dialect.unknownKey());
       return;
     }
@@ -198,11 +214,12 @@ export const compatIngressRouter = (deps: CompatIngressDeps): Router => {
       ...(refusal.code === 'rate_limited' ? { ntfyCode: 42908 } : {}),
     };
     // "Try again" answers are not kept: the retry runs (with the same message id).
-    if (status >= 500 || transientCodes.has(refusal.code)) {
-      deps.idempotency.abandon(app.app_id, key);
-    } else {
-      deps.idempotency.complete(app.app_id, key, status, dialect.refused(failure, at));
-    }
+    const recorded = record(() =>
+      status >= 500 || transientCodes.has(refusal.code)
+        ? deps.idempotency.abandon(app.app_id, key)
+        : deps.idempotency.complete(app.app_id, key, status, dialect.refused(failure, at)),
+    );
+    if (isPromise(recorded)) await recorded;
     refuse(failure);
   };
 

@@ -1,179 +1,30 @@
 import { expect } from 'chai';
-import { PassThrough, Readable } from 'node:stream';
 import * as E from 'fp-ts/lib/Either.js';
 import {
+  AccessDeniedError,
   BACKWARDS,
   END,
   START,
-  StreamNotFoundError,
   UnavailableError,
   WrongExpectedVersionError,
 } from '@eventstore/db-client';
-import type {
-  AllStreamResolvedEvent,
-  AppendResult as ClientAppendResult,
-  AppendToStreamOptions,
-  EventData,
-  ReadAllOptions as ClientReadAllOptions,
-  ReadStreamOptions as ClientReadStreamOptions,
-  SubscribeToAllOptions,
-} from '@eventstore/db-client';
-import type { EventMetadata, NewEvent, RecordedEvent } from '../../../domain/shared/eventStore.js';
-import { comparePositions } from '../../../domain/shared/eventStore.js';
+import type { AllStreamResolvedEvent } from '@eventstore/db-client';
+import type { RecordedEvent } from '../../../domain/shared/eventStore.js';
 import { EsdbEventStore } from '../../../adapters/eventstoredb/esdbEventStore.js';
 import type { EsdbClient } from '../../../adapters/eventstoredb/esdbEventStore.js';
 import { rejectionOf } from '../../support/rejection.js';
-
-// These tests drive the adapter's own logic (paging, skipping, conflict handling, subscription
-// plumbing) against a stand-in that behaves like the v6 client as read in its dist/ sources:
-// reads are object-mode Readables with `cancel()`, an absent stream errors during iteration,
-// `$all` reads start at their position inclusively, subscriptions are Readables with
-// `unsubscribe()`. Whether the real server behaves so is the contract suite's job.
-
-const metadata: EventMetadata = {
-  occurredAt: '2026-11-24T10:00:00.000Z',
-  actor: { kind: 'system', id: 'test' },
-  correlationId: 'corr',
-  causationId: 'cause',
-  schemaVersion: 1,
-};
-
-const newEvent = (n: number, type = 'Thing'): NewEvent => ({
-  id: `00000000-0000-4000-8000-${n.toString().padStart(12, '0')}`,
-  type,
-  data: { n },
+import {
+  UNKNOWN,
+  bigints,
+  fastRetries,
+  logEntry,
   metadata,
-});
-
-/** A `$all` entry at commit = prepare = `at`. */
-const logEntry = (
-  at: number,
-  type: string,
-  stream = 's',
-  revision = 0,
-): AllStreamResolvedEvent => ({
-  event: {
-    streamId: stream,
-    id: `00000000-0000-4000-8000-${at.toString().padStart(12, '0')}`,
-    revision: BigInt(revision),
-    type,
-    data: { at },
-    // System events carry metadata that is not Tidings metadata.
-    metadata: type.startsWith('$') ? { $v: '1' } : { ...metadata },
-    isJson: true,
-    created: new Date(0),
-    position: { commit: BigInt(at), prepare: BigInt(at) },
-  },
-});
-
-const streamingRead = (
-  items: readonly unknown[],
-  failWith?: Error,
-): Readable & { cancel(): Promise<void> } => {
-  const readable = failWith
-    ? new Readable({
-        objectMode: true,
-        read() {
-          this.destroy(failWith);
-        },
-      })
-    : Readable.from(items);
-  return Object.assign(readable, { cancel: () => Promise.resolve() });
-};
-
-interface Stub {
-  readonly client: EsdbClient;
-  readonly appends: Array<{
-    stream: string;
-    events: EventData[];
-    options: AppendToStreamOptions | undefined;
-  }>;
-  readonly streamReads: Array<{ stream: string; options: ClientReadStreamOptions | undefined }>;
-  readonly allReads: ClientReadAllOptions[];
-  readonly subscriptions: Array<{
-    options: SubscribeToAllOptions | undefined;
-    source: PassThrough;
-    unsubscribed: number;
-  }>;
-  disposed: number;
-}
-
-const stub = (behaviour: {
-  append?: (stream: string, events: EventData[]) => Promise<ClientAppendResult>;
-  streams?: Record<string, readonly AllStreamResolvedEvent[]>;
-  log?: readonly AllStreamResolvedEvent[];
-}): Stub => {
-  const state: Stub = {
-    appends: [],
-    streamReads: [],
-    allReads: [],
-    subscriptions: [],
-    disposed: 0,
-    client: undefined as unknown as EsdbClient,
-  };
-  const client = {
-    appendToStream: (
-      stream: string,
-      events: EventData | EventData[],
-      options?: AppendToStreamOptions,
-    ) => {
-      const list = Array.isArray(events) ? events : [events];
-      state.appends.push({ stream, events: list, options });
-      return behaviour.append?.(stream, list) ?? Promise.reject(new Error('no append behaviour'));
-    },
-    readStream: (stream: string, options?: ClientReadStreamOptions) => {
-      state.streamReads.push({ stream, options });
-      const events = behaviour.streams?.[stream];
-      if (events === undefined)
-        return streamingRead([], new StreamNotFoundError(undefined, stream));
-      let selected = [...events];
-      const from = options?.fromRevision ?? START;
-      if (options?.direction === BACKWARDS) {
-        selected.reverse();
-        if (typeof from === 'bigint')
-          selected = selected.filter((e) => (e.event?.revision ?? 0n) <= from);
-      } else if (typeof from === 'bigint') {
-        selected = selected.filter((e) => (e.event?.revision ?? 0n) >= from);
-      }
-      return streamingRead(selected.slice(0, Number(options?.maxCount ?? Number.MAX_SAFE_INTEGER)));
-    },
-    readAll: (options: ClientReadAllOptions = {}) => {
-      state.allReads.push(options);
-      const from = options.fromPosition ?? START;
-      const log = behaviour.log ?? [];
-      const start =
-        from === START
-          ? 0
-          : from === END
-            ? log.length
-            : log.findIndex((e) => comparePositions(e.event!.position, from) >= 0);
-      const page =
-        start < 0 ? [] : log.slice(start, start + Number(options.maxCount ?? log.length));
-      return streamingRead(page);
-    },
-    subscribeToAll: (options?: SubscribeToAllOptions) => {
-      const record = { options, source: new PassThrough({ objectMode: true }), unsubscribed: 0 };
-      state.subscriptions.push(record);
-      return Object.assign(record.source, {
-        unsubscribe: () => {
-          record.unsubscribed += 1;
-          return Promise.resolve();
-        },
-      });
-    },
-    dispose: () => {
-      state.disposed += 1;
-      return Promise.resolve();
-    },
-  };
-  return Object.assign(state, { client: client });
-};
-
-const ok = (nextExpectedRevision: bigint, at?: number): ClientAppendResult => ({
-  success: true,
-  nextExpectedRevision,
-  ...(at === undefined ? {} : { position: { commit: BigInt(at), prepare: BigInt(at) } }),
-});
+  newEvent,
+  ok,
+  streamingRead,
+  stub,
+} from './stubClient.js';
+import type { Stub } from './stubClient.js';
 
 describe('EsdbEventStore (stub client)', () => {
   describe('appendToStream', () => {
@@ -191,7 +42,12 @@ describe('EsdbEventStore (stub client)', () => {
         contentType: 'application/json',
         data: { n: 1 },
       });
-      expect(s.appends[0]?.events[0]?.metadata).to.deep.equal(metadata);
+      // The port's metadata, and the correlation and causation under EventStoreDB's own names.
+      expect(s.appends[0]?.events[0]?.metadata).to.deep.equal({
+        ...metadata,
+        $correlationId: 'corr',
+        $causationId: 'cause',
+      });
     });
 
     it('returns a conflict as Left, with the actual revision', async () => {
@@ -246,25 +102,22 @@ describe('EsdbEventStore (stub client)', () => {
       expect(error).to.equal(down);
     });
 
-    it('reads back the last event of a multi-event append for its position', async () => {
-      const s = stub({
-        append: () => Promise.resolve(ok(1n, 100)),
-        // Stored ids follow the positions, so these are the two events appended below.
-        streams: {
-          'app-1': [logEntry(100, 'Thing', 'app-1', 0), logEntry(150, 'Thing', 'app-1', 1)],
-        },
-      });
-      const events = [newEvent(100), newEvent(150)];
-      const outcome = await new EsdbEventStore(s.client).appendToStream('app-1', events, {
-        expectedRevision: 'no_stream',
-      });
+    it("returns a multi-event append's own position, the last event's, without reading back", async () => {
+      // The server answers with the position of the write's last event; a read-back would go to
+      // a follower that may not have the events yet (nothing is in `streams` here).
+      const s = stub({ append: () => Promise.resolve(ok(1n, 150)) });
+      const outcome = await new EsdbEventStore(s.client).appendToStream(
+        'app-1',
+        [newEvent(100), newEvent(150)],
+        { expectedRevision: 'no_stream' },
+      );
       expect(outcome).to.deep.equal(
         E.right({ nextRevision: 1, position: { commit: 150n, prepare: 150n } }),
       );
-      expect(s.streamReads.at(-1)?.options).to.deep.include({ fromRevision: 1n, maxCount: 1 });
+      expect(s.streamReads).to.have.length(0);
     });
 
-    it('reads back the position when the server sends none (a repeated write)', async () => {
+    it('reads the position back, on the leader, only when the server sends none (a repeated write)', async () => {
       const s = stub({
         append: () => Promise.resolve(ok(0n)),
         streams: { 'app-1': [logEntry(70, 'Thing', 'app-1', 0)] },
@@ -275,6 +128,51 @@ describe('EsdbEventStore (stub client)', () => {
       expect(outcome).to.deep.equal(
         E.right({ nextRevision: 0, position: { commit: 70n, prepare: 70n } }),
       );
+      expect(s.streamReads).to.have.length(1);
+      expect(s.streamReads[0]?.options).to.deep.include({
+        fromRevision: 0n,
+        maxCount: 1,
+        requiresLeader: true,
+      });
+    });
+
+    it("takes the server's unknown position (2^64-1) in an append result for none", async () => {
+      for (const unknown of [
+        { commit: UNKNOWN, prepare: UNKNOWN },
+        { commit: 70n, prepare: UNKNOWN },
+      ]) {
+        const s = stub({
+          append: () =>
+            Promise.resolve({ success: true, nextExpectedRevision: 0n, position: unknown }),
+          streams: { 'app-1': [logEntry(70, 'Thing', 'app-1', 0)] },
+        });
+        const outcome = await new EsdbEventStore(s.client).appendToStream('app-1', [newEvent(70)], {
+          expectedRevision: 'any',
+        });
+        expect(outcome).to.deep.equal(
+          E.right({ nextRevision: 0, position: { commit: 70n, prepare: 70n } }),
+        );
+      }
+    });
+
+    it('throws rather than return an unknown position when the read-back has none either', async () => {
+      const stored = logEntry(70, 'Thing', 'app-1', 0);
+      (stored.event as { position: unknown }).position = { commit: UNKNOWN, prepare: UNKNOWN };
+      const s = stub({
+        append: () =>
+          Promise.resolve({
+            success: true,
+            nextExpectedRevision: 0n,
+            position: { commit: UNKNOWN, prepare: UNKNOWN },
+          }),
+        streams: { 'app-1': [stored] },
+      });
+      const error = await rejectionOf(
+        new EsdbEventStore(s.client).appendToStream('app-1', [newEvent(70)], {
+          expectedRevision: 'any',
+        }),
+      );
+      expect(error.message).to.match(/no log position/);
     });
 
     it('throws if the read-back event is not the one appended', async () => {
@@ -480,18 +378,19 @@ describe('EsdbEventStore (stub client)', () => {
       expect(s.subscriptions[0]?.unsubscribed).to.equal(1);
     });
 
-    it('passes a stream error to the consumer', async () => {
+    it('passes a failure that is not transient (access denied) to the consumer at once', async () => {
       const s = stub({});
-      const subscription = new EsdbEventStore(s.client).subscribe({});
-      const down = new UnavailableError();
+      const subscription = new EsdbEventStore(s.client, fastRetries).subscribe({});
+      const denied = new AccessDeniedError();
       const iteration = (async () => {
         for await (const _ of subscription) {
           // nothing
         }
       })();
-      s.subscriptions[0]?.source.destroy(down);
-      expect(await rejectionOf(iteration)).to.equal(down);
+      s.subscriptions[0]?.source.destroy(denied);
+      expect(await rejectionOf(iteration)).to.equal(denied);
       expect(s.subscriptions[0]?.unsubscribed).to.equal(1);
+      expect(s.subscriptions).to.have.length(1);
     });
 
     it('fails rather than skipping an event it cannot represent', async () => {
@@ -537,6 +436,3 @@ describe('EsdbEventStore (stub client)', () => {
     });
   });
 });
-
-const bigints = (_key: string, value: unknown): unknown =>
-  typeof value === 'bigint' ? value.toString() : value;

@@ -1,23 +1,32 @@
 import { expect } from 'chai';
 import {
   ANY,
+  ErrorType,
+  MaxAppendSizeExceededError,
   NO_STREAM,
   STREAM_EXISTS,
   StreamNotFoundError,
   UnavailableError,
   WrongExpectedVersionError,
+  binaryEvent,
+  jsonEvent,
 } from '@eventstore/db-client';
 import type { AllStreamResolvedEvent, ResolvedEvent } from '@eventstore/db-client';
 import type { EventMetadata, NewEvent } from '../../../domain/shared/eventStore.js';
 import {
+  DEFAULT_MAX_APPEND_SIZE,
+  appendSize,
   decodeMetadata,
   escapeRegex,
   eventTypeRegex,
   firstReadAllPageSize,
   fromClientCurrentRevision,
   isAfter,
+  isMaxAppendSizeExceededError,
   isStreamNotFoundError,
   isSystemEventType,
+  isSystemStream,
+  isWantedEvent,
   isWantedEventType,
   isWrongExpectedVersionError,
   MAX_READ_ALL_PAGE,
@@ -26,6 +35,8 @@ import {
   toClientExpectedRevision,
   toClientPosition,
   toEventData,
+  toEventId,
+  toKnownPosition,
   toPosition,
   toRecordedEvent,
   toWrongExpectedRevision,
@@ -202,15 +213,103 @@ describe('eventstoredb mapping', () => {
         contentType: 'application/json',
         data: { a: 1 },
       });
-      expect(data.metadata).to.deep.equal(metadata);
-      // What the client serialises must read back as the same metadata.
+      // EventStoreDB's own names for the trail, beside the port's fields.
+      expect(data.metadata).to.deep.equal({
+        ...metadata,
+        $correlationId: 'corr-1',
+        $causationId: 'cmd-1',
+      });
+      // What the client serialises must read back as the port's metadata, without the $ copies.
       expect(decodeMetadata(JSON.parse(JSON.stringify(data.metadata)))).to.deep.equal(metadata);
+    });
+
+    it('sends the id in lower case', () => {
+      const event: NewEvent = {
+        id: 'C6A3A8C4-94A7-5C7E-8E3B-5E0B2F1A9D11',
+        type: 'BindingAuthorized',
+        data: {},
+        metadata,
+      };
+      expect(toEventData(event).id).to.equal('c6a3a8c4-94a7-5c7e-8e3b-5e0b2f1a9d11');
+    });
+  });
+
+  describe('toEventId', () => {
+    it('lower-cases a UUID of any version', () => {
+      expect(toEventId('0B0F5D2E-1C1A-5F3E-9D6B-1234567890AB')).to.equal(
+        '0b0f5d2e-1c1a-5f3e-9d6b-1234567890ab',
+      );
+      expect(toEventId('019a2b3c-4d5e-8f60-8123-456789abcdef')).to.equal(
+        '019a2b3c-4d5e-8f60-8123-456789abcdef',
+      );
+    });
+
+    it('refuses what the server would not take as an event id', () => {
+      for (const id of [
+        '',
+        'message-1',
+        '0b0f5d2e1c1a5f3e9d6b1234567890ab',
+        '{0b0f5d2e-1c1a-5f3e-9d6b-1234567890ab}',
+        '0b0f5d2e-1c1a-5f3e-9d6b-1234567890ag',
+        ' 0b0f5d2e-1c1a-5f3e-9d6b-1234567890ab',
+        '00000000-0000-0000-0000-000000000000',
+      ]) {
+        expect(() => toEventId(id), JSON.stringify(id)).to.throw(RangeError, /UUID/);
+      }
+    });
+  });
+
+  describe('appendSize', () => {
+    it('counts data and metadata as UTF-8 JSON, and two bytes per type character', () => {
+      // '{"a":"é"}' is 10 bytes, '{"m":1}' 7, and 'Ab' counts 4.
+      expect(
+        appendSize([jsonEvent({ type: 'Ab', data: { a: 'é' }, metadata: { m: 1 } })]),
+      ).to.equal(21);
+      expect(
+        appendSize([
+          jsonEvent({ type: 'Ab', data: { a: 'é' } }),
+          binaryEvent({ type: 'C', data: new Uint8Array(5), metadata: new Uint8Array(3) }),
+        ]),
+      ).to.equal(10 + 4 + 5 + 3 + 2);
+    });
+
+    it("counts what toEventData sends, the $ copies included, against the server's 1 MiB", () => {
+      const event: NewEvent = {
+        id: '0b0f5d2e-1c1a-5f3e-9d6b-1234567890ab',
+        type: 'T',
+        data: 1,
+        metadata,
+      };
+      const sent = toEventData(event);
+      expect(appendSize([sent])).to.equal(1 + Buffer.byteLength(JSON.stringify(sent.metadata)) + 2);
+      expect(DEFAULT_MAX_APPEND_SIZE).to.equal(1_048_576);
+    });
+  });
+
+  describe('isMaxAppendSizeExceededError', () => {
+    it("recognises the client's error, also by its type tag, and nothing else", () => {
+      expect(
+        isMaxAppendSizeExceededError(MaxAppendSizeExceededError.fromMaxAppendSize(10)),
+      ).to.equal(true);
+      const copy = Object.assign(new Error('too big'), {
+        type: ErrorType.MAXIMUM_APPEND_SIZE_EXCEEDED,
+      });
+      expect(isMaxAppendSizeExceededError(copy)).to.equal(true);
+      expect(isMaxAppendSizeExceededError(new UnavailableError())).to.equal(false);
     });
   });
 
   describe('decodeMetadata', () => {
     it('accepts the metadata Tidings writes, dropping unknown fields', () => {
       expect(decodeMetadata({ ...metadata, extra: true })).to.deep.equal(metadata);
+    });
+
+    it("keeps the appending node when there is one, and EventStoreDB's $ copies out", () => {
+      const withNode = { ...metadata, node: 'node-2' };
+      expect(
+        decodeMetadata({ ...withNode, $correlationId: 'corr-1', $causationId: 'cmd-1' }),
+      ).to.deep.equal(withNode);
+      expect(decodeMetadata({ ...metadata, node: 7 })).to.equal(undefined);
     });
 
     it('refuses anything else', () => {
@@ -254,11 +353,62 @@ describe('eventstoredb mapping', () => {
       expect(() => toRecordedEvent(resolvedJson({ position: undefined }))).to.throw(/22\.6/);
     });
 
+    it("refuses an event at the server's unknown position rather than report 2^64-1", () => {
+      const unknown = 2n ** 64n - 1n;
+      expect(() =>
+        toRecordedEvent(resolvedJson({ position: { commit: unknown, prepare: unknown } })),
+      ).to.throw(/known log position/);
+    });
+
     it('refuses an event without Tidings metadata, naming it', () => {
       expect(() => toRecordedEvent(resolvedJson({ metadata: undefined }))).to.throw(/message-42/);
       expect(() => toRecordedEvent(resolvedJson({ metadata: new Uint8Array([123]) }))).to.throw(
         /metadata/,
       );
+    });
+  });
+
+  describe('toKnownPosition', () => {
+    const unknown = 2n ** 64n - 1n;
+
+    it('copies a real position', () => {
+      const position = { commit: 1_000n, prepare: 990n };
+      const known = toKnownPosition(position);
+      expect(known).to.deep.equal(position);
+      expect(known).to.not.equal(position);
+      expect(toKnownPosition({ commit: 0n, prepare: 0n })).to.deep.equal({
+        commit: 0n,
+        prepare: 0n,
+      });
+      expect(toKnownPosition({ commit: 2n ** 63n - 1n, prepare: 1n })).to.deep.equal({
+        commit: 2n ** 63n - 1n,
+        prepare: 1n,
+      });
+    });
+
+    it("takes none, and the server's 2^64-1 in either part, for no position", () => {
+      expect(toKnownPosition(undefined)).to.equal(undefined);
+      expect(toKnownPosition({ commit: unknown, prepare: unknown })).to.equal(undefined);
+      expect(toKnownPosition({ commit: unknown, prepare: 5n })).to.equal(undefined);
+      expect(toKnownPosition({ commit: 5n, prepare: unknown })).to.equal(undefined);
+      expect(toKnownPosition({ commit: 2n ** 63n, prepare: 5n })).to.equal(undefined);
+    });
+  });
+
+  describe('system streams', () => {
+    it('are the streams whose names start with $', () => {
+      expect(isSystemStream('$projections-x-result')).to.equal(true);
+      expect(isSystemStream('$$message-1')).to.equal(true);
+      expect(isSystemStream('message-1')).to.equal(false);
+    });
+
+    it('keep their events out whatever the type', () => {
+      const event = (streamId: string, type: string) => ({ streamId, type });
+      expect(isWantedEvent(event('$projections-x-result', 'A'), undefined)).to.equal(false);
+      expect(isWantedEvent(event('$projections-x-result', 'A'), ['A'])).to.equal(false);
+      expect(isWantedEvent(event('message-1', '$>'), undefined)).to.equal(false);
+      expect(isWantedEvent(event('message-1', 'A'), ['A'])).to.equal(true);
+      expect(isWantedEvent(event('message-1', 'A'), ['B'])).to.equal(false);
     });
   });
 

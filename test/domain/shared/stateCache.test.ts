@@ -125,6 +125,68 @@ describe('StateCache', () => {
     expect(cache.get('a')).to.deep.equal({ revision: 6, state: 'six' });
   });
 
+  it('refuses a number of ids per stream that is not a positive integer', () => {
+    for (const ids of [0, -1, 2.5, Number.NaN]) {
+      expect(() => new StateCache(10, ids), String(ids)).to.throw(RangeError);
+    }
+    expect(new StateCache().idsPerStream).to.equal(256);
+  });
+
+  it('given the ids of a whole stream, when one is looked up, then its revision is the candidate and every revision is known', () => {
+    const cache = new StateCache(4);
+    cache.set('a', 2, 'A', ['id-0', 'id-1', 'id-2']);
+    expect(cache.findId('a', 'id-1')).to.deep.equal({ candidates: [1], knownFrom: 0, revision: 2 });
+    expect(cache.findId('a', 'id-9')).to.deep.equal({ candidates: [], knownFrom: 0, revision: 2 });
+    expect(cache.findId('b', 'id-1')).to.equal(undefined);
+    // A look-up is not a use: it counts neither as a hit nor as a miss.
+    expect(cache.stats).to.deep.equal({ size: 1, hits: 0, misses: 0 });
+  });
+
+  it('given appends that follow on, when their ids are set, then they join the ids remembered, the latest idsPerStream of them', () => {
+    const cache = new StateCache(4, 3);
+    cache.set('a', -1, 'empty', []);
+    expect(cache.findId('a', 'id-0')).to.deep.equal({ candidates: [], knownFrom: 0, revision: -1 });
+    cache.set('a', 1, 'A1', ['id-0', 'id-1']);
+    cache.set('a', 2, 'A2', ['id-2']);
+    expect(cache.findId('a', 'id-0')).to.deep.equal({ candidates: [0], knownFrom: 0, revision: 2 });
+    cache.set('a', 4, 'A4', ['id-3', 'id-4']);
+    expect(cache.findId('a', 'id-0')).to.deep.equal({ candidates: [], knownFrom: 2, revision: 4 });
+    expect(cache.findId('a', 'id-2')?.candidates).to.deep.equal([2]);
+    expect(cache.findId('a', 'id-4')?.candidates).to.deep.equal([4]);
+    expect(cache.get('a')).to.deep.equal({ revision: 4, state: 'A4' });
+  });
+
+  it('given ids that do not join up, when they are set, then only they are remembered (no gap is ever papered over)', () => {
+    const cache = new StateCache(4);
+    cache.set('a', 1, 'A1', ['id-0', 'id-1']);
+    // Revision 2 was written by someone else and never seen; revision 3 is.
+    cache.set('a', 3, 'A3', ['id-3']);
+    expect(cache.findId('a', 'id-0')).to.deep.equal({ candidates: [], knownFrom: 3, revision: 3 });
+    // No ids at a later revision: nothing is known any more.
+    cache.set('a', 5, 'A5');
+    expect(cache.findId('a', 'id-3')).to.deep.equal({ candidates: [], knownFrom: 6, revision: 5 });
+    // The whole stream again, from a read from its start.
+    cache.set('a', 5, 'A5', ['id-0', 'id-1', 'id-2', 'id-3', 'id-4', 'id-5']);
+    expect(cache.findId('a', 'id-2')).to.deep.equal({ candidates: [2], knownFrom: 0, revision: 5 });
+  });
+
+  it('given a later revision cached, when older ids are set, then the remembered ids stay', () => {
+    const cache = new StateCache(4);
+    cache.set('a', 1, 'A1', ['id-0', 'id-1']);
+    cache.set('a', 0, 'A0', ['other-0']);
+    expect(cache.findId('a', 'id-0')?.candidates).to.deep.equal([0]);
+    expect(cache.findId('a', 'other-0')?.candidates).to.deep.equal([]);
+  });
+
+  it('given a stream dropped or deleted, when its ids are looked up, then the cache knows nothing of them', () => {
+    const cache = new StateCache(1);
+    cache.set('a', 0, 'A', ['id-0']);
+    cache.set('b', 0, 'B', ['id-b']);
+    expect(cache.findId('a', 'id-0')).to.equal(undefined);
+    cache.delete('b');
+    expect(cache.findId('b', 'id-b')).to.equal(undefined);
+  });
+
   it('counts hits and misses, and forgets a deleted stream', () => {
     const cache = new StateCache(4);
     expect(cache.get('a')).to.equal(undefined);

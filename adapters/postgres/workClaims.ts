@@ -1,0 +1,94 @@
+import type { Migration } from './migrations.js';
+import type { PgPool } from './pool.js';
+
+/**
+ * Claims of side-effect work (a delivery attempt, a callback attempt) by key. `holder` is null
+ * once released; `done_at` set means the work is made and the key is never claimed again (until
+ * `prune` forgets it). Times are the database's clock.
+ */
+export const workClaimMigrations: readonly Migration[] = [
+  {
+    name: 'workClaims-1',
+    sql: `
+      CREATE TABLE tidings_work_claims (
+        key text PRIMARY KEY,
+        holder text,
+        expires_at timestamptz NOT NULL,
+        claimed_at timestamptz NOT NULL,
+        done_at timestamptz
+      );
+      CREATE INDEX tidings_work_claims_done ON tidings_work_claims (done_at) WHERE done_at IS NOT NULL;
+    `,
+  },
+];
+
+const positiveTtl = (ttlMs: number): number => {
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new Error(`not a claim ttl: ${ttlMs}`);
+  return ttlMs;
+};
+
+/**
+ * Spreads side-effect work over the nodes: a node claims a key before it does the work, and only
+ * one node holds a key's claim at a time. Each call is one statement, so concurrent claims of a
+ * key are decided by its row lock: the upsert of the second waits for the first, then sees it.
+ */
+export class PgWorkClaims {
+  constructor(private readonly pool: PgPool) {}
+
+  /**
+   * Claims `key` for `node` for `ttlMs`. True when there was no claim, or the claim is not done
+   * and has run out or been released, or is `node`'s already (then it is extended).
+   */
+  async claim(key: string, node: string, ttlMs: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `INSERT INTO tidings_work_claims AS c (key, holder, expires_at, claimed_at)
+       VALUES ($1, $2, clock_timestamp() + $3::double precision * interval '1 millisecond', clock_timestamp())
+       ON CONFLICT (key) DO UPDATE SET
+         holder = excluded.holder,
+         expires_at = excluded.expires_at,
+         claimed_at = CASE WHEN c.holder = excluded.holder THEN c.claimed_at ELSE excluded.claimed_at END
+       WHERE c.done_at IS NULL
+         AND (c.holder IS NULL OR c.holder = excluded.holder OR c.expires_at <= clock_timestamp())
+       RETURNING c.key`,
+      [key, node, positiveTtl(ttlMs)],
+    );
+    return rowCount === 1;
+  }
+
+  /**
+   * Marks `node`'s claim of `key` done: no node claims it again. False when the claim is not
+   * `node`'s (another node took it over after it ran out; that node will do the work again).
+   */
+  async complete(key: string, node: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE tidings_work_claims SET done_at = clock_timestamp()
+        WHERE key = $1 AND holder = $2 AND done_at IS NULL`,
+      [key, node],
+    );
+    return rowCount === 1;
+  }
+
+  /** Gives `node`'s claim of `key` up (the work was not done), so any node may claim it at once. */
+  async release(key: string, node: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE tidings_work_claims SET holder = NULL, expires_at = clock_timestamp()
+        WHERE key = $1 AND holder = $2 AND done_at IS NULL`,
+      [key, node],
+    );
+    return rowCount === 1;
+  }
+
+  /**
+   * Deletes the done claims older than `olderThanMs`; answers how many. A key pruned can be
+   * claimed again, so `olderThanMs` must be longer than any key can come back (the retry horizon
+   * of its work). Open claims are kept.
+   */
+  async prune(olderThanMs: number): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      `DELETE FROM tidings_work_claims
+        WHERE done_at < clock_timestamp() - $1::double precision * interval '1 millisecond'`,
+      [olderThanMs],
+    );
+    return rowCount ?? 0;
+  }
+}
