@@ -57,6 +57,8 @@ describe('loadSettings', () => {
           'PORT',
           'TIDINGS_HOST',
           'TIDINGS_DATA_DIR',
+          'TIDINGS_DATABASE_URL',
+          'TIDINGS_NODE_ID',
           'TIDINGS_PUSH_BUDGET_PER_HOUR',
           'TIDINGS_APP_RATE_BURST',
           'TIDINGS_APP_RATE_PER_SECOND',
