@@ -262,7 +262,7 @@ const startProcessing = async (
   const idempotency: IdempotencyStore =
     core.shared === undefined
       ? sqliteIdempotencyStore(core.db)
-      : new PgIdempotencyStore(core.shared.pool, `${core.shared.nodeId}/${randomUUID()}`);
+      : new PgIdempotencyStore(core.shared.pool, `${core.shared.processId}/${randomUUID()}`);
   const scheduler = startScheduler(
     core,
     { commands: commands.waiting, queries, ladder, idempotency },

@@ -11,6 +11,7 @@ import type { SqliteDatabase } from '../adapters/sqlite/database.js';
 import type { CheckpointStore } from '../adapters/sqlite/checkpointStore.js';
 import type { Metrics } from '../adapters/http/metrics.js';
 import type { ErasableLog } from '../application/erasure/erasableLog.js';
+import type { Checkpoints } from '../application/processing/checkpoints.js';
 import type { AttemptClaims } from '../application/shared/attemptClaims.js';
 import type { SharedDatabase } from './sharedDatabase.js';
 
@@ -38,15 +39,18 @@ export interface Core {
   readonly claims?: AttemptClaims;
 }
 
-/** A runner for a processor, with its checkpoint in the data folder and its name on its logs. */
+/**
+ * A runner for a processor, with its checkpoint in the data folder (or in `checkpoints`) and its
+ * name on its logs.
+ */
 export const runnerFor = (
   core: Core,
   processor: Processor,
-  options: RunnerOptions = {},
+  { checkpoints, ...options }: RunnerOptions & { readonly checkpoints?: Checkpoints } = {},
 ): ProcessorRunner =>
   new ProcessorRunner(
     core.store,
-    core.checkpoints,
+    checkpoints ?? core.checkpoints,
     processor,
     core.logger.child({ processor: processor.name }),
     // A shared database that was away for a while is back within a second of its return.

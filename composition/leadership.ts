@@ -1,5 +1,5 @@
 import type { Logger } from '../domain/shared/logger.js';
-import { decodePosition, encodePosition } from '../domain/shared/eventStore.js';
+import { decodePosition, encodePosition, type Position } from '../domain/shared/eventStore.js';
 import type { Checkpoints } from '../application/processing/checkpoints.js';
 import type { Processor, ProcessorRunner } from '../application/processing/processor.js';
 import { LeaseKeeper, PgLeases, type LeaseStatus } from '../adapters/postgres/leases.js';
@@ -48,7 +48,7 @@ export const startLeadership = async (
   const keeper: LeaseKeeper = new LeaseKeeper({
     leases: new PgLeases(shared.pool),
     names: work.map((piece) => piece.name),
-    node: shared.nodeId,
+    node: shared.processId,
     ...(timings.ttlMs === undefined ? {} : { ttlMs: timings.ttlMs }),
     ...(timings.renewIntervalMs === undefined ? {} : { renewIntervalMs: timings.renewIntervalMs }),
     onAcquired: async (name, checkpoint) => {
@@ -94,7 +94,11 @@ export const leasedRunner = (
     processBatch: (batch) => current.processBatch(batch),
   };
   const leaseName = `processor:${name}`;
+  // This node's copy of the lease's checkpoint, under a name of its own: a read model may have
+  // the reactor's name (`callbacks`), and each must resume from its own position.
+  const checkpoints = leasedCheckpoints(core.checkpoints);
   const runner = runnerFor(core, processor, {
+    checkpoints,
     // A checkpoint every batch: the lease saves the latest with its next renewal.
     checkpointIntervalMs: 0,
     onBatch: (batch) => {
@@ -108,7 +112,7 @@ export const leasedRunner = (
       name: leaseName,
       start: (checkpoint) => {
         current = make();
-        adoptCheckpoint(core.checkpoints, name, checkpoint);
+        adoptCheckpoint(checkpoints, name, checkpoint);
         runner.start();
       },
       stop: async () => {
@@ -118,6 +122,17 @@ export const leasedRunner = (
     },
   };
 };
+
+/** The data folder's checkpoints, each name under `leased:`. */
+const leasedCheckpoints = (checkpoints: Checkpoints): Checkpoints => ({
+  load: (name: string) => checkpoints.load(`leased:${name}`),
+  save: (name: string, position: Position, now?: Date) => {
+    checkpoints.save(`leased:${name}`, position, now);
+  },
+  remove: (name: string) => {
+    checkpoints.remove(`leased:${name}`);
+  },
+});
 
 /** Makes the lease's checkpoint this node's, so the runner resumes where the last holder stopped. */
 const adoptCheckpoint = (

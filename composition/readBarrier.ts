@@ -3,6 +3,27 @@ import type { EventStore, Position } from '../domain/shared/eventStore.js';
 import type { Logger } from '../domain/shared/logger.js';
 import type { ReadModels } from './readModels.js';
 
+/** Longest a request waits for the shared log's head. */
+const HEAD_TIMEOUT_MS = 1_000;
+
+/** `promise`, or a rejection once `ms` have passed without it settling. */
+const withinMs = <T>(promise: Promise<T>, ms: number): Promise<T> =>
+  new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`no answer within ${ms} ms`));
+    }, ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+
 /** Longest a request waits for this node's read models before it is served as they are. */
 const BARRIER_TIMEOUT_MS = 5_000;
 
@@ -19,7 +40,9 @@ export const readBarrier = (
   logger: Logger,
   timeoutMs = BARRIER_TIMEOUT_MS,
 ): Router => {
-  const heads = new SharedHeadRead(() => store.headPosition());
+  // A head that does not come within a second (the database cut off) is not waited for: reads
+  // are served from this node's read models, and writes fail on their own.
+  const heads = new SharedHeadRead(() => withinMs(store.headPosition(), HEAD_TIMEOUT_MS));
   const barrier: RequestHandler = (_request, _response, next) => {
     heads.afterNow().then(
       (head) => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Settings } from '../adapters/config/settings.js';
 import {
@@ -29,8 +30,14 @@ import { rateLimitMigrations } from '../adapters/postgres/pgRateLimits.js';
 export interface SharedDatabase {
   readonly pool: PgPool;
   readonly store: PgEventStore;
-  /** This node's name in leases and claims. */
+  /** This node's name (`TIDINGS_NODE_ID`): in `/readyz`, logs and the events it writes. */
   readonly nodeId: string;
+  /**
+   * This process's name in leases, claims and Idempotency-Keys: the node's name and a random
+   * part, so two processes started with one TIDINGS_NODE_ID (a copied setting, a restart while the
+   * old process still runs) never take each other's leases or claims for their own.
+   */
+  readonly processId: string;
   readonly deploymentId: string;
 }
 
@@ -72,7 +79,8 @@ export const openSharedDatabase = async (
   );
   const store = await PgEventStore.open(pool, { node: nodeId });
   stops.push(() => store.close());
-  return { pool, store, nodeId, deploymentId };
+  const processId = `${nodeId}.${randomUUID().slice(0, 8)}`;
+  return { pool, store, nodeId, processId, deploymentId };
 };
 
 /** Makes a folder file the way the server's start would, so that it can be shared at once. */
@@ -107,9 +115,9 @@ export const attemptClaimsOf = (shared: SharedDatabase): AttemptClaims => {
   const claims = new PgWorkClaims(shared.pool);
   return {
     holdMs: ATTEMPT_HOLD_MS,
-    claim: (key) => claims.claim(key, shared.nodeId, ATTEMPT_HOLD_MS),
+    claim: (key) => claims.claim(key, shared.processId, ATTEMPT_HOLD_MS),
     done: async (key) => {
-      await claims.complete(key, shared.nodeId);
+      await claims.complete(key, shared.processId);
     },
   };
 };

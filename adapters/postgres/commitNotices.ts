@@ -24,8 +24,9 @@ export class CommitNotices {
   /** Listening began (again) when the log's head was `head`: notices cover everything after it. */
   listening(head: number): void {
     this.since = head;
+    // Notices of commits after `head` may have arrived already: keep them, and join them on.
     this.knownTo = Math.max(this.knownTo, head);
-    this.ahead.clear();
+    this.join();
   }
 
   /** The listening connection is gone: notices may be missed until {@link listening} again. */
@@ -41,6 +42,16 @@ export class CommitNotices {
         this.lastWritten.set(type, Math.max(this.lastWritten.get(type) ?? 0, after));
     if (before <= this.knownTo) this.knownTo = Math.max(this.knownTo, after);
     else this.ahead.set(before, Math.max(this.ahead.get(before) ?? 0, after));
+    this.join();
+    // A gap that never closes (a notice lost): stop trusting notices until listening again.
+    if (this.ahead.size > MAX_AHEAD) {
+      this.ahead.clear();
+      this.deaf();
+    }
+  }
+
+  /** Moves `knownTo` over the commits beyond it that now follow without a gap. */
+  private join(): void {
     for (
       let next = this.ahead.get(this.knownTo);
       next !== undefined;
@@ -49,7 +60,16 @@ export class CommitNotices {
       this.ahead.delete(this.knownTo);
       this.knownTo = Math.max(this.knownTo, next);
     }
-    for (const before of this.ahead.keys()) if (before < this.knownTo) this.ahead.delete(before);
+    let moved = false;
+    for (const [before, after] of [...this.ahead]) {
+      if (before >= this.knownTo) continue;
+      this.ahead.delete(before);
+      if (after > this.knownTo) {
+        this.knownTo = after;
+        moved = true;
+      }
+    }
+    if (moved) this.join();
   }
 
   /**
@@ -63,6 +83,9 @@ export class CommitNotices {
     return this.knownTo;
   }
 }
+
+/** Commits kept beyond a gap at most. */
+const MAX_AHEAD = 10_000;
 
 /** Longest notice payload sent with its types listed (PostgreSQL allows 8,000 bytes). */
 const MAX_PAYLOAD = 7_000;

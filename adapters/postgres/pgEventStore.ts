@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type {
   AppendOptions,
@@ -131,7 +132,8 @@ export class PgEventStore implements EventStore {
     schema: string,
     private readonly options: PgEventStoreOptions,
   ) {
-    this.channel = `tidings_log_${schema}`;
+    // Channel names are identifiers of at most 63 bytes: the schema's digest keeps them short.
+    this.channel = `tidings_log_${createHash('sha256').update(schema).digest('hex').slice(0, 24)}`;
     this.subscriptions = new Subscriptions(
       (after, maxCount, types) => this.readForSubscription(after, maxCount, types),
       options.pollIntervalMs ?? DEFAULT_POLL_MS,

@@ -14,6 +14,11 @@ export interface PoolOptions {
   readonly connectTimeoutMs?: number;
 }
 
+/** Longest a statement may go unanswered, and an append may wait for the sequencer lock. */
+const QUERY_TIMEOUT_MS = 15_000;
+/** Longest a transaction may sit idle before the server ends it. */
+const IDLE_IN_TRANSACTION_MS = 10_000;
+
 /** A schema name that can be written into SQL unquoted (tests make one per run). */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -34,9 +39,22 @@ export const openPool = (
     connectionString: url,
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    // A connection that a cut network left open is found out, and a statement that gets no
+    // answer fails instead of holding its caller (and the log's sequencer lock) for ever.
+    keepAlive: true,
+    query_timeout: QUERY_TIMEOUT_MS,
     ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
   });
   pool.on('error', onIdleError);
+  // The server ends a transaction whose client went quiet (a frozen node holding the sequencer
+  // lock), and an append waits a bounded time for that lock.
+  pool.on('connect', (client) => {
+    client
+      .query(
+        `SET idle_in_transaction_session_timeout = ${IDLE_IN_TRANSACTION_MS}; SET lock_timeout = ${QUERY_TIMEOUT_MS}`,
+      )
+      .catch(onIdleError);
+  });
   return pool;
 };
 

@@ -32,6 +32,8 @@ const DEFAULT_BATCH = 1_000;
 export class Subscriptions {
   private readonly wakers = new Set<() => void>();
   private closed = false;
+  /** Counts wake-ups, so a read that was in flight when one came does not sleep past it. */
+  private wakes = 0;
 
   constructor(
     private readonly read: ReadAfter,
@@ -54,6 +56,7 @@ export class Subscriptions {
 
   /** Wakes every sleeping subscription to read what is new. */
   wakeAll(): void {
+    this.wakes += 1;
     for (const wake of [...this.wakers]) wake();
   }
 
@@ -69,11 +72,12 @@ export class Subscriptions {
     types: readonly string[] | undefined,
   ): AsyncGenerator<readonly RecordedEvent[]> {
     while (!follower.stopped && !this.closed) {
+      const wakesBefore = this.wakes;
       const read = this.read(follower.cursor, maxBatch, types);
       const { events, scannedTo } = read instanceof Promise ? await read : read;
       follower.cursor = scannedTo;
       if (events.length > 0) yield events;
-      else await this.waitForNews(follower);
+      else if (this.wakes === wakesBefore) await this.waitForNews(follower);
     }
   }
 

@@ -30,6 +30,7 @@ export class RefusedClaims {
   }
 
   add(key: string, now = performance.now()): void {
+    this.until.delete(key);
     this.until.set(key, now + this.holdMs);
     // Bounded: forget what ran out (a Map iterates oldest first).
     for (const [old, at] of this.until) {

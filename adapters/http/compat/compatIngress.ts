@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isDatabaseUnreachable } from '../../postgres/pgErrors.js';
 import { Router, type Request, type Response } from 'express';
 import * as E from 'fp-ts/lib/Either.js';
 import {
@@ -185,6 +186,18 @@ export const compatIngressRouter = (deps: CompatIngressDeps): Router => {
     } catch (error) {
       const recorded = record(() => deps.idempotency.abandon(app.app_id, key));
       if (isPromise(recorded)) await recorded;
+      if (isDatabaseUnreachable(error)) {
+        deps.logger.warn('database unreachable; answering 503', {
+          dialect: dialect.name,
+          requestId,
+        });
+        refuse({
+          status: 503,
+          message: 'the database cannot be reached; retry shortly',
+          retryAfterSeconds: 1,
+        });
+        return;
+      }
       deps.logger.error('compatible ingress failed', { dialect: dialect.name, requestId, error });
       refuse({ status: 500, message: 'internal server error; it has been logged' });
       return;
