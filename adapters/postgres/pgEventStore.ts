@@ -14,7 +14,7 @@ import type {
   Subscription,
   WrongExpectedRevision,
 } from '../../domain/shared/eventStore.js';
-import { NO_STREAM_REVISION } from '../../domain/shared/eventStore.js';
+import { NO_STREAM_REVISION, revisionMatches } from '../../domain/shared/eventStore.js';
 import { chainHash, digestOf, type Digest } from '../../domain/shared/hashChain.js';
 import { toPosition, toRecordedEvent, type EventRow, type LogRead } from '../sqlite/eventRows.js';
 import { Subscriptions } from '../sqlite/subscriptions.js';
@@ -443,19 +443,6 @@ const conflictOf = (append: PendingAppend, current: number): WrongExpectedRevisi
   expected: append.options.expectedRevision,
   actual: current === NO_STREAM_REVISION ? 'no_stream' : current,
 });
-
-const revisionMatches = (expected: AppendOptions['expectedRevision'], current: number): boolean => {
-  switch (expected) {
-    case 'any':
-      return true;
-    case 'no_stream':
-      return current === NO_STREAM_REVISION;
-    case 'stream_exists':
-      return current !== NO_STREAM_REVISION;
-    default:
-      return expected === current;
-  }
-};
 
 /** An event's data and metadata as the JSON texts stored. */
 interface EventTexts {

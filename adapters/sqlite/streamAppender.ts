@@ -6,7 +6,7 @@ import type {
   RecordedEvent,
   WrongExpectedRevision,
 } from '../../domain/shared/eventStore.js';
-import { NO_STREAM_REVISION } from '../../domain/shared/eventStore.js';
+import { NO_STREAM_REVISION, revisionMatches } from '../../domain/shared/eventStore.js';
 import { chainHash, digestOf, GENESIS_HASH } from '../../domain/shared/hashChain.js';
 import type { SqliteDatabase } from './database.js';
 import { toPosition, toRecordedEvent, type EventRow } from './eventRows.js';
@@ -205,16 +205,3 @@ export class StreamAppender {
     return { nextRevision: last.revision, position: toPosition(last.position) };
   }
 }
-
-const revisionMatches = (expected: AppendOptions['expectedRevision'], current: number): boolean => {
-  switch (expected) {
-    case 'any':
-      return true;
-    case 'no_stream':
-      return current === NO_STREAM_REVISION;
-    case 'stream_exists':
-      return current !== NO_STREAM_REVISION;
-    default:
-      return expected === current;
-  }
-};

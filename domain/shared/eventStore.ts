@@ -46,6 +46,20 @@ export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | number;
 /** The revision of a stream that has no events. */
 export const NO_STREAM_REVISION = -1;
 
+/** Whether a stream at revision `current` (-1: absent) is where `expected` asks it to be. */
+export const revisionMatches = (expected: ExpectedRevision, current: number): boolean => {
+  switch (expected) {
+    case 'any':
+      return true;
+    case 'no_stream':
+      return current === NO_STREAM_REVISION;
+    case 'stream_exists':
+      return current !== NO_STREAM_REVISION;
+    default:
+      return expected === current;
+  }
+};
+
 export interface AppendOptions {
   readonly expectedRevision: ExpectedRevision;
 }
