@@ -99,8 +99,6 @@ export const leasedRunner = (
   const checkpoints = leasedCheckpoints(core.checkpoints);
   const runner = runnerFor(core, processor, {
     checkpoints,
-    // A checkpoint every batch: the lease saves the latest with its next renewal.
-    checkpointIntervalMs: 0,
     onBatch: (batch) => {
       const last = batch.at(-1);
       if (last !== undefined) report(leaseName, encodePosition(last.position));

@@ -268,6 +268,7 @@ export class PgEventStore implements EventStore {
         revisions.set(append.stream, revision);
         return E.right({ nextRevision: revision, position: toPosition(position) });
       });
+      const types = rows.types();
       if (rows.count > 0) {
         await rows.insert(client);
         await client.query('UPDATE tidings_log_head SET position = $1, hash = $2', [
@@ -276,12 +277,12 @@ export class PgEventStore implements EventStore {
         ]);
         await client.query('SELECT pg_notify($1, $2)', [
           this.channel,
-          noticeOf(head.position, position, rows.types()),
+          noticeOf(head.position, position, types),
         ]);
       }
       await this.options.beforeCommit?.();
       await client.query('COMMIT');
-      if (rows.count > 0) this.notices.committed(head.position, position, rows.types());
+      if (rows.count > 0) this.notices.committed(head.position, position, types);
       return outcomes;
     } catch (error) {
       await client.query('ROLLBACK').catch((rollbackError: unknown) => {

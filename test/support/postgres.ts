@@ -33,10 +33,8 @@ const probe = async (): Promise<string | undefined> => {
   }
 };
 
-let skipPrinted = false;
-
 /**
- * For a suite's `before`: skips it (one line printed per run) when no server is there and none
+ * For a suite's `before`: skips it, printing which suite and why, when no server is there and none
  * was required; throws when TIDINGS_TEST_DATABASE_URL names a server that cannot be reached.
  */
 export async function requirePostgres(context: Mocha.Context): Promise<void> {
@@ -48,12 +46,13 @@ export async function requirePostgres(context: Mocha.Context): Promise<void> {
       `TIDINGS_TEST_DATABASE_URL is set but PostgreSQL cannot be reached: ${problem}`,
     );
   }
-  if (!skipPrinted) {
-    skipPrinted = true;
-    console.log(
-      `  PostgreSQL suites skipped: no server at ${TEST_DATABASE_URL} (${problem}); set TIDINGS_TEST_DATABASE_URL to run them`,
-    );
-  }
+  const suite =
+    context.currentTest?.parent?.fullTitle() ??
+    context.test?.parent?.fullTitle() ??
+    'a PostgreSQL suite';
+  console.log(
+    `  ${suite} skipped: no PostgreSQL at ${TEST_DATABASE_URL} (${problem}); set TIDINGS_TEST_DATABASE_URL to run it`,
+  );
   context.skip();
 }
 
