@@ -29,6 +29,11 @@ export class CommitNotices {
     this.join();
   }
 
+  /** Whether notices are being received (listening began and the connection is up). */
+  get isListening(): boolean {
+    return this.since !== undefined;
+  }
+
   /** The listening connection is gone: notices may be missed until {@link listening} again. */
   deaf(): void {
     this.since = undefined;

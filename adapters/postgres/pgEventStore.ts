@@ -17,6 +17,8 @@ import type {
 import { NO_STREAM_REVISION, revisionMatches } from '../../domain/shared/eventStore.js';
 import { chainHash, digestOf, type Digest } from '../../domain/shared/hashChain.js';
 import { toPosition, toRecordedEvent, type EventRow, type LogRead } from '../sqlite/eventRows.js';
+import { RecentWindow } from '../sqlite/recentWindow.js';
+import { StreamHeads } from '../sqlite/streamHeads.js';
 import { Subscriptions } from '../sqlite/subscriptions.js';
 import { migrate, type Migration } from './migrations.js';
 import { CommitNotices, noticeOf, parseNotice } from './commitNotices.js';
@@ -72,6 +74,13 @@ export interface PgEventStoreOptions {
    * the ordering test uses it, to hold one transaction open while other nodes append.
    */
   readonly beforeCommit?: () => Promise<void>;
+  /**
+   * The latest events kept in memory for subscriptions that keep up (recentWindow.ts); default
+   * 20,000, 0 turns the window off.
+   */
+  readonly recentEvents?: number;
+  /** Told of a failed read of the log's new events (it is tried again); default: ignored. */
+  readonly onCatchUpError?: (error: Error) => void;
 }
 
 /** An append waiting for the next group commit, with the promise that answers it. */
@@ -82,6 +91,18 @@ interface PendingAppend {
   readonly resolve: (outcome: E.Either<WrongExpectedRevision, AppendResult>) => void;
   readonly reject: (error: unknown) => void;
 }
+
+/**
+ * A stream's last revision, and where its latest revisions are in the log: `positions[i]` holds
+ * revision `revision - positions.length + 1 + i` (at most {@link POSITIONS_PER_STREAM}).
+ */
+interface StreamHead {
+  readonly revision: number;
+  readonly positions: readonly number[];
+}
+
+/** Latest revisions whose positions are remembered per stream: a message's whole life. */
+const POSITIONS_PER_STREAM = 12;
 
 /** A stored event found by id: where an earlier append put it. */
 interface StoredId {
@@ -95,6 +116,11 @@ const EVENT_COLUMNS =
   'position::float8 AS position, event_id, stream, revision, type, data, metadata';
 const DEFAULT_POLL_MS = 1_000;
 const DEFAULT_GROUP = 500;
+const DEFAULT_RECENT = 20_000;
+/** Streams whose last revision is remembered, about (streamHeads.ts). */
+const STREAM_HEADS = 100_000;
+/** Events read at most by one query of {@link PgEventStore.catchUp}. */
+const CATCH_UP_PAGE = 2_000;
 const NO_EVENTS: readonly RecordedEvent[] = Object.freeze([]);
 
 /**
@@ -116,6 +142,17 @@ const NO_EVENTS: readonly RecordedEvent[] = Object.freeze([]);
  *
  * **Live reads.** Each commit sends a notice (`NOTIFY`) on the log's channel; every node keeps
  * one listening connection and wakes its subscriptions on a notice, and polls as a fallback.
+ *
+ * **What a node keeps in memory.** Every event after the head the store opened at passes through
+ * it in log order exactly once: its own commits as they commit, the other nodes' by one read per
+ * notice ({@link catchUp}; a poll of the head every `pollIntervalMs` catches a missed notice). From
+ * them it keeps the recent window (the latest events, which subscriptions that keep up read from
+ * memory instead of one query each per commit) and the last revision of each stream, which answers
+ * a cached aggregate's "anything after revision r?" without a query. Both are only trusted while
+ * the store has heard of nothing it has not applied yet (`applied ≥ knownHead`) and is listening:
+ * a node then answers as of the latest commit it knows of, and a request that must see another
+ * node's write reads the head first (composition/readBarrier.ts), which makes the store catch up
+ * before it trusts its memory again.
  */
 export class PgEventStore implements EventStore {
   private pending: PendingAppend[] = [];
@@ -126,6 +163,17 @@ export class PgEventStore implements EventStore {
   private listenRetry: NodeJS.Timeout | undefined;
   private readonly channel: string;
   private readonly notices = new CommitNotices();
+  private readonly recent: RecentWindow;
+  /** The last revision of each stream, and where in the log it is. */
+  private readonly streamHeads = new StreamHeads<StreamHead>(STREAM_HEADS);
+  /** This store's commit between its last statement and the answer to its COMMIT. */
+  private committing: { before: number; after: number } | undefined;
+  /** Every event up to here has been applied to the memory above, in order. */
+  private applied = 0;
+  /** The highest position this store has heard of: own commits, notices, reads of the head. */
+  private knownHead = 0;
+  private reading: Promise<void> | undefined;
+  private headPoll: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly pool: PgPool,
@@ -134,6 +182,7 @@ export class PgEventStore implements EventStore {
   ) {
     // Channel names are identifiers of at most 63 bytes: the schema's digest keeps them short.
     this.channel = `tidings_log_${createHash('sha256').update(schema).digest('hex').slice(0, 24)}`;
+    this.recent = new RecentWindow(options.recentEvents ?? DEFAULT_RECENT);
     this.subscriptions = new Subscriptions(
       (after, maxCount, types) => this.readForSubscription(after, maxCount, types),
       options.pollIntervalMs ?? DEFAULT_POLL_MS,
@@ -146,7 +195,11 @@ export class PgEventStore implements EventStore {
     const schema = (await pool.query<{ schema: string }>('SELECT current_schema() AS schema'))
       .rows[0]?.schema;
     const store = new PgEventStore(pool, schema ?? 'public', options);
+    const head = await store.readHead();
+    store.applied = head;
+    store.knownHead = head;
     await store.listen();
+    store.pollHead();
     return store;
   }
 
@@ -154,13 +207,53 @@ export class PgEventStore implements EventStore {
     stream: string,
     options: ReadStreamOptions = {},
   ): Promise<readonly RecordedEvent[]> {
+    const from = options.fromRevision ?? 0;
+    const remembered = await this.fromMemory(stream, from, options.maxCount);
+    if (remembered !== undefined) return remembered;
     const limit = options.maxCount === undefined ? null : options.maxCount;
     const { rows } = await this.pool.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM tidings_events WHERE stream = $1 AND revision >= $2
        ORDER BY revision LIMIT $3`,
-      [stream, options.fromRevision ?? 0, limit],
+      [stream, from, limit],
     );
-    return rows.length === 0 ? NO_EVENTS : rows.map(toRecordedEvent);
+    const last = rows.at(-1);
+    if (last === undefined) return NO_EVENTS;
+    // The read may have seen commits not applied yet: until they are, memory is not trusted.
+    this.heardOf(last.position);
+    if (options.maxCount === undefined) {
+      this.streamHeads.set(stream, { revision: last.revision, positions: [last.position] });
+    }
+    return rows.map(toRecordedEvent);
+  }
+
+  /**
+   * The events of `stream` from revision `from` on, from memory, as of every commit this store
+   * had heard of when asked (catching up first, one read shared by all who wait): the usual
+   * questions of the command handler, "anything after revision r?" for a cached state and the
+   * whole of a short stream another node wrote. Undefined when memory cannot tell.
+   */
+  private async fromMemory(
+    stream: string,
+    from: number,
+    maxCount: number | undefined,
+  ): Promise<readonly RecordedEvent[] | undefined> {
+    const target = this.knownHead;
+    await this.reach(target);
+    if (!this.notices.isListening || this.applied < target) return undefined;
+    const head = this.streamHeads.get(stream);
+    if (head === undefined) return undefined;
+    if (head.revision < from) return NO_EVENTS;
+    const firstKnown = head.revision - head.positions.length + 1;
+    if (from < firstKnown) return undefined;
+    const positions = head.positions.slice(from - firstKnown);
+    if (maxCount !== undefined) positions.length = Math.min(positions.length, maxCount);
+    const events: RecordedEvent[] = [];
+    for (const position of positions) {
+      const event = this.recent.at(position);
+      if (event?.stream !== stream) return undefined;
+      events.push(event);
+    }
+    return events;
   }
 
   appendToStream(
@@ -178,20 +271,22 @@ export class PgEventStore implements EventStore {
   }
 
   async readAll(options: ReadAllOptions): Promise<readonly RecordedEvent[]> {
-    return (
-      await this.readAfter(
-        Number(options.after?.commit ?? 0n),
-        options.maxCount,
-        options.eventTypes,
-      )
-    ).events;
+    const after = Number(options.after?.commit ?? 0n);
+    // From memory when the window holds everything after `after` that this store has heard of
+    // (catching up first if it is behind): waiting for a read model asks this at every request.
+    const target = this.knownHead;
+    if (this.recent.coveredTo(after) !== undefined) await this.reach(target);
+    const coveredTo =
+      this.notices.isListening && this.applied >= target ? this.recent.coveredTo(after) : undefined;
+    if (coveredTo !== undefined) {
+      return this.recent.read(after, options.maxCount, options.eventTypes, coveredTo).events;
+    }
+    return (await this.readAfter(after, options.maxCount, options.eventTypes)).events;
   }
 
   async headPosition(): Promise<Position | undefined> {
-    const { rows } = await this.pool.query<{ position: number }>(
-      'SELECT position::float8 AS position FROM tidings_log_head',
-    );
-    const head = rows[0]?.position ?? 0;
+    const head = await this.readHead();
+    this.heardOf(head);
     return head === 0 ? undefined : toPosition(head);
   }
 
@@ -205,6 +300,8 @@ export class PgEventStore implements EventStore {
     while (this.flushing !== undefined) await this.flushing;
     this.subscriptions.close();
     if (this.listenRetry !== undefined) clearTimeout(this.listenRetry);
+    if (this.headPoll !== undefined) clearTimeout(this.headPoll);
+    await this.reading;
     const listener = this.listener;
     this.listener = undefined;
     await listener?.end().catch(() => undefined);
@@ -242,10 +339,7 @@ export class PgEventStore implements EventStore {
     const client = await takeClient(this.pool);
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
-      const head = await lockHead(client);
-      const stored = await storedIds(client, group);
-      const revisions = await lastRevisions(client, group);
+      const { head, stored, revisions } = await beginGroup(client, group);
       const rows = new Rows();
       let position = head.position;
       let previous = head.hash;
@@ -270,21 +364,25 @@ export class PgEventStore implements EventStore {
       });
       const types = rows.types();
       if (rows.count > 0) {
-        await rows.insert(client);
-        await client.query('UPDATE tidings_log_head SET position = $1, hash = $2', [
+        await rows.insert(client, {
           position,
-          previous,
-        ]);
-        await client.query('SELECT pg_notify($1, $2)', [
-          this.channel,
-          noticeOf(head.position, position, types),
-        ]);
+          hash: previous,
+          channel: this.channel,
+          notice: noticeOf(head.position, position, types),
+        });
       }
       await this.options.beforeCommit?.();
+      if (rows.count > 0) this.committing = { before: head.position, after: position };
       await client.query('COMMIT');
-      if (rows.count > 0) this.notices.committed(head.position, position, types);
+      this.committing = undefined;
+      if (rows.count > 0) {
+        this.notices.committed(head.position, position, types);
+        this.advance(head.position, position, rows.recorded());
+      }
       return outcomes;
     } catch (error) {
+      // A COMMIT without an answer may have landed: the head's poll finds it if so.
+      this.committing = undefined;
       await client.query('ROLLBACK').catch((rollbackError: unknown) => {
         broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
       });
@@ -303,9 +401,110 @@ export class PgEventStore implements EventStore {
     maxCount: number,
     types: readonly string[] | undefined,
   ): LogRead | Promise<LogRead> {
+    const coveredTo = this.recent.coveredTo(after);
+    if (coveredTo !== undefined) {
+      // Everything known after the window is being read; its end wakes the subscriptions.
+      if (after >= coveredTo && this.knownHead > this.applied) void this.catchUp();
+      return this.recent.read(after, maxCount, types, coveredTo);
+    }
     const quiet = types === undefined ? undefined : this.notices.quietTo(after, types);
     if (quiet !== undefined) return { events: [], scannedTo: quiet };
     return this.readAfter(after, maxCount, types);
+  }
+
+  /** A commit up to `position` exists: until it is applied, memory is not trusted. */
+  private heardOf(position: number): void {
+    if (position <= this.knownHead) return;
+    this.knownHead = position;
+    if (position > this.applied) void this.catchUp();
+  }
+
+  /**
+   * A commit of positions `before`+1 … `after` (this store's own, with its events): applied to
+   * memory when it follows what is applied, else read back in order by {@link catchUp}.
+   */
+  private advance(before: number, after: number, events: readonly RecordedEvent[]): void {
+    if (before === this.applied) this.apply(events, before, after);
+    this.heardOf(after);
+  }
+
+  private apply(events: readonly RecordedEvent[], before: number, after: number): void {
+    this.recent.remember(events, before, after);
+    for (const event of events) {
+      const position = Number(event.position.commit);
+      const head = this.streamHeads.get(event.stream);
+      // The positions go on from the stream's last known revision, or start again here.
+      const positions =
+        head?.revision === event.revision - 1
+          ? [...head.positions.slice(1 - POSITIONS_PER_STREAM), position]
+          : [position];
+      this.streamHeads.set(event.stream, { revision: event.revision, positions });
+    }
+    this.applied = after;
+  }
+
+  /** Catches up until everything up to `target` is applied, or a read brings nothing new. */
+  private async reach(target: number): Promise<void> {
+    while (!this.closed && this.applied < target) {
+      const before = this.applied;
+      await this.readNews();
+      if (this.applied === before) return;
+    }
+  }
+
+  /** Catches up with everything heard of, in the background; subscriptions are woken as it goes. */
+  private catchUp(): Promise<void> {
+    return this.reach(this.knownHead).catch(() => undefined);
+  }
+
+  /**
+   * One read of the events after those applied, applied in order; one at a time, shared by whoever
+   * asks meanwhile. Subscriptions are woken when it brought something.
+   */
+  private readNews(): Promise<void> {
+    this.reading ??= (async () => {
+      try {
+        const from = this.applied;
+        const { rows } = await this.pool.query<EventRow>(
+          `SELECT ${EVENT_COLUMNS} FROM tidings_events WHERE position > $1 ORDER BY position LIMIT $2`,
+          [from, CATCH_UP_PAGE],
+        );
+        const last = rows.at(-1);
+        // Own commits may have been applied while the read was in flight.
+        if (last !== undefined && this.applied === from) {
+          this.apply(rows.map(toRecordedEvent), from, last.position);
+          this.subscriptions.wakeAll();
+        }
+      } catch (error) {
+        this.options.onCatchUpError?.(error instanceof Error ? error : new Error(String(error)));
+      } finally {
+        this.reading = undefined;
+      }
+    })();
+    return this.reading;
+  }
+
+  /** Reads the log's head every poll interval: a commit whose notice was missed is found. */
+  private pollHead(): void {
+    if (this.closed) return;
+    this.headPoll = setTimeout(() => {
+      this.readHead()
+        .then((head) => {
+          this.heardOf(head);
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          this.pollHead();
+        });
+    }, this.options.pollIntervalMs ?? DEFAULT_POLL_MS);
+    this.headPoll.unref();
+  }
+
+  private async readHead(): Promise<number> {
+    const { rows } = await this.pool.query<{ position: number }>(
+      'SELECT position::float8 AS position FROM tidings_log_head',
+    );
+    return rows[0]?.position ?? 0;
   }
 
   /** Up to `maxCount` events after `after`, of `types` only when given, in log order. */
@@ -349,7 +548,14 @@ export class PgEventStore implements EventStore {
     client.on('error', retry);
     client.on('notification', (message) => {
       const notice = parseNotice(message.payload);
-      if (notice !== undefined) this.notices.committed(notice.before, notice.after, notice.types);
+      if (notice !== undefined) {
+        this.notices.committed(notice.before, notice.after, notice.types);
+        // The notice of this store's own commit may come before the answer to its COMMIT, which
+        // applies it: reading it back meanwhile would be a wasted query.
+        const own =
+          this.committing?.before === notice.before && this.committing.after === notice.after;
+        if (!own) this.heardOf(notice.after);
+      }
       this.subscriptions.wakeAll();
     });
     try {
@@ -360,6 +566,7 @@ export class PgEventStore implements EventStore {
         'SELECT position::float8 AS position FROM tidings_log_head',
       );
       this.notices.listening(head.rows[0]?.position ?? 0);
+      this.heardOf(head.rows[0]?.position ?? 0);
       this.listener = client;
       // Appends made while no one listened: look now.
       this.subscriptions.wakeAll();
@@ -369,44 +576,53 @@ export class PgEventStore implements EventStore {
   }
 }
 
-/** Locks the log's head (the sequencer) and reads it. */
-const lockHead = async (client: PgClient): Promise<{ position: number; hash: Digest }> => {
-  const { rows } = await client.query<{ position: number; hash: Buffer }>(
-    'SELECT position::float8 AS position, hash FROM tidings_log_head FOR UPDATE',
-  );
-  const head = rows[0];
-  if (head === undefined) throw new Error('tidings_log_head has no row: the schema is damaged');
-  return head;
-};
+/** What a group commit reads under the sequencer's lock before it decides. */
+interface GroupStart {
+  readonly head: { readonly position: number; readonly hash: Digest };
+  /** Where the group's event ids are stored already, if anywhere. */
+  readonly stored: Map<string, StoredId>;
+  /** The last revision of each stream the group appends to (absent: no such stream). */
+  readonly revisions: Map<string, number>;
+}
 
-/** Where the group's event ids are stored already, if anywhere. */
-const storedIds = async (
+/** A text array as an SQL literal (every element escaped by node-postgres). */
+const textArray = (values: readonly string[]): string =>
+  values.length === 0 ? 'ARRAY[]::text[]' : `ARRAY[${values.map(pg.escapeLiteral).join(',')}]`;
+
+/**
+ * Begins the group's transaction, locks the log's head (the sequencer) and reads what the group's
+ * decisions need, in one round trip: a simple query of several statements, its values escaped as
+ * literals since that protocol takes no parameters. Each statement of it takes its own snapshot,
+ * so the reads after the lock see every append committed before the lock was granted.
+ */
+const beginGroup = async (
   client: PgClient,
   group: readonly PendingAppend[],
-): Promise<Map<string, StoredId>> => {
+): Promise<GroupStart> => {
   const ids = group.flatMap((append) => append.events.map((event) => event.id));
-  const { rows } = await client.query<StoredId & { event_id: string }>(
-    'SELECT event_id, stream, revision, position::float8 AS position FROM tidings_events WHERE event_id = ANY($1::text[])',
-    [ids],
-  );
-  return new Map(rows.map((row) => [row.event_id, row]));
-};
-
-/** The last revision of each stream the group appends to (absent: the stream does not exist). */
-const lastRevisions = async (
-  client: PgClient,
-  group: readonly PendingAppend[],
-): Promise<Map<string, number>> => {
   const streams = [...new Set(group.map((append) => append.stream))];
-  const { rows } = await client.query<{ stream: string; revision: number | null }>(
-    `SELECT s.stream, (SELECT revision FROM tidings_events e WHERE e.stream = s.stream
+  const results = (await client.query(
+    `BEGIN;
+     SELECT position::float8 AS position, hash FROM tidings_log_head FOR UPDATE;
+     SELECT event_id, stream, revision, position::float8 AS position FROM tidings_events
+      WHERE event_id = ANY(${textArray(ids)});
+     SELECT s.stream, (SELECT revision FROM tidings_events e WHERE e.stream = s.stream
                        ORDER BY revision DESC LIMIT 1) AS revision
-     FROM unnest($1::text[]) AS s(stream)`,
-    [streams],
+       FROM unnest(${textArray(streams)}) AS s(stream)`,
+  )) as unknown as pg.QueryResult[];
+  const [, headResult, storedResult, revisionResult] = results;
+  const head = (headResult?.rows as { position: number; hash: Buffer }[] | undefined)?.[0];
+  if (head === undefined) throw new Error('tidings_log_head has no row: the schema is damaged');
+  const stored = new Map(
+    ((storedResult?.rows ?? []) as (StoredId & { event_id: string })[]).map((row) => [
+      row.event_id,
+      row,
+    ]),
   );
   const revisions = new Map<string, number>();
-  for (const row of rows) if (row.revision !== null) revisions.set(row.stream, row.revision);
-  return revisions;
+  for (const row of (revisionResult?.rows ?? []) as { stream: string; revision: number | null }[])
+    if (row.revision !== null) revisions.set(row.stream, row.revision);
+  return { head, stored, revisions };
 };
 
 /**
@@ -524,12 +740,40 @@ class Rows {
     return hash;
   }
 
-  async insert(client: PgClient): Promise<void> {
+  /** The rows as the events a read of them returns. */
+  recorded(): RecordedEvent[] {
+    const c = this.columns;
+    return c.position.map((position, index) =>
+      toRecordedEvent({
+        position,
+        event_id: c.eventId[index] ?? '',
+        stream: c.stream[index] ?? '',
+        revision: c.revision[index] ?? 0,
+        type: c.type[index] ?? '',
+        data: c.data[index] ?? 'null',
+        metadata: c.metadata[index] ?? '{}',
+      }),
+    );
+  }
+
+  /**
+   * Inserts the rows, moves the head to `head` and sends the commit's notice, in one statement
+   * (its data-modifying parts run once each whether or not the result reads them).
+   */
+  async insert(
+    client: PgClient,
+    head: { position: number; hash: Digest; channel: string; notice: string },
+  ): Promise<void> {
     const c = this.columns;
     await client.query(
-      `INSERT INTO tidings_events (position, event_id, stream, revision, type, data, metadata, data_digest, hash)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::integer[], $5::text[], $6::text[],
-                            $7::text[], $8::bytea[], $9::bytea[])`,
+      `WITH inserted AS (
+         INSERT INTO tidings_events (position, event_id, stream, revision, type, data, metadata, data_digest, hash)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::integer[], $5::text[], $6::text[],
+                              $7::text[], $8::bytea[], $9::bytea[])
+       ), moved AS (
+         UPDATE tidings_log_head SET position = $10, hash = $11
+       )
+       SELECT pg_notify($12, $13)`,
       [
         c.position,
         c.eventId,
@@ -540,6 +784,10 @@ class Rows {
         c.metadata,
         c.dataDigest,
         c.hash,
+        head.position,
+        head.hash,
+        head.channel,
+        head.notice,
       ],
     );
   }

@@ -1,6 +1,7 @@
 import type { RateDecision } from '../http/rateLimiter.js';
 import type { Migration } from './migrations.js';
 import type { PgPool } from './pool.js';
+import { StatementBatches } from './statementBatches.js';
 
 /**
  * Token buckets shared by the nodes, by limiter (login by IP, pushes by app, …) and key. A row is
@@ -22,7 +23,18 @@ export const rateLimitMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    // How many takes the latest statement let through, when it decided several at once.
+    name: 'pgRateLimits-2',
+    sql: `ALTER TABLE tidings_rate_buckets ADD COLUMN last_taken integer NOT NULL DEFAULT 0;`,
+  },
 ];
+
+/** A take asked for: `cost` tokens of `key`'s bucket. */
+interface TakeRequest {
+  readonly key: string;
+  readonly cost: number;
+}
 
 /** The shape of the buckets of one limiter. */
 export interface PgTokenBucketOptions {
@@ -47,11 +59,20 @@ const finiteCost = (cost: number): number => {
 
 /**
  * The token buckets of adapters/http/rateLimiter.ts (`TokenBuckets`: a burst, then a steady
- * rate) in the shared database, so that the nodes together let through what one node would. One
- * statement per call, timed by the database's clock; concurrent takes of one bucket queue on its
- * row lock, each seeing the tokens the one before left.
+ * rate) in the shared database, so that the nodes together let through what one node would.
+ * Timed by the database's clock; concurrent takes of one bucket queue on its row lock, each
+ * seeing the tokens the one before left. The takes a node makes at the same time go to the
+ * database together (statementBatches.ts): one statement per cost decides them all, the takes of
+ * one bucket and cost as if made one after the other in the order they came (never more than the
+ * bucket holds).
  */
 export class PgTokenBuckets {
+  private readonly takes = new StatementBatches<TakeRequest, RateDecision>(
+    (requests) => this.takeAll(requests),
+    (request) => request.key,
+    'together',
+  );
+
   constructor(
     private readonly pool: PgPool,
     /** Which limiter these buckets are, e.g. `login-ip`; each limiter has its own keys. */
@@ -73,22 +94,73 @@ export class PgTokenBuckets {
 
   /** Takes `cost` tokens from `key`'s bucket if it has them. */
   async take(key: string, cost = 1): Promise<RateDecision> {
+    return this.takes.submit({ key, cost: finiteCost(cost) });
+  }
+
+  /** Decides a group of takes: one statement for each cost among them (usually one). */
+  private async takeAll(requests: readonly TakeRequest[]): Promise<RateDecision[]> {
+    const answers = new Map<TakeRequest, RateDecision>();
+    for (const cost of new Set(requests.map((request) => request.cost))) {
+      const ofCost = requests.filter((request) => request.cost === cost);
+      if (cost === 0) {
+        // Nothing to take: always let through, as a bucket with any tokens would.
+        for (const request of ofCost) answers.set(request, { allowed: true });
+        continue;
+      }
+      const wanted = new Map<string, number>();
+      for (const request of ofCost) wanted.set(request.key, (wanted.get(request.key) ?? 0) + 1);
+      const outcome = await this.takeMany(cost, wanted);
+      // The first `taken` takes of each bucket, in the order they came, are let through.
+      const letThrough = new Map<string, number>();
+      for (const request of ofCost) {
+        const bucket = outcome.get(request.key);
+        if (bucket === undefined) throw new Error('the bucket upsert returned no row');
+        const through = letThrough.get(request.key) ?? 0;
+        if (through < bucket.taken) {
+          letThrough.set(request.key, through + 1);
+          answers.set(request, { allowed: true });
+        } else answers.set(request, this.refusal(cost, bucket.tokens));
+      }
+    }
+    return requests.map((request) => answers.get(request) ?? this.refusal(request.cost, 0));
+  }
+
+  /**
+   * Takes `cost` tokens up to `wanted` times from each bucket, as long as it has them; answers
+   * how many takes each bucket let through, and the tokens left. A full bucket has no row, so a
+   * take inserts it; `last_taken` carries the count out of the upsert.
+   */
+  private async takeMany(
+    cost: number,
+    wanted: ReadonlyMap<string, number>,
+  ): Promise<Map<string, { taken: number; tokens: number }>> {
     const r = refilled('b', 'excluded.updated_at');
-    const { rows } = await this.pool.query<{ allowed: boolean; tokens: number }>(
-      `INSERT INTO tidings_rate_buckets AS b (limiter, key, tokens, updated_at, last_allowed)
-       VALUES ($1, $2,
-               CASE WHEN $3::double precision >= $5::double precision THEN $3 - $5 ELSE $3 END,
-               clock_timestamp(), $3::double precision >= $5::double precision)
+    const n = '(SELECT w.n FROM wanted w WHERE w.key = excluded.key)';
+    const taken = (tokens: string, count: string): string =>
+      `LEAST(${count}, floor(${tokens} / $5::double precision))::integer`;
+    const keys = [...wanted.keys()];
+    const { rows } = await this.pool.query<{ key: string; taken: number; tokens: number }>(
+      `WITH wanted AS (SELECT * FROM unnest($2::text[], $6::integer[]) AS w(key, n))
+       INSERT INTO tidings_rate_buckets AS b (limiter, key, tokens, updated_at, last_allowed, last_taken)
+       SELECT $1, w.key, $3 - ${taken('$3', 'w.n')} * $5, clock_timestamp(),
+              ${taken('$3', 'w.n')} > 0, ${taken('$3', 'w.n')}
+         FROM wanted w
        ON CONFLICT (limiter, key) DO UPDATE SET
-         tokens = CASE WHEN ${r} >= $5 THEN ${r} - $5 ELSE ${r} END,
+         tokens = ${r} - ${taken(r, n)} * $5,
          updated_at = GREATEST(b.updated_at, excluded.updated_at),
-         last_allowed = ${r} >= $5
-       RETURNING last_allowed AS allowed, tokens`,
-      [this.limiter, key, this.options.burst, this.options.refillPerSecond, finiteCost(cost)],
+         last_allowed = ${taken(r, n)} > 0,
+         last_taken = ${taken(r, n)}
+       RETURNING b.key, b.last_taken AS taken, b.tokens`,
+      [
+        this.limiter,
+        keys,
+        this.options.burst,
+        this.options.refillPerSecond,
+        cost,
+        keys.map((key) => wanted.get(key) ?? 0),
+      ],
     );
-    const row = rows[0];
-    if (row === undefined) throw new Error('the bucket upsert returned no row');
-    return row.allowed ? { allowed: true } : this.refusal(cost, row.tokens);
+    return new Map(rows.map((row) => [row.key, { taken: row.taken, tokens: row.tokens }]));
   }
 
   /** Whether `key` could take `cost` tokens now, without taking them. */

@@ -35,27 +35,41 @@ export const openPool = (
   if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
     throw new Error(`not a plain schema name: ${options.schema}`);
   }
-  const pool = new pg.Pool({
-    connectionString: url,
+  const config: pg.PoolConfig = {
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
     // A connection that a cut network left open is found out, and a statement that gets no
     // answer fails instead of holding its caller (and the log's sequencer lock) for ever.
     keepAlive: true,
     query_timeout: QUERY_TIMEOUT_MS,
-    ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
-  });
-  pool.on('error', onIdleError);
+  };
   // The server ends a transaction whose client went quiet (a frozen node holding the sequencer
-  // lock), and an append waits a bounded time for that lock.
-  pool.on('connect', (client) => {
-    client
-      .query(
-        `SET idle_in_transaction_session_timeout = ${IDLE_IN_TRANSACTION_MS}; SET lock_timeout = ${QUERY_TIMEOUT_MS}`,
-      )
-      .catch(onIdleError);
-  });
+  // lock), and an append waits a bounded time for that lock. The settings go with the connection's
+  // start-up (the URL's own `options` kept), so no statement is needed on each new connection.
+  const settings = [
+    `-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_MS}`,
+    `-c lock_timeout=${QUERY_TIMEOUT_MS}`,
+    ...(options.schema === undefined ? [] : [`-c search_path=${options.schema}`]),
+  ].join(' ');
+  const pool = new pg.Pool({ ...config, connectionString: withStartupOptions(url, settings) });
+  pool.on('error', onIdleError);
   return pool;
+};
+
+/**
+ * `url` with `settings` added to its `options` parameter (which node-postgres prefers to any
+ * `options` given beside the URL).
+ */
+const withStartupOptions = (url: string, settings: string): string => {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error('TIDINGS_DATABASE_URL is not a URL (postgres://user@host:port/database)');
+  }
+  const given = parsed.searchParams.get('options');
+  parsed.searchParams.set('options', given === null ? settings : `${given} ${settings}`);
+  return parsed.toString();
 };
 
 /**

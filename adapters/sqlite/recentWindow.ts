@@ -93,7 +93,8 @@ export class RecentWindow {
     if (event !== undefined) this.events[index] = { ...event, data };
   }
 
-  private at(position: number): RecordedEvent | undefined {
+  /** The event at `position`, if the window holds it. */
+  at(position: number): RecordedEvent | undefined {
     return this.events[position - this.from - 1];
   }
 

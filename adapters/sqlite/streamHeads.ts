@@ -6,20 +6,20 @@
  * The store answers "anything after revision r?" from here without reading the stream, so the
  * notes are only trusted while nothing foreign has written to the file (foreignWrites.ts).
  */
-export class StreamHeads {
-  private young = new Map<string, number>();
-  private old = new Map<string, number>();
+export class StreamHeads<Head = number> {
+  private young = new Map<string, Head>();
+  private old = new Map<string, Head>();
 
   /** @param capacity about how many streams are remembered (between half of it and all of it) */
   constructor(private readonly capacity: number) {}
 
   /** The last revision noted for `stream`, if it is still remembered. */
-  get(stream: string): number | undefined {
+  get(stream: string): Head | undefined {
     return this.young.get(stream) ?? this.old.get(stream);
   }
 
   /** Notes `revision` as the last of `stream`. */
-  set(stream: string, revision: number): void {
+  set(stream: string, revision: Head): void {
     this.young.set(stream, revision);
     if (this.young.size >= this.capacity / 2) {
       this.old = this.young;

@@ -101,7 +101,10 @@ export const submitMessage =
         },
         metadata: { now: call.now },
       },
-      call.commandContext(identity === undefined ? undefined : `submit:${messageId}`),
+      identity === undefined
+        ? // A new ordered id names a stream no one has written.
+          { ...call.commandContext(), newStream: true }
+        : call.commandContext(`submit:${messageId}`),
     );
     if (E.isLeft(result)) return result;
     const suppressed = result.right.state.status === 'suppressed';

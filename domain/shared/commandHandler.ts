@@ -43,6 +43,14 @@ export interface CommandContext {
    * moved. Without it the handler uses the revision it read and retries a few times on conflict.
    */
   readonly expectedRevision?: ExpectedRevision;
+  /**
+   * The stream was named just now (a new random id) and cannot exist yet: the handler decides on
+   * the initial state without reading it first, and appends expecting no stream. Should the
+   * stream exist after all, that append fails and the handler reads and decides again as usual.
+   * Only for names made just now: a repeat of the same command is not recognised with it (the
+   * store's answer to ids it holds looks like a first append). Ignored with an `expectedRevision`.
+   */
+  readonly newStream?: boolean;
 }
 
 /** Another writer changed the stream between read and append (and retries, if any, ran out). */
@@ -144,6 +152,16 @@ const load = async <Event extends TypedEvent, State>(
     : { state, revision, read: newer, whole, probed };
 };
 
+/** A stream taken to be new without reading it (`CommandContext.newStream`). */
+const unread = <State>(aggregate: {
+  readonly decider: { initialState(): State };
+}): Load<State> => ({
+  state: aggregate.decider.initialState(),
+  revision: NO_STREAM_REVISION,
+  read: [],
+  whole: true,
+});
+
 /**
  * Folds stored events of one stream, in revision order, onto `from` (the initial state by
  * default), each checked by the codec: how every writer, and the audit's state as of a time,
@@ -191,7 +209,10 @@ export const handleCommand = async <Command extends TypedCommand, Event extends 
   const pinned = context.expectedRevision;
   const idOf: IdOf = (index) => eventIdFor(context.commandId, index, context.orderKey);
   for (let attempt = 1; attempt <= attempts; attempt += 1) {
-    const loaded = await load(store, aggregate, stream, options.cache, idOf(0));
+    const loaded =
+      attempt === 1 && context.newStream === true && pinned === undefined
+        ? unread(aggregate)
+        : await load(store, aggregate, stream, options.cache, idOf(0));
     const earlier = await earlierAppend(store, stream, loaded, idOf);
     if (earlier !== undefined) {
       return E.right(await repeated(store, aggregate, stream, loaded, earlier, options.cache));

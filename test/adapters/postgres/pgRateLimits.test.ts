@@ -72,6 +72,33 @@ describe('PostgreSQL token buckets', function () {
     expect(decisions.filter((decision) => decision.allowed)).to.have.length(20);
   });
 
+  it('takes made at once go together and are decided as if one after the other, in order', async () => {
+    const buckets = new PgTokenBuckets(pool, 'pushes', { burst: 5, refillPerSecond: 0.01 });
+    await buckets.take('used', 3);
+    // One tick: 8 takes of a full bucket, 4 of one with 2 tokens left, mixed costs on a third.
+    const [full, used, mixed] = await Promise.all([
+      Promise.all(Array.from({ length: 8 }, () => buckets.take('full'))),
+      Promise.all(Array.from({ length: 4 }, () => buckets.take('used'))),
+      Promise.all([buckets.take('mixed', 2), buckets.take('mixed', 2), buckets.take('mixed', 3)]),
+    ]);
+    expect(full.map((decision) => decision.allowed)).to.deep.equal([
+      true,
+      true,
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+    expect(used.map((decision) => decision.allowed)).to.deep.equal([true, true, false, false]);
+    // 2 + 2 of 5 taken; the 3 finds 1 token left.
+    expect(mixed.map((decision) => decision.allowed)).to.deep.equal([true, true, false]);
+    expect(mixed[2]).to.deep.equal({ allowed: false, retryAfterSeconds: 200 });
+    expect(await buckets.peek('full')).to.have.property('allowed', false);
+    expect(await buckets.peek('mixed')).to.deep.equal({ allowed: true });
+  });
+
   it('peek does not take; give returns tokens; reset fills the bucket', async () => {
     const buckets = new PgTokenBuckets(pool, 'login', { burst: 2, refillPerSecond: 0.01 });
     expect(await buckets.peek('user')).to.deep.equal({ allowed: true });

@@ -55,6 +55,53 @@ describe('command handler', () => {
     });
   });
 
+  /** The store, counting its stream reads. */
+  const countingReads = (): { store: EventStore; reads: () => number } => {
+    let reads = 0;
+    const store: EventStore = {
+      readStream: (stream, options) => {
+        reads += 1;
+        return temp.store.readStream(stream, options);
+      },
+      appendToStream: (stream, events, options) =>
+        temp.store.appendToStream(stream, events, options),
+      readAll: (options) => temp.store.readAll(options),
+      headPosition: () => temp.store.headPosition(),
+      subscribe: (options) => temp.store.subscribe(options),
+      close: () => temp.store.close(),
+    };
+    return { store, reads: () => reads };
+  };
+
+  it('with newStream, decides on the initial state without reading the stream', async () => {
+    const counted = countingReads();
+    const result = await handleCommand(counted.store, app, appStreamName('n1'), register('n1'), {
+      commandId: 'n-1',
+      actor: operator,
+      newStream: true,
+    });
+    expect(E.isRight(result) && result.right.nextRevision).to.equal(0);
+    expect(counted.reads()).to.equal(0);
+    expect((await temp.store.readStream(appStreamName('n1'))).map((e) => e.type)).to.deep.equal([
+      'AppRegistered',
+    ]);
+  });
+
+  it('with newStream on a stream that exists, reads it and decides again on its state', async () => {
+    const stream = await registeredApp('n2');
+    const counted = countingReads();
+    // The app exists: registering it again changes nothing, as without the hint.
+    const again = await handleCommand(counted.store, app, stream, register('n2'), {
+      commandId: 'n-2',
+      actor: operator,
+      newStream: true,
+    });
+    expect(E.isRight(again) && again.right.events).to.deep.equal([]);
+    expect(E.isRight(again) && again.right.state.status).to.equal('active');
+    expect(counted.reads()).to.be.greaterThan(0);
+    expect(await temp.store.readStream(stream)).to.have.length(1);
+  });
+
   it('returns a domain error and writes nothing', async () => {
     const result = await handleCommand(
       temp.store,
