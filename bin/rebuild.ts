@@ -1,16 +1,26 @@
 /**
  * Rebuilds read models from the event log: `npm run rebuild-projections [-- name ...]`.
- * Uses the same settings as the server (TIDINGS_DATA_DIR, EVENTSTORE_CONNECTION_STRING) and
- * refuses to run while a server holds the data folder.
+ * Uses the same settings as the server (TIDINGS_DATA_DIR, and the log's TIDINGS_DATABASE_URL or
+ * EVENTSTORE_CONNECTION_STRING) and refuses to run while a server holds the data folder. On a
+ * shared PostgreSQL log it rebuilds this node's read models (each node keeps its own), and only
+ * in a folder of that deployment.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import { loadSettings, type Settings } from '../adapters/config/settings.js';
 import { lockDataDir } from '../adapters/config/dataDirLock.js';
 import { unfinishedRestore } from '../adapters/config/dataFolderFiles.js';
-import { claimLogKind, openDatabase } from '../adapters/sqlite/database.js';
+import {
+  claimDeployment,
+  claimLogKind,
+  openDatabase,
+  type SqliteDatabase,
+} from '../adapters/sqlite/database.js';
 import { SqliteEventStore } from '../adapters/sqlite/sqliteEventStore.js';
 import { CheckpointStore } from '../adapters/sqlite/checkpointStore.js';
 import { openEsdbEventStore } from '../adapters/eventstoredb/esdbEventStore.js';
+import { openPool } from '../adapters/postgres/pool.js';
+import { PgEventStore } from '../adapters/postgres/pgEventStore.js';
+import { deploymentIdOf } from '../adapters/postgres/sharedFiles.js';
 import type { EventStore } from '../domain/shared/eventStore.js';
 import { allProjections } from '../projections/index.js';
 import { rebuildProjection } from '../application/processing/rebuild.js';
@@ -54,10 +64,41 @@ try {
   lock.release();
   fail(error instanceof Error ? error.message : String(error));
 }
-const store: EventStore =
-  settings.eventStoreConnectionString === undefined
-    ? new SqliteEventStore(db)
-    : await openEsdbEventStore(settings.eventStoreConnectionString);
+/** The deployment's shared log, once this folder is known to be that deployment's. */
+const openSharedLog = async (url: string, folder: SqliteDatabase): Promise<EventStore> => {
+  const pool = openPool(url, { max: 4 });
+  try {
+    claimDeployment(folder, await deploymentIdOf(pool));
+    const shared = await PgEventStore.open(pool);
+    return {
+      readStream: (stream, options) => shared.readStream(stream, options),
+      appendToStream: (stream, events, options) => shared.appendToStream(stream, events, options),
+      readAll: (options) => shared.readAll(options),
+      headPosition: () => shared.headPosition(),
+      subscribe: (options) => shared.subscribe(options),
+      close: async () => {
+        await shared.close();
+        await pool.end();
+      },
+    };
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+};
+
+const store: EventStore = await (async () => {
+  try {
+    if (settings.databaseUrl !== undefined) return await openSharedLog(settings.databaseUrl, db);
+    return settings.eventStoreConnectionString === undefined
+      ? new SqliteEventStore(db)
+      : await openEsdbEventStore(settings.eventStoreConnectionString);
+  } catch (error) {
+    db.close();
+    lock.release();
+    return fail(error instanceof Error ? error.message : String(error));
+  }
+})();
 const checkpoints = new CheckpointStore(db);
 try {
   for (const projection of chosen) {

@@ -20,6 +20,7 @@ import {
   sharedFileMigrations,
 } from '../adapters/postgres/sharedFiles.js';
 import type { StopStack } from './stopStack.js';
+import { decodePosition, type Position } from '../domain/shared/eventStore.js';
 import type { AttemptClaims } from '../application/shared/attemptClaims.js';
 import { PgWorkClaims, workClaimMigrations } from '../adapters/postgres/workClaims.js';
 import { leaseMigrations } from '../adapters/postgres/leases.js';
@@ -79,8 +80,29 @@ export const openSharedDatabase = async (
   );
   const store = await PgEventStore.open(pool, { node: nodeId });
   stops.push(() => store.close());
+  refuseFolderAhead(db, await store.headPosition());
   const processId = `${nodeId}.${randomUUID().slice(0, 8)}`;
   return { pool, store, nodeId, processId, deploymentId };
+};
+
+/**
+ * Refuses a folder whose read models went further than the shared log now reaches: the database
+ * was restored from an older backup (or replaced), and those read models show events the log no
+ * longer has. (A log restored and then grown past the folder's checkpoints again is not noticed:
+ * README "Running several nodes", backups.)
+ */
+export const refuseFolderAhead = (db: SqliteDatabase, head: Position | undefined): void => {
+  const rows = db.prepare<[], { name: string; position: string }>(
+    'SELECT name, position FROM checkpoints',
+  );
+  const headCommit = head?.commit ?? 0n;
+  for (const row of rows.iterate()) {
+    const position = decodePosition(row.position);
+    if (position === undefined || position.commit <= headCommit) continue;
+    throw new Error(
+      `this data folder's read models reach position ${position.commit.toString()} (${row.name}), but the log in TIDINGS_DATABASE_URL ends at ${headCommit.toString()}: the database was restored from an older backup or replaced. Start this node on an empty TIDINGS_DATA_DIR`,
+    );
+  }
 };
 
 /** Makes a folder file the way the server's start would, so that it can be shared at once. */
@@ -110,9 +132,15 @@ const generateFolderFile = (settings: Settings, name: string): void => {
  */
 const ATTEMPT_HOLD_MS = 30_000;
 
+/**
+ * How long a done claim is kept: it only matters while a node's read model may still show the
+ * attempt as due (it lags behind the record), which is seconds; a day is far beyond that.
+ */
+const KEEP_DONE_CLAIMS_MS = 24 * 60 * 60_000;
+
 /** The claims that give each delivery or callback attempt to one node (application/shared/attemptClaims.ts). */
 export const attemptClaimsOf = (shared: SharedDatabase): AttemptClaims => {
-  const claims = new PgWorkClaims(shared.pool);
+  const claims = new PgWorkClaims(shared.pool, { keepDoneMs: KEEP_DONE_CLAIMS_MS });
   return {
     holdMs: ATTEMPT_HOLD_MS,
     claim: (key) => claims.claim(key, shared.processId, ATTEMPT_HOLD_MS),

@@ -21,8 +21,20 @@ export class CommitNotices {
   /** The last position of a commit whose types are unknown (a notice too long to list them). */
   private lastUnknown = 0;
 
+  /** Counts the starts and ends of listening: a reader compares it before and after a wait. */
+  private epochs = 0;
+
+  /**
+   * Which spell of listening this is: unchanged across a wait only when the connection stayed up
+   * (notices were complete) all along.
+   */
+  get epoch(): number {
+    return this.epochs;
+  }
+
   /** Listening began (again) when the log's head was `head`: notices cover everything after it. */
   listening(head: number): void {
+    this.epochs += 1;
     this.since = head;
     // Notices of commits after `head` may have arrived already: keep them, and join them on.
     this.knownTo = Math.max(this.knownTo, head);
@@ -36,6 +48,7 @@ export class CommitNotices {
 
   /** The listening connection is gone: notices may be missed until {@link listening} again. */
   deaf(): void {
+    if (this.since !== undefined) this.epochs += 1;
     this.since = undefined;
   }
 

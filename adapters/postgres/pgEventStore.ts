@@ -211,6 +211,7 @@ export class PgEventStore implements EventStore {
     const remembered = await this.fromMemory(stream, from, options.maxCount);
     if (remembered !== undefined) return remembered;
     const limit = options.maxCount === undefined ? null : options.maxCount;
+    const appliedBefore = this.applied;
     const { rows } = await this.pool.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM tidings_events WHERE stream = $1 AND revision >= $2
        ORDER BY revision LIMIT $3`,
@@ -220,7 +221,14 @@ export class PgEventStore implements EventStore {
     if (last === undefined) return NO_EVENTS;
     // The read may have seen commits not applied yet: until they are, memory is not trusted.
     this.heardOf(last.position);
-    if (options.maxCount === undefined) {
+    // Noted only when nothing was applied meanwhile: an append applied during the read may be
+    // newer than what the read saw, and must not be replaced by it.
+    const known = this.streamHeads.get(stream);
+    if (
+      options.maxCount === undefined &&
+      this.applied === appliedBefore &&
+      (known === undefined || known.revision < last.revision)
+    ) {
       this.streamHeads.set(stream, { revision: last.revision, positions: [last.position] });
     }
     return rows.map(toRecordedEvent);
@@ -238,8 +246,9 @@ export class PgEventStore implements EventStore {
     maxCount: number | undefined,
   ): Promise<readonly RecordedEvent[] | undefined> {
     const target = this.knownHead;
+    const epoch = this.notices.epoch;
     await this.reach(target);
-    if (!this.notices.isListening || this.applied < target) return undefined;
+    if (!this.listeningSince(epoch) || this.applied < target) return undefined;
     const head = this.streamHeads.get(stream);
     if (head === undefined) return undefined;
     if (head.revision < from) return NO_EVENTS;
@@ -275,9 +284,12 @@ export class PgEventStore implements EventStore {
     // From memory when the window holds everything after `after` that this store has heard of
     // (catching up first if it is behind): waiting for a read model asks this at every request.
     const target = this.knownHead;
+    const epoch = this.notices.epoch;
     if (this.recent.coveredTo(after) !== undefined) await this.reach(target);
     const coveredTo =
-      this.notices.isListening && this.applied >= target ? this.recent.coveredTo(after) : undefined;
+      this.listeningSince(epoch) && this.applied >= target
+        ? this.recent.coveredTo(after)
+        : undefined;
     if (coveredTo !== undefined) {
       return this.recent.read(after, options.maxCount, options.eventTypes, coveredTo).events;
     }
@@ -381,8 +393,17 @@ export class PgEventStore implements EventStore {
       }
       return outcomes;
     } catch (error) {
-      // A COMMIT without an answer may have landed: the head's poll finds it if so.
-      this.committing = undefined;
+      // A COMMIT without an answer may have landed, its notice taken for this store's own and
+      // passed over: read the head at once (memory is not trusted until it is known).
+      if (this.committing !== undefined) {
+        this.committing = undefined;
+        this.readHead().then(
+          (head) => {
+            this.heardOf(head);
+          },
+          () => undefined,
+        );
+      }
       await client.query('ROLLBACK').catch((rollbackError: unknown) => {
         broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
       });
@@ -410,6 +431,14 @@ export class PgEventStore implements EventStore {
     const quiet = types === undefined ? undefined : this.notices.quietTo(after, types);
     if (quiet !== undefined) return { events: [], scannedTo: quiet };
     return this.readAfter(after, maxCount, types);
+  }
+
+  /**
+   * Whether notices have come in without a break since `epoch` was read (then every commit made
+   * meanwhile was heard of).
+   */
+  private listeningSince(epoch: number): boolean {
+    return this.notices.isListening && this.notices.epoch === epoch;
   }
 
   /** A commit up to `position` exists: until it is applied, memory is not trusted. */
@@ -491,6 +520,8 @@ export class PgEventStore implements EventStore {
       this.readHead()
         .then((head) => {
           this.heardOf(head);
+          // A catch-up read that failed is tried again here.
+          if (this.knownHead > this.applied) void this.catchUp();
         })
         .catch(() => undefined)
         .finally(() => {
@@ -525,7 +556,10 @@ export class PgEventStore implements EventStore {
             [after, maxCount, types],
           );
     const events = rows.map(toRecordedEvent);
-    return { events, scannedTo: rows.at(-1)?.position ?? after };
+    const last = rows.at(-1)?.position;
+    // What a reader is handed, memory must have applied before it answers again.
+    if (last !== undefined) this.heardOf(last);
+    return { events, scannedTo: last ?? after };
   }
 
   /**
@@ -602,7 +636,7 @@ const beginGroup = async (
   const ids = group.flatMap((append) => append.events.map((event) => event.id));
   const streams = [...new Set(group.map((append) => append.stream))];
   const results = (await client.query(
-    `BEGIN;
+    `BEGIN ISOLATION LEVEL READ COMMITTED;
      SELECT position::float8 AS position, hash FROM tidings_log_head FOR UPDATE;
      SELECT event_id, stream, revision, position::float8 AS position FROM tidings_events
       WHERE event_id = ANY(${textArray(ids)});

@@ -30,6 +30,9 @@ export const rateLimitMigrations: readonly Migration[] = [
   },
 ];
 
+/** How often a node prunes a limiter's full buckets, at most. */
+const PRUNE_EVERY_MS = 10 * 60_000;
+
 /** A take asked for: `cost` tokens of `key`'s bucket. */
 interface TakeRequest {
   readonly key: string;
@@ -42,6 +45,8 @@ export interface PgTokenBucketOptions {
   readonly burst: number;
   /** Tokens added per second. */
   readonly refillPerSecond: number;
+  /** How often a node prunes the limiter's full buckets, in ms; default ten minutes. */
+  readonly pruneEveryMs?: number;
 }
 
 /**
@@ -62,9 +67,8 @@ const finiteCost = (cost: number): number => {
  * rate) in the shared database, so that the nodes together let through what one node would.
  * Timed by the database's clock; concurrent takes of one bucket queue on its row lock, each
  * seeing the tokens the one before left. The takes a node makes at the same time go to the
- * database together (statementBatches.ts): one statement per cost decides them all, the takes of
- * one bucket and cost as if made one after the other in the order they came (never more than the
- * bucket holds).
+ * database together (statementBatches.ts): usually one statement decides them all, as if they
+ * had been made one after the other in the order they came.
  */
 export class PgTokenBuckets {
   private readonly takes = new StatementBatches<TakeRequest, RateDecision>(
@@ -92,37 +96,76 @@ export class PgTokenBuckets {
     }
   }
 
-  /** Takes `cost` tokens from `key`'s bucket if it has them. */
+  /** When this node last pruned the limiter's full buckets (performance.now()). */
+  private prunedAt = performance.now();
+
+  /**
+   * Takes `cost` tokens from `key`'s bucket if it has them. Every ten minutes a take also prunes
+   * the limiter's full buckets in the background (any node may: a full bucket and no row are the
+   * same), so the table holds the buckets in use, not every key ever seen.
+   */
   async take(key: string, cost = 1): Promise<RateDecision> {
+    const now = performance.now();
+    if (now - this.prunedAt >= (this.options.pruneEveryMs ?? PRUNE_EVERY_MS)) {
+      this.prunedAt = now;
+      this.prune().catch(() => undefined);
+    }
     return this.takes.submit({ key, cost: finiteCost(cost) });
   }
 
-  /** Decides a group of takes: one statement for each cost among them (usually one). */
+  /**
+   * Decides a group of takes as if one after the other in the order they came: each bucket's
+   * takes split into runs of one cost (usually a single run), the n-th runs of all buckets decided
+   * together, one statement per cost among them.
+   */
   private async takeAll(requests: readonly TakeRequest[]): Promise<RateDecision[]> {
+    const runsByKey = new Map<string, TakeRequest[][]>();
+    for (const request of requests) {
+      const runs = runsByKey.get(request.key) ?? [];
+      const last = runs.at(-1);
+      if (last?.[0]?.cost === request.cost) last.push(request);
+      else runs.push([request]);
+      runsByKey.set(request.key, runs);
+    }
     const answers = new Map<TakeRequest, RateDecision>();
-    for (const cost of new Set(requests.map((request) => request.cost))) {
-      const ofCost = requests.filter((request) => request.cost === cost);
-      if (cost === 0) {
-        // Nothing to take: always let through, as a bucket with any tokens would.
-        for (const request of ofCost) answers.set(request, { allowed: true });
-        continue;
+    const rounds = Math.max(...[...runsByKey.values()].map((runs) => runs.length));
+    for (let round = 0; round < rounds; round += 1) {
+      const byCost = new Map<number, TakeRequest[][]>();
+      for (const runs of runsByKey.values()) {
+        const run = runs[round];
+        const cost = run?.[0]?.cost;
+        if (run === undefined || cost === undefined) continue;
+        byCost.set(cost, [...(byCost.get(cost) ?? []), run]);
       }
-      const wanted = new Map<string, number>();
-      for (const request of ofCost) wanted.set(request.key, (wanted.get(request.key) ?? 0) + 1);
-      const outcome = await this.takeMany(cost, wanted);
-      // The first `taken` takes of each bucket, in the order they came, are let through.
-      const letThrough = new Map<string, number>();
-      for (const request of ofCost) {
-        const bucket = outcome.get(request.key);
-        if (bucket === undefined) throw new Error('the bucket upsert returned no row');
-        const through = letThrough.get(request.key) ?? 0;
-        if (through < bucket.taken) {
-          letThrough.set(request.key, through + 1);
-          answers.set(request, { allowed: true });
-        } else answers.set(request, this.refusal(cost, bucket.tokens));
-      }
+      for (const [cost, runs] of byCost) await this.decideRuns(cost, runs, answers);
     }
     return requests.map((request) => answers.get(request) ?? this.refusal(request.cost, 0));
+  }
+
+  /** Decides runs of takes of one `cost`, one run per bucket, with one statement. */
+  private async decideRuns(
+    cost: number,
+    runs: readonly (readonly TakeRequest[])[],
+    answers: Map<TakeRequest, RateDecision>,
+  ): Promise<void> {
+    if (cost === 0) {
+      // Nothing to take: always let through, as a bucket with any tokens would.
+      for (const run of runs) for (const request of run) answers.set(request, { allowed: true });
+      return;
+    }
+    const wanted = new Map(runs.map((run) => [run[0]?.key ?? '', run.length]));
+    const outcome = await this.takeMany(cost, wanted);
+    for (const run of runs) {
+      run.forEach((request, index) => {
+        const bucket = outcome.get(request.key);
+        if (bucket === undefined) throw new Error('the bucket upsert returned no row');
+        // The first `taken` takes of the run, in the order they came, are let through.
+        answers.set(
+          request,
+          index < bucket.taken ? { allowed: true } : this.refusal(cost, bucket.tokens),
+        );
+      });
+    }
   }
 
   /**

@@ -46,26 +46,39 @@ export const openPool = (
   // The server ends a transaction whose client went quiet (a frozen node holding the sequencer
   // lock), and an append waits a bounded time for that lock. The settings go with the connection's
   // start-up (the URL's own `options` kept), so no statement is needed on each new connection.
-  const settings = [
-    `-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_MS}`,
-    `-c lock_timeout=${QUERY_TIMEOUT_MS}`,
-    ...(options.schema === undefined ? [] : [`-c search_path=${options.schema}`]),
-  ].join(' ');
-  const pool = new pg.Pool({ ...config, connectionString: withStartupOptions(url, settings) });
+  const settings: readonly (readonly [string, string | number])[] = [
+    ['idle_in_transaction_session_timeout', IDLE_IN_TRANSACTION_MS],
+    ['lock_timeout', QUERY_TIMEOUT_MS],
+    ...(options.schema === undefined ? [] : [['search_path', options.schema] as const]),
+  ];
+  const withOptions = withStartupOptions(
+    url,
+    settings.map(([name, value]) => `-c ${name}=${value}`).join(' '),
+  );
+  const pool = new pg.Pool({ ...config, connectionString: withOptions ?? url });
   pool.on('error', onIdleError);
+  if (withOptions === undefined) {
+    // A connection string that is not a WHATWG URL (a socket path as the host, the key=value
+    // form) cannot be given more options here: each new connection sets them instead.
+    pool.on('connect', (client) => {
+      client
+        .query(settings.map(([name, value]) => `SET ${name} = ${value};`).join(' '))
+        .catch(onIdleError);
+    });
+  }
   return pool;
 };
 
 /**
  * `url` with `settings` added to its `options` parameter (which node-postgres prefers to any
- * `options` given beside the URL).
+ * `options` given beside the URL); undefined when `url` is not a WHATWG URL.
  */
-const withStartupOptions = (url: string, settings: string): string => {
+const withStartupOptions = (url: string, settings: string): string | undefined => {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error('TIDINGS_DATABASE_URL is not a URL (postgres://user@host:port/database)');
+    return undefined;
   }
   const given = parsed.searchParams.get('options');
   parsed.searchParams.set('options', given === null ? settings : `${given} ${settings}`);

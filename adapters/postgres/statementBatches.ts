@@ -20,6 +20,11 @@ const DEADLOCK_RETRIES = 3;
  * one row twice (an upsert cannot), and two requests for one key are decided in order; with
  * `sameKey: 'together'` they go in the same group instead (in the order they came), for a `run`
  * that decides them together (the takes of one token bucket).
+ *
+ * The price: one statement of a kind is in flight at a time per process, so a slow one (a row
+ * lock held elsewhere, up to the pool's query timeout) delays the others of its kind; and a
+ * statement that fails fails every request of its group (each caller hears the error and may
+ * retry). A deadlock with another node's statement is run again, up to three times.
  */
 export class StatementBatches<Item, Answer> {
   private waiting: Waiting<Item, Answer>[] = [];

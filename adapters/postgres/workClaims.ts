@@ -28,6 +28,9 @@ const positiveTtl = (ttlMs: number): number => {
   return ttlMs;
 };
 
+/** How often a node prunes done claims, at most. */
+const PRUNE_EVERY_MS = 10 * 60_000;
+
 /** A claim asked for: of `key`, by `node`, for `ttlMs`. */
 interface ClaimRequest {
   readonly key: string;
@@ -47,7 +50,18 @@ export class PgWorkClaims {
   private readonly claims: StatementBatches<ClaimRequest, boolean>;
   private readonly completions: StatementBatches<Omit<ClaimRequest, 'ttlMs'>, boolean>;
 
-  constructor(private readonly pool: PgPool) {
+  /** When this node last pruned done claims (performance.now()). */
+  private prunedAt = performance.now();
+
+  /**
+   * @param pruning with it, every `everyMs` (default ten minutes) a claim also prunes the done
+   *   claims older than `keepDoneMs` in the background (see {@link prune} for how long is safe);
+   *   without it, never.
+   */
+  constructor(
+    private readonly pool: PgPool,
+    private readonly pruning?: { readonly keepDoneMs: number; readonly everyMs?: number },
+  ) {
     this.claims = new StatementBatches(
       async (requests) => {
         const { rows } = await this.pool.query<{ key: string }>(
@@ -93,6 +107,12 @@ export class PgWorkClaims {
    * and has run out or been released, or is `node`'s already (then it is extended).
    */
   async claim(key: string, node: string, ttlMs: number): Promise<boolean> {
+    const now = performance.now();
+    const pruning = this.pruning;
+    if (pruning !== undefined && now - this.prunedAt >= (pruning.everyMs ?? PRUNE_EVERY_MS)) {
+      this.prunedAt = now;
+      this.prune(pruning.keepDoneMs).catch(() => undefined);
+    }
     return this.claims.submit({ key, node, ttlMs: positiveTtl(ttlMs) });
   }
 

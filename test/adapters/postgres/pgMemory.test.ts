@@ -42,6 +42,39 @@ const countingReads = (pool: PgPool): { byPosition: () => number; byStream: () =
   return { byPosition: () => byPosition, byStream: () => byStream };
 };
 
+/** Holds the answer of the pool's next read of a stream until `release()`. */
+const holdNextStreamRead = (
+  pool: PgPool,
+): { arm: () => void; began: Promise<void>; release: () => void } => {
+  let armed = false;
+  let release: () => void = () => undefined;
+  let began: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const started = new Promise<void>((resolve) => (began = resolve));
+  const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+  (pool as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = async (
+    ...args
+  ) => {
+    const text = typeof args[0] === 'string' ? args[0] : '';
+    const answer = await query(...args);
+    if (armed && text.includes('FROM tidings_events WHERE stream =')) {
+      armed = false;
+      began();
+      await held;
+    }
+    return answer;
+  };
+  return {
+    arm: () => {
+      armed = true;
+    },
+    began: started,
+    release: () => {
+      release();
+    },
+  };
+};
+
 /** Collects what a subscription delivers until it is closed. */
 const collect = (subscription: Subscription): RecordedEvent[] => {
   const seen: RecordedEvent[] = [];
@@ -166,5 +199,48 @@ describe('PostgreSQL event store: what a node keeps in memory', function () {
     expect(found.at(-1)?.position).to.deep.equal(head);
     // At most the one read that brought b's commit in; none for the second question.
     expect(reads.byPosition() - before).to.be.at.most(1);
+  });
+
+  it('a slow read of a stream does not replace what an append applied meanwhile', async () => {
+    const b = await node();
+    await append(b, 's');
+    const poolA = schema.pool(4);
+    const gate = holdNextStreamRead(poolA);
+    const a = await node(poolA);
+    gate.arm();
+    const slow = a.readStream('s');
+    await gate.began;
+    // Applied to a's memory while the read (which saw revision 0 only) is held.
+    const mine = await append(a, 's');
+    gate.release();
+    expect((await slow).map((recorded) => recorded.revision)).to.deep.equal([0]);
+    expect(
+      (await a.readStream('s', { fromRevision: mine })).map((recorded) => recorded.revision),
+    ).to.deep.equal([1]);
+    expect((await a.readStream('s')).map((recorded) => recorded.revision)).to.deep.equal([0, 1]);
+  });
+
+  it('an event a subscription was handed from the database is known to readStream at once', async () => {
+    const b = await node();
+    await append(b, 'x');
+    const a = await node();
+    await append(a, 's');
+    // The notice of b's next commit is late: a hears of it only through what it reads.
+    const listener = (a as unknown as { listener: { removeAllListeners: (event: string) => void } })
+      .listener;
+    listener.removeAllListeners('notification');
+    await append(b, 's');
+    const subscription = a.subscribe({});
+    subscriptions.push(subscription);
+    const seen = collect(subscription);
+    await waitUntil(
+      () => seen.length,
+      (count) => count >= 3,
+      'the three events',
+    );
+    const last = seen.at(-1);
+    expect(last?.stream).to.equal('s');
+    const fromStore = await a.readStream('s', { fromRevision: last?.revision ?? 0 });
+    expect(fromStore.map((recorded) => recorded.id)).to.deep.equal([last?.id]);
   });
 });

@@ -4,6 +4,7 @@ import { migrate } from '../../../adapters/postgres/migrations.js';
 import { PgTokenBuckets, rateLimitMigrations } from '../../../adapters/postgres/pgRateLimits.js';
 import type { PgPool } from '../../../adapters/postgres/pool.js';
 import { createTestSchema, requirePostgres, type TestSchema } from '../../support/postgres.js';
+import { waitUntil } from '../../support/waitUntil.js';
 
 /** Lets time pass for the buckets to refill (time is what is under test here). */
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -95,8 +96,37 @@ describe('PostgreSQL token buckets', function () {
     // 2 + 2 of 5 taken; the 3 finds 1 token left.
     expect(mixed.map((decision) => decision.allowed)).to.deep.equal([true, true, false]);
     expect(mixed[2]).to.deep.equal({ allowed: false, retryAfterSeconds: 200 });
+    // Costs in any order: as if taken one after the other (2 and 3 of 5, then 2 finds none).
+    const interleaved = await Promise.all([
+      buckets.take('interleaved', 2),
+      buckets.take('interleaved', 3),
+      buckets.take('interleaved', 2),
+    ]);
+    expect(interleaved.map((decision) => decision.allowed)).to.deep.equal([true, true, false]);
     expect(await buckets.peek('full')).to.have.property('allowed', false);
     expect(await buckets.peek('mixed')).to.deep.equal({ allowed: true });
+  });
+
+  it('takes prune the full buckets in the background now and then', async () => {
+    const buckets = new PgTokenBuckets(pool, 'pushes', {
+      burst: 2,
+      refillPerSecond: 20,
+      pruneEveryMs: 200,
+    });
+    await buckets.take('refills');
+    const rows = async (): Promise<string[]> =>
+      (
+        await pool.query<{ key: string }>('SELECT key FROM tidings_rate_buckets ORDER BY key')
+      ).rows.map((row) => row.key);
+    expect(await rows()).to.deep.equal(['refills']);
+    await sleep(250); // full again (5 tokens' worth of refill, capped at 2)
+    await buckets.take('other', 2);
+    const left = await waitUntil(
+      rows,
+      (keys) => !keys.includes('refills'),
+      'the full bucket to be pruned',
+    );
+    expect(left.length).to.be.at.most(1);
   });
 
   it('peek does not take; give returns tokens; reset fills the bucket', async () => {

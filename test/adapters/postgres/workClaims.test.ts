@@ -3,6 +3,7 @@ import { migrate } from '../../../adapters/postgres/migrations.js';
 import type { PgPool } from '../../../adapters/postgres/pool.js';
 import { PgWorkClaims, workClaimMigrations } from '../../../adapters/postgres/workClaims.js';
 import { createTestSchema, requirePostgres, type TestSchema } from '../../support/postgres.js';
+import { waitUntil } from '../../support/waitUntil.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -104,6 +105,20 @@ describe('PostgreSQL work claims', function () {
     expect(await rowOf('done-new')).to.deep.equal({ holder: 'node-a', done: true });
     expect(await rowOf('open')).to.deep.equal({ holder: 'node-a', done: false });
     expect(await b.claim('done-old', 'node-b', 60_000)).to.equal(true);
+  });
+
+  it('with pruning, claims prune old done claims in the background now and then', async () => {
+    const pruning = new PgWorkClaims(schema.pool(), { keepDoneMs: 100, everyMs: 200 });
+    await pruning.claim('done-old', 'node-a', 60_000);
+    await pruning.complete('done-old', 'node-a');
+    await sleep(250);
+    await pruning.claim('next', 'node-a', 60_000);
+    await waitUntil(
+      () => rowOf('done-old'),
+      (row) => row === undefined,
+      'the old done claim to be pruned',
+    );
+    expect(await rowOf('next')).to.deep.equal({ holder: 'node-a', done: false });
   });
 
   it('refuses a ttl that is not a positive number', async () => {
