@@ -5,6 +5,8 @@ import type { AuditDeps } from '../adapters/http/api/auditRoutes.js';
 import { resolveAuditSigningKey } from '../adapters/config/auditSigningKey.js';
 import { HeadKeyRing, HeadSigner } from '../adapters/security/headSignatures.js';
 import { SqliteAuditLog } from '../adapters/sqlite/auditLog.js';
+import { PgAuditLog } from '../adapters/postgres/pgAuditLog.js';
+import type { AuditLog } from '../application/audit/auditLog.js';
 import type { Core } from './core.js';
 import {
   SIGNING_KEY_EVENT,
@@ -22,9 +24,17 @@ export const HEAD_SIGNING_INTERVAL_MS = 60_000;
  * The audit routes' parts: the log with its chain, the head-signing key of the data folder (made
  * at the first start), and a signing of the head every minute while the log grows. Undefined on
  * EventStoreDB, whose log this build does not chain yet (docs/audit.md, "EventStoreDB").
+ *
+ * On a shared PostgreSQL log every node reads it and signs with the one key the deployment shares
+ * (composition/sharedDatabase.ts): each node's minute signing skips a head already signed by that
+ * key (application/audit/headSigning.ts), so an idle log does not grow by one head per node, and
+ * two nodes signing in the same instant at worst add a second head, which the next minute covers.
  */
 export const startAudit = async (core: Core, stops: StopStack): Promise<AuditDeps | undefined> => {
-  if (logKindOf(core.settings) !== 'sqlite') return undefined;
+  const kind = logKindOf(core.settings);
+  if (kind === 'eventstoredb') return undefined;
+  const pool = core.shared?.pool;
+  if (kind === 'postgres' && pool === undefined) return undefined;
   const key = resolveAuditSigningKey(core.settings.dataDir);
   if (key.generated) {
     core.logger.info('made the key that signs the audit chain head', { file: key.file });
@@ -33,11 +43,12 @@ export const startAudit = async (core: Core, stops: StopStack): Promise<AuditDep
   // Heads are checked by the key that signed them: the server's own and every key the log
   // introduced before it (a key file lost or replaced leaves the older heads checkable).
   const keys = new HeadKeyRing([signer.key.publicKey]);
-  const audit = new SqliteAuditLog(core.db, {
-    signatureValid: keys.check,
-    keyIntroduced: keys.learn,
-  });
-  for (const event of audit.events({ types: [SIGNING_KEY_EVENT], limit: 1_000_000 })) {
+  const verifyOptions = { signatureValid: keys.check, keyIntroduced: keys.learn };
+  const audit: AuditLog =
+    pool === undefined
+      ? new SqliteAuditLog(core.db, verifyOptions)
+      : new PgAuditLog(pool, verifyOptions);
+  for (const event of await audit.events({ types: [SIGNING_KEY_EVENT], limit: 1_000_000 })) {
     try {
       keys.learn(JSON.parse(event.data) as IntroducedKey);
     } catch {
@@ -52,7 +63,7 @@ export const startAudit = async (core: Core, stops: StopStack): Promise<AuditDep
   };
   if (core.settings.readOnly) {
     // A replayed folder shows the heads signed until then; it signs and appends nothing.
-    return { ...deps, signHead: () => Promise.resolve(headOfReadOnlyLog(audit)) };
+    return { ...deps, signHead: () => headOfReadOnlyLog(audit) };
   }
   const introduction = await introduceSigningKey({
     audit,
@@ -82,8 +93,8 @@ export const startAudit = async (core: Core, stops: StopStack): Promise<AuditDep
 };
 
 /** The last head the log holds, for a read-only server; none is a 403 read_only. */
-const headOfReadOnlyLog = (audit: SqliteAuditLog): SignedHead => {
-  const last = lastSignedHead(audit);
+const headOfReadOnlyLog = async (audit: AuditLog): Promise<SignedHead> => {
+  const last = await lastSignedHead(audit);
   if (last === undefined) {
     throw new ProblemError(
       'read_only',

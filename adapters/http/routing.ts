@@ -76,7 +76,10 @@ export interface RouteReply {
    * A body written as it is produced (an export), instead of `body`: each chunk is written when
    * the client has taken the one before, so a long answer needs no more memory than a chunk.
    */
-  readonly stream?: { readonly contentType: string; readonly chunks: Iterable<string> };
+  readonly stream?: {
+    readonly contentType: string;
+    readonly chunks: Iterable<string> | AsyncIterable<string>;
+  };
 }
 
 /** What a handler receives: decoded input, the caller, and request facts. */
@@ -339,7 +342,7 @@ const writeStream = async (
 ): Promise<void> => {
   response.status(status).setHeader('Content-Type', stream.contentType);
   try {
-    for (const chunk of stream.chunks) {
+    for await (const chunk of stream.chunks) {
       if (response.destroyed) return;
       if (!response.write(chunk)) {
         await new Promise<void>((resolve) => {

@@ -1,14 +1,22 @@
 import type { ChainLink, ChainReport, Digest } from '../../domain/shared/hashChain.js';
+import type { MaybePromise } from '../shared/maybePromise.js';
 
 /**
  * The log as auditors read it (docs/audit.md): every event with its place in the hash chain. The
- * embedded store implements it (adapters/sqlite/auditLog.ts).
+ * embedded store implements it (adapters/sqlite/auditLog.ts), answering at once; the shared
+ * PostgreSQL log too (adapters/postgres/pgAuditLog.ts), answering promises. Callers `await` each
+ * answer, and read `scan` with `for await`.
  */
 export interface AuditLog {
   /** Events of the log matching `query`, oldest first, at most `query.limit`. */
-  events(query: AuditQuery): readonly AuditEvent[];
-  /** Every event matching `query` (no limit), oldest first, read as it is consumed. */
-  scan(query: Omit<AuditQuery, 'limit' | 'before'>): Iterable<AuditEvent>;
+  events(query: AuditQuery): MaybePromise<readonly AuditEvent[]>;
+  /**
+   * Every event matching `query` (no limit), oldest first, read a page at a time as it is
+   * consumed (memory does not grow with the log).
+   */
+  scan(
+    query: Omit<AuditQuery, 'limit' | 'before'>,
+  ): Iterable<AuditEvent> | AsyncIterable<AuditEvent>;
   /**
    * Recomputes the chain from position `from` (the first event by default) to `to` (the head),
    * trusting the hash of the event before `from`; tells `onProgress` how many it checked so far.
@@ -24,11 +32,11 @@ export interface AuditLog {
   positionRange(times: {
     readonly since?: string;
     readonly until?: string;
-  }): { readonly first: number; readonly last: number } | undefined;
+  }): MaybePromise<{ readonly first: number; readonly last: number } | undefined>;
   /** The last event's position and hash; undefined while the log is empty. */
-  head(): { readonly position: number; readonly hash: Digest } | undefined;
+  head(): MaybePromise<{ readonly position: number; readonly hash: Digest } | undefined>;
   /** The hash at `position`, undefined if there is no such event. */
-  hashAt(position: number): Digest | undefined;
+  hashAt(position: number): MaybePromise<Digest | undefined>;
 }
 
 export interface AuditQuery {

@@ -65,16 +65,22 @@ export const introduceSigningKey = async (deps: {
   readonly signer: Signer;
   readonly now: string;
 }): Promise<KeyIntroduction> => {
-  const known = deps.audit
-    .events({ types: [SIGNING_KEY_EVENT], stream: SIGNED_HEADS_STREAM, limit: 1_000_000 })
-    .some((event) => (JSON.parse(event.data) as IntroducedKey).keyId === deps.signer.key.keyId);
+  const known = (
+    await deps.audit.events({
+      types: [SIGNING_KEY_EVENT],
+      stream: SIGNED_HEADS_STREAM,
+      limit: 1_000_000,
+    })
+  ).some((event) => (JSON.parse(event.data) as IntroducedKey).keyId === deps.signer.key.keyId);
   if (known) return { introduced: false };
-  const lastHead = deps.audit.events({
-    types: [SIGNED_HEAD_EVENT],
-    stream: SIGNED_HEADS_STREAM,
-    before: Number.MAX_SAFE_INTEGER,
-    limit: 1,
-  })[0];
+  const lastHead = (
+    await deps.audit.events({
+      types: [SIGNED_HEAD_EVENT],
+      stream: SIGNED_HEADS_STREAM,
+      before: Number.MAX_SAFE_INTEGER,
+      limit: 1,
+    })
+  )[0];
   await appendAuditEvent(deps.store, SIGNING_KEY_EVENT, deps.signer.key, deps.now);
   const lastHeadKeyId =
     lastHead === undefined ? undefined : (JSON.parse(lastHead.data) as SignedHead).keyId;
@@ -102,7 +108,7 @@ export const signHead = (deps: {
   let signing: Promise<SignedHead> | undefined;
   const budget = signingBudget();
   const signOnce = async (now: string): Promise<SignedHead> => {
-    const last = deps.audit.events({ before: Number.MAX_SAFE_INTEGER, limit: 1 })[0];
+    const last = (await deps.audit.events({ before: Number.MAX_SAFE_INTEGER, limit: 1 }))[0];
     if (last?.type === SIGNED_HEAD_EVENT) {
       const signed = JSON.parse(last.data) as SignedHead;
       if (signed.position === last.position - 1 && signed.keyId === deps.signer.key.keyId) {
@@ -110,7 +116,7 @@ export const signHead = (deps: {
       }
     }
     if (!budget.take(Date.parse(now))) {
-      const latest = lastSignedBy(deps.audit, deps.signer.key.keyId);
+      const latest = await lastSignedBy(deps.audit, deps.signer.key.keyId);
       if (latest !== undefined) return latest;
     }
     const head = {
@@ -154,17 +160,19 @@ const signingBudget = (): { take(atMs: number): boolean } => {
 };
 
 /** The last head the log holds signed, by any key. */
-export const lastSignedHead = (audit: AuditLog): SignedHead | undefined => {
-  const last = audit.events({
-    types: [SIGNED_HEAD_EVENT],
-    before: Number.MAX_SAFE_INTEGER,
-    limit: 1,
-  })[0];
+export const lastSignedHead = async (audit: AuditLog): Promise<SignedHead | undefined> => {
+  const last = (
+    await audit.events({
+      types: [SIGNED_HEAD_EVENT],
+      before: Number.MAX_SAFE_INTEGER,
+      limit: 1,
+    })
+  )[0];
   return last === undefined ? undefined : (JSON.parse(last.data) as SignedHead);
 };
 
 /** The last head the log holds signed by `keyId`. */
-const lastSignedBy = (audit: AuditLog, keyId: string): SignedHead | undefined => {
-  const signed = lastSignedHead(audit);
+const lastSignedBy = async (audit: AuditLog, keyId: string): Promise<SignedHead | undefined> => {
+  const signed = await lastSignedHead(audit);
   return signed?.keyId === keyId ? signed : undefined;
 };

@@ -41,25 +41,26 @@ export const messageTrail = async (
   deps: { readonly audit: AuditLog; readonly store: EventStore },
   messageId: string,
 ): Promise<MessageTrail | undefined> => {
-  const own = deps.audit.events({ stream: messageStreamName(messageId), limit: MAX_EVENTS });
+  const own = await deps.audit.events({ stream: messageStreamName(messageId), limit: MAX_EVENTS });
   const submitted = own.find((event) => event.type === 'MessageSubmitted');
   if (submitted === undefined) return undefined;
   const { appId, bindingId } = JSON.parse(submitted.data) as Submission;
   const complaintStreams = new Set(
-    deps.audit
-      .events({ types: ['ComplaintFiled'], messageId, limit: MAX_EVENTS })
-      .map((event) => event.stream),
+    (await deps.audit.events({ types: ['ComplaintFiled'], messageId, limit: MAX_EVENTS })).map(
+      (event) => event.stream,
+    ),
   );
   const found = new Map<number, AuditEvent>();
   for (const event of own) found.set(event.position, event);
   for (const stream of complaintStreams) {
-    for (const event of deps.audit.events({ stream, limit: MAX_EVENTS })) {
+    for (const event of await deps.audit.events({ stream, limit: MAX_EVENTS })) {
       found.set(event.position, event);
     }
   }
   // Reactions come after their causes in the log, so one pass in log order closes the set.
   const ids = new Set([...found.values()].map((event) => event.eventId));
-  for (const event of deps.audit.events({ stream: appStreamName(appId), limit: MAX_EVENTS })) {
+  const appEvents = await deps.audit.events({ stream: appStreamName(appId), limit: MAX_EVENTS });
+  for (const event of appEvents) {
     if (ids.has(causationOf(event))) {
       found.set(event.position, event);
       ids.add(event.eventId);

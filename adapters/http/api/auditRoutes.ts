@@ -134,7 +134,7 @@ export const auditRoutes = (deps: AuditDeps | undefined): Route[] => {
     if (deps === undefined) {
       throw new ProblemError(
         'unavailable',
-        'the audit routes need the embedded log: this build does not chain an EventStoreDB log yet',
+        'the audit routes need the embedded or the PostgreSQL log: this build does not chain an EventStoreDB log yet',
       );
     }
     return deps;
@@ -162,9 +162,9 @@ export const auditRoutes = (deps: AuditDeps | undefined): Route[] => {
           },
         },
       },
-      (request) => {
+      async (request) => {
         const { after, before, limit = 100, type, stream } = request.query;
-        const items = need().audit.events({
+        const items = await need().audit.events({
           ...(after === undefined ? {} : { after: Number(after) }),
           ...(before === undefined ? {} : { before: Number(before) }),
           limit,
@@ -176,7 +176,7 @@ export const auditRoutes = (deps: AuditDeps | undefined): Route[] => {
         const last = items.at(-1);
         const backwards = before !== undefined && after === undefined;
         const full = items.length === limit;
-        return Promise.resolve({
+        return {
           status: 200,
           body: {
             items: items.map(auditItem),
@@ -186,7 +186,7 @@ export const auditRoutes = (deps: AuditDeps | undefined): Route[] => {
                 ? null
                 : String(first.position),
           },
-        });
+        };
       },
     ),
     defineRoute(
@@ -211,25 +211,25 @@ export const auditRoutes = (deps: AuditDeps | undefined): Route[] => {
           },
         },
       },
-      (request) => {
+      async (request) => {
         const { stream } = request.params;
-        const items = need().audit.events({
+        const items = await need().audit.events({
           stream,
           limit: MAX_STREAM,
           ...timeRange(request.query),
         });
-        if (items.length === 0 && need().audit.events({ stream, limit: 1 }).length === 0) {
+        if (items.length === 0 && (await need().audit.events({ stream, limit: 1 })).length === 0) {
           throw new ProblemError('not_found', `no stream ${stream} in the log`);
         }
         const last = items.at(-1);
-        return Promise.resolve({
+        return {
           status: 200,
           body: {
             stream,
             items: items.map(auditItem),
             next: items.length === MAX_STREAM && last !== undefined ? String(last.position) : null,
           },
-        });
+        };
       },
     ),
     defineRoute(
@@ -412,19 +412,21 @@ export const auditRoutes = (deps: AuditDeps | undefined): Route[] => {
           200: { description: 'One JSON event a line', mediaType: 'application/x-ndjson' },
         },
       },
-      (request) => {
-        const range = need().audit.positionRange(timeRange(request.query));
-        const lines = function* (): Iterable<string> {
+      async (request) => {
+        const { audit } = need();
+        const range = await audit.positionRange(timeRange(request.query));
+        // A page of the log is read when the client has taken the lines before it.
+        const lines = async function* (): AsyncIterable<string> {
           if (range === undefined) return;
-          for (const event of need().audit.scan({ after: range.first - 1 })) {
+          for await (const event of audit.scan({ after: range.first - 1 })) {
             if (event.position > range.last) return;
             yield `${JSON.stringify(auditItem(event))}\n`;
           }
         };
-        return Promise.resolve({
+        return {
           status: 200,
           stream: { contentType: 'application/x-ndjson; charset=utf-8', chunks: lines() },
-        });
+        };
       },
     ),
   ];
