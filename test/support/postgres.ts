@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import * as net from 'node:net';
 import pg from 'pg';
+import * as E from 'fp-ts/lib/Either.js';
+import type { AppendResult, EventStore, NewEvent } from '../../domain/shared/eventStore.js';
 import { openPool, type PgPool } from '../../adapters/postgres/pool.js';
 
 /**
@@ -173,3 +175,30 @@ export class PgRelay {
     });
   }
 }
+
+/** An event of `type` with `data`, as the PostgreSQL store tests append them. */
+export const testEvent = (type: string, data: unknown = {}): NewEvent => ({
+  id: randomUUID(),
+  type,
+  data,
+  metadata: {
+    occurredAt: '2026-12-07T10:00:00.000Z',
+    actor: { kind: 'system', id: 'pg-tests' },
+    correlationId: 'c',
+    causationId: 'c',
+    schemaVersion: 1,
+  },
+});
+
+/** Appends one event of `type` to `stream` at any revision; fails the test on a conflict. */
+export const appendAny = async (
+  store: EventStore,
+  stream: string,
+  type: string,
+): Promise<AppendResult> => {
+  const outcome = await store.appendToStream(stream, [testEvent(type, { stream })], {
+    expectedRevision: 'any',
+  });
+  if (E.isLeft(outcome)) throw new Error(`conflict on ${stream}`);
+  return outcome.right;
+};

@@ -1,32 +1,17 @@
 import { expect } from 'chai';
-import * as E from 'fp-ts/lib/Either.js';
-import { randomUUID } from 'node:crypto';
 import { PgEventStore } from '../../../adapters/postgres/pgEventStore.js';
 import type { PgPool } from '../../../adapters/postgres/pool.js';
-import type { NewEvent, RecordedEvent, Subscription } from '../../../domain/shared/eventStore.js';
-import { createTestSchema, requirePostgres, type TestSchema } from '../../support/postgres.js';
+import type { RecordedEvent, Subscription } from '../../../domain/shared/eventStore.js';
+import {
+  appendAny,
+  createTestSchema,
+  requirePostgres,
+  type TestSchema,
+} from '../../support/postgres.js';
 import { waitUntil } from '../../support/waitUntil.js';
 
-const event = (type: string, data: unknown = {}): NewEvent => ({
-  id: randomUUID(),
-  type,
-  data,
-  metadata: {
-    occurredAt: '2026-12-07T10:00:00.000Z',
-    actor: { kind: 'system', id: 'memory' },
-    correlationId: 'c',
-    causationId: 'c',
-    schemaVersion: 1,
-  },
-});
-
-const append = async (store: PgEventStore, stream: string, type = 'Noted'): Promise<number> => {
-  const outcome = await store.appendToStream(stream, [event(type, { stream })], {
-    expectedRevision: 'any',
-  });
-  if (E.isLeft(outcome)) throw new Error(`conflict on ${stream}`);
-  return outcome.right.nextRevision;
-};
+const append = async (store: PgEventStore, stream: string, type = 'Noted'): Promise<number> =>
+  (await appendAny(store, stream, type)).nextRevision;
 
 /** Counts the reads of the events table that a pool runs, by kind. */
 const countingReads = (pool: PgPool): { byPosition: () => number; byStream: () => number } => {

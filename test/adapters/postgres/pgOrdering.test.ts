@@ -1,37 +1,19 @@
 import { expect } from 'chai';
-import * as E from 'fp-ts/lib/Either.js';
-import { randomUUID } from 'node:crypto';
 import { verifyPgChain } from '../../../adapters/postgres/pgChain.js';
 import { PgEventStore } from '../../../adapters/postgres/pgEventStore.js';
 import type { PgPool } from '../../../adapters/postgres/pool.js';
-import type { NewEvent, RecordedEvent } from '../../../domain/shared/eventStore.js';
-import { createTestSchema, requirePostgres, type TestSchema } from '../../support/postgres.js';
+import type { RecordedEvent } from '../../../domain/shared/eventStore.js';
+import {
+  appendAny,
+  createTestSchema,
+  requirePostgres,
+  testEvent,
+  type TestSchema,
+} from '../../support/postgres.js';
 import { waitUntil } from '../../support/waitUntil.js';
 
-const event = (type: string, data: unknown = {}): NewEvent => ({
-  id: randomUUID(),
-  type,
-  data,
-  metadata: {
-    occurredAt: '2026-12-07T10:00:00.000Z',
-    actor: { kind: 'system', id: 'ordering' },
-    correlationId: 'c',
-    causationId: 'c',
-    schemaVersion: 1,
-  },
-});
-
-const appendOne = async (
-  store: PgEventStore,
-  stream: string,
-  type = 'Ordered',
-): Promise<number> => {
-  const outcome = await store.appendToStream(stream, [event(type, { stream })], {
-    expectedRevision: 'any',
-  });
-  if (E.isLeft(outcome)) throw new Error(`conflict on ${stream}`);
-  return Number(outcome.right.position.commit);
-};
+const appendOne = async (store: PgEventStore, stream: string, type = 'Ordered'): Promise<number> =>
+  Number((await appendAny(store, stream, type)).position.commit);
 
 describe('PostgreSQL event store: ordering and the chain across nodes', function () {
   this.timeout(60_000);
@@ -167,7 +149,7 @@ describe('PostgreSQL event store: ordering and the chain across nodes', function
 
   it('an append whose data cannot be written as JSON fails alone; the rest of its group commits', async () => {
     const store = await node();
-    const bad = store.appendToStream('bad', [event('Ordered', { n: 1n })], {
+    const bad = store.appendToStream('bad', [testEvent('Ordered', { n: 1n })], {
       expectedRevision: 'any',
     });
     const good = appendOne(store, 'good');
