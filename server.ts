@@ -1,5 +1,6 @@
 import { startAudit } from './composition/audit.js';
-import { erasureWait } from './composition/erasure.js';
+import { erasureElsewhereOf, erasureWait } from './composition/erasure.js';
+import { followErasures } from './composition/nodeErasure.js';
 import { readOnlyStore } from './composition/readOnlyStore.js';
 import { replayedUntil } from './adapters/sqlite/replayCopy.js';
 import { pathToFileURL } from 'node:url';
@@ -43,7 +44,10 @@ import { loadChannelPlugins } from './composition/channelPlugins.js';
 import { createSmtpEmailChannel } from './composition/emailChannel.js';
 import { moderationPolicies } from './adapters/moderation/policies.js';
 import { startReactors } from './composition/reactors.js';
-import { startDeliveryWorker, startScheduler } from './composition/delivery.js';
+import { retryPolicyOf, startDeliveryWorker, startScheduler } from './composition/delivery.js';
+import { startGroupDelivery, type GroupDelivery } from './composition/groupDelivery.js';
+import { EsdbEventStore } from './adapters/eventstoredb/esdbEventStore.js';
+import type { PersistentDeliveryClient } from './adapters/eventstoredb/persistentDelivery.js';
 import { reportProcessors } from './composition/processorMetrics.js';
 import { buildHttpApp } from './composition/httpApp.js';
 import { openDeviceSecrets } from './composition/deviceSecrets.js';
@@ -102,6 +106,11 @@ export interface StartOptions {
   readonly testPushBurst?: number;
   /** Where `TIDINGS_CHANNEL_PLUGINS` paths and package names are resolved from; the process's. */
   readonly cwd?: string;
+  /**
+   * Delivery groups to deliver from on any log, as with `TIDINGS_ESDB_DELIVERY_GROUP` on
+   * EventStoreDB (tests hand a stand-in of the server's persistent subscriptions).
+   */
+  readonly deliveryGroups?: { readonly client: PersistentDeliveryClient; readonly name: string };
 }
 
 /**
@@ -116,7 +125,7 @@ export const startTidings = async (
   const logger = options.logger ?? createJsonLogger(settings.logLevel);
   const stops = new StopStack(logger);
   try {
-    const core = await openCore(settings, logger, stops);
+    const core = await openCore(settings, logger, stops, options);
     const tokens = resolveAccessTokens(settings, logger);
     const running = await startProcessing(core, options, stops);
     const url = await serveHttp(core, running, tokens, options, stops);
@@ -142,8 +151,18 @@ export const startTidings = async (
 };
 
 /** Opens the data folder and the log, with what every later step shares. */
-const openCore = async (settings: Settings, logger: Logger, stops: StopStack): Promise<Core> => {
+const openCore = async (
+  settings: Settings,
+  logger: Logger,
+  stops: StopStack,
+  options: Pick<StartOptions, 'deliveryGroups'>,
+): Promise<Core> => {
   const { db, store: log, chainedAtOpen, erasable, shared } = await openDataFolder(settings, stops);
+  const deliveryGroups =
+    options.deliveryGroups ??
+    (settings.esdbDeliveryGroup !== undefined && log instanceof EsdbEventStore && log.groups
+      ? { client: log.groups, name: settings.esdbDeliveryGroup }
+      : undefined);
   const store = settings.readOnly ? readOnlyStore(log) : log;
   if (settings.readOnly) {
     logger.info('serving the data folder read-only: no writes, no processors, no deliveries', {
@@ -165,6 +184,7 @@ const openCore = async (settings: Settings, logger: Logger, stops: StopStack): P
     cache: new StateCache(),
     ...(erasable === undefined || settings.readOnly ? {} : { erasable }),
     ...(shared === undefined ? {} : { shared, claims: attemptClaimsOf(shared) }),
+    ...(deliveryGroups === undefined || settings.readOnly ? {} : { deliveryGroups }),
   };
 };
 
@@ -185,6 +205,8 @@ interface Processing {
   /** With several nodes: this node's leases. */
   readonly leadership?: Leadership;
   readonly readModels: ReadModels;
+  /** With delivery groups: their consumers' readiness. */
+  readonly groupDelivery?: GroupDelivery;
 }
 
 /**
@@ -252,6 +274,22 @@ const startProcessing = async (
     stops,
     live,
   );
+  const groupDelivery =
+    core.deliveryGroups === undefined || !live
+      ? undefined
+      : await startGroupDelivery(
+          {
+            client: core.deliveryGroups.client,
+            groupName: core.deliveryGroups.name,
+            worker,
+            readModels,
+            queries,
+            commands: commands.delivery,
+            retryPolicy: retryPolicyOf(core, options),
+            logger: core.logger.child({ component: 'delivery-groups' }),
+          },
+          stops,
+        );
   startCallbackWorker(
     core,
     { commands, queries, readModels, delivery, ...options.callbacks },
@@ -296,6 +334,7 @@ const startProcessing = async (
     delivery,
     readModels,
     ...(leadership === undefined ? {} : { leadership }),
+    ...(groupDelivery === undefined ? {} : { groupDelivery }),
   };
 };
 
@@ -319,6 +358,8 @@ const serveHttp = async (
             leadership.held().includes(`processor:${runner.name}`),
         );
   const erasure = running.runners.find((runner) => runner.name === 'erasure');
+  // With several nodes, this node follows the erasures that run on any of them.
+  const wipe = erasure === undefined ? undefined : followErasures(core, running.readModels, stops);
   const app = buildHttpApp(core, {
     commands: running.commands,
     queries: running.queries,
@@ -343,11 +384,22 @@ const serveHttp = async (
               }),
         }),
     delivery: running.delivery,
+    ...(running.groupDelivery === undefined
+      ? {}
+      : { readiness: [running.groupDelivery.readiness] }),
     limits: options,
     ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
     ...(options.passwordCost === undefined ? {} : { passwordCost: options.passwordCost }),
     ...(audit === undefined ? {} : { audit }),
-    ...(erasure === undefined ? {} : { erased: erasureWait(core.store, erasure) }),
+    ...(erasure === undefined
+      ? {}
+      : {
+          erased: erasureWait(
+            core.store,
+            erasure,
+            erasureElsewhereOf(core, running.readModels, wipe),
+          ),
+        }),
   });
   const url = await listenHttp(app, core.settings, stops, core.logger);
   core.logger.info('tidings listening', {

@@ -87,6 +87,9 @@ const scrubbingLogger = (logger: Logger, secrets: readonly string[]): Logger => 
 const messageOf = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);
 
+/** How long a plugin's send may take by default before it counts as failed. */
+export const PLUGIN_SEND_TIMEOUT_MS = 30_000;
+
 /**
  * Wraps a channel loaded from outside the project so that nothing it does can crash or wedge the
  * delivery worker: a `render` or `renderRecall` that throws, a `send` that throws, rejects,
@@ -100,7 +103,7 @@ export const guardPluginChannel = (
   channel: Channel,
   options: PluginGuardOptions = {},
 ): Channel<unknown, GuardedRendering> => {
-  const timeoutMs = options.sendTimeoutMs ?? 30_000;
+  const timeoutMs = options.sendTimeoutMs ?? PLUGIN_SEND_TIMEOUT_MS;
   const secretsOf = (settings: unknown): string[] => secretValuesOf(channel, settings);
   const rendering = (make: () => unknown, settings: unknown): GuardedRendering => {
     const secrets = secretsOf(settings);

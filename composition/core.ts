@@ -14,6 +14,7 @@ import type { ErasableLog } from '../application/erasure/erasableLog.js';
 import type { Checkpoints } from '../application/processing/checkpoints.js';
 import type { AttemptClaims } from '../application/shared/attemptClaims.js';
 import type { SharedDatabase } from './sharedDatabase.js';
+import type { PersistentDeliveryClient } from '../adapters/eventstoredb/persistentDelivery.js';
 
 /** What every builder after the data folder needs: the settings, the stores, logs and metrics. */
 export interface Core {
@@ -29,14 +30,19 @@ export interface Core {
    */
   readonly cache: StateCache;
   /**
-   * Erasure's access to the log (docs/audit.md, "Erasure"): the embedded store's; absent on
-   * EventStoreDB and on a read-only folder.
+   * Erasure's access to the log (docs/audit.md, "Erasure"): the embedded store's or the shared
+   * PostgreSQL log's; absent on EventStoreDB and on a read-only folder.
    */
   readonly erasable?: ErasableLog;
   /** With TIDINGS_DATABASE_URL: the database this node shares with the deployment's others. */
   readonly shared?: SharedDatabase;
   /** With several nodes: the claims that give each delivery or callback attempt to one node. */
   readonly claims?: AttemptClaims;
+  /**
+   * With `TIDINGS_ESDB_DELIVERY_GROUP`: EventStoreDB's persistent-subscription calls, through
+   * which the nodes share the deliveries (composition/groupDelivery.ts).
+   */
+  readonly deliveryGroups?: { readonly client: PersistentDeliveryClient; readonly name: string };
 }
 
 /**

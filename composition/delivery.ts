@@ -25,6 +25,10 @@ export interface DeliveryParts {
   readonly retryPolicy?: RetryPolicy;
 }
 
+/** The retry schedule of `parts`, else the defaults with TIDINGS_DELIVERY_MAX_ATTEMPTS. */
+export const retryPolicyOf = (core: Core, parts: Pick<DeliveryParts, 'retryPolicy'>): RetryPolicy =>
+  parts.retryPolicy ?? { ...defaultRetryPolicy, maxAttempts: core.settings.deliveryMaxAttempts };
+
 /**
  * Starts the worker that sends due deliveries through their channels. New rows in the delivery
  * queue (the messages read model) wake it at once rather than at its next poll.
@@ -45,12 +49,11 @@ export const startDeliveryWorker = (
     channels: parts.delivery.channels,
     secrets: parts.delivery.secrets,
     context: parts.delivery.context,
-    retry: parts.retryPolicy ?? {
-      ...defaultRetryPolicy,
-      maxAttempts: core.settings.deliveryMaxAttempts,
-    },
+    retry: retryPolicyOf(core, parts),
     logger: core.logger.child({ component: 'delivery' }),
     ...(core.claims === undefined ? {} : { claims: core.claims }),
+    // The delivery groups hand this node its attempts (composition/groupDelivery.ts).
+    ...(core.deliveryGroups === undefined ? {} : { scans: false }),
   });
   if (!run) return worker;
   // Every batch wakes it, its own records' included: waking only on batches that routed

@@ -23,6 +23,7 @@ import type { Core } from './core.js';
 import type { Queries } from './queries.js';
 import type { ChannelSetup } from './channelSetup.js';
 import { readinessChecks } from './readiness.js';
+import type { ReadinessCheck } from '../adapters/http/app.js';
 import { requestLimitsOf, type LimitOverrides } from './requestLimits.js';
 
 /** The version reported by the API document. */
@@ -45,6 +46,8 @@ export interface HttpParts {
   readonly readinessDetails?: () => Promise<Record<string, unknown>>;
   /** The channels people's devices use, and the key that seals their secrets. */
   readonly delivery: ChannelSetup;
+  /** More for `/readyz` to check than the store and the processors (the delivery groups). */
+  readonly readiness?: readonly ReadinessCheck[];
   readonly limits: LimitOverrides;
   readonly resolver?: HostResolver;
   readonly passwordCost?: PasswordCost;
@@ -112,7 +115,7 @@ export const buildHttpApp = (core: Core, parts: HttpParts): Express => {
     rawBodies: isCompatRequest,
     bodyLimitOverrides: { '/v1/messages/batch': '1mb' },
     trustProxy: settings.trustProxy,
-    readiness: readinessChecks(core.store, parts.runningHere),
+    readiness: [...readinessChecks(core.store, parts.runningHere), ...(parts.readiness ?? [])],
     ...(parts.readinessDetails === undefined ? {} : { readinessDetails: parts.readinessDetails }),
   });
 };

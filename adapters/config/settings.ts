@@ -21,6 +21,12 @@ export interface Settings {
   readonly databaseUrl?: string;
   /** This node's name in leases and claims (`TIDINGS_NODE_ID`); host name and process id by default. */
   readonly nodeId?: string;
+  /**
+   * With EventStoreDB: deliver from persistent subscription groups of this base name
+   * (`TIDINGS_ESDB_DELIVERY_GROUP`), so the nodes on one EventStoreDB share the deliveries
+   * (README "Running several nodes"); each node's own worker delivers everything when unset.
+   */
+  readonly esdbDeliveryGroup?: string;
   readonly adminToken?: string;
   readonly auditToken?: string;
   readonly outboundAllowlist: readonly string[];
@@ -200,6 +206,12 @@ const NodeId = fromEnv('NodeId', (raw) =>
     : E.left('must be 1–100 letters, digits, dots, colons, dashes or underscores'),
 );
 
+const GroupName = fromEnv('GroupName', (raw) =>
+  /^[A-Za-z0-9._-]{1,100}$/.test(raw)
+    ? E.right(raw)
+    : E.left('must be 1–100 letters, digits, dots, dashes or underscores'),
+);
+
 const EsdbConnectionString = fromEnv('EsdbConnectionString', (raw) => {
   if (!/^esdb(\+discover)?:\/\/\S+$/.test(raw)) {
     return E.left(
@@ -346,6 +358,7 @@ const table = {
   eventStoreConnectionString: { env: 'EVENTSTORE_CONNECTION_STRING', codec: EsdbConnectionString },
   databaseUrl: { env: 'TIDINGS_DATABASE_URL', codec: PostgresUrl },
   nodeId: { env: 'TIDINGS_NODE_ID', codec: NodeId },
+  esdbDeliveryGroup: { env: 'TIDINGS_ESDB_DELIVERY_GROUP', codec: GroupName },
   adminToken: { env: 'TIDINGS_ADMIN_TOKEN', codec: Token },
   auditToken: { env: 'TIDINGS_AUDIT_TOKEN', codec: Token },
   outboundAllowlist: {
@@ -492,6 +505,14 @@ export const loadSettings = (env: NodeJS.ProcessEnv): E.Either<string, Settings>
   if (values['databaseUrl'] !== undefined && values['eventStoreConnectionString'] !== undefined) {
     return E.left(
       'invalid setting TIDINGS_DATABASE_URL: it and EVENTSTORE_CONNECTION_STRING each name the log; set one of them',
+    );
+  }
+  if (
+    values['esdbDeliveryGroup'] !== undefined &&
+    values['eventStoreConnectionString'] === undefined
+  ) {
+    return E.left(
+      'invalid setting TIDINGS_ESDB_DELIVERY_GROUP: it names EventStoreDB persistent subscription groups; set EVENTSTORE_CONNECTION_STRING as well',
     );
   }
   if ((values['wechatAppId'] === undefined) !== (values['wechatAppSecret'] === undefined)) {

@@ -9,6 +9,7 @@ import {
   excludeSystemEvents,
 } from '@eventstore/db-client';
 import type { AllStreamResolvedEvent, AllStreamSubscription } from '@eventstore/db-client';
+import type { PersistentDeliveryClient } from './persistentDelivery.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -74,6 +75,8 @@ export interface EsdbEventStoreOptions {
   readonly maxAppendSize?: number;
   /** How subscriptions resubscribe after transient failures (see `ResubscribePolicy`). */
   readonly resubscribe?: Partial<ResubscribePolicy>;
+  /** The same connection's persistent-subscription calls, for delivery groups. */
+  readonly groups?: PersistentDeliveryClient;
 }
 
 /** A client read: async-iterable, and its gRPC call can be cancelled. */
@@ -118,11 +121,17 @@ export class EsdbEventStore implements EventStore {
   private readonly maxAppendSize: number;
   private readonly resubscribe: ResubscribePolicy;
   private closed = false;
+  /**
+   * The connection's persistent-subscription calls (composition/groupDelivery.ts), when the store
+   * was opened on a connection string.
+   */
+  readonly groups: PersistentDeliveryClient | undefined;
 
   constructor(
     private readonly client: EsdbClient,
     options: EsdbEventStoreOptions = {},
   ) {
+    this.groups = options.groups;
     this.maxAppendSize = options.maxAppendSize ?? DEFAULT_MAX_APPEND_SIZE;
     if (!Number.isSafeInteger(this.maxAppendSize) || this.maxAppendSize < 1) {
       throw new RangeError(
@@ -501,6 +510,7 @@ export const openEsdbEventStore = (
   connectionString: string,
   options: EsdbEventStoreOptions = {},
 ): Promise<EsdbEventStore> =>
-  Promise.resolve().then(
-    () => new EsdbEventStore(EventStoreDBClient.connectionString(connectionString), options),
-  );
+  Promise.resolve().then(() => {
+    const client = EventStoreDBClient.connectionString(connectionString);
+    return new EsdbEventStore(client, { groups: client, ...options });
+  });

@@ -4,6 +4,7 @@ import {
   PARK,
   RETRY,
   ROUND_ROBIN,
+  START,
   UNBOUNDED,
   eventTypeFilter,
   persistentSubscriptionToAllSettingsFromDefaults,
@@ -39,13 +40,14 @@ import type { ResubscribePolicy } from './resubscribe.js';
  * The group's settings, and why (see `deliveryGroupSettings`):
  * - **Source**: `$all`, filtered on the server by event type to the delivery event types (an
  *   anchored regex, so no `$` type passes). Events of `$` streams are acknowledged unseen.
- * - **Start**: the end of the log when the group is created, unless `startFrom` is given: a new
- *   group must not resend every notification ever sent. Hand over from the delivery processor's
- *   checkpoint by passing it as `startFrom` (inclusive on the server; the delivery is idempotent).
- *   An existing group keeps its own checkpoint; `startFrom` is then ignored.
+ * - **Start**: the end of the log when the group is created, unless `startFrom` is given (a
+ *   position, inclusive on the server, or `'start'`). Tidings' groups start at the beginning
+ *   (composition/groupDelivery.ts): its handler acknowledges deliveries made already without
+ *   sending them again. An existing group keeps its own checkpoint; `startFrom` is then ignored.
  * - **Consumer strategy**: round robin, for competing consumers across nodes.
- * - **Message timeout**: 60 s, longer than the slowest delivery attempt (channel sends give up at
- *   30 s): a shorter one would hand an event to a second consumer while the first still sends it.
+ * - **Message timeout**: 60 s by default, longer than the slowest delivery attempt (channel sends
+ *   give up at 30 s): a shorter one would hand an event to a second consumer while the first
+ *   still sends it. Tidings sets it per group to the longest it may hold an event.
  * - **Retries**: the server parks an event after 10 retries (a handler's `'retry'` answers and
  *   message timeouts both count). The consumer parks it itself, with the error as the reason,
  *   after the handler has thrown `maxHandlerRetries` + 1 times (default 5 + 1), and waits a little
@@ -88,8 +90,11 @@ export interface DeliveryGroupOptions {
   readonly groupName: string;
   /** The event types delivery acts on; at least one. */
   readonly eventTypes: readonly string[];
-  /** Where a newly created group starts (inclusive); the end of the log when absent. */
-  readonly startFrom?: Position;
+  /**
+   * Where a newly created group starts (inclusive): a position, `'start'` for the beginning of
+   * the log, or the end of the log when absent.
+   */
+  readonly startFrom?: Position | 'start';
   /** Changes to the settings described in the module comment. */
   readonly settings?: Partial<Omit<PersistentSubscriptionToAllSettings, 'startFrom'>>;
 }
@@ -99,7 +104,12 @@ export const deliveryGroupSettings = (
   options: Pick<DeliveryGroupOptions, 'startFrom' | 'settings'> = {},
 ): PersistentSubscriptionToAllSettings =>
   persistentSubscriptionToAllSettingsFromDefaults({
-    startFrom: options.startFrom === undefined ? END : toClientPosition(options.startFrom),
+    startFrom:
+      options.startFrom === undefined
+        ? END
+        : options.startFrom === 'start'
+          ? START
+          : toClientPosition(options.startFrom),
     consumerStrategyName: ROUND_ROBIN,
     messageTimeout: 60_000,
     maxRetryCount: 10,
@@ -134,12 +144,31 @@ export type EnsureGroupResult = 'created' | 'updated' | 'unchanged';
 const hasType = (error: unknown, type: ErrorType): boolean =>
   error instanceof Error && (error as { type?: unknown }).type === type;
 
+/** What the server says of a group: its settings, none, or that it cannot describe groups. */
+type Described = PersistentSubscriptionToAllSettings | 'missing' | 'unsupported';
+
+const describeGroup = async (
+  client: PersistentDeliveryClient,
+  groupName: string,
+): Promise<Described> => {
+  try {
+    return (await client.getPersistentSubscriptionToAllInfo(groupName)).settings;
+  } catch (error) {
+    if (hasType(error, ErrorType.PERSISTENT_SUBSCRIPTION_DOES_NOT_EXIST)) return 'missing';
+    // Servers before 21.10.1 cannot describe a group.
+    if (hasType(error, ErrorType.UNSUPPORTED)) return 'unsupported';
+    throw error;
+  }
+};
+
 /**
  * Creates the delivery group, or brings an existing one's settings up to date: safe to call at
- * every start, on every node, at the same time. An existing group whose settings already match is
- * left alone, because an update restarts the group and drops every node's consumers (they
- * resubscribe, but a rolling deploy would drop them once per node). Its filter cannot be updated
- * by the server: a changed list of event types needs the group deleted and created again.
+ * every start, on every node, at the same time. The group is described first, so a node whose
+ * user may not create or update groups (that needs an admin or ops user) starts on a group that
+ * exists with the wanted settings. An existing group whose settings already match is left alone,
+ * because an update restarts the group and drops every node's consumers (they resubscribe, but a
+ * rolling deploy would drop them once per node). Its filter cannot be updated by the server: a
+ * changed list of event types needs the group deleted and created again.
  */
 export const ensureDeliveryGroup = async (
   client: PersistentDeliveryClient,
@@ -149,27 +178,28 @@ export const ensureDeliveryGroup = async (
     throw new RangeError('a delivery group needs at least one event type');
   }
   const wanted = deliveryGroupSettings(options);
-  try {
-    await client.createPersistentSubscriptionToAll(options.groupName, wanted, {
-      filter: eventTypeFilter({ regex: eventTypeRegex(options.eventTypes) }),
-    });
-    return 'created';
-  } catch (error) {
-    if (!hasType(error, ErrorType.PERSISTENT_SUBSCRIPTION_EXISTS)) throw error;
+  let current = await describeGroup(client, options.groupName);
+  if (current === 'missing' || current === 'unsupported') {
+    try {
+      await client.createPersistentSubscriptionToAll(options.groupName, wanted, {
+        filter: eventTypeFilter({ regex: eventTypeRegex(options.eventTypes) }),
+      });
+      return 'created';
+    } catch (error) {
+      if (!hasType(error, ErrorType.PERSISTENT_SUBSCRIPTION_EXISTS)) throw error;
+    }
+    // Another node created it meanwhile, or the server cannot say what it has.
+    if (current === 'missing') current = await describeGroup(client, options.groupName);
   }
-  let current: PersistentSubscriptionToAllSettings | undefined;
-  try {
-    current = (await client.getPersistentSubscriptionToAllInfo(options.groupName)).settings;
-  } catch (error) {
-    // Servers before 21.10.1 cannot describe a group: update it without comparing.
-    if (!hasType(error, ErrorType.UNSUPPORTED)) throw error;
-  }
-  if (current !== undefined && MANAGED_SETTINGS.every((key) => current[key] === wanted[key])) {
+  if (
+    typeof current !== 'string' &&
+    MANAGED_SETTINGS.every((key) => current[key] === wanted[key])
+  ) {
     return 'unchanged';
   }
   await client.updatePersistentSubscriptionToAll(options.groupName, {
     ...wanted,
-    startFrom: current?.startFrom ?? wanted.startFrom,
+    startFrom: typeof current === 'string' ? wanted.startFrom : current.startFrom,
   });
   return 'updated';
 };

@@ -43,7 +43,22 @@ export interface DeliveryWorkerOptions {
    * until the claim's hold runs out). Absent on a single node.
    */
   readonly claims?: AttemptClaims;
+  /**
+   * False: the worker does not look for work in the delivery queue; each attempt comes through
+   * {@link DeliveryWorker.attemptNow} (EventStoreDB's delivery group hands them out). Default true.
+   */
+  readonly scans?: boolean;
 }
+
+/** What {@link DeliveryWorker.attemptNow} found and did. */
+export type AttemptNowResult =
+  /** The attempt was made and its outcome recorded (or refused by the message, e.g. recalled). */
+  | 'made'
+  /**
+   * Nothing to do: the delivery is not waiting for this attempt any more (recorded already,
+   * abandoned, ended) or is no device delivery of this message.
+   */
+  | 'settled';
 
 /** A send whose outcome the store did not take yet. */
 interface Unrecorded {
@@ -137,8 +152,36 @@ export class DeliveryWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
+    if (this.options.scans === false) return;
     this.schedule();
     this.wake();
+  }
+
+  /**
+   * Makes attempt number `attempt` of the delivery of `messageId` through `channel` (a target)
+   * now, due or not, and resolves once its outcome is recorded; rejects when the record failed
+   * (the outcome is kept, so the next call records it without sending again). An attempt of the
+   * same delivery already in flight is waited for first. For a worker that does not scan (see
+   * `scans`): the caller decides which attempts this node makes.
+   */
+  async attemptNow(messageId: string, channel: string, attempt: number): Promise<AttemptNowResult> {
+    const key = `${messageId}:${channel}`;
+    for (let running = this.inFlight.get(key); running !== undefined;) {
+      await running;
+      running = this.inFlight.get(key);
+    }
+    // Read after any attempt in flight: it may have moved the delivery on.
+    const delivery = this.options.messages.pendingDelivery(messageId, channel);
+    if (delivery === undefined || delivery.attempts + 1 !== attempt) return 'settled';
+    const made = this.attempt(delivery, key).finally(() => {
+      this.inFlight.delete(key);
+    });
+    this.inFlight.set(
+      key,
+      made.catch(() => undefined),
+    );
+    await made;
+    return 'made';
   }
 
   /** Stops taking new work and waits for the attempts in flight. */
@@ -154,12 +197,13 @@ export class DeliveryWorker {
    * look at the queue.
    */
   wake(): void {
+    if (this.options.scans === false) return;
     this.moreFresh = true;
     this.queueScan();
   }
 
   private queueScan(): void {
-    if (!this.running || this.scanQueued) return;
+    if (!this.running || this.scanQueued || this.options.scans === false) return;
     this.scanQueued = true;
     setImmediate(() => {
       this.scanQueued = false;

@@ -79,6 +79,12 @@ export interface MessageQueries {
   freshDeliveries(afterSeq: number, limit: number): DueDelivery[];
   /** Device deliveries whose retry time has come by `now`, earliest first. */
   retriesDue(now: string, limit: number): DueDelivery[];
+  /**
+   * One device delivery still waiting for an attempt (never tried, or a retry planned), whether
+   * due or not; undefined once delivered, abandoned or ended (the EventStoreDB delivery group
+   * looks up the delivery each of its events plans).
+   */
+  pendingDelivery(messageId: string, channel: string): DueDelivery | undefined;
   /** Times of the device pushes made for a binding since `since`. */
   devicePushesSince(bindingId: string, since: string): string[];
 }
@@ -109,6 +115,12 @@ export const messageQueries = (db: ReadModelDb): MessageQueries => {
   const retriesDue = db.prepare<[string, number], DueDelivery>(
     `${pendingDeliveries} AND d.retry_at IS NOT NULL AND d.retry_at <= ? ORDER BY d.retry_at LIMIT ?`,
   );
+  // By the table's key, not through the pending index.
+  const pendingDelivery = db.prepare<[string, string], DueDelivery>(
+    `SELECT m.*, d.*, d.rowid AS delivery_seq, a.name AS app_name
+     FROM message_deliveries d JOIN messages m USING (message_id) JOIN apps a ON a.app_id = m.app_id
+     WHERE d.message_id = ? AND d.channel = ? AND d.status = 'pending' AND d.channel <> 'inbox'`,
+  );
   const pushes = db.prepare<[string, string], { at: string }>(
     'SELECT at FROM device_pushes WHERE binding_id = ? AND at > ? ORDER BY at',
   );
@@ -120,6 +132,7 @@ export const messageQueries = (db: ReadModelDb): MessageQueries => {
     due: (now, limit) => due.all(now, limit),
     freshDeliveries: (afterSeq, limit) => freshDeliveries.all(afterSeq, limit),
     retriesDue: (now, limit) => retriesDue.all(now, limit),
+    pendingDelivery: (messageId, channel) => pendingDelivery.get(messageId, channel),
     devicePushesSince: (bindingId, since) => pushes.all(bindingId, since).map((row) => row.at),
     inbox: (filter) => {
       const conditions = [

@@ -38,6 +38,7 @@ export interface PipelineServerOptions {
   readonly dir?: string;
   readonly projections?: TestServerOptions['projections'];
   readonly resolver?: TestServerOptions['resolver'];
+  readonly deliveryGroups?: TestServerOptions['deliveryGroups'];
 }
 
 /** A real Tidings with short retries and the Bark stand-in (127.0.0.1) allowlisted. */
@@ -48,6 +49,7 @@ export const startPipelineServer = (options: PipelineServerOptions = {}): Promis
     ...(options.dir === undefined ? {} : { dir: options.dir }),
     ...(options.projections === undefined ? {} : { projections: options.projections }),
     ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
+    ...(options.deliveryGroups === undefined ? {} : { deliveryGroups: options.deliveryGroups }),
   });
 
 export const CALLBACK = 'https://orders.example/callback';

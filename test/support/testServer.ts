@@ -34,6 +34,8 @@ export interface TestServerOptions {
   readonly projections?: StartOptions['projections'];
   /** Where the server logs; nowhere by default. */
   readonly logger?: StartOptions['logger'];
+  /** Delivery groups to deliver from (a stand-in of EventStoreDB's persistent subscriptions). */
+  readonly deliveryGroups?: StartOptions['deliveryGroups'];
 }
 
 /**
@@ -67,6 +69,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
     ...(options.callbacks === undefined ? {} : { callbacks: options.callbacks }),
     registrationBurst: options.registrationBurst ?? 10_000,
     ...(options.projections === undefined ? {} : { projections: options.projections }),
+    ...(options.deliveryGroups === undefined ? {} : { deliveryGroups: options.deliveryGroups }),
   });
   const server: TestServer = {
     tidings,

@@ -58,6 +58,7 @@ describe('loadSettings', () => {
           'TIDINGS_HOST',
           'TIDINGS_DATA_DIR',
           'TIDINGS_DATABASE_URL',
+          'TIDINGS_ESDB_DELIVERY_GROUP',
           'TIDINGS_NODE_ID',
           'TIDINGS_PUSH_BUDGET_PER_HOUR',
           'TIDINGS_APP_RATE_BURST',
@@ -134,6 +135,28 @@ describe('loadSettings', () => {
           value,
         );
       }
+    });
+
+    it('decodes TIDINGS_ESDB_DELIVERY_GROUP beside EventStoreDB, and refuses it without', () => {
+      const esdb = 'esdb://localhost:2113?tls=false';
+      expect(
+        valid({
+          EVENTSTORE_CONNECTION_STRING: esdb,
+          TIDINGS_ESDB_DELIVERY_GROUP: 'tidings.delivery',
+        }).esdbDeliveryGroup,
+      ).to.equal('tidings.delivery');
+      expect(valid({ EVENTSTORE_CONNECTION_STRING: esdb }).esdbDeliveryGroup).to.equal(undefined);
+      const alone = loadSettings({ TIDINGS_ESDB_DELIVERY_GROUP: 'tidings-delivery' });
+      expect(E.isLeft(alone) && alone.left).to.match(
+        /^invalid setting TIDINGS_ESDB_DELIVERY_GROUP: .*EVENTSTORE_CONNECTION_STRING/,
+      );
+      const bad = loadSettings({
+        EVENTSTORE_CONNECTION_STRING: esdb,
+        TIDINGS_ESDB_DELIVERY_GROUP: 'no spaces',
+      });
+      expect(E.isLeft(bad) && bad.left).to.match(
+        /^invalid setting TIDINGS_ESDB_DELIVERY_GROUP: must be/,
+      );
     });
 
     it('decodes operator and auditor tokens of 16 characters or more', () => {

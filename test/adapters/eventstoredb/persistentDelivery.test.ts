@@ -3,6 +3,8 @@ import { PassThrough } from 'node:stream';
 import {
   AccessDeniedError,
   END,
+  START,
+  PersistentSubscriptionDoesNotExistError,
   PersistentSubscriptionDroppedError,
   PersistentSubscriptionExistsError,
   UnavailableError,
@@ -71,6 +73,15 @@ const existsError = (group: string): PersistentSubscriptionExistsError =>
     }),
   );
 
+const missingError = (group: string): PersistentSubscriptionDoesNotExistError =>
+  new PersistentSubscriptionDoesNotExistError(
+    serviceError(5, `NOT_FOUND: Subscription group ${group} on stream $all does not exist.`, {
+      exception: 'persistent-subscription-does-not-exist',
+      'stream-name': '$all',
+      'group-name': group,
+    }),
+  );
+
 const droppedError = (group: string): PersistentSubscriptionDroppedError =>
   new PersistentSubscriptionDroppedError(
     serviceError(1, `CANCELLED: Subscription group ${group} on stream $all was dropped.`, {
@@ -107,7 +118,7 @@ const groupStub = (
     getPersistentSubscriptionToAllInfo: async (group: string) => {
       await behaviour.info?.();
       const settings = state.groups.get(group);
-      if (settings === undefined) throw new Error(`no group ${group}`);
+      if (settings === undefined) throw missingError(group);
       return { eventSource: '$all', groupName: group, status: 'Live', settings };
     },
     updatePersistentSubscriptionToAll: (
@@ -244,7 +255,8 @@ describe('EventStoreDB persistent delivery (stub client)', () => {
       const s = groupStub();
       expect(await ensureDeliveryGroup(s.client, GROUP)).to.equal('created');
       expect(await ensureDeliveryGroup(s.client, GROUP)).to.equal('unchanged');
-      expect(s.created).to.have.length(2);
+      // The second run finds the group described and does not try to create it again.
+      expect(s.created).to.have.length(1);
       // An update would restart the group and drop every node's consumers.
       expect(s.updated).to.have.length(0);
     });
@@ -275,6 +287,34 @@ describe('EventStoreDB persistent delivery (stub client)', () => {
       const s = groupStub({ create: () => Promise.reject(denied) });
       expect(await rejectionOf(ensureDeliveryGroup(s.client, GROUP))).to.equal(denied);
       expect(s.updated).to.have.length(0);
+    });
+
+    it('starts on a group that exists with the wanted settings without creating it (a user that may not create groups)', async () => {
+      const denied = new AccessDeniedError();
+      const s = groupStub({ create: () => Promise.reject(denied) });
+      s.groups.set('delivery', deliveryGroupSettings());
+      expect(await ensureDeliveryGroup(s.client, GROUP)).to.equal('unchanged');
+      expect(s.created).to.have.length(0);
+      expect(s.updated).to.have.length(0);
+    });
+
+    it('compares with the group another node created between the look and the create', async () => {
+      const s = groupStub({
+        create: () => {
+          // Another node's create lands first.
+          s.groups.set('delivery', deliveryGroupSettings());
+          return Promise.resolve();
+        },
+      });
+      expect(await ensureDeliveryGroup(s.client, GROUP)).to.equal('unchanged');
+      expect(s.created).to.have.length(1);
+      expect(s.updated).to.have.length(0);
+    });
+
+    it("starts a new group at the log's beginning when asked ('start')", async () => {
+      const s = groupStub();
+      await ensureDeliveryGroup(s.client, { ...GROUP, startFrom: 'start' });
+      expect(s.created[0]?.settings.startFrom).to.equal(START);
     });
 
     it('refuses an empty list of event types (the group would follow nothing)', async () => {

@@ -178,6 +178,7 @@ const unusedMessageQueries: Omit<MessageQueries, 'freshDeliveries' | 'retriesDue
   held: notUsed,
   due: notUsed,
   devicePushesSince: notUsed,
+  pendingDelivery: notUsed,
 };
 const unusedBindingQueries: BindingQueries = {
   byId: notUsed,

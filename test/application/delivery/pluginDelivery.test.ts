@@ -125,6 +125,7 @@ const deliverBoth = async (wild: Channel): Promise<Asked[]> => {
       held: notUsed,
       due: notUsed,
       devicePushesSince: notUsed,
+      pendingDelivery: notUsed,
     } satisfies MessageQueries,
     recipients,
     bindings: {
