@@ -5,6 +5,8 @@ import type { AuditDeps } from '../adapters/http/api/auditRoutes.js';
 import { resolveAuditSigningKey } from '../adapters/config/auditSigningKey.js';
 import { HeadKeyRing, HeadSigner } from '../adapters/security/headSignatures.js';
 import { SqliteAuditLog } from '../adapters/sqlite/auditLog.js';
+import { SealedAuditLog, sealingProcessor } from '../adapters/sqlite/sealedCopy.js';
+import { runnerFor } from './core.js';
 import { PgAuditLog } from '../adapters/postgres/pgAuditLog.js';
 import type { AuditLog } from '../application/audit/auditLog.js';
 import type { Core } from './core.js';
@@ -12,6 +14,7 @@ import {
   SIGNING_KEY_EVENT,
   type IntroducedKey,
   type SignedHead,
+  type VerifyOptions,
 } from '../domain/shared/hashChain.js';
 import { ProblemError } from '../adapters/http/problem.js';
 import { logKindOf } from './dataFolder.js';
@@ -22,8 +25,9 @@ export const HEAD_SIGNING_INTERVAL_MS = 60_000;
 
 /**
  * The audit routes' parts: the log with its chain, the head-signing key of the data folder (made
- * at the first start), and a signing of the head every minute while the log grows. Undefined on
- * EventStoreDB, whose log this build does not chain yet (docs/audit.md, "EventStoreDB").
+ * at the first start), and a signing of the head every minute while the log grows. On
+ * EventStoreDB the chain is a sealed copy of the log in the data folder (docs/audit.md,
+ * "EventStoreDB").
  *
  * On a shared PostgreSQL log every node reads it and signs with the one key the deployment shares
  * (composition/sharedDatabase.ts): each node's minute signing skips a head already signed by that
@@ -32,7 +36,6 @@ export const HEAD_SIGNING_INTERVAL_MS = 60_000;
  */
 export const startAudit = async (core: Core, stops: StopStack): Promise<AuditDeps | undefined> => {
   const kind = logKindOf(core.settings);
-  if (kind === 'eventstoredb') return undefined;
   const pool = core.shared?.pool;
   if (kind === 'postgres' && pool === undefined) return undefined;
   const key = resolveAuditSigningKey(core.settings.dataDir);
@@ -45,9 +48,11 @@ export const startAudit = async (core: Core, stops: StopStack): Promise<AuditDep
   const keys = new HeadKeyRing([signer.key.publicKey]);
   const verifyOptions = { signatureValid: keys.check, keyIntroduced: keys.learn };
   const audit: AuditLog =
-    pool === undefined
-      ? new SqliteAuditLog(core.db, verifyOptions)
-      : new PgAuditLog(pool, verifyOptions);
+    kind === 'eventstoredb'
+      ? await startSealing(core, stops, verifyOptions)
+      : pool === undefined
+        ? new SqliteAuditLog(core.db, verifyOptions)
+        : new PgAuditLog(pool, verifyOptions);
   for (const event of await audit.events({ types: [SIGNING_KEY_EVENT], limit: 1_000_000 })) {
     try {
       keys.learn(JSON.parse(event.data) as IntroducedKey);
@@ -90,6 +95,32 @@ export const startAudit = async (core: Core, stops: StopStack): Promise<AuditDep
     clearInterval(timer);
   });
   return { ...deps, signHead: sign };
+};
+
+/**
+ * On EventStoreDB: the sealing processor (adapters/sqlite/sealedCopy.ts), started and caught up
+ * with the log's head before the routes open, so the first signed head covers the log as it was
+ * at start (a first start on a long log seals all of it, as the read models replay it); the
+ * audit log reads the sealed copy. A read-only server seals nothing more.
+ */
+const startSealing = async (
+  core: Core,
+  stops: StopStack,
+  verifyOptions: Omit<VerifyOptions, 'hashAt'>,
+): Promise<AuditLog> => {
+  const audit = new SealedAuditLog(core.db, core.store, verifyOptions);
+  if (core.settings.readOnly) return audit;
+  const sealing = runnerFor(core, sealingProcessor(core.db, core.checkpoints));
+  sealing.start();
+  stops.push(() => sealing.stop());
+  const head = await core.store.headPosition();
+  if (head !== undefined) {
+    const started = Date.now();
+    await sealing.waitFor(head);
+    const ms = Date.now() - started;
+    if (ms > 1_000) core.logger.info('sealed the EventStoreDB log into the audit chain', { ms });
+  }
+  return audit;
 };
 
 /** The last head the log holds, for a read-only server; none is a 403 read_only. */

@@ -51,7 +51,7 @@ export interface HttpParts {
   readonly limits: LimitOverrides;
   readonly resolver?: HostResolver;
   readonly passwordCost?: PasswordCost;
-  /** The audit routes' parts (composition/audit.ts); absent on EventStoreDB. */
+  /** The audit routes' parts (composition/audit.ts); absent when they cannot be served. */
   readonly audit?: AuditDeps;
   /** Waits for the erasure processor (composition/erasure.ts); absent where none runs. */
   readonly erased?: (position: Position | undefined) => Promise<void>;

@@ -234,6 +234,11 @@ export interface ChainReport {
   readonly reason?: string;
   /** Signed heads found in the log and checked against the chain. */
   readonly headsChecked: number;
+  /**
+   * On a log sealed after the fact (EventStoreDB): its events after the last sealed one, which
+   * the chain does not cover yet. Absent where every event is chained as it is written.
+   */
+  readonly unsealed?: number;
 }
 
 /** The event type of a signed chain head the server appends to the log (docs/audit.md). */

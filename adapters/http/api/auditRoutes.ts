@@ -132,10 +132,7 @@ const timeRange = (query: {
 export const auditRoutes = (deps: AuditDeps | undefined): Route[] => {
   const need = (): AuditDeps => {
     if (deps === undefined) {
-      throw new ProblemError(
-        'unavailable',
-        'the audit routes need the embedded or the PostgreSQL log: this build does not chain an EventStoreDB log yet',
-      );
+      throw new ProblemError('unavailable', 'the audit routes are not available on this server');
     }
     return deps;
   };
@@ -314,7 +311,7 @@ export const auditRoutes = (deps: AuditDeps | undefined): Route[] => {
         tag: 'auditor',
         summary: 'Recompute the hash chain and name the first bad position',
         description:
-          'from and to bound the events checked (both included); the event before from is trusted. Signed heads in the range are checked against the chain and the server key.',
+          'from and to bound the events checked (both included); the event before from is trusted. Signed heads in the range are checked against the chain and the server key. On EventStoreDB the chain is a sealed copy of the log: the log is also compared with it, and unsealed counts the events written after the last sealed one.',
         auth: 'auditor',
         errors: ['unavailable'],
         query: VerifyQuery,
@@ -328,7 +325,12 @@ export const auditRoutes = (deps: AuditDeps | undefined): Route[] => {
                 headsChecked: t.number,
                 head: t.type({ position: t.string, hash: t.string }),
               }),
-              t.partial({ firstBadPosition: t.string, fault: t.string, reason: t.string }),
+              t.partial({
+                firstBadPosition: t.string,
+                fault: t.string,
+                reason: t.string,
+                unsealed: t.number,
+              }),
             ]),
           },
         },
@@ -359,6 +361,7 @@ export const auditRoutes = (deps: AuditDeps | undefined): Route[] => {
               : { firstBadPosition: String(report.firstBadPosition) }),
             ...(report.fault === undefined ? {} : { fault: report.fault }),
             ...(report.reason === undefined ? {} : { reason: report.reason }),
+            ...(report.unsealed === undefined ? {} : { unsealed: report.unsealed }),
           },
         };
       },

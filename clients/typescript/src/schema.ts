@@ -862,7 +862,7 @@ export interface paths {
         };
         /**
          * Recompute the hash chain and name the first bad position
-         * @description from and to bound the events checked (both included); the event before from is trusted. Signed heads in the range are checked against the chain and the server key.
+         * @description from and to bound the events checked (both included); the event before from is trusted. Signed heads in the range are checked against the chain and the server key. On EventStoreDB the chain is a sealed copy of the log: the log is also compared with it, and unsealed counts the events written after the last sealed one.
          */
         get: operations["get_v1_audit_verify"];
         put?: never;
@@ -7000,6 +7000,7 @@ export interface operations {
                         firstBadPosition?: string;
                         fault?: string;
                         reason?: string;
+                        unsealed?: number;
                     };
                 };
             };
