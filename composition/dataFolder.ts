@@ -60,7 +60,7 @@ export const openDataFolder = async (settings: Settings, stops: StopStack): Prom
   claimLogKind(db, logKindOf(settings));
   if (settings.databaseUrl !== undefined) {
     const shared = await openSharedDatabase(settings, settings.databaseUrl, db, stops);
-    return { db, store: shared.store, chainedAtOpen: 0, shared };
+    return { db, store: shared.store, chainedAtOpen: 0, erasable: shared.store.erasure, shared };
   }
   const sqliteStore =
     settings.eventStoreConnectionString === undefined

@@ -75,6 +75,9 @@ export const startLeadership = async (
   };
 };
 
+/** The lease a leased processor runs under, and its checkpoint is saved with. */
+export const processorLeaseName = (name: string): string => `processor:${name}`;
+
 /**
  * A processor runner that runs under a lease: its work is made afresh by `make` at each
  * acquisition (so nothing it kept in memory outlives a time another node held it), starts from the
@@ -93,7 +96,7 @@ export const leasedRunner = (
     ...(current.savesCheckpoint === undefined ? {} : { savesCheckpoint: current.savesCheckpoint }),
     processBatch: (batch) => current.processBatch(batch),
   };
-  const leaseName = `processor:${name}`;
+  const leaseName = processorLeaseName(name);
   // This node's copy of the lease's checkpoint, under a name of its own: a read model may have
   // the reactor's name (`callbacks`), and each must resume from its own position.
   const checkpoints = leasedCheckpoints(core.checkpoints);

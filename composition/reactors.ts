@@ -30,8 +30,10 @@ export interface ReactorParts {
 
 /**
  * Builds and starts the processors that react to the log: moderation, routing, reputation,
- * recall, the apps' callbacks and, on the embedded store, erasure (docs/architecture.md, "The life of one message"). Start them only once the read models are current:
- * they read them (push budget, a binding's openid, what a recall withdraws).
+ * recall, the apps' callbacks and, on a log whose events can be rewritten (the embedded store,
+ * PostgreSQL), erasure (docs/architecture.md, "The life of one message"). Start them only once
+ * the read models are current: they read them (push budget, a binding's openid, what a recall
+ * withdraws).
  */
 export const startReactors = (
   core: Core,

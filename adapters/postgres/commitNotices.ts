@@ -130,3 +130,10 @@ export const parseNotice = (
     return undefined;
   }
 };
+
+/**
+ * The notice a rewrite of stored events sends (an erasure, adapters/postgres/pgErasableLog.ts),
+ * in the rewrite's own transaction: it arrives once the new data is what a read gets. Not a
+ * commit's notice ({@link parseNotice} reads it as none).
+ */
+export const REWRITE_NOTICE = 'rewritten';

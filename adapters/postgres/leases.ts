@@ -148,6 +148,18 @@ export class PgLeases {
     return rowCount === 1;
   }
 
+  /**
+   * The checkpoint saved with the lease `name` (by its holder's renewals and its release), held or
+   * not; undefined when none was saved yet. Any node may read how far the leased work got.
+   */
+  async checkpointOf(name: string): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ checkpoint: string | null }>(
+      'SELECT checkpoint FROM tidings_leases WHERE name = $1',
+      [name],
+    );
+    return rows[0]?.checkpoint ?? undefined;
+  }
+
   /** Every lease, by name; `holder` is null for a free one. */
   async list(): Promise<readonly LeaseRow[]> {
     const { rows } = await this.pool.query<{

@@ -35,7 +35,8 @@ const occurredAt = '(metadata::json ->> \'occurredAt\') COLLATE "C"';
 /**
  * The shared log for auditors (docs/audit.md): the same reads as the embedded store's
  * (adapters/sqlite/auditLog.ts) over `tidings_events`, with the same filters and paging, and
- * `verify` by {@link verifyPgChain} a page at a time. Erasure is not offered on this log.
+ * `verify` by {@link verifyPgChain} a page at a time, erased events accepted as on the embedded
+ * store (their rewrites: adapters/postgres/pgErasableLog.ts).
  */
 export class PgAuditLog implements AuditLog {
   constructor(

@@ -15,13 +15,19 @@ import type {
   WrongExpectedRevision,
 } from '../../domain/shared/eventStore.js';
 import { NO_STREAM_REVISION, revisionMatches } from '../../domain/shared/eventStore.js';
-import { chainHash, digestOf, type Digest } from '../../domain/shared/hashChain.js';
+import {
+  chainHash,
+  DATA_ERASED_EVENT,
+  digestOf,
+  type Digest,
+} from '../../domain/shared/hashChain.js';
 import { toPosition, toRecordedEvent, type EventRow, type LogRead } from '../sqlite/eventRows.js';
 import { RecentWindow } from '../sqlite/recentWindow.js';
 import { StreamHeads } from '../sqlite/streamHeads.js';
 import { Subscriptions } from '../sqlite/subscriptions.js';
 import { migrate, type Migration } from './migrations.js';
-import { CommitNotices, noticeOf, parseNotice } from './commitNotices.js';
+import { CommitNotices, noticeOf, parseNotice, REWRITE_NOTICE } from './commitNotices.js';
+import { PgErasableLog } from './pgErasableLog.js';
 import { giveBack, takeClient, type PgClient, type PgPool } from './pool.js';
 
 /**
@@ -153,6 +159,14 @@ const NO_EVENTS: readonly RecordedEvent[] = Object.freeze([]);
  * a node then answers as of the latest commit it knows of, and a request that must see another
  * node's write reads the head first (composition/readBarrier.ts), which makes the store catch up
  * before it trusts its memory again.
+ *
+ * **Erasure.** An erasure rewrites the data of older events (docs/audit.md, "Erasure"), which the
+ * recent window may hold as first written. Every node applies the erasure's record
+ * (`RecipientDataErased`, appended before the rewrite) in log order, and drops the window up to
+ * the last position it lists, so from then on those positions are read from the database, and
+ * nothing puts them back in memory: subscriptions, `readStream` and `readAll` get the data as
+ * stored, erased once the rewrite has committed. The erasing node drops them again at the rewrite
+ * ({@link erasure}), and every node hears the rewrite's notice ({@link onRewritten}).
  */
 export class PgEventStore implements EventStore {
   private pending: PendingAppend[] = [];
@@ -174,6 +188,10 @@ export class PgEventStore implements EventStore {
   private knownHead = 0;
   private reading: Promise<void> | undefined;
   private headPoll: NodeJS.Timeout | undefined;
+  private readonly rewriteListeners: (() => void)[] = [];
+
+  /** Finding and rewriting a person's events for an erasure (docs/audit.md, "Erasure"). */
+  readonly erasure: PgErasableLog;
 
   private constructor(
     private readonly pool: PgPool,
@@ -187,6 +205,12 @@ export class PgEventStore implements EventStore {
       (after, maxCount, types) => this.readForSubscription(after, maxCount, types),
       options.pollIntervalMs ?? DEFAULT_POLL_MS,
     );
+    this.erasure = new PgErasableLog(pool, {
+      channel: this.channel,
+      rewritten: (positions) => {
+        this.forgetThrough(positions.reduce((last, position) => Math.max(last, position), 0));
+      },
+    });
   }
 
   /** Migrates the log's tables (under the migration lock) and starts listening for appends. */
@@ -304,6 +328,16 @@ export class PgEventStore implements EventStore {
 
   subscribe(options: SubscribeOptions): Subscription {
     return this.subscriptions.subscribe(options);
+  }
+
+  /**
+   * Calls `listener` whenever a node (this one included) has rewritten stored events, once the
+   * new data is what a read gets, and whenever this node may have missed such a notice (its
+   * listening connection was re-opened): copies of events kept outside the store (the aggregate
+   * states of composition/core.ts) are dropped there.
+   */
+  onRewritten(listener: () => void): void {
+    this.rewriteListeners.push(listener);
   }
 
   /** Waits for the appends already queued, ends subscriptions and the listening connection. */
@@ -461,6 +495,7 @@ export class PgEventStore implements EventStore {
     this.recent.remember(events, before, after);
     for (const event of events) {
       const position = Number(event.position.commit);
+      if (event.type === DATA_ERASED_EVENT) this.forgetThrough(lastListed(event.data, position));
       const head = this.streamHeads.get(event.stream);
       // The positions go on from the stream's last known revision, or start again here.
       const positions =
@@ -470,6 +505,15 @@ export class PgEventStore implements EventStore {
       this.streamHeads.set(event.stream, { revision: event.revision, positions });
     }
     this.applied = after;
+  }
+
+  /** Drops the recent window up to `position`: events there may be rewritten (see the class). */
+  private forgetThrough(position: number): void {
+    if (position > 0) this.recent.forgetThrough(position);
+  }
+
+  private rewriteHeard(): void {
+    for (const listener of this.rewriteListeners) listener();
   }
 
   /** Catches up until everything up to `target` is applied, or a read brings nothing new. */
@@ -581,6 +625,10 @@ export class PgEventStore implements EventStore {
     };
     client.on('error', retry);
     client.on('notification', (message) => {
+      if (message.payload === REWRITE_NOTICE) {
+        this.rewriteHeard();
+        return;
+      }
       const notice = parseNotice(message.payload);
       if (notice !== undefined) {
         this.notices.committed(notice.before, notice.after, notice.types);
@@ -602,6 +650,8 @@ export class PgEventStore implements EventStore {
       this.notices.listening(head.rows[0]?.position ?? 0);
       this.heardOf(head.rows[0]?.position ?? 0);
       this.listener = client;
+      // A rewrite's notice may have come while no one listened.
+      this.rewriteHeard();
       // Appends made while no one listened: look now.
       this.subscriptions.wakeAll();
     } catch (error) {
@@ -609,6 +659,21 @@ export class PgEventStore implements EventStore {
     }
   }
 }
+
+/**
+ * The last position before `at` that an erasure's record lists (its data as recorded: `events`
+ * of `{ position, dataDigest }`); 0 when it lists none.
+ */
+const lastListed = (data: unknown, at: number): number => {
+  const events = (data as { readonly events?: unknown } | null)?.events;
+  if (!Array.isArray(events)) return 0;
+  let last = 0;
+  for (const entry of events as unknown[]) {
+    const position = (entry as { readonly position?: unknown } | null)?.position;
+    if (typeof position === 'number' && position < at && position > last) last = position;
+  }
+  return last;
+};
 
 /** What a group commit reads under the sequencer's lock before it decides. */
 interface GroupStart {

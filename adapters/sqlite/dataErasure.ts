@@ -78,12 +78,13 @@ export class SqliteDataErasure implements ErasableLog {
 
 /**
  * Copies the write-ahead log into the database and truncates it, so no frame of it holds the
- * pages as they were before a rewrite. A reader on another connection (a backup, a read-only
+ * pages as they were before a rewrite (of the log here; of a node's read models when the log is
+ * shared, composition/nodeErasure.ts). A reader on another connection (a backup, a read-only
  * server on the folder) can keep it busy past the busy timeout SQLite waits
  * (adapters/sqlite/database.ts): that is a failure, which makes the erasure repeat (its steps are
  * idempotent) rather than report the old bytes gone.
  */
-const emptyWriteAheadLog = (db: SqliteDatabase): void => {
+export const emptyWriteAheadLog = (db: SqliteDatabase): void => {
   const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number }[];
   if (result === undefined || (result.busy === 0 && result.log <= 0)) return;
   throw new Error(

@@ -93,6 +93,23 @@ export class RecentWindow {
     if (event !== undefined) this.events[index] = { ...event, data };
   }
 
+  /**
+   * Drops every event up to `position` (the window keeps no holes, so its start moves past it):
+   * for a store that learns of a rewrite by its record (docs/audit.md, "Erasure") and does not
+   * hold the data written. Reads of those positions go to the database from then on.
+   */
+  forgetThrough(position: number): void {
+    if (this.to === undefined || position <= this.from) return;
+    const last = Math.min(position, this.to);
+    this.events = this.events.slice(last - this.from);
+    this.from = last;
+    for (const [type, positions] of this.byType) {
+      const kept = positions.slice(firstAfter(positions, this.from));
+      if (kept.length === 0) this.byType.delete(type);
+      else this.byType.set(type, kept);
+    }
+  }
+
   /** The event at `position`, if the window holds it. */
   at(position: number): RecordedEvent | undefined {
     return this.events[position - this.from - 1];

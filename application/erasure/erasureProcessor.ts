@@ -39,7 +39,9 @@ export interface ErasureProcessorDeps {
  * finds the events of the person's streams (their account, the messages addressed to them, the
  * complaints they wrote) whose data still holds personal fields, records their positions
  * (RecipientDataErased, so the chain's verifier knows), waits until every read model has erased
- * its own copy, and rewrites the events' data, wiping the old bytes from the database files.
+ * its own copy (on this node: with several nodes, each node's read models erase theirs as they
+ * reach the record), and rewrites the events' data, wiping the old bytes from the database files
+ * as far as the log's database allows (docs/audit.md, "No bytes left").
  * Personal data written about a deleted person later still (a delivery's error, a moderation
  * verdict's reason on a message that was in flight) is erased the same way when the processor
  * reaches it. A crash at any point repeats the work on restart (the checkpoint has not moved),
@@ -52,7 +54,7 @@ export const erasureProcessor = (deps: ErasureProcessorDeps): Reactor => {
     name: 'erasure',
     eventTypes: ['RecipientErased', ...personalEventTypes],
     handle: async (recorded: RecordedEvent) => {
-      deleted ??= new Set(deps.log.erasedRecipients());
+      deleted ??= new Set(await deps.log.erasedRecipients());
       if (recorded.type !== 'RecipientErased') {
         if (deleted.size > 0) await eraseLate(deps, deleted, recorded);
         return;
@@ -85,9 +87,10 @@ const eraseLate = async (
   }
   const { recipientId } = recorded.data as { readonly recipientId?: unknown };
   const about =
-    typeof recipientId === 'string' ? recipientId : deps.log.recipientOf(recorded.stream);
+    typeof recipientId === 'string' ? recipientId : await deps.log.recipientOf(recorded.stream);
   if (about === undefined || !deleted.has(about)) return;
-  const erased = await eraseChanges(deps, about, changesIn(deps.log, [recorded.stream]), recorded);
+  const changes = await changesIn(deps.log, [recorded.stream]);
+  const erased = await eraseChanges(deps, about, changes, recorded);
   if (erased > 0) {
     deps.logger.info("erased a deleted person's data written after the deletion", {
       recipientId: about,
@@ -127,7 +130,7 @@ const eraseData = async (
 ): Promise<number> => {
   let erased = 0;
   for (let round = 0; round < MAX_ROUNDS; round += 1) {
-    const changes = changesIn(deps.log, personalStreamsOf(deps.log, recipientId));
+    const changes = await changesIn(deps.log, await personalStreamsOf(deps.log, recipientId));
     if (changes.length === 0) return erased;
     erased += await eraseChanges(deps, recipientId, changes, cause);
   }
@@ -154,7 +157,7 @@ const eraseChanges = async (
     const chunk = changes.slice(start, start + EVENTS_PER_RECORD);
     const events = chunk.map(({ position, data }) => ({
       position,
-      // Of the text the store keeps (adapters/sqlite/dataErasure.ts writes JSON.stringify's).
+      // Of the text the store keeps (both stores' rewrites write JSON.stringify's).
       dataDigest: digestOf(JSON.stringify(data)).toString('hex'),
     }));
     // Named by what it lists: repeated after a crash, the same list is the same record, and
@@ -176,23 +179,26 @@ const eraseChanges = async (
         reactionContext('erasure', cause, `data:${listed}`),
       ),
     );
-    deps.log.rewrite(chunk);
+    await deps.log.rewrite(chunk);
   }
   for (const stream of new Set(changes.map(({ stream }) => stream))) deps.cache?.delete(stream);
   return changes.length;
 };
 
 /** The streams that may hold a person's data: their account, messages to them, their complaints. */
-const personalStreamsOf = (log: ErasableLog, recipientId: string): readonly string[] => [
+const personalStreamsOf = async (
+  log: ErasableLog,
+  recipientId: string,
+): Promise<readonly string[]> => [
   recipientStreamName(recipientId),
-  ...log.streamsWith('MessageSubmitted', 'recipientId', recipientId),
-  ...log.streamsWith('ComplaintFiled', 'recipientId', recipientId),
+  ...(await log.streamsWith('MessageSubmitted', 'recipientId', recipientId)),
+  ...(await log.streamsWith('ComplaintFiled', 'recipientId', recipientId)),
 ];
 
 /** The events of `streams` whose data still holds personal fields, with the data erased. */
-const changesIn = (log: ErasableLog, streams: readonly string[]): Change[] => {
+const changesIn = async (log: ErasableLog, streams: readonly string[]): Promise<Change[]> => {
   const changes = [];
-  for (const event of log.eventsOf(streams, personalEventTypes)) {
+  for (const event of await log.eventsOf(streams, personalEventTypes)) {
     const data = erasePersonalData(event.type, event.data);
     if (data !== undefined) changes.push({ position: event.position, stream: event.stream, data });
   }

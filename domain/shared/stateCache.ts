@@ -146,6 +146,16 @@ export class StateCache {
     if (node !== undefined) this.remove(node);
   }
 
+  /**
+   * Forgets every stream: for a node that learns that another rewrote stored events (an erasure
+   * on a shared log, docs/audit.md) without learning which streams they are in.
+   */
+  clear(): void {
+    this.nodes.clear();
+    this.oldest = undefined;
+    this.newest = undefined;
+  }
+
   get stats(): { readonly size: number; readonly hits: number; readonly misses: number } {
     return { size: this.nodes.size, hits: this.hits, misses: this.misses };
   }

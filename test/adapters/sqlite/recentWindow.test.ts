@@ -2,8 +2,14 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { openDatabase, type SqliteDatabase } from '../../../adapters/sqlite/database.js';
+import { toPosition } from '../../../adapters/sqlite/eventRows.js';
+import { RecentWindow } from '../../../adapters/sqlite/recentWindow.js';
 import { SqliteEventStore } from '../../../adapters/sqlite/sqliteEventStore.js';
-import type { ExpectedRevision, NewEvent } from '../../../domain/shared/eventStore.js';
+import type {
+  ExpectedRevision,
+  NewEvent,
+  RecordedEvent,
+} from '../../../domain/shared/eventStore.js';
 import {
   collect,
   event,
@@ -225,6 +231,49 @@ describe('SQLite store: the window of recent events', () => {
       expect(again?.data).to.have.property('kept', 1);
       await store.close();
       await reference.close();
+    });
+  });
+
+  describe('forgetting what an erasure rewrote (a shared log, docs/audit.md)', () => {
+    const recorded = (at: number, type: string): RecordedEvent => ({
+      ...event(type, { at }),
+      stream: `s-${at}`,
+      revision: 0,
+      position: toPosition(at),
+    });
+    const positionsOf = (events: readonly RecordedEvent[]) =>
+      events.map((one) => Number(one.position.commit));
+
+    it('given events 1–6, when it forgets through 3, then it holds 4–6 only and reads before them go elsewhere', () => {
+      const window = new RecentWindow(100);
+      window.remember(
+        [1, 2, 3, 4, 5, 6].map((at) => recorded(at, at % 2 === 0 ? 'Even' : 'Odd')),
+        0,
+        6,
+      );
+      window.forgetThrough(3);
+      expect(window.coveredTo(2), 'nothing from before the cut').to.equal(undefined);
+      expect(window.at(2)).to.equal(undefined);
+      expect(window.coveredTo(3)).to.equal(6);
+      expect(positionsOf(window.read(3, 10, undefined, 6).events)).to.deep.equal([4, 5, 6]);
+      expect(positionsOf(window.read(3, 10, ['Odd'], 6).events)).to.deep.equal([5]);
+      // The window goes on from its end as before.
+      window.remember([recorded(7, 'Odd')], 6, 7);
+      expect(positionsOf(window.read(3, 10, ['Odd'], 7).events)).to.deep.equal([5, 7]);
+    });
+
+    it('forgets nothing before its start, and at most up to its end', () => {
+      const window = new RecentWindow(100);
+      window.forgetThrough(5);
+      expect(window.coveredTo(0)).to.equal(undefined);
+      window.remember([recorded(3, 'Odd'), recorded(4, 'Even')], 2, 4);
+      window.forgetThrough(1);
+      expect(window.coveredTo(2)).to.equal(4);
+      window.forgetThrough(9);
+      expect(window.coveredTo(4)).to.equal(4);
+      expect(window.read(4, 10, undefined, 4).events).to.deep.equal([]);
+      window.remember([recorded(5, 'Odd')], 4, 5);
+      expect(positionsOf(window.read(4, 10, undefined, 5).events)).to.deep.equal([5]);
     });
   });
 });

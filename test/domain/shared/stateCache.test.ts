@@ -197,6 +197,21 @@ describe('StateCache', () => {
     expect(cache.get('a')).to.equal(undefined);
     expect(cache.stats).to.deep.equal({ size: 0, hits: 2, misses: 2 });
   });
+
+  it('given cached streams, when it is cleared, then it holds none and fills again in order', () => {
+    const cache = new StateCache(2);
+    cache.set('a', 0, 'A', ['id-a']);
+    cache.set('b', 0, 'B');
+    cache.clear();
+    expect(cache.get('a')).to.equal(undefined);
+    expect(cache.findId('a', 'id-a')).to.equal(undefined);
+    expect(cache.stats.size).to.equal(0);
+    cache.set('c', 0, 'C');
+    cache.set('d', 0, 'D');
+    cache.set('e', 0, 'E');
+    expect(cache.get('c'), 'the least recently used one is dropped again').to.equal(undefined);
+    expect(cache.get('e')?.state).to.equal('E');
+  });
 });
 
 describe('loadAggregate and handleCommand with a StateCache (SQLite store, App aggregate)', () => {
