@@ -287,6 +287,7 @@ const startProcessing = async (
             commands: commands.delivery,
             retryPolicy: retryPolicyOf(core, options),
             logger: core.logger.child({ component: 'delivery-groups' }),
+            store: core.store,
           },
           stops,
         );

@@ -1,4 +1,7 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { setMaxListeners } from 'node:events';
 import type { CommandBus } from '../application/commandBus.js';
+import type { EventStore } from '../domain/shared/eventStore.js';
 import type { DeliveryWorker } from '../application/delivery/deliveryWorker.js';
 import {
   DELIVERY_GROUPS,
@@ -32,8 +35,15 @@ import type { StopStack } from './stopStack.js';
 const ATTEMPT_MS = PLUGIN_SEND_TIMEOUT_MS;
 /** How long a handler waits for the messages read model to reach its event. */
 const CATCH_UP_MS = 30_000;
-/** Failures of one event before its deliveries are abandoned and it is parked. */
+/** Failures of one event on a node before its deliveries are abandoned and it is parked. */
 const MAX_FAILURES = 5;
+/**
+ * The server's own limit on handing one event out again, and the consumer's on a throwing
+ * handler: far above MAX_FAILURES, because the server's count also grows with every hand-back at
+ * a stop or a drop and every message timeout, and an event the server parks by itself leaves its
+ * delivery waiting with nothing to abandon it.
+ */
+const SERVER_MAX_RETRIES = 10_000;
 /** Wait before a consumer that stopped for good is started again. */
 const RESTART_MS = 5_000;
 
@@ -50,6 +60,8 @@ export interface GroupDeliveryParts {
   readonly commands: CommandBus;
   readonly retryPolicy: RetryPolicy;
   readonly logger: Logger;
+  /** The log, for its head (an event handed out again waits for it). */
+  readonly store: Pick<EventStore, 'headPosition'>;
 }
 
 /** The running group consumers. */
@@ -77,14 +89,17 @@ export const groupsOf = (
       // A new group goes through the log once, so deliveries planned before it are made too;
       // those already made are acknowledged at once.
       startFrom: 'start',
-      settings: { messageTimeout: held },
+      settings: { messageTimeout: held, maxRetryCount: SERVER_MAX_RETRIES },
       bufferSize: 64,
     },
     {
       groupName: `${groupName}${DELIVERY_GROUPS.retries.suffix}`,
       eventTypes: DELIVERY_GROUPS.retries.eventTypes,
       startFrom: 'start',
-      settings: { messageTimeout: retryPolicy.maxDelayMs + held },
+      settings: {
+        messageTimeout: retryPolicy.maxDelayMs + held,
+        maxRetryCount: SERVER_MAX_RETRIES,
+      },
       bufferSize: 1_000,
     },
   ];
@@ -102,8 +117,11 @@ export const startGroupDelivery = async (
 ): Promise<GroupDelivery> => {
   const { client, logger, queries, worker } = parts;
   const stopping = new AbortController();
+  // Every retry held listens to it.
+  setMaxListeners(0, stopping.signal);
   const deps: GroupDeliveryDeps = {
     waitForMessages: (position) => parts.readModels.waitForOne('messages', position),
+    headPosition: () => parts.store.headPosition(),
     dueAt: (messageId, target) => {
       const waiting = queries.messages.pendingDelivery(messageId, target);
       return waiting === undefined
@@ -113,7 +131,7 @@ export const startGroupDelivery = async (
     attemptNow: (messageId, target, attempt) => worker.attemptNow(messageId, target, attempt),
     abandon: async ({ messageId, target }, attemptsMade, reason) => {
       const now = new Date().toISOString();
-      await parts.commands.execute(
+      const result = await parts.commands.execute(
         'message',
         messageId,
         [
@@ -128,6 +146,7 @@ export const startGroupDelivery = async (
           actor: { kind: 'system', id: 'delivery' },
         },
       );
+      if (E.isLeft(result)) throw new Error(`${result.left.code}: ${result.left.message}`);
     },
     stopping: stopping.signal,
     logger,
@@ -150,7 +169,8 @@ export const startGroupDelivery = async (
       {
         groupName: group.groupName,
         bufferSize: group.bufferSize,
-        maxHandlerRetries: MAX_FAILURES,
+        // The handler parks by its own count; this only backs it up.
+        maxHandlerRetries: SERVER_MAX_RETRIES - 1,
         logger,
       },
       handler,
@@ -179,8 +199,7 @@ export const startGroupDelivery = async (
     restarts.add(timer);
   };
 
-  // At start a failure stops the start, naming it (no rights to create the group, no server).
-  for (const group of groups) await connect(group);
+  // Pushed first, so a start that fails at the second group still closes the first.
   stops.push(async () => {
     stopping.abort();
     for (const timer of restarts) clearTimeout(timer);
@@ -188,13 +207,15 @@ export const startGroupDelivery = async (
       [...consumers.values()].map((consumer) => consumer?.close() ?? Promise.resolve()),
     );
   });
+  // At start a failure stops the start, naming it (no rights to create the group, no server).
+  for (const group of groups) await connect(group);
   return {
     readiness: {
       name: 'delivery-groups',
       check: () => {
         const down = groups
           .map((group) => group.groupName)
-          .filter((name) => consumers.get(name) === undefined);
+          .filter((name) => consumers.get(name)?.connected !== true);
         return Promise.resolve(
           down.length === 0 ? undefined : `not consuming the delivery groups ${down.join(', ')}`,
         );

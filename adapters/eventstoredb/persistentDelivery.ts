@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import {
   END,
   ErrorType,
@@ -82,7 +83,15 @@ export type DeliveryOutcome = 'done' | 'retry' | 'park';
  */
 export type DeliveryHandler = (
   event: RecordedEvent,
-  attempt: { readonly retryCount: number },
+  attempt: {
+    readonly retryCount: number;
+    /**
+     * Aborted when the subscription the event came over is gone (dropped, or the consumer
+     * closing): the server gives the event to a consumer again, so a handler still waiting to act
+     * on it must not (its answer would not reach the server either).
+     */
+    readonly signal: AbortSignal;
+  },
 ) => Promise<DeliveryOutcome>;
 
 /** Which group, and what it follows. */
@@ -262,6 +271,8 @@ export class PersistentDeliveryConsumer {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly closingSignal = new AbortController();
   private source: PersistentSubscriptionToAll | undefined;
+  /** Aborted when its subscription is dropped (see `DeliveryHandler`'s `signal`). */
+  private readonly dropped = new WeakMap<PersistentSubscriptionToAll, AbortController>();
   private failures = 0;
   private retry: NodeJS.Timeout | undefined;
   private started = false;
@@ -306,6 +317,10 @@ export class PersistentDeliveryConsumer {
       bufferSize: this.options.bufferSize ?? DEFAULT_BUFFER_SIZE,
     });
     this.source = source;
+    const dropped = new AbortController();
+    // One listener per event in hand; a group may hand out hundreds.
+    setMaxListeners(0, dropped.signal);
+    this.dropped.set(source, dropped);
     // Listeners check they belong to the current call; they stay attached to a replaced one, so
     // its late errors cannot crash the process.
     source.on('data', (resolved: PersistentSubscriptionToAllResolvedEvent) => {
@@ -328,11 +343,18 @@ export class PersistentDeliveryConsumer {
     });
   }
 
+  /** Whether the consumer is subscribed now (not between a drop and its resubscription). */
+  get connected(): boolean {
+    return this.source !== undefined && this.ending === undefined;
+  }
+
   private get groupName(): string {
     return this.options.groupName;
   }
 
   private failed(source: PersistentSubscriptionToAll, error: Error, transient = false): void {
+    // Its events in hand go to a consumer again, whatever happens next.
+    this.dropped.get(source)?.abort();
     if (
       !(transient || isTransientSubscriptionError(error, PERSISTENT_TRANSIENT)) ||
       this.failures >= this.policy.maxAttempts
@@ -364,7 +386,9 @@ export class PersistentDeliveryConsumer {
     source: PersistentSubscriptionToAll,
     resolved: PersistentSubscriptionToAllResolvedEvent,
   ): Promise<void> {
-    const answer = await this.answerFor(resolved);
+    const answer = await this.answerFor(source, resolved);
+    // Dropped meanwhile: the server has given the event to a consumer again already.
+    if (this.dropped.get(source)?.signal.aborted === true) return;
     try {
       if (answer.kind === 'ack') await source.ack(resolved);
       else await source.nack(answer.action, answer.reason, resolved);
@@ -379,7 +403,10 @@ export class PersistentDeliveryConsumer {
     }
   }
 
-  private async answerFor(resolved: PersistentSubscriptionToAllResolvedEvent): Promise<Answer> {
+  private async answerFor(
+    source: PersistentSubscriptionToAll,
+    resolved: PersistentSubscriptionToAllResolvedEvent,
+  ): Promise<Answer> {
     const event = resolved.event;
     // Not delivery's: EventStoreDB's own events are never Tidings events.
     if (event === undefined || !isWantedEvent(event, undefined)) return { kind: 'ack' };
@@ -394,7 +421,13 @@ export class PersistentDeliveryConsumer {
     const { retryCount } = resolved;
     let outcome: DeliveryOutcome;
     try {
-      outcome = await this.handler(recorded, { retryCount });
+      outcome = await this.handler(recorded, {
+        retryCount,
+        signal: AbortSignal.any([
+          this.closingSignal.signal,
+          this.dropped.get(source)?.signal ?? AbortSignal.abort(),
+        ]),
+      });
     } catch (error) {
       if (retryCount >= this.maxHandlerRetries) {
         this.options.logger?.warn('delivery handler keeps failing; parking the event', {

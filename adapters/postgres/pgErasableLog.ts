@@ -57,9 +57,17 @@ export class PgErasableLog implements ErasableLog {
   }
 
   async streamsWith(type: string, field: string, value: string): Promise<readonly string[]> {
+    // The recipient of a submission or a complaint is found through its index (migration
+    // events-2), whose expression and condition the query must repeat word for word.
+    const indexed =
+      field === 'recipientId' && (type === 'MessageSubmitted' || type === 'ComplaintFiled');
     const { rows } = await this.pool.query<{ stream: string }>(
-      `SELECT DISTINCT stream FROM tidings_events WHERE type = $1 AND (data::json ->> $2) = $3`,
-      [type, field, value],
+      indexed
+        ? `SELECT DISTINCT stream FROM tidings_events
+           WHERE type IN ('MessageSubmitted', 'ComplaintFiled') AND type = $1
+             AND (data::json ->> 'recipientId') = $2`
+        : `SELECT DISTINCT stream FROM tidings_events WHERE type = $1 AND (data::json ->> $2) = $3`,
+      indexed ? [type, value] : [type, field, value],
     );
     return rows.map(({ stream }) => stream);
   }

@@ -61,6 +61,15 @@ export const eventLogMigrations: readonly Migration[] = [
       INSERT INTO tidings_log_head (position, hash) VALUES (0, decode(repeat('00', 32), 'hex'));
     `,
   },
+  {
+    // Erasure finds a person's messages and complaints by their recipient (adapters/postgres/
+    // pgErasableLog.ts): without this it would parse every submission of the log.
+    name: 'events-2',
+    sql: `
+      CREATE INDEX tidings_events_by_recipient ON tidings_events ((data::json ->> 'recipientId'))
+        WHERE type IN ('MessageSubmitted', 'ComplaintFiled');
+    `,
+  },
 ];
 
 export interface PgEventStoreOptions {

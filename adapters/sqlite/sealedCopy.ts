@@ -1,7 +1,13 @@
 import type { AuditEvent, AuditLog, AuditQuery } from '../../application/audit/auditLog.js';
 import type { Processor } from '../../application/processing/processor.js';
 import type { Checkpoints } from '../../application/processing/checkpoints.js';
-import type { EventStore, Position, RecordedEvent } from '../../domain/shared/eventStore.js';
+import {
+  decodePosition,
+  encodePosition,
+  type EventStore,
+  type Position,
+  type RecordedEvent,
+} from '../../domain/shared/eventStore.js';
 import {
   GENESIS_HASH,
   chainHash,
@@ -26,6 +32,12 @@ import type { SqliteDatabase } from './database.js';
  * rather than as a fault.
  */
 
+/** Where in the log each sealed event is (its copy number → the log's position). */
+const LOG_POSITIONS_TABLE = `CREATE TABLE IF NOT EXISTS sealed_log_positions (
+  position     INTEGER PRIMARY KEY,
+  log_position TEXT NOT NULL
+)`;
+
 /** The name of the sealing processor and its checkpoint. */
 export const SEALING = 'sealing';
 
@@ -41,6 +53,10 @@ const textsOf = (event: RecordedEvent): { data: string; metadata: string } => ({
  * position of the batch's last event), so a crash repeats a batch whole or not at all.
  */
 export const sealingProcessor = (db: SqliteDatabase, checkpoints: Checkpoints): Processor => {
+  prepareSealedCopy(db, checkpoints);
+  const placeInLog = db.prepare<[number, string]>(
+    'INSERT INTO sealed_log_positions (position, log_position) VALUES (?, ?)',
+  );
   const last = db.prepare<[], { position: number; hash: Buffer | null }>(
     'SELECT position, hash FROM events ORDER BY position DESC LIMIT 1',
   );
@@ -67,6 +83,7 @@ export const sealingProcessor = (db: SqliteDatabase, checkpoints: Checkpoints): 
         dataDigest,
         metadata,
       });
+      placeInLog.run(position, encodePosition(event.position));
       insert.run(
         position,
         event.id,
@@ -92,6 +109,24 @@ export const sealingProcessor = (db: SqliteDatabase, checkpoints: Checkpoints): 
   };
 };
 
+/**
+ * Creates the table of each sealed event's position in the log, and refuses a copy that does not
+ * belong to its checkpoint: events in the folder's table without a sealing checkpoint (a folder
+ * of the embedded log), or a checkpoint with an empty table.
+ */
+const prepareSealedCopy = (db: SqliteDatabase, checkpoints: Checkpoints): void => {
+  db.exec(LOG_POSITIONS_TABLE);
+  const copied = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM events').get()?.n ?? 0;
+  const checkpoint = checkpoints.load(SEALING);
+  if (copied > 0 !== (checkpoint !== undefined)) {
+    throw new Error(
+      copied > 0
+        ? `the data folder holds ${copied} events that the sealing processor did not write (a folder of the embedded log?); use another TIDINGS_DATA_DIR for EventStoreDB`
+        : 'the data folder has a sealing checkpoint but no sealed events; remove the folder to seal the log again',
+    );
+  }
+};
+
 /** A {@link ChainReport} of a sealed log: with the events the copy does not hold yet. */
 export type SealedReport = ChainReport & { readonly unsealed: number };
 
@@ -104,6 +139,7 @@ const PAGE = 2_000;
  */
 export class SealedAuditLog implements AuditLog {
   private readonly copy: SqliteAuditLog;
+  private readonly statements;
 
   constructor(
     db: SqliteDatabase,
@@ -112,6 +148,12 @@ export class SealedAuditLog implements AuditLog {
     parallel: ParallelVerifyOptions = {},
   ) {
     this.copy = new SqliteAuditLog(db, verifyOptions, parallel);
+    db.exec(LOG_POSITIONS_TABLE);
+    this.statements = {
+      logPosition: db.prepare<[number], { log_position: string }>(
+        'SELECT log_position FROM sealed_log_positions WHERE position = ?',
+      ),
+    };
   }
 
   events(query: AuditQuery): readonly AuditEvent[] {
@@ -135,75 +177,96 @@ export class SealedAuditLog implements AuditLog {
   }
 
   /**
-   * The copy's chain over the range, then the log against the copy from its first event: every
-   * copied event must still be in the log at its place (its id, stream, revision, type, data and
-   * metadata); the first that is not is the bad position (`missing` when the log lacks it or has
-   * another event there, `data_changed` when its contents differ). What the log holds after the
-   * copy's last event is counted as `unsealed`.
+   * The copy's chain over the range, then the log against the copy over the same range (from the
+   * log's position of the event before `from`): every copied event must still be in the log at
+   * its place (its id, stream, revision, type, data and metadata); the first that is not is the
+   * bad position (`missing` when the log lacks it or has another event there, `data_changed` when
+   * its contents differ). What the log holds after the last sealed event is counted as `unsealed`.
    */
   async verify(
     range: { readonly from?: number; readonly to?: number },
     onProgress?: (checked: number) => void,
   ): Promise<SealedReport> {
     const chain = await this.copy.verify(range, onProgress);
-    const against = await this.againstLog(range.to);
-    if (!chain.ok) return { ...chain, unsealed: against.unsealed };
-    if (against.fault === undefined) return { ...chain, unsealed: against.unsealed };
-    return {
-      ...chain,
-      ok: false,
-      firstBadPosition: against.fault.position,
-      fault: against.fault.kind,
-      reason: against.fault.reason,
-      unsealed: against.unsealed,
-    };
+    const unsealed = await this.unsealed();
+    if (!chain.ok) return { ...chain, unsealed };
+    const fault = await this.againstLog(range.from ?? 1, range.to);
+    return fault === undefined
+      ? { ...chain, unsealed }
+      : {
+          ...chain,
+          ok: false,
+          firstBadPosition: fault.position,
+          fault: fault.kind,
+          reason: fault.reason,
+          unsealed,
+        };
   }
 
-  /** Walks the log and the copy side by side, up to the copy's position `to` (its head). */
-  private async againstLog(to: number | undefined): Promise<{
-    readonly unsealed: number;
-    readonly fault?: {
-      readonly position: number;
-      readonly kind: 'missing' | 'data_changed';
-      readonly reason: string;
-    };
-  }> {
+  /** The log's events after the last sealed one. */
+  private async unsealed(): Promise<number> {
     const head = this.copy.head();
-    const end = Math.min(to ?? Number.MAX_SAFE_INTEGER, head?.position ?? 0);
-    let position = 0;
-    let after: Position | undefined;
-    let unsealed = 0;
+    let after = head === undefined ? undefined : this.logPositionOf(head.position);
+    let count = 0;
     for (;;) {
       const page = await this.log.readAll({
         maxCount: PAGE,
         ...(after === undefined ? {} : { after }),
       });
-      if (page.length === 0) break;
-      const copied = this.copy.events({ after: position, limit: page.length });
-      for (const [index, event] of page.entries()) {
-        position += 1;
-        if (position > (head?.position ?? 0)) {
-          unsealed += 1;
-          continue;
-        }
-        if (position > end) continue;
-        const stored = copied[index];
-        const fault = differenceOf(stored, event, position);
-        if (fault !== undefined) return { unsealed: 0, fault };
-      }
+      count += page.length;
+      if (page.length < PAGE) return count;
       after = page.at(-1)?.position;
     }
-    if (position < end) {
+  }
+
+  private logPositionOf(position: number): Position | undefined {
+    const row = this.statements.logPosition.get(position);
+    return row === undefined ? undefined : decodePosition(row.log_position);
+  }
+
+  /** Walks the log and the copy side by side from `from` to `to` (the copy's head). */
+  private async againstLog(
+    from: number,
+    to: number | undefined,
+  ): Promise<
+    | {
+        readonly position: number;
+        readonly kind: 'missing' | 'data_changed';
+        readonly reason: string;
+      }
+    | undefined
+  > {
+    const end = Math.min(to ?? Number.MAX_SAFE_INTEGER, this.copy.head()?.position ?? 0);
+    let position = Math.max(0, from - 1);
+    let after = position === 0 ? undefined : this.logPositionOf(position);
+    if (position > 0 && after === undefined) {
       return {
-        unsealed: 0,
-        fault: {
+        position,
+        kind: 'missing',
+        reason: `the copy does not know where event ${position} is in the log`,
+      };
+    }
+    while (position < end) {
+      const page = await this.log.readAll({
+        maxCount: Math.min(PAGE, end - position),
+        ...(after === undefined ? {} : { after }),
+      });
+      if (page.length === 0) {
+        return {
           position: position + 1,
           kind: 'missing',
           reason: `the log ends after ${position} events, but ${end} were sealed`,
-        },
-      };
+        };
+      }
+      const copied = this.copy.events({ after: position, limit: page.length });
+      for (const [index, event] of page.entries()) {
+        position += 1;
+        const fault = differenceOf(copied[index], event, position);
+        if (fault !== undefined) return fault;
+      }
+      after = page.at(-1)?.position;
     }
-    return { unsealed };
+    return undefined;
   }
 }
 

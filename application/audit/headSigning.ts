@@ -97,21 +97,26 @@ export const introduceSigningKey = async (deps: {
  * "Signed heads"): from then on the log proves that everything up to that head is unchanged to
  * anyone who kept the head. A head already signed by this key is not signed again: while nothing
  * but the last signed head was appended, the answer is that head, so an idle log does not grow by
- * one event a minute.
+ * one event a minute. With `anyKey` (the minute's signing), a head signed by any key counts: on
+ * EventStoreDB every node signs with its own key, and each signing the others' head again would
+ * grow an idle log for ever.
  */
 export const signHead = (deps: {
   readonly audit: AuditLog;
   readonly store: EventStore;
   readonly signer: Signer;
-}): ((now: string) => Promise<SignedHead>) => {
-  // One signing at a time: callers that ask meanwhile get the head it signs.
-  let signing: Promise<SignedHead> | undefined;
+}): ((now: string, options?: { readonly anyKey?: boolean }) => Promise<SignedHead>) => {
+  // One signing at a time (per kind of ask): callers that ask meanwhile get the head it signs.
+  const signing = new Map<boolean, Promise<SignedHead>>();
   const budget = signingBudget();
-  const signOnce = async (now: string): Promise<SignedHead> => {
+  const signOnce = async (now: string, anyKey: boolean): Promise<SignedHead> => {
     const last = (await deps.audit.events({ before: Number.MAX_SAFE_INTEGER, limit: 1 }))[0];
     if (last?.type === SIGNED_HEAD_EVENT) {
       const signed = JSON.parse(last.data) as SignedHead;
-      if (signed.position === last.position - 1 && signed.keyId === deps.signer.key.keyId) {
+      if (
+        signed.position === last.position - 1 &&
+        (anyKey || signed.keyId === deps.signer.key.keyId)
+      ) {
         return signed;
       }
     }
@@ -127,11 +132,16 @@ export const signHead = (deps: {
     await appendAuditEvent(deps.store, SIGNED_HEAD_EVENT, signed, now);
     return signed;
   };
-  return (now) => {
-    signing ??= signOnce(now).finally(() => {
-      signing = undefined;
-    });
-    return signing;
+  return (now, options = {}) => {
+    const anyKey = options.anyKey === true;
+    let pending = signing.get(anyKey);
+    if (pending === undefined) {
+      pending = signOnce(now, anyKey).finally(() => {
+        signing.delete(anyKey);
+      });
+      signing.set(anyKey, pending);
+    }
+    return pending;
   };
 };
 

@@ -70,8 +70,16 @@ export const messageTrail = async (
   const routed = own.find((event) => event.type === 'MessageRouted');
   if (routed === undefined) return { items };
   const stream = bindingStreamName(bindingId);
+  // Placed by the audit log's positions (on EventStoreDB those of its sealed copy, not the
+  // log's own): the binding's events that came before the routing.
+  const placed = new Map(
+    (await deps.audit.events({ stream, limit: MAX_EVENTS })).map((event) => [
+      event.eventId,
+      event.position,
+    ]),
+  );
   const before = (await deps.store.readStream(stream)).filter(
-    (event) => Number(event.position.commit) < routed.position,
+    (event) => (placed.get(event.id) ?? Number.POSITIVE_INFINITY) < routed.position,
   );
   // The binding aggregate's own definition folds its events.
   const binding = aggregates.binding as unknown as Parameters<typeof foldRecorded>[0];

@@ -56,6 +56,8 @@ export type GroupOutcome = 'done' | 'retry' | 'park';
 export interface GroupDeliveryDeps {
   /** Resolves once the messages read model includes `position` (the delivery rows exist). */
   waitForMessages(position: Position): Promise<void>;
+  /** The log's head: an event handed out again waits for it (see the handler). */
+  headPosition(): Promise<Position | undefined>;
   /** When the delivery's planned attempt is due (`retry_at`), if it still waits for one. */
   dueAt(
     messageId: string,
@@ -74,9 +76,9 @@ export interface GroupDeliveryDeps {
   /** How long to wait for the read model to reach an event before asking for it again; 30 s. */
   readonly catchUpMs?: number;
   /**
-   * Failures of one event (the server's retry count) before it is parked: at this count, a
-   * failing event is abandoned and parked instead of failing again. Keep it at or below the
-   * consumer's own limit, so the delivery is abandoned before the consumer parks it.
+   * Failures of one event on this node before it is parked: at this count, a failing event is
+   * abandoned and parked instead of failing again. Counted here, not from the server's retry
+   * count, which also counts every hand-back at a stop or a drop and every message timeout.
    */
   readonly maxFailures: number;
   readonly now?: () => number;
@@ -84,38 +86,66 @@ export interface GroupDeliveryDeps {
 
 /**
  * The handler of a delivery group's events. For each attempt the event plans, once the read model
- * has the event: nothing when the delivery has moved past that attempt (an earlier holder made it
- * and died before acknowledging), else wait until it is due and make it. `done` once every
- * planned attempt is made and recorded. A failure (the store refused a record, the read model
- * is behind) throws, so the event comes again; at `maxFailures` the deliveries still waiting are
- * abandoned and the event is parked, where an operator sees it.
+ * has the event (the log's head, for an event handed out before): nothing when the delivery has
+ * moved past that attempt (an earlier holder made it and died before acknowledging), else wait
+ * until it is due and make it. `done` once every planned attempt is made and recorded; `retry`
+ * when the node stopped or the event's subscription dropped first (the event is someone else's
+ * by then). A failure (the store refused a record, the read model is behind) throws once every
+ * attempt has ended, so the event comes again; at `maxFailures` on this node the deliveries
+ * still waiting are abandoned and the event is parked, where an operator sees it.
  */
-export const groupDeliveryHandler =
-  (deps: GroupDeliveryDeps) =>
-  async (
+export const groupDeliveryHandler = (deps: GroupDeliveryDeps) => {
+  /** Failures of the events this node handled, by event id (bounded: the oldest go first). */
+  const failures = new Map<string, number>();
+  return async (
     event: RecordedEvent,
-    { retryCount }: { readonly retryCount: number },
+    attempt: { readonly retryCount: number; readonly signal?: AbortSignal },
   ): Promise<GroupOutcome> => {
     const planned = plannedAttempts(event);
     if (planned.length === 0) return 'done';
+    const signal =
+      attempt.signal === undefined
+        ? deps.stopping
+        : AbortSignal.any([deps.stopping, attempt.signal]);
     try {
+      // An event handed out before may have had its attempts made and recorded by a node that
+      // died before acknowledging: those records come after the event, so wait for the head.
+      const until = attempt.retryCount > 0 ? await deps.headPosition() : undefined;
       await withinTime(
-        deps.waitForMessages(event.position),
+        deps.waitForMessages(until ?? event.position),
         deps.catchUpMs ?? 30_000,
         `the messages read model did not reach the event ${event.id} in time`,
       );
-      const outcomes = await Promise.all(planned.map((one) => attemptWhenDue(deps, one)));
-      return outcomes.includes('handed-back') ? 'retry' : 'done';
+      // Every attempt ends before the event is answered: a failed one must not hand the event
+      // to another node while this one still sends the others.
+      const settled = await Promise.allSettled(
+        planned.map((one) => attemptWhenDue(deps, one, signal)),
+      );
+      const failed = settled.find((result) => result.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+      failures.delete(event.id);
+      return settled.some(
+        (result) => result.status === 'fulfilled' && result.value === 'handed-back',
+      )
+        ? 'retry'
+        : 'done';
     } catch (error) {
-      if (retryCount < deps.maxFailures) throw error;
-      const reason = `parked after ${retryCount + 1} failures; last: ${messageOf(error)}`;
+      const count = (failures.get(event.id) ?? 0) + 1;
+      failures.delete(event.id);
+      failures.set(event.id, count);
+      for (const old of failures.keys()) {
+        if (failures.size <= 10_000) break;
+        failures.delete(old);
+      }
+      if (count < deps.maxFailures) throw error;
+      failures.delete(event.id);
+      const reason = `parked after ${count} failures; last: ${messageOf(error)}`;
       for (const one of planned) {
         const waiting = deps.dueAt(one.messageId, one.target);
         if (waiting === undefined || waiting.attempts + 1 !== one.attempt) continue;
         try {
           await deps.abandon(one, waiting.attempts, reason);
         } catch (abandonError) {
-          // Parked all the same: the operator's replay of the parked event makes the attempt.
           deps.logger.error('could not record a parked delivery as abandoned', {
             messageId: one.messageId,
             target: one.target,
@@ -126,18 +156,20 @@ export const groupDeliveryHandler =
       return 'park';
     }
   };
+};
 
 /** Makes one planned attempt when it is due; `handed-back` when the node stopped first. */
 const attemptWhenDue = async (
   deps: GroupDeliveryDeps,
   planned: PlannedAttempt,
+  signal: AbortSignal,
 ): Promise<AttemptNowResult | 'handed-back'> => {
   const waiting = deps.dueAt(planned.messageId, planned.target);
   if (waiting === undefined || waiting.attempts + 1 !== planned.attempt) return 'settled';
   const now = deps.now ?? Date.now;
   const wait = waiting.retryAt === null ? 0 : Date.parse(waiting.retryAt) - now();
-  if (wait > 0 && !(await pause(wait, deps.stopping))) return 'handed-back';
-  if (deps.stopping.aborted) return 'handed-back';
+  if (wait > 0 && !(await pause(wait, signal))) return 'handed-back';
+  if (signal.aborted) return 'handed-back';
   return deps.attemptNow(planned.messageId, planned.target, planned.attempt);
 };
 

@@ -91,6 +91,8 @@ type RecordResult = E.Either<CommandError, CommandResult<EventOf<'message'>, Sta
 const MAX_KNOWN_RETRY_TIMES = 10_000;
 /** Longest wait between tries to record an outcome the store refused. */
 const RECORD_RETRY_MAX_MS = 30_000;
+/** How long `attemptNow` tries a refused record again before giving the attempt up to the caller. */
+const LOCAL_RECORD_WINDOW_MS = 20_000;
 /** Unrecorded outcomes kept at most (the oldest are dropped; their deliveries are then sent again). */
 const MAX_UNRECORDED = 10_000;
 
@@ -141,6 +143,9 @@ export class DeliveryWorker {
   private readonly random: () => number;
   /** Attempts another node claimed: skipped until their claim may have run out. */
   private readonly refused: RefusedClaims | undefined;
+  /** `attemptNow` calls in flight, and those waiting for a place. */
+  private slotsTaken = 0;
+  private readonly slotWaiters: Array<() => void> = [];
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.now = options.now ?? (() => new Date());
@@ -160,28 +165,66 @@ export class DeliveryWorker {
   /**
    * Makes attempt number `attempt` of the delivery of `messageId` through `channel` (a target)
    * now, due or not, and resolves once its outcome is recorded; rejects when the record failed
-   * (the outcome is kept, so the next call records it without sending again). An attempt of the
-   * same delivery already in flight is waited for first. For a worker that does not scan (see
-   * `scans`): the caller decides which attempts this node makes.
+   * after trying it again for up to 20 s (the outcome stays kept, so a later call on this node
+   * records it without sending again). An attempt of the same delivery already in flight is
+   * waited for first, and at most `concurrency` run at once. For a worker that does not scan
+   * (see `scans`): the caller decides which attempts this node makes.
    */
   async attemptNow(messageId: string, channel: string, attempt: number): Promise<AttemptNowResult> {
-    const key = `${messageId}:${channel}`;
-    for (let running = this.inFlight.get(key); running !== undefined;) {
-      await running;
-      running = this.inFlight.get(key);
+    const release = await this.slot();
+    try {
+      const key = `${messageId}:${channel}`;
+      for (let running = this.inFlight.get(key); running !== undefined;) {
+        await running;
+        running = this.inFlight.get(key);
+      }
+      // Read after any attempt in flight: it may have moved the delivery on.
+      const delivery = this.options.messages.pendingDelivery(messageId, channel);
+      if (delivery === undefined || delivery.attempts + 1 !== attempt) return 'settled';
+      const made = this.recordedAttempt(delivery, key).finally(() => {
+        this.inFlight.delete(key);
+      });
+      this.inFlight.set(
+        key,
+        made.catch(() => undefined),
+      );
+      await made;
+      return 'made';
+    } finally {
+      release();
     }
-    // Read after any attempt in flight: it may have moved the delivery on.
-    const delivery = this.options.messages.pendingDelivery(messageId, channel);
-    if (delivery === undefined || delivery.attempts + 1 !== attempt) return 'settled';
-    const made = this.attempt(delivery, key).finally(() => {
-      this.inFlight.delete(key);
-    });
-    this.inFlight.set(
-      key,
-      made.catch(() => undefined),
-    );
-    await made;
-    return 'made';
+  }
+
+  /**
+   * One attempt, whose record is tried again here for a while when the store refuses it: the
+   * outcome is kept on this node only, and the event handed to another node would send again.
+   */
+  private async recordedAttempt(delivery: DueDelivery, key: string): Promise<void> {
+    const giveUpAt = performance.now() + LOCAL_RECORD_WINDOW_MS;
+    for (;;) {
+      try {
+        await this.attempt(delivery, key);
+        return;
+      } catch (error) {
+        const kept = this.unrecorded.get(key);
+        const now = performance.now();
+        if (kept === undefined || kept.notBefore >= giveUpAt || !this.running) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, kept.notBefore - now)));
+      }
+    }
+  }
+
+  /** A place among the `concurrency` attempts in flight at once, for `attemptNow`. */
+  private async slot(): Promise<() => void> {
+    const limit = this.options.concurrency ?? 64;
+    while (this.slotsTaken >= limit) {
+      await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    }
+    this.slotsTaken += 1;
+    return () => {
+      this.slotsTaken -= 1;
+      this.slotWaiters.shift()?.();
+    };
   }
 
   /** Stops taking new work and waits for the attempts in flight. */

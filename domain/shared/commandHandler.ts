@@ -128,6 +128,7 @@ const load = async <Event extends TypedEvent, State>(
   cache?: StateCache,
   probe?: string,
 ): Promise<Load<State>> => {
+  const asOf = cache?.generation;
   const cached = cache?.get<State>(stream);
   const from = cached === undefined ? 0 : cached.revision + 1;
   const newer = await store.readStream(stream, from === 0 ? {} : { fromRevision: from });
@@ -144,6 +145,7 @@ const load = async <Event extends TypedEvent, State>(
       revision,
       state,
       newer.map((event) => event.id),
+      asOf,
     );
   }
   const probed = probe === undefined ? undefined : cache?.findId(stream, probe);
@@ -209,6 +211,7 @@ export const handleCommand = async <Command extends TypedCommand, Event extends 
   const pinned = context.expectedRevision;
   const idOf: IdOf = (index) => eventIdFor(context.commandId, index, context.orderKey);
   for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    const asOf = options.cache?.generation;
     const loaded =
       attempt === 1 && context.newStream === true && pinned === undefined
         ? unread(aggregate)
@@ -237,6 +240,7 @@ export const handleCommand = async <Command extends TypedCommand, Event extends 
           appended.right.nextRevision,
           state,
           newEvents.map((event) => event.id),
+          asOf,
         );
       } else {
         // The store answered with an earlier append of these ids, made after the read (the same

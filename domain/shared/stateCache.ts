@@ -61,6 +61,12 @@ export class StateCache {
   private newest: Node | undefined;
   private hits = 0;
   private misses = 0;
+  private generationCount = 0;
+
+  /** Counts every `delete` and `clear`: a load notes it before reading (see `set`'s `asOf`). */
+  get generation(): number {
+    return this.generationCount;
+  }
 
   /**
    * @param capacity streams held at most.
@@ -101,7 +107,18 @@ export class StateCache {
    * append. Ids that do not join up with those already remembered replace them, so what is
    * remembered is always an unbroken run of revisions ending at the cached one.
    */
-  set(stream: string, revision: number, state: unknown, ids: readonly string[] = []): void {
+  set(
+    stream: string,
+    revision: number,
+    state: unknown,
+    ids: readonly string[] = [],
+    /**
+     * The {@link generation} the state was folded under: a state read before a `delete` or a
+     * `clear` may hold what those were for (data an erasure rewrote since), so it is not kept.
+     */
+    asOf?: number,
+  ): void {
+    if (asOf !== undefined && asOf !== this.generation) return;
     const existing = this.nodes.get(stream);
     if (existing !== undefined) {
       if (existing.entry.revision > revision) return;
@@ -142,6 +159,7 @@ export class StateCache {
 
   /** Forgets `stream` (its stored history is the only truth again). */
   delete(stream: string): void {
+    this.generationCount += 1;
     const node = this.nodes.get(stream);
     if (node !== undefined) this.remove(node);
   }
@@ -151,6 +169,7 @@ export class StateCache {
    * on a shared log, docs/audit.md) without learning which streams they are in.
    */
   clear(): void {
+    this.generationCount += 1;
     this.nodes.clear();
     this.oldest = undefined;
     this.newest = undefined;

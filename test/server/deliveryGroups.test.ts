@@ -40,6 +40,8 @@ describe('delivery from persistent subscription groups (stand-in server)', funct
     groups = startGroupServer();
     server = await startPipelineServer({
       deliveryGroups: { client: groups.client, name: GROUP },
+      // A retry waits long enough to be held (and dropped) while it waits.
+      retryPolicy: { maxAttempts: 4, baseDelayMs: 1_000, factor: 1, maxDelayMs: 2_000, jitter: 0 },
     });
     groups.attach(server.tidings.store);
     started = true;
@@ -95,10 +97,13 @@ describe('delivery from persistent subscription groups (stand-in server)', funct
 
     await ghost.unsubscribe();
     await waitUntil(pushed, (count) => count === 8, 'all eight pushed');
+    // Settle: a second push of any of them would come now.
+    await new Promise((resolve) => setTimeout(resolve, 500));
     const ids = barkPushesFor(bark, to.deviceKey)
       .slice(before)
       .map((body) => body['id']);
-    expect(new Set(ids).size, 'one push per message').to.equal(8);
+    expect(ids, 'one push per message').to.have.length(8);
+    expect(new Set(ids).size).to.equal(8);
     const first = groups.groups.get(GROUP);
     // Handed out again, to the node, with the retry count up.
     for (const id of held) {
@@ -124,13 +129,28 @@ describe('delivery from persistent subscription groups (stand-in server)', funct
     expect(first?.parked).to.deep.equal([]);
   });
 
-  it('makes a retry through the retries group at its time, once', async () => {
-    bark.failTimes(to.deviceKey, 1, 500);
+  /** A person of their own with a Bark device, so every request for it is of one message. */
+  const sendFailingOnce = async (): Promise<{ messageId: string; deviceKey: string }> => {
+    const own = await bindPerson(server, bark, app);
+    bark.failTimes(own.deviceKey, 1, 500);
     const messageId = await sendAccepted(server, app, {
-      key: to.key,
+      key: own.key,
       title: 'Order',
       body: 'arrived',
     });
+    return { messageId, deviceKey: own.deviceKey };
+  };
+
+  const failureOf = async (messageId: string) =>
+    waitUntil(
+      async () =>
+        (await messageEvents(server, messageId)).find((e) => e.type === 'MessageDeliveryFailed'),
+      (found) => found !== undefined,
+      'the first attempt failed',
+    );
+
+  it('makes a retry through the retries group at its time, once', async () => {
+    const { messageId, deviceKey } = await sendFailingOnce();
     const view = await waitForMessage(
       server,
       app,
@@ -139,20 +159,45 @@ describe('delivery from persistent subscription groups (stand-in server)', funct
       'bark delivered on its second attempt',
     );
     expect(deliveryOn(view, 'bark')?.attempts).to.equal(2);
-    const events = await messageEvents(server, messageId);
-    const failed = events.find((event) => event.type === 'MessageDeliveryFailed');
-    expect(failed, 'the first attempt failed with a retry time').to.not.equal(undefined);
+    const failed = await failureOf(messageId);
+    const retryAt = Date.parse((failed?.data as { retryAt: string }).retryAt);
+    const deliveredAt = Date.parse(deliveryOn(view, 'bark')?.deliveredAt ?? '');
+    expect(deliveredAt, 'not before its retry time').to.be.at.least(retryAt);
     const retries = groups.groups.get(`${GROUP}-retries`);
     await waitUntil(
       () => retries?.acked.includes(failed?.id ?? '') === true,
       (acked) => acked,
       'the failure acknowledged by the retries group',
     );
-    const pushes = events.filter(
-      (event) =>
-        event.type === 'MessageDelivered' &&
-        (event.data as { channel: string }).channel !== 'inbox',
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(barkPushesFor(bark, deviceKey), 'the failed try and the retry').to.have.length(2);
+  });
+
+  it('a retry held when its subscription drops is made once, by whoever holds it at its time', async () => {
+    const { messageId, deviceKey } = await sendFailingOnce();
+    const failed = await failureOf(messageId);
+    const retries = groups.groups.get(`${GROUP}-retries`);
+    await waitUntil(
+      () => retries?.handedOut.some((entry) => entry.id === failed?.id) === true,
+      (held) => held,
+      'the retry held by the node',
     );
-    expect(pushes, 'one device delivery recorded').to.have.length(1);
+    // A leader change while the retry waits for its time.
+    groups.drop(`${GROUP}-retries`);
+    await waitForMessage(
+      server,
+      app,
+      messageId,
+      (message) => deliveryOn(message, 'bark')?.status === 'delivered',
+      'delivered after the drop',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(retries?.handedOut.filter((entry) => entry.id === failed?.id)).to.deep.equal([
+      { id: failed?.id, retryCount: 0 },
+      { id: failed?.id, retryCount: 1 },
+    ]);
+    expect(barkPushesFor(bark, deviceKey), 'the failed try and one retry').to.have.length(2);
+    const ready = await call<{ checks: Record<string, string> }>(server.base, 'GET', '/readyz');
+    expect(ready.body.checks['delivery-groups'], 'resubscribed').to.equal('ok');
   });
 });

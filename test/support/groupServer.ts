@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import {
   PersistentSubscriptionDoesNotExistError,
   PersistentSubscriptionExistsError,
+  UnavailableError,
 } from '@eventstore/db-client';
 import type {
   CreatePersistentSubscriptionToAllOptions,
@@ -20,7 +21,9 @@ import { serviceError } from '../adapters/eventstoredb/stubClient.js';
  * (round robin, at most `bufferSize` unanswered per consumer), takes acks, retries (the event goes
  * back to the front, its retry count up by one) and parks, and gives a consumer's unanswered
  * events to the others when it unsubscribes — the server's behaviour the delivery groups rely on
- * (a dropped consumer's events are retried at once; the message timeout is not modelled). The
+ * (a dropped consumer's events are retried at once, an event past the group's maxRetryCount is
+ * parked by the server; the message timeout, checkpoints and a leader's redelivery from its last
+ * checkpoint are not modelled). The
  * client's calls are shaped as the v6 client's dist/ sources show them.
  */
 
@@ -54,6 +57,11 @@ export interface StandInGroup {
 export interface GroupServerStandIn {
   readonly client: PersistentDeliveryClient;
   readonly groups: Map<string, StandInGroup>;
+  /**
+   * Drops every consumer of `group` as a leader change does: their unanswered events go back to
+   * the front of the queue (retry count up by one) and each call fails with UnavailableError.
+   */
+  drop(group: string): void;
   /** Starts feeding every group (and groups created later) from `store`, from its beginning. */
   attach(store: EventStore): void;
   close(): Promise<void>;
@@ -78,10 +86,32 @@ const resolvedOf = (pending: Pending): PersistentSubscriptionToAllResolvedEvent 
   };
 };
 
+const missingGroup = (name: string): PersistentSubscriptionDoesNotExistError =>
+  new PersistentSubscriptionDoesNotExistError(
+    serviceError(5, `NOT_FOUND: ${name}`, {
+      exception: 'persistent-subscription-does-not-exist',
+      'stream-name': '$all',
+      'group-name': name,
+    }),
+  );
+
 export const startGroupServer = (): GroupServerStandIn => {
   const groups = new Map<string, StandInGroup>();
   const feeds: Subscription[] = [];
   let store: EventStore | undefined;
+
+  /** Puts events back for another try, parking those past the group's `maxRetryCount`. */
+  const requeue = (group: StandInGroup, events: readonly Pending[], reason: string): void => {
+    const again: Pending[] = [];
+    for (const pending of events) {
+      if (pending.retryCount + 1 > group.settings.maxRetryCount) {
+        group.parked.push({ id: pending.event.id, reason: `max retries reached: ${reason}` });
+      } else {
+        again.push({ ...pending, retryCount: pending.retryCount + 1 });
+      }
+    }
+    group.queue.unshift(...again);
+  };
 
   const dispatch = (group: StandInGroup): void => {
     while (group.queue.length > 0) {
@@ -146,17 +176,7 @@ export const startGroupServer = (): GroupServerStandIn => {
     },
     getPersistentSubscriptionToAllInfo: (name: string) => {
       const group = groups.get(name);
-      if (group === undefined) {
-        return Promise.reject(
-          new PersistentSubscriptionDoesNotExistError(
-            serviceError(5, `NOT_FOUND: ${name}`, {
-              exception: 'persistent-subscription-does-not-exist',
-              'stream-name': '$all',
-              'group-name': name,
-            }),
-          ),
-        );
-      }
+      if (group === undefined) return Promise.reject(missingGroup(name));
       return Promise.resolve({ groupName: name, eventSource: '$all', settings: group.settings });
     },
     updatePersistentSubscriptionToAll: () =>
@@ -174,7 +194,7 @@ export const startGroupServer = (): GroupServerStandIn => {
         gone: false,
       };
       if (group === undefined) {
-        setImmediate(() => source.destroy(new Error(`no group ${name}`)));
+        setImmediate(() => source.destroy(missingGroup(name)));
       } else {
         group.consumers.push(consumer);
         setImmediate(() => {
@@ -204,7 +224,7 @@ export const startGroupServer = (): GroupServerStandIn => {
           if (group !== undefined) {
             for (const pending of answered(events)) {
               if (action === 'park') group.parked.push({ id: pending.event.id, reason });
-              else group.queue.unshift({ ...pending, retryCount: pending.retryCount + 1 });
+              else requeue(group, [pending], reason);
             }
             dispatch(group);
           }
@@ -214,11 +234,8 @@ export const startGroupServer = (): GroupServerStandIn => {
           if (group !== undefined && !consumer.gone) {
             consumer.gone = true;
             group.consumers.splice(group.consumers.indexOf(consumer), 1);
-            const lost = [...consumer.unanswered.values()];
+            requeue(group, [...consumer.unanswered.values()], 'the consumer unsubscribed');
             consumer.unanswered.clear();
-            group.queue.unshift(
-              ...lost.map((pending) => ({ ...pending, retryCount: pending.retryCount + 1 })),
-            );
             dispatch(group);
           }
           source.end();
@@ -230,6 +247,18 @@ export const startGroupServer = (): GroupServerStandIn => {
   return {
     client: client as unknown as PersistentDeliveryClient,
     groups,
+    drop: (name) => {
+      const group = groups.get(name);
+      if (group === undefined) return;
+      for (const consumer of [...group.consumers]) {
+        consumer.gone = true;
+        group.consumers.splice(group.consumers.indexOf(consumer), 1);
+        requeue(group, [...consumer.unanswered.values()], 'the leader changed');
+        consumer.unanswered.clear();
+        consumer.source.destroy(new UnavailableError());
+      }
+      dispatch(group);
+    },
     attach: (from) => {
       store = from;
       for (const group of groups.values()) feed(group, from);

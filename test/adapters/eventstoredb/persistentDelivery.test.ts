@@ -434,6 +434,54 @@ describe('EventStoreDB persistent delivery (stub client)', () => {
       });
     }
 
+    it('aborts the signal of the events in hand when their subscription drops, and sends no answer over the dead call', async () => {
+      const s = groupStub();
+      const seen: AbortSignal[] = [];
+      const delivery = consumer(
+        s,
+        (_event, { signal }) => {
+          seen.push(signal);
+          return new Promise<DeliveryOutcome>((resolve) => {
+            signal.addEventListener('abort', () => {
+              resolve('retry');
+            });
+          });
+        },
+        { resubscribe: { baseDelayMs: 200, maxDelayMs: 200 } },
+      );
+      feed(s, delivered(5));
+      await waitUntil(
+        () => seen.length,
+        (n) => n === 1,
+        'the event in hand',
+        2_000,
+        2,
+      );
+      expect(delivery.connected).to.equal(true);
+      s.subscriptions[0]?.source.destroy(new UnavailableError());
+      await waitUntil(
+        () => seen[0]?.aborted,
+        (aborted) => aborted === true,
+        'aborted',
+        2_000,
+        2,
+      );
+      expect(delivery.connected, 'between the drop and the resubscription').to.equal(false);
+      await subscriptionCount(s, 2);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      // The server hands the event out again; an answer over the old call would be lost anyway.
+      expect(s.subscriptions[0]?.answers).to.deep.equal([]);
+      await waitUntil(
+        () => delivery.connected,
+        (connected) => connected,
+        'connected again',
+        2_000,
+        2,
+      );
+      await delivery.close();
+      expect(delivery.connected).to.equal(false);
+    });
+
     it('resubscribes when the server ends the call without an error', async () => {
       const s = groupStub();
       const delivery = consumer(s, () => Promise.resolve('done'));

@@ -5,6 +5,7 @@ import type { ErasableLog, StoredData } from '../../../application/erasure/erasa
 import { PgAuditLog } from '../../../adapters/postgres/pgAuditLog.js';
 import { PgEventStore } from '../../../adapters/postgres/pgEventStore.js';
 import type { PgPool } from '../../../adapters/postgres/pool.js';
+import { PgErasableLog } from '../../../adapters/postgres/pgErasableLog.js';
 import { SqliteAuditLog } from '../../../adapters/sqlite/auditLog.js';
 import { erasePersonalData, personalEventTypes } from '../../../domain/recipient/personalData.js';
 import type { EventStore, NewEvent, RecordedEvent } from '../../../domain/shared/eventStore.js';
@@ -259,6 +260,44 @@ describe('PostgreSQL erasable log: the same answers and rewrites as the embedded
       'ComplaintFiled',
     ]);
     expect(await both((log) => log.eventsOf([], personalEventTypes))).to.deep.equal([]);
+  });
+
+  it("finds a person's submissions through the recipient index, not by parsing every one", async () => {
+    // The statement streamsWith sends, caught on its way to the pool.
+    const sent: Array<{ text: string; values: unknown[] }> = [];
+    const watching = new Proxy(pool, {
+      get: (target, name, receiver): unknown =>
+        name === 'query'
+          ? (text: string, values: unknown[]) => {
+              sent.push({ text, values });
+              return target.query(text, values);
+            }
+          : Reflect.get(target, name, receiver),
+    });
+    const log = new PgErasableLog(watching, { channel: 'unused', rewritten: () => undefined });
+    expect(await log.streamsWith('MessageSubmitted', 'recipientId', 'rcp_a')).to.deep.equal([
+      'message-m1',
+    ]);
+    const statement = sent.at(-1);
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      // The test log is small enough for a scan to be cheaper: only the index's usability counts.
+      await client.query('SET LOCAL enable_seqscan = off');
+      await client.query(`PREPARE find_streams AS ${statement?.text ?? ''}`);
+      const literals = (statement?.values ?? []).map((value) =>
+        client.escapeLiteral(String(value)),
+      );
+      const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN EXECUTE find_streams(${literals.join(', ')})`,
+      );
+      expect(rows.map((row) => row['QUERY PLAN']).join('\n')).to.contain(
+        'tidings_events_by_recipient',
+      );
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
   });
 
   it('rewrites the same data under the same digests, and both chains still verify', async () => {

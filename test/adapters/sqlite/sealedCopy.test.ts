@@ -134,6 +134,23 @@ describe('the sealed copy of a log chained after the fact (adapters/sqlite/seale
     expect(report.reason).to.match(/ends after 20 events, but 30 were sealed/);
   });
 
+  it('trusts what comes before `from`, as on the embedded store, without reading it', async () => {
+    await seal();
+    await stopSealing();
+    await tamperWithLog(
+      "UPDATE events SET data = json_set(data, '$.note', 'rewritten') WHERE position = 5",
+    );
+    const sealed = new SealedAuditLog(folder.db, log.store);
+    expect(await sealed.verify({ from: 10 })).to.include({ ok: true, checked: 21, unsealed: 0 });
+    expect(await sealed.verify({})).to.include({ ok: false, firstBadPosition: 5 });
+  });
+
+  it('refuses to seal into a folder whose events it did not write (a folder of the embedded log)', () => {
+    expect(() => sealingProcessor(log.db, log.checkpoints)).to.throw(
+      /holds 30 events that the sealing processor did not write/,
+    );
+  });
+
   it('names the position of an event changed in the copy itself', async () => {
     await seal();
     await stopSealing();

@@ -52,4 +52,35 @@ describe('audit: signing heads on demand (application/audit/headSigning.ts)', ()
     expect(heads()).to.equal(11);
     expect(later.position).to.be.greaterThan(signed[9]?.position ?? Infinity);
   });
+
+  it("takes another key's head as signed for the minute's signing, not on demand (nodes with keys of their own)", async () => {
+    const audit = new SqliteAuditLog(temp.db);
+    const nodeA = signHead({
+      audit,
+      store: temp.store,
+      signer: new HeadSigner(generateKeyPairSync('ed25519').privateKey),
+    });
+    const nodeB = signHead({
+      audit,
+      store: temp.store,
+      signer: new HeadSigner(generateKeyPairSync('ed25519').privateKey),
+    });
+    await temp.store.appendToStream(
+      `s-${randomUUID()}`,
+      [{ id: randomUUID(), type: 'Thing', data: {}, metadata }],
+      { expectedRevision: 'no_stream' },
+    );
+    const heads = () => audit.events({ types: [SIGNED_HEAD_EVENT], limit: 1000 }).length;
+    const byA = await nodeA('2026-12-06T10:00:00.000Z', { anyKey: true });
+    // An idle log: the nodes' minutes go by and nothing more is appended.
+    for (let minute = 1; minute <= 3; minute += 1) {
+      expect(await nodeB(`2026-12-06T10:0${minute}:00.000Z`, { anyKey: true })).to.deep.equal(byA);
+      expect(await nodeA(`2026-12-06T10:0${minute}:30.000Z`, { anyKey: true })).to.deep.equal(byA);
+    }
+    expect(heads()).to.equal(1);
+    // Asked on demand, a node answers with a head of its own key.
+    const byB = await nodeB('2026-12-06T10:05:00.000Z');
+    expect(byB.keyId).to.not.equal(byA.keyId);
+    expect(heads()).to.equal(2);
+  });
 });

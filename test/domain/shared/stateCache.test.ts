@@ -212,6 +212,20 @@ describe('StateCache', () => {
     expect(cache.get('c'), 'the least recently used one is dropped again').to.equal(undefined);
     expect(cache.get('e')?.state).to.equal('E');
   });
+
+  it('given a state folded before a clear or a delete, when it is set after, then it is not kept', () => {
+    const cache = new StateCache();
+    const before = cache.generation;
+    cache.clear();
+    cache.set('a', 3, 'folded from data rewritten since', [], before);
+    expect(cache.get('a'), 'read before the clear').to.equal(undefined);
+    const afterClear = cache.generation;
+    cache.delete('b');
+    cache.set('a', 3, 'still old', [], afterClear);
+    expect(cache.get('a'), 'read before the delete').to.equal(undefined);
+    cache.set('a', 3, 'fresh', [], cache.generation);
+    expect(cache.get('a')?.state).to.equal('fresh');
+  });
 });
 
 describe('loadAggregate and handleCommand with a StateCache (SQLite store, App aggregate)', () => {
