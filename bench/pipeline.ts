@@ -10,7 +10,9 @@
  * the generator plus the stand-in the other.
  *
  * Cases:
- * - `express`: the ceiling — a bare express JSON POST handler, closed loop, requests/s.
+ * - `express`: a bare express JSON POST handler, closed loop, requests/s.
+ * - `relay`: the ceiling of issue 17 — a minimal durable relay (bench/relayCeiling.ts), closed
+ *   loop, measured as `single` is.
  * - `single`: `POST /v1/messages`, closed loop; then waits until every accepted message reached
  *   the Bark stand-in and the inbox, and counts the ones that did not (lost).
  * - `batch`: `POST /v1/messages/batch` with 500 messages each; messages/s from the first request
@@ -349,6 +351,78 @@ const expressCase = async (): Promise<object> => {
   }
 };
 
+/**
+ * The ceiling of issue 17: the minimal durable relay (bench/relayCeiling.ts) doing the same job
+ * under the same load — validate, write one row durably, answer 202, push to Bark — measured as
+ * `single` is: messages of the run over the time until the last of them reached Bark.
+ */
+const relayCase = async (): Promise<object> => {
+  const seconds = option('seconds', 10);
+  const concurrency = option('concurrency', 64);
+  const bark = await startBarkProbe(DEVICE_KEY);
+  mkdirSync(dataDir, { recursive: true });
+  const server = await startChildServer({
+    env: {
+      PORT: String(await freePort()),
+      RELAY_DIR: dataDir,
+      RELAY_BARK_URL: bark.url,
+      RELAY_DEVICE_KEY: DEVICE_KEY,
+    },
+    script: 'bench/relayCeiling.ts',
+  });
+  const client = new LoadClient(server.url);
+  const accepted: string[] = [];
+  let failures = 0;
+  const send = async (index: number): Promise<void> => {
+    const reply = await client.request('POST', '/v1/messages', {
+      token: 'not-checked',
+      body: {
+        key: 'tbk_bench',
+        title: 'Work order progress',
+        body: `Order WO-${index}: technician dispatched, arriving within the hour`,
+      },
+    });
+    if (reply.status !== 202) {
+      failures += 1;
+      return;
+    }
+    accepted.push((JSON.parse(reply.text) as { messageId: string }).messageId);
+  };
+  try {
+    const warmup = option('warmup', 1_000);
+    await closedLoop(warmup, concurrency, send);
+    const warm = accepted.length;
+    const runStart = performance.now();
+    const cpu = cpuMeter(server);
+    const run = await closedLoopFor(seconds, concurrency, (index) => send(index + warmup));
+    const inRun = accepted.slice(warm);
+    const ended = performance.now();
+    let lostBark = 0;
+    try {
+      await bark.waitFor(accepted, DRAIN_TIMEOUT_MS);
+    } catch {
+      lostBark = accepted.filter((id) => !bark.firstSeen.has(id)).length;
+    }
+    const cpuUse = cpu();
+    const lastPush = Math.max(...inRun.map((id) => bark.firstSeen.get(id) ?? 0));
+    return {
+      ...run,
+      perSecond: inRun.length / ((lastPush - runStart) / 1000),
+      acceptedPerSecond: inRun.length / run.seconds,
+      accepted: accepted.length,
+      failures,
+      concurrency,
+      lostBark,
+      drainSeconds: (lastPush - ended) / 1000,
+      ...cpuFigures(cpuUse, inRun.length),
+    };
+  } finally {
+    client.close();
+    await server.stop();
+    await bark.close();
+  }
+};
+
 /** The servers of a run and a client for each (several with --nodes). */
 interface Nodes {
   readonly servers: readonly ChildServer[];
@@ -540,6 +614,7 @@ const latencyCase = (): Promise<object> =>
 
 const cases: Record<string, () => Promise<object>> = {
   express: expressCase,
+  relay: relayCase,
   single: singleCase,
   batch: batchCase,
   latency: latencyCase,
