@@ -46,6 +46,7 @@ import { moderationPolicies } from './adapters/moderation/policies.js';
 import { startReactors } from './composition/reactors.js';
 import { retryPolicyOf, startDeliveryWorker, startScheduler } from './composition/delivery.js';
 import { startGroupDelivery, type GroupDelivery } from './composition/groupDelivery.js';
+import { startAdmission } from './composition/admission.js';
 import { EsdbEventStore } from './adapters/eventstoredb/esdbEventStore.js';
 import type { PersistentDeliveryClient } from './adapters/eventstoredb/persistentDelivery.js';
 import { reportProcessors } from './composition/processorMetrics.js';
@@ -359,6 +360,19 @@ const serveHttp = async (
             leadership.held().includes(`processor:${runner.name}`),
         );
   const erasure = running.runners.find((runner) => runner.name === 'erasure');
+  const admission = core.settings.readOnly
+    ? undefined
+    : startAdmission(
+        {
+          store: core.store,
+          runners: running.runners,
+          messages: running.queries.messages,
+          metrics: core.metrics,
+          logger: core.logger.child({ component: 'admission' }),
+          maxLagSeconds: core.settings.admissionMaxLagSeconds,
+        },
+        stops,
+      );
   // With several nodes, this node follows the erasures that run on any of them.
   const wipe = erasure === undefined ? undefined : followErasures(core, running.readModels, stops);
   const app = buildHttpApp(core, {
@@ -385,9 +399,11 @@ const serveHttp = async (
               }),
         }),
     delivery: running.delivery,
-    ...(running.groupDelivery === undefined
-      ? {}
-      : { readiness: [running.groupDelivery.readiness] }),
+    ...(admission === undefined ? {} : { admission: admission.router }),
+    readiness: [
+      ...(admission === undefined ? [] : [admission.readiness]),
+      ...(running.groupDelivery === undefined ? [] : [running.groupDelivery.readiness]),
+    ],
     limits: options,
     ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
     ...(options.passwordCost === undefined ? {} : { passwordCost: options.passwordCost }),

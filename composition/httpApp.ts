@@ -46,6 +46,8 @@ export interface HttpParts {
   readonly readinessDetails?: () => Promise<Record<string, unknown>>;
   /** The channels people's devices use, and the key that seals their secrets. */
   readonly delivery: ChannelSetup;
+  /** Refuses new messages while delivery is behind (composition/admission.ts). */
+  readonly admission?: Router;
   /** More for `/readyz` to check than the store and the processors (the delivery groups). */
   readonly readiness?: readonly ReadinessCheck[];
   readonly limits: LimitOverrides;
@@ -93,6 +95,7 @@ export const buildHttpApp = (core: Core, parts: HttpParts): Express => {
     // The web app first: its CSRF guard runs before every route, the API's included.
     routers: [
       ...(parts.barrier === undefined ? [] : [parts.barrier]),
+      ...(parts.admission === undefined ? [] : [parts.admission]),
       ...(settings.readOnly ? [readOnlyGuard(replayedUntil(db))] : []),
       createWebRouter({
         apps: queries.apps,

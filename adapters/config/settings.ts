@@ -54,6 +54,11 @@ export interface Settings {
   /** How long a login lasts, in days. */
   readonly sessionDays: number;
   readonly deliveryMaxAttempts: number;
+  /**
+   * New messages are refused (503 `overloaded`, Retry-After) while delivery is behind by more
+   * than this many seconds (`TIDINGS_ADMISSION_MAX_LAG_SECONDS`); 0 never refuses.
+   */
+  readonly admissionMaxLagSeconds: number;
   readonly wechatAppId?: string;
   readonly wechatAppSecret?: string;
   readonly wechatApiBase: string;
@@ -409,6 +414,11 @@ const table = {
     env: 'TIDINGS_DELIVERY_MAX_ATTEMPTS',
     codec: positiveInt(100),
     fallback: 6,
+  },
+  admissionMaxLagSeconds: {
+    env: 'TIDINGS_ADMISSION_MAX_LAG_SECONDS',
+    codec: boundedInt(0, 3_600),
+    fallback: 30,
   },
   wechatAppId: { env: 'TIDINGS_WECHAT_APPID', codec: NonEmpty },
   wechatAppSecret: { env: 'TIDINGS_WECHAT_SECRET', codec: NonEmpty },

@@ -40,6 +40,7 @@ export const problemCatalogue = {
   headers_too_large: { status: 431, title: 'The request headers are too large' },
   internal_error: { status: 500, title: 'Internal error' },
   unavailable: { status: 503, title: 'Not ready' },
+  overloaded: { status: 503, title: 'Delivery is behind; new messages wait' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof problemCatalogue;

@@ -113,6 +113,11 @@ export class ProcessorRunner {
     return this.processor.name;
   }
 
+  /** The event types its processor handles; all when undefined. */
+  get eventTypes(): readonly string[] | undefined {
+    return this.processor.eventTypes;
+  }
+
   /** The last position this runner has finished (undefined before its first event). */
   get position(): Position | undefined {
     return this.processed;

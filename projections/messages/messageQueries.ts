@@ -85,6 +85,11 @@ export interface MessageQueries {
    * looks up the delivery each of its events plans).
    */
   pendingDelivery(messageId: string, channel: string): DueDelivery | undefined;
+  /**
+   * When the oldest device delivery never tried yet became due (its message's delivery time, or
+   * its creation): how far behind delivery is. Undefined when none waits.
+   */
+  oldestFreshDelivery(): string | undefined;
   /** Times of the device pushes made for a binding since `since`. */
   devicePushesSince(bindingId: string, since: string): string[];
 }
@@ -121,6 +126,13 @@ export const messageQueries = (db: ReadModelDb): MessageQueries => {
      FROM message_deliveries d JOIN messages m USING (message_id) JOIN apps a ON a.app_id = m.app_id
      WHERE d.message_id = ? AND d.channel = ? AND d.status = 'pending' AND d.channel <> 'inbox'`,
   );
+  // The waiting index holds never-tried deliveries first (retry_at NULL), in insertion order.
+  const oldestFresh = db.prepare<[], { due: string }>(
+    `SELECT COALESCE(m.deliver_at, m.created_at) AS due
+     FROM message_deliveries d INDEXED BY deliveries_waiting JOIN messages m USING (message_id)
+     WHERE d.status = 'pending' AND d.retry_at IS NULL AND d.channel <> 'inbox'
+     ORDER BY d.retry_at, d.rowid LIMIT 1`,
+  );
   const pushes = db.prepare<[string, string], { at: string }>(
     'SELECT at FROM device_pushes WHERE binding_id = ? AND at > ? ORDER BY at',
   );
@@ -133,6 +145,7 @@ export const messageQueries = (db: ReadModelDb): MessageQueries => {
     freshDeliveries: (afterSeq, limit) => freshDeliveries.all(afterSeq, limit),
     retriesDue: (now, limit) => retriesDue.all(now, limit),
     pendingDelivery: (messageId, channel) => pendingDelivery.get(messageId, channel),
+    oldestFreshDelivery: () => oldestFresh.get()?.due,
     devicePushesSince: (bindingId, since) => pushes.all(bindingId, since).map((row) => row.at),
     inbox: (filter) => {
       const conditions = [

@@ -119,7 +119,7 @@ describe('Tidings server (in process)', () => {
       expect(response.status).to.equal(200);
       expect(await response.json()).to.deep.equal({
         status: 'ready',
-        checks: { store: 'ok', processors: 'ok' },
+        checks: { store: 'ok', processors: 'ok', 'delivery-lag': 'ok' },
       });
     });
 
@@ -299,6 +299,7 @@ describe('Tidings server (in process)', () => {
       expect(body['checks']).to.deep.equal({
         store: 'ok',
         processors: `not processing: ${runner.name}`,
+        'delivery-lag': 'ok',
       });
       expect(body.detail).to.include(runner.name);
       // Liveness is unaffected.

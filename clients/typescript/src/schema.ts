@@ -1146,7 +1146,7 @@ export interface components {
             status: number;
             detail: string;
             /** @enum {string} */
-            code: "validation_failed" | "invalid_json" | "invalid_redirect_uri" | "forbidden_destination" | "malformed_request" | "unauthorized" | "app_suspended" | "app_banned" | "forbidden" | "read_only" | "not_found" | "method_not_allowed" | "request_timeout" | "conflict" | "already_exists" | "idempotency_in_flight" | "binding_revoked" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "illegal_state" | "binding_blocked" | "duplicate_complaint" | "rate_limited" | "headers_too_large" | "internal_error" | "unavailable";
+            code: "validation_failed" | "invalid_json" | "invalid_redirect_uri" | "forbidden_destination" | "malformed_request" | "unauthorized" | "app_suspended" | "app_banned" | "forbidden" | "read_only" | "not_found" | "method_not_allowed" | "request_timeout" | "conflict" | "already_exists" | "idempotency_in_flight" | "binding_revoked" | "payload_too_large" | "unsupported_media_type" | "idempotency_key_reused" | "illegal_state" | "binding_blocked" | "duplicate_complaint" | "rate_limited" | "headers_too_large" | "internal_error" | "unavailable" | "overloaded";
             /** @description The field problems of a validation failure */
             errors?: components["schemas"]["FieldProblem"][];
         };

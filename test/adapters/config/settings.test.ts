@@ -55,6 +55,7 @@ describe('loadSettings', () => {
       expect([...settingNames].sort()).to.deep.equal(
         [
           'PORT',
+          'TIDINGS_ADMISSION_MAX_LAG_SECONDS',
           'TIDINGS_HOST',
           'TIDINGS_DATA_DIR',
           'TIDINGS_DATABASE_URL',

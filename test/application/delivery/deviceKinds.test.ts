@@ -179,6 +179,7 @@ const unusedMessageQueries: Omit<MessageQueries, 'freshDeliveries' | 'retriesDue
   due: notUsed,
   devicePushesSince: notUsed,
   pendingDelivery: notUsed,
+  oldestFreshDelivery: notUsed,
 };
 const unusedBindingQueries: BindingQueries = {
   byId: notUsed,

@@ -126,6 +126,7 @@ const deliverBoth = async (wild: Channel): Promise<Asked[]> => {
       due: notUsed,
       devicePushesSince: notUsed,
       pendingDelivery: notUsed,
+      oldestFreshDelivery: notUsed,
     } satisfies MessageQueries,
     recipients,
     bindings: {
