@@ -375,6 +375,24 @@ const serveHttp = async (
       );
   // With several nodes, this node follows the erasures that run on any of them.
   const wipe = erasure === undefined ? undefined : followErasures(core, running.readModels, stops);
+  // What `/readyz` shows of this node: with several nodes its leases and lag, and how far
+  // delivery is behind (composition/admission.ts).
+  const leases =
+    core.shared === undefined || running.leadership === undefined
+      ? undefined
+      : nodeDetails(
+          core.store,
+          core.shared.nodeId,
+          runningHere,
+          () => running.leadership?.snapshot() ?? Promise.resolve([]),
+        );
+  const readinessDetails =
+    leases === undefined && admission === undefined
+      ? undefined
+      : async (): Promise<Record<string, unknown>> => ({
+          ...(leases === undefined ? {} : await leases()),
+          ...(admission === undefined ? {} : { delivery: admission.details() }),
+        });
   const app = buildHttpApp(core, {
     commands: running.commands,
     queries: running.queries,
@@ -385,25 +403,11 @@ const serveHttp = async (
     runningHere,
     ...(core.shared === undefined
       ? {}
-      : {
-          barrier: readBarrier(core.store, running.readModels, core.logger),
-          ...(running.leadership === undefined
-            ? {}
-            : {
-                readinessDetails: nodeDetails(
-                  core.store,
-                  core.shared.nodeId,
-                  runningHere,
-                  () => running.leadership?.snapshot() ?? Promise.resolve([]),
-                ),
-              }),
-        }),
+      : { barrier: readBarrier(core.store, running.readModels, core.logger) }),
+    ...(readinessDetails === undefined ? {} : { readinessDetails }),
     delivery: running.delivery,
     ...(admission === undefined ? {} : { admission: admission.router }),
-    readiness: [
-      ...(admission === undefined ? [] : [admission.readiness]),
-      ...(running.groupDelivery === undefined ? [] : [running.groupDelivery.readiness]),
-    ],
+    readiness: [...(running.groupDelivery === undefined ? [] : [running.groupDelivery.readiness])],
     limits: options,
     ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
     ...(options.passwordCost === undefined ? {} : { passwordCost: options.passwordCost }),

@@ -3,7 +3,6 @@ import { Gauge } from 'prom-client';
 import type { ProcessorRunner } from '../application/processing/processor.js';
 import type { EventStore } from '../domain/shared/eventStore.js';
 import type { Logger } from '../domain/shared/logger.js';
-import type { ReadinessCheck } from '../adapters/http/app.js';
 import type { Metrics } from '../adapters/http/metrics.js';
 import { sendProblem } from '../adapters/http/problem.js';
 import { isCompatRequest } from '../adapters/http/compat/compatIngress.js';
@@ -19,22 +18,34 @@ import type { StopStack } from './stopStack.js';
  *
  * The lag is the age of the oldest work not done yet: the first event the moderation or routing
  * stage has not reached (when it runs on this node), or the oldest device delivery never tried.
- * Measured four times a second, off the request path.
+ * Measured four times a second, off the request path. Refusing stops once the lag is under half
+ * the limit. A delivery is due from its routing (the message row's last change while it waits):
+ * one held for review or scheduled is not counted from its creation.
  */
 
 /** How far behind delivery is. */
 export interface DeliveryLag {
   /** Age of the oldest waiting work, in seconds (0 when nothing waits). */
   readonly seconds: number;
-  /** Events the moderation or routing stage on this node has not reached yet (at most 1,000). */
+  /** Events the moderation or routing stage on this node has not reached yet (at most 100). */
   readonly eventsBehind: number;
 }
 
 /** The stages whose lag holds up a new message's push. */
 const PIPELINE_STAGES: ReadonlySet<string> = new Set(['moderation', 'router']);
 const SAMPLE_EVERY_MS = 250;
+/** With admission off the lag is only reported: measured once a second. */
+const SAMPLE_EVERY_MS_OFF = 1_000;
 /** The most waiting events of one stage a sample counts. */
-const EVENTS_COUNTED = 1_000;
+const EVENTS_COUNTED = 100;
+/** Refusing stops once the lag is under this share of the limit (no flapping at the edge). */
+const RESUME_BELOW = 0.5;
+/**
+ * Deliveries waiting longer than this many times the limit are left out of the lag: a delivery
+ * stuck for good (its record keeps failing, an EventStoreDB group parked its event) must not
+ * close admission for ever. The worker's logs name them.
+ */
+const STUCK_AFTER = 10;
 
 export interface AdmissionParts {
   readonly store: EventStore;
@@ -51,17 +62,23 @@ export interface AdmissionParts {
 export interface Admission {
   /** Refuses new messages while the lag is over the limit; before the API's routes. */
   readonly router: Router;
-  /** `/readyz`: not ready while refusing (a balancer sends the messages elsewhere). */
-  readonly readiness: ReadinessCheck;
+  /**
+   * What `/readyz` shows of it. Not a readiness check: every node of a deployment sees the same
+   * backlog, and a balancer that took them all out would stop the reads and the web app too.
+   */
+  details(): Readonly<Record<string, unknown>>;
   current(): DeliveryLag;
 }
 
 /** The routes that accept new messages: the API's and the compatible ingress (Bark, ntfy). */
-const acceptsMessages = (request: Request): boolean =>
-  request.method === 'POST' &&
-  (request.path === '/v1/messages' ||
-    request.path === '/v1/messages/batch' ||
-    isCompatRequest(request));
+const acceptsMessages = (request: Request): boolean => {
+  // Express matches paths without case and with a trailing slash; so does this.
+  const path = request.path.toLowerCase().replace(/\/+$/, '');
+  return (
+    (request.method === 'POST' && (path === '/v1/messages' || path === '/v1/messages/batch')) ||
+    isCompatRequest(request)
+  );
+};
 
 export const startAdmission = (parts: AdmissionParts, stops: StopStack): Admission => {
   const now = parts.now ?? Date.now;
@@ -88,11 +105,15 @@ export const startAdmission = (parts: AdmissionParts, stops: StopStack): Admissi
       const next = waiting[0];
       if (next !== undefined) oldest = Math.min(oldest, Date.parse(next.metadata.occurredAt));
     }
-    const fresh = parts.messages.oldestFreshDelivery();
+    const stuckBefore =
+      parts.maxLagSeconds > 0 ? now() - STUCK_AFTER * parts.maxLagSeconds * 1_000 : 0;
+    const fresh = parts.messages.oldestFreshDelivery(new Date(stuckBefore).toISOString());
     if (fresh !== undefined) oldest = Math.min(oldest, Date.parse(fresh));
     const seconds = Number.isFinite(oldest) ? Math.max(0, (now() - oldest) / 1000) : 0;
     lag = { seconds, eventsBehind };
-    const over = parts.maxLagSeconds > 0 && seconds > parts.maxLagSeconds;
+    const over =
+      parts.maxLagSeconds > 0 &&
+      (refusing ? seconds >= RESUME_BELOW * parts.maxLagSeconds : seconds > parts.maxLagSeconds);
     if (over !== refusing) {
       refusing = over;
       if (over) {
@@ -107,17 +128,20 @@ export const startAdmission = (parts: AdmissionParts, stops: StopStack): Admissi
       }
     }
   };
-  const timer = setInterval(() => {
-    if (sampling) return;
-    sampling = true;
-    sample()
-      .catch((error: unknown) => {
-        parts.logger.warn('could not measure the delivery lag', { error });
-      })
-      .finally(() => {
-        sampling = false;
-      });
-  }, SAMPLE_EVERY_MS);
+  const timer = setInterval(
+    () => {
+      if (sampling) return;
+      sampling = true;
+      sample()
+        .catch((error: unknown) => {
+          parts.logger.warn('could not measure the delivery lag', { error });
+        })
+        .finally(() => {
+          sampling = false;
+        });
+    },
+    parts.maxLagSeconds > 0 ? SAMPLE_EVERY_MS : SAMPLE_EVERY_MS_OFF,
+  );
   timer.unref();
   stops.push(() => {
     clearInterval(timer);
@@ -165,15 +189,12 @@ export const startAdmission = (parts: AdmissionParts, stops: StopStack): Admissi
   });
   return {
     router,
-    readiness: {
-      name: 'delivery-lag',
-      check: () =>
-        Promise.resolve(
-          refusing
-            ? `${Math.round(lag.seconds)} s behind, over the ${parts.maxLagSeconds} s limit: refusing new messages`
-            : undefined,
-        ),
-    },
+    details: () => ({
+      lagSeconds: Math.round(lag.seconds * 10) / 10,
+      eventsBehind: lag.eventsBehind,
+      refusing,
+      limitSeconds: parts.maxLagSeconds,
+    }),
     current: () => lag,
   };
 };

@@ -418,7 +418,7 @@ const table = {
   admissionMaxLagSeconds: {
     env: 'TIDINGS_ADMISSION_MAX_LAG_SECONDS',
     codec: boundedInt(0, 3_600),
-    fallback: 30,
+    fallback: 60,
   },
   wechatAppId: { env: 'TIDINGS_WECHAT_APPID', codec: NonEmpty },
   wechatAppSecret: { env: 'TIDINGS_WECHAT_SECRET', codec: NonEmpty },

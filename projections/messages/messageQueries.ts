@@ -86,10 +86,11 @@ export interface MessageQueries {
    */
   pendingDelivery(messageId: string, channel: string): DueDelivery | undefined;
   /**
-   * When the oldest device delivery never tried yet became due (its message's delivery time, or
-   * its creation): how far behind delivery is. Undefined when none waits.
+   * When the oldest device delivery never tried yet, routed at or after `since`, was routed (its
+   * message's last change, which is its routing while it waits): how far behind delivery is.
+   * Undefined when none waits.
    */
-  oldestFreshDelivery(): string | undefined;
+  oldestFreshDelivery(since: string): string | undefined;
   /** Times of the device pushes made for a binding since `since`. */
   devicePushesSince(bindingId: string, since: string): string[];
 }
@@ -127,10 +128,11 @@ export const messageQueries = (db: ReadModelDb): MessageQueries => {
      WHERE d.message_id = ? AND d.channel = ? AND d.status = 'pending' AND d.channel <> 'inbox'`,
   );
   // The waiting index holds never-tried deliveries first (retry_at NULL), in insertion order.
-  const oldestFresh = db.prepare<[], { due: string }>(
-    `SELECT COALESCE(m.deliver_at, m.created_at) AS due
+  const oldestFresh = db.prepare<[string], { due: string }>(
+    `SELECT m.updated_at AS due
      FROM message_deliveries d INDEXED BY deliveries_waiting JOIN messages m USING (message_id)
      WHERE d.status = 'pending' AND d.retry_at IS NULL AND d.channel <> 'inbox'
+       AND m.updated_at >= ?
      ORDER BY d.retry_at, d.rowid LIMIT 1`,
   );
   const pushes = db.prepare<[string, string], { at: string }>(
@@ -145,7 +147,7 @@ export const messageQueries = (db: ReadModelDb): MessageQueries => {
     freshDeliveries: (afterSeq, limit) => freshDeliveries.all(afterSeq, limit),
     retriesDue: (now, limit) => retriesDue.all(now, limit),
     pendingDelivery: (messageId, channel) => pendingDelivery.get(messageId, channel),
-    oldestFreshDelivery: () => oldestFresh.get()?.due,
+    oldestFreshDelivery: (since) => oldestFresh.get(since)?.due,
     devicePushesSince: (bindingId, since) => pushes.all(bindingId, since).map((row) => row.at),
     inbox: (filter) => {
       const conditions = [

@@ -65,9 +65,25 @@ describe('admission: new messages are refused while delivery is behind (composit
     const lag = Number(/^tidings_delivery_lag_seconds (\S+)$/m.exec(metrics)?.[1]);
     expect(lag).to.be.greaterThan(1);
     expect(metrics).to.match(/^tidings_admission_refusing 1$/m);
-    const ready = await call<{ checks: Record<string, string> }>(server.base, 'GET', '/readyz');
-    expect(ready.status).to.equal(503);
-    expect(ready.body.checks['delivery-lag']).to.match(/refusing new messages/);
+    // Shown, but the node stays ready: a balancer must not take every node out (reads go on).
+    const ready = await call<{ node: { delivery: { refusing: boolean; lagSeconds: number } } }>(
+      server.base,
+      'GET',
+      '/readyz',
+    );
+    expect(ready.status).to.equal(200);
+    expect(ready.body.node.delivery.refusing).to.equal(true);
+    expect(ready.body.node.delivery.lagSeconds).to.be.greaterThan(1);
+    // Every way in for a new message is refused: Bark's GET form of the compatible ingress,
+    // and the API's path written otherwise.
+    const compat = await fetch(`${server.base}/${to.key}/hello`);
+    expect(compat.status).to.equal(503);
+    await compat.arrayBuffer();
+    const slashed = await call(server.base, 'POST', '/v1/messages/', {
+      token: app.appSecret,
+      body: { key: to.key, body: 'slashed' },
+    });
+    expect(slashed.status).to.equal(503);
     // Reads go on meanwhile.
     const inbox = await call(server.base, 'GET', '/v1/me/inbox?limit=1', {
       cookie: to.person.cookie,

@@ -4,19 +4,14 @@ import { join } from 'node:path';
 import { startBarkServer, type BarkStandIn } from '../../devtools/barkServer.js';
 import { verifyExport } from '../../application/audit/exportVerification.js';
 import { call, type TestServer } from '../support/testServer.js';
-import { unique } from '../support/unique.js';
 import {
-  bindPerson,
   createPipelineApp,
-  deliveryOn,
   getMessage,
   inboxIds,
-  sendAccepted,
   startPipelineServer,
-  waitUntil,
-  type BoundPerson,
 } from '../support/pipeline.js';
 import type { CreatedApp } from '../support/httpFixtures.js';
+import { personWithHistory as historyOf } from '../support/erasureHistory.js';
 
 const AUDIT_TOKEN = 'test-audit-token-0123456789abcdef';
 
@@ -26,16 +21,6 @@ interface AuditItem {
   readonly type: string;
   readonly data: Record<string, unknown>;
 }
-
-/** What one person said and was sent, each text unique so the data folder can be searched for it. */
-type Traces = Readonly<{
-  readonly title: string;
-  readonly body: string;
-  readonly url: string;
-  readonly complaint: string;
-  /** The body of a second message, left in the inbox. */
-  readonly note: string;
-}>;
 
 /** Every file of the data folder (the database, its write-ahead log, keys, tokens), byte-wise. */
 const folderHolds = (dir: string, text: string): string[] => {
@@ -62,44 +47,7 @@ describe('erasure of a person (DELETE /v1/me, DELETE /v1/admin/recipients/:id; d
 
   const audit = <T>(path: string) => call<T>(server.base, 'GET', path, { token: AUDIT_TOKEN });
 
-  /** A person with a Bark device, one delivered message and a complaint about it. */
-  const personWithHistory = async (): Promise<{
-    bound: BoundPerson;
-    traces: Traces;
-    messageId: string;
-  }> => {
-    const bound = await bindPerson(server, bark, app);
-    const traces = {
-      title: unique('title-'),
-      body: unique('body-'),
-      url: `https://orders.example/${unique('order-')}`,
-      complaint: unique('complaint-'),
-      note: unique('note-'),
-    };
-    const messageId = await sendAccepted(server, app, {
-      key: bound.key,
-      title: traces.title,
-      body: traces.body,
-      url: traces.url,
-    });
-    await waitUntil(
-      () => getMessage(server, app, messageId),
-      (view) => deliveryOn(view, 'bark')?.status === 'delivered',
-      'the Bark delivery',
-    );
-    const filed = await call(server.base, 'POST', `/v1/me/inbox/${messageId}/complaints`, {
-      cookie: bound.person.cookie,
-      body: { category: 'spam', reason: traces.complaint },
-    });
-    expect(filed.status, JSON.stringify(filed.body)).to.equal(201);
-    const note = await sendAccepted(server, app, { key: bound.key, body: traces.note });
-    await waitUntil(
-      () => inboxIds(server, bound.person),
-      (ids) => ids.includes(note),
-      'the second message in the inbox',
-    );
-    return { bound, traces, messageId };
-  };
+  const personWithHistory = () => historyOf(bark, app, [server, server]);
 
   const verify = async () => {
     const reply = await audit<{ ok: boolean; checked: number; firstBadPosition?: number }>(

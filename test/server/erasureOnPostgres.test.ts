@@ -11,19 +11,15 @@ import {
   type TestSchema,
 } from '../support/postgres.js';
 import {
-  bindPerson,
   createPipelineApp,
-  deliveryOn,
   getMessage,
   inboxIds,
-  sendAccepted,
   startPipelineServer,
   waitUntil,
-  type BoundPerson,
 } from '../support/pipeline.js';
 import type { CreatedApp } from '../support/httpFixtures.js';
+import { personWithHistory as historyOf } from '../support/erasureHistory.js';
 import { call, type TestServer } from '../support/testServer.js';
-import { unique } from '../support/unique.js';
 
 const AUDIT_TOKEN = 'test-audit-token-0123456789abcdef';
 const ERASURE_LEASE = 'processor:erasure';
@@ -122,41 +118,8 @@ describe('erasure on a PostgreSQL log: two nodes, the deletion on the one withou
   };
 
   /** A person bound on one node, sent a delivered message through the other, who complained. */
-  const personWithHistory = async (app: CreatedApp, [first, second]: readonly TestServer[]) => {
-    const one = first as TestServer;
-    const two = second as TestServer;
-    const bound: BoundPerson = await bindPerson(one, bark, app);
-    const traces = {
-      title: unique('title-'),
-      body: unique('body-'),
-      url: `https://orders.example/${unique('order-')}`,
-      complaint: unique('complaint-'),
-      note: unique('note-'),
-    };
-    const messageId = await sendAccepted(two, app, {
-      key: bound.key,
-      title: traces.title,
-      body: traces.body,
-      url: traces.url,
-    });
-    await waitUntil(
-      () => getMessage(one, app, messageId),
-      (view) => deliveryOn(view, 'bark')?.status === 'delivered',
-      'the Bark delivery',
-    );
-    const filed = await call(two.base, 'POST', `/v1/me/inbox/${messageId}/complaints`, {
-      cookie: bound.person.cookie,
-      body: { category: 'spam', reason: traces.complaint },
-    });
-    expect(filed.status, JSON.stringify(filed.body)).to.equal(201);
-    const note = await sendAccepted(one, app, { key: bound.key, body: traces.note });
-    await waitUntil(
-      () => inboxIds(two, bound.person),
-      (ids) => ids.includes(note),
-      'the second message in the inbox',
-    );
-    return { bound, traces, messageId };
-  };
+  const personWithHistory = (app: CreatedApp, [first, second]: readonly TestServer[]) =>
+    historyOf(bark, app, [first as TestServer, second as TestServer]);
 
   it('erases the person from the shared log and both nodes’ read models; both chains verify', async () => {
     const { holder, other } = await byErasureLease();
