@@ -44,6 +44,8 @@ import { loadChannelPlugins } from './composition/channelPlugins.js';
 import { createSmtpEmailChannel } from './composition/emailChannel.js';
 import { moderationPolicies } from './adapters/moderation/policies.js';
 import { startReactors } from './composition/reactors.js';
+import { inlineStagesOf, routingOf } from './composition/submissionStages.js';
+import type { InlineStages } from './application/messages/inlineStages.js';
 import { retryPolicyOf, startDeliveryWorker, startScheduler } from './composition/delivery.js';
 import { startGroupDelivery, type GroupDelivery } from './composition/groupDelivery.js';
 import { startAdmission } from './composition/admission.js';
@@ -208,6 +210,8 @@ interface Processing {
   readonly readModels: ReadModels;
   /** With delivery groups: their consumers' readiness. */
   readonly groupDelivery?: GroupDelivery;
+  /** Moderation and routing in the submission's command, where this node may (see there). */
+  readonly inline?: InlineStages;
 }
 
 /**
@@ -255,10 +259,11 @@ const startProcessing = async (
           leasedWork.push(work);
           return runner;
         };
+  const routing = routingOf(core, queries, delivery);
   const reactorRunners = live
     ? startReactors(
         core,
-        { commands, queries, readModels, delivery, ladder, policies },
+        { commands, queries, readModels, delivery, ladder, policies, routing },
         stops,
         leased,
       )
@@ -324,10 +329,12 @@ const startProcessing = async (
   }
   const runners = [...readModels.runners, ...reactorRunners];
   reportProcessors(core.metrics, runners);
+  const inline = live ? inlineStagesOf(core, policies, routing) : undefined;
   return {
     commands: commands.waiting,
     queries,
     ladder,
+    ...(inline === undefined ? {} : { inline }),
     allowlist,
     idempotency,
     runners,
@@ -406,6 +413,7 @@ const serveHttp = async (
       : { barrier: readBarrier(core.store, running.readModels, core.logger) }),
     ...(readinessDetails === undefined ? {} : { readinessDetails }),
     delivery: running.delivery,
+    ...(running.inline === undefined ? {} : { inline: running.inline }),
     ...(admission === undefined ? {} : { admission: admission.router }),
     readiness: [...(running.groupDelivery === undefined ? [] : [running.groupDelivery.readiness])],
     limits: options,

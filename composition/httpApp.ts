@@ -22,6 +22,7 @@ import type { AccessTokens } from './accessTokens.js';
 import type { Core } from './core.js';
 import type { Queries } from './queries.js';
 import type { ChannelSetup } from './channelSetup.js';
+import type { InlineStages } from '../application/messages/inlineStages.js';
 import { readinessChecks } from './readiness.js';
 import type { ReadinessCheck } from '../adapters/http/app.js';
 import { requestLimitsOf, type LimitOverrides } from './requestLimits.js';
@@ -46,6 +47,8 @@ export interface HttpParts {
   readonly readinessDetails?: () => Promise<Record<string, unknown>>;
   /** The channels people's devices use, and the key that seals their secrets. */
   readonly delivery: ChannelSetup;
+  /** Moderation and routing in the submission's command (composition/submissionStages.ts). */
+  readonly inline?: InlineStages;
   /** Refuses new messages while delivery is behind (composition/admission.ts). */
   readonly admission?: Router;
   /** More for `/readyz` to check than the store and the processors (the delivery groups). */
@@ -88,6 +91,7 @@ export const buildHttpApp = (core: Core, parts: HttpParts): Express => {
     idempotency: parts.idempotency,
     ...(parts.audit === undefined ? {} : { audit: parts.audit }),
     ...(parts.erased === undefined ? {} : { erased: parts.erased }),
+    ...(parts.inline === undefined ? {} : { inline: parts.inline }),
   });
   return createHttpApp({
     logger: core.logger,
@@ -110,6 +114,7 @@ export const buildHttpApp = (core: Core, parts: HttpParts): Express => {
         messages: queries.messages,
         appRateLimit: limits.appRateLimit,
         ids: secureIds,
+        ...(parts.inline === undefined ? {} : { inline: parts.inline }),
         idempotency: parts.idempotency,
         logger: core.logger,
         readOnly: settings.readOnly,

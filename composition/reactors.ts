@@ -2,7 +2,7 @@ import type { Processor, ProcessorRunner } from '../application/processing/proce
 import { reactorProcessor } from '../application/processing/processor.js';
 import { moderationProcessor } from '../application/moderation/moderationProcessor.js';
 import { routerProcessor } from '../application/routing/routerProcessor.js';
-import { PushBudget } from '../application/routing/pushBudget.js';
+import type { DeliveryRouting } from '../application/routing/deliveryRouting.js';
 import { reputationProcessor } from '../application/reputation/reputationProcessor.js';
 import { recallProcessor } from '../application/delivery/recallProcessor.js';
 import { callbackProcessor } from '../application/callbacks/callbackProcessor.js';
@@ -26,6 +26,8 @@ export interface ReactorParts {
   readonly ladder: PenaltyLadder;
   /** The moderation chain, loaded before anything starts so that a bad setting fails at once. */
   readonly policies: readonly ModerationPolicy[];
+  /** The routing decision and push budget, shared with the submissions routed inline. */
+  readonly routing: DeliveryRouting;
 }
 
 /**
@@ -81,10 +83,7 @@ const router = (core: Core, parts: ReactorParts): Processor =>
     store: core.store,
     cache: core.cache,
     commands: parts.commands.processors,
-    channels: parts.delivery.channels,
-    budget: new PushBudget(core.settings.pushBudgetPerHour, (bindingId, since) =>
-      parts.queries.messages.devicePushesSince(bindingId, since),
-    ),
+    routing: parts.routing,
     logger: core.logger.child({ processor: 'router' }),
   });
 

@@ -59,6 +59,12 @@ export interface Settings {
    * than this many seconds (`TIDINGS_ADMISSION_MAX_LAG_SECONDS`); 0 never refuses.
    */
   readonly admissionMaxLagSeconds: number;
+  /**
+   * Where a message due now is moderated and routed (`TIDINGS_SUBMISSION_STAGES`): `inline`, in
+   * the submission's own command when the policies are all local and the node routes by itself
+   * (one node); `separate`, always by the moderation and routing stages.
+   */
+  readonly submissionStages: 'inline' | 'separate';
   readonly wechatAppId?: string;
   readonly wechatAppSecret?: string;
   readonly wechatApiBase: string;
@@ -419,6 +425,11 @@ const table = {
     env: 'TIDINGS_ADMISSION_MAX_LAG_SECONDS',
     codec: boundedInt(0, 3_600),
     fallback: 60,
+  },
+  submissionStages: {
+    env: 'TIDINGS_SUBMISSION_STAGES',
+    codec: oneOf<'inline' | 'separate'>(['inline', 'separate']),
+    fallback: 'inline',
   },
   wechatAppId: { env: 'TIDINGS_WECHAT_APPID', codec: NonEmpty },
   wechatAppSecret: { env: 'TIDINGS_WECHAT_SECRET', codec: NonEmpty },

@@ -3,12 +3,14 @@ import { domainError } from '../../domain/shared/domainError.js';
 import type { BindingQueries } from '../../projections/bindings/bindingQueries.js';
 import type { BindingRow } from '../../projections/bindings/bindingsProjection.js';
 import type { MessageQueries } from '../../projections/messages/messageQueries.js';
+import type { SubmitMessage } from '../../domain/message/messageCommands.js';
 import type { CommandBus } from '../commandBus.js';
 import type { Ids } from '../shared/ids.js';
 import type { Invocation } from '../shared/invocation.js';
 import { isPromise } from '../shared/maybePromise.js';
 import type { RateLimiter } from '../shared/rateLimiter.js';
 import { rateLimited, type Refusal } from '../shared/refusal.js';
+import { inlineSubmission, type InlineStages } from './inlineStages.js';
 import { deliveryTimeOf, draftProblems, type MessageDraft } from './messageDraft.js';
 
 /** What submitting a message needs. */
@@ -19,6 +21,11 @@ export interface SubmitMessageDeps {
   /** Messages per app: a burst, then a steady rate. */
   readonly appRateLimit: RateLimiter;
   readonly ids: Ids;
+  /**
+   * Moderation and routing in the submission's own command, when the server has only local
+   * policies and routes on this node (see InlineStages); absent, the stages do it.
+   */
+  readonly inline?: InlineStages;
 }
 
 /** The app that sends, as its credential showed it. */
@@ -81,31 +88,43 @@ export const submitMessage =
     // A delay counts from the first attempt too, so a retry after a failure submits the very
     // same message (same id, same time).
     const deliverAt = deliveryTimeOf(draft, asOf);
-    const result = await deps.commands.execute(
-      'message',
-      messageId,
-      {
-        type: 'SubmitMessage',
-        data: {
-          messageId,
-          appId: app.appId,
-          bindingId: binding.right.binding_id,
-          recipientId: binding.right.recipient_id,
-          ...contentOf(draft),
-          ...(deliverAt === undefined ? {} : { deliverAt }),
-          binding: bindingFacts(binding.right),
-          app: {
-            status: app.status,
-            ...(app.suspendedUntil === undefined ? {} : { suspendedUntil: app.suspendedUntil }),
-          },
+    const submit: SubmitMessage = {
+      type: 'SubmitMessage',
+      data: {
+        messageId,
+        appId: app.appId,
+        bindingId: binding.right.binding_id,
+        recipientId: binding.right.recipient_id,
+        ...contentOf(draft),
+        ...(deliverAt === undefined ? {} : { deliverAt }),
+        binding: bindingFacts(binding.right),
+        app: {
+          status: app.status,
+          ...(app.suspendedUntil === undefined ? {} : { suspendedUntil: app.suspendedUntil }),
         },
-        metadata: { now: call.now },
       },
+      metadata: { now: call.now },
+    };
+    // A message due now, new, that the binding lets through is moderated and routed in this very
+    // command when it can be; a repeat, one for later, or one to be suppressed is submitted alone.
+    const inline =
+      deps.inline !== undefined && deliverAt === undefined && !repeat && passes(submit.data.binding)
+        ? await inlineSubmission(deps.inline, submit)
+        : undefined;
+    const context =
       identity === undefined
         ? // A new ordered id names a stream no one has written.
           { ...call.commandContext(), newStream: true }
-        : call.commandContext(`submit:${messageId}`),
+        : call.commandContext(`submit:${messageId}`);
+    const result = await deps.commands.execute(
+      'message',
+      messageId,
+      inline?.commands ?? submit,
+      // The verdict follows from the submission and the routing from the verdict, as with the
+      // stages: auditors read the same causal chain.
+      inline === undefined ? context : { ...context, chained: true },
     );
+    inline?.settle(result);
     if (E.isLeft(result)) return result;
     const suppressed = result.right.state.status === 'suppressed';
     return E.right({
@@ -159,6 +178,10 @@ const contentOf = (draft: MessageDraft) => ({
   ...(draft.thread === undefined ? {} : { thread: draft.thread }),
   ...(draft.level === undefined ? {} : { level: draft.level }),
 });
+
+/** A binding whose messages go on: active, not blocked, and heard at some level. */
+const passes = (binding: SubmitMessage['data']['binding']): boolean =>
+  binding.status === 'active' && !binding.blocked && binding.level !== 'none';
 
 /** The binding as the Message aggregate decides with it. */
 const bindingFacts = (binding: BindingRow) => ({

@@ -1,13 +1,19 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { MessageCommand } from '../../domain/message/messageCommands.js';
-import type { MessageSubmitted } from '../../domain/message/messageEvents.js';
-import { moderate, type ModerationPolicy } from '../../domain/moderation/policy.js';
+import type { MessageSubmission, MessageSubmitted } from '../../domain/message/messageEvents.js';
+import {
+  moderate,
+  type ModerationInput,
+  type ModerationOutcome,
+  type ModerationPolicy,
+} from '../../domain/moderation/policy.js';
 import type { RecordedEvent } from '../../domain/shared/eventStore.js';
 import type { Processor } from '../processing/processor.js';
 import type { CommandBus } from '../commandBus.js';
 import type { Logger } from '../../domain/shared/logger.js';
 import { forEachConcurrently } from '../processing/concurrency.js';
 import { reactionContext } from '../processing/reaction.js';
+import { withoutSettled } from '../processing/settledInBatch.js';
 
 export interface ModerationProcessorOptions {
   readonly commands: CommandBus;
@@ -20,46 +26,32 @@ export interface ModerationProcessorOptions {
   readonly concurrency?: number;
 }
 
+/** The events of a verdict: once one is on record, the message is moderated. */
+const VERDICTS: ReadonlySet<string> = new Set([
+  'MessageApproved',
+  'MessageRejected',
+  'MessageHeldForReview',
+]);
+
 /**
  * The moderation stage: every submitted message gets a verdict from the policy chain, recorded as
  * MessageApproved (and MessageScheduled, in the same append, when it is for later),
  * MessageRejected or MessageHeldForReview.
+ *
+ * A message moderated in its submission's own command (local policies only, see
+ * application/messages/submitMessage.ts) has its verdict right after its MessageSubmitted: the
+ * stage reads the verdicts too and passes over a submission whose verdict follows it in the same
+ * batch (one split from it by a batch boundary is moderated again, which the aggregate answers
+ * as a no-op).
  */
 export const moderationProcessor = (options: ModerationProcessorOptions): Processor => {
   const now = options.now ?? (() => new Date());
   const moderateOne = async (recorded: RecordedEvent): Promise<void> => {
     const { data } = recorded as unknown as MessageSubmitted;
     const openid = options.openidOf(data.bindingId);
-    const outcome = await moderate(options.policies, {
-      messageId: data.messageId,
-      appId: data.appId,
-      body: data.body,
-      ...(openid === undefined ? {} : { openid }),
-      ...(data.title === undefined ? {} : { title: data.title }),
-      ...(data.subtitle === undefined ? {} : { subtitle: data.subtitle }),
-      ...(data.url === undefined ? {} : { url: data.url }),
-    });
-    const at = now().toISOString();
-    const metadata = { now: at };
+    const outcome = await moderate(options.policies, moderationInputOf(data, openid));
     const { messageId } = data;
-    const commands: MessageCommand[] =
-      outcome.kind === 'approve'
-        ? approvalCommands(messageId, outcome.policy, data.deliverAt, at)
-        : outcome.kind === 'reject'
-          ? [
-              {
-                type: 'RejectMessage',
-                data: { messageId, policy: outcome.policy, reason: outcome.reason },
-                metadata,
-              },
-            ]
-          : [
-              {
-                type: 'HoldMessage',
-                data: { messageId, policy: outcome.policy, reason: outcome.reason },
-                metadata,
-              },
-            ];
+    const commands = verdictCommands(messageId, outcome, data.deliverAt, now().toISOString());
     const result = await options.commands.execute(
       'message',
       messageId,
@@ -74,9 +66,62 @@ export const moderationProcessor = (options: ModerationProcessorOptions): Proces
   };
   return {
     name: 'moderation',
-    eventTypes: ['MessageSubmitted'],
-    processBatch: (batch) => forEachConcurrently(batch, options.concurrency ?? 32, moderateOne),
+    eventTypes: ['MessageSubmitted', ...VERDICTS],
+    processBatch: (batch) =>
+      forEachConcurrently(
+        withoutSettled(batch, (event) => VERDICTS.has(event.type)),
+        options.concurrency ?? 32,
+        moderateOne,
+      ),
   };
+};
+
+/** What the policies see of a submission. */
+export const moderationInputOf = (
+  submission: MessageSubmission,
+  openid: string | undefined,
+): ModerationInput => ({
+  messageId: submission.messageId,
+  appId: submission.appId,
+  body: submission.body,
+  ...(openid === undefined ? {} : { openid }),
+  ...(submission.title === undefined ? {} : { title: submission.title }),
+  ...(submission.subtitle === undefined ? {} : { subtitle: submission.subtitle }),
+  ...(submission.url === undefined ? {} : { url: submission.url }),
+});
+
+/**
+ * The commands that record a verdict: the approval (with the scheduling when the message is for
+ * later), the rejection or the hold. Used by this stage and by a submission moderated in its own
+ * command, so both record the same events.
+ */
+export const verdictCommands = (
+  messageId: string,
+  outcome: ModerationOutcome,
+  deliverAt: string | undefined,
+  now: string,
+): MessageCommand[] => {
+  const metadata = { now };
+  switch (outcome.kind) {
+    case 'approve':
+      return approvalCommands(messageId, outcome.policy, deliverAt, now);
+    case 'reject':
+      return [
+        {
+          type: 'RejectMessage',
+          data: { messageId, policy: outcome.policy, reason: outcome.reason },
+          metadata,
+        },
+      ];
+    case 'hold':
+      return [
+        {
+          type: 'HoldMessage',
+          data: { messageId, policy: outcome.policy, reason: outcome.reason },
+          metadata,
+        },
+      ];
+  }
 };
 
 /**

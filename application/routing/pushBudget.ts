@@ -1,10 +1,11 @@
 const HOUR_MS = 60 * 60 * 1000;
 
 /**
- * Device pushes per binding in the last hour, for the push budget. The router is the only writer
- * of device pushes, so it keeps the exact recent history in memory and learns a binding's earlier
- * pushes from the read model the first time it meets it (after a start), which covers pushes made
- * before a restart.
+ * Device pushes per binding in the last hour, for the push budget. Routing (the router stage, or
+ * a submission routed in its own command) is the only writer of device pushes, on one node, so
+ * the budget keeps the exact recent history in memory and learns a binding's earlier pushes from
+ * the read model the first time it meets it (after a start), which covers pushes made before a
+ * restart.
  */
 export class PushBudget {
   private readonly recent = new Map<string, number[]>();
@@ -23,15 +24,21 @@ export class PushBudget {
   }
 
   /**
-   * Records a device push made at `now`. Called after {@link used} for the same binding, once
-   * the routing is stored: by then the read model already lists this push, so the history is
-   * not re-read from it here (a binding `used` just forgot would count its first push twice).
+   * Counts a device push decided at `now`, before its routing is stored, so that routings of one
+   * binding decided at the same time (the router's, and the submissions routed in their own
+   * command) count each other. Called right after {@link used} for the same binding, with no
+   * turn of the loop between, so the list is the one `used` has just trimmed. Call the answer
+   * when the routing was not stored after all (refused, or a repeat counted the first time).
    */
-  record(bindingId: string, now: number): void {
-    // `used` has just dropped the pushes older than an hour from this list.
+  reserve(bindingId: string, now: number): () => void {
     const times = this.recent.get(bindingId);
     if (times === undefined) this.recent.set(bindingId, [now]);
     else times.push(now);
+    return () => {
+      const list = this.recent.get(bindingId);
+      const index = list?.lastIndexOf(now) ?? -1;
+      if (list !== undefined && index >= 0) list.splice(index, 1);
+    };
   }
 
   private history(bindingId: string, now: number): number[] {

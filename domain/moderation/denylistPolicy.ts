@@ -21,6 +21,7 @@ export const denylistPolicy = (
   const matcher = buildMatcher(terms);
   return {
     name,
+    answersAtOnce: true,
     check: (input: ModerationInput): PolicyVerdict => {
       for (const field of TEXT_FIELDS) {
         const text = input[field];

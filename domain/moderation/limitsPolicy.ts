@@ -66,6 +66,7 @@ export const limitsPolicy = (
 
   return {
     name,
+    answersAtOnce: true,
     check: (input: ModerationInput): PolicyVerdict => {
       for (const [field, max] of texts) {
         const text = input[field];

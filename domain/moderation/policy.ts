@@ -31,6 +31,8 @@ export interface ModerationPolicy {
 
 /** A policy that answers at once (the local ones), so callers need not await it. */
 export interface SyncModerationPolicy extends ModerationPolicy {
+  /** Says so at run time too: a chain of such policies can be decided inside a command. */
+  readonly answersAtOnce: true;
   check(input: ModerationInput): PolicyVerdict;
 }
 
@@ -62,6 +64,33 @@ const isVerdict = (value: unknown): value is PolicyVerdict => {
   return kind === 'pass' || ((kind === 'reject' || kind === 'hold') && typeof reason === 'string');
 };
 
+/** One policy's answer, or what it threw (or its promise rejected with). */
+type Answer = { readonly value: unknown } | { readonly error: unknown };
+
+/** What one policy's answer makes of the chain: an outcome, or `undefined` to go on. */
+const outcomeOf = (policy: ModerationPolicy, answer: Answer): ModerationOutcome | undefined => {
+  const verdict = 'value' in answer && isVerdict(answer.value) ? answer.value : undefined;
+  if (verdict === undefined) {
+    const reason = 'error' in answer ? messageOf(answer.error) : 'it answered no verdict';
+    return { kind: 'hold', policy: policy.name, reason: `policy ${policy.name} failed: ${reason}` };
+  }
+  switch (verdict.kind) {
+    case 'pass':
+      return undefined;
+    case 'reject':
+      return verdict.label === undefined
+        ? { kind: 'reject', policy: policy.name, reason: verdict.reason }
+        : { kind: 'reject', policy: policy.name, reason: verdict.reason, label: verdict.label };
+    case 'hold':
+      return { kind: 'hold', policy: policy.name, reason: verdict.reason };
+  }
+};
+
+const approvalOf = (policies: readonly ModerationPolicy[]): ModerationOutcome => {
+  if (policies.length === 0) throw new Error('moderate: the policy chain is empty');
+  return { kind: 'approve', policy: policies.map((policy) => policy.name).join('+') };
+};
+
 /**
  * Runs the policies in order; the first verdict that is not `pass` decides, and the policies
  * after it are not asked (so a paid external checker is never called for a message the local
@@ -75,30 +104,39 @@ export const moderate = async (
   policies: readonly ModerationPolicy[],
   input: ModerationInput,
 ): Promise<ModerationOutcome> => {
-  if (policies.length === 0) throw new Error('moderate: the policy chain is empty');
+  const approval = approvalOf(policies);
   for (const policy of policies) {
-    let verdict: PolicyVerdict;
+    let answer: Answer;
     try {
-      const answer: unknown = await policy.check(input);
-      if (!isVerdict(answer)) throw new Error('it answered no verdict');
-      verdict = answer;
+      answer = { value: await policy.check(input) };
     } catch (error) {
-      return {
-        kind: 'hold',
-        policy: policy.name,
-        reason: `policy ${policy.name} failed: ${messageOf(error)}`,
-      };
+      answer = { error };
     }
-    switch (verdict.kind) {
-      case 'pass':
-        continue;
-      case 'reject':
-        return verdict.label === undefined
-          ? { kind: 'reject', policy: policy.name, reason: verdict.reason }
-          : { kind: 'reject', policy: policy.name, reason: verdict.reason, label: verdict.label };
-      case 'hold':
-        return { kind: 'hold', policy: policy.name, reason: verdict.reason };
-    }
+    const outcome = outcomeOf(policy, answer);
+    if (outcome !== undefined) return outcome;
   }
-  return { kind: 'approve', policy: policies.map((policy) => policy.name).join('+') };
+  return approval;
+};
+
+/** A policy that answers at once (the local ones): a chain of them is decided without waiting. */
+export const isSyncPolicy = (policy: ModerationPolicy): policy is SyncModerationPolicy =>
+  (policy as Partial<SyncModerationPolicy>).answersAtOnce === true;
+
+/** {@link moderate} for a chain of policies that answer at once, in the same turn of the loop. */
+export const moderateNow = (
+  policies: readonly SyncModerationPolicy[],
+  input: ModerationInput,
+): ModerationOutcome => {
+  const approval = approvalOf(policies);
+  for (const policy of policies) {
+    let answer: Answer;
+    try {
+      answer = { value: policy.check(input) };
+    } catch (error) {
+      answer = { error };
+    }
+    const outcome = outcomeOf(policy, answer);
+    if (outcome !== undefined) return outcome;
+  }
+  return approval;
 };

@@ -51,6 +51,13 @@ export interface CommandContext {
    * store's answer to ids it holds looks like a first append). Ignored with an `expectedRevision`.
    */
   readonly newStream?: boolean;
+  /**
+   * The commands of this call follow from one another (a submission moderated and routed in the
+   * same append): the events of each command after the first name as their cause the last event
+   * decided by the commands before it, as if each had been a reaction to the one before. Without
+   * it every event's cause is `causationId`.
+   */
+  readonly chained?: boolean;
 }
 
 /** Another writer changed the stream between read and append (and retries, if any, ran out). */
@@ -225,10 +232,10 @@ export const handleCommand = async <Command extends TypedCommand, Event extends 
 
     const decision = decideAll(aggregate.decider, commands, state);
     if (E.isLeft(decision)) return decision;
-    const { events, times } = decision.right;
+    const { events, origins } = decision.right;
     if (events.length === 0) return E.right({ events, nextRevision: current, state });
 
-    const newEvents = toNewEvents(aggregate, times, context, events);
+    const newEvents = toNewEvents(aggregate, origins, context, events);
     const appended = await store.appendToStream(stream, newEvents, {
       expectedRevision: pinned ?? (current === NO_STREAM_REVISION ? 'no_stream' : current),
     });
@@ -397,47 +404,65 @@ const decideAll = <Command extends TypedCommand, Event extends TypedEvent, State
   decider: AggregateHandle<Command, Event, State>['decider'],
   commands: readonly Command[],
   initial: State,
-): E.Either<
-  DomainError,
-  { readonly events: readonly Event[]; readonly times: readonly string[] }
-> => {
+): E.Either<DomainError, { readonly events: readonly Event[]; readonly origins: Origins }> => {
   const events: Event[] = [];
   const times: string[] = [];
+  const commandIndexes: number[] = [];
   let state = initial;
-  for (const command of commands) {
+  for (const [index, command] of commands.entries()) {
     const decision = decider.decide(command, state);
     if (E.isLeft(decision)) return decision;
     for (const event of decision.right) {
       events.push(event);
       times.push(command.metadata.now);
+      commandIndexes.push(index);
       state = decider.evolve(state, event);
     }
   }
-  return E.right({ events, times });
+  return E.right({ events, origins: { times, commands: commandIndexes } });
 };
 
+/** Where each decided event comes from: its command's time and the command's index. */
+interface Origins {
+  readonly times: readonly string[];
+  readonly commands: readonly number[];
+}
+
 /**
- * Wraps decided events with ids and metadata for the store; each event occurred at `times[i]`, the
- * time of the command that decided it (commands run together may carry different times).
+ * Wraps decided events with ids and metadata for the store; each event occurred at the time of
+ * the command that decided it (commands run together may carry different times), and with
+ * `chained` follows from the last event of the commands before its own.
  */
-export const toNewEvents = <Event extends TypedEvent>(
+const toNewEvents = <Event extends TypedEvent>(
   aggregate: Pick<AggregateHandle<never, Event, never>, 'schemaVersions'>,
-  times: readonly string[],
+  origins: Origins,
   context: CommandContext,
   events: readonly Event[],
-): NewEvent[] =>
-  events.map((event, index) => ({
-    id: eventIdFor(context.commandId, index, context.orderKey),
-    type: event.type,
-    data: event.data,
-    metadata: {
-      occurredAt: times[index] ?? '',
-      actor: context.actor,
-      correlationId: context.correlationId ?? context.commandId,
-      causationId: context.causationId ?? context.commandId,
-      schemaVersion: aggregate.schemaVersions?.[event.type] ?? 1,
-    },
-  }));
+): NewEvent[] => {
+  const idOf = (index: number): string => eventIdFor(context.commandId, index, context.orderKey);
+  const cause = context.causationId ?? context.commandId;
+  /** The last event before `index` that another command decided. */
+  let previous: { readonly command: number; readonly id: string } | undefined;
+  let last: { readonly command: number; readonly id: string } | undefined;
+  return events.map((event, index) => {
+    const command = origins.commands[index] ?? 0;
+    if (last !== undefined && last.command !== command) previous = last;
+    const id = idOf(index);
+    last = { command, id };
+    return {
+      id,
+      type: event.type,
+      data: event.data,
+      metadata: {
+        occurredAt: origins.times[index] ?? '',
+        actor: context.actor,
+        correlationId: context.correlationId ?? context.commandId,
+        causationId: context.chained === true && previous !== undefined ? previous.id : cause,
+        schemaVersion: aggregate.schemaVersions?.[event.type] ?? 1,
+      },
+    };
+  });
+};
 
 const decodeStored = <Event extends TypedEvent>(
   aggregate: Pick<AggregateHandle<never, Event, never>, 'eventCodec'>,

@@ -51,7 +51,8 @@ describe('server start: processors wait for the read models', function () {
   });
 
   it('moderates a message left waiting at a stop only once every read model has caught up with the log', async () => {
-    const first = await startPipelineServer();
+    // Separate stages: the message waits at `submitted` while moderation is stopped.
+    const first = await startPipelineServer({ env: { TIDINGS_SUBMISSION_STAGES: 'separate' } });
     server = first;
     const app = await createPipelineApp(first, 'Start order app');
     const who = await bindPerson(first, bark, app, { level: 'weak' });

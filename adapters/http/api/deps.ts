@@ -1,3 +1,4 @@
+import type { InlineStages } from '../../../application/messages/inlineStages.js';
 import { randomUUID } from 'node:crypto';
 import type { CommandContext } from '../../../domain/shared/commandHandler.js';
 import type { CommandBus } from '../../../application/commandBus.js';
@@ -42,6 +43,8 @@ export interface ApiDeps {
   readonly messages: MessageQueries;
   /** Messages per app: a burst, then a steady rate (429 beyond). */
   readonly appRateLimit: RateLimiter;
+  /** Moderation and routing in the submission's own command, where the server may (see there). */
+  readonly inline?: InlineStages;
   readonly complaints: ComplaintQueries;
   /** The apps' callback deliveries. */
   readonly callbacks: CallbackQueries;

@@ -56,6 +56,7 @@ describe('loadSettings', () => {
         [
           'PORT',
           'TIDINGS_ADMISSION_MAX_LAG_SECONDS',
+          'TIDINGS_SUBMISSION_STAGES',
           'TIDINGS_HOST',
           'TIDINGS_DATA_DIR',
           'TIDINGS_DATABASE_URL',

@@ -86,7 +86,8 @@ describe('pipeline: scheduling, cancel and recall', function () {
     let app: CreatedApp;
 
     before(async () => {
-      server = await startPipelineServer();
+      // Separate stages: a test here holds a message at `submitted` by stopping moderation.
+      server = await startPipelineServer({ env: { TIDINGS_SUBMISSION_STAGES: 'separate' } });
       app = await createPipelineApp(server, 'Cancel app');
     });
 
