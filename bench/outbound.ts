@@ -8,15 +8,17 @@
  * through bench/barkProbe.ts) runs in a child process, so on a 2-core machine each has a core and
  * the sender's CPU time (`process.cpuUsage` over the measured run) is its own. Every push
  * carries its own id and body; the run fails loudly unless every push was answered 200 with
- * bark-server's success envelope and the stand-in received exactly as many as were sent.
+ * bark-server's success envelope and the stand-in received exactly as many as were sent (the
+ * error quotes the first outcome that was not `delivered`).
  *
  * Cases:
  * - `raw`: the ceiling — `node:http` with a keep-alive agent, the same JSON body and
  *   `Content-Type`, the answer read whole and its envelope parsed.
  * - `bark`: the Bark channel as the server uses it: `createBarkChannel().send` with a
- *   `ChannelContext` whose `http` is `createGuardedHttpClient` (the guarded axios instance behind
- *   the channels' HTTP port; allowlist 127.0.0.1, like the pipeline benchmarks), each outcome
- *   checked to be `delivered`.
+ *   `ChannelContext` whose `http` is `createGuardedHttpClient` (the channels' HTTP port on its
+ *   guarded undici Agent; allowlist 127.0.0.1, like the pipeline benchmarks), each outcome
+ *   checked to be `delivered`. `undici` is the same case under the name it was measured by when
+ *   the port moved from axios on `node:http` to undici.
  * - `axios`: a plain axios instance (its http adapter, keep-alive agent, `maxRedirects: 0`,
  *   every status resolves) posting the same way: axios without the guard, for reference.
  *
@@ -46,6 +48,7 @@ import { parseAllowlist } from '../adapters/outbound/addressPolicy.js';
 import { createGuardedHttpClient } from '../adapters/outbound/guardedHttpClient.js';
 import { createBarkChannel, type BarkRequest } from '../channels/bark/barkChannel.js';
 import type { ChannelContext } from '../channels/channel.js';
+import type { HttpClient } from '../channels/httpClient.js';
 import { startBarkProbe } from './barkProbe.js';
 import { processCpuSeconds } from './serverProcess.js';
 import { openLoop } from './loadgen.js';
@@ -133,6 +136,9 @@ const pushFor = (url: string, index: number): BarkRequest => ({
   },
 });
 
+/** What became of the first push a channel did not deliver, for the error that ends the run. */
+let firstFailure: string | undefined;
+
 /** Sends one push; resolves true when it was delivered. */
 type Sender = (request: BarkRequest) => Promise<boolean>;
 
@@ -177,15 +183,20 @@ const rawSender = (): Sender => {
     });
 };
 
-const barkSender = (): Sender => {
+/** The Bark channel sending through `http`, as the server uses it. */
+const channelSender = (http: HttpClient): Sender => {
   const channel = createBarkChannel();
-  const context: ChannelContext = {
-    http: createGuardedHttpClient({ allowlist: parseAllowlist(['127.0.0.1']) }),
-    logger: silentLogger,
-    now: () => new Date(),
+  const context: ChannelContext = { http, logger: silentLogger, now: () => new Date() };
+  return async (request) => {
+    const outcome = await channel.send(request, context);
+    if (outcome.kind === 'delivered') return true;
+    firstFailure ??= JSON.stringify(outcome);
+    return false;
   };
-  return async (request) => (await channel.send(request, context)).kind === 'delivered';
 };
+
+const barkSender = (): Sender =>
+  channelSender(createGuardedHttpClient({ allowlist: parseAllowlist(['127.0.0.1']) }));
 
 const axiosSender = (): Sender => {
   const client = axios.create({
@@ -206,6 +217,8 @@ const axiosSender = (): Sender => {
 const senders: Record<string, () => Sender> = {
   raw: rawSender,
   bark: barkSender,
+  // The name the undici-backed port was measured under (issue 17) before it became the client.
+  undici: barkSender,
   axios: axiosSender,
 };
 
@@ -278,7 +291,7 @@ const measure = async (makeSender: () => Sender): Promise<object> => {
     const received = await standIn.received();
     if (failures > 0 || received !== warm.requests + run.requests) {
       throw new Error(
-        `${failures} pushes not delivered; the stand-in received ${received} of ${warm.requests + run.requests}`,
+        `${failures} pushes not delivered; the stand-in received ${received} of ${warm.requests + run.requests}${firstFailure === undefined ? '' : `; the first: ${firstFailure}`}`,
       );
     }
     return {

@@ -1,16 +1,11 @@
-import axios from 'axios';
-import type { AxiosInstance, InternalAxiosRequestConfig } from 'axios';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Either } from 'fp-ts/lib/Either.js';
 import { promises as dns } from 'node:dns';
 import type { LookupAddress, LookupOptions } from 'node:dns';
-import http from 'node:http';
-import https from 'node:https';
 import { isIP } from 'node:net';
 import type { LookupFunction } from 'node:net';
 import { classifyAddress } from './addressPolicy.js';
 import type { AddressReason, Allowlist } from './addressPolicy.js';
-import { createGuardedHttpAdapter } from './guardedHttpAdapter.js';
 
 /**
  * Why a destination URL is refused. Stable; every one of them answers 400
@@ -106,7 +101,7 @@ const invalidUrl: DestinationProblem = {
   detail: 'the destination must be an absolute http(s) URL',
 };
 
-/** `url` parsed by the WHATWG parser (as axios and Node parse it), if it is an absolute URL. */
+/** `url` parsed by the WHATWG parser (as Node and undici parse it), if it is an absolute URL. */
 const parseDestination = (url: string): URL | undefined => {
   try {
     return new URL(url);
@@ -138,7 +133,8 @@ const resolve = async (host: string, lookup: HostResolver): Promise<string[] | u
  * secret setting instead.
  *
  * This is the save-time half. DNS can change between now and the request, so sending must go
- * through {@link createGuardedAxios}, which checks again at connect time.
+ * through the guarded HTTP client (`createGuardedHttpClient`), which checks again at connect
+ * time.
  */
 export const checkDestination = async (
   url: string,
@@ -303,7 +299,8 @@ export class ForbiddenDestinationError extends Error {
 
 /**
  * The {@link DestinationProblem} behind a guard refusal, whether `error` is the
- * {@link ForbiddenDestinationError} itself or an axios error wrapping it; `undefined` otherwise.
+ * {@link ForbiddenDestinationError} itself or an error wrapping it (as its `cause`, a few levels
+ * deep at most); `undefined` otherwise.
  */
 export const destinationProblemOf = (error: unknown): DestinationProblem | undefined => {
   for (let current = error, depth = 0; depth < 5; depth += 1) {
@@ -325,14 +322,14 @@ const wantedFamily = (family: LookupOptions['family']): 0 | 4 | 6 =>
   family === 4 || family === 'IPv4' ? 4 : family === 6 || family === 'IPv6' ? 6 : 0;
 
 /**
- * The connect-time half of the guard: a `lookup` for `http.Agent` / `https.Agent` (Node's
- * `net.LookupFunction`) that resolves like `dns.lookup` and fails with a
+ * The connect-time half of the guard: a `lookup` for `net.connect` / `tls.connect` (Node's
+ * `net.LookupFunction`; the guarded client gives it to its undici Agent's connector) that resolves like `dns.lookup` and fails with a
  * {@link ForbiddenDestinationError} (code `EFORBIDDENDESTINATION`) when any answer may not be
  * reached, so a name that resolved to a public address at save time and to an internal one now
  * (DNS rebinding) is refused before a socket connects. Answers in both forms Node asks for: one
  * address, or all of them with `{ all: true }` (Node 20's default family autoselection).
  *
- * Node does not call `lookup` for IP literals; {@link createGuardedAxios} checks those itself.
+ * Node does not call `lookup` for IP literals; the guarded client checks those before sending.
  */
 export const guardedLookup = (allowlist: Allowlist, resolver?: HostResolver): LookupFunction => {
   const lookup = resolver ?? systemResolver;
@@ -367,129 +364,4 @@ export const guardedLookup = (allowlist: Allowlist, resolver?: HostResolver): Lo
       },
     );
   };
-};
-
-/** `url` when the verdict on it is "may be reached"; throws the refusal otherwise. */
-const admit = (url: URL, problem: DestinationProblem | undefined, fullUrl: () => string): URL => {
-  if (problem !== undefined) throw new ForbiddenDestinationError(fullUrl(), problem);
-  return url;
-};
-
-/**
- * Leaves out of the instance's defaults what axios would copy into every request's config for
- * nothing (it merges the defaults into each request, key by key, deep-copying objects):
- *
- * - the empty per-method header buckets (`get: {}`, `post: {}`… twelve of them): they hold no
- *   header, so every request gets the very same headers. `common` and any bucket that holds a
- *   header stay.
- * - `transitional` and `env`: they are axios's built-in values, which axios uses wherever a
- *   config has none (`config.transitional || transitionalDefaults`, the platform's `FormData`);
- *   a request may still set its own.
- * - `xsrfCookieName`, `xsrfHeaderName`: only browsers read them.
- */
-const slimDefaults = (instance: AxiosInstance): void => {
-  const defaults = instance.defaults as unknown as Record<string, unknown>;
-  for (const name of ['transitional', 'env', 'xsrfCookieName', 'xsrfHeaderName']) {
-    Reflect.deleteProperty(defaults, name);
-  }
-  const headers = instance.defaults.headers as unknown as Record<string, unknown>;
-  for (const [name, bucket] of Object.entries(headers)) {
-    if (
-      name !== 'common' &&
-      typeof bucket === 'object' &&
-      bucket !== null &&
-      Object.getPrototypeOf(bucket) === Object.prototype &&
-      Reflect.ownKeys(bucket).length === 0
-    ) {
-      Reflect.deleteProperty(headers, name);
-    }
-  }
-};
-
-/** Options of {@link createGuardedAxios}. */
-export interface GuardedAxiosOptions extends GuardOptions {
-  /** Whole-request time limit; default 5000 ms. */
-  readonly timeoutMs?: number;
-  /** Largest response body accepted; default 1 MiB (a hostile server must not fill memory). */
-  readonly maxResponseBytes?: number;
-}
-
-/**
- * The axios instance behind the HTTP client every outbound channel sends with
- * (`createGuardedHttpClient` puts the channels' port in front of it). A user-supplied URL is an
- * SSRF risk, so:
- *
- * - before anything is sent, its adapter ({@link createGuardedHttpAdapter}) judges the URL it is
- *   about to request — the final one, after every interceptor and `transformRequest` — as
- *   {@link checkDestination} does, through the verdicts {@link cachedDestinationCheck} remembers.
- *   It is the only check IP literals get (Node skips `lookup` for them) and it also refuses
- *   non-http(s) schemes and credentials; the request rejects with a
- *   {@link ForbiddenDestinationError} and no socket is opened.
- * - the http and https agents (keep-alive) resolve through {@link guardedLookup}, so the
- *   addresses are checked again at connect time, when DNS may answer differently.
- * - `maxRedirects: 0`: a redirect could point anywhere, so it is returned, never followed.
- * - `validateStatus: () => true`: every status is a response; callers decide what 4xx/5xx mean.
- * - `proxy: false`: an environment proxy would connect on our behalf, past the agents' lookup.
- *
- * A request interceptor overwrites per-request options that would get around the guard
- * (`adapter`, `httpAgent`, `httpsAgent`, `httpVersion`, `lookup`, `maxRedirects`, `proxy`,
- * `socketPath`, `transport`), and the adapter does again before it hands a request to axios's own
- * http adapter. Guard refusals carry `code === 'EFORBIDDENDESTINATION'` (directly, or on the
- * wrapping `AxiosError`); {@link destinationProblemOf} gives the reason.
- *
- * The adapter sends the requests channels make (a text or Buffer body, a non-stream response)
- * itself, with what axios's http adapter would send and answering what it would answer, minus
- * per-request work this client does not need; the rest goes through axios's http adapter. The
- * instance's defaults leave out what axios would copy into every request for nothing (see
- * `slimDefaults`).
- */
-export const createGuardedAxios = (options: GuardedAxiosOptions): AxiosInstance => {
-  const lookup = guardedLookup(options.allowlist, options.lookup);
-  const agentOptions = { keepAlive: true, lookup };
-  const httpAgent = new http.Agent(agentOptions);
-  const httpsAgent = new https.Agent(agentOptions);
-  const check = cachedDestinationCheck(options);
-
-  /** Puts the fixed options back, whatever a request asked for. */
-  const enforce = (config: InternalAxiosRequestConfig): InternalAxiosRequestConfig => {
-    const guarded: InternalAxiosRequestConfig = Object.assign(config, enforced);
-    delete guarded.lookup;
-    delete guarded.socketPath;
-    delete guarded.transport;
-    return guarded;
-  };
-  const adapter = createGuardedHttpAdapter({
-    httpAgent,
-    httpsAgent,
-    gate: (fullPath, fullUrl) => {
-      const url = parseDestination(fullPath);
-      if (url === undefined) throw new ForbiddenDestinationError(fullUrl(), invalidUrl);
-      const verdict = check(url);
-      if (verdict instanceof Promise)
-        return verdict.then((problem) => admit(url, problem, fullUrl));
-      return admit(url, verdict, fullUrl);
-    },
-    enforce,
-  });
-  const enforced = {
-    adapter,
-    httpAgent,
-    httpsAgent,
-    httpVersion: 1,
-    maxRedirects: 0,
-    proxy: false,
-  } as const;
-
-  const instance = axios.create({
-    ...enforced,
-    timeout: options.timeoutMs ?? 5000,
-    maxContentLength: options.maxResponseBytes ?? 1_048_576,
-    validateStatus: () => true,
-  });
-  slimDefaults(instance);
-
-  // Synchronous: axios then runs it, and the adapter, without a promise chain of its own.
-  instance.interceptors.request.use(enforce, null, { synchronous: true });
-
-  return instance;
 };

@@ -10,13 +10,18 @@ import {
   ForbiddenDestinationError,
   cachedDestinationCheck,
   checkDestination,
-  createGuardedAxios,
   destinationProblemOf,
   guardedLookup,
   type DestinationProblem,
   type DestinationReason,
   type HostResolver,
 } from '../../../adapters/outbound/destinationGuard.js';
+import {
+  createGuardedHttpClient,
+  type GuardedHttpClient,
+  type GuardedHttpClientOptions,
+} from '../../../adapters/outbound/guardedHttpClient.js';
+import type { HttpClient, HttpRefusal, HttpResult } from '../../../channels/httpClient.js';
 
 // No test here may send traffic anywhere but loopback, even if the guard were broken. Every
 // socket connect in this file goes through `connectSpy`, which records it and lets it proceed
@@ -528,7 +533,7 @@ describe('destination guard', () => {
     });
   });
 
-  describe('createGuardedAxios (connect time, against loopback servers)', () => {
+  describe('createGuardedHttpClient (connect time, against loopback servers)', () => {
     interface CountingServer {
       readonly server: http.Server;
       readonly port: number;
@@ -561,12 +566,14 @@ describe('destination guard', () => {
 
     let target: CountingServer;
     let origin: CountingServer;
-    const instances: ReturnType<typeof createGuardedAxios>[] = [];
-    const guarded = (options: Parameters<typeof createGuardedAxios>[0]) => {
-      const instance = createGuardedAxios(options);
-      instances.push(instance);
-      return instance;
+    const clients: GuardedHttpClient[] = [];
+    const guarded = (options: GuardedHttpClientOptions): GuardedHttpClient => {
+      const client = createGuardedHttpClient(options);
+      clients.push(client);
+      return client;
     };
+    const get = (client: HttpClient, url: string): Promise<HttpResult> =>
+      client.request({ method: 'GET', url });
 
     before(async () => {
       target = await listen((_request, response) => response.end('redirect target'));
@@ -577,6 +584,10 @@ describe('destination guard', () => {
         } else if (request.url === '/unavailable') {
           response.writeHead(503, { 'retry-after': '7' });
           response.end('busy');
+        } else if (request.url === '/last') {
+          // The client must not reuse this connection: the next request opens a new one.
+          response.writeHead(200, { connection: 'close' });
+          response.end('ok');
         } else {
           response.end('ok');
         }
@@ -584,10 +595,7 @@ describe('destination guard', () => {
     });
 
     after(async () => {
-      for (const instance of instances) {
-        (instance.defaults.httpAgent as http.Agent).destroy();
-        (instance.defaults.httpsAgent as http.Agent).destroy();
-      }
+      await Promise.all(clients.map((client) => client.close()));
       await Promise.all([close(origin), close(target)]);
     });
 
@@ -598,87 +606,71 @@ describe('destination guard', () => {
       }
     });
 
-    const refusal = async (promise: Promise<unknown>): Promise<unknown> => {
-      try {
-        await promise;
-      } catch (error) {
-        return error;
-      }
-      return expect.fail('expected the request to be refused');
-    };
+    /**
+     * One turn of the event loop: undici hands a connection whose answer is in to the next
+     * request only after that (in case the server closes it after all).
+     */
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
-    it('is configured to send nothing it was not asked to', () => {
-      const instance = guarded({ allowlist: emptyAllowlist });
-      expect(instance.defaults.maxRedirects).to.equal(0);
-      expect(instance.defaults.timeout).to.equal(5000);
-      expect(instance.defaults.proxy).to.equal(false);
-      expect(instance.defaults.validateStatus?.(500)).to.equal(true);
-      expect(instance.defaults.httpAgent).to.have.property('keepAlive', true);
-      expect(instance.defaults.httpsAgent).to.have.property('keepAlive', true);
-      expect(guarded({ allowlist: emptyAllowlist, timeoutMs: 250 }).defaults.timeout).to.equal(250);
+    /** The refusal a result is; fails the test when it is anything else. */
+    const refusal = (result: HttpResult): HttpRefusal =>
+      result.kind === 'refused'
+        ? result
+        : expect.fail(`expected the request to be refused, got ${JSON.stringify(result)}`);
+
+    const body = (result: HttpResult): string =>
+      result.kind === 'answered'
+        ? result.body
+        : expect.fail(`expected an answer, got ${JSON.stringify(result)}`);
+
+    it('reaches an allowlisted local server, keeping the connection alive', async () => {
+      const client = guarded({ allowlist: parseAllowlist(['127.0.0.1']) });
+      expect(body(await get(client, `http://127.0.0.1:${origin.port}/ok`))).to.equal('ok');
+      await nextTurn();
+      expect(body(await get(client, `http://127.0.0.1:${origin.port}/again`))).to.equal('ok');
+      expect(origin.requests).to.deep.equal(['GET /ok', 'GET /again']);
+      expect(origin.connections).to.equal(1);
     });
 
-    it("keeps axios's default headers, without the empty per-method buckets", () => {
-      const instance = guarded({ allowlist: emptyAllowlist });
-      expect(Object.keys(instance.defaults.headers)).to.deep.equal(['common']);
-      expect(instance.defaults.headers.common['Accept']).to.equal(
-        'application/json, text/plain, */*',
+    it('answers error statuses instead of failing', async () => {
+      const client = guarded({ allowlist: parseAllowlist(['127.0.0.1']) });
+      const result = await get(client, `http://127.0.0.1:${origin.port}/unavailable`);
+      expect(result).to.deep.include({ kind: 'answered', status: 503, body: 'busy' });
+      expect(result.kind === 'answered' && result.headers['retry-after']).to.equal('7');
+    });
+
+    it('answers a redirect without following it', async () => {
+      const client = guarded({ allowlist: parseAllowlist(['127.0.0.1']) });
+      const result = await get(client, `http://127.0.0.1:${origin.port}/redirect`);
+      expect(result).to.deep.include({ kind: 'answered', status: 302 });
+      expect(result.kind === 'answered' && result.headers['location']).to.equal(
+        `http://127.0.0.1:${target.port}/target`,
       );
-    });
-
-    it('reaches an allowlisted local server', async () => {
-      const instance = guarded({ allowlist: parseAllowlist(['127.0.0.1']) });
-      const response = await instance.get<string>(`http://127.0.0.1:${origin.port}/ok`);
-      expect(response.status).to.equal(200);
-      expect(response.data).to.equal('ok');
-      expect(origin.requests).to.deep.equal(['GET /ok']);
-    });
-
-    it('returns error statuses instead of throwing', async () => {
-      const instance = guarded({ allowlist: parseAllowlist(['127.0.0.1']) });
-      const response = await instance.get(`http://127.0.0.1:${origin.port}/unavailable`);
-      expect(response.status).to.equal(503);
-      expect(response.headers['retry-after']).to.equal('7');
-    });
-
-    it('returns a redirect without following it, even when a request asks to', async () => {
-      const instance = guarded({ allowlist: parseAllowlist(['127.0.0.1']) });
-      const response = await instance.get(`http://127.0.0.1:${origin.port}/redirect`);
-      expect(response.status).to.equal(302);
-      expect(response.headers['location']).to.equal(`http://127.0.0.1:${target.port}/target`);
-      const insisting = await instance.get(`http://127.0.0.1:${origin.port}/redirect`, {
-        maxRedirects: 5,
-      });
-      expect(insisting.status).to.equal(302);
-      expect(origin.requests).to.deep.equal(['GET /redirect', 'GET /redirect']);
+      expect(origin.requests).to.deep.equal(['GET /redirect']);
       expect(target.connections).to.equal(0);
       expect(target.requests).to.deep.equal([]);
     });
 
     it('refuses a loopback IP literal before opening a socket', async () => {
-      const instance = guarded({ allowlist: emptyAllowlist });
-      const error = await refusal(instance.get(`http://127.0.0.1:${origin.port}/ok`));
-      expect((error as { code?: unknown }).code).to.equal(FORBIDDEN_DESTINATION);
-      expect(destinationProblemOf(error)?.reason).to.equal('loopback');
+      const client = guarded({ allowlist: emptyAllowlist });
+      const refused = refusal(await get(client, `http://127.0.0.1:${origin.port}/ok`));
+      expect(refused.reason).to.equal('loopback');
       expect(connectSpy.attempts).to.deep.equal([]);
       expect(origin.connections).to.equal(0);
     });
 
     it('refuses other spellings and names of the loopback server before opening a socket', async () => {
-      const instance = guarded({ allowlist: emptyAllowlist });
-      for (const url of [
-        `http://localhost:${origin.port}/ok`,
-        `http://2130706433:${origin.port}/ok`,
-        `http://[::ffff:127.0.0.1]:${origin.port}/ok`,
-        `ftp://127.0.0.1:${origin.port}/ok`,
-      ]) {
-        const error = await refusal(instance.get(url));
-        expect((error as { code?: unknown }).code, url).to.equal(FORBIDDEN_DESTINATION);
+      const client = guarded({ allowlist: emptyAllowlist });
+      for (const [url, reason] of [
+        [`http://localhost:${origin.port}/ok`, 'loopback'],
+        [`http://2130706433:${origin.port}/ok`, 'loopback'],
+        [`http://0x7f.1:${origin.port}/ok`, 'loopback'],
+        [`http://[::ffff:127.0.0.1]:${origin.port}/ok`, 'loopback'],
+        [`ftp://127.0.0.1:${origin.port}/ok`, 'unsupported_scheme'],
+        [`http://user:pw@127.0.0.1:${origin.port}/ok`, 'credentials_in_url'],
+      ] as const) {
+        expect(refusal(await get(client, url)).reason, url).to.equal(reason);
       }
-      const error = await refusal(
-        instance.get('/ok', { baseURL: `http://127.0.0.1:${origin.port}` }),
-      );
-      expect(destinationProblemOf(error)?.reason).to.equal('loopback');
       expect(connectSpy.attempts).to.deep.equal([]);
       expect(origin.connections).to.equal(0);
     });
@@ -693,10 +685,10 @@ describe('destination guard', () => {
         const address = connecting ? '127.0.0.1' : '93.184.215.14';
         return Promise.resolve([{ address, family: 4 }]);
       };
-      const instance = guarded({ allowlist: emptyAllowlist, lookup: rebinding });
-      const error = await refusal(instance.get(`http://rebind.test:${origin.port}/ok`));
-      expect((error as { code?: unknown }).code).to.equal(FORBIDDEN_DESTINATION);
-      expect(destinationProblemOf(error)).to.include({ reason: 'loopback', address: '127.0.0.1' });
+      const client = guarded({ allowlist: emptyAllowlist, lookup: rebinding });
+      const refused = refusal(await get(client, `http://rebind.test:${origin.port}/ok`));
+      expect(refused.reason).to.equal('loopback');
+      expect(refused.detail).to.match(/^127\.0\.0\.1 is a loopback address \(rebind\.test/);
       expect(asked).to.deep.equal(['rebind.test', 'rebind.test']);
       expect(connectSpy.attempts.map((attempt) => attempt.host)).to.deep.equal(['rebind.test']);
       expect(origin.connections).to.equal(0);
@@ -704,20 +696,20 @@ describe('destination guard', () => {
     });
 
     it('refuses a forbidden IP literal every time, never connecting', async () => {
-      const instance = guarded({ allowlist: emptyAllowlist });
+      const client = guarded({ allowlist: emptyAllowlist });
       for (let round = 0; round < 3; round += 1) {
-        const error = await refusal(instance.get(`http://127.0.0.1:${origin.port}/ok`));
-        expect((error as { code?: unknown }).code).to.equal(FORBIDDEN_DESTINATION);
-        expect(error).to.be.instanceOf(ForbiddenDestinationError);
+        expect(refusal(await get(client, `http://127.0.0.1:${origin.port}/ok`)).reason).to.equal(
+          'loopback',
+        );
       }
       expect(connectSpy.attempts).to.deep.equal([]);
       expect(origin.connections).to.equal(0);
     });
 
     it('lets an allowlisted address through every time', async () => {
-      const instance = guarded({ allowlist: parseAllowlist(['127.0.0.1']) });
+      const client = guarded({ allowlist: parseAllowlist(['127.0.0.1']) });
       for (let round = 0; round < 3; round += 1) {
-        expect((await instance.get(`http://127.0.0.1:${origin.port}/ok`)).data).to.equal('ok');
+        expect(body(await get(client, `http://127.0.0.1:${origin.port}/ok`))).to.equal('ok');
       }
       expect(origin.requests).to.deep.equal(['GET /ok', 'GET /ok', 'GET /ok']);
     });
@@ -725,43 +717,48 @@ describe('destination guard', () => {
     it('keeps each client to its own allowlist', async () => {
       const permissive = guarded({ allowlist: parseAllowlist(['127.0.0.1']) });
       const strict = guarded({ allowlist: emptyAllowlist });
-      expect((await permissive.get(`http://127.0.0.1:${origin.port}/ok`)).status).to.equal(200);
-      const error = await refusal(strict.get(`http://127.0.0.1:${origin.port}/ok`));
-      expect(destinationProblemOf(error)?.reason).to.equal('loopback');
+      expect(await get(permissive, `http://127.0.0.1:${origin.port}/ok`)).to.deep.include({
+        kind: 'answered',
+        status: 200,
+      });
+      const refused = refusal(await get(strict, `http://127.0.0.1:${origin.port}/ok`));
+      expect(refused.reason).to.equal('loopback');
     });
 
     it('refuses a name whose DNS answer turned internal at its next new connection, though its acceptance is remembered', async () => {
       const answers: Record<string, readonly string[]> = { 'rebind.test': ['127.0.0.1'] };
       const { resolver, asked } = cannedResolver(answers);
       // 127.0.0.1 may be used (the loopback test server); 10.0.0.5 may not.
-      const instance = guarded({ allowlist: parseAllowlist(['127.0.0.1']), lookup: resolver });
-      const url = `http://rebind.test:${origin.port}/ok`;
-      expect((await instance.get(url)).data).to.equal('ok');
+      const client = guarded({ allowlist: parseAllowlist(['127.0.0.1']), lookup: resolver });
+      const url = `http://rebind.test:${origin.port}`;
+      expect(body(await get(client, `${url}/ok`))).to.equal('ok');
       // Checked before sending, and again when the connection was opened.
       expect(asked).to.deep.equal(['rebind.test', 'rebind.test']);
 
       answers['rebind.test'] = ['10.0.0.5'];
+      await nextTurn();
       // The kept-alive connection goes to the address checked when it was opened; the name's
-      // acceptance is remembered, so nothing asks DNS.
-      expect((await instance.get(url)).data).to.equal('ok');
+      // acceptance is remembered, so nothing asks DNS. The server closes that connection after
+      // answering.
+      expect(body(await get(client, `${url}/last`))).to.equal('ok');
       expect(asked).to.have.length(2);
       expect(origin.connections).to.equal(1);
+      await nextTurn();
 
       // A new connection resolves the name again, and the internal answer is refused.
-      (instance.defaults.httpAgent as http.Agent).destroy();
-      const error = await refusal(instance.get(url));
-      expect((error as { code?: unknown }).code).to.equal(FORBIDDEN_DESTINATION);
-      expect(destinationProblemOf(error)).to.include({ reason: 'private', address: '10.0.0.5' });
+      const refused = refusal(await get(client, `${url}/ok`));
+      expect(refused.reason).to.equal('private');
+      expect(refused.detail).to.match(/^10\.0\.0\.5 is a private address/);
       expect(asked).to.deep.equal(['rebind.test', 'rebind.test', 'rebind.test']);
       expect(origin.connections).to.equal(1);
-      expect(origin.requests).to.deep.equal(['GET /ok', 'GET /ok']);
+      expect(origin.requests).to.deep.equal(['GET /ok', 'GET /last']);
     });
 
     it('connects through the guarded lookup when the name stays allowlisted', async () => {
       const { resolver } = cannedResolver({ 'bark.lan': ['127.0.0.1'] });
-      const instance = guarded({ allowlist: parseAllowlist(['bark.lan']), lookup: resolver });
-      const response = await instance.get<string>(`http://bark.lan:${origin.port}/ok`);
-      expect(response.status).to.equal(200);
+      const client = guarded({ allowlist: parseAllowlist(['bark.lan']), lookup: resolver });
+      const result = await get(client, `http://bark.lan:${origin.port}/ok`);
+      expect(result).to.deep.include({ kind: 'answered', status: 200, body: 'ok' });
       expect(origin.requests).to.deep.equal(['GET /ok']);
     });
   });

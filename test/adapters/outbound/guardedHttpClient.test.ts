@@ -1,8 +1,13 @@
 import { expect } from 'chai';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import zlib from 'node:zlib';
 import { emptyAllowlist, parseAllowlist } from '../../../adapters/outbound/addressPolicy.js';
-import { createGuardedHttpClient } from '../../../adapters/outbound/guardedHttpClient.js';
+import {
+  createGuardedHttpClient,
+  type GuardedHttpClient,
+  type GuardedHttpClientOptions,
+} from '../../../adapters/outbound/guardedHttpClient.js';
 import type { HttpResult } from '../../../channels/httpClient.js';
 
 // Every request here goes to a server on 127.0.0.1 (or a closed port there), which the clients
@@ -44,6 +49,64 @@ const handle = (request: http.IncomingMessage, response: http.ServerResponse): v
       return;
     case '/hang':
       return;
+    case '/gzip':
+      response.writeHead(200, { 'Content-Encoding': 'gzip' });
+      response.end(request.method === 'HEAD' ? undefined : zlib.gzipSync('zipped text'));
+      return;
+    case '/deflate':
+      response.writeHead(200, { 'Content-Encoding': 'deflate' });
+      response.end(zlib.deflateSync('deflated text'));
+      return;
+    case '/deflate-raw':
+      response.writeHead(200, { 'Content-Encoding': 'deflate' });
+      response.end(zlib.deflateRawSync('raw deflated text'));
+      return;
+    case '/br':
+      response.writeHead(200, { 'Content-Encoding': 'br' });
+      response.end(zlib.brotliCompressSync('brotli text'));
+      return;
+    case '/no-content':
+      response.writeHead(204, { 'Content-Encoding': 'gzip' });
+      response.end();
+      return;
+    case '/bomb':
+      // 60 bytes on the wire, 100 kB once decompressed.
+      response.writeHead(200, { 'Content-Encoding': 'gzip' });
+      response.end(zlib.gzipSync('x'.repeat(100_000)));
+      return;
+    case '/bom':
+      response.end('\uFEFFhi');
+      return;
+    case '/twice':
+      response.setHeader('Retry-After', ['7', '60']);
+      response.setHeader('X-Many', ['one', 'two']);
+      response.end();
+      return;
+    case '/slow-body': {
+      // Each chunk comes well within the limit; the whole body takes about 2 s.
+      response.writeHead(200, { 'Content-Length': '40' });
+      let sent = 0;
+      const timer = setInterval(() => {
+        sent += 1;
+        response.write('.');
+        if (sent === 40) {
+          clearInterval(timer);
+          response.end();
+        }
+      }, 50);
+      response.on('close', () => {
+        clearInterval(timer);
+      });
+      return;
+    }
+    case '/cut':
+      response.writeHead(200, { 'Content-Length': '1000' });
+      response.write('only part of it');
+      setTimeout(() => response.socket?.destroy(), 20);
+      return;
+    case '/hang-up':
+      response.socket?.destroy();
+      return;
     default:
       response.end(`${request.method ?? ''} ${request.url ?? ''}`);
   }
@@ -62,11 +125,17 @@ const closedPort = async (): Promise<number> => {
   return port;
 };
 
-describe('guarded HTTP client: the channels’ port over the guarded axios instance', () => {
+describe('guarded HTTP client: the channels’ port on its guarded undici Agent', () => {
   let server: http.Server;
   let base: string;
   let received: Received[];
-  const loopback = createGuardedHttpClient({ allowlist: parseAllowlist(['127.0.0.1']) });
+  const clients: GuardedHttpClient[] = [];
+  const guarded = (options: GuardedHttpClientOptions): GuardedHttpClient => {
+    const client = createGuardedHttpClient(options);
+    clients.push(client);
+    return client;
+  };
+  const loopback = guarded({ allowlist: parseAllowlist(['127.0.0.1']) });
 
   before(async () => {
     server = http.createServer((request, response) => {
@@ -86,6 +155,7 @@ describe('guarded HTTP client: the channels’ port over the guarded axios insta
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   after(async () => {
+    await Promise.all(clients.map((client) => client.close()));
     await new Promise<void>((resolve) => {
       server.close(() => {
         resolve();
@@ -151,11 +221,93 @@ describe('guarded HTTP client: the channels’ port over the guarded axios insta
       expect(result.kind === 'answered' && result.headers['location']).to.equal('/elsewhere');
       expect(received.map((request) => request.url)).to.deep.equal(['/moved']);
     });
+
+    it('decompresses gzip, deflate (with its zlib header or without) and br', async () => {
+      for (const [path, text] of [
+        ['/gzip', 'zipped text'],
+        ['/deflate', 'deflated text'],
+        ['/deflate-raw', 'raw deflated text'],
+        ['/br', 'brotli text'],
+      ] as const) {
+        const result = await loopback.request({ method: 'GET', url: `${base}${path}` });
+        expect(result, path).to.deep.include({ kind: 'answered', status: 200, body: text });
+        expect(result.kind === 'answered' && result.headers, path).to.not.have.property(
+          'content-encoding',
+        );
+      }
+    });
+
+    it('answers a HEAD or a 204 with no body, whatever its content-encoding', async () => {
+      expect(await loopback.request({ method: 'HEAD', url: `${base}/gzip` })).to.deep.include({
+        kind: 'answered',
+        status: 200,
+        body: '',
+      });
+      expect(await loopback.request({ method: 'GET', url: `${base}/no-content` })).to.deep.include({
+        kind: 'answered',
+        status: 204,
+        body: '',
+      });
+    });
+
+    it('drops a byte-order mark', async () => {
+      expect(await loopback.request({ method: 'GET', url: `${base}/bom` })).to.deep.include({
+        body: 'hi',
+      });
+    });
+
+    it('keeps the first of a repeated header Node keeps once (Retry-After), joins other repeats', async () => {
+      const result = await loopback.request({ method: 'GET', url: `${base}/twice` });
+      expect(result.kind === 'answered' && result.headers).to.include({
+        'retry-after': '7',
+        'x-many': 'one, two',
+      });
+    });
+
+    it('adds Accept, User-Agent and Accept-Encoding unless the request names them, in any case', async () => {
+      await loopback.request({ method: 'GET', url: `${base}/defaults` });
+      await loopback.request({
+        method: 'GET',
+        url: `${base}/own`,
+        headers: { accept: 'text/plain', 'USER-AGENT': 'Mine/1.0', 'Accept-Encoding': 'identity' },
+      });
+      const [defaults, own] = received;
+      expect(defaults?.headers).to.include({
+        accept: 'application/json, text/plain, */*',
+        'user-agent': 'Tidings',
+        'accept-encoding': 'gzip, deflate, br',
+        connection: 'keep-alive',
+      });
+      expect(own?.headers).to.include({
+        accept: 'text/plain',
+        'user-agent': 'Mine/1.0',
+        'accept-encoding': 'identity',
+      });
+    });
+
+    it('sends header values as a header can carry them: trimmed, without controls or characters beyond Latin-1', async () => {
+      const result = await loopback.request({
+        method: 'GET',
+        url: `${base}/headers`,
+        headers: {
+          'X-Padded': '  spaced  ',
+          'X-Wide': 'a日b',
+          'X-Split': 'one\r\nX-Injected: yes',
+        },
+      });
+      expect(result).to.deep.include({ kind: 'answered', status: 200 });
+      expect(received[0]?.headers).to.include({
+        'x-padded': 'spaced',
+        'x-wide': 'ab',
+        'x-split': 'oneX-Injected: yes',
+      });
+      expect(received[0]?.headers).to.not.have.property('x-injected');
+    });
   });
 
   describe('refusals by the outbound guard', () => {
     it('refuses loopback without an allowlist, sending nothing', async () => {
-      const strict = createGuardedHttpClient({ allowlist: emptyAllowlist });
+      const strict = guarded({ allowlist: emptyAllowlist });
       const result = await strict.request({ method: 'POST', url: `${base}/push`, body: '{}' });
       expect(result).to.deep.include({ kind: 'refused', reason: 'loopback' });
       expect(result.kind === 'refused' && result.detail).to.match(/^127\.0\.0\.1 is a loopback/);
@@ -163,7 +315,7 @@ describe('guarded HTTP client: the channels’ port over the guarded axios insta
     });
 
     it('refuses a private address without an allowlist, before connecting', async () => {
-      const strict = createGuardedHttpClient({ allowlist: emptyAllowlist });
+      const strict = guarded({ allowlist: emptyAllowlist });
       const result = await strict.request({ method: 'GET', url: 'http://10.0.0.5/' });
       expect(result).to.deep.equal({
         kind: 'refused',
@@ -176,7 +328,7 @@ describe('guarded HTTP client: the channels’ port over the guarded axios insta
     it('refuses at connect time a name that now resolves to a forbidden address', async () => {
       // First answer (the pre-send check): a public address; the agent's own lookup: loopback.
       const answers = ['93.184.216.34', '127.0.0.1'];
-      const rebinding = createGuardedHttpClient({
+      const rebinding = guarded({
         allowlist: emptyAllowlist,
         lookup: () => Promise.resolve([{ address: answers.shift() ?? '127.0.0.1', family: 4 }]),
       });
@@ -189,8 +341,23 @@ describe('guarded HTTP client: the channels’ port over the guarded axios insta
       expect(received).to.deep.equal([]);
     });
 
+    it('refuses at connect time over https too, before any TLS handshake', async () => {
+      const answers = ['93.184.216.34', '127.0.0.1'];
+      const rebinding = guarded({
+        allowlist: emptyAllowlist,
+        lookup: () => Promise.resolve([{ address: answers.shift() ?? '127.0.0.1', family: 4 }]),
+      });
+      const port = (server.address() as AddressInfo).port;
+      const result = await rebinding.request({
+        method: 'GET',
+        url: `https://rebind.test:${port}/`,
+      });
+      expect(result).to.deep.include({ kind: 'refused', reason: 'loopback' });
+      expect(received).to.deep.equal([]);
+    });
+
     it('keeps a host name that does not resolve distinguishable: unresolvable', async () => {
-      const noDns = createGuardedHttpClient({
+      const noDns = guarded({
         allowlist: emptyAllowlist,
         lookup: () => Promise.resolve([]),
       });
@@ -219,8 +386,19 @@ describe('guarded HTTP client: the channels’ port over the guarded axios insta
       expect(result).to.deep.equal({ kind: 'timed_out', timeoutMs: 50 });
     });
 
+    it('limits the whole exchange: a body trickling in slower than that times out too', async () => {
+      const started = Date.now();
+      const result = await loopback.request({
+        method: 'GET',
+        url: `${base}/slow-body`,
+        timeoutMs: 300,
+      });
+      expect(result).to.deep.equal({ kind: 'timed_out', timeoutMs: 300 });
+      expect(Date.now() - started).to.be.below(1_500);
+    });
+
     it('times out after the client’s limit when the request sets none', async () => {
-      const quick = createGuardedHttpClient({
+      const quick = guarded({
         allowlist: parseAllowlist(['127.0.0.1']),
         timeoutMs: 60,
       });
@@ -242,7 +420,7 @@ describe('guarded HTTP client: the channels’ port over the guarded axios insta
     });
 
     it('refuses an answer larger than the client accepts', async () => {
-      const small = createGuardedHttpClient({
+      const small = guarded({
         allowlist: parseAllowlist(['127.0.0.1']),
         maxResponseBytes: 100,
       });
@@ -250,6 +428,34 @@ describe('guarded HTTP client: the channels’ port over the guarded axios insta
         kind: 'failed',
         code: 'ERR_BAD_RESPONSE',
         message: 'maxContentLength size of 100 exceeded',
+      });
+    });
+
+    it('refuses an answer that decompresses to more than the client accepts', async () => {
+      const small = guarded({
+        allowlist: parseAllowlist(['127.0.0.1']),
+        maxResponseBytes: 1000,
+      });
+      expect(await small.request({ method: 'GET', url: `${base}/bomb` })).to.deep.equal({
+        kind: 'failed',
+        code: 'ERR_BAD_RESPONSE',
+        message: 'maxContentLength size of 1000 exceeded',
+      });
+    });
+
+    it('reports an answer cut short as ERR_BAD_RESPONSE', async () => {
+      expect(await loopback.request({ method: 'GET', url: `${base}/cut` })).to.deep.include({
+        kind: 'failed',
+        code: 'ERR_BAD_RESPONSE',
+      });
+    });
+
+    it('reports a peer that closes the connection without answering as ECONNRESET', async () => {
+      expect(
+        await loopback.request({ method: 'POST', url: `${base}/hang-up`, body: '{}' }),
+      ).to.deep.include({
+        kind: 'failed',
+        code: 'ECONNRESET',
       });
     });
 
