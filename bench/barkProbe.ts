@@ -20,6 +20,11 @@ export interface BarkProbe {
   readonly firstSeen: ReadonlyMap<string, number>;
   /** Push requests received (repeats included). */
   readonly received: () => number;
+  /**
+   * Answers every push to device `key` after `ms` (0: at once), like a slow Bark server; kept
+   * across the probe's clearing of the stand-in (which forgets delays).
+   */
+  delay(key: string, ms: number): void;
   /** Resolves once every id in `ids` has arrived, or rejects after `timeoutMs`. */
   waitFor(ids: Iterable<string>, timeoutMs: number): Promise<void>;
   close(): Promise<void>;
@@ -29,6 +34,7 @@ export const startBarkProbe = async (deviceKey: string): Promise<BarkProbe> => {
   const standIn = await startBarkServer({ devices: [deviceKey] });
   const firstSeen = new Map<string, number>();
   let received = 0;
+  const delays = new Map<string, number>();
   let waiter: (() => void) | undefined;
   // The stand-in appends each request to this array before it answers: hook that append.
   const requests = standIn.requests as ReceivedRequest[];
@@ -45,6 +51,7 @@ export const startBarkProbe = async (deviceKey: string): Promise<BarkProbe> => {
       // Runs before the stand-in handles this request, so the request itself still counts.
       queueMicrotask(() => {
         standIn.reset();
+        for (const [key, ms] of delays) standIn.delay(key, ms);
       });
     }
     waiter?.();
@@ -55,6 +62,10 @@ export const startBarkProbe = async (deviceKey: string): Promise<BarkProbe> => {
     url: standIn.url,
     firstSeen,
     received: () => received,
+    delay: (key, ms) => {
+      delays.set(key, ms);
+      standIn.delay(key, ms);
+    },
     waitFor: (ids, timeoutMs) => {
       const wanted = [...ids];
       const deadline = Date.now() + timeoutMs;

@@ -17,10 +17,22 @@
  *   the Bark stand-in and the inbox, and counts the ones that did not (lost).
  * - `batch`: `POST /v1/messages/batch` with 500 messages each; messages/s from the first request
  *   until the last push reached the stand-in.
- * - `latency`: `POST /v1/messages` at a steady rate (open loop); 202 → push received, p50/p99.
+ * - `latency`: `POST /v1/messages` at a steady rate (open loop, --rate; `bench/run.ts` runs it
+ *   at half the relay's throughput, issue 17's 202 → Bark p99 ≤ 25 ms); 202 answered → push
+ *   received p50/p90/p99/max (the budget's figure), request sent → push and sent → 202, and how
+ *   late the pacer was (p99 and worst).
+ * - `backlog`: issue 17's "no unbounded backlog", with admission ON (the server's default limit,
+ *   or --admission=N seconds): autocannon in this process, --concurrency (64) connections in a
+ *   closed loop for --seconds (30), `POST /v1/messages` or with --batch=N the batch route, N
+ *   messages a request. Accepted/s (202s, or batch results, answered inside the window),
+ *   delivered/s (pushes first received by the stand-in inside it), the refusals (503/429) and
+ *   whether each carried Retry-After, `tidings_delivery_lag_seconds` read from /metrics once a
+ *   second (its peak, the last reading before the first 503, the lag the 503 itself gives), how
+ *   far back the backlog reached in acceptance time, the drain after the load, lost messages.
  *
  * Options: --seconds=N (closed-loop duration), --concurrency=N, --messages=N (batch total),
- * --rate=N and --seconds=N (latency), --sync=full|normal, --bindings=N, --devices=1|3 (the
+ * --rate=N and --seconds=N (latency), --admission=N and --batch=N (backlog; every other case runs
+ * with admission off), --sync=full|normal, --bindings=N, --devices=1|3 (the
  * person's devices: the Bark device alone, or Bark plus an ntfy topic and a webhook, each on its
  * own local stand-in; every case then waits until every device got every message),
  * --database=<postgres url> (the server on a shared PostgreSQL database instead of the embedded
@@ -31,7 +43,16 @@ import { mkdirSync } from 'node:fs';
 import { startNtfyServer, type NtfyStandIn } from '../devtools/ntfyServer.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../devtools/webhookReceiver.js';
 import { startBarkProbe, type BarkProbe } from './barkProbe.js';
-import { closedLoop, LoadClient, openLoop, quantile } from './loadgen.js';
+import {
+  closedLoop,
+  flood,
+  LoadClient,
+  backlogSpanSeconds,
+  openLoop,
+  quantile,
+  sampleMetrics,
+  type MetricsSample,
+} from './loadgen.js';
 import { freePort, startChildServer, type ChildServer } from './serverProcess.js';
 
 const [benchCase = '', dataDir = '', ...rest] = process.argv.slice(2);
@@ -40,6 +61,8 @@ const option = (name: string, fallback: number): number => {
   return found === undefined ? fallback : Number(found.split('=')[1]);
 };
 const synchronous = rest.find((arg) => arg.startsWith('--sync='))?.split('=')[1] ?? 'full';
+/** `--stages=inline|separate`: TIDINGS_SUBMISSION_STAGES for the server (its default otherwise). */
+const stages = rest.find((arg) => arg.startsWith('--stages='))?.split('=')[1];
 /** `--profile=<dir>`: the server child writes a CPU profile there (`--cpu-prof`) when it stops. */
 const profileDir = rest.find((arg) => arg.startsWith('--profile='))?.split('=')[1];
 
@@ -85,6 +108,11 @@ const databaseUrl = rest.find((arg) => arg.startsWith('--database='))?.slice('--
 const nodeCount = option('nodes', 1);
 if (nodeCount !== 1 && databaseUrl === undefined) throw new Error('--nodes needs --database');
 
+/** `--admission=N` (backlog case): the server's admission limit in seconds; its default otherwise. */
+const admissionLimit = rest
+  .find((arg) => arg.startsWith('--admission='))
+  ?.slice('--admission='.length);
+
 /**
  * Starts one server under test (node `index` of the run) with settings that keep rate limits and
  * push budgets out of the way.
@@ -106,9 +134,16 @@ const startTidings = async (index = 0): Promise<ChildServer> => {
       TIDINGS_APP_RATE_BURST: '1000000',
       TIDINGS_APP_RATE_PER_SECOND: '1000000',
       TIDINGS_PUSH_BUDGET_PER_HOUR: '100000',
+      // --stages=separate: moderation and routing by their own stages (the default is inline).
+      ...(stages === undefined ? {} : { TIDINGS_SUBMISSION_STAGES: stages }),
       // Throughput is measured with admission off: a batch run accepts far ahead of delivery on
-      // purpose (test/server/admission.test.ts holds the limit to account).
-      TIDINGS_ADMISSION_MAX_LAG_SECONDS: '0',
+      // purpose (test/server/admission.test.ts holds the limit to account). The backlog case
+      // runs with it on: the server's default, or --admission=N.
+      ...(benchCase !== 'backlog'
+        ? { TIDINGS_ADMISSION_MAX_LAG_SECONDS: '0' }
+        : admissionLimit === undefined
+          ? {}
+          : { TIDINGS_ADMISSION_MAX_LAG_SECONDS: admissionLimit }),
     },
     ...(profileDir === undefined
       ? {}
@@ -489,7 +524,7 @@ const sender =
     client: LoadClient | readonly LoadClient[],
     setup: Setup,
     accepted: string[],
-    onAccepted?: (id: string) => void,
+    onAccepted?: (id: string, index: number) => void,
   ) =>
   async (index: number): Promise<boolean> => {
     const clients: readonly LoadClient[] = client instanceof LoadClient ? [client] : client;
@@ -502,7 +537,7 @@ const sender =
     if (reply.status !== 202) return false;
     const { messageId } = JSON.parse(reply.text) as { messageId: string };
     accepted.push(messageId);
-    onAccepted?.(messageId);
+    onAccepted?.(messageId, index);
     return true;
   };
 
@@ -588,13 +623,20 @@ const latencyCase = (): Promise<object> =>
   withTidings(async (client, bark, setup) => {
     const rate = option('rate', 500);
     const seconds = option('seconds', 10);
+    // Two clocks for each message: when its request was sent (the pacer's tick) and when its 202
+    // was read here. The budget is 202 → Bark; sent → Bark adds the request's own time.
+    const sentAtIndex = new Map<number, number>();
+    const sentAt = new Map<string, number>();
     const acceptedAt = new Map<string, number>();
     const accepted: string[] = [];
     let failures = 0;
-    const sendOne = sender(client, setup, accepted, (id) => {
+    const sendOne = sender(client, setup, accepted, (id, index) => {
       acceptedAt.set(id, performance.now());
+      sentAt.set(id, sentAtIndex.get(index) ?? NaN);
+      sentAtIndex.delete(index);
     });
     const send = async (index: number): Promise<void> => {
+      sentAtIndex.set(index, performance.now());
       if (!(await sendOne(index))) failures += 1;
     };
     // Warm up (JIT, prepared statements, sockets) at the same rate, then measure.
@@ -602,22 +644,149 @@ const latencyCase = (): Promise<object> =>
     const warm = new Set(accepted);
     const paced = await openLoop(rate, seconds, (index) => send(index + 1_000_000));
     const { cpuUse: _cpu, ...checked } = await verify(client, bark, setup, accepted);
-    const latencies = accepted
-      .filter((id) => !warm.has(id))
-      .map((id) => (bark.firstSeen.get(id) ?? NaN) - (acceptedAt.get(id) ?? NaN))
-      .filter((ms) => Number.isFinite(ms));
+    const measuredIds = accepted.filter((id) => !warm.has(id));
+    const since = (start: ReadonlyMap<string, number>, end: ReadonlyMap<string, number>) =>
+      measuredIds
+        .map((id) => (end.get(id) ?? NaN) - (start.get(id) ?? NaN))
+        .filter((ms) => Number.isFinite(ms));
+    const latencies = since(acceptedAt, bark.firstSeen);
+    const fromSent = since(sentAt, bark.firstSeen);
+    const requests = since(sentAt, acceptedAt);
     return {
       rate,
       seconds,
       sent: paced.sent,
       maxPacerLagMs: paced.maxLagMs,
+      p99PacerLagMs: paced.p99LagMs,
       measured: latencies.length,
       accepted: accepted.length,
       failures,
+      // 202 answered → push received (the budget's figure).
       p50: quantile(latencies, 0.5),
       p90: quantile(latencies, 0.9),
       p99: quantile(latencies, 0.99),
       max: quantile(latencies, 1),
+      // request sent → push received, and request sent → 202 answered.
+      sentP50: quantile(fromSent, 0.5),
+      sentP99: quantile(fromSent, 0.99),
+      requestP50: quantile(requests, 0.5),
+      requestP99: quantile(requests, 0.99),
+      ...checked,
+    };
+  });
+
+const LAG = 'tidings_delivery_lag_seconds';
+const BEHIND = 'tidings_pipeline_events_behind';
+const REFUSING = 'tidings_admission_refusing';
+
+/**
+ * Issue 17's backlog budget: autocannon, --concurrency (64) connections in a closed loop for
+ * --seconds (30), against the server with admission on. Delivered/s counts the pushes the
+ * stand-in received inside the window; the lag is read from /metrics once a second, through the
+ * load and the drain after it.
+ */
+const backlogCase = (): Promise<object> =>
+  withTidings(async (client, bark, setup, server) => {
+    const seconds = option('seconds', 30);
+    const connections = option('concurrency', 64);
+    // --batch=N: each request is a batch of N messages, an offered load far past delivery.
+    const batchSize = option('batch', 0);
+    const ready = await client.json<{ node: { delivery?: { limitSeconds?: number } } }>(
+      'GET',
+      '/readyz',
+      200,
+    );
+    const limitSeconds = ready.body.node.delivery?.limitSeconds;
+    const acceptedAt = new Map<string, number>();
+    let unreadable = 0;
+    const metrics = sampleMetrics(server.url, [LAG, BEHIND, REFUSING]);
+    const start = performance.now();
+    const run = await flood({
+      url: server.url,
+      path: batchSize > 0 ? '/v1/messages/batch' : '/v1/messages',
+      headers: { authorization: `Bearer ${setup.appSecret}` },
+      connections,
+      seconds,
+      body: (index) =>
+        batchSize > 0
+          ? {
+              messages: Array.from({ length: batchSize }, (_, i) =>
+                message(setup, index * batchSize + i),
+              ),
+            }
+          : message(setup, index),
+      onAnswer: (status, body, at) => {
+        if (status !== (batchSize > 0 ? 200 : 202)) return;
+        const parsed = JSON.parse(body) as {
+          messageId?: unknown;
+          results?: { messageId?: unknown }[];
+        };
+        for (const { messageId } of parsed.results ?? [parsed]) {
+          if (typeof messageId === 'string') acceptedAt.set(messageId, at);
+          else unreadable += 1;
+        }
+      },
+    });
+    const end = performance.now();
+    const accepted = [...acceptedAt.keys()];
+    const { cpuUse: _cpu, ...checked } = await verify(client, bark, setup, accepted);
+    await metrics.stop();
+    let deliveredInRun = 0;
+    for (const at of bark.firstSeen.values()) if (at >= start && at <= end) deliveredInRun += 1;
+    const lastPush = latestOf(accepted.map((id) => bark.firstSeen.get(id) ?? 0));
+    let longestWait = 0;
+    for (const [id, at] of acceptedAt)
+      longestWait = Math.max(longestWait, (bark.firstSeen.get(id) ?? at) - at);
+    const lagOf = (sample: MetricsSample): number => sample.values[LAG] ?? 0;
+    const during = metrics.samples.filter((sample) => sample.at <= end);
+    const beforeRefusal = metrics.samples.filter(
+      (sample) => sample.at <= (run.firstRefusalAt ?? -Infinity),
+    );
+    const refusal =
+      run.firstRefusal === undefined
+        ? undefined
+        : (JSON.parse(run.firstRefusal) as { lagSeconds?: number; code?: string });
+    return {
+      seconds: (end - start) / 1000,
+      connections,
+      batchSize,
+      limitSeconds,
+      answered: run.answered,
+      statuses: run.statuses,
+      accepted: accepted.length,
+      acceptedPerSecond: accepted.length / ((end - start) / 1000),
+      deliveredInRun,
+      deliveredPerSecond: deliveredInRun / ((end - start) / 1000),
+      refused: run.refused,
+      refusedWithoutRetryAfter: run.refusedWithoutRetryAfter,
+      retryAfterMin: run.retryAfterMin,
+      retryAfterMax: run.retryAfterMax,
+      firstRefusalSeconds:
+        run.firstRefusalAt === undefined ? undefined : (run.firstRefusalAt - start) / 1000,
+      firstRefusalCode: refusal?.code,
+      // The lag the server gave in its first 503, and the last one /metrics showed before it.
+      firstRefusalLagSeconds: refusal?.lagSeconds,
+      lagBeforeRefusalSeconds: beforeRefusal.map(lagOf).at(-1),
+      maxLagSeconds: Math.max(0, ...during.map(lagOf)),
+      maxLagWithDrainSeconds: Math.max(0, ...metrics.samples.map(lagOf)),
+      maxEventsBehind: Math.max(0, ...during.map((sample) => sample.values[BEHIND] ?? 0)),
+      lagSamples: metrics.samples.length,
+      // Every fifth reading of the lag (s since the start, lag s, refusing), for the record.
+      lagTimeline: metrics.samples
+        .filter((_, index) => index % 5 === 0)
+        .map((sample) => [
+          Math.round((sample.at - start) / 100) / 10,
+          sample.values[LAG],
+          sample.values[REFUSING],
+        ]),
+      backlogSpanSeconds: backlogSpanSeconds(acceptedAt, bark.firstSeen),
+      longestWaitSeconds: longestWait / 1000,
+      lastPushSeconds: (lastPush - end) / 1000,
+      pushedUnseen: [...bark.firstSeen.keys()].filter((id) => !acceptedAt.has(id)).length,
+      pushedTwice: bark.received() - bark.firstSeen.size,
+      errors: run.errors,
+      timeouts: run.timeouts,
+      failures: unreadable,
       ...checked,
     };
   });
@@ -628,11 +797,12 @@ const cases: Record<string, () => Promise<object>> = {
   single: singleCase,
   batch: batchCase,
   latency: latencyCase,
+  backlog: backlogCase,
 };
 const run = cases[benchCase];
 if (run === undefined || dataDir === '') {
   process.stderr.write(
-    `usage: pipeline.ts <${Object.keys(cases).join('|')}> <dataDir> [--seconds=N] [--concurrency=N] [--messages=N] [--rate=N] [--bindings=N] [--devices=1|3] [--sync=full|normal]\n`,
+    `usage: pipeline.ts <${Object.keys(cases).join('|')}> <dataDir> [--seconds=N] [--concurrency=N] [--messages=N] [--rate=N] [--bindings=N] [--devices=1|3] [--sync=full|normal] [--admission=N] [--batch=N]\n`,
   );
   process.exit(2);
 }
