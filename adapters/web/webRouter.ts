@@ -5,7 +5,9 @@ import { hashSecret } from '../security/secrets.js';
 import { redirectUrisOf, type AppQueries } from '../../projections/apps/appQueries.js';
 import type { RecipientQueries } from '../../projections/recipients/recipientQueries.js';
 import type { SafeHtml } from './html.js';
+import { LANGUAGE_PARAMETER, type PageContext } from './layout.js';
 import { localPath, loginFor } from './navigation.js';
+import { pageText, type PageText } from './pageText.js';
 import { appsPage } from './pages/apps.js';
 import { authPage } from './pages/auth.js';
 import { consentPage, type ConsentRequest } from './pages/consent.js';
@@ -13,6 +15,9 @@ import { devicesPage } from './pages/devices.js';
 import { errorPage } from './pages/error.js';
 import { inboxPage } from './pages/inbox.js';
 import { operatorPage } from './pages/operator.js';
+import { settingsPage } from './pages/settings.js';
+import { chooseLocale } from '../../application/i18n/chooseLocale.js';
+import { isLocale } from '../../domain/recipient/recipientPreferences.js';
 import { csrfGuard, issueCsrfToken, pageHeaders } from './security.js';
 import { isSystemApp } from '../../domain/app/systemApp.js';
 
@@ -27,6 +32,22 @@ export interface WebDeps {
 /** The folder of the browser scripts, the stylesheet and the icon (copied next to dist/ by `npm run build`). */
 const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));
 
+/** The language switch's cookie: a visitor's choice of language (a person's is a preference). */
+export const LOCALE_COOKIE = 'tidings_locale';
+
+/** Every page's path: the language switch works on each. */
+const PAGE_PATHS = [
+  '/',
+  '/login',
+  '/register',
+  '/authorize',
+  '/inbox',
+  '/apps',
+  '/devices',
+  '/settings',
+  '/operator',
+];
+
 /** A logged-in person as the pages need them. */
 interface Person {
   readonly recipientId: string;
@@ -35,7 +56,8 @@ interface Person {
 
 /**
  * The web app: server-rendered pages (register, log in, consent, inbox, my apps, my devices,
- * operator) whose small static scripts call the JSON API (the test push included). Mount it
+ * settings, operator), each in the person's language (their `locale` preference, else the
+ * switch's cookie, else Accept-Language, else English), whose small static scripts call the JSON API (the test push included). Mount it
  * before the API router: its CSRF guard (see {@link csrfGuard}) runs first for every request.
  */
 export const createWebRouter = (deps: WebDeps): Router => {
@@ -73,6 +95,50 @@ export const createWebRouter = (deps: WebDeps): Router => {
   const secure = (request: Request): boolean =>
     request.secure || deps.publicUrl.startsWith('https://');
 
+  /** The words of a page for this request and person. */
+  const textOf = (request: Request, person: Person | undefined): PageText => {
+    const preferences =
+      person === undefined ? undefined : deps.recipients.preferences(person.recipientId);
+    const locale = chooseLocale({
+      preference: preferences?.locale,
+      cookie: cookie(request, LOCALE_COOKIE),
+      acceptLanguage: request.headers['accept-language'],
+    });
+    return pageText(locale, preferences?.timeZone ?? null);
+  };
+  const contextOf = (request: Request, person: Person | undefined): PageContext => ({
+    text: textOf(request, person),
+    here: request.originalUrl,
+  });
+
+  // The language switch (`?lang=zh-CN` on any page): the choice goes into a cookie, and the
+  // browser comes back to the same page without the parameter. A signed-in person's page
+  // script saves the choice as their `locale` preference before it follows the link.
+  router.get(PAGE_PATHS, pageHeaders, (request, response, next) => {
+    const wanted = request.query[LANGUAGE_PARAMETER];
+    if (wanted === undefined) {
+      next();
+      return;
+    }
+    const url = new URL(request.originalUrl, 'http://tidings.invalid');
+    url.searchParams.delete(LANGUAGE_PARAMETER);
+    if (isLocale(wanted)) {
+      response.append(
+        'Set-Cookie',
+        [
+          `${LOCALE_COOKIE}=${wanted}`,
+          'Path=/',
+          'SameSite=Lax',
+          'HttpOnly',
+          `Max-Age=${365 * 24 * 3600}`,
+        ]
+          .concat(secure(request) ? ['Secure'] : [])
+          .join('; '),
+      );
+    }
+    response.redirect(303, localPath(`${url.pathname}${url.search}`, '/'));
+  });
+
   const send = (request: Request, response: Response, status: number, page: SafeHtml): void => {
     issueCsrfToken(request, response, secure(request));
     response
@@ -84,14 +150,14 @@ export const createWebRouter = (deps: WebDeps): Router => {
 
   /** A page for logged-in people only: others log in first and come back here. */
   const personPage =
-    (render: (person: Person) => SafeHtml) =>
+    (render: (page: PageContext, person: Person) => SafeHtml) =>
     (request: Request, response: Response): void => {
       const person = personOf(request);
       if (person === undefined) {
         response.redirect(303, loginFor(request.originalUrl));
         return;
       }
-      send(request, response, 200, render(person));
+      send(request, response, 200, render(contextOf(request, person), person));
     };
 
   router.get('/', pageHeaders, (request, response) => {
@@ -105,19 +171,20 @@ export const createWebRouter = (deps: WebDeps): Router => {
         response.redirect(303, next);
         return;
       }
-      send(request, response, 200, authPage(mode, next));
+      send(request, response, 200, authPage(contextOf(request, undefined), mode, next));
     });
   }
 
   router.get('/authorize', pageHeaders, (request, response) => {
     const person = personOf(request);
-    const checked = checkConsentRequest(request.query, deps.apps);
+    const page = contextOf(request, person);
+    const checked = checkConsentRequest(request.query, deps.apps, page.text);
     if (checked.kind === 'invalid') {
       send(
         request,
         response,
         checked.status,
-        errorPage('This permission request cannot be used', checked.detail, person),
+        errorPage(page, page.text.t('error.consentTitle'), checked.detail, person),
       );
       return;
     }
@@ -129,15 +196,17 @@ export const createWebRouter = (deps: WebDeps): Router => {
       request,
       response,
       200,
-      consentPage(checked.request, person, loginFor(request.originalUrl)),
+      consentPage(page, checked.request, person, loginFor(request.originalUrl)),
     );
   });
 
   router.get('/inbox', pageHeaders, personPage(inboxPage));
   router.get('/apps', pageHeaders, personPage(appsPage));
   router.get('/devices', pageHeaders, personPage(devicesPage));
+  router.get('/settings', pageHeaders, personPage(settingsPage));
   router.get('/operator', pageHeaders, (request, response) => {
-    send(request, response, 200, operatorPage(personOf(request)));
+    const person = personOf(request);
+    send(request, response, 200, operatorPage(contextOf(request, person), person));
   });
 
   return router;
@@ -162,6 +231,7 @@ const single = (value: unknown): string | undefined =>
 const checkConsentRequest = (
   query: Readonly<Record<string, unknown>>,
   apps: AppQueries,
+  { t }: PageText,
 ): ConsentCheck => {
   const appId = single(query['app_id']);
   const openid = single(query['openid']);
@@ -169,13 +239,13 @@ const checkConsentRequest = (
   const state = query['state'] === undefined ? undefined : single(query['state']);
   const problems: string[] = [];
   if (appId === undefined || appId.length === 0 || appId.length > 64)
-    problems.push('app_id is missing or not valid');
+    problems.push(t('error.badParameter', { name: 'app_id' }));
   if (openid === undefined || openid.length === 0 || openid.length > 128)
-    problems.push('openid is missing or not valid');
+    problems.push(t('error.badParameter', { name: 'openid' }));
   if (redirectUri === undefined || redirectUri.length === 0 || redirectUri.length > 2048)
-    problems.push('redirect_uri is missing or not valid');
+    problems.push(t('error.badParameter', { name: 'redirect_uri' }));
   if (query['state'] !== undefined && (state === undefined || state.length > 512))
-    problems.push('state is not valid');
+    problems.push(t('error.badState'));
   if (
     appId === undefined ||
     openid === undefined ||
@@ -185,24 +255,24 @@ const checkConsentRequest = (
     return {
       kind: 'invalid',
       status: 400,
-      detail: `The link is malformed: ${problems.join('; ')}.`,
+      detail: t('error.malformed', { problems: problems.join(t('error.listSeparator')) }),
     };
   const app = apps.byId(appId);
   if (app === undefined || isSystemApp(appId)) {
-    return { kind: 'invalid', status: 404, detail: `There is no app ${appId} to authorize.` };
+    return { kind: 'invalid', status: 404, detail: t('error.noSuchApp', { app: appId }) };
   }
   if (!redirectUrisOf(app).includes(redirectUri)) {
     return {
       kind: 'invalid',
       status: 400,
-      detail: `${redirectUri} is not an address ${app.name} registered, so Tidings will not send you there.`,
+      detail: t('error.unregisteredRedirect', { uri: redirectUri, app: app.name }),
     };
   }
   if (app.status === 'banned') {
     return {
       kind: 'invalid',
       status: 403,
-      detail: `${app.name} is banned for abuse and cannot be authorized.`,
+      detail: t('error.appBanned', { app: app.name }),
     };
   }
   return {

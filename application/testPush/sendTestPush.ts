@@ -1,5 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { SYSTEM_APP_ID, SYSTEM_APP_NAME } from '../../domain/app/systemApp.js';
+import { formatDateTime, translate } from '../i18n/catalogue.js';
+import { chooseLocale } from '../i18n/chooseLocale.js';
 import { domainError } from '../../domain/shared/domainError.js';
 import type { AppQueries } from '../../projections/apps/appQueries.js';
 import type { BindingQueries } from '../../projections/bindings/bindingQueries.js';
@@ -41,7 +43,9 @@ export interface TestPushSent {
  * Sends a person a test push from the system app (docs/api.md `POST /v1/me/test-push`),
  * authorizing it at level strong on first use or after the person unbound it. It is moderated,
  * routed and delivered like any message. With `deviceId` (`POST /v1/me/devices/:id/test`) the
- * message names that one device, and the router pushes to it alone.
+ * message names that one device, and the router pushes to it alone. Its words are in the
+ * person's language (their preference, else the request's `Accept-Language`, else English), its
+ * time in their time zone (UTC when they chose none).
  */
 export const sendTestPush =
   (deps: SendTestPushDeps) =>
@@ -49,6 +53,7 @@ export const sendTestPush =
     recipientId: string,
     call: Invocation,
     deviceId?: string,
+    acceptLanguage?: string,
   ): Promise<E.Either<Refusal, TestPushSent>> => {
     if (deviceId !== undefined && deps.recipients.device(recipientId, deviceId) === undefined) {
       return E.left(domainError('not_found', `no device ${deviceId}`, { deviceId }));
@@ -67,6 +72,12 @@ export const sendTestPush =
       throw new Error('the system app binding is missing right after it was written');
     }
     const messageId = deps.ids.ordered('msg_');
+    const preferences = deps.recipients.preferences(recipientId);
+    const locale = chooseLocale({ preference: preferences.locale, acceptLanguage });
+    const time = formatDateTime(locale, call.now, preferences.timeZone ?? 'UTC', {
+      timeStyle: 'short',
+    });
+    const zone = preferences.timeZone ?? 'UTC';
     const submitted = await deps.commands.execute(
       'message',
       messageId,
@@ -77,8 +88,8 @@ export const sendTestPush =
           appId: app.app_id,
           bindingId: binding.binding_id,
           recipientId,
-          title: 'Tidings test push',
-          body: `It works: this came through Tidings at ${call.now.slice(11, 16)} UTC. 推送测试成功。`,
+          title: translate(locale, 'testPush.title'),
+          body: translate(locale, 'testPush.body', { time: `${time} (${zone})` }),
           thread: 'tidings-test',
           level: 'active',
           // A device's own test goes to that device alone, whatever the binding chose.

@@ -1,6 +1,7 @@
 import * as t from 'io-ts';
 import { commandCodec, IsoTime, typeNamesOf, withOptional } from '../shared/codecs.js';
 import { DeviceSettingValues, SealedSecrets } from './recipientEvents.js';
+import { Preferences } from './recipientPreferences.js';
 
 /**
  * Creates a person's account. The caller makes the id, hashes the password, and makes sure the
@@ -103,6 +104,16 @@ export const RecordDataErased = commandCodec(
 );
 export type RecordDataErased = t.TypeOf<typeof RecordDataErased>;
 
+/**
+ * Saves the person's preferences as a whole (language, time zone, quiet hours, digest). Refused
+ * with `validation_failed`, naming each field, when one cannot be saved (`preferenceProblems`).
+ */
+export const SetPreferences = commandCodec(
+  'SetPreferences',
+  t.type({ recipientId: t.string, preferences: Preferences }),
+);
+export type SetPreferences = t.TypeOf<typeof SetPreferences>;
+
 /** Every command of the Recipient aggregate. */
 export const RecipientCommandCodec = t.union([
   RegisterRecipient,
@@ -112,6 +123,7 @@ export const RecipientCommandCodec = t.union([
   MarkDeviceBroken,
   StartSession,
   EndSession,
+  SetPreferences,
   EraseRecipient,
   RecordDataErased,
 ]);

@@ -11,7 +11,18 @@ import {
   MAX_DEVICES_PER_PERSON,
   type StoredDevice,
 } from './recipientDevices.js';
-import type { AddDevice, MarkDeviceBroken, UpdateDevice } from './recipientCommands.js';
+import type {
+  AddDevice,
+  MarkDeviceBroken,
+  SetPreferences,
+  UpdateDevice,
+} from './recipientCommands.js';
+import {
+  DEFAULT_PREFERENCES,
+  preferenceProblems,
+  samePreferences,
+  type Preferences,
+} from './recipientPreferences.js';
 
 /**
  * The Recipient aggregate's state: no account yet, an account with its devices, or an account
@@ -29,6 +40,8 @@ export type RecipientState =
       readonly devices: readonly StoredDevice[];
       /** Open sessions: hash → expiry (ISO time). */
       readonly sessions: Readonly<Record<string, string>>;
+      /** What the person chose (language, time zone, quiet hours, digest). */
+      readonly preferences: Preferences;
     };
 
 type Decision = E.Either<DomainError, readonly RecipientEvent[]>;
@@ -40,7 +53,13 @@ const initialState = (): RecipientState => ({ status: 'empty' });
 
 const evolve = (state: RecipientState, event: RecipientEvent): RecipientState => {
   if (event.type === 'RecipientRegistered')
-    return { status: 'active', ...event.data, devices: [], sessions: {} };
+    return {
+      status: 'active',
+      ...event.data,
+      devices: [],
+      sessions: {},
+      preferences: DEFAULT_PREFERENCES,
+    };
   if (event.type === 'RecipientErased') {
     return { status: 'erased', recipientId: event.data.recipientId };
   }
@@ -72,6 +91,8 @@ const evolve = (state: RecipientState, event: RecipientEvent): RecipientState =>
           Object.entries(state.sessions).filter(([hash]) => hash !== event.data.sessionHash),
         ),
       };
+    case 'RecipientPreferencesSet':
+      return { ...state, preferences: event.data.preferences };
     case 'RecipientDataErased':
       return state;
     default: {
@@ -144,6 +165,8 @@ const decide = (command: RecipientCommand, state: RecipientState): Decision => {
         ? E.right([])
         : E.right([{ type: 'RecipientSessionEnded', data: { recipientId, sessionHash } }]);
     }
+    case 'SetPreferences':
+      return setPreferences(command, state.devices, state.preferences);
     case 'EraseRecipient':
       return E.right([{ type: 'RecipientErased', data: command.data }]);
     case 'RecordDataErased':
@@ -210,6 +233,33 @@ const updateDevice = (command: UpdateDevice, devices: readonly StoredDevice[]): 
   )
     return E.right([]);
   return E.right([{ type: 'RecipientDeviceUpdated', data: command.data }]);
+};
+
+/**
+ * Saves the preferences when every field can be saved and something changed; the same ones again
+ * write nothing. A digest must go to one of the person's own devices.
+ */
+const setPreferences = (
+  command: SetPreferences,
+  devices: readonly StoredDevice[],
+  current: Preferences,
+): Decision => {
+  const { recipientId, preferences } = command.data;
+  const problems = preferenceProblems(
+    preferences,
+    devices.map(({ deviceId }) => deviceId),
+  );
+  if (problems.length > 0) {
+    return E.left(
+      domainError(
+        'validation_failed',
+        problems.map(({ path, message }) => `${path} ${message}`).join('; '),
+        { errors: problems },
+      ),
+    );
+  }
+  if (samePreferences(preferences, current)) return E.right([]);
+  return E.right([{ type: 'RecipientPreferencesSet', data: { recipientId, preferences } }]);
 };
 
 /**

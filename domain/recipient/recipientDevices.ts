@@ -114,6 +114,7 @@ export const evolveDevices = (
     case 'RecipientRegistered':
     case 'RecipientSessionStarted':
     case 'RecipientSessionEnded':
+    case 'RecipientPreferencesSet':
     case 'RecipientDataErased':
       return devices;
     case 'RecipientErased':

@@ -1,6 +1,7 @@
 import * as t from 'io-ts';
 import { eventCodec, HttpUrl, IsoTime, typeNamesOf, withOptional } from '../shared/codecs.js';
 import { DATA_ERASED_EVENT, ERASED } from '../shared/hashChain.js';
+import { Preferences } from './recipientPreferences.js';
 
 /** A person created an account; only the slow-KDF hash of the password is kept. */
 export const RecipientRegistered = eventCodec(
@@ -131,6 +132,16 @@ export const RecipientSessionEnded = eventCodec(
 export type RecipientSessionEnded = t.TypeOf<typeof RecipientSessionEnded>;
 
 /**
+ * The person saved their preferences; they replace the earlier ones as a whole. Written only
+ * when something changed.
+ */
+export const RecipientPreferencesSet = eventCodec(
+  'RecipientPreferencesSet',
+  t.type({ recipientId: t.string, preferences: Preferences }),
+);
+export type RecipientPreferencesSet = t.TypeOf<typeof RecipientPreferencesSet>;
+
+/**
  * The person's account was deleted, by themselves (`self`, `DELETE /v1/me`) or by an operator
  * (`operator`, `DELETE /v1/admin/recipients/:id`, with a reason). From here on the account takes
  * no command; the erasure processor then revokes the person's bindings and erases their personal
@@ -173,6 +184,7 @@ export const RecipientEventCodec = t.union([
   RecipientDeviceBroken,
   RecipientSessionStarted,
   RecipientSessionEnded,
+  RecipientPreferencesSet,
   RecipientErased,
   RecipientDataErased,
 ]);

@@ -1,6 +1,16 @@
 import type { StoredDevice } from '../../domain/recipient/recipientDevices.js';
+import {
+  DEFAULT_PREFERENCES,
+  isLocale,
+  type Preferences,
+} from '../../domain/recipient/recipientPreferences.js';
 import type { ReadModelDb } from '../readModelDb.js';
-import type { DeviceRow, RecipientRow, SessionRow } from './recipientsProjection.js';
+import type {
+  DeviceRow,
+  PreferencesRow,
+  RecipientRow,
+  SessionRow,
+} from './recipientsProjection.js';
 
 /** A person's account as the `recipients` read model holds it; their devices are read apart. */
 export type RecipientAccount = Pick<
@@ -24,6 +34,8 @@ export interface RecipientQueries {
   device(recipientId: string, deviceId: string): DeviceView | undefined;
   /** The open, unexpired session with this hash, with its person. */
   session(sessionHash: string, now: string): (SessionRow & { username: string }) | undefined;
+  /** What the person chose; {@link DEFAULT_PREFERENCES} for one who chose nothing yet. */
+  preferences(recipientId: string): Preferences;
 }
 
 const ACCOUNT = 'recipient_id, username, password_hash, registered_at';
@@ -39,6 +51,15 @@ const deviceOf = (row: DeviceRow): DeviceView => ({
   fingerprint: row.fingerprint,
   ...(row.broken === null ? {} : { broken: row.broken }),
   createdAt: row.added_at,
+});
+
+/** A preferences row read back (the only place that knows its columns). */
+const preferencesOf = (row: PreferencesRow): Preferences => ({
+  locale: isLocale(row.locale) ? row.locale : null,
+  timeZone: row.time_zone,
+  quietHours:
+    row.quiet_hours === null ? null : (JSON.parse(row.quiet_hours) as Preferences['quietHours']),
+  digest: row.digest === null ? null : (JSON.parse(row.digest) as Preferences['digest']),
 });
 
 /** The queries over the embedded read-model database. */
@@ -59,6 +80,9 @@ export const recipientQueries = (db: ReadModelDb): RecipientQueries => {
     `SELECT s.*, r.username FROM sessions s JOIN recipients r USING (recipient_id)
      WHERE s.session_hash = ? AND s.expires_at > ?`,
   );
+  const preferences = db.prepare<[string], PreferencesRow>(
+    'SELECT * FROM preferences WHERE recipient_id = ?',
+  );
   return {
     byId: (recipientId) => byId.get(recipientId),
     byUsername: (username) => byUsername.get(username),
@@ -68,5 +92,9 @@ export const recipientQueries = (db: ReadModelDb): RecipientQueries => {
       return row === undefined ? undefined : deviceOf(row);
     },
     session: (sessionHash, now) => session.get(sessionHash, now),
+    preferences: (recipientId) => {
+      const row = preferences.get(recipientId);
+      return row === undefined ? DEFAULT_PREFERENCES : preferencesOf(row);
+    },
   };
 };

@@ -45,15 +45,32 @@ export interface SessionRow {
 }
 
 /**
+ * A row of the `preferences` read model: what one person chose (docs/api.md, "Preferences"); a
+ * person without a row chose nothing yet.
+ */
+export interface PreferencesRow {
+  readonly recipient_id: string;
+  /** `zh-CN`, `en`, or null: from the browser. */
+  readonly locale: string | null;
+  /** An IANA zone, or null: not chosen. */
+  readonly time_zone: string | null;
+  /** JSON `{ start, end, allowTimeSensitive }`, or null: off. */
+  readonly quiet_hours: string | null;
+  /** JSON `{ at, deviceId }`, or null: off. */
+  readonly digest: string | null;
+}
+
+/**
  * People (looked up by username at login), their devices (read by routing's delivery worker and
- * the devices routes) and their open sessions (looked up per request). Version 3 moved the Bark
- * columns of `recipients` into `devices`: a data folder of an older version rebuilds it.
+ * the devices routes), their open sessions (looked up per request) and their preferences.
+ * Version 3 moved the Bark columns of `recipients` into `devices`, version 4 added
+ * `preferences`: a data folder of an older version rebuilds it.
  */
 export const recipientsProjection: Projection = {
   name: 'recipients',
-  version: 3,
+  version: 4,
   eventTypes: recipientEventTypes,
-  tables: ['recipients', 'sessions', 'devices'],
+  tables: ['recipients', 'sessions', 'devices', 'preferences'],
   setup: (db) => {
     db.exec(`CREATE TABLE IF NOT EXISTS recipients (
       recipient_id    TEXT PRIMARY KEY,
@@ -80,7 +97,14 @@ export const recipientsProjection: Projection = {
       recipient_id TEXT NOT NULL,
       expires_at   TEXT NOT NULL
     );
-    CREATE INDEX IF NOT EXISTS sessions_by_recipient ON sessions (recipient_id);`);
+    CREATE INDEX IF NOT EXISTS sessions_by_recipient ON sessions (recipient_id);
+    CREATE TABLE IF NOT EXISTS preferences (
+      recipient_id TEXT PRIMARY KEY,
+      locale       TEXT,
+      time_zone    TEXT,
+      quiet_hours  TEXT,
+      digest       TEXT
+    );`);
   },
   bind: (db: ReadModelDb) => {
     const read = eventReader<RecipientEvent>(recipientEventTypes);
@@ -124,6 +148,13 @@ export const recipientsProjection: Projection = {
         'DELETE FROM sessions WHERE recipient_id = @recipientId AND expires_at <= @startedAt',
       ),
       endSession: db.prepare('DELETE FROM sessions WHERE session_hash = @sessionHash'),
+      setPreferences: db.prepare(
+        `INSERT INTO preferences (recipient_id, locale, time_zone, quiet_hours, digest)
+         VALUES (@recipientId, @locale, @timeZone, @quietHours, @digest)
+         ON CONFLICT (recipient_id) DO UPDATE SET locale = excluded.locale,
+           time_zone = excluded.time_zone, quiet_hours = excluded.quiet_hours, digest = excluded.digest`,
+      ),
+      erasePreferences: db.prepare('DELETE FROM preferences WHERE recipient_id = @recipientId'),
       eraseRecipient: db.prepare('DELETE FROM recipients WHERE recipient_id = @recipientId'),
       eraseDevices: db.prepare('DELETE FROM devices WHERE recipient_id = @recipientId'),
       eraseSessions: db.prepare('DELETE FROM sessions WHERE recipient_id = @recipientId'),
@@ -186,7 +217,19 @@ export const recipientsProjection: Projection = {
         case 'RecipientSessionEnded':
           statements.endSession.run(event.data);
           return;
+        case 'RecipientPreferencesSet': {
+          const { locale, timeZone, quietHours, digest } = event.data.preferences;
+          statements.setPreferences.run({
+            recipientId: event.data.recipientId,
+            locale,
+            timeZone,
+            quietHours: quietHours === null ? null : JSON.stringify(quietHours),
+            digest: digest === null ? null : JSON.stringify(digest),
+          });
+          return;
+        }
         case 'RecipientErased':
+          statements.erasePreferences.run(event.data);
           // Deleted: no account, session or device is left (the username stays taken: its stream
           // is the deleted account's).
           statements.eraseSessions.run(event.data);

@@ -14,6 +14,7 @@ import { authRoutes } from './authRoutes.js';
 import { consentRoutes } from './consentRoutes.js';
 import type { ApiDeps } from './deps.js';
 import { meRoutes } from './meRoutes.js';
+import { preferencesRoutes } from './preferencesRoutes.js';
 import { deviceRoutes } from './deviceRoutes.js';
 import { operatorRoutes } from './operatorRoutes.js';
 import { messageRoutes } from './messageRoutes.js';
@@ -81,6 +82,7 @@ export const createApiRouter = (options: ApiOptions): ReturnType<typeof mountRou
     ...authRoutes(options),
     // The compatible Bark routes before the generic ones: `/v1/me/devices/bark` is theirs.
     ...meRoutes(options),
+    ...preferencesRoutes(options),
     ...erasureRoutes(options),
     ...deviceRoutes(options),
     ...consentRoutes(options),

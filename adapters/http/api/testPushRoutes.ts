@@ -78,7 +78,12 @@ export const testPushRoutes = (deps: TestPushDeps): Route[] => {
       },
       async (request) => {
         const sent = orRefusal(
-          await send(request.caller.recipientId, invocationOf(request), request.params.deviceId),
+          await send(
+            request.caller.recipientId,
+            invocationOf(request),
+            request.params.deviceId,
+            request.headers['accept-language'],
+          ),
         );
         return { status: 202, body: { messageId: sent.messageId } };
       },
@@ -97,7 +102,14 @@ export const testPushRoutes = (deps: TestPushDeps): Route[] => {
       },
       async (request) => ({
         status: 202,
-        body: orRefusal(await send(request.caller.recipientId, invocationOf(request))),
+        body: orRefusal(
+          await send(
+            request.caller.recipientId,
+            invocationOf(request),
+            undefined,
+            request.headers['accept-language'],
+          ),
+        ),
       }),
     ),
     defineRoute(

@@ -1,25 +1,22 @@
 import { html, type SafeHtml } from '../html.js';
-import { layout } from '../layout.js';
+import { layout, type PageContext } from '../layout.js';
 
 /** The log in and register pages: one form each, posted by /static/auth.js. */
-export const authPage = (mode: 'login' | 'register', next: string): SafeHtml => {
+export const authPage = (page: PageContext, mode: 'login' | 'register', next: string): SafeHtml => {
+  const { t } = page.text;
   const login = mode === 'login';
   const other = `${login ? '/register' : '/login'}?next=${encodeURIComponent(next)}`;
+  const title = login ? t('auth.loginTitle') : t('auth.registerTitle');
   return layout({
-    title: login ? 'Log in' : 'Create an account',
+    ...page,
+    title,
     scripts: ['auth.js'],
     main: html`<section class="narrow card" aria-labelledby="auth-title">
-      <h1 id="auth-title">${login ? 'Log in' : 'Create an account'}</h1>
-      <p class="lead">
-        ${
-          login
-            ? 'Your inbox, the apps you allowed and your devices, in one place.'
-            : 'One account for every app that sends you messages through Tidings.'
-        }
-      </p>
+      <h1 id="auth-title">${title}</h1>
+      <p class="lead">${login ? t('auth.loginLead') : t('auth.registerLead')}</p>
       <form id="auth-form" data-mode="${mode}" data-next="${next}">
         <div class="field">
-          <label for="username">Username</label>
+          <label for="username">${t('auth.username')}</label>
           <input
             id="username"
             name="username"
@@ -32,11 +29,11 @@ export const authPage = (mode: 'login' | 'register', next: string): SafeHtml => 
             aria-describedby="username-hint"
           />
           <p class="hint" id="username-hint">
-            ${login ? 'The name you registered with.' : '3–32 letters (any script), digits, _ . -'}
+            ${login ? t('auth.usernameHintLogin') : t('auth.usernameHintRegister')}
           </p>
         </div>
         <div class="field">
-          <label for="password">Password</label>
+          <label for="password">${t('auth.password')}</label>
           <input
             id="password"
             name="password"
@@ -47,14 +44,16 @@ export const authPage = (mode: 'login' | 'register', next: string): SafeHtml => 
             autocomplete="${login ? 'current-password' : 'new-password'}"
             aria-describedby="password-hint"
           />
-          <p class="hint" id="password-hint">At least 8 characters.</p>
+          <p class="hint" id="password-hint">${t('auth.passwordHint')}</p>
         </div>
         <p id="form-error" class="error" role="alert" hidden></p>
-        <button type="submit" class="primary">${login ? 'Log in' : 'Create account'}</button>
+        <button type="submit" class="primary">
+          ${login ? t('auth.submitLogin') : t('auth.submitRegister')}
+        </button>
       </form>
       <p class="switch">
-        ${login ? 'New here?' : 'Have an account?'}
-        <a href="${other}">${login ? 'Create an account' : 'Log in'}</a>
+        ${login ? t('auth.newHere') : t('auth.haveAccount')}
+        <a href="${other}">${login ? t('auth.toRegister') : t('auth.toLogin')}</a>
       </p>
     </section>`,
   });

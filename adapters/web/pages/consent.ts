@@ -1,6 +1,7 @@
 import type { AppRow } from '../../../projections/apps/appsProjection.js';
 import { html, type SafeHtml } from '../html.js';
-import { layout } from '../layout.js';
+import { layout, type PageContext } from '../layout.js';
+import type { PageText } from '../pageText.js';
 
 /** A consent request that passed every check: a known app and one of its redirect URIs. */
 export interface ConsentRequest {
@@ -10,20 +11,22 @@ export interface ConsentRequest {
   readonly state: string | undefined;
 }
 
-const standing = (app: AppRow): SafeHtml => {
+const standing = (app: AppRow, { t, th }: PageText): SafeHtml => {
+  const reputation = t('consent.reputation', { score: app.score });
   switch (app.status) {
     case 'active':
-      return html`<span class="pill ok">Active</span> Reputation ${app.score} of 100`;
+      return html`<span class="pill ok">${t('consent.active')}</span> ${reputation}`;
     case 'suspended':
-      return html`<span class="pill warn">Suspended</span> Reputation ${app.score} of 100 — it
-        cannot send you
-        anything${
+      return html`<span class="pill warn">${t('consent.suspended')}</span> ${reputation}
+        ${
           app.suspended_until === null
-            ? ''
-            : html` until <time datetime="${app.suspended_until}">${app.suspended_until}</time>`
+            ? t('consent.suspendedNote')
+            : th('consent.suspendedUntil', {
+                time: html`<time datetime="${app.suspended_until}">${app.suspended_until}</time>`,
+              })
         }`;
     case 'banned':
-      return html`<span class="pill bad">Banned</span>`;
+      return html`<span class="pill bad">${t('consent.banned')}</span>`;
     default: {
       const _exhaustive: never = app.status;
       return _exhaustive;
@@ -36,26 +39,31 @@ const standing = (app: AppRow): SafeHtml => {
  * or weak, Allow or Deny. /static/consent.js posts the decision and follows the `redirect`.
  */
 export const consentPage = (
+  page: PageContext,
   request: ConsentRequest,
   person: { readonly username: string },
   switchAccount: string,
 ): SafeHtml => {
+  const { t, th } = page.text;
   const { app } = request;
   const returnHost = new URL(request.redirectUri).host;
   return layout({
-    title: `Allow ${app.name}?`,
+    ...page,
+    title: t('consent.title', { app: app.name }),
     person,
     scripts: ['consent.js'],
     main: html`<section class="narrow card consent" aria-labelledby="consent-title">
-      <p class="eyebrow">Permission request</p>
+      <p class="eyebrow">${t('consent.eyebrow')}</p>
       <h1 id="consent-title">
-        Allow <span class="app-name">${app.name}</span> to send you messages?
+        ${th('consent.heading', { app: html`<span class="app-name">${app.name}</span>` })}
       </h1>
-      <p class="standing" id="app-standing">${standing(app)}</p>
+      <p class="standing" id="app-standing">${standing(app, page.text)}</p>
       <p>
-        ${app.name} asks to reach you as <strong class="mono">${request.openid}</strong> (its own
-        name for you). You can change how loudly, mute, block or unbind it at any time in
-        <a href="/apps">My apps</a>.
+        ${th('consent.asks', {
+          app: app.name,
+          openid: html`<strong class="mono">${request.openid}</strong>`,
+          myApps: html`<a href="/apps">${t('consent.myApps')}</a>`,
+        })}
       </p>
       <form
         id="consent-form"
@@ -65,29 +73,29 @@ export const consentPage = (
         ${request.state === undefined ? '' : html`data-state="${request.state}"`}
       >
         <fieldset class="levels">
-          <legend>How should its messages reach you?</legend>
+          <legend>${t('consent.levels')}</legend>
           <label class="choice">
             <input type="radio" name="level" value="strong" />
-            <span
-              ><strong>Strong</strong> — a push on your phone (Bark) and a copy in your inbox</span
-            >
+            <span><strong>${t('consent.strong')}</strong> ${t('consent.strongHint')}</span>
           </label>
           <label class="choice">
             <input type="radio" name="level" value="weak" checked />
-            <span><strong>Weak</strong> — only in your Tidings inbox, no push</span>
+            <span><strong>${t('consent.weak')}</strong> ${t('consent.weakHint')}</span>
           </label>
         </fieldset>
         <p id="consent-error" class="error" role="alert" hidden></p>
         <div class="actions">
-          <button type="submit" name="decision" value="allow" class="primary">Allow</button>
-          <button type="submit" name="decision" value="deny">Deny</button>
+          <button type="submit" name="decision" value="allow" class="primary">
+            ${t('consent.allow')}
+          </button>
+          <button type="submit" name="decision" value="deny">${t('consent.deny')}</button>
         </div>
-        <p class="hint">Either way you go back to <strong>${returnHost}</strong>.</p>
+        <p class="hint">${th('consent.goBack', { host: html`<strong>${returnHost}</strong>` })}</p>
       </form>
       <p class="hint">
-        Logged in as <strong>${person.username}</strong>.
+        ${th('consent.loggedInAs', { username: html`<strong>${person.username}</strong>` })}
         <button type="button" class="link" data-logout="${switchAccount}">
-          Use another account
+          ${t('consent.otherAccount')}
         </button>
       </p>
     </section>`,

@@ -1,7 +1,7 @@
 // @ts-check
 // "My apps": every authorized app with its level, mute, block and unbind. Each control sends
 // its change at once (PATCH /v1/me/apps/:id), so it applies to the app's very next message.
-import { announce, api, confirmAction, el, formatTime, reason } from './common.js';
+import { announce, api, confirmAction, el, formatTime, reason, t, tx } from './common.js';
 
 /**
  * @typedef {{ bindingId: string, appId: string, appName: string, openid: string,
@@ -17,9 +17,9 @@ const empty = /** @type {HTMLElement} */ (document.getElementById('apps-empty'))
 const loading = /** @type {HTMLElement} */ (document.getElementById('apps-loading'));
 
 const levels = /** @type {const} */ ([
-  ['strong', 'Strong', 'push and inbox'],
-  ['weak', 'Weak', 'inbox only'],
-  ['none', 'None', 'nothing'],
+  ['strong', t('apps.strong'), t('apps.strongHint')],
+  ['weak', t('apps.weak'), t('apps.weakHint')],
+  ['none', t('apps.none'), t('apps.noneHint')],
 ]);
 
 const isMuted = (/** @type {Binding} */ binding) =>
@@ -27,10 +27,10 @@ const isMuted = (/** @type {Binding} */ binding) =>
 
 const muteText = (/** @type {Binding} */ binding) =>
   !isMuted(binding)
-    ? 'Pushes are not muted.'
+    ? t('apps.notMuted')
     : binding.mutedUntil !== null && binding.mutedUntil.startsWith('9999')
-      ? 'Pushes muted until you unmute.'
-      : `Pushes muted until ${formatTime(binding.mutedUntil ?? '')}.`;
+      ? t('apps.mutedForever')
+      : t('apps.mutedUntil', { time: formatTime(binding.mutedUntil ?? '') });
 
 /**
  * Sends one change; on success the card is redrawn from the answer, on failure the old state
@@ -89,27 +89,29 @@ const cardOf = (/** @type {Binding} */ binding) => {
         void patch(
           binding,
           { mutedUntil },
-          mutedUntil === null ? `${binding.appName}: unmuted` : `${binding.appName}: muted`,
+          mutedUntil === null
+            ? t('apps.unmuted', { app: binding.appName })
+            : t('apps.muted', { app: binding.appName }),
         );
       },
     },
-    el('option', { value: 'off', selected: !isMuted(binding) }, 'Not muted'),
+    el('option', { value: 'off', selected: !isMuted(binding) }, t('apps.optionNotMuted')),
     isMuted(binding) && !(binding.mutedUntil ?? '').startsWith('9999')
       ? el(
           'option',
           { value: 'keep', selected: true },
-          `Until ${formatTime(binding.mutedUntil ?? '')}`,
+          t('apps.optionUntil', { time: formatTime(binding.mutedUntil ?? '') }),
         )
       : null,
-    el('option', { value: '1' }, 'For 1 hour'),
-    el('option', { value: '8' }, 'For 8 hours'),
+    el('option', { value: '1' }, t('apps.option1h')),
+    el('option', { value: '8' }, t('apps.option8h')),
     el(
       'option',
       {
         value: 'forever',
         selected: isMuted(binding) && (binding.mutedUntil ?? '').startsWith('9999'),
       },
-      'Until I unmute',
+      t('apps.optionForever'),
     ),
   );
   return el(
@@ -123,15 +125,16 @@ const cardOf = (/** @type {Binding} */ binding) => {
     el(
       'p',
       { class: 'meta' },
-      `Allowed ${formatTime(binding.authorizedAt)} · you are `,
-      el('span', { class: 'mono' }, binding.openid),
-      ' there',
-      binding.blocked ? el('span', { class: 'pill bad' }, 'Blocked') : null,
+      tx('apps.allowedAt', {
+        time: formatTime(binding.authorizedAt),
+        openid: el('span', { class: 'mono' }, binding.openid),
+      }),
+      binding.blocked ? el('span', { class: 'pill bad' }, t('apps.blocked')) : null,
     ),
     el(
       'fieldset',
       {},
-      el('legend', {}, 'Level'),
+      el('legend', {}, t('apps.level')),
       el(
         'div',
         { class: 'levels-row' },
@@ -149,7 +152,7 @@ const cardOf = (/** @type {Binding} */ binding) => {
                 patch(
                   binding,
                   { level: value },
-                  `${binding.appName}: level ${label.toLowerCase()}`,
+                  t('apps.levelChanged', { app: binding.appName, level: label.toLowerCase() }),
                 ),
             }),
             el('span', {}, el('strong', {}, label), ` — ${hint}`),
@@ -157,7 +160,12 @@ const cardOf = (/** @type {Binding} */ binding) => {
         ),
       ),
     ),
-    el('div', { class: 'row' }, el('label', { for: `mute-${id}` }, 'Mute pushes'), muteSelect),
+    el(
+      'div',
+      { class: 'row' },
+      el('label', { for: `mute-${id}` }, t('apps.mutePushes')),
+      muteSelect,
+    ),
     el('p', { class: 'meta mute-state' }, muteText(binding)),
     el(
       'div',
@@ -174,11 +182,11 @@ const cardOf = (/** @type {Binding} */ binding) => {
             void patch(
               binding,
               { blocked },
-              `${binding.appName}: ${blocked ? 'blocked' : 'unblocked'}`,
+              t(blocked ? 'apps.nowBlocked' : 'apps.nowUnblocked', { app: binding.appName }),
             );
           },
         }),
-        el('span', {}, 'Block — nothing from this app reaches me'),
+        el('span', {}, t('apps.blockLabel')),
       ),
     ),
     el(
@@ -192,23 +200,23 @@ const cardOf = (/** @type {Binding} */ binding) => {
           'data-focus': 'unbind',
           onclick: async () => {
             const sure = await confirmAction(
-              `Unbind ${binding.appName}?`,
-              `${binding.appName} can no longer reach you. To hear from it again, you would allow it anew from the app.`,
-              'Unbind',
+              t('apps.unbindQuestion', { app: binding.appName }),
+              t('apps.unbindText', { app: binding.appName }),
+              t('apps.unbind'),
             );
             if (!sure) return;
             try {
               await api('DELETE', `/v1/me/apps/${encodeURIComponent(binding.bindingId)}`);
               list.querySelector(`li[data-binding="${CSS.escape(binding.bindingId)}"]`)?.remove();
               empty.hidden = list.children.length > 0;
-              announce(`${binding.appName} unbound`);
+              announce(t('apps.unbound', { app: binding.appName }));
               document.getElementById('main')?.focus();
             } catch (failure) {
               announce(reason(failure), true);
             }
           },
         },
-        `Unbind ${binding.appName}`,
+        t('apps.unbindApp', { app: binding.appName }),
       ),
     ),
   );

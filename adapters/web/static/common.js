@@ -1,6 +1,73 @@
 // @ts-check
-// Shared by every page: the API client (with the CSRF header), a tiny DOM builder that only ever
-// sets text (never HTML), time formatting, the status toast, the confirm dialog and log out.
+// Shared by every page: the page's words (the catalogue the server put in the page), the API
+// client (with the CSRF header), a tiny DOM builder that only ever sets text (never HTML), time
+// formatting in the person's language and time zone, the status toast, the confirm dialog, the
+// language switch and log out.
+
+/** @type {Record<string, string>} the catalogue of the page's language (application/i18n/) */
+const catalogue = (() => {
+  try {
+    return JSON.parse(document.getElementById('tidings-text')?.textContent ?? '{}');
+  } catch {
+    return {};
+  }
+})();
+
+/** The page's language, as the server chose it (`<html lang>`). */
+export const pageLocale = document.documentElement.lang || 'en';
+
+/** The person's time zone when they chose one; undefined: the browser's own. */
+const timeZone = document.documentElement.dataset['timeZone'] || undefined;
+
+const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9]*)\}/g;
+
+/**
+ * The text of `key` split at its placeholders, each filled from `params` (strings, numbers or
+ * nodes): children for {@link el}, so a name can be in bold without any HTML being parsed.
+ *
+ * @param {string} key
+ * @param {Record<string, unknown>} [params]
+ * @returns {(string | Node)[]}
+ */
+export const tx = (key, params = {}) => {
+  const template = catalogue[key] ?? key;
+  /** @type {(string | Node)[]} */
+  const parts = [];
+  let last = 0;
+  for (const match of template.matchAll(PLACEHOLDER)) {
+    const name = match[1] ?? '';
+    if (!(name in params)) continue;
+    if ((match.index ?? 0) > last) parts.push(template.slice(last, match.index));
+    const value = params[name];
+    parts.push(value instanceof Node ? value : String(value));
+    last = (match.index ?? 0) + match[0].length;
+  }
+  if (last < template.length) parts.push(template.slice(last));
+  return parts;
+};
+
+/**
+ * The text of `key` in the page's language, `{name}` placeholders filled from `params`.
+ *
+ * @param {string} key
+ * @param {Record<string, string | number>} [params]
+ */
+export const t = (key, params = {}) => tx(key, params).join('');
+
+const plurals = new Intl.PluralRules(pageLocale);
+
+/**
+ * The plural form of `base` (`base.one` / `base.other`) for `count`, `{count}` filled in.
+ *
+ * @param {string} base
+ * @param {number} count
+ * @param {Record<string, string | number>} [params]
+ */
+export const tn = (base, count, params = {}) => {
+  const one = `${base}.one`;
+  const key = plurals.select(count) === 'one' && one in catalogue ? one : `${base}.other`;
+  return t(key, { count, ...params });
+};
 
 /** The double-submit token the server set as a cookie; sent back in X-CSRF-Token. */
 export const csrfToken = () => {
@@ -18,7 +85,7 @@ export class ApiError extends Error {
    * @param {{ detail?: string, code?: string, errors?: { path: string, message: string }[] } | undefined} problem
    */
   constructor(status, problem) {
-    super(problem?.detail ?? `request failed (${status})`);
+    super(problem?.detail ?? t('common.requestFailed', { status }));
     this.status = status;
     this.problem = problem;
     this.code = problem?.code;
@@ -105,15 +172,20 @@ export const safeHref = (/** @type {string | null | undefined} */ url) => {
   }
 };
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
+const zoned = timeZone === undefined ? {} : { timeZone };
+const dateTime = new Intl.DateTimeFormat(pageLocale, {
+  dateStyle: 'medium',
+  timeStyle: 'short',
+  ...zoned,
+});
+const timeOnly = new Intl.DateTimeFormat(pageLocale, { timeStyle: 'short', ...zoned });
+const dayOf = new Intl.DateTimeFormat('en-CA', { dateStyle: 'short', ...zoned });
 
-/** A time as people read it: today's as the hour, older ones with the date. */
+/** A time as people read it, in their language and time zone: today's as the hour, older ones with the date. */
 export const formatTime = (/** @type {string} */ iso) => {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  const today = new Date();
-  return date.toDateString() === today.toDateString()
+  return dayOf.format(date) === dayOf.format(new Date())
     ? timeOnly.format(date)
     : dateTime.format(date);
 };
@@ -134,13 +206,20 @@ export const announce = (/** @type {string} */ message, bad = false) => {
   toastTimer = window.setTimeout(() => toast.classList.remove('show'), 4000);
 };
 
-/** The message of a failed call, for people. */
-export const reason = (/** @type {unknown} */ error) =>
-  error instanceof ApiError
-    ? error.status === 403 && error.problem?.code === 'forbidden'
-      ? 'The page is out of date (security check failed). Reload it and try again.'
-      : (error.problem?.detail ?? error.message)
-    : 'Tidings could not be reached. Check your connection and try again.';
+/**
+ * The message of a failed call, for people, in the page's language: the catalogue's sentence for
+ * the problem's code (with the server's detail where the sentence has room for it), else the
+ * server's detail.
+ */
+export const reason = (/** @type {unknown} */ error) => {
+  if (!(error instanceof ApiError)) return t('common.unreachable');
+  const code = error.problem?.code;
+  if (error.status === 403 && code === 'forbidden') return t('common.outOfDate');
+  const key = `problem.${code}`;
+  return code !== undefined && key in catalogue
+    ? t(key, { detail: error.problem?.detail ?? '' })
+    : (error.problem?.detail ?? error.message);
+};
 
 /**
  * Asks before something that cannot be undone, in the page's confirm dialog.
@@ -188,6 +267,21 @@ for (const time of document.querySelectorAll('time[datetime]')) {
   const iso = time.getAttribute('datetime');
   if (iso !== null) time.textContent = formatTime(iso);
 }
+
+// The language switch: for a signed-in person the choice is saved as their `locale` preference
+// first (the page's language follows the preference), then the link sets the cookie too.
+document.addEventListener('click', async (event) => {
+  const link = event.target instanceof Element ? event.target.closest('a[data-locale]') : null;
+  if (!(link instanceof HTMLElement) || document.body.dataset['signedIn'] === undefined) return;
+  event.preventDefault();
+  try {
+    const current = await api('GET', '/v1/me/preferences');
+    await api('PUT', '/v1/me/preferences', { ...current, locale: link.dataset['locale'] });
+    location.assign(link.getAttribute('href') ?? '/');
+  } catch (failure) {
+    announce(t('lang.saveFailed', { reason: reason(failure) }), true);
+  }
+});
 
 // Log out (header button, and "use another account" on the consent page).
 document.addEventListener('click', async (event) => {

@@ -1,7 +1,7 @@
 // @ts-check
 // One device in the list: its name, kind and state, and its Test, Edit and Remove actions. The
 // edit form is drawn from the channel's declared settings, like the add form.
-import { announce, api, confirmAction, el, reason, timeEl } from './common.js';
+import { announce, api, confirmAction, el, reason, t, timeEl, tx } from './common.js';
 import { deviceFields, explain, labelOf } from './settingsForm.js';
 import { followTestPush } from './testFollow.js';
 
@@ -33,11 +33,11 @@ const summaryOf = (
       const value = device.settings[setting.name];
       const shown =
         setting.secret || value === HIDDEN
-          ? 'kept secret'
+          ? t('device.keptSecret')
           : typeof value === 'boolean'
             ? value
-              ? 'yes'
-              : 'no'
+              ? t('device.yes')
+              : t('device.no')
             : String(value);
       return [
         el('dt', {}, labelOf(setting.name)),
@@ -50,8 +50,8 @@ const summaryOf = (
 /** The state line: healthy, or broken with the channel's reason and how to resume. */
 const stateOf = (/** @type {Device} */ device) =>
   device.broken === null
-    ? el('span', { class: 'pill ok' }, 'Healthy')
-    : el('span', { class: 'pill bad' }, 'Broken');
+    ? el('span', { class: 'pill ok' }, t('device.healthy'))
+    : el('span', { class: 'pill bad' }, t('device.broken'));
 
 /**
  * The card of one device.
@@ -77,15 +77,15 @@ export const deviceCard = (device, channel, hooks, note) => {
       {
         type: 'button',
         class: 'small',
-        'aria-label': `Test ${device.name}`,
+        'aria-label': t('device.testName', { device: device.name }),
         disabled: channel === undefined,
         onclick: async () => {
           testButton.disabled = true;
           delete result.dataset['outcome'];
-          result.textContent = 'Sending…';
+          result.textContent = t('device.sending');
           try {
             const sent = await api('POST', `${pathOf(device)}/test`);
-            result.textContent = 'Test push sent.';
+            result.textContent = t('device.testSent');
             const end = await followTestPush(sent.messageId, device.deviceId, (text) => {
               result.textContent = text;
             });
@@ -101,7 +101,7 @@ export const deviceCard = (device, channel, hooks, note) => {
           }
         },
       },
-      'Test',
+      t('device.test'),
     )
   );
 
@@ -113,7 +113,7 @@ export const deviceCard = (device, channel, hooks, note) => {
       {
         type: 'button',
         class: 'small',
-        'aria-label': `Edit ${device.name}`,
+        'aria-label': t('device.editName', { device: device.name }),
         'aria-expanded': 'false',
         disabled: channel === undefined,
         onclick: () => {
@@ -125,7 +125,7 @@ export const deviceCard = (device, channel, hooks, note) => {
           editForm = editFormOf(device, channel, id, {
             saved: (updated) => {
               hooks.replace(updated);
-              announce(`${updated.name}: saved`);
+              announce(t('device.saved', { device: updated.name }));
             },
             cancel: () => {
               closeEdit();
@@ -138,7 +138,7 @@ export const deviceCard = (device, channel, hooks, note) => {
           editForm.querySelector('input')?.focus();
         },
       },
-      'Edit',
+      t('device.edit'),
     )
   );
   const closeEdit = () => {
@@ -153,24 +153,24 @@ export const deviceCard = (device, channel, hooks, note) => {
     {
       type: 'button',
       class: 'small danger',
-      'aria-label': `Remove ${device.name}`,
+      'aria-label': t('device.removeName', { device: device.name }),
       onclick: async () => {
         const sure = await confirmAction(
-          `Remove ${device.name}?`,
-          'Messages stop reaching it. Your other devices and your inbox keep getting them.',
-          'Remove',
+          t('device.removeQuestion', { device: device.name }),
+          t('device.removeText'),
+          t('device.remove'),
         );
         if (!sure) return;
         try {
           await api('DELETE', pathOf(device));
           hooks.remove(device.deviceId);
-          announce(`${device.name}: removed`);
+          announce(t('device.removed', { device: device.name }));
         } catch (failure) {
           announce(reason(failure), true);
         }
       },
     },
-    'Remove',
+    t('device.remove'),
   );
 
   const card = el(
@@ -186,21 +186,18 @@ export const deviceCard = (device, channel, hooks, note) => {
     el(
       'p',
       { class: 'meta' },
-      channel?.name ?? `${device.kind} (this server no longer has this kind)`,
-      ' · added ',
-      timeEl(device.createdAt),
+      tx('device.kindAdded', {
+        kind: channel?.name ?? t('device.kindGone', { kind: device.kind }),
+        time: timeEl(device.createdAt),
+      }),
     ),
     device.broken === null
       ? null
       : el(
           'div',
           { class: 'broken-reason' },
-          el('p', {}, el('strong', {}, 'Not reaching this device: '), device.broken),
-          el(
-            'p',
-            { class: 'broken-hint' },
-            'Messages reach your inbox and other devices meanwhile. Check its settings and save it again to resume.',
-          ),
+          el('p', {}, el('strong', {}, t('device.notReaching')), ' ', device.broken),
+          el('p', { class: 'broken-hint' }, t('device.brokenHint')),
         ),
     summaryOf(device, channel),
     el('div', { class: 'actions device-actions' }, testButton, editButton, removeButton),
@@ -227,7 +224,7 @@ const editFormOf = (device, channel, id, done) => {
       'form',
       {
         class: 'edit-form',
-        'aria-label': `Edit ${device.name}`,
+        'aria-label': t('device.editName', { device: device.name }),
         onsubmit: async (/** @type {SubmitEvent} */ event) => {
           event.preventDefault();
           if (!form.reportValidity()) return;
@@ -255,8 +252,8 @@ const editFormOf = (device, channel, id, done) => {
       el(
         'div',
         { class: 'actions' },
-        el('button', { type: 'submit', class: 'primary' }, 'Save'),
-        el('button', { type: 'button', onclick: done.cancel }, 'Cancel'),
+        el('button', { type: 'submit', class: 'primary' }, t('common.save')),
+        el('button', { type: 'button', onclick: done.cancel }, t('common.cancel')),
       ),
     )
   );

@@ -1,7 +1,7 @@
 // @ts-check
 // "My devices": every device of the person, of any kind, and the form that adds one. Both the
 // kinds and their forms come from GET /v1/channels, so this page names no channel.
-import { announce, api, el, reason } from './common.js';
+import { announce, api, el, reason, t, tn } from './common.js';
 import { deviceCard } from './deviceCard.js';
 import { deviceFields, explain, labelOf } from './settingsForm.js';
 
@@ -33,10 +33,10 @@ const showStatus = () => {
   const broken = devices.filter((device) => device.broken !== null).length;
   status.textContent =
     devices.length === 0
-      ? 'No device yet: messages reach only your inbox. Add one below.'
+      ? t('devices.none')
       : broken === 0
-        ? `${devices.length === 1 ? 'One device' : `${devices.length} devices`}, all healthy.`
-        : `${devices.length === 1 ? 'One device' : `${devices.length} devices`}, ${broken} broken.`;
+        ? tn('devices.healthy', devices.length)
+        : tn('devices.broken', devices.length, { broken });
 };
 
 const hooks = {
@@ -132,7 +132,7 @@ form.addEventListener('submit', async (event) => {
     hooks.replace(device);
     drawFields();
     showSecret(device, secret);
-    announce(`${device.name}: added`);
+    announce(t('devices.added', { device: device.name }));
   } catch (failure) {
     addError.textContent = explain(failure, fields);
     addError.hidden = false;
@@ -158,7 +158,10 @@ const showSecret = (device, secret) => {
   secretBox.hidden = typeof secret !== 'string';
   if (typeof secret !== 'string') return;
   const generated = channels.get(device.kind)?.settings.find((setting) => setting.generated);
-  secretWhat.textContent = `${labelOf(generated?.name ?? 'secret')} of “${device.name}”:`;
+  secretWhat.textContent = t('devices.secretOf', {
+    setting: labelOf(generated?.name ?? 'secret'),
+    device: device.name,
+  });
   secretValue.textContent = secret;
   secretBox.focus();
   selectSecret();
@@ -168,10 +171,10 @@ secretCopy.addEventListener('click', async () => {
   selectSecret();
   try {
     await navigator.clipboard.writeText(secretValue.textContent ?? '');
-    announce('Secret copied');
+    announce(t('devices.secretCopied'));
   } catch {
     // No clipboard access (an older browser, or a page not served over HTTPS): it stays selected.
-    announce('It is selected: copy it with Ctrl+C (⌘C on a Mac).', true);
+    announce(t('devices.secretSelected'), true);
   }
 });
 

@@ -1,7 +1,18 @@
 // @ts-check
 // The inbox: newest first, one entry per thread (a work order's steps as a timeline), unread
 // marked, filter by app, mark read, archive, complain; polls for new messages every few seconds.
-import { announce, api, ApiError, el, reason, safeHref, showError, timeEl } from './common.js';
+import {
+  announce,
+  api,
+  ApiError,
+  el,
+  reason,
+  safeHref,
+  showError,
+  t,
+  timeEl,
+  tn,
+} from './common.js';
 
 /**
  * @typedef {{ messageId: string, appId: string, appName: string, title: string | null,
@@ -103,7 +114,7 @@ const stepView = (/** @type {Item} */ item, /** @type {boolean} */ latest) => {
     el('p', { class: 'step-body' }, item.body),
     href === undefined
       ? null
-      : el('a', { href, rel: 'noopener noreferrer', target: '_blank' }, 'Open link'),
+      : el('a', { href, rel: 'noopener noreferrer', target: '_blank' }, t('inbox.openLink')),
   );
 };
 
@@ -132,16 +143,20 @@ const groupView = (/** @type {Group} */ group, /** @type {number} */ index) => {
           ? el(
               'span',
               { class: 'pill info unread-badge' },
-              thread && group.steps.length > 1 ? `${unread.length} unread` : 'Unread',
+              thread && group.steps.length > 1
+                ? tn('inbox.unreadCount', unread.length)
+                : t('inbox.unread'),
             )
           : null,
-        thread ? el('span', { class: 'pill ok step-count' }, `${group.steps.length} steps`) : null,
+        thread
+          ? el('span', { class: 'pill ok step-count' }, tn('inbox.steps', group.steps.length))
+          : null,
       ),
     ),
     thread
       ? el(
           'ol',
-          { class: 'timeline', 'aria-label': `Steps of ${headline(latest)}, oldest first` },
+          { class: 'timeline', 'aria-label': t('inbox.stepsOf', { title: headline(latest) }) },
           [...group.steps]
             .reverse()
             .map((step, index, all) => stepView(step, index === all.length - 1)),
@@ -157,7 +172,11 @@ const groupView = (/** @type {Group} */ group, /** @type {number} */ index) => {
             const href = safeHref(latest.url);
             return href === undefined
               ? null
-              : el('a', { href, rel: 'noopener noreferrer', target: '_blank' }, 'Open link');
+              : el(
+                  'a',
+                  { href, rel: 'noopener noreferrer', target: '_blank' },
+                  t('inbox.openLink'),
+                );
           })(),
         ),
   );
@@ -193,10 +212,10 @@ const groupView = (/** @type {Group} */ group, /** @type {number} */ index) => {
               type: 'button',
               class: 'small',
               'data-focus': `${group.key}:read`,
-              'aria-label': `Mark read: “${name}”`,
+              'aria-label': t('inbox.markReadName', { title: name }),
               onclick: () => markRead(group),
             },
-            'Mark read',
+            t('inbox.markRead'),
           )
         : null,
       el(
@@ -205,10 +224,12 @@ const groupView = (/** @type {Group} */ group, /** @type {number} */ index) => {
           type: 'button',
           class: 'small',
           'data-focus': `${group.key}:archive`,
-          'aria-label': `Archive “${name}”${thread ? ' (all steps)' : ''}`,
+          'aria-label': t(thread ? 'inbox.archiveThreadName' : 'inbox.archiveName', {
+            title: name,
+          }),
           onclick: () => archive(group),
         },
-        'Archive',
+        t('inbox.archive'),
       ),
       // Test pushes come from the built-in app, which takes no complaints (docs/api.md).
       group.appId === builtInAppId
@@ -219,10 +240,10 @@ const groupView = (/** @type {Group} */ group, /** @type {number} */ index) => {
               type: 'button',
               class: 'small danger',
               'data-focus': `${group.key}:complain`,
-              'aria-label': `Complain about “${name}”`,
+              'aria-label': t('inbox.complainName', { title: name }),
               onclick: () => openComplaint(latest),
             },
-            'Complain',
+            t('inbox.complain'),
           ),
     ),
   );
@@ -246,10 +267,7 @@ const render = () => {
   empty.hidden = groups.length > 0;
   older.hidden = state.cursor === null;
   const unread = all.filter((item) => item.readAt === null).length;
-  summary.textContent =
-    all.length === 0
-      ? ''
-      : `${unread} unread · ${groups.length} ${groups.length === 1 ? 'conversation' : 'conversations'}`;
+  summary.textContent = all.length === 0 ? '' : tn('inbox.summary', groups.length, { unread });
   if (focused !== null) {
     const again = list.querySelector(`[data-focus="${CSS.escape(focused)}"]`);
     // The control is gone (read, complained about): keep the focus in the list, not on <body>.
@@ -273,7 +291,7 @@ const renderFilter = () => {
       el(
         'option',
         { value: appId, selected: appId === state.appId },
-        appId === '' ? 'All apps' : (state.apps.get(appId) ?? appId),
+        appId === '' ? t('inbox.allApps') : (state.apps.get(appId) ?? appId),
       ),
     ),
   );
@@ -316,7 +334,7 @@ const refresh = async () => {
     const ids = new Set(items().map((item) => item.messageId));
     if (state.seen !== undefined) {
       const fresh = [...ids].filter((id) => !state.seen?.has(id)).length;
-      if (fresh > 0) announce(fresh === 1 ? '1 new message' : `${fresh} new messages`);
+      if (fresh > 0) announce(tn('inbox.newMessages', fresh));
     }
     state.seen = new Set([...(state.seen ?? []), ...ids]);
     render();
@@ -431,7 +449,7 @@ const archive = async (/** @type {Group} */ group) => {
     );
     const ids = new Set(group.steps.map((step) => step.messageId));
     update((item) => (ids.has(item.messageId) ? undefined : item));
-    announce('Archived');
+    announce(t('inbox.archived'));
     list.focus();
   } catch (failure) {
     dropIfGone(failure, group);
@@ -441,7 +459,10 @@ const archive = async (/** @type {Group} */ group) => {
 
 const openComplaint = (/** @type {Item} */ item) => {
   state.complaintTarget = item;
-  complainAbout.textContent = `“${headline(item)}” from ${item.appName}`;
+  complainAbout.textContent = t('inbox.complainAbout', {
+    title: headline(item),
+    app: item.appName,
+  });
   complainForm.reset();
   showError(complainError, '');
   dialog.showModal();
@@ -460,7 +481,7 @@ complainForm.addEventListener('submit', async (event) => {
     });
     dialog.close();
     update((item) => (item.messageId === target.messageId ? undefined : item));
-    announce('Complaint sent. An operator will review it.');
+    announce(t('inbox.complaintSent'));
   } catch (failure) {
     showError(complainError, reason(failure));
   }

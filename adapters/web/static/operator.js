@@ -2,7 +2,7 @@
 // The operator's page: held messages (approve / reject), open complaints (uphold with a
 // severity / dismiss), apps by reputation (reinstate). The admin token lives in this tab's
 // sessionStorage only and is sent as a bearer token.
-import { announce, api, ApiError, el, reason, showError, timeEl } from './common.js';
+import { announce, api, ApiError, el, reason, showError, t, timeEl, tx } from './common.js';
 
 const STORAGE_KEY = 'tidings-admin-token';
 /** The most held messages the server lists at once (moderationRoutes.ts). */
@@ -31,8 +31,7 @@ const call = async (
   try {
     return await api(method, path, body, { token: token() });
   } catch (failure) {
-    if (failure instanceof ApiError && failure.status === 401)
-      signOut('The admin token was refused.');
+    if (failure instanceof ApiError && failure.status === 401) signOut(t('operator.tokenRefused'));
     throw failure;
   }
 };
@@ -66,7 +65,7 @@ const act = async (
   try {
     await loadAll();
   } catch (failure) {
-    announce(`Done, but the lists could not be reloaded: ${reason(failure)}`, true);
+    announce(t('operator.reloadFailed', { reason: reason(failure) }), true);
   }
 };
 
@@ -79,7 +78,7 @@ const field = (
 const heldCard = (/** @type {any} */ item) => {
   const id = `reject-${item.messageId}`;
   const reasonInput = /** @type {HTMLInputElement} */ (el('input', { id, maxlength: 1000 }));
-  const title = item.title ?? '(no title)';
+  const title = item.title ?? t('operator.noTitle');
   return el(
     'li',
     { 'data-message': item.messageId },
@@ -87,11 +86,15 @@ const heldCard = (/** @type {any} */ item) => {
     el(
       'p',
       { class: 'meta' },
-      `From ${appName(item.appId)} · held by ${item.policy ?? 'policy'}: ${item.reason ?? ''} · `,
-      timeEl(item.createdAt),
+      tx('operator.heldBy', {
+        app: appName(item.appId),
+        policy: item.policy ?? t('operator.policy'),
+        reason: item.reason ?? '',
+        time: timeEl(item.createdAt),
+      }),
     ),
     el('p', { class: 'quote' }, item.body),
-    field(id, 'Reason for rejecting (optional)', reasonInput),
+    field(id, t('operator.rejectReason'), reasonInput),
     el(
       'div',
       { class: 'actions' },
@@ -100,23 +103,23 @@ const heldCard = (/** @type {any} */ item) => {
         {
           type: 'button',
           class: 'primary',
-          'aria-label': `Approve “${title}”`,
+          'aria-label': t('operator.approveName', { title }),
           onclick: (/** @type {Event} */ e) =>
             act(
               /** @type {HTMLButtonElement} */ (e.currentTarget),
               () =>
                 call('POST', `/v1/admin/moderation/${encodeURIComponent(item.messageId)}/approve`),
-              'Approved',
+              t('operator.approved'),
             ),
         },
-        'Approve',
+        t('operator.approve'),
       ),
       el(
         'button',
         {
           type: 'button',
           class: 'danger',
-          'aria-label': `Reject “${title}”`,
+          'aria-label': t('operator.rejectName', { title }),
           onclick: (/** @type {Event} */ e) =>
             act(
               /** @type {HTMLButtonElement} */ (e.currentTarget),
@@ -126,13 +129,21 @@ const heldCard = (/** @type {any} */ item) => {
                   `/v1/admin/moderation/${encodeURIComponent(item.messageId)}/reject`,
                   reasonInput.value.trim() === '' ? {} : { reason: reasonInput.value.trim() },
                 ),
-              'Rejected',
+              t('operator.rejected'),
             ),
         },
-        'Reject',
+        t('operator.reject'),
       ),
     ),
   );
+};
+
+/** @type {Record<string, string>} */
+const categoryKeys = {
+  spam: 'operator.categorySpam',
+  fraud: 'operator.categoryFraud',
+  abuse: 'operator.categoryAbuse',
+  other: 'operator.categoryOther',
 };
 
 const complaintCard = (/** @type {any} */ item) => {
@@ -142,9 +153,9 @@ const complaintCard = (/** @type {any} */ item) => {
     el(
       'select',
       { id: severityId },
-      el('option', { value: 'minor' }, 'Minor (−5 points)'),
-      el('option', { value: 'major' }, 'Major (−15 points)'),
-      el('option', { value: 'severe' }, 'Severe (−30 points)'),
+      el('option', { value: 'minor' }, t('operator.minor')),
+      el('option', { value: 'major' }, t('operator.major')),
+      el('option', { value: 'severe' }, t('operator.severe')),
     )
   );
   const note = /** @type {HTMLInputElement} */ (el('input', { id: noteId, maxlength: 1000 }));
@@ -156,15 +167,22 @@ const complaintCard = (/** @type {any} */ item) => {
     el(
       'h3',
       {},
-      `${item.category[0].toUpperCase()}${item.category.slice(1)} — about a message from ${name}`,
+      t('operator.complaintAbout', {
+        category: t(categoryKeys[item.category] ?? 'operator.categoryOther'),
+        app: name,
+      }),
     ),
     el('p', { class: 'quote' }, item.reason),
-    el('p', { class: 'meta' }, 'Filed ', timeEl(item.filedAt), ` · message ${item.messageId}`),
+    el(
+      'p',
+      { class: 'meta' },
+      tx('operator.filed', { time: timeEl(item.filedAt), messageId: item.messageId }),
+    ),
     el(
       'div',
       { class: 'row' },
-      field(severityId, 'Severity', severity),
-      field(noteId, 'Note (optional)', note),
+      field(severityId, t('operator.severity'), severity),
+      field(noteId, t('operator.note'), note),
     ),
     el(
       'div',
@@ -174,7 +192,7 @@ const complaintCard = (/** @type {any} */ item) => {
         {
           type: 'button',
           class: 'danger',
-          'aria-label': `Uphold the complaint about ${name}`,
+          'aria-label': t('operator.upholdName', { app: name }),
           onclick: (/** @type {Event} */ e) =>
             act(
               /** @type {HTMLButtonElement} */ (e.currentTarget),
@@ -184,16 +202,16 @@ const complaintCard = (/** @type {any} */ item) => {
                   `/v1/admin/complaints/${encodeURIComponent(item.complaintId)}/uphold`,
                   { severity: severity.value, ...withNote() },
                 ),
-              `Upheld: ${name} loses points`,
+              t('operator.upheld', { app: name }),
             ),
         },
-        'Uphold',
+        t('operator.uphold'),
       ),
       el(
         'button',
         {
           type: 'button',
-          'aria-label': `Dismiss the complaint about ${name}`,
+          'aria-label': t('operator.dismissName', { app: name }),
           onclick: (/** @type {Event} */ e) =>
             act(
               /** @type {HTMLButtonElement} */ (e.currentTarget),
@@ -203,10 +221,10 @@ const complaintCard = (/** @type {any} */ item) => {
                   `/v1/admin/complaints/${encodeURIComponent(item.complaintId)}/dismiss`,
                   withNote(),
                 ),
-              'Dismissed',
+              t('operator.dismissed'),
             ),
         },
-        'Dismiss',
+        t('operator.dismiss'),
       ),
     ),
   );
@@ -216,7 +234,7 @@ const statusPill = (/** @type {string} */ status) =>
   el(
     'span',
     { class: `pill ${status === 'active' ? 'ok' : status === 'suspended' ? 'warn' : 'bad'}` },
-    status,
+    t(`operator.status.${status}`),
   );
 
 const appCard = (/** @type {any} */ app) => {
@@ -229,14 +247,16 @@ const appCard = (/** @type {any} */ app) => {
     el(
       'p',
       { class: 'meta' },
-      el('span', { class: 'score' }, `Score ${app.score}`),
-      app.suspendedUntil === undefined ? '' : [' · suspended until ', timeEl(app.suspendedUntil)],
+      el('span', { class: 'score' }, t('operator.score', { score: app.score })),
+      app.suspendedUntil === undefined
+        ? ''
+        : tx('operator.suspendedUntil', { time: timeEl(app.suspendedUntil) }),
       ` · ${app.appId}`,
     ),
     app.status === 'active'
       ? null
       : [
-          field(noteId, 'Note (optional)', note),
+          field(noteId, t('operator.note'), note),
           el(
             'div',
             { class: 'actions' },
@@ -245,7 +265,7 @@ const appCard = (/** @type {any} */ app) => {
               {
                 type: 'button',
                 class: 'primary',
-                'aria-label': `Reinstate ${app.name}`,
+                'aria-label': t('operator.reinstateName', { app: app.name }),
                 onclick: (/** @type {Event} */ e) =>
                   act(
                     /** @type {HTMLButtonElement} */ (e.currentTarget),
@@ -255,10 +275,10 @@ const appCard = (/** @type {any} */ app) => {
                         `/v1/admin/apps/${encodeURIComponent(app.appId)}/reinstate`,
                         note.value.trim() === '' ? {} : { note: note.value.trim() },
                       ),
-                    `${app.name} reinstated`,
+                    t('operator.reinstated', { app: app.name }),
                   ),
               },
-              'Reinstate',
+              t('operator.reinstate'),
             ),
           ),
         ],
@@ -322,7 +342,7 @@ tokenForm.addEventListener('submit', async (event) => {
 
 document.getElementById('operator-refresh')?.addEventListener('click', () => {
   loadAll().then(
-    () => announce('Up to date'),
+    () => announce(t('operator.upToDate')),
     (failure) => announce(reason(failure), true),
   );
 });

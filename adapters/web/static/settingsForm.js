@@ -1,7 +1,7 @@
 // @ts-check
 // The fields of a device form, drawn from the settings a channel declares (GET /v1/channels).
 // Nothing here names a channel: a plugin's kind gets its form from its declaration alone.
-import { ApiError, el, reason } from './common.js';
+import { ApiError, el, reason, t } from './common.js';
 
 /**
  * @typedef {'string' | 'url' | 'email' | 'phone' | 'boolean' | 'integer'} SettingType
@@ -58,7 +58,7 @@ const inputAttributes = (setting, { editing }) => {
       : {}),
   };
   const placeholder = keepsSecret
-    ? 'Leave blank to keep'
+    ? t('form.leaveBlank')
     : setting.default === undefined
       ? undefined
       : String(setting.default);
@@ -76,7 +76,7 @@ const inputAttributes = (setting, { editing }) => {
         type: 'tel',
         autocomplete: 'tel',
         pattern: E164,
-        title: 'International format: + and the country code, e.g. +447700900123',
+        title: t('form.phoneTitle'),
         placeholder: placeholder ?? '+447700900123',
       };
     case 'integer':
@@ -99,11 +99,10 @@ const helpOf = (/** @type {Setting} */ setting, /** @type {boolean} */ editing) 
   const parts = [
     description === '' || /[.!?。]$/.test(description) ? description : `${description}.`,
   ];
-  if (setting.type === 'phone')
-    parts.push('International format, starting with + and the country code.');
-  if (editing && setting.secret) parts.push('Saved and kept secret; leave blank to keep it.');
+  if (setting.type === 'phone') parts.push(t('form.phoneHelp'));
+  if (editing && setting.secret) parts.push(t('form.secretHelp'));
   else if (setting.default !== undefined && setting.type !== 'boolean')
-    parts.push(`Leave blank for ${String(setting.default)}.`);
+    parts.push(t('form.defaultHelp', { value: String(setting.default) }));
   return parts.filter((part) => part.trim() !== '').join(' ');
 };
 
@@ -176,7 +175,7 @@ export const deviceFields = (channel, { prefix, device }) => {
       const optional =
         setting.required || setting.type === 'boolean'
           ? null
-          : el('span', { class: 'optional' }, ' (optional)');
+          : el('span', { class: 'optional' }, t('common.optional'));
       return setting.type === 'boolean'
         ? el(
             'div',
@@ -201,13 +200,14 @@ export const deviceFields = (channel, { prefix, device }) => {
     el(
       'div',
       { class: 'field' },
-      el('label', { for: nameId }, 'Name', el('span', { class: 'optional' }, ' (optional)')),
-      nameInput,
       el(
-        'p',
-        { id: `${nameId}-hint`, class: 'hint' },
-        'So you can tell your devices apart, e.g. “Work phone”.',
+        'label',
+        { for: nameId },
+        t('form.name'),
+        el('span', { class: 'optional' }, t('common.optional')),
       ),
+      nameInput,
+      el('p', { id: `${nameId}-hint`, class: 'hint' }, t('form.nameHint')),
       nameError,
     ),
     fields,
@@ -286,7 +286,7 @@ export const deviceFields = (channel, { prefix, device }) => {
 export const explain = (failure, fields) => {
   const problems = failure instanceof ApiError ? (failure.problem?.errors ?? []) : [];
   const unplaced = fields.showProblems(problems);
-  if (problems.length > 0 && unplaced.length === 0) return 'Check the marked fields above.';
+  if (problems.length > 0 && unplaced.length === 0) return t('form.checkMarked');
   return [
     reason(failure),
     ...unplaced.map((problem) => `${problem.path}: ${problem.message}`),

@@ -1,7 +1,7 @@
 // @ts-check
 // Follows one device's test push (GET /v1/me/test-push/:messageId) until its delivery to that
 // device is done, so the person learns whether it arrived rather than only that it was sent.
-import { api } from './common.js';
+import { api, t } from './common.js';
 
 /**
  * Where a test push ended: `delivered`, `failed` (the channel refused it for good, or gave up), `suppressed`/`rejected`/`held` (it never reached delivery), `inbox` (routed to the
@@ -25,33 +25,33 @@ export const followTestPush = async (messageId, deviceId, progress) => {
     const deliveries = status.deliveries;
     const mine = deliveries.find((delivery) => delivery.deviceId === deviceId);
     if (mine?.status === 'delivered') {
-      return { outcome: 'delivered', text: 'Test push sent and delivered to this device.' };
+      return { outcome: 'delivered', text: t('testFollow.delivered') };
     }
     // `failed` is a refusal for good (a transient failure stays `pending` with a retry time).
     if (mine?.status === 'failed' || mine?.status === 'abandoned') {
       return {
         outcome: 'failed',
-        text: `Test push sent, but the device did not take it: ${mine.lastError ?? 'no reason given'}.`,
+        text: t('testFollow.failed', { reason: mine.lastError ?? t('testFollow.noReason') }),
       };
     }
     if (['suppressed', 'rejected', 'held'].includes(status.status)) {
       return {
         outcome: status.status,
-        text: `Test push not delivered: the message is ${status.status} (see the Tidings app in My apps).`,
+        text: t('testFollow.notDelivered', { status: t(`testFollow.status.${status.status}`) }),
       };
     }
     if (mine === undefined && deliveries.length > 0) {
       return {
         outcome: 'inbox',
-        text: 'Test push sent to your inbox only: the Tidings app is not set to strong, is muted, or over its push budget (My apps).',
+        text: t('testFollow.inboxOnly'),
       };
     }
     progress(
       mine === undefined
-        ? 'Test push sent; on its way…'
-        : `Test push sent; trying this device (attempt ${mine.attempts})…`,
+        ? t('testFollow.onItsWay')
+        : t('testFollow.trying', { attempt: mine.attempts }),
     );
     await sleep(1000);
   }
-  return { outcome: 'pending', text: 'Test push sent; still trying. Your inbox shows it.' };
+  return { outcome: 'pending', text: t('testFollow.stillTrying') };
 };

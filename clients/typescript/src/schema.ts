@@ -256,6 +256,30 @@ export interface paths {
         patch: operations["patch_v1_me_apps_bindingId"];
         trace?: never;
     };
+    "/v1/me/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your preferences: language, time zone, quiet hours, digest
+         * @description null means not chosen: locale null follows the browser (Accept-Language, then English); timeZone null shows times in the browser's zone and schedules quiet hours and the digest in UTC; quietHours and digest null are off. Locales: zh-CN, en.
+         */
+        get: operations["get_v1_me_preferences"];
+        /**
+         * Save your preferences
+         * @description Replaces all four fields (each required; null for not chosen or off). timeZone must be an IANA name; quietHours start and end (HH:MM) must differ and may span midnight; digest.deviceId must be one of your devices. Anything invalid is 400 validation_failed naming each field, and nothing is saved.
+         */
+        put: operations["put_v1_me_preferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/recipients/{recipientId}": {
         parameters: {
             query?: never;
@@ -2768,6 +2792,245 @@ export interface operations {
                         blocked: boolean;
                         devices: string[] | null;
                         authorizedAt: string;
+                    };
+                };
+            };
+            /** @description Problems: `validation_failed` (The request is not valid), `invalid_json` (The body is not valid JSON), `malformed_request` (The HTTP request is malformed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthorized` (Missing or wrong credential) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `forbidden` (Not allowed) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `not_found` (Not found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `request_timeout` (The request did not arrive in time) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `conflict` (A concurrent change got there first; retry) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` (The body is too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` (The body must be application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `headers_too_large` (The request headers are too large) */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal_error` (Internal error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_v1_me_preferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description As stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        locale: "zh-CN" | "en" | null;
+                        timeZone: string | null;
+                        quietHours: {
+                            start: string;
+                            end: string;
+                            allowTimeSensitive: boolean;
+                        } | null;
+                        digest: {
+                            at: string;
+                            deviceId: string;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Problems: `invalid_json` (The body is not valid JSON), `malformed_request` (The HTTP request is malformed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthorized` (Missing or wrong credential) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `request_timeout` (The request did not arrive in time) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` (The body is too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` (The body must be application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `headers_too_large` (The request headers are too large) */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal_error` (Internal error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_v1_me_preferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {unknown} */
+                    locale: "zh-CN" | "en" | null;
+                    timeZone: string | null;
+                    quietHours: {
+                        /** @description a time of day HH:MM, 00:00 to 23:59 */
+                        start: string;
+                        /** @description a time of day HH:MM, 00:00 to 23:59 */
+                        end: string;
+                        allowTimeSensitive: boolean;
+                    } | null;
+                    digest: {
+                        /** @description a time of day HH:MM, 00:00 to 23:59 */
+                        at: string;
+                        deviceId: string;
+                    } | null;
+                };
+            };
+        };
+        responses: {
+            /** @description As saved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        locale: "zh-CN" | "en" | null;
+                        timeZone: string | null;
+                        quietHours: {
+                            start: string;
+                            end: string;
+                            allowTimeSensitive: boolean;
+                        } | null;
+                        digest: {
+                            at: string;
+                            deviceId: string;
+                        } | null;
                     };
                 };
             };

@@ -24,9 +24,12 @@ export interface InlineFacts {
   readonly external: string[];
 }
 
-/** {@link InlineFacts}: inline scripts, inline styles, `on*` attributes, assets from elsewhere. */
+/**
+ * {@link InlineFacts}: inline scripts, inline styles, `on*` attributes, assets from elsewhere. The
+ * page's JSON data block (its catalogue) is not counted: a browser never runs one.
+ */
 export const inlineFacts = `({
-  scripts: document.querySelectorAll('script:not([src])').length,
+  scripts: document.querySelectorAll('script:not([src]):not([type="application/json"])').length,
   styles: document.querySelectorAll('style, [style]').length,
   handlers: [...document.querySelectorAll('*')].flatMap((element) =>
     element.getAttributeNames().filter((name) => name.startsWith('on')),

@@ -1,3 +1,4 @@
+import { DEFAULT_PREFERENCES } from '../../../domain/recipient/recipientPreferences.js';
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
 import { silentLogger } from '../../../adapters/logging/logger.js';
@@ -73,6 +74,7 @@ const recipientsWith = (devices: readonly DeviceView[]): RecipientQueries => ({
   device: (id, deviceId) =>
     id === recipientId ? devices.find((device) => device.deviceId === deviceId) : undefined,
   session: () => undefined,
+  preferences: () => DEFAULT_PREFERENCES,
 });
 
 /** A command as the tests look at it: its type and data, without the clock. */

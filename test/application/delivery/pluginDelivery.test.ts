@@ -1,3 +1,4 @@
+import { DEFAULT_PREFERENCES } from '../../../domain/recipient/recipientPreferences.js';
 import { expect } from 'chai';
 import * as E from 'fp-ts/lib/Either.js';
 import { silentLogger } from '../../../adapters/logging/logger.js';
@@ -112,6 +113,7 @@ const deliverBoth = async (wild: Channel): Promise<Asked[]> => {
     devices: () => devices,
     device: (_recipientId, deviceId) => devices.find((device) => device.deviceId === deviceId),
     session: () => undefined,
+    preferences: () => DEFAULT_PREFERENCES,
   };
   const worker = new DeliveryWorker({
     commands,

@@ -16,6 +16,10 @@ import {
   legacyBarkFingerprint,
   MAX_DEVICES_PER_PERSON,
 } from '../../../domain/recipient/recipientDevices.js';
+import {
+  DEFAULT_PREFERENCES,
+  type Preferences,
+} from '../../../domain/recipient/recipientPreferences.js';
 import { expectEventsRoundTrip, spec } from '../deciderSpecification.js';
 
 const metadata = { now: '2025-03-01T12:00:00.000Z' };
@@ -420,6 +424,103 @@ describe('recipientDecider', () => {
         .when({ ...record, data: { recipientId, events: [] } })
         .thenNothing();
       recipient.given([registered]).when(record).thenError('illegal_state');
+    });
+  });
+
+  describe('SetPreferences', () => {
+    const chosen: Preferences = {
+      locale: 'zh-CN',
+      timeZone: 'Asia/Shanghai',
+      quietHours: { start: '22:00', end: '07:30', allowTimeSensitive: true },
+      digest: { at: '08:00', deviceId: 'dev_ntfy' },
+    };
+    const set = (preferences: Preferences): RecipientCommand => ({
+      type: 'SetPreferences',
+      data: { recipientId, preferences },
+      metadata,
+    });
+    const wasSet = (preferences: Preferences): RecipientEvent => ({
+      type: 'RecipientPreferencesSet',
+      data: { recipientId, preferences },
+    });
+
+    it('starts with nothing chosen, and keeps what was saved', () => {
+      const state = fold(recipientDecider, [registered]);
+      expect(state.status === 'active' && state.preferences).to.deep.equal(DEFAULT_PREFERENCES);
+      const after = fold(recipientDecider, [registered, added(), wasSet(chosen)]);
+      expect(after.status === 'active' && after.preferences).to.deep.equal(chosen);
+    });
+    it('saves all four fields in one event', () => {
+      recipient
+        .given([registered, added()])
+        .when(set(chosen))
+        .then([wasSet(chosen)]);
+    });
+    it('writes nothing for the same preferences again, whatever order their fields came in', () => {
+      const reordered: Preferences = {
+        digest: { deviceId: 'dev_ntfy', at: '08:00' },
+        quietHours: { allowTimeSensitive: true, end: '07:30', start: '22:00' },
+        timeZone: 'Asia/Shanghai',
+        locale: 'zh-CN',
+      };
+      recipient
+        .given([registered, added(), wasSet(chosen)])
+        .when(set(reordered))
+        .thenNothing();
+      recipient.given([registered]).when(set(DEFAULT_PREFERENCES)).thenNothing();
+    });
+    it('goes back to nothing chosen', () => {
+      recipient
+        .given([registered, added(), wasSet(chosen)])
+        .when(set(DEFAULT_PREFERENCES))
+        .then([wasSet(DEFAULT_PREFERENCES)]);
+    });
+    it('refuses an unknown time zone, naming the field', () => {
+      recipient
+        .given([registered])
+        .when(set({ ...DEFAULT_PREFERENCES, timeZone: 'Asia/Atlantis' }))
+        .thenError('validation_failed', {
+          errors: [
+            {
+              path: '/timeZone',
+              message: 'is not an IANA time zone name (e.g. Asia/Shanghai, Europe/London, UTC)',
+            },
+          ],
+        });
+    });
+    it('refuses times that are not HH:MM and quiet hours that end as they start', () => {
+      recipient
+        .given([registered])
+        .when(
+          set({
+            ...DEFAULT_PREFERENCES,
+            quietHours: { start: '7:00', end: '7:00', allowTimeSensitive: false },
+          }),
+        )
+        .thenError('validation_failed', {
+          errors: [
+            { path: '/quietHours/start', message: 'must be a time HH:MM (00:00–23:59)' },
+            { path: '/quietHours/end', message: 'must be a time HH:MM (00:00–23:59)' },
+            { path: '/quietHours/end', message: 'must differ from start' },
+          ],
+        });
+    });
+    it('refuses a digest to a device the person does not have (or removed)', () => {
+      const problem = {
+        errors: [{ path: '/digest/deviceId', message: 'is not one of your devices' }],
+      };
+      recipient.given([registered]).when(set(chosen)).thenError('validation_failed', problem);
+      recipient
+        .given([
+          registered,
+          added(),
+          { type: 'RecipientDeviceRemoved', data: { recipientId, deviceId: 'dev_ntfy' } },
+        ])
+        .when(set(chosen))
+        .thenError('validation_failed', problem);
+    });
+    it('refuses an unknown or deleted account', () => {
+      recipient.given([]).when(set(chosen)).thenError('not_found');
     });
   });
 
