@@ -310,7 +310,7 @@ const startProcessing = async (
       : new PgIdempotencyStore(core.shared.pool, `${core.shared.processId}/${randomUUID()}`);
   const scheduler = startScheduler(
     core,
-    { commands: commands.waiting, queries, ladder, idempotency },
+    { commands: commands.waiting, queries, ladder, idempotency, routing },
     stops,
     live && core.shared === undefined,
   );

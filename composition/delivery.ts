@@ -1,4 +1,12 @@
+import { endQuietHours } from '../application/quietHours/deferredPushes.js';
+import type { DeliveryRouting } from '../application/routing/deliveryRouting.js';
+import { deferredPushQueries } from '../projections/messages/deferredPushQueries.js';
 import { DeliveryWorker } from '../application/delivery/deliveryWorker.js';
+import { dailyDigests } from '../application/digest/dailyDigest.js';
+import { digestChosenAt } from '../application/digest/digestChosenAt.js';
+import { digestQueries } from '../projections/messages/digestQueries.js';
+import { digestSubscriberQueries } from '../projections/recipients/recipientQueries.js';
+import { secureIds } from '../adapters/security/secureIds.js';
 import { Scheduler } from '../application/scheduling/scheduler.js';
 import type { CommandBus } from '../application/commandBus.js';
 import { defaultRetryPolicy, type RetryPolicy } from '../domain/delivery/retryPolicy.js';
@@ -75,9 +83,14 @@ export interface SchedulerParts {
   readonly ladder: PenaltyLadder;
   /** Pruned of expired keys on each tick. */
   readonly idempotency: IdempotencyStore;
+  /** The routing decision (and push budget) of this process: quiet hours ending use it. */
+  readonly routing: DeliveryRouting;
 }
 
-/** Starts the clock: releases due messages and ends suspensions whose time is up. */
+/**
+ * Starts the clock: releases due messages, ends suspensions whose time is up, ends quiet hours
+ * and sends the daily digests.
+ */
 export const startScheduler = (
   core: Core,
   parts: SchedulerParts,
@@ -92,6 +105,34 @@ export const startScheduler = (
     db: core.db,
     logger,
     recoverTo: parts.ladder.suspendBelow,
+    steps: [
+      {
+        what: 'ending quiet hours',
+        run: endQuietHours({
+          commands: parts.commands,
+          deferred: deferredPushQueries(core.db),
+          routing: parts.routing,
+          logger,
+        }),
+      },
+      {
+        what: 'sending daily digests',
+        run: dailyDigests({
+          commands: parts.commands,
+          apps: parts.queries.apps,
+          bindings: parts.queries.bindings,
+          recipients: parts.queries.recipients,
+          messages: parts.queries.messages,
+          subscribers: digestSubscriberQueries(core.db),
+          digests: digestQueries(core.db),
+          chosenAt: digestChosenAt(core.store),
+          ids: secureIds,
+          systemAppRedirectUri: new URL('/', core.settings.publicUrl).href,
+          publicUrl: core.settings.publicUrl,
+          logger: logger.child({ step: 'digest' }),
+        }),
+      },
+    ],
     onTick: (now) => {
       const pruned = parts.idempotency.prune(now);
       // The tick does not wait for a prune in the shared database: its failure is logged here

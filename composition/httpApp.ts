@@ -7,6 +7,7 @@ import type { PenaltyLadder } from '../domain/reputation/penaltyLadder.js';
 import type { Position } from '../domain/shared/eventStore.js';
 import { complaintCounts } from '../projections/complaints/complaintsProjection.js';
 import { complaintQueries } from '../projections/complaints/complaintQueries.js';
+import { exportQueries } from '../projections/export/exportQueries.js';
 import { listApps } from '../projections/apps/appList.js';
 import { createHttpApp } from '../adapters/http/app.js';
 import { createApiRouter } from '../adapters/http/api/index.js';
@@ -74,6 +75,7 @@ export const buildHttpApp = (core: Core, parts: HttpParts): Express => {
     logger: core.logger,
     ...queries,
     complaints: complaintQueries(db),
+    personData: exportQueries(db),
     listApps: listApps(db),
     ladder: parts.ladder,
     complaintCounts: complaintCounts(db),

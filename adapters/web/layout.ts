@@ -6,10 +6,12 @@ import { catalogueScript, type PageText } from './pageText.js';
 export interface PageContext {
   readonly text: PageText;
   readonly here: string;
+  /** A sentence shown above the page's content (the login page's after an account deletion). */
+  readonly notice?: string;
 }
 
 /** The sections a person navigates between. */
-export type Section = 'inbox' | 'apps' | 'devices' | 'settings' | 'operator';
+export type Section = 'inbox' | 'apps' | 'devices' | 'settings' | 'account' | 'operator';
 
 /** What every page is made of. */
 export interface PageOptions {
@@ -17,6 +19,8 @@ export interface PageOptions {
   readonly text: PageText;
   /** The path (and query) of this page: the language switch links back to it. */
   readonly here: string;
+  /** A sentence shown above the page's content, announced to screen readers. */
+  readonly notice?: string | undefined;
   /** The document title (also the first words a screen reader hears). */
   readonly title: string;
   /** The logged-in person, when there is one: the header shows the navigation and log out. */
@@ -89,8 +93,13 @@ export const layout = (options: PageOptions): SafeHtml => {
             </ul>
           </nav>
           <div class="account">
-            <span class="who" title="${text.t('layout.loggedInAs', { username: person.username })}"
-              >${person.username}</span
+            <a
+              class="who"
+              href="/account"
+              aria-label="${text.t('account.nav', { username: person.username })}"
+              title="${text.t('layout.loggedInAs', { username: person.username })}"
+              ${current === 'account' ? html`aria-current="page"` : ''}
+              >${person.username}</a
             >
             <button type="button" class="link" data-logout="/login">
               ${text.t('layout.logOut')}
@@ -122,7 +131,16 @@ export const layout = (options: PageOptions): SafeHtml => {
             ${nav} ${languageSwitch(text, options.here)}
           </div>
         </header>
-        <main id="main" class="wrap" tabindex="-1">${options.main}</main>
+        <main id="main" class="wrap" tabindex="-1">
+          ${
+            options.notice === undefined
+              ? ''
+              : html`<div class="narrow">
+                  <p class="notice" id="page-notice" role="status">${options.notice}</p>
+                </div>`
+          }
+          ${options.main}
+        </main>
         <div id="toast" class="toast" role="status" aria-live="polite"></div>
         <dialog id="confirm-dialog" class="dialog" aria-labelledby="confirm-title">
           <form method="dialog">

@@ -8,6 +8,7 @@ import type { SafeHtml } from './html.js';
 import { LANGUAGE_PARAMETER, type PageContext } from './layout.js';
 import { localPath, loginFor } from './navigation.js';
 import { pageText, type PageText } from './pageText.js';
+import { accountPage } from './pages/account.js';
 import { appsPage } from './pages/apps.js';
 import { authPage } from './pages/auth.js';
 import { consentPage, type ConsentRequest } from './pages/consent.js';
@@ -17,6 +18,7 @@ import { inboxPage } from './pages/inbox.js';
 import { operatorPage } from './pages/operator.js';
 import { settingsPage } from './pages/settings.js';
 import { chooseLocale } from '../../application/i18n/chooseLocale.js';
+import type { MessageKey } from '../../application/i18n/catalogue.js';
 import { isLocale } from '../../domain/recipient/recipientPreferences.js';
 import { csrfGuard, issueCsrfToken, pageHeaders } from './security.js';
 import { isSystemApp } from '../../domain/app/systemApp.js';
@@ -45,8 +47,17 @@ const PAGE_PATHS = [
   '/apps',
   '/devices',
   '/settings',
+  '/account',
   '/operator',
 ];
+
+/**
+ * The notices a page can be sent to with `?notice=`: fixed sentences of the catalogue, so an
+ * address can never make a page say something of its own.
+ */
+const NOTICES: Readonly<Record<string, MessageKey>> = {
+  'account-deleted': 'account.deletedNotice',
+};
 
 /** A logged-in person as the pages need them. */
 interface Person {
@@ -56,8 +67,8 @@ interface Person {
 
 /**
  * The web app: server-rendered pages (register, log in, consent, inbox, my apps, my devices,
- * settings, operator), each in the person's language (their `locale` preference, else the
- * switch's cookie, else Accept-Language, else English), whose small static scripts call the JSON API (the test push included). Mount it
+ * settings, my account, operator), each in the person's language (their `locale` preference,
+ * else the switch's cookie, else Accept-Language, else English), whose small static scripts call the JSON API (the test push included). Mount it
  * before the API router: its CSRF guard (see {@link csrfGuard}) runs first for every request.
  */
 export const createWebRouter = (deps: WebDeps): Router => {
@@ -171,7 +182,18 @@ export const createWebRouter = (deps: WebDeps): Router => {
         response.redirect(303, next);
         return;
       }
-      send(request, response, 200, authPage(contextOf(request, undefined), mode, next));
+      const page = contextOf(request, undefined);
+      const notice = noticeOf(request.query['notice']);
+      send(
+        request,
+        response,
+        200,
+        authPage(
+          notice === undefined ? page : { ...page, notice: page.text.t(notice) },
+          mode,
+          next,
+        ),
+      );
     });
   }
 
@@ -204,6 +226,7 @@ export const createWebRouter = (deps: WebDeps): Router => {
   router.get('/apps', pageHeaders, personPage(appsPage));
   router.get('/devices', pageHeaders, personPage(devicesPage));
   router.get('/settings', pageHeaders, personPage(settingsPage));
+  router.get('/account', pageHeaders, personPage(accountPage));
   router.get('/operator', pageHeaders, (request, response) => {
     const person = personOf(request);
     send(request, response, 200, operatorPage(contextOf(request, person), person));
@@ -211,6 +234,10 @@ export const createWebRouter = (deps: WebDeps): Router => {
 
   return router;
 };
+
+/** The catalogue key of a known `?notice=` value; undefined for anything else. */
+const noticeOf = (value: unknown): MessageKey | undefined =>
+  typeof value === 'string' && Object.hasOwn(NOTICES, value) ? NOTICES[value] : undefined;
 
 type ConsentCheck =
   | { readonly kind: 'valid'; readonly request: ConsentRequest }

@@ -1,4 +1,8 @@
-import type { MessageDeliveryFailed, MessageRouted } from '../../domain/message/messageEvents.js';
+import type {
+  MessageDeliveryFailed,
+  MessagePushReleased,
+  MessageRouted,
+} from '../../domain/message/messageEvents.js';
 import type { Position, RecordedEvent } from '../../domain/shared/eventStore.js';
 import type { Logger } from '../../domain/shared/logger.js';
 import type { AttemptNowResult } from './deliveryWorker.js';
@@ -7,7 +11,8 @@ import type { AttemptNowResult } from './deliveryWorker.js';
  * Delivery through a group of competing consumers (EventStoreDB's persistent subscriptions,
  * README "Running several nodes"): the group hands each event that plans device attempts to one
  * node, and that node makes the attempts. Two kinds of events plan attempts:
- * - `MessageRouted` plans the first attempt of each device target it lists;
+ * - `MessageRouted` plans the first attempt of each device target it lists, and so does
+ *   `MessagePushReleased` (a push deferred by quiet hours);
  * - `MessageDeliveryFailed` with a `retryAt` plans the next attempt of its target, due then.
  *
  * The two go to separate groups (see {@link DELIVERY_GROUPS}): a retry is held until its time
@@ -25,7 +30,7 @@ export interface PlannedAttempt {
 
 /** The two groups: first attempts, and retries. Their names are `<base>` and `<base>-retries`. */
 export const DELIVERY_GROUPS = {
-  first: { suffix: '', eventTypes: ['MessageRouted'] },
+  first: { suffix: '', eventTypes: ['MessageRouted', 'MessagePushReleased'] },
   retries: { suffix: '-retries', eventTypes: ['MessageDeliveryFailed'] },
 } as const satisfies Record<string, { suffix: string; eventTypes: readonly string[] }>;
 
@@ -37,6 +42,10 @@ export const plannedAttempts = (event: Pick<RecordedEvent, 'type' | 'data'>): Pl
       return data.channels
         .filter((channel) => channel !== 'inbox')
         .map((target) => ({ messageId: data.messageId, target, attempt: 1 }));
+    }
+    case 'MessagePushReleased': {
+      const data = event.data as MessagePushReleased['data'];
+      return data.channels.map((target) => ({ messageId: data.messageId, target, attempt: 1 }));
     }
     case 'MessageDeliveryFailed': {
       const data = event.data as MessageDeliveryFailed['data'];

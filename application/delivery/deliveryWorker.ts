@@ -577,7 +577,14 @@ export class DeliveryWorker {
     const { device } = resolved.right;
     const outcome = await sendToDevice(
       resolved.right,
-      (_channel, settings) => channel.render(outgoing(delivery), settings),
+      (_channel, settings) =>
+        channel.render(
+          outgoing(
+            delivery,
+            () => this.options.recipients.preferences(delivery.recipient_id).locale ?? 'en',
+          ),
+          settings,
+        ),
       this.options.context,
     );
     if (outcome.kind === 'rejected' && outcome.code === 'device_unknown') {

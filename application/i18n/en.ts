@@ -244,6 +244,25 @@ export const en = {
   'inbox.archived': 'Archived',
   'inbox.complainAbout': '“{title}” from {app}',
   'inbox.complaintSent': 'Complaint sent. An operator will review it.',
+  // Why a message was pushed or not (an inbox item's `delivery`)
+  'inbox.delivery.weak': 'Weak: inbox only',
+  'inbox.delivery.muted': 'Muted: inbox only',
+  'inbox.delivery.mutedUntil': 'Muted until {time}',
+  'inbox.delivery.quiet': 'Quiet hours: no push',
+  'inbox.delivery.quietUntil': 'Quiet hours — the push follows at {time}',
+  'inbox.delivery.quietMerged': 'Quiet hours — in one summary push when they ended',
+  'inbox.delivery.quietDropped':
+    'Quiet hours — no push followed: the app was muted, blocked or unbound meanwhile',
+  'inbox.delivery.pushBudget': 'Over this app’s push budget',
+  'inbox.delivery.noDevice': 'No device set up — add one in {link}',
+  'inbox.delivery.brokenBark': 'Your {device}’s Bark key is broken — fix it in {link}',
+  'inbox.delivery.broken': '{device} no longer takes pushes — fix it in {link}',
+  'inbox.delivery.brokenSeveral': '{devices} no longer take pushes — fix them in {link}',
+  'inbox.delivery.devicesLink': 'Devices',
+  'inbox.delivery.pushed': 'Pushed to {devices}',
+  'inbox.delivery.pushing': 'Pushing to {devices}…',
+  'inbox.delivery.retrying': 'Push to {device} failed — trying again at {time}',
+  'inbox.delivery.failed': 'Could not push to {devices}',
 
   // The operator's page
   'operator.title': 'Operator',
@@ -324,15 +343,51 @@ export const en = {
   'settings.digestDevice': 'To',
   'settings.digestNoDevice': 'Add a device first: the digest is pushed to one of your devices.',
   'settings.digestHint': 'Only on days when there was something.',
-  'settings.notYet':
-    'Tidings saves these choices now; holding back pushes and sending the digest are still being built, so they do not take effect yet.',
   'settings.save': 'Save settings',
   'settings.saved': 'Settings saved',
   'settings.savedTime': 'Saved. Now it is {time} in your time zone.',
 
+  // My account: the data export and deleting the account
+  'account.nav': 'My account ({username})',
+  'account.title': 'My account',
+  'account.lead': 'Your data at Tidings, and the account itself. You are logged in as {username}.',
+  'account.exportTitle': 'Download my data',
+  'account.exportText':
+    'One JSON file with everything Tidings holds about you: your account, your settings, every app you allowed (unbound ones too), your devices with their secrets left out, every message that reached your inbox (archived ones too) and where it went, and your complaints.',
+  'account.exportButton': 'Download my data',
+  'account.deleteTitle': 'Delete my account',
+  'account.deleteWarning': 'This cannot be undone.',
+  'account.deleteText':
+    'Your username, your devices, the contents of every message sent to you and the texts of your complaints are erased, and no app you allowed can reach you any more. Download your data first if you want to keep any of it.',
+  'account.password': 'Your password',
+  'account.passwordHint':
+    'Asked again, so that nobody else can delete your account in a browser you left logged in.',
+  'account.deleteButton': 'Delete my account',
+  'account.confirmQuestion': 'Delete your account for good?',
+  'account.confirmText':
+    'Everything listed on this page is erased at once and cannot be brought back.',
+  'account.confirmYes': 'Delete for good',
+  'account.deleting': 'Deleting…',
+  'account.wrongPassword': 'That password is not right. Your account was not deleted.',
+  'account.notDeleted': 'Your account was not deleted: {reason}',
+  'account.deletedNotice': 'Your account was deleted and its data erased. You are logged out.',
+
   // The test push (application/testPush/sendTestPush.ts)
   'testPush.title': 'Tidings test push',
   'testPush.body': 'It works: this came through Tidings at {time}.',
+
+  // The daily digest (application/digest/dailyDigest.ts)
+  'digest.title.one': 'Daily digest: {count} new message',
+  'digest.title.other': 'Daily digest: {count} new messages',
+  'digest.app.one': '{app}: {count} message — {titles}',
+  'digest.app.other': '{app}: {count} messages — {titles}',
+  'digest.moreApps.one': 'and {count} more app',
+  'digest.moreApps.other': 'and {count} more apps',
+  'digest.inbox': 'See them all in your inbox: {url}',
+
+  // The one push per app when quiet hours end (application/delivery/outgoingMessage.ts)
+  'quietSummary.body.one': 'One message while you had quiet hours: {latest}',
+  'quietSummary.body.other': '{count} messages while you had quiet hours. Latest: {latest}',
 } as const;
 
 /** A key of the catalogues. */

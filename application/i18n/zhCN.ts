@@ -229,6 +229,24 @@ export const zhCN: Readonly<Record<MessageKey, string>> = {
   'inbox.archived': '已归档',
   'inbox.complainAbout': '来自 {app} 的“{title}”',
   'inbox.complaintSent': '举报已提交，管理员会进行审核。',
+  // 消息是否推送、为何没有推送（收件箱条目的 `delivery`）
+  'inbox.delivery.weak': '弱提醒：仅存入收件箱',
+  'inbox.delivery.muted': '已静音：仅存入收件箱',
+  'inbox.delivery.mutedUntil': '静音至 {time}',
+  'inbox.delivery.quiet': '免打扰时段：未推送',
+  'inbox.delivery.quietUntil': '免打扰时段 — 将在 {time} 推送',
+  'inbox.delivery.quietMerged': '免打扰时段 — 结束时已合并为一条汇总推送',
+  'inbox.delivery.quietDropped': '免打扰时段 — 期间该应用被静音、屏蔽或解绑，之后未再推送',
+  'inbox.delivery.pushBudget': '已超出该应用的推送额度',
+  'inbox.delivery.noDevice': '还没有设置设备 — 请到{link}页添加',
+  'inbox.delivery.brokenBark': '你的 {device} 的 Bark 密钥已失效 — 请到{link}页修复',
+  'inbox.delivery.broken': '{device} 已无法接收推送 — 请到{link}页修复',
+  'inbox.delivery.brokenSeveral': '{devices} 已无法接收推送 — 请到{link}页修复',
+  'inbox.delivery.devicesLink': '设备',
+  'inbox.delivery.pushed': '已推送到 {devices}',
+  'inbox.delivery.pushing': '正在推送到 {devices}…',
+  'inbox.delivery.retrying': '推送到 {device} 失败 — 将在 {time} 重试',
+  'inbox.delivery.failed': '未能推送到 {devices}',
 
   'operator.title': '管理员',
   'operator.lead': '审核待审消息和举报，关注各应用的信誉。',
@@ -306,12 +324,45 @@ export const zhCN: Readonly<Record<MessageKey, string>> = {
   'settings.digestDevice': '发送到',
   'settings.digestNoDevice': '请先添加设备：摘要会推送到你的某一台设备。',
   'settings.digestHint': '只在当天有消息时发送。',
-  'settings.notYet':
-    'Tidings 现在会保存这些选择；延后推送和发送摘要的功能仍在开发中，所以暂时还不会生效。',
   'settings.save': '保存设置',
   'settings.saved': '设置已保存',
   'settings.savedTime': '已保存。你所在时区现在是 {time}。',
 
+  'account.nav': '我的账号（{username}）',
+  'account.title': '我的账号',
+  'account.lead': '你在 Tidings 的数据，以及账号本身。当前登录：{username}。',
+  'account.exportTitle': '下载我的数据',
+  'account.exportText':
+    '一个 JSON 文件，包含 Tidings 保存的关于你的全部信息：账号、设置、你授权过的所有应用（包括已解除绑定的）、你的设备（不含密钥等机密设置）、进入过收件箱的每条消息（包括已归档的）及其送达情况，以及你提交的举报。',
+  'account.exportButton': '下载我的数据',
+  'account.deleteTitle': '注销账号',
+  'account.deleteWarning': '注销后无法恢复。',
+  'account.deleteText':
+    '你的用户名、设备、发给你的所有消息内容以及你的举报内容都会被抹除，你授权过的应用也将无法再联系到你。如果想保留这些内容，请先下载你的数据。',
+  'account.password': '你的密码',
+  'account.passwordHint': '需要再次输入密码，以免他人在你未退出登录的浏览器上注销你的账号。',
+  'account.deleteButton': '注销我的账号',
+  'account.confirmQuestion': '确定要永久注销账号吗？',
+  'account.confirmText': '本页列出的所有内容都会立即抹除，无法找回。',
+  'account.confirmYes': '永久注销',
+  'account.deleting': '正在注销…',
+  'account.wrongPassword': '密码不正确，账号未注销。',
+  'account.notDeleted': '账号未注销：{reason}',
+  'account.deletedNotice': '你的账号已注销，个人数据已抹除，你已退出登录。',
+
   'testPush.title': 'Tidings 测试推送',
   'testPush.body': '推送成功：这条消息于 {time} 经由 Tidings 送达。',
+
+  // 每日摘要
+  'digest.title.one': '每日摘要：{count} 条新消息',
+  'digest.title.other': '每日摘要：{count} 条新消息',
+  'digest.app.one': '{app}（{count} 条）：{titles}',
+  'digest.app.other': '{app}（{count} 条）：{titles}',
+  'digest.moreApps.one': '另有 {count} 个应用的消息',
+  'digest.moreApps.other': '另有 {count} 个应用的消息',
+  'digest.inbox': '在收件箱查看全部：{url}',
+
+  // 免打扰时段结束时每个应用的一条汇总推送
+  'quietSummary.body.one': '免打扰期间有 1 条消息：{latest}',
+  'quietSummary.body.other': '免打扰期间有 {count} 条消息，最新一条：{latest}',
 };

@@ -1,11 +1,18 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { ChannelRegistry } from '../../channels/registry.js';
-import { decideDelivery } from '../../domain/delivery/deliveryDecision.js';
+import { decideDelivery, type DeliveryDecision } from '../../domain/delivery/deliveryDecision.js';
 import type { RouteMessage, SuppressMessage } from '../../domain/message/messageCommands.js';
-import { INBOX_CHANNEL, type MessageSubmission } from '../../domain/message/messageEvents.js';
+import {
+  INBOX_CHANNEL,
+  type MessageInboxOnlyReason,
+  type MessageSubmission,
+  type MessageSuppressionReason,
+} from '../../domain/message/messageEvents.js';
 import type { CommandResult } from '../../domain/shared/commandHandler.js';
 import type { EventStore } from '../../domain/shared/eventStore.js';
 import type { StateCache } from '../../domain/shared/stateCache.js';
+import { quietHoursEndAt } from '../../domain/recipient/quietHours.js';
+import type { Preferences } from '../../domain/recipient/recipientPreferences.js';
 import { loadState } from '../processing/streamState.js';
 import { deviceTargetsOf } from './deviceTargets.js';
 import type { PushBudget } from './pushBudget.js';
@@ -41,23 +48,84 @@ export interface RoutingDecision {
  */
 export interface DeliveryRouting {
   decide(message: RoutedSubmission, at: Date): Promise<RoutingDecision>;
+  /**
+   * Where the push of a message deferred by quiet hours goes now that they ended: decided again
+   * on the facts of now (quiet hours aside), so an unbinding, a block, a mute, a change of level
+   * or devices meanwhile has its say; a release counts against the push budget like a routing.
+   */
+  decideRelease(message: RoutedSubmission, at: Date): Promise<ReleaseDecision>;
 }
+
+/** A deferred push decided again when quiet hours end. */
+export type ReleaseDecision =
+  | {
+      readonly kind: 'release';
+      readonly channels: readonly string[];
+      /** As {@link RoutingDecision.settle}, for the release's command. */
+      readonly settle: RoutingDecision['settle'];
+    }
+  | {
+      readonly kind: 'drop';
+      readonly reason: MessageSuppressionReason | MessageInboxOnlyReason;
+    };
 
 /** The parts of a submission routing reads. */
 export type RoutedSubmission = Pick<
   MessageSubmission,
-  'messageId' | 'bindingId' | 'appId' | 'recipientId' | 'deviceId'
+  'messageId' | 'bindingId' | 'appId' | 'recipientId' | 'deviceId' | 'level'
 >;
 
-export const deliveryRouting = (options: DeliveryRoutingOptions): DeliveryRouting => ({
-  decide: async (message, at) => {
-    const { messageId, bindingId, appId, recipientId } = message;
+/**
+ * When the quiet hours that `at` falls in end, if the message's push must wait for them: not
+ * when the person has none, lets a time-sensitive message through, or the message names its one
+ * device (the person's own test push, or their digest at the time they chose).
+ */
+export const quietUntilFor = (
+  preferences: Preferences,
+  message: Pick<MessageSubmission, 'level' | 'deviceId'>,
+  at: Date,
+): string | undefined => {
+  const quiet = preferences.quietHours;
+  if (quiet === null || message.deviceId !== undefined) return undefined;
+  if (message.level === 'timeSensitive' && quiet.allowTimeSensitive) return undefined;
+  return quietHoursEndAt(quiet, preferences.timeZone ?? 'UTC', at.toISOString());
+};
+
+/** What the facts of the moment decide, with the push reserved when there is one. */
+interface Decided {
+  readonly decision: DeliveryDecision;
+  /** Gives back the push reserved for the decision; undefined when it pushes to no device. */
+  readonly release: (() => void) | undefined;
+}
+
+/** Settles a reservation: kept when `stored` (an event of that type recorded now), else given back. */
+const settleWith =
+  (release: (() => void) | undefined, stored: string) =>
+  (result: E.Either<unknown, CommandResult<{ readonly type: string }, unknown>>): void => {
+    const recorded =
+      E.isRight(result) &&
+      result.right.repeated !== true &&
+      result.right.events.some((event) => event.type === stored);
+    if (!recorded) release?.();
+  };
+
+export const deliveryRouting = (options: DeliveryRoutingOptions): DeliveryRouting => {
+  const decideOn = async (
+    message: RoutedSubmission,
+    at: Date,
+    quietHours: boolean,
+  ): Promise<Decided> => {
+    const { bindingId, appId, recipientId } = message;
     const [binding, app, recipient] = await Promise.all([
       loadState(options.store, 'binding', bindingId, options.cache),
       loadState(options.store, 'app', appId, options.cache),
       loadState(options.store, 'recipient', recipientId, options.cache),
     ]);
     const now = at.getTime();
+    const quietUntil =
+      quietHours && recipient.status === 'active'
+        ? quietUntilFor(recipient.preferences, message, at)
+        : undefined;
     // From here to the reservation below no turn of the loop: the count and the reservation are
     // one step, whatever else is being routed for this binding meanwhile.
     const decision = decideDelivery({
@@ -88,38 +156,53 @@ export const deliveryRouting = (options: DeliveryRoutingOptions): DeliveryRoutin
             }),
       devicePushesLastHour: options.budget.used(bindingId, now),
       pushBudgetPerHour: options.budget.perHour,
+      ...(quietUntil === undefined ? {} : { quietUntil }),
       now: at.toISOString(),
     });
-    const metadata = { now: at.toISOString() };
-    if (decision.kind === 'suppress') {
+    const pushes =
+      decision.kind === 'route' && decision.channels.some((channel) => channel !== INBOX_CHANNEL);
+    return { decision, release: pushes ? options.budget.reserve(bindingId, now) : undefined };
+  };
+
+  return {
+    decide: async (message, at) => {
+      const { messageId } = message;
+      const { decision, release } = await decideOn(message, at, true);
+      const metadata = { now: at.toISOString() };
+      if (decision.kind === 'suppress') {
+        return {
+          command: {
+            type: 'SuppressMessage',
+            data: { messageId, reason: decision.reason },
+            metadata,
+          },
+          settle: () => undefined,
+        };
+      }
       return {
         command: {
-          type: 'SuppressMessage',
-          data: { messageId, reason: decision.reason },
+          type: 'RouteMessage',
+          data: {
+            messageId,
+            channels: [...decision.channels],
+            ...(decision.inboxOnly === undefined ? {} : { inboxOnly: decision.inboxOnly }),
+            ...(decision.deferred === undefined ? {} : { deferred: decision.deferred }),
+          },
           metadata,
         },
-        settle: () => undefined,
+        settle: settleWith(release, 'MessageRouted'),
       };
-    }
-    const pushes = decision.channels.some((channel) => channel !== INBOX_CHANNEL);
-    const release = pushes ? options.budget.reserve(bindingId, now) : undefined;
-    return {
-      command: {
-        type: 'RouteMessage',
-        data: {
-          messageId,
-          channels: [...decision.channels],
-          ...(decision.inboxOnly === undefined ? {} : { inboxOnly: decision.inboxOnly }),
-        },
-        metadata,
-      },
-      settle: (result) => {
-        const stored =
-          E.isRight(result) &&
-          result.right.repeated !== true &&
-          result.right.events.some((event) => event.type === 'MessageRouted');
-        if (!stored) release?.();
-      },
-    };
-  },
-});
+    },
+
+    decideRelease: async (message, at) => {
+      const { decision, release } = await decideOn(message, at, false);
+      if (decision.kind === 'suppress') return { kind: 'drop', reason: decision.reason };
+      if (decision.inboxOnly !== undefined) return { kind: 'drop', reason: decision.inboxOnly };
+      return {
+        kind: 'release',
+        channels: decision.channels.filter((channel) => channel !== INBOX_CHANNEL),
+        settle: settleWith(release, 'MessagePushReleased'),
+      };
+    },
+  };
+};

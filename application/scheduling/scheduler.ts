@@ -18,6 +18,17 @@ export interface SchedulerOptions {
   readonly recoverTo?: number;
   /** Extra work for each tick (e.g. pruning expired idempotency records). */
   readonly onTick?: (now: Date) => void;
+  /**
+   * More steps of each tick (quiet hours ending, digests), each run on its own after the
+   * built-in ones: one that fails is logged and tried again on the next tick.
+   */
+  readonly steps?: readonly SchedulerStep[];
+}
+
+/** A step of the scheduler's tick: `what` names it in the log. */
+export interface SchedulerStep {
+  readonly what: string;
+  readonly run: (now: Date) => Promise<void>;
 }
 
 /**
@@ -68,6 +79,9 @@ export class Scheduler {
       await this.guarded(`lifting the suspension of ${app.app_id}`, () =>
         this.liftSuspension(app, at),
       );
+    }
+    for (const step of this.options.steps ?? []) {
+      await this.guarded(step.what, () => step.run(now));
     }
     await this.guarded('the tick hook', () => {
       this.options.onTick?.(now);

@@ -1,7 +1,8 @@
 import { domainError, type DomainError } from '../shared/domainError.js';
 
 /**
- * The built-in app "Tidings" test pushes come from (docs/api.md `POST /v1/me/test-push`). It is
+ * The built-in app "Tidings" that test pushes (docs/api.md `POST /v1/me/test-push`) and daily
+ * digests (docs/api.md "Preferences") come from. It is
  * an ordinary app in the log, registered on first use with a secret nobody is ever told, so a test
  * push takes exactly the path of any app's message: binding, moderation, routing by the person's
  * level, mute and block, push budget, delivery with retries. The person sees it in "My apps" and
@@ -23,13 +24,13 @@ export const SYSTEM_APP_ID = 'app_6ZAUctya4ZJ1PwVJW5nnnf';
 /** The name people see the built-in app under. */
 export const SYSTEM_APP_NAME = 'Tidings';
 
-/** Whether an app is the built-in app of test pushes. */
+/** Whether an app is the built-in app of test pushes and digests. */
 export const isSystemApp = (appId: string): boolean => appId === SYSTEM_APP_ID;
 
 /** The refusal of anything the built-in app does not allow: 403 `forbidden` at the edge. */
 export const forbiddenForSystemApp = (reason: string): DomainError =>
   domainError(
     'forbidden',
-    `the built-in app ${SYSTEM_APP_NAME} sends only the test pushes people ask for; ${reason}`,
+    `the built-in app ${SYSTEM_APP_NAME} sends only the test pushes and digests people ask for; ${reason}`,
     { appId: SYSTEM_APP_ID },
   );

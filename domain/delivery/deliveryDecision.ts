@@ -1,5 +1,9 @@
 import { INBOX_CHANNEL } from '../message/messageEvents.js';
-import type { MessageInboxOnlyReason, MessageSuppressionReason } from '../message/messageEvents.js';
+import type {
+  DeferredPush,
+  MessageInboxOnlyReason,
+  MessageSuppressionReason,
+} from '../message/messageEvents.js';
 import { isAfter } from '../shared/time.js';
 
 /** The per-binding push budget (device pushes per hour) when none is configured. */
@@ -31,6 +35,12 @@ export interface DeliveryFacts {
   readonly devicePushesLastHour: number;
   /** The binding's push budget; {@link DEFAULT_PUSH_BUDGET_PER_HOUR} unless set otherwise. */
   readonly pushBudgetPerHour: number;
+  /**
+   * When the person's quiet hours that `now` falls in end, if the message's push must wait for
+   * that (docs/api.md "Preferences": not for a time-sensitive message they let through, nor for
+   * a message that names its device, the person's own test push or digest). Absent: no waiting.
+   */
+  readonly quietUntil?: string;
   /** ISO 8601 UTC time of the decision. */
   readonly now: string;
 }
@@ -47,6 +57,8 @@ export type DeliveryDecision =
       readonly kind: 'route';
       readonly channels: readonly string[];
       readonly inboxOnly?: MessageInboxOnlyReason;
+      /** With `inboxOnly: quiet_hours`: the device push that waits for the end of quiet hours. */
+      readonly deferred?: DeferredPush;
     };
 
 const suppress = (reason: MessageSuppressionReason): DeliveryDecision => ({
@@ -79,7 +91,8 @@ const devicesOf = (channels: readonly string[]): readonly string[] =>
  * | 7 | (strong) `mutedUntil` after `now` | inbox only, `muted` |
  * | 8 | (strong, not muted) no device channel | inbox only, `no_device` |
  * | 9 | (strong, not muted) `devicePushesLastHour >= pushBudgetPerHour` | inbox only, `over_budget` |
- * | 10 | otherwise | `['inbox', ...deviceChannels]` |
+ * | 10 | (strong, not muted, within budget) `quietUntil` | inbox only, `quiet_hours`, the push deferred to `quietUntil` |
+ * | 11 | otherwise | `['inbox', ...deviceChannels]` |
  *
  * Suppression reasons come first because they say the person must not get the message at all;
  * the inbox-only reasons only take away the device push. An expired suspension or mute (ending
@@ -104,5 +117,13 @@ export const decideDelivery = (facts: DeliveryFacts): DeliveryDecision => {
   const devices = devicesOf(facts.deviceChannels);
   if (devices.length === 0) return inboxOnly('no_device');
   if (facts.devicePushesLastHour >= facts.pushBudgetPerHour) return inboxOnly('over_budget');
+  if (facts.quietUntil !== undefined && isAfter(facts.quietUntil, now)) {
+    return {
+      kind: 'route',
+      channels: [INBOX_CHANNEL],
+      inboxOnly: 'quiet_hours',
+      deferred: { channels: devices, until: facts.quietUntil },
+    };
+  }
   return { kind: 'route', channels: [INBOX_CHANNEL, ...devices] };
 };

@@ -7,7 +7,14 @@ import {
   typeNamesOf,
   withOptional,
 } from '../shared/codecs.js';
-import { MessageRouting, MessageSubmission, MessageSuppressionReason } from './messageEvents.js';
+import {
+  MessagePushDropped,
+  MessagePushMerged,
+  MessagePushReleased,
+  MessageRouting,
+  MessageSubmission,
+  MessageSuppressionReason,
+} from './messageEvents.js';
 
 /**
  * Facts the command handler looked up about the binding when the app sent the message. The
@@ -160,6 +167,24 @@ export const RecallMessage = commandCodec(
 );
 export type RecallMessage = t.TypeOf<typeof RecallMessage>;
 
+/**
+ * Quiet hours ended: the deferred push of the message goes out on `channels` (a summary push of
+ * `summaryOf` messages when more than one of the app's waited).
+ */
+export const ReleaseDeferredPush = commandCodec(
+  'ReleaseDeferredPush',
+  MessagePushReleased.props.data,
+);
+export type ReleaseDeferredPush = t.TypeOf<typeof ReleaseDeferredPush>;
+
+/** Quiet hours ended: the deferred push of the message is folded into the summary push of `into`. */
+export const MergeDeferredPush = commandCodec('MergeDeferredPush', MessagePushMerged.props.data);
+export type MergeDeferredPush = t.TypeOf<typeof MergeDeferredPush>;
+
+/** Quiet hours ended, and the binding, the app or the devices no longer let the push go out. */
+export const DropDeferredPush = commandCodec('DropDeferredPush', MessagePushDropped.props.data);
+export type DropDeferredPush = t.TypeOf<typeof DropDeferredPush>;
+
 /** Every command of the Message aggregate. */
 export const MessageCommandCodec = t.union([
   SubmitMessage,
@@ -179,6 +204,9 @@ export const MessageCommandCodec = t.union([
   ArchiveMessage,
   CancelMessage,
   RecallMessage,
+  ReleaseDeferredPush,
+  MergeDeferredPush,
+  DropDeferredPush,
 ]);
 export type MessageCommand = t.TypeOf<typeof MessageCommandCodec>;
 

@@ -9,22 +9,30 @@ import type {
   ApproveMessage,
   ArchiveMessage,
   CancelMessage,
+  DropDeferredPush,
   HoldMessage,
   MarkMessageRead,
+  MergeDeferredPush,
   MessageCommand,
   RecallMessage,
   RecordDelivery,
   RecordDeliveryFailure,
   RejectHeldMessage,
   RejectMessage,
+  ReleaseDeferredPush,
   ReleaseMessage,
   RouteMessage,
   ScheduleMessage,
   SubmitMessage,
   SuppressMessage,
 } from './messageCommands.js';
-import { INBOX_CHANNEL, RoutedChannels } from './messageEvents.js';
-import type { MessageEvent, MessageInboxOnlyReason, MessageSubmission } from './messageEvents.js';
+import { DeviceChannels, INBOX_CHANNEL, RoutedChannels } from './messageEvents.js';
+import type {
+  DeferredPush,
+  MessageEvent,
+  MessageInboxOnlyReason,
+  MessageSubmission,
+} from './messageEvents.js';
 
 /** How far ahead a message may be scheduled (API: `deliverAt` at most 30 days ahead). */
 export const MAX_SCHEDULE_DAYS = 30;
@@ -72,6 +80,10 @@ export interface MessageFacts {
   readonly routedChannels: readonly string[];
   /** Why the router chose the inbox only, when it did. */
   readonly inboxOnly?: MessageInboxOnlyReason;
+  /** The device push that waits for the end of quiet hours, until it is released, merged or dropped. */
+  readonly deferredPush?: DeferredPush;
+  /** What became of a deferred push once quiet hours ended. */
+  readonly deferredOutcome?: 'released' | 'merged' | 'dropped';
   readonly deliveries: readonly ChannelDelivery[];
   /**
    * The device channels (every channel but the inbox) that delivered, in order: the pushes a
@@ -134,11 +146,28 @@ const evolve = (state: MessageState, event: MessageEvent): MessageState => {
     case 'MessageSuppressed':
       return { ...state, status: 'suppressed' };
     case 'MessageRouted': {
-      const { channels, inboxOnly } = event.data;
+      const { channels, inboxOnly, deferred } = event.data;
       return {
         ...state,
         routedChannels: channels,
         ...(inboxOnly === undefined ? {} : { inboxOnly }),
+        ...(deferred === undefined ? {} : { deferredPush: deferred }),
+      };
+    }
+    case 'MessagePushReleased': {
+      const { deferredPush: _released, ...rest } = state;
+      return {
+        ...rest,
+        routedChannels: [...state.routedChannels, ...event.data.channels],
+        deferredOutcome: 'released',
+      };
+    }
+    case 'MessagePushMerged':
+    case 'MessagePushDropped': {
+      const { deferredPush: _ended, ...rest } = state;
+      return {
+        ...rest,
+        deferredOutcome: event.type === 'MessagePushMerged' ? 'merged' : 'dropped',
       };
     }
     case 'MessageDelivered': {
@@ -443,6 +472,19 @@ const routeMessage = (command: RouteMessage, state: MessageFacts): Decision => {
       }),
     );
   }
+  const { deferred } = command.data;
+  if ((deferred !== undefined) !== (inboxOnly === 'quiet_hours')) {
+    return E.left(
+      domainError(
+        'validation_failed',
+        'a deferred push comes with inboxOnly quiet_hours, and only with it',
+        {
+          messageId,
+          ...(inboxOnly === undefined ? {} : { inboxOnly }),
+        },
+      ),
+    );
+  }
   if (inboxOnly !== undefined && channels.length > 1) {
     return E.left(
       domainError('validation_failed', 'an inbox-only routing lists device channels', {
@@ -458,7 +500,12 @@ const routeMessage = (command: RouteMessage, state: MessageFacts): Decision => {
   return E.right([
     {
       type: 'MessageRouted',
-      data: { messageId, channels, ...(inboxOnly === undefined ? {} : { inboxOnly }) },
+      data: {
+        messageId,
+        channels,
+        ...(inboxOnly === undefined ? {} : { inboxOnly }),
+        ...(deferred === undefined ? {} : { deferred }),
+      },
     },
     { type: 'MessageDelivered', data: { messageId, channel: INBOX_CHANNEL, attempt: 1 } },
   ]);
@@ -595,6 +642,60 @@ const recallMessage = (command: RecallMessage, state: MessageFacts): Decision =>
   return E.right([{ type: 'MessageRecalled', data: { messageId } }, ...givenUp]);
 };
 
+/**
+ * What may become of a deferred push: the first outcome recorded stands, and repeating it is a
+ * no-op (two ticks, or a tick again after a restart). It ends with the quiet hours, not before;
+ * a message recalled meanwhile has no push left to release.
+ */
+const endDeferredPush = (
+  state: MessageFacts,
+  outcome: 'released' | 'merged' | 'dropped',
+  now: string,
+  events: readonly MessageEvent[],
+): Decision => {
+  if (state.deferredOutcome === outcome) return E.right([]);
+  const action = `end the deferred push (${outcome}) of`;
+  if (state.deferredPush === undefined || state.status !== 'delivered')
+    return illegal(state, action);
+  if (isBefore(now, state.deferredPush.until)) {
+    return E.left(
+      domainError('illegal_state', 'quiet hours have not ended yet', {
+        messageId: state.submission.messageId,
+        until: state.deferredPush.until,
+      }),
+    );
+  }
+  return E.right(events);
+};
+
+const releaseDeferredPush = (command: ReleaseDeferredPush, state: MessageFacts): Decision => {
+  const { messageId, channels, summaryOf } = command.data;
+  if (!DeviceChannels.is(channels)) {
+    return E.left(
+      domainError('validation_failed', 'channels must be distinct device channels', {
+        messageId,
+        channels,
+      }),
+    );
+  }
+  return endDeferredPush(state, 'released', command.metadata.now, [
+    {
+      type: 'MessagePushReleased',
+      data: { messageId, channels, ...(summaryOf === undefined ? {} : { summaryOf }) },
+    },
+  ]);
+};
+
+const mergeDeferredPush = (command: MergeDeferredPush, state: MessageFacts): Decision =>
+  endDeferredPush(state, 'merged', command.metadata.now, [
+    { type: 'MessagePushMerged', data: command.data },
+  ]);
+
+const dropDeferredPush = (command: DropDeferredPush, state: MessageFacts): Decision =>
+  endDeferredPush(state, 'dropped', command.metadata.now, [
+    { type: 'MessagePushDropped', data: command.data },
+  ]);
+
 /** Who must own the message for a command: its recipient, its app, or nobody in particular. */
 const ownerCheck = (command: MessageCommand, state: MessageFacts): boolean => {
   switch (command.type) {
@@ -647,6 +748,12 @@ const decide = (command: MessageCommand, state: MessageState): Decision => {
       return cancelMessage(command, state);
     case 'RecallMessage':
       return recallMessage(command, state);
+    case 'ReleaseDeferredPush':
+      return releaseDeferredPush(command, state);
+    case 'MergeDeferredPush':
+      return mergeDeferredPush(command, state);
+    case 'DropDeferredPush':
+      return dropDeferredPush(command, state);
     default: {
       const _exhaustive: never = command;
       return _exhaustive;

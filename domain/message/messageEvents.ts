@@ -31,14 +31,16 @@ export const INBOX_CHANNEL = 'inbox';
 
 /**
  * Why a routed message reaches the inbox only, with no device push: the app is `weak` for the
- * person, the person `muted` it, the binding used up its push budget (`over_budget`), or the
- * person has no device channel (`no_device`).
+ * person, the person `muted` it, the binding used up its push budget (`over_budget`), the
+ * person has no device channel (`no_device`), or it came during the person's quiet hours
+ * (`quiet_hours`: the push waits for their end, see {@link DeferredPush}).
  */
 export const MessageInboxOnlyReason = t.keyof({
   weak: null,
   muted: null,
   over_budget: null,
   no_device: null,
+  quiet_hours: null,
 });
 export type MessageInboxOnlyReason = t.TypeOf<typeof MessageInboxOnlyReason>;
 
@@ -66,13 +68,47 @@ export const RoutedChannels = new t.Type<readonly string[], readonly string[], u
   t.identity,
 );
 
+/** Device delivery targets (domain/delivery/deliveryTarget.ts), each once, never the inbox. */
+const isDeviceChannels = (u: unknown): u is readonly string[] => {
+  if (!Array.isArray(u)) return false;
+  const list: readonly unknown[] = u;
+  return (
+    list.length > 0 &&
+    list.every(
+      (channel) => typeof channel === 'string' && channel !== '' && channel !== INBOX_CHANNEL,
+    ) &&
+    new Set(list).size === list.length
+  );
+};
+
+/** A non-empty list of distinct device delivery targets. */
+export const DeviceChannels = new t.Type<readonly string[], readonly string[], unknown>(
+  'DeviceChannels',
+  isDeviceChannels,
+  (u, c) =>
+    isDeviceChannels(u)
+      ? t.success(u)
+      : t.failure(u, c, "expected distinct device channel names, at least one, not 'inbox'"),
+  t.identity,
+);
+
+/**
+ * The device push of a message routed during the person's quiet hours: the devices it would have
+ * gone to, and when the quiet hours end. At that time it is released (`MessagePushReleased`),
+ * folded into one summary push of the same app (`MessagePushMerged`) or dropped
+ * (`MessagePushDropped`), decided again on the facts of then.
+ */
+export const DeferredPush = t.type({ channels: DeviceChannels, until: IsoTime }, 'DeferredPush');
+export type DeferredPush = t.TypeOf<typeof DeferredPush>;
+
 /**
  * Where the delivery router sends a message. `inboxOnly` says why no device channel was chosen;
- * it is absent when device channels are listed.
+ * it is absent when device channels are listed. `deferred` comes with `inboxOnly: quiet_hours`
+ * and only with it.
  */
 export const MessageRouting = withOptional(
   { messageId: t.string, channels: RoutedChannels },
-  { inboxOnly: MessageInboxOnlyReason },
+  { inboxOnly: MessageInboxOnlyReason, deferred: DeferredPush },
 );
 export type MessageRouting = t.TypeOf<typeof MessageRouting>;
 
@@ -197,6 +233,37 @@ export type MessageCancelled = t.TypeOf<typeof MessageCancelled>;
 export const MessageRecalled = eventCodec('MessageRecalled', t.type({ messageId: t.string }));
 export type MessageRecalled = t.TypeOf<typeof MessageRecalled>;
 
+/**
+ * The deferred push of a message (quiet hours ended) goes out on `channels`. `summaryOf` counts
+ * the waiting messages of the same app this one push stands for, itself included, when more than
+ * one: the channels then push a summary ("5 messages from …") instead of the message itself.
+ */
+export const MessagePushReleased = eventCodec(
+  'MessagePushReleased',
+  withOptional({ messageId: t.string, channels: DeviceChannels }, { summaryOf: PositiveInt }),
+);
+export type MessagePushReleased = t.TypeOf<typeof MessagePushReleased>;
+
+/** The deferred push of a message is folded into the summary push of message `into`. */
+export const MessagePushMerged = eventCodec(
+  'MessagePushMerged',
+  t.type({ messageId: t.string, into: t.string }),
+);
+export type MessagePushMerged = t.TypeOf<typeof MessagePushMerged>;
+
+/**
+ * The deferred push of a message will not go out: when quiet hours ended the binding, the app or
+ * the person's devices no longer let it (unbound, blocked, muted, weak, no device, over budget).
+ */
+export const MessagePushDropped = eventCodec(
+  'MessagePushDropped',
+  t.type({
+    messageId: t.string,
+    reason: t.union([MessageSuppressionReason, MessageInboxOnlyReason]),
+  }),
+);
+export type MessagePushDropped = t.TypeOf<typeof MessagePushDropped>;
+
 /** Every event of the Message aggregate (stream `message-<messageId>`). */
 export const MessageEventCodec = t.union([
   MessageSubmitted,
@@ -214,6 +281,9 @@ export const MessageEventCodec = t.union([
   MessageArchived,
   MessageCancelled,
   MessageRecalled,
+  MessagePushReleased,
+  MessagePushMerged,
+  MessagePushDropped,
 ]);
 export type MessageEvent = t.TypeOf<typeof MessageEventCodec>;
 

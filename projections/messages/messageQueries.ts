@@ -1,5 +1,6 @@
 import type { ReadModelDb } from '../readModelDb.js';
 import type { DeliveryRow, MessageRow } from './messagesProjection.js';
+import { inboxDeliveryFacts, type InboxDeliveryFacts } from './deliveryQueries.js';
 
 /** The status an app sees (docs/api.md `GET /v1/messages/:id`). */
 export type ApiMessageStatus =
@@ -93,6 +94,14 @@ export interface MessageQueries {
   oldestFreshDelivery(since: string): string | undefined;
   /** Times of the device pushes made for a binding since `since`. */
   devicePushesSince(bindingId: string, since: string): string[];
+  /**
+   * The device deliveries and binding facts of a page of the person's inbox, by message id, in
+   * one read (projections/messages/deliveryQueries.ts); other people's messages are left out.
+   */
+  inboxDeliveries(
+    recipientId: string,
+    messageIds: readonly string[],
+  ): ReadonlyMap<string, InboxDeliveryFacts>;
 }
 
 export const messageQueries = (db: ReadModelDb): MessageQueries => {
@@ -149,6 +158,7 @@ export const messageQueries = (db: ReadModelDb): MessageQueries => {
     pendingDelivery: (messageId, channel) => pendingDelivery.get(messageId, channel),
     oldestFreshDelivery: (since) => oldestFresh.get(since)?.due,
     devicePushesSince: (bindingId, since) => pushes.all(bindingId, since).map((row) => row.at),
+    inboxDeliveries: inboxDeliveryFacts(db),
     inbox: (filter) => {
       const conditions = [
         'm.recipient_id = @recipientId',

@@ -37,6 +37,14 @@ export interface MessageRow {
   readonly correlation_id: string | null;
   /** The id of the MessageRouted event: each delivery attempt's record names it as its cause. */
   readonly routed_by: string | null;
+  /** While the device push waits for the end of quiet hours: when they end. */
+  readonly push_deferred_until: string | null;
+  /** What became of a deferred push when quiet hours ended. */
+  readonly push_outcome: 'released' | 'merged' | 'dropped' | null;
+  /** A released deferred push that stands for this many messages of the app (a summary push). */
+  readonly push_summary_of: number | null;
+  /** The message whose summary push a merged deferred push went into. */
+  readonly push_merged_into: string | null;
 }
 
 /** A row of `message_deliveries`: one channel's delivery of one message. */
@@ -58,7 +66,7 @@ export interface DeliveryRow {
  */
 export const messagesProjection: Projection = {
   name: 'messages',
-  version: 2,
+  version: 3,
   // An erasure of a person's data erases the contents of the messages addressed to them.
   eventTypes: [...messageEventTypes, DATA_ERASED_EVENT],
   tables: ['messages', 'message_deliveries', 'device_pushes'],
@@ -87,8 +95,16 @@ export const messagesProjection: Projection = {
       read_at           TEXT,
       archived_at       TEXT,
       correlation_id    TEXT,
-      routed_by         TEXT
+      routed_by         TEXT,
+      push_deferred_until TEXT,
+      push_outcome      TEXT,
+      push_summary_of   INTEGER,
+      push_merged_into  TEXT
     );
+    CREATE INDEX IF NOT EXISTS messages_push_deferred ON messages (push_deferred_until)
+      WHERE push_deferred_until IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS messages_push_merged ON messages (push_merged_into)
+      WHERE push_merged_into IS NOT NULL;
     CREATE INDEX IF NOT EXISTS messages_inbox ON messages (recipient_id, inbox_at DESC, message_id DESC)
       WHERE inbox_at IS NOT NULL;
     CREATE INDEX IF NOT EXISTS messages_due ON messages (deliver_at) WHERE status = 'scheduled';
@@ -134,7 +150,17 @@ export const messagesProjection: Projection = {
       moderated: set('status = @status, moderation_policy = @policy, moderation_reason = @reason'),
       scheduled: set("status = 'scheduled', deliver_at = @deliverAt"),
       suppressed: set("status = 'suppressed', suppressed_reason = @reason"),
-      routed: set('routed_channels = @channels, inbox_only = @inboxOnly, routed_by = @routedBy'),
+      routed: set(
+        'routed_channels = @channels, inbox_only = @inboxOnly, routed_by = @routedBy, push_deferred_until = @deferredUntil',
+      ),
+      pushReleased: set(
+        `routed_channels = @channels, push_deferred_until = NULL, push_outcome = 'released', push_summary_of = @summaryOf`,
+      ),
+      pushMerged: set(
+        `push_deferred_until = NULL, push_outcome = 'merged', push_merged_into = @into`,
+      ),
+      pushDropped: set(`push_deferred_until = NULL, push_outcome = 'dropped'`),
+      recalled: set(`status = 'recalled', push_deferred_until = NULL`),
       delivered: set("status = CASE WHEN status IN ('recalled') THEN status ELSE 'delivered' END"),
       inbox: set('inbox_at = @at'),
       read: set('read_at = @at'),
@@ -156,6 +182,9 @@ export const messagesProjection: Projection = {
       deliveryAbandoned: db.prepare(
         `UPDATE message_deliveries SET status = 'abandoned', attempts = @attempts, last_error = @lastError, retry_at = NULL
          WHERE message_id = @messageId AND channel = @channel`,
+      ),
+      routedChannels: db.prepare<{ messageId: string }, { routed_channels: string | null }>(
+        'SELECT routed_channels FROM messages WHERE message_id = @messageId',
       ),
       devicePush: db.prepare(
         `INSERT INTO device_pushes (message_id, binding_id, at)
@@ -221,12 +250,13 @@ export const messagesProjection: Projection = {
           statements.suppressed.run({ ...event.data, at });
           return;
         case 'MessageRouted': {
-          const { messageId, channels, inboxOnly } = event.data;
+          const { messageId, channels, inboxOnly, deferred } = event.data;
           statements.routed.run({
             messageId,
             channels: JSON.stringify(channels),
             inboxOnly: inboxOnly ?? null,
             routedBy: recorded.id,
+            deferredUntil: deferred?.until ?? null,
             at,
           });
           for (const channel of channels) statements.deliveryPlanned.run({ messageId, channel });
@@ -266,7 +296,30 @@ export const messagesProjection: Projection = {
           statements.status.run({ messageId: event.data.messageId, status: 'cancelled', at });
           return;
         case 'MessageRecalled':
-          statements.status.run({ messageId: event.data.messageId, status: 'recalled', at });
+          statements.recalled.run({ messageId: event.data.messageId, at });
+          return;
+        case 'MessagePushReleased': {
+          const { messageId, channels, summaryOf } = event.data;
+          const row = statements.routedChannels.get({ messageId });
+          const routed =
+            row?.routed_channels === undefined || row.routed_channels === null
+              ? ['inbox']
+              : (JSON.parse(row.routed_channels) as string[]);
+          statements.pushReleased.run({
+            messageId,
+            channels: JSON.stringify([...routed, ...channels.filter((c) => !routed.includes(c))]),
+            summaryOf: summaryOf ?? null,
+            at,
+          });
+          for (const channel of channels) statements.deliveryPlanned.run({ messageId, channel });
+          statements.devicePush.run({ messageId, at });
+          return;
+        }
+        case 'MessagePushMerged':
+          statements.pushMerged.run({ ...event.data, at });
+          return;
+        case 'MessagePushDropped':
+          statements.pushDropped.run({ messageId: event.data.messageId, at });
           return;
         case 'RecipientDataErased':
           statements.eraseDeliveries.run(event.data);

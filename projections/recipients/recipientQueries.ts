@@ -2,6 +2,7 @@ import type { StoredDevice } from '../../domain/recipient/recipientDevices.js';
 import {
   DEFAULT_PREFERENCES,
   isLocale,
+  type Digest,
   type Preferences,
 } from '../../domain/recipient/recipientPreferences.js';
 import type { ReadModelDb } from '../readModelDb.js';
@@ -36,6 +37,18 @@ export interface RecipientQueries {
   session(sessionHash: string, now: string): (SessionRow & { username: string }) | undefined;
   /** What the person chose; {@link DEFAULT_PREFERENCES} for one who chose nothing yet. */
   preferences(recipientId: string): Preferences;
+}
+
+/** A daily digest time: `at` (`HH:MM`) in `timeZone` (null: the person chose none, so UTC). */
+export interface DigestSchedule {
+  readonly timeZone: string | null;
+  readonly at: string;
+}
+
+/** A person who chose a daily digest, with all they chose. */
+export interface DigestSubscriber {
+  readonly recipientId: string;
+  readonly preferences: Preferences & { readonly digest: Digest };
 }
 
 const ACCOUNT = 'recipient_id, username, password_hash, registered_at';
@@ -96,5 +109,37 @@ export const recipientQueries = (db: ReadModelDb): RecipientQueries => {
       const row = preferences.get(recipientId);
       return row === undefined ? DEFAULT_PREFERENCES : preferencesOf(row);
     },
+  };
+};
+
+/** Reads of the `preferences` read model for the daily digest (application/digest). */
+export interface DigestSubscriberQueries {
+  /** Every daily digest time someone chose, each (time zone, time) once. */
+  digestSchedules(): readonly DigestSchedule[];
+  /** The people whose daily digest is at `schedule`, with all they chose. */
+  digestsAt(schedule: DigestSchedule): readonly DigestSubscriber[];
+}
+
+/** The digest's queries over the embedded read-model database. */
+export const digestSubscriberQueries = (db: ReadModelDb): DigestSubscriberQueries => {
+  // `digest` is JSON `{ at, deviceId }`. Distinct schedules are few (at most 1,440 per time
+  // zone), so the digest step reads these each minute, and a schedule's people only when due.
+  const schedules = db.prepare<[], DigestSchedule>(
+    `SELECT DISTINCT time_zone AS timeZone, json_extract(digest, '$.at') AS at
+     FROM preferences WHERE digest IS NOT NULL`,
+  );
+  const subscribers = db.prepare<[string | null, string], PreferencesRow>(
+    `SELECT * FROM preferences
+     WHERE digest IS NOT NULL AND time_zone IS ? AND json_extract(digest, '$.at') = ?`,
+  );
+  return {
+    digestSchedules: () => schedules.all(),
+    digestsAt: ({ timeZone, at }) =>
+      subscribers.all(timeZone, at).flatMap((row) => {
+        const chosen = preferencesOf(row);
+        return chosen.digest === null
+          ? []
+          : [{ recipientId: row.recipient_id, preferences: { ...chosen, digest: chosen.digest } }];
+      }),
   };
 };

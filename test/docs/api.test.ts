@@ -67,7 +67,7 @@ describe('docs/api.md', () => {
     it('list every route of the contract once, in each state', () => {
       expect(inState('served').length).to.be.greaterThan(30);
       expect(inState('page').length).to.be.greaterThan(0);
-      expect(inState('planned').length).to.be.greaterThan(0);
+      // Every route of wave 2 is served; a route documented ahead of its code would be `planned`.
       const keys = routes.map(key);
       expect(keys.filter((route, index) => keys.indexOf(route) !== index)).to.deep.equal([]);
     });

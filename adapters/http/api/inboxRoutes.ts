@@ -3,7 +3,10 @@ import { boundedString, queryBoolean, queryInt, strictObject } from '../codecs.j
 import { ProblemError } from '../problem.js';
 import { defineRoute, orProblem, type Route } from '../routing.js';
 import type { InboxRow } from '../../../projections/messages/messageQueries.js';
+import type { InboxDeliveryFacts } from '../../../projections/messages/deliveryQueries.js';
+import type { DeviceView } from '../../../projections/recipients/recipientQueries.js';
 import { commandContext, type ApiDeps } from './deps.js';
+import { InboxDelivery, inboxDelivery, type QuietHoursColumns } from './inboxDeliveryView.js';
 
 const InboxQuery = strictObject(
   'InboxQuery',
@@ -35,6 +38,8 @@ const InboxItem = t.type(
     thread: nullable(t.string),
     receivedAt: t.string,
     readAt: nullable(t.string),
+    /** Where it was pushed, and why not when it was not (./inboxDeliveryView.ts). */
+    delivery: InboxDelivery,
   },
   'InboxItem',
 );
@@ -57,7 +62,11 @@ const decodeCursor = (cursor: string): { inboxAt: string; messageId: string } =>
   });
 };
 
-const inboxItem = (row: InboxRow): t.TypeOf<typeof InboxItem> => ({
+const inboxItem = (
+  row: InboxRow & QuietHoursColumns,
+  facts: InboxDeliveryFacts | undefined,
+  devices: readonly DeviceView[],
+): t.TypeOf<typeof InboxItem> => ({
   messageId: row.message_id,
   appId: row.app_id,
   appName: row.app_name,
@@ -68,6 +77,7 @@ const inboxItem = (row: InboxRow): t.TypeOf<typeof InboxItem> => ({
   thread: row.thread,
   receivedAt: row.inbox_at ?? row.created_at,
   readAt: row.read_at,
+  delivery: inboxDelivery(row, facts, devices),
 });
 
 /** The person's inbox (docs/api.md, "Recipient"). */
@@ -137,10 +147,17 @@ export const inboxRoutes = (deps: ApiDeps): Route[] => {
         });
         const page = rows.slice(0, limit);
         const last = page.at(-1);
+        // The page's deliveries and bindings in one read, and the person's devices in another.
+        const { recipientId } = request.caller;
+        const facts = deps.messages.inboxDeliveries(
+          recipientId,
+          page.map((row) => row.message_id),
+        );
+        const devices = page.length === 0 ? [] : deps.recipients.devices(recipientId);
         return Promise.resolve({
           status: 200,
           body: {
-            items: page.map(inboxItem),
+            items: page.map((row) => inboxItem(row, facts.get(row.message_id), devices)),
             nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last) : null,
           },
         });

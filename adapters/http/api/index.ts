@@ -10,6 +10,7 @@ import { appRoutes } from './appRoutes.js';
 import { appCallbackRoutes } from './appCallbackRoutes.js';
 import { auditRoutes, type AuditDeps } from './auditRoutes.js';
 import { erasureRoutes } from './erasureRoutes.js';
+import { exportRoutes } from './exportRoutes.js';
 import { authRoutes } from './authRoutes.js';
 import { consentRoutes } from './consentRoutes.js';
 import type { ApiDeps } from './deps.js';
@@ -24,6 +25,7 @@ import { complaintRoutes } from './complaintRoutes.js';
 import { testPushRoutes } from './testPushRoutes.js';
 import type { RateLimiter } from '../../../application/shared/rateLimiter.js';
 import type { IdempotencyStore } from '../idempotency.js';
+import type { ExportQueries } from '../../../projections/export/exportQueries.js';
 
 /** The routes `createHttpApp` serves itself, declared here so the API document lists them too. */
 const infrastructureSpecs: readonly RouteSpec[] = [
@@ -73,6 +75,8 @@ export interface ApiOptions extends ApiDeps {
   readonly testPushLimit: RateLimiter;
   /** The audit log and head signing; absent on a log this build does not chain. */
   readonly audit?: AuditDeps;
+  /** The reads only a person's data export needs (`GET /v1/me/export`). */
+  readonly personData: ExportQueries;
 }
 
 /** Every API route, the OpenAPI document built from their codecs, and the credential checks. */
@@ -84,6 +88,7 @@ export const createApiRouter = (options: ApiOptions): ReturnType<typeof mountRou
     ...meRoutes(options),
     ...preferencesRoutes(options),
     ...erasureRoutes(options),
+    ...exportRoutes(options),
     ...deviceRoutes(options),
     ...consentRoutes(options),
     ...appRoutes(options),

@@ -10,8 +10,7 @@ const timeZones = (): readonly string[] => {
 
 /**
  * Settings (`GET`/`PUT /v1/me/preferences`): language, time zone, quiet hours and the daily
- * digest. /static/settings.js fills the form from the API and saves it whole. The page says that
- * quiet hours and the digest are saved but not yet acted on, because that is so today.
+ * digest. /static/settings.js fills the form from the API and saves it whole.
  */
 export const settingsPage = (
   page: PageContext,
@@ -97,7 +96,6 @@ export const settingsPage = (
           </p>
           <p class="hint">${t('settings.digestHint')}</p>
         </fieldset>
-        <p class="notice" id="settings-not-yet">${t('settings.notYet')}</p>
         <p id="settings-error" class="error" role="alert" hidden></p>
         <div class="actions">
           <button type="submit" class="primary">${t('settings.save')}</button>

@@ -1,23 +1,32 @@
 // @ts-check
 // The inbox: newest first, one entry per thread (a work order's steps as a timeline), unread
 // marked, filter by app, mark read, archive, complain; polls for new messages every few seconds.
+// Each message says where it was pushed, or why not (its `delivery`).
 import {
   announce,
   api,
   ApiError,
   el,
+  formatTime,
+  pageLocale,
   reason,
   safeHref,
   showError,
   t,
   timeEl,
   tn,
+  tx,
 } from './common.js';
 
 /**
+ * @typedef {{ deviceId: string, kind: string, status: 'pending' | 'delivered' | 'failed' | 'abandoned',
+ *   at?: string, name?: string }} DevicePush
+ * @typedef {{ deviceId: string, kind: string, name: string }} BrokenDevice
+ * @typedef {{ devices: DevicePush[], reason?: string, mutedUntil?: string, quietUntil?: string,
+ *   quietOutcome?: 'merged' | 'dropped', brokenDevices?: BrokenDevice[] }} Delivery
  * @typedef {{ messageId: string, appId: string, appName: string, title: string | null,
  *   subtitle: string | null, body: string, url: string | null, thread: string | null,
- *   receivedAt: string, readAt: string | null }} Item
+ *   receivedAt: string, readAt: string | null, delivery?: Delivery }} Item
  * @typedef {{ key: string, appId: string, appName: string, thread: string | null, steps: Item[] }} Group
  */
 
@@ -98,6 +107,87 @@ const groupsOf = (/** @type {Item[]} */ all) => {
   return [...groups.values()];
 };
 
+const names = new Intl.ListFormat(pageLocale, { style: 'long', type: 'conjunction' });
+
+/** The devices' names as a list in the page's language ("iPhone and iPad"). */
+const deviceNames = (/** @type {{ name?: string, kind: string }[]} */ devices) =>
+  names.format([...new Set(devices.map((device) => device.name ?? device.kind))]);
+
+const devicesLink = () => el('a', { href: '/devices' }, t('inbox.delivery.devicesLink'));
+
+/** Why no push went out, in words (with a link where the person can fix it); null: it did. */
+const whyNoPush = (/** @type {Delivery} */ delivery) => {
+  switch (delivery.reason) {
+    case 'weak':
+      return tx('inbox.delivery.weak');
+    case 'muted': {
+      const until = delivery.mutedUntil;
+      // A mute "until I unmute" is stored as the end of year 9999 (apps.js).
+      return until === undefined || until.startsWith('9999')
+        ? tx('inbox.delivery.muted')
+        : tx('inbox.delivery.mutedUntil', { time: timeEl(until) });
+    }
+    case 'quiet_hours':
+      if (delivery.quietOutcome === 'merged') return tx('inbox.delivery.quietMerged');
+      if (delivery.quietOutcome === 'dropped') return tx('inbox.delivery.quietDropped');
+      return delivery.quietUntil === undefined
+        ? tx('inbox.delivery.quiet')
+        : tx('inbox.delivery.quietUntil', { time: timeEl(delivery.quietUntil) });
+    case 'push_budget':
+      return tx('inbox.delivery.pushBudget');
+    case 'no_device':
+      return tx('inbox.delivery.noDevice', { link: devicesLink() });
+    case 'device_broken': {
+      const broken = delivery.brokenDevices ?? [];
+      const [only] = broken;
+      if (broken.length > 1) {
+        return tx('inbox.delivery.brokenSeveral', {
+          devices: deviceNames(broken),
+          link: devicesLink(),
+        });
+      }
+      return tx(only?.kind === 'bark' ? 'inbox.delivery.brokenBark' : 'inbox.delivery.broken', {
+        device: only?.name ?? '',
+        link: devicesLink(),
+      });
+    }
+    default:
+      return null;
+  }
+};
+
+/** Where the pushes went, discreetly: pushed, on their way, retrying, or given up. */
+const pushesDone = (/** @type {DevicePush[]} */ pushes) => {
+  const having = (/** @type {(push: DevicePush) => boolean} */ test) => pushes.filter(test);
+  const delivered = having((push) => push.status === 'delivered');
+  const pending = having((push) => push.status === 'pending' && push.at === undefined);
+  const retrying = having((push) => push.status === 'pending' && push.at !== undefined);
+  const failed = having((push) => push.status === 'failed' || push.status === 'abandoned');
+  return [
+    delivered.length > 0 ? t('inbox.delivery.pushed', { devices: deviceNames(delivered) }) : '',
+    pending.length > 0 ? t('inbox.delivery.pushing', { devices: deviceNames(pending) }) : '',
+    ...retrying.map((push) =>
+      t('inbox.delivery.retrying', {
+        device: deviceNames([push]),
+        time: formatTime(push.at ?? ''),
+      }),
+    ),
+    failed.length > 0 ? t('inbox.delivery.failed', { devices: deviceNames(failed) }) : '',
+  ]
+    .filter((part) => part !== '')
+    .join(' · ');
+};
+
+/** The line under a message saying where it was pushed or why not; null when there is nothing to say. */
+const deliveryNote = (/** @type {Item} */ item, /** @type {string} */ tag) => {
+  const { delivery } = item;
+  if (delivery === undefined) return null;
+  const why = whyNoPush(delivery);
+  const words = why ?? pushesDone(delivery.devices);
+  if (words.length === 0) return null;
+  return el(tag, { class: 'meta delivery', 'data-reason': delivery.reason ?? undefined }, words);
+};
+
 const headline = (/** @type {Item} */ item) =>
   item.title !== null && item.title !== '' ? item.title : (item.body.split('\n')[0] ?? '');
 
@@ -112,6 +202,8 @@ const stepView = (/** @type {Item} */ item, /** @type {boolean} */ latest) => {
       ? el('p', { class: 'meta' }, item.subtitle)
       : null,
     el('p', { class: 'step-body' }, item.body),
+    // The newest step's note is under the whole entry.
+    latest ? null : deliveryNote(item, 'p'),
     href === undefined
       ? null
       : el('a', { href, rel: 'noopener noreferrer', target: '_blank' }, t('inbox.openLink')),
@@ -193,6 +285,7 @@ const groupView = (/** @type {Group} */ group, /** @type {number} */ index) => {
     }
   });
   const name = headline(latest);
+  const note = deliveryNote(latest, 'span');
   return el(
     'li',
     {
@@ -202,6 +295,7 @@ const groupView = (/** @type {Group} */ group, /** @type {number} */ index) => {
       'aria-labelledby': titleId,
     },
     details,
+    note === null ? null : el('div', { class: 'body delivery-note' }, note),
     el(
       'div',
       { class: 'entry-actions' },
@@ -256,7 +350,7 @@ const render = () => {
   const signature = JSON.stringify([
     state.appId,
     state.cursor,
-    all.map((item) => [item.messageId, item.readAt !== null]),
+    all.map((item) => [item.messageId, item.readAt !== null, item.delivery]),
   ]);
   loading.hidden = true;
   if (signature === state.signature) return;

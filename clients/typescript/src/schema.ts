@@ -300,6 +300,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download everything Tidings holds about you
+         * @description One JSON document, format "tidings-export/1", as a file (Content-Disposition: attachment; filename="tidings-export-<username>-<YYYY-MM-DD>.json"): your account (never the password), preferences, every binding (revoked ones too), your devices with every secret setting as "********", every message that reached your inbox (archived, read, recalled and complained-about ones too) with its deliveries, newest first, and your complaints. Nothing of anyone else. Messages that never reached your inbox (held for review, refused by moderation, suppressed, not yet due, cancelled) are not in it. Written as it is read, a page of the inbox at a time.
+         */
+        get: operations["get_v1_me_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/channels": {
         parameters: {
             query?: never;
@@ -3243,6 +3263,191 @@ export interface operations {
             };
         };
     };
+    get_v1_me_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export, as a file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        format: "tidings-export/1";
+                        exportedAt: string;
+                        account: {
+                            recipientId: string;
+                            username: string;
+                            createdAt: string;
+                        };
+                        preferences: {
+                            /** @enum {unknown} */
+                            locale: "zh-CN" | "en" | null;
+                            timeZone: string | null;
+                            quietHours: {
+                                start: string;
+                                end: string;
+                                allowTimeSensitive: boolean;
+                            } | null;
+                            digest: {
+                                at: string;
+                                deviceId: string;
+                            } | null;
+                        };
+                        bindings: {
+                            bindingId: string;
+                            appId: string;
+                            appName: string;
+                            openid: string;
+                            /** @enum {string} */
+                            level: "strong" | "weak" | "none";
+                            blocked: boolean;
+                            mutedUntil: string | null;
+                            devices: string[] | null;
+                            /** @enum {string} */
+                            status: "active" | "revoked";
+                            authorizedAt: string;
+                            revokedAt: string | null;
+                            updatedAt: string;
+                        }[];
+                        devices: {
+                            deviceId: string;
+                            kind: string;
+                            name: string;
+                            settings: {
+                                [key: string]: string | number | boolean;
+                            };
+                            broken: string | null;
+                            createdAt: string;
+                        }[];
+                        complaints: {
+                            complaintId: string;
+                            messageId: string;
+                            appId: string;
+                            appName: string | null;
+                            /** @enum {string} */
+                            category: "spam" | "fraud" | "abuse" | "other";
+                            reason: string;
+                            /** @enum {string} */
+                            status: "open" | "upheld" | "dismissed" | "withdrawn";
+                            /** @enum {unknown} */
+                            severity: "minor" | "major" | "severe" | null;
+                            note: string | null;
+                            filedAt: string;
+                            decidedAt: string | null;
+                        }[];
+                        inbox: {
+                            messageId: string;
+                            appId: string;
+                            appName: string;
+                            bindingId: string;
+                            title: string | null;
+                            subtitle: string | null;
+                            body: string;
+                            url: string | null;
+                            thread: string | null;
+                            /** @enum {unknown} */
+                            level: "active" | "timeSensitive" | "passive" | null;
+                            /** @enum {string} */
+                            status: "submitted" | "held" | "rejected" | "scheduled" | "delivered" | "suppressed" | "cancelled" | "recalled";
+                            sentAt: string;
+                            receivedAt: string;
+                            readAt: string | null;
+                            archivedAt: string | null;
+                            deliveries: {
+                                channel: string;
+                                status: string;
+                                attempts: number;
+                                deviceId?: string;
+                                lastError?: string;
+                                deliveredAt?: string;
+                                retryAt?: string;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            /** @description Problems: `invalid_json` (The body is not valid JSON), `malformed_request` (The HTTP request is malformed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthorized` (Missing or wrong credential) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `not_found` (Not found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `request_timeout` (The request did not arrive in time) */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` (The body is too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unsupported_media_type` (The body must be application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `headers_too_large` (The request headers are too large) */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal_error` (Internal error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_v1_channels: {
         parameters: {
             query?: never;
@@ -5339,6 +5544,27 @@ export interface operations {
                             thread: string | null;
                             receivedAt: string;
                             readAt: string | null;
+                            delivery: {
+                                devices: {
+                                    deviceId: string;
+                                    kind: string;
+                                    /** @enum {string} */
+                                    status: "pending" | "delivered" | "failed" | "abandoned";
+                                    at?: string;
+                                    name?: string;
+                                }[];
+                                /** @enum {string} */
+                                reason?: "weak" | "muted" | "quiet_hours" | "push_budget" | "no_device" | "device_broken";
+                                mutedUntil?: string;
+                                quietUntil?: string;
+                                /** @enum {string} */
+                                quietOutcome?: "merged" | "dropped";
+                                brokenDevices?: {
+                                    deviceId: string;
+                                    kind: string;
+                                    name: string;
+                                }[];
+                            };
                         }[];
                         nextCursor: string | null;
                     };

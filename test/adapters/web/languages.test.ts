@@ -113,6 +113,12 @@ describe('web app: both languages, the switch and settings (headless Chromium)',
       ready: (page) => page.locator('#settings-form').waitFor(),
     },
     {
+      name: 'account',
+      path: () => '/account',
+      signedIn: true,
+      ready: (page) => page.locator('#delete-form').waitFor(),
+    },
+    {
       name: 'operator',
       path: () => '/operator',
       signedIn: true,

@@ -281,6 +281,21 @@ describe('web app: screenshots at phone and desktop size, light and dark (headle
       },
     },
     {
+      name: 'login-deleted',
+      path: '/login?notice=account-deleted',
+      anonymous: true,
+      ready: async (page) => {
+        await page.locator('#page-notice').waitFor();
+      },
+    },
+    {
+      name: 'account',
+      path: '/account',
+      ready: async (page) => {
+        await page.getByRole('button', { name: 'Delete my account' }).waitFor();
+      },
+    },
+    {
       name: 'operator',
       path: '/operator',
       ready: async (page) => {

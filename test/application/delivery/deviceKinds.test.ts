@@ -58,6 +58,10 @@ const pagerDelivery: DueDelivery = {
   archived_at: null,
   correlation_id: null,
   routed_by: null,
+  push_deferred_until: null,
+  push_outcome: null,
+  push_summary_of: null,
+  push_merged_into: null,
   app_name: 'Work orders',
   delivery_seq: 1,
 };
@@ -182,6 +186,7 @@ const unusedMessageQueries: Omit<MessageQueries, 'freshDeliveries' | 'retriesDue
   devicePushesSince: notUsed,
   pendingDelivery: notUsed,
   oldestFreshDelivery: notUsed,
+  inboxDeliveries: notUsed,
 };
 const unusedBindingQueries: BindingQueries = {
   byId: notUsed,

@@ -50,6 +50,10 @@ const delivery = (channel: string, seq: number): DueDelivery => ({
   archived_at: null,
   correlation_id: null,
   routed_by: null,
+  push_deferred_until: null,
+  push_outcome: null,
+  push_summary_of: null,
+  push_merged_into: null,
   app_name: 'Work orders',
   delivery_seq: seq,
 });
@@ -129,6 +133,7 @@ const deliverBoth = async (wild: Channel): Promise<Asked[]> => {
       devicePushesSince: notUsed,
       pendingDelivery: notUsed,
       oldestFreshDelivery: notUsed,
+      inboxDeliveries: notUsed,
     } satisfies MessageQueries,
     recipients,
     bindings: {

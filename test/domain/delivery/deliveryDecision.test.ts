@@ -140,6 +140,22 @@ describe('decideDelivery', () => {
         inboxOnly('over_budget'),
       ],
       [
+        'quiet hours → the inbox now, the push deferred to their end',
+        facts({ quietUntil: later }),
+        {
+          kind: 'route',
+          channels: ['inbox'],
+          inboxOnly: 'quiet_hours',
+          deferred: { channels: ['bark'], until: later },
+        },
+      ],
+      [
+        'over budget beats quiet hours',
+        facts({ quietUntil: later, devicePushesLastHour: 30 }),
+        inboxOnly('over_budget'),
+      ],
+      ['quiet hours ending by now no longer hold', facts({ quietUntil: now }), route('bark')],
+      [
         'the inbox or a repeat among device channels is listed once',
         facts({ deviceChannels: ['inbox', 'bark', 'bark'] }),
         route('bark'),

@@ -866,6 +866,92 @@ describe('messageDecider', () => {
     });
   });
 
+  describe('quiet hours: a deferred push', () => {
+    const until = '2025-03-01T23:00:00.000Z';
+    const after = '2025-03-01T23:00:01.000Z';
+    const deferred = { channels: ['bark:dev-1'], until };
+    const routedQuiet: MessageEvent = {
+      type: 'MessageRouted',
+      data: { messageId, channels: ['inbox'], inboxOnly: 'quiet_hours', deferred },
+    };
+    const waiting = [submitted, approved, routedQuiet, inboxDelivered];
+    const releaseCmd = (at: string, summaryOf?: number) =>
+      command(
+        'ReleaseDeferredPush',
+        { channels: ['bark:dev-1'], ...(summaryOf === undefined ? {} : { summaryOf }) },
+        at,
+      );
+    const releasedEvent: MessageEvent = {
+      type: 'MessagePushReleased',
+      data: { messageId, channels: ['bark:dev-1'], summaryOf: 3 },
+    };
+
+    it('is routed to the inbox alone, the push kept for the end of quiet hours', () => {
+      message
+        .given([submitted, approved])
+        .when(command('RouteMessage', { channels: ['inbox'], inboxOnly: 'quiet_hours', deferred }))
+        .then([routedQuiet, inboxDelivered]);
+    });
+    it('comes with quiet_hours, and quiet_hours with it', () => {
+      message
+        .given([submitted, approved])
+        .when(command('RouteMessage', { channels: ['inbox'], inboxOnly: 'weak', deferred }))
+        .thenError('validation_failed');
+      message
+        .given([submitted, approved])
+        .when(command('RouteMessage', { channels: ['inbox'], inboxOnly: 'quiet_hours' }))
+        .thenError('validation_failed');
+    });
+    it('is released once quiet hours ended, as a summary, and its channel may then deliver', () => {
+      message.given(waiting).when(releaseCmd(after, 3)).then([releasedEvent]);
+      message
+        .given([...waiting, releasedEvent])
+        .when(releaseCmd(after, 3))
+        .thenNothing();
+      message
+        .given([...waiting, releasedEvent])
+        .when(command('RecordDelivery', { channel: 'bark:dev-1', attempt: 1 }, after))
+        .then([
+          { type: 'MessageDelivered', data: { messageId, channel: 'bark:dev-1', attempt: 1 } },
+        ]);
+    });
+    it('is not released before quiet hours end, nor to the inbox, nor twice another way', () => {
+      message.given(waiting).when(releaseCmd(now)).thenError('illegal_state');
+      message
+        .given(waiting)
+        .when(command('ReleaseDeferredPush', { channels: ['inbox'] }, after))
+        .thenError('validation_failed');
+      message
+        .given([...waiting, releasedEvent])
+        .when(command('DropDeferredPush', { reason: 'revoked' }, after))
+        .thenError('illegal_state');
+      // Before it was released, no delivery on its channel is taken.
+      message
+        .given(waiting)
+        .when(command('RecordDelivery', { channel: 'bark:dev-1', attempt: 1 }, after))
+        .thenError('illegal_state');
+    });
+    it('is merged into another message’s summary, or dropped', () => {
+      message
+        .given(waiting)
+        .when(command('MergeDeferredPush', { into: 'm-2' }, after))
+        .then([{ type: 'MessagePushMerged', data: { messageId, into: 'm-2' } }]);
+      message
+        .given(waiting)
+        .when(command('DropDeferredPush', { reason: 'revoked' }, after))
+        .then([{ type: 'MessagePushDropped', data: { messageId, reason: 'revoked' } }]);
+    });
+    it('is gone with a recall during quiet hours', () => {
+      message
+        .given([...waiting, recalled])
+        .when(releaseCmd(after))
+        .thenError('illegal_state');
+    });
+    it('leaves nothing to release on a message routed with its push', () => {
+      message.given(delivered).when(releaseCmd(after)).thenError('illegal_state');
+    });
+  });
+
   describe('events', () => {
     it('round-trip through MessageEventCodec, and a malformed one is refused', () => {
       expectEventsRoundTrip(MessageEventCodec, messageEventTypes, message.recorded, {
