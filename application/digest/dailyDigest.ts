@@ -159,7 +159,11 @@ const digestOf = async (
   try {
     const messageId = digestMessageId(deps.ids, recipientId, occurrence.date);
     if (deps.messages.byId(messageId) !== undefined) return 'settled';
-    const { from, until } = digestWindow(occurrence);
+    const { from, until } = digestWindow(
+      occurrence,
+      preferences.digest.at,
+      preferences.timeZone ?? 'UTC',
+    );
     const apps = deps.digests.weakMessages(recipientId, from, until, DIGEST_MAX_HEADLINES);
     if (apps.length === 0) return 'settled';
     // Read last, from the log: only for a person with something to sum up.

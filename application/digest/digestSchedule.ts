@@ -8,9 +8,6 @@ import {
 /** How late a digest may still go out: a server down at its time sends it when back, within this. */
 export const DIGEST_MAX_LATENESS_MS = 12 * 60 * 60_000;
 
-/** How far back a digest looks: the day before its time. */
-export const DIGEST_WINDOW_MS = 24 * 60 * 60_000;
-
 /** One day's digest time. */
 export interface DigestOccurrence {
   /** `YYYY-MM-DD` in the person's zone: the day whose digest it is (its id derives from it). */
@@ -64,10 +61,17 @@ export const dueDigestOccurrence = (
 export const isChosenBy = (occurrence: DigestOccurrence, chosenAt: string | undefined): boolean =>
   chosenAt !== undefined && Date.parse(chosenAt) <= Date.parse(occurrence.at);
 
-/** The messages a digest sums up: those that reached the inbox in `[from, until)`. */
+/**
+ * The messages a digest sums up: those that reached the inbox in `[from, until)`, from the day
+ * before's digest time to this one's, on the wall clock of the zone — so that on a day with a
+ * daylight-saving change (23 or 25 hours long) each message is in exactly one day's digest.
+ */
 export const digestWindow = (
   occurrence: DigestOccurrence,
-): { readonly from: string; readonly until: string } => ({
-  from: new Date(Date.parse(occurrence.at) - DIGEST_WINDOW_MS).toISOString(),
-  until: occurrence.at,
-});
+  clock: string,
+  zone: string,
+): { readonly from: string; readonly until: string } => {
+  const [year, month, day] = occurrence.date.split('-').map(Number);
+  const date: LocalDate = { year: year ?? 1970, month: month ?? 1, day: day ?? 1 };
+  return { from: instantOfLocalClock(zone, addLocalDays(date, -1), clock), until: occurrence.at };
+};

@@ -343,6 +343,7 @@ export const en = {
   'settings.digestDevice': 'To',
   'settings.digestNoDevice': 'Add a device first: the digest is pushed to one of your devices.',
   'settings.digestHint': 'Only on days when there was something.',
+  'settings.invalidField': '{field}: this cannot be saved. Check it and try again.',
   'settings.save': 'Save settings',
   'settings.saved': 'Settings saved',
   'settings.savedTime': 'Saved. Now it is {time} in your time zone.',

@@ -324,6 +324,7 @@ export const zhCN: Readonly<Record<MessageKey, string>> = {
   'settings.digestDevice': '发送到',
   'settings.digestNoDevice': '请先添加设备：摘要会推送到你的某一台设备。',
   'settings.digestHint': '只在当天有消息时发送。',
+  'settings.invalidField': '{field}：无法保存，请检查后再试。',
   'settings.save': '保存设置',
   'settings.saved': '设置已保存',
   'settings.savedTime': '已保存。你所在时区现在是 {time}。',

@@ -16,18 +16,22 @@ export interface DeferredPushesDeps {
   /** The routing decision, shared with the router: a release counts against the push budget. */
   readonly routing: DeliveryRouting;
   readonly logger: Logger;
-  /** Deferred pushes taken per tick; the next tick takes the rest. Default 2,000. */
+  /** Bindings' nights (each one summary) taken per tick; the next tick takes the rest. Default 500. */
   readonly batch?: number;
 }
 
 const ACTOR = { kind: 'system', id: 'quiet-hours' } as const;
 
-/** The rows of one binding together, in the order they reached the inbox. */
+/**
+ * The rows of one binding and one night (the same end of quiet hours) together, in the order
+ * they reached the inbox.
+ */
 const byBinding = (rows: readonly DeferredPushRow[]): DeferredPushRow[][] => {
   const groups = new Map<string, DeferredPushRow[]>();
   for (const row of rows) {
-    const group = groups.get(row.binding_id);
-    if (group === undefined) groups.set(row.binding_id, [row]);
+    const key = `${row.binding_id}\u0000${row.push_deferred_until}`;
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [row]);
     else group.push(row);
   }
   return [...groups.values()];
@@ -38,7 +42,8 @@ const byBinding = (rows: readonly DeferredPushRow[]): DeferredPushRow[][] => {
  * pushes deferred until a time now past go out as one push per app — the latest message's own
  * push when it waited alone, else a summary of all that waited (`summaryOf`), the others merged
  * into it — decided again on the facts of now, so that an unbinding, a block or a mute meanwhile
- * drops them instead. A recall meanwhile took its message out already. The queue is the messages
+ * drops them instead. A recall meanwhile took its message out already; a message the person read,
+ * archived or complained about meanwhile is dropped as `seen`. The queue is the messages
  * read model, rebuilt from the log, so deferred pushes survive a restart; command ids derived
  * from the messages make each outcome happen once, and the aggregate refuses an early one.
  */
@@ -46,7 +51,7 @@ export const endQuietHours =
   (deps: DeferredPushesDeps) =>
   async (now: Date): Promise<void> => {
     const at = now.toISOString();
-    const due = deps.deferred.due(at, deps.batch ?? 2_000);
+    const due = deps.deferred.due(at, deps.batch ?? 500);
     await forEachConcurrently(byBinding(due), 8, async (group) => {
       try {
         await endGroup(deps, group, now);
@@ -65,10 +70,35 @@ const endGroup = async (
   group: readonly DeferredPushRow[],
   now: Date,
 ): Promise<void> => {
-  const latest = group[group.length - 1];
-  if (latest === undefined) return;
   const at = now.toISOString();
   const metadata = { now: at };
+  // What the person has seen in the inbox meanwhile needs no push, nor a place in a summary.
+  for (const row of group.filter((row) => row.seen === 1)) {
+    await record(deps, row.message_id, `push-drop:${row.message_id}`, {
+      type: 'DropDeferredPush',
+      data: { messageId: row.message_id, reason: 'seen' },
+      metadata,
+    });
+  }
+  const unseen = group.filter((row) => row.seen !== 1);
+  const latest = unseen[unseen.length - 1];
+  if (latest === undefined) return;
+  const mergeInto = async (into: string, rows: readonly DeferredPushRow[]): Promise<void> => {
+    for (const row of rows) {
+      await record(deps, row.message_id, `push-merge:${row.message_id}`, {
+        type: 'MergeDeferredPush',
+        data: { messageId: row.message_id, into },
+        metadata,
+      });
+    }
+  };
+  // This night's push of the binding already went out (a crash came before its merges): what
+  // is left joins it instead of ringing the phone again.
+  const earlier = deps.deferred.releasedFor(latest.binding_id, latest.push_deferred_until);
+  if (earlier !== undefined) {
+    await mergeInto(earlier, unseen);
+    return;
+  }
   const decision = await deps.routing.decideRelease(
     {
       messageId: latest.message_id,
@@ -80,7 +110,7 @@ const endGroup = async (
     now,
   );
   if (decision.kind === 'drop') {
-    for (const row of group) {
+    for (const row of unseen) {
       await record(deps, row.message_id, `push-drop:${row.message_id}`, {
         type: 'DropDeferredPush',
         data: { messageId: row.message_id, reason: decision.reason },
@@ -89,37 +119,33 @@ const endGroup = async (
     }
     return;
   }
-  // The others first: after a crash between the two, the latest is still waiting and its
-  // summary counts what was merged into it before (the read model keeps `push_merged_into`).
-  const merged = new Set(deps.deferred.mergedInto(latest.message_id));
-  for (const row of group.slice(0, -1)) {
-    const done = await record(deps, row.message_id, `push-merge:${row.message_id}`, {
-      type: 'MergeDeferredPush',
-      data: { messageId: row.message_id, into: latest.message_id },
-      metadata,
-    });
-    if (done) merged.add(row.message_id);
-  }
-  merged.delete(latest.message_id);
-  const summaryOf = merged.size + 1;
-  const result = await deps.commands.execute(
-    'message',
-    latest.message_id,
-    {
-      type: 'ReleaseDeferredPush',
-      data: {
-        messageId: latest.message_id,
-        channels: [...decision.channels],
-        ...(summaryOf > 1 ? { summaryOf } : {}),
+  // The release first, then the merges into it: after a crash between the two, the next tick
+  // finds the release (above). A latest message recalled meanwhile gives its place to the one
+  // before it, so what waited is never merged into a push that does not go out.
+  const waiting = [...unseen];
+  for (let candidate = waiting.pop(); candidate !== undefined; candidate = waiting.pop()) {
+    const summaryOf = waiting.length + 1;
+    const result = await deps.commands.execute(
+      'message',
+      candidate.message_id,
+      {
+        type: 'ReleaseDeferredPush',
+        data: {
+          messageId: candidate.message_id,
+          channels: [...decision.channels],
+          ...(summaryOf > 1 ? { summaryOf } : {}),
+        },
+        metadata,
       },
-      metadata,
-    },
-    { commandId: `push-release:${latest.message_id}`, actor: ACTOR },
-  );
-  decision.settle(result);
-  if (E.isLeft(result)) {
-    deps.logger.warn('a deferred push was not released', {
-      messageId: latest.message_id,
+      { commandId: `push-release:${candidate.message_id}`, actor: ACTOR },
+    );
+    if (E.isRight(result) || waiting.length === 0) decision.settle(result);
+    if (E.isRight(result)) {
+      await mergeInto(candidate.message_id, waiting);
+      return;
+    }
+    deps.logger.debug('a deferred push was not released; the one before takes its place', {
+      messageId: candidate.message_id,
       code: result.left.code,
     });
   }

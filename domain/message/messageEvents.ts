@@ -252,15 +252,22 @@ export const MessagePushMerged = eventCodec(
 export type MessagePushMerged = t.TypeOf<typeof MessagePushMerged>;
 
 /**
- * The deferred push of a message will not go out: when quiet hours ended the binding, the app or
- * the person's devices no longer let it (unbound, blocked, muted, weak, no device, over budget).
+ * Why a deferred push does not go out when quiet hours end: the binding, the app or the person's
+ * devices no longer let it (a suppression or inbox-only reason of routing: unbound, blocked,
+ * muted, weak, no device, over budget…), or the person has `seen` the message meanwhile (read,
+ * archived or complained about it in the inbox).
  */
+export const DeferredPushDropReason = t.union([
+  MessageSuppressionReason,
+  MessageInboxOnlyReason,
+  t.literal('seen'),
+]);
+export type DeferredPushDropReason = t.TypeOf<typeof DeferredPushDropReason>;
+
+/** The deferred push of a message will not go out (see {@link DeferredPushDropReason}). */
 export const MessagePushDropped = eventCodec(
   'MessagePushDropped',
-  t.type({
-    messageId: t.string,
-    reason: t.union([MessageSuppressionReason, MessageInboxOnlyReason]),
-  }),
+  t.type({ messageId: t.string, reason: DeferredPushDropReason }),
 );
 export type MessagePushDropped = t.TypeOf<typeof MessagePushDropped>;
 

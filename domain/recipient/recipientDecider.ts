@@ -137,9 +137,24 @@ const decide = (command: RecipientCommand, state: RecipientState): Decision => {
       return updateDevice(command, state.devices);
     case 'RemoveDevice': {
       const { deviceId } = command.data;
-      return deviceById(state.devices, deviceId) === undefined
-        ? E.left(noSuchDevice(deviceId))
-        : E.right([{ type: 'RecipientDeviceRemoved', data: { recipientId, deviceId } }]);
+      if (deviceById(state.devices, deviceId) === undefined) return E.left(noSuchDevice(deviceId));
+      const removed: RecipientEvent = {
+        type: 'RecipientDeviceRemoved',
+        data: { recipientId, deviceId },
+      };
+      // A digest to the device goes with it: the preferences never name a device that is gone.
+      const { preferences } = state;
+      return E.right(
+        preferences.digest?.deviceId === deviceId
+          ? [
+              removed,
+              {
+                type: 'RecipientPreferencesSet',
+                data: { recipientId, preferences: { ...preferences, digest: null } },
+              },
+            ]
+          : [removed],
+      );
     }
     case 'MarkDeviceBroken':
       return E.right(deviceBroken(command, state.devices));

@@ -37,7 +37,10 @@ export interface MessageRow {
   readonly correlation_id: string | null;
   /** The id of the MessageRouted event: each delivery attempt's record names it as its cause. */
   readonly routed_by: string | null;
-  /** While the device push waits for the end of quiet hours: when they end. */
+  /**
+   * For a device push deferred by quiet hours: when they end. It stays once they ended, beside
+   * `push_outcome`; the push waits while `push_outcome` is null.
+   */
   readonly push_deferred_until: string | null;
   /** What became of a deferred push when quiet hours ended. */
   readonly push_outcome: 'released' | 'merged' | 'dropped' | null;
@@ -101,8 +104,10 @@ export const messagesProjection: Projection = {
       push_summary_of   INTEGER,
       push_merged_into  TEXT
     );
-    CREATE INDEX IF NOT EXISTS messages_push_deferred ON messages (push_deferred_until)
-      WHERE push_deferred_until IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS messages_push_deferred ON messages (push_deferred_until, binding_id)
+      WHERE push_deferred_until IS NOT NULL AND push_outcome IS NULL;
+    CREATE INDEX IF NOT EXISTS messages_push_released ON messages (binding_id, push_deferred_until)
+      WHERE push_outcome = 'released';
     CREATE INDEX IF NOT EXISTS messages_push_merged ON messages (push_merged_into)
       WHERE push_merged_into IS NOT NULL;
     CREATE INDEX IF NOT EXISTS messages_inbox ON messages (recipient_id, inbox_at DESC, message_id DESC)
@@ -153,13 +158,12 @@ export const messagesProjection: Projection = {
       routed: set(
         'routed_channels = @channels, inbox_only = @inboxOnly, routed_by = @routedBy, push_deferred_until = @deferredUntil',
       ),
+      // The end of the quiet hours stays: the releases of one binding's night are found by it.
       pushReleased: set(
-        `routed_channels = @channels, push_deferred_until = NULL, push_outcome = 'released', push_summary_of = @summaryOf`,
+        `routed_channels = @channels, push_outcome = 'released', push_summary_of = @summaryOf`,
       ),
-      pushMerged: set(
-        `push_deferred_until = NULL, push_outcome = 'merged', push_merged_into = @into`,
-      ),
-      pushDropped: set(`push_deferred_until = NULL, push_outcome = 'dropped'`),
+      pushMerged: set(`push_outcome = 'merged', push_merged_into = @into`),
+      pushDropped: set(`push_outcome = 'dropped'`),
       recalled: set(`status = 'recalled', push_deferred_until = NULL`),
       delivered: set("status = CASE WHEN status IN ('recalled') THEN status ELSE 'delivered' END"),
       inbox: set('inbox_at = @at'),

@@ -104,7 +104,10 @@ export const recipientsProjection: Projection = {
       time_zone    TEXT,
       quiet_hours  TEXT,
       digest       TEXT
-    );`);
+    );
+    -- The digest step's reads (recipientQueries.ts): only the people with a digest, by schedule.
+    CREATE INDEX IF NOT EXISTS preferences_digest
+      ON preferences (time_zone, json_extract(digest, '$.at')) WHERE digest IS NOT NULL;`);
   },
   bind: (db: ReadModelDb) => {
     const read = eventReader<RecipientEvent>(recipientEventTypes);

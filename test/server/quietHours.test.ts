@@ -223,4 +223,40 @@ describe('pipeline: quiet hours', function () {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(barkPushesFor(bark, who.deviceKey)).to.deep.equal([]);
   });
+  it('drops the waiting push of a message the person read meanwhile, and pushes the other alone', async () => {
+    const who = await bindPerson(server, bark, orders, { level: 'strong' });
+    await setPreferences(server, who.person, { quietHours: quietNow(false) });
+    const read = await sendAccepted(server, orders, { key: who.key, body: 'Seen at night' });
+    const unread = await sendAccepted(server, orders, { key: who.key, body: 'Not seen' });
+    await waitUntil(
+      () => inboxIds(server, who.person),
+      (ids) => ids.includes(read) && ids.includes(unread),
+      'in the inbox',
+    );
+    const marked = await call(server.base, 'POST', `/v1/me/inbox/${read}/read`, {
+      cookie: who.person.cookie,
+    });
+    expect(marked.status, JSON.stringify(marked.body)).to.be.within(200, 204);
+    const deferred = await deferredOf(server, unread);
+    await waitUntil(
+      () =>
+        server.tidings.db.prepare('SELECT read_at FROM messages WHERE message_id = ?').get(read),
+      (row) => (row as { read_at: string | null } | undefined)?.read_at != null,
+      'the read in the read model',
+    );
+    await endQuietHoursAt(server, new Date(Date.parse(deferred?.until ?? '') + 1_000));
+    await waitUntil(
+      () => barkPushesFor(bark, who.deviceKey),
+      (pushes) => pushes.length >= 1,
+      'the unread message pushed',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(barkPushesFor(bark, who.deviceKey).map((push) => push['body'])).to.deep.equal([
+      'Not seen',
+    ]);
+    const dropped = (await messageEvents(server, read)).find(
+      (e) => e.type === 'MessagePushDropped',
+    );
+    expect((dropped?.data as { reason: string } | undefined)?.reason).to.equal('seen');
+  });
 });

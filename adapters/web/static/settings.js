@@ -53,13 +53,37 @@ const read = () => ({
       : null,
 });
 
+/** The form field a problem's path names, by its label on the page (in the page's language). */
+const FIELDS = {
+  '/locale': 'settings-locale',
+  '/timeZone': 'settings-zone',
+  '/quietHours/start': 'quiet-start',
+  '/quietHours/end': 'quiet-end',
+  '/digest/at': 'digest-at',
+  '/digest/deviceId': 'digest-device',
+};
+
+const fieldOf = (/** @type {string} */ path) => {
+  const id = /** @type {Record<string, string>} */ (FIELDS)[path];
+  const label = id === undefined ? null : document.querySelector(`label[for="${id}"]`);
+  return label?.textContent?.trim() ?? path;
+};
+
 /** @type {Preferences | undefined} what the page was drawn with */
 let loaded;
 
 /** Shows saved preferences in the form. */
 const show = (/** @type {Preferences} */ saved) => {
   localeSelect.value = saved.locale ?? '';
-  zoneSelect.value = saved.timeZone ?? '';
+  // A zone the list does not name (an alias such as US/Eastern, saved through the API) is kept.
+  const zone = saved.timeZone;
+  if (zone !== null && ![...zoneSelect.options].some((option) => option.value === zone)) {
+    const option = document.createElement('option');
+    option.value = zone;
+    option.textContent = zone;
+    zoneSelect.append(option);
+  }
+  zoneSelect.value = zone ?? '';
   quietOn.checked = saved.quietHours !== null;
   if (saved.quietHours !== null) {
     quietStart.value = saved.quietHours.start;
@@ -125,7 +149,9 @@ form.addEventListener('submit', async (event) => {
     showError(
       error,
       problems.length > 0
-        ? problems.map((problem) => `${problem.path}: ${problem.message}`).join(' ')
+        ? problems
+            .map((problem) => t('settings.invalidField', { field: fieldOf(problem.path) }))
+            .join(' ')
         : reason(failure),
     );
   }

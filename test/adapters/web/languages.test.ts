@@ -343,4 +343,28 @@ describe('web app: both languages, the switch and settings (headless Chromium)',
     expect(off.body).to.deep.include({ quietHours: null, digest: null });
     expect(unexpectedErrors(watched)).to.deep.equal([]);
   });
+
+  it('the settings page keeps a zone alias saved through the API, and names a refused field in the page’s language', async () => {
+    const person = await registerPerson(server!);
+    const put = await call(server!.base, 'PUT', '/v1/me/preferences', {
+      cookie: person.cookie,
+      body: { locale: 'zh-CN', timeZone: 'US/Eastern', quietHours: null, digest: null },
+    });
+    expect(put.status, JSON.stringify(put.body)).to.equal(200);
+    const watched = await open('zh-CN', person);
+    const { page } = watched;
+    await page.goto(`${server!.base}/settings`);
+    await page.locator('#settings-form').waitFor();
+    expect(await page.getByLabel('时区').inputValue()).to.equal('US/Eastern');
+    // Quiet hours that end when they start cannot be saved: the page says which field, in Chinese.
+    await page.getByLabel('夜间不要推送到我的设备').check();
+    await page.getByLabel('开始').fill('22:00');
+    await page.getByLabel('结束').fill('22:00');
+    await page.getByRole('button', { name: '保存设置' }).click();
+    const shown = page.locator('#settings-error');
+    await shown.waitFor();
+    expect(await shown.textContent()).to.equal('结束：无法保存，请检查后再试。');
+    const kept = await call(server!.base, 'GET', '/v1/me/preferences', { cookie: person.cookie });
+    expect(kept.body).to.deep.include({ timeZone: 'US/Eastern', quietHours: null });
+  });
 });

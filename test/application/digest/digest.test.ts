@@ -568,16 +568,17 @@ describe('daily digest: the scheduler step end to end (application/digest/dailyD
   });
 
   describe('on days of the test’s choosing (messages recorded at those times)', () => {
-    it('fires at 03:00 local on the spring-forward day for 02:30 in Europe/Berlin, over the 24 hours before', async () => {
+    it('fires at 03:00 local on the spring-forward day for 02:30 in Europe/Berlin, over the day before on the wall clock', async () => {
       const who = await bindPerson(server, bark, orders, { level: 'weak' });
       await setPreferences(server, who.person, {
         locale: 'en',
         timeZone: 'Europe/Berlin',
         digest: { at: '02:30', deviceId: await deviceOf(server, who.person) },
       });
-      // The window is [01:00 UTC the day before, 01:00 UTC) across the change.
-      await weakMessageAt(server, orders, who, '2027-03-27T00:59:59.000Z', 'Too early');
-      await weakMessageAt(server, orders, who, '2027-03-27T01:00:00.000Z', 'First in');
+      // The window runs from the day before's 02:30 (CET, 01:30 UTC) to 03:00 CEST (01:00 UTC):
+      // 23 hours across the change, so each message is in one day's digest.
+      await weakMessageAt(server, orders, who, '2027-03-27T01:29:59.000Z', 'Too early');
+      await weakMessageAt(server, orders, who, '2027-03-27T01:30:00.000Z', 'First in');
       await weakMessageAt(server, orders, who, '2027-03-28T00:59:00.000Z', 'Last in');
       await weakMessageAt(server, orders, who, '2027-03-28T01:00:00.000Z', 'Too late');
       const clock = { now: new Date('2027-03-28T00:59:00.000Z') };
@@ -651,7 +652,7 @@ describe('daily digest: the scheduler step end to end (application/digest/dailyD
       expect(digests[0]?.body).to.include('After the choice').and.not.include('Before the choice');
     });
 
-    it('skips, and logs at info, a digest whose device no longer exists', async () => {
+    it('goes with its device: removing the device turns the digest off', async () => {
       const who = await bindPerson(server, bark, orders, { level: 'weak' });
       await setPreferences(server, who.person, {
         digest: { at: '06:00', deviceId: await deviceOf(server, who.person) },
@@ -668,12 +669,17 @@ describe('daily digest: the scheduler step end to end (application/digest/dailyD
         logger,
       ).tick();
       expect(await digestsOf(server, who.person)).to.deep.equal([]);
-      const skipped = entries.filter(
-        (entry) => entry['recipientId'] === who.person.recipientId && entry.level === 'info',
+      const preferences = await call<{ digest: unknown }>(
+        server.base,
+        'GET',
+        '/v1/me/preferences',
+        {
+          cookie: who.person.cookie,
+        },
       );
-      expect(skipped.map((entry) => entry.msg)).to.deep.equal([
-        'daily digest skipped: its device no longer exists',
-      ]);
+      expect(preferences.body.digest).to.equal(null);
+      const errors = entries.filter((entry) => entry.level === 'error' || entry.level === 'warn');
+      expect(errors).to.deep.equal([]);
     });
   });
 });

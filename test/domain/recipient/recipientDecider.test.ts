@@ -269,6 +269,28 @@ describe('recipientDecider', () => {
         .when(remove('dev_ntfy'))
         .thenError('not_found');
     });
+    it('turns off a digest to the device it removes, keeping the other preferences', () => {
+      const preferences = {
+        locale: 'zh-CN' as const,
+        timeZone: 'Asia/Shanghai',
+        quietHours: null,
+        digest: { at: '08:00', deviceId: 'dev_ntfy' },
+      };
+      const chosen: RecipientEvent = {
+        type: 'RecipientPreferencesSet',
+        data: { recipientId, preferences },
+      };
+      recipient
+        .given([registered, added(), chosen])
+        .when(remove('dev_ntfy'))
+        .then([
+          { type: 'RecipientDeviceRemoved', data: { recipientId, deviceId: 'dev_ntfy' } },
+          {
+            type: 'RecipientPreferencesSet',
+            data: { recipientId, preferences: { ...preferences, digest: null } },
+          },
+        ]);
+    });
   });
 
   describe('MarkDeviceBroken', () => {
