@@ -374,6 +374,7 @@ const serveHttp = async (
           store: core.store,
           runners: running.runners,
           messages: running.queries.messages,
+          inFlight: (messageId, channel) => running.worker.isInFlight(messageId, channel),
           metrics: core.metrics,
           logger: core.logger.child({ component: 'admission' }),
           maxLagSeconds: core.settings.admissionMaxLagSeconds,

@@ -17,7 +17,9 @@ import type { StopStack } from './stopStack.js';
  * up again; everything it accepted before is delivered. Reads, recalls and consent go on.
  *
  * The lag is the age of the oldest work not done yet: the first event the moderation or routing
- * stage has not reached (when it runs on this node), or the oldest device delivery never tried.
+ * stage has not reached (when it runs on this node), or the oldest device delivery never tried
+ * that no attempt on this node is making (one slow or hanging attempt, up to a plugin's 30 s, is
+ * under way, not a backlog; the deliveries waiting behind it do count).
  * Measured four times a second, off the request path. Refusing stops once the lag is under half
  * the limit. A delivery is due from its routing (the message row's last change while it waits):
  * one held for review or scheduled is not counted from its creation.
@@ -52,6 +54,8 @@ export interface AdmissionParts {
   /** Every processor of this node; the pipeline's stages are picked out by name. */
   readonly runners: readonly ProcessorRunner[];
   readonly messages: Pick<MessageQueries, 'oldestFreshDelivery'>;
+  /** Whether this node is making an attempt of the delivery now (the delivery worker's). */
+  readonly inFlight?: (messageId: string, channel: string) => boolean;
   readonly metrics: Metrics;
   readonly logger: Logger;
   /** 0: measure and report, never refuse. */
@@ -107,7 +111,10 @@ export const startAdmission = (parts: AdmissionParts, stops: StopStack): Admissi
     }
     const stuckBefore =
       parts.maxLagSeconds > 0 ? now() - STUCK_AFTER * parts.maxLagSeconds * 1_000 : 0;
-    const fresh = parts.messages.oldestFreshDelivery(new Date(stuckBefore).toISOString());
+    const fresh = parts.messages.oldestFreshDelivery(
+      new Date(stuckBefore).toISOString(),
+      parts.inFlight,
+    );
     if (fresh !== undefined) oldest = Math.min(oldest, Date.parse(fresh));
     const seconds = Number.isFinite(oldest) ? Math.max(0, (now() - oldest) / 1000) : 0;
     lag = { seconds, eventsBehind };

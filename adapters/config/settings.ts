@@ -424,7 +424,7 @@ const table = {
   admissionMaxLagSeconds: {
     env: 'TIDINGS_ADMISSION_MAX_LAG_SECONDS',
     codec: boundedInt(0, 3_600),
-    fallback: 60,
+    fallback: 10,
   },
   submissionStages: {
     env: 'TIDINGS_SUBMISSION_STAGES',

@@ -258,6 +258,11 @@ export class DeliveryWorker {
     return this.inFlight.size;
   }
 
+  /** Whether an attempt of this delivery is being made on this node now. */
+  isInFlight(messageId: string, channel: string): boolean {
+    return this.inFlight.has(`${messageId}:${channel}`);
+  }
+
   private schedule(): void {
     this.timer = setTimeout(() => {
       // Once a poll interval, look at every waiting delivery again from the start of the index

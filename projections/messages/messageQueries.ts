@@ -91,7 +91,11 @@ export interface MessageQueries {
    * message's last change, which is its routing while it waits): how far behind delivery is.
    * Undefined when none waits.
    */
-  oldestFreshDelivery(since: string): string | undefined;
+  oldestFreshDelivery(
+    since: string,
+    /** Deliveries to pass over: an attempt in flight on this node is under way, not behind. */
+    skip?: (messageId: string, channel: string) => boolean,
+  ): string | undefined;
   /** Times of the device pushes made for a binding since `since`. */
   devicePushesSince(bindingId: string, since: string): string[];
   /**
@@ -103,6 +107,9 @@ export interface MessageQueries {
     messageIds: readonly string[],
   ): ReadonlyMap<string, InboxDeliveryFacts>;
 }
+
+/** Never-tried deliveries the lag looks through for one not in flight (a worker has 64 at most). */
+const FRESH_LOOKED_AT = 200;
 
 export const messageQueries = (db: ReadModelDb): MessageQueries => {
   const byId = db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE message_id = ?');
@@ -137,12 +144,15 @@ export const messageQueries = (db: ReadModelDb): MessageQueries => {
      WHERE d.message_id = ? AND d.channel = ? AND d.status = 'pending' AND d.channel <> 'inbox'`,
   );
   // The waiting index holds never-tried deliveries first (retry_at NULL), in insertion order.
-  const oldestFresh = db.prepare<[string], { due: string }>(
-    `SELECT m.updated_at AS due
+  const oldestFresh = db.prepare<
+    [string, number],
+    { due: string; message_id: string; channel: string }
+  >(
+    `SELECT m.updated_at AS due, d.message_id, d.channel
      FROM message_deliveries d INDEXED BY deliveries_waiting JOIN messages m USING (message_id)
      WHERE d.status = 'pending' AND d.retry_at IS NULL AND d.channel <> 'inbox'
        AND m.updated_at >= ?
-     ORDER BY d.retry_at, d.rowid LIMIT 1`,
+     ORDER BY d.retry_at, d.rowid LIMIT ?`,
   );
   const pushes = db.prepare<[string, string], { at: string }>(
     'SELECT at FROM device_pushes WHERE binding_id = ? AND at > ? ORDER BY at',
@@ -156,7 +166,15 @@ export const messageQueries = (db: ReadModelDb): MessageQueries => {
     freshDeliveries: (afterSeq, limit) => freshDeliveries.all(afterSeq, limit),
     retriesDue: (now, limit) => retriesDue.all(now, limit),
     pendingDelivery: (messageId, channel) => pendingDelivery.get(messageId, channel),
-    oldestFreshDelivery: (since) => oldestFresh.get(since)?.due,
+    oldestFreshDelivery: (since, skip) => {
+      if (skip === undefined) return oldestFresh.get(since, 1)?.due;
+      // More than a worker ever has in flight, so one not in flight is among them if any waits.
+      const rows = oldestFresh.all(since, FRESH_LOOKED_AT);
+      const waiting = rows.find((row) => !skip(row.message_id, row.channel));
+      // Every one looked at in flight, and maybe more behind them: the last is the best bound.
+      return (waiting ?? (rows.length === FRESH_LOOKED_AT ? rows[rows.length - 1] : undefined))
+        ?.due;
+    },
     devicePushesSince: (bindingId, since) => pushes.all(bindingId, since).map((row) => row.at),
     inboxDeliveries: inboxDeliveryFacts(db),
     inbox: (filter) => {

@@ -105,4 +105,20 @@ describe('admission: new messages are refused while delivery is behind (composit
     );
     expect(again.status).to.equal(202);
   });
+
+  it('does not count an attempt in flight as behind: one slow push keeps nobody out', async () => {
+    const slow = await bindPerson(server, bark, app);
+    bark.delay(slow.deviceKey, 3_000);
+    const waiting = await send(server, app, { key: slow.key, body: 'to a slow Bark' });
+    expect(waiting.status).to.equal(202);
+    // Well past the 1 s limit while that one attempt is still on its way.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(barkPushesFor(bark, slow.deviceKey), 'the slow push still unanswered').to.have.length(1);
+    const metrics = await fetch(`${server.base}/metrics`).then((response) => response.text());
+    expect(Number(/^tidings_delivery_lag_seconds (\S+)$/m.exec(metrics)?.[1])).to.be.below(1);
+    expect(metrics).to.match(/^tidings_admission_refusing 0$/m);
+    const other = await send(server, app, { key: to.key, body: 'meanwhile' });
+    expect(other.status, JSON.stringify(other.body)).to.equal(202);
+    bark.delay(slow.deviceKey, 0);
+  });
 });
