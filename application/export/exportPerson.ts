@@ -1,8 +1,8 @@
 import type { SettingValue, SettingValues } from '../../channels/channel.js';
 import type { ChannelRegistry } from '../../channels/registry.js';
 import { MASKED_SECRET } from '../../channels/settingsValidation.js';
-import { parseDeliveryTarget } from '../../domain/delivery/deliveryTarget.js';
-import { INBOX_CHANNEL } from '../../domain/message/messageEvents.js';
+import { complaintFactsOf, type ComplaintFacts } from '../complaints/complaintFacts.js';
+import { personalDeliveryOf, type PersonalDelivery } from '../delivery/personalDelivery.js';
 import type { Preferences } from '../../domain/recipient/recipientPreferences.js';
 import type { AppQueries } from '../../projections/apps/appQueries.js';
 import type { BindingWithApp } from '../../projections/bindings/bindingQueries.js';
@@ -64,17 +64,7 @@ export interface ExportedDevice {
 }
 
 /** One delivery of a message: the inbox, or one of the person's devices. */
-export interface ExportedDelivery {
-  /** `inbox` or the device's kind. */
-  readonly channel: string;
-  /** Which of the person's devices; absent for the inbox. */
-  readonly deviceId?: string;
-  readonly status: DeliveryRow['status'];
-  readonly attempts: number;
-  readonly lastError?: string;
-  readonly deliveredAt?: string;
-  readonly retryAt?: string;
-}
+export type ExportedDelivery = PersonalDelivery;
 
 /** One message that reached the person's inbox, with where it went. */
 export interface ExportedMessage {
@@ -98,20 +88,9 @@ export interface ExportedMessage {
 }
 
 /** One complaint the person filed. */
-export interface ExportedComplaint {
-  readonly complaintId: string;
-  readonly messageId: string;
-  readonly appId: string;
+export interface ExportedComplaint extends ComplaintFacts {
   /** Null when the app is not known any more. */
   readonly appName: string | null;
-  readonly category: ComplaintRow['category'];
-  readonly reason: string;
-  readonly status: ComplaintRow['status'];
-  readonly severity: ComplaintRow['severity'];
-  /** The operator's note on the decision. */
-  readonly note: string | null;
-  readonly filedAt: string;
-  readonly decidedAt: string | null;
 }
 
 /** Everything of the export but the inbox, which is read as it is written out. */
@@ -192,19 +171,7 @@ const device =
     };
   };
 
-const delivery = (row: DeliveryRow): ExportedDelivery => {
-  const target = parseDeliveryTarget(row.channel);
-  return {
-    ...(target === INBOX_CHANNEL
-      ? { channel: INBOX_CHANNEL }
-      : { channel: target.kind, deviceId: target.deviceId }),
-    status: row.status,
-    attempts: row.attempts,
-    ...(row.last_error === null ? {} : { lastError: row.last_error }),
-    ...(row.delivered_at === null ? {} : { deliveredAt: row.delivered_at }),
-    ...(row.retry_at === null ? {} : { retryAt: row.retry_at }),
-  };
-};
+const delivery = (row: DeliveryRow): ExportedDelivery => personalDeliveryOf(row);
 
 const message = (
   row: InboxRow,
@@ -232,17 +199,8 @@ const message = (
 const complaint =
   (apps: ExportSources['apps']) =>
   (row: ComplaintRow): ExportedComplaint => ({
-    complaintId: row.complaint_id,
-    messageId: row.message_id,
-    appId: row.app_id,
+    ...complaintFactsOf(row),
     appName: apps.byId(row.app_id)?.name ?? null,
-    category: row.category,
-    reason: row.reason,
-    status: row.status,
-    severity: row.severity,
-    note: row.note,
-    filedAt: row.filed_at,
-    decidedAt: row.decided_at,
   });
 
 /** The inbox a page at a time, newest first; each page is read when the one before was taken. */

@@ -6,7 +6,7 @@ import { deliveryRouting } from '../../application/routing/deliveryRouting.js';
 import { PushBudget } from '../../application/routing/pushBudget.js';
 import { deferredPushQueries } from '../../projections/messages/deferredPushQueries.js';
 import { silentLogger } from '../../adapters/logging/logger.js';
-import type { CreatedApp, Person } from '../support/httpFixtures.js';
+import type { CreatedApp } from '../support/httpFixtures.js';
 import {
   barkPushesFor,
   bindPerson,
@@ -17,6 +17,7 @@ import {
   startPipelineServer,
   waitUntil,
   type BoundPerson,
+  savePreferences,
 } from '../support/pipeline.js';
 import { commandBusOf } from '../support/reputation.js';
 import { call, type TestServer } from '../support/testServer.js';
@@ -33,18 +34,6 @@ const quietNow = (allowTimeSensitive: boolean) => ({
   end: clockIn(ZONE, 120),
   allowTimeSensitive,
 });
-
-const setPreferences = async (
-  server: TestServer,
-  person: Person,
-  preferences: Record<string, unknown>,
-): Promise<void> => {
-  const reply = await call(server.base, 'PUT', '/v1/me/preferences', {
-    cookie: person.cookie,
-    body: { locale: null, timeZone: ZONE, quietHours: null, digest: null, ...preferences },
-  });
-  expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
-};
 
 /**
  * The scheduler's quiet-hours step on the server's store and read models, with a clock the test
@@ -104,7 +93,7 @@ describe('pipeline: quiet hours', function () {
       level: 'strong',
     });
     const quietHours = quietNow(true);
-    await setPreferences(server, who.person, { locale: 'en', quietHours });
+    await savePreferences(server, who.person, { timeZone: ZONE, locale: 'en', quietHours });
 
     const sent: string[] = [];
     for (const title of ['Dispatched', 'Departed', 'Arrived']) {
@@ -187,7 +176,7 @@ describe('pipeline: quiet hours', function () {
 
   it('drops the waiting push of an app the person unbound during quiet hours', async () => {
     const who: BoundPerson = await bindPerson(server, bark, orders, { level: 'strong' });
-    await setPreferences(server, who.person, { quietHours: quietNow(false) });
+    await savePreferences(server, who.person, { timeZone: ZONE, quietHours: quietNow(false) });
     const messageId = await sendAccepted(server, orders, { key: who.key, body: 'Left behind' });
     // Not let through: allowTimeSensitive is off.
     const urgent = await sendAccepted(server, orders, {
@@ -225,7 +214,7 @@ describe('pipeline: quiet hours', function () {
   });
   it('drops the waiting push of a message the person read meanwhile, and pushes the other alone', async () => {
     const who = await bindPerson(server, bark, orders, { level: 'strong' });
-    await setPreferences(server, who.person, { quietHours: quietNow(false) });
+    await savePreferences(server, who.person, { timeZone: ZONE, quietHours: quietNow(false) });
     const read = await sendAccepted(server, orders, { key: who.key, body: 'Seen at night' });
     const unread = await sendAccepted(server, orders, { key: who.key, body: 'Not seen' });
     await waitUntil(

@@ -121,7 +121,7 @@ describe('Tidings server (in process)', () => {
         status: 'ready',
         checks: { store: 'ok', processors: 'ok' },
         // How far delivery is behind (composition/admission.ts): nothing waits here.
-        node: { delivery: { lagSeconds: 0, eventsBehind: 0, refusing: false, limitSeconds: 60 } },
+        node: { delivery: { lagSeconds: 0, eventsBehind: 0, refusing: false, limitSeconds: 10 } },
       });
     });
 

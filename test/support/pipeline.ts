@@ -368,3 +368,16 @@ export const messageEvents = (server: TestServer, messageId: string): Promise<Re
 /** The event types of one message's stream, oldest first. */
 export const messageEventTypes = async (server: TestServer, messageId: string): Promise<string[]> =>
   (await messageEvents(server, messageId)).map((event) => event.type);
+
+/** `PUT /v1/me/preferences` with every field not given `null`, expecting 200. */
+export const savePreferences = async (
+  server: Pick<TestServer, 'base'>,
+  person: Person,
+  preferences: Record<string, unknown>,
+): Promise<void> => {
+  const reply = await call(server.base, 'PUT', '/v1/me/preferences', {
+    cookie: person.cookie,
+    body: { locale: null, timeZone: null, quietHours: null, digest: null, ...preferences },
+  });
+  expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
+};

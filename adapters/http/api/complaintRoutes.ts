@@ -1,4 +1,5 @@
 import * as t from 'io-ts';
+import { complaintFactsOf } from '../../../application/complaints/complaintFacts.js';
 import type { ComplaintRow } from '../../../projections/complaints/complaintsProjection.js';
 import { fileComplaint } from '../../../application/complaints/fileComplaint.js';
 import { withdrawComplaint } from '../../../application/complaints/withdrawComplaint.js';
@@ -56,18 +57,7 @@ const OperatorComplaintView = t.intersection(
   'OperatorComplaint',
 );
 
-const view = (row: ComplaintRow): t.TypeOf<typeof ComplaintView> => ({
-  complaintId: row.complaint_id,
-  messageId: row.message_id,
-  appId: row.app_id,
-  category: row.category,
-  reason: row.reason,
-  status: row.status,
-  severity: row.severity,
-  note: row.note,
-  filedAt: row.filed_at,
-  decidedAt: row.decided_at,
-});
+const view: (row: ComplaintRow) => t.TypeOf<typeof ComplaintView> = complaintFactsOf;
 
 /** Complaints by people, their review by operators, and reinstatement (docs/api.md + issue 5). */
 export const complaintRoutes = (deps: ApiDeps): Route[] => {

@@ -2,6 +2,10 @@ import * as t from 'io-ts';
 import { parseDeliveryTarget } from '../../../domain/delivery/deliveryTarget.js';
 import { INBOX_CHANNEL } from '../../../domain/message/messageEvents.js';
 import { deviceReference } from '../../../application/delivery/deviceReference.js';
+import {
+  deliveryTimesOf,
+  personalDeliveryOf,
+} from '../../../application/delivery/personalDelivery.js';
 import type { DeliveryRow } from '../../../projections/messages/messagesProjection.js';
 
 const DeliveryFacts = t.type({ channel: t.string, status: t.string, attempts: t.number });
@@ -26,24 +30,8 @@ export const AppDeliveryView = t.intersection(
   'AppDelivery',
 );
 
-const timesOf = (row: DeliveryRow): t.TypeOf<typeof DeliveryTimes> => ({
-  ...(row.last_error === null ? {} : { lastError: row.last_error }),
-  ...(row.delivered_at === null ? {} : { deliveredAt: row.delivered_at }),
-  ...(row.retry_at === null ? {} : { retryAt: row.retry_at }),
-});
-
 /** A delivery row as {@link DeliveryView}, for the person whose devices they are. */
-export const deliveryView = (row: DeliveryRow): t.TypeOf<typeof DeliveryView> => {
-  const target = parseDeliveryTarget(row.channel);
-  return {
-    ...(target === INBOX_CHANNEL
-      ? { channel: INBOX_CHANNEL }
-      : { channel: target.kind, deviceId: target.deviceId }),
-    status: row.status,
-    attempts: row.attempts,
-    ...timesOf(row),
-  };
-};
+export const deliveryView: (row: DeliveryRow) => t.TypeOf<typeof DeliveryView> = personalDeliveryOf;
 
 /** A delivery row as {@link AppDeliveryView}, for the app of the binding `bindingId`. */
 export const appDeliveryView =
@@ -56,6 +44,6 @@ export const appDeliveryView =
         : { channel: target.kind, device: deviceReference(bindingId, target.deviceId) }),
       status: row.status,
       attempts: row.attempts,
-      ...timesOf(row),
+      ...deliveryTimesOf(row),
     };
   };

@@ -13,26 +13,11 @@ import {
   unexpectedErrors,
   useSession,
   type WatchedPage,
+  SHOWN_TEXT,
+  untranslated,
 } from './support.js';
 
 type Lang = 'zh-CN' | 'en';
-
-/** Everything the page shows a person: its text, and the names and hints of its controls. */
-const shownText = `(() => [
-  document.title,
-  document.body.innerText,
-  ...[...document.querySelectorAll('[aria-label], [title], [placeholder]')].flatMap((element) =>
-    ['aria-label', 'title', 'placeholder'].map((name) => element.getAttribute(name) ?? ''),
-  ),
-].join('\\n'))()`;
-
-const KEYS = Object.keys(catalogues.en);
-
-/** Catalogue keys and unfilled `{placeholders}` that reached the page. */
-const untranslated = (text: string): string[] => [
-  ...KEYS.filter((key) => text.includes(key)),
-  ...[...text.matchAll(/\{[A-Za-z][A-Za-z0-9]*\}/g)].map((match) => match[0]),
-];
 
 describe('web app: my account, the data export and deleting the account (headless Chromium)', function () {
   this.timeout(90_000);
@@ -85,7 +70,7 @@ describe('web app: my account, the data export and deleting the account (headles
       const text = catalogues[lang];
       expect(await page.getAttribute('html', 'lang')).to.equal(lang);
       expect(await page.locator('h1').innerText()).to.equal(text['account.title']);
-      expect(untranslated(await page.evaluate<string>(shownText))).to.deep.equal([]);
+      expect(untranslated(await page.evaluate<string>(SHOWN_TEXT))).to.deep.equal([]);
       // The person's name in the header leads to the page.
       const link = page.getByRole('link', {
         name: translate(lang, 'account.nav', { username: person.username }),

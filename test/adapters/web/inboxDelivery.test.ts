@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { catalogues } from '../../../application/i18n/catalogue.js';
 import { startBarkServer, type BarkStandIn } from '../../../devtools/barkServer.js';
 import {
   allow,
@@ -20,6 +19,8 @@ import {
   unexpectedErrors,
   useSession,
   waitUntil,
+  SHOWN_TEXT,
+  untranslated,
 } from './support.js';
 
 const SHOT = '/tmp/shots/why-no-push-zh.png';
@@ -33,23 +34,6 @@ interface InboxItem {
   readonly title: string | null;
   readonly delivery: { readonly reason?: string; readonly devices: { status: string }[] };
 }
-
-/** Everything the page shows: its text, and the names and hints of its controls. */
-const shownText = `(() => [
-  document.title,
-  document.body.innerText,
-  ...[...document.querySelectorAll('[aria-label], [title], [placeholder]')].flatMap((element) =>
-    ['aria-label', 'title', 'placeholder'].map((name) => element.getAttribute(name) ?? ''),
-  ),
-].join('\\n'))()`;
-
-const KEYS = Object.keys(catalogues.en);
-
-/** Catalogue keys and unfilled `{placeholders}` that reached the page. */
-const untranslated = (text: string): string[] => [
-  ...KEYS.filter((key) => text.includes(key)),
-  ...[...text.matchAll(/\{[A-Za-z][A-Za-z0-9]*\}/g)].map((match) => match[0]),
-];
 
 /**
  * How the page writes a time (common.js formatTime, in the person's zone): the hour alone today,
@@ -257,7 +241,7 @@ describe('web app: inbox, why no push (headless Chromium)', function () {
       }).format(new Date(mutedUntil));
       if (lang === 'zh-CN') expect(time).to.contain(shanghai);
       expect(await noteOf(page, '包裹已送达 Delivered').innerText()).to.equal(expected.pushed);
-      const text = await page.evaluate<string>(shownText);
+      const text = await page.evaluate<string>(SHOWN_TEXT);
       expect(untranslated(text)).to.deep.equal([]);
       expect(errors.filter((line) => !line.startsWith('Failed to load resource'))).to.deep.equal(
         [],

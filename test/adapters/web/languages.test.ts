@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { catalogues } from '../../../application/i18n/catalogue.js';
 import { startBarkServer, type BarkStandIn } from '../../../devtools/barkServer.js';
 import { allow, createApp, registerPerson, type Person } from '../../support/httpFixtures.js';
 import { call, type TestServer } from '../../support/testServer.js';
@@ -15,6 +14,8 @@ import {
   useSession,
   waitUntil,
   type WatchedPage,
+  SHOWN_TEXT,
+  untranslated,
 } from './support.js';
 import { fontsReady } from './pageScripts.js';
 
@@ -27,24 +28,6 @@ const SIZES = {
 } as const;
 
 type Lang = 'zh-CN' | 'en';
-
-/** Everything a page shows a person: its text, and the names and hints of its controls. */
-const shownText = `(() => [
-  document.title,
-  document.body.innerText,
-  ...[...document.querySelectorAll('[aria-label], [title], [placeholder]')].flatMap((element) =>
-    ['aria-label', 'title', 'placeholder'].map((name) => element.getAttribute(name) ?? ''),
-  ),
-  ...[...document.querySelectorAll('option')].map((option) => option.textContent ?? ''),
-].join('\\n'))()`;
-
-const KEYS = Object.keys(catalogues.en);
-
-/** Catalogue keys and unfilled `{placeholders}` that reached the page. */
-const untranslated = (text: string): string[] => [
-  ...KEYS.filter((key) => text.includes(key)),
-  ...[...text.matchAll(/\{[A-Za-z][A-Za-z0-9]*\}/g)].map((match) => match[0]),
-];
 
 describe('web app: both languages, the switch and settings (headless Chromium)', function () {
   this.timeout(120_000);
@@ -215,7 +198,7 @@ describe('web app: both languages, the switch and settings (headless Chromium)',
         await watched.page.goto(`${server!.base}${entry.path()}`);
         await entry.ready(watched.page);
         expect(await watched.page.getAttribute('html', 'lang'), entry.name).to.equal(lang);
-        const text = await watched.page.evaluate<string>(shownText);
+        const text = await watched.page.evaluate<string>(SHOWN_TEXT);
         expect(untranslated(text), `${entry.name} in ${lang}`).to.deep.equal([]);
         const heading = await watched.page.locator('h1').innerText();
         if (lang === 'zh-CN') {

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { catalogues } from '../../../application/i18n/catalogue.js';
 import { PASSWORD, uniqueUsername } from '../../support/httpFixtures.js';
 import { call, startTestServer, type Reply, type TestServer } from '../../support/testServer.js';
 import { waitUntil } from '../../support/waitUntil.js';
@@ -196,3 +197,24 @@ export const useSession = async (
   const value = cookie.slice(cookie.indexOf('=') + 1);
   await context.addCookies([{ name: 'tidings_session', value, url: base }]);
 };
+
+/**
+ * Everything a page shows a person, as a script for `page.evaluate`: its title and text, the
+ * names and hints of its controls, and the options of its lists.
+ */
+export const SHOWN_TEXT = `(() => [
+  document.title,
+  document.body.innerText,
+  ...[...document.querySelectorAll('[aria-label], [title], [placeholder]')].flatMap((element) =>
+    ['aria-label', 'title', 'placeholder'].map((name) => element.getAttribute(name) ?? ''),
+  ),
+  ...[...document.querySelectorAll('option')].map((option) => option.textContent ?? ''),
+].join('\\n'))()`;
+
+const CATALOGUE_KEYS = Object.keys(catalogues.en);
+
+/** Catalogue keys and unfilled `{placeholders}` that reached a page's text. */
+export const untranslated = (text: string): string[] => [
+  ...CATALOGUE_KEYS.filter((key) => text.includes(key)),
+  ...[...text.matchAll(/\{[A-Za-z][A-Za-z0-9]*\}/g)].map((match) => match[0]),
+];

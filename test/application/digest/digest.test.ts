@@ -41,6 +41,7 @@ import {
   waitUntil,
   type BoundPerson,
   type InboxItem,
+  savePreferences,
 } from '../../support/pipeline.js';
 import { call, type TestServer } from '../../support/testServer.js';
 import { unique } from '../../support/unique.js';
@@ -246,18 +247,6 @@ const schedulerWithClock = (
     steps: [{ what: 'sending daily digests', run: digestStepOf(server, logger) }],
   });
 
-const setPreferences = async (
-  server: TestServer,
-  person: Person,
-  preferences: Record<string, unknown>,
-): Promise<void> => {
-  const reply = await call(server.base, 'PUT', '/v1/me/preferences', {
-    cookie: person.cookie,
-    body: { locale: null, timeZone: null, quietHours: null, digest: null, ...preferences },
-  });
-  expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
-};
-
 /** The id of the person's first device (their Bark device). */
 const deviceOf = async (server: TestServer, person: Person): Promise<string> => {
   const reply = await call<{ items: { deviceId: string }[] }>(
@@ -397,7 +386,7 @@ describe('daily digest: the scheduler step end to end (application/digest/dailyD
       scheduler = schedulerWithClock(server, clock);
       // English (no language chosen), in UTC.
       english = await personWithApps();
-      await setPreferences(server, english.person, {
+      await savePreferences(server, english.person, {
         digest: {
           at: clockOf(occurrence, 'UTC'),
           deviceId: await deviceOf(server, english.person),
@@ -417,7 +406,7 @@ describe('daily digest: the scheduler step end to end (application/digest/dailyD
       await sendToInbox(server, orders, other, { title: 'Not for them', body: 'no' });
       // Chinese, in Shanghai: the same instant, another wall clock.
       chinese = await bindPerson(server, bark, orders, { level: 'weak' });
-      await setPreferences(server, chinese.person, {
+      await savePreferences(server, chinese.person, {
         locale: 'zh-CN',
         timeZone: 'Asia/Shanghai',
         digest: {
@@ -428,7 +417,7 @@ describe('daily digest: the scheduler step end to end (application/digest/dailyD
       await sendToInbox(server, orders, chinese, { title: '订单 17 已送达', body: '请签收' });
       // Only strong messages: nothing to sum up.
       onlyStrong = await personWithApps();
-      await setPreferences(server, onlyStrong.person, {
+      await savePreferences(server, onlyStrong.person, {
         digest: {
           at: clockOf(occurrence, 'UTC'),
           deviceId: await deviceOf(server, onlyStrong.person),
@@ -458,7 +447,7 @@ describe('daily digest: the scheduler step end to end (application/digest/dailyD
       expect(messageQueries(server.tidings.db).byId(second.body.messageId)?.inbox_only).to.equal(
         'weak',
       );
-      await setPreferences(server, person, {
+      await savePreferences(server, person, {
         digest: { at: clockOf(occurrence, 'UTC'), deviceId: await deviceOf(server, person) },
       });
     });
@@ -570,7 +559,7 @@ describe('daily digest: the scheduler step end to end (application/digest/dailyD
   describe('on days of the test’s choosing (messages recorded at those times)', () => {
     it('fires at 03:00 local on the spring-forward day for 02:30 in Europe/Berlin, over the day before on the wall clock', async () => {
       const who = await bindPerson(server, bark, orders, { level: 'weak' });
-      await setPreferences(server, who.person, {
+      await savePreferences(server, who.person, {
         locale: 'en',
         timeZone: 'Europe/Berlin',
         digest: { at: '02:30', deviceId: await deviceOf(server, who.person) },
@@ -605,10 +594,10 @@ describe('daily digest: the scheduler step end to end (application/digest/dailyD
     it('goes out up to 12 hours late, not later, and not for a time that passed before it was chosen', async () => {
       const late = await bindPerson(server, bark, orders, { level: 'weak' });
       const tooLate = await bindPerson(server, bark, orders, { level: 'weak' });
-      await setPreferences(server, late.person, {
+      await savePreferences(server, late.person, {
         digest: { at: '08:00', deviceId: await deviceOf(server, late.person) },
       });
-      await setPreferences(server, tooLate.person, {
+      await savePreferences(server, tooLate.person, {
         digest: { at: '06:00', deviceId: await deviceOf(server, tooLate.person) },
       });
       await weakMessageAt(server, orders, late, '2027-05-10T07:00:00.000Z', 'Before eight');
@@ -628,7 +617,7 @@ describe('daily digest: the scheduler step end to end (application/digest/dailyD
         new Date(now - 3 * HOUR).toISOString(),
         'Before the choice',
       );
-      await setPreferences(server, chosenLate.person, {
+      await savePreferences(server, chosenLate.person, {
         digest: {
           at: clockOf(new Date(now - HOUR), 'UTC'),
           deviceId: await deviceOf(server, chosenLate.person),
@@ -654,7 +643,7 @@ describe('daily digest: the scheduler step end to end (application/digest/dailyD
 
     it('goes with its device: removing the device turns the digest off', async () => {
       const who = await bindPerson(server, bark, orders, { level: 'weak' });
-      await setPreferences(server, who.person, {
+      await savePreferences(server, who.person, {
         digest: { at: '06:00', deviceId: await deviceOf(server, who.person) },
       });
       const removed = await call(server.base, 'DELETE', '/v1/me/devices/bark', {
