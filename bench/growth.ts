@@ -35,7 +35,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allProjections } from '../projections/index.js';
 import { startBarkProbe, type BarkProbe } from './barkProbe.js';
-import { closedLoop, LoadClient, quantile } from './loadgen.js';
+import { closedLoop, closedLoopFor, LoadClient, quantile } from './loadgen.js';
 import { freePort, startChildServer, type ChildServer } from './serverProcess.js';
 
 const [benchCase = '', dataDir = '', ...rest] = process.argv.slice(2);
@@ -399,26 +399,6 @@ const timedStart = async (
   const started = performance.now();
   const server = await startChildServer({ env, readyTimeoutMs: 600_000 });
   return { server, readySeconds: (performance.now() - started) / 1000 };
-};
-
-/** Closed loop for `seconds`: every lane keeps one request in flight until the time is up. */
-const closedLoopFor = async (
-  seconds: number,
-  concurrency: number,
-  send: (index: number) => Promise<void>,
-): Promise<{ requests: number; seconds: number }> => {
-  const end = performance.now() + seconds * 1000;
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (performance.now() < end) {
-      const index = next;
-      next += 1;
-      await send(index);
-    }
-  };
-  const start = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, lane));
-  return { requests: next, seconds: (performance.now() - start) / 1000 };
 };
 
 /** Which of `wanted` are in the person's inbox, read newest first until all are found. */

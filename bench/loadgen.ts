@@ -141,6 +141,30 @@ export const closedLoop = async (
 };
 
 /**
+ * A closed loop for `seconds`: every lane keeps one request in flight until the time is up,
+ * numbering them from `first`. Resolves with how many were sent and the wall time they took.
+ */
+export const closedLoopFor = async (
+  seconds: number,
+  concurrency: number,
+  send: (index: number) => Promise<void>,
+  first = 0,
+): Promise<{ requests: number; seconds: number }> => {
+  const end = performance.now() + seconds * 1000;
+  let next = first;
+  const lane = async (): Promise<void> => {
+    while (performance.now() < end) {
+      const index = next;
+      next += 1;
+      await send(index);
+    }
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  return { requests: next - first, seconds: (performance.now() - start) / 1000 };
+};
+
+/**
  * Sends `send(i)` at a steady `perSecond` for `seconds` (an open loop: the schedule does not wait
  * for answers, so a slow server meets the same offered load). Resolves when every request has
  * been answered, with how late the pacer was (ms, at worst and at p99: a request sent late by a

@@ -51,7 +51,7 @@ import type { ChannelContext } from '../channels/channel.js';
 import type { HttpClient } from '../channels/httpClient.js';
 import { startBarkProbe } from './barkProbe.js';
 import { processCpuSeconds } from './serverProcess.js';
-import { openLoop } from './loadgen.js';
+import { closedLoopFor, openLoop } from './loadgen.js';
 
 const DEVICE_KEY = 'benchdevice';
 
@@ -220,27 +220,6 @@ const senders: Record<string, () => Sender> = {
   // The name the undici-backed port was measured under (issue 17) before it became the client.
   undici: barkSender,
   axios: axiosSender,
-};
-
-/** Closed loop for `seconds`: every lane keeps one push in flight until the time is up. */
-const closedLoopFor = async (
-  seconds: number,
-  concurrency: number,
-  send: (index: number) => Promise<void>,
-  first: number,
-): Promise<{ requests: number; seconds: number }> => {
-  const end = performance.now() + seconds * 1000;
-  let next = first;
-  const lane = async (): Promise<void> => {
-    while (performance.now() < end) {
-      const index = next;
-      next += 1;
-      await send(index);
-    }
-  };
-  const start = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, lane));
-  return { requests: next - first, seconds: (performance.now() - start) / 1000 };
 };
 
 /** Profiles `body` with the inspector when `--profile` is given; writes `outbound-<case>.cpuprofile`. */

@@ -45,6 +45,7 @@ import { startWebhookReceiver, type WebhookReceiver } from '../devtools/webhookR
 import { startBarkProbe, type BarkProbe } from './barkProbe.js';
 import {
   closedLoop,
+  closedLoopFor,
   flood,
   LoadClient,
   backlogSpanSeconds,
@@ -74,26 +75,6 @@ const devices = option('devices', 1);
 if (devices !== 1 && devices !== 3) throw new Error(`--devices must be 1 or 3, got ${devices}`);
 /** Longest a run waits for its messages to reach Bark after the load has ended. */
 const DRAIN_TIMEOUT_MS = 180_000;
-
-/** Closed loop for `seconds`: every lane keeps one request in flight until the time is up. */
-const closedLoopFor = async (
-  seconds: number,
-  concurrency: number,
-  send: (index: number) => Promise<void>,
-): Promise<{ requests: number; seconds: number }> => {
-  const end = performance.now() + seconds * 1000;
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (performance.now() < end) {
-      const index = next;
-      next += 1;
-      await send(index);
-    }
-  };
-  const start = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, lane));
-  return { requests: next, seconds: (performance.now() - start) / 1000 };
-};
 
 /** The largest of `times` (a loop: spreading 100,000s of them into Math.max overflows the stack). */
 const latestOf = (times: readonly number[]): number => {
