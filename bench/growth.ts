@@ -35,7 +35,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allProjections } from '../projections/index.js';
 import { startBarkProbe, type BarkProbe } from './barkProbe.js';
-import { closedLoop, closedLoopFor, LoadClient, quantile } from './loadgen.js';
+import { closedLoop, closedLoopFor, inboxPages, LoadClient, quantile } from './loadgen.js';
 import { freePort, startChildServer, type ChildServer } from './serverProcess.js';
 
 const [benchCase = '', dataDir = '', ...rest] = process.argv.slice(2);
@@ -409,22 +409,14 @@ const missingFromInbox = async (
 ): Promise<{ missing: number; duplicates: number }> => {
   const found = new Set<string>();
   let duplicates = 0;
-  let cursor: string | null = null;
-  do {
-    const page: { body: { items: { messageId: string }[]; nextCursor: string | null } } =
-      await client.json(
-        'GET',
-        `/v1/me/inbox?limit=100${cursor === null ? '' : `&cursor=${cursor}`}`,
-        200,
-        { cookie },
-      );
-    for (const { messageId } of page.body.items) {
+  for await (const page of inboxPages(client, cookie)) {
+    for (const messageId of page) {
       if (!wanted.has(messageId)) continue;
       if (found.has(messageId)) duplicates += 1;
       found.add(messageId);
     }
-    cursor = page.body.nextCursor;
-  } while (cursor !== null && found.size < wanted.size);
+    if (found.size >= wanted.size) break;
+  }
   return { missing: wanted.size - found.size, duplicates };
 };
 

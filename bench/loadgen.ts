@@ -141,6 +141,25 @@ export const closedLoop = async (
 };
 
 /**
+ * The message ids of the person's inbox (`GET /v1/me/inbox`, 100 a page, newest first), a page
+ * at a time: a caller that has found what it looks for stops reading.
+ */
+export async function* inboxPages(client: LoadClient, cookie: string): AsyncGenerator<string[]> {
+  let cursor: string | null = null;
+  do {
+    const page: { body: { items: { messageId: string }[]; nextCursor: string | null } } =
+      await client.json(
+        'GET',
+        `/v1/me/inbox?limit=100${cursor === null ? '' : `&cursor=${cursor}`}`,
+        200,
+        { cookie },
+      );
+    yield page.body.items.map((item) => item.messageId);
+    cursor = page.body.nextCursor;
+  } while (cursor !== null);
+}
+
+/**
  * A closed loop for `seconds`: every lane keeps one request in flight until the time is up,
  * numbering them from `first`. Resolves with how many were sent and the wall time they took.
  */

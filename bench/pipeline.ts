@@ -47,6 +47,7 @@ import {
   closedLoop,
   closedLoopFor,
   flood,
+  inboxPages,
   LoadClient,
   backlogSpanSeconds,
   openLoop,
@@ -278,20 +279,7 @@ const cpuFigures = (use: CpuUse | undefined, count: number): object =>
 /** Every message id in the person's inbox, read page by page through the API. */
 const inboxIds = async (client: LoadClient, cookie: string): Promise<string[]> => {
   const ids: string[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: { body: { items: { messageId: string }[]; nextCursor: string | null } } =
-      await client.json(
-        'GET',
-        `/v1/me/inbox?limit=100${cursor === null ? '' : `&cursor=${cursor}`}`,
-        200,
-        {
-          cookie,
-        },
-      );
-    for (const item of page.body.items) ids.push(item.messageId);
-    cursor = page.body.nextCursor;
-  } while (cursor !== null);
+  for await (const page of inboxPages(client, cookie)) ids.push(...page);
   return ids;
 };
 

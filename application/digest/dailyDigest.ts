@@ -62,7 +62,8 @@ type Outcome = 'settled' | 'retry';
 /**
  * The scheduler's step that sends the daily digests (docs/api.md "Preferences"): once a day at
  * the person's `digest.at` in their time zone (UTC when they chose none), one summary of the weak
- * messages that reached their inbox in the 24 hours before, from the built-in app "Tidings"
+ * messages that reached their inbox since the day before's digest time (digestSchedule.ts
+ * `digestWindow`), from the built-in app "Tidings"
  * through the whole pipeline to the device they chose (`deviceId` on the message), in their
  * language, and only if there were any. Due is the latest occurrence of the time, if it is at
  * most 12 hours ago and not before the person chose the time.

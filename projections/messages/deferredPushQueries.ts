@@ -19,8 +19,6 @@ export interface DeferredPushQueries {
    * hours), by binding and then in the order they reached the inbox.
    */
   due(now: string, limit: number): DeferredPushRow[];
-  /** The messages whose deferred pushes were merged into the summary push of `messageId`. */
-  mergedInto(messageId: string): string[];
   /**
    * The message whose deferred push the binding released when the quiet hours ending `until`
    * ended, if one was: what waited with it and is left over (a crash between the release and
@@ -49,9 +47,6 @@ export const deferredPushQueries = (db: ReadModelDb): DeferredPushQueries => {
      WHERE w.push_deferred_until IS NOT NULL AND w.push_outcome IS NULL AND w.status = 'delivered'
      ORDER BY w.binding_id, w.push_deferred_until, w.inbox_at, w.message_id`,
   );
-  const merged = db.prepare<[string], { message_id: string }>(
-    'SELECT message_id FROM messages WHERE push_merged_into = ?',
-  );
   const released = db.prepare<[string, string], { message_id: string }>(
     `SELECT message_id FROM messages INDEXED BY messages_push_released
      WHERE binding_id = ? AND push_deferred_until = ? AND push_outcome = 'released' LIMIT 1`,
@@ -59,6 +54,5 @@ export const deferredPushQueries = (db: ReadModelDb): DeferredPushQueries => {
   return {
     due: (now, limit) => due.all(now, limit),
     releasedFor: (bindingId, until) => released.get(bindingId, until)?.message_id,
-    mergedInto: (messageId) => merged.all(messageId).map((row) => row.message_id),
   };
 };

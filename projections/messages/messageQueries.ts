@@ -168,12 +168,16 @@ export const messageQueries = (db: ReadModelDb): MessageQueries => {
     pendingDelivery: (messageId, channel) => pendingDelivery.get(messageId, channel),
     oldestFreshDelivery: (since, skip) => {
       if (skip === undefined) return oldestFresh.get(since, 1)?.due;
-      // More than a worker ever has in flight, so one not in flight is among them if any waits.
-      const rows = oldestFresh.all(since, FRESH_LOOKED_AT);
-      const waiting = rows.find((row) => !skip(row.message_id, row.channel));
-      // Every one looked at in flight, and maybe more behind them: the last is the best bound.
-      return (waiting ?? (rows.length === FRESH_LOOKED_AT ? rows[rows.length - 1] : undefined))
-        ?.due;
+      // Read one by one, up to more than a worker ever has in flight: the first not in flight
+      // is the answer; if every one looked at is in flight, the last is the best bound.
+      let last: string | undefined;
+      let looked = 0;
+      for (const row of oldestFresh.iterate(since, FRESH_LOOKED_AT)) {
+        looked += 1;
+        last = row.due;
+        if (!skip(row.message_id, row.channel)) return row.due;
+      }
+      return looked === FRESH_LOOKED_AT ? last : undefined;
     },
     devicePushesSince: (bindingId, since) => pushes.all(bindingId, since).map((row) => row.at),
     inboxDeliveries: inboxDeliveryFacts(db),

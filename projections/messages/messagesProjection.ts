@@ -108,8 +108,6 @@ export const messagesProjection: Projection = {
       WHERE push_deferred_until IS NOT NULL AND push_outcome IS NULL;
     CREATE INDEX IF NOT EXISTS messages_push_released ON messages (binding_id, push_deferred_until)
       WHERE push_outcome = 'released';
-    CREATE INDEX IF NOT EXISTS messages_push_merged ON messages (push_merged_into)
-      WHERE push_merged_into IS NOT NULL;
     CREATE INDEX IF NOT EXISTS messages_inbox ON messages (recipient_id, inbox_at DESC, message_id DESC)
       WHERE inbox_at IS NOT NULL;
     CREATE INDEX IF NOT EXISTS messages_due ON messages (deliver_at) WHERE status = 'scheduled';

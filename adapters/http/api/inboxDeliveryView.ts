@@ -65,14 +65,10 @@ export const InboxDelivery = t.intersection(
 export type InboxDelivery = t.TypeOf<typeof InboxDelivery>;
 
 /**
- * The quiet-hours columns of `messages`: `push_deferred_until` while the push waits for the end
- * of quiet hours, `push_outcome` once they ended (`released`, `merged`, `dropped`). Optional
- * because a read model built before quiet hours has neither; `SELECT m.*` brings them when there.
+ * The quiet-hours columns of `messages`: `push_deferred_until`, when the quiet hours a push
+ * waited for end, and `push_outcome` once they ended (`released`, `merged`, `dropped`).
  */
-export type QuietHoursColumns = Partial<{
-  readonly push_deferred_until: string | null;
-  readonly push_outcome: string | null;
-}>;
+export type QuietHoursColumns = Pick<MessageRow, 'push_deferred_until' | 'push_outcome'>;
 
 type Explanation = Omit<InboxDelivery, 'devices'>;
 
@@ -122,7 +118,7 @@ const quietHours = (message: QuietHoursColumns, released: () => Explanation): Ex
       return { reason: 'quiet_hours', quietOutcome: message.push_outcome };
     default: {
       const until = message.push_deferred_until;
-      return { reason: 'quiet_hours', ...(typeof until === 'string' ? { quietUntil: until } : {}) };
+      return { reason: 'quiet_hours', ...(until === null ? {} : { quietUntil: until }) };
     }
   }
 };

@@ -6,7 +6,7 @@ import type { InboxRow } from '../../../projections/messages/messageQueries.js';
 import type { InboxDeliveryFacts } from '../../../projections/messages/deliveryQueries.js';
 import type { DeviceView } from '../../../projections/recipients/recipientQueries.js';
 import { commandContext, type ApiDeps } from './deps.js';
-import { InboxDelivery, inboxDelivery, type QuietHoursColumns } from './inboxDeliveryView.js';
+import { InboxDelivery, inboxDelivery } from './inboxDeliveryView.js';
 
 const InboxQuery = strictObject(
   'InboxQuery',
@@ -63,7 +63,7 @@ const decodeCursor = (cursor: string): { inboxAt: string; messageId: string } =>
 };
 
 const inboxItem = (
-  row: InboxRow & QuietHoursColumns,
+  row: InboxRow,
   facts: InboxDeliveryFacts | undefined,
   devices: readonly DeviceView[],
 ): t.TypeOf<typeof InboxItem> => ({

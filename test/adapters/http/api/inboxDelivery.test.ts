@@ -237,6 +237,7 @@ describe('inbox delivery view (adapters/http/api/inboxDeliveryView.ts)', () => {
     mutedUntil: null,
     chosenDevices: null,
   });
+  const NOT_DEFERRED = { push_deferred_until: null, push_outcome: null };
   const released = {
     channel: 'bark:dev_phone',
     status: 'delivered',
@@ -245,7 +246,7 @@ describe('inbox delivery view (adapters/http/api/inboxDeliveryView.ts)', () => {
   } as const;
 
   it('quiet hours: waiting with quietUntil, released with its pushes, merged or dropped', () => {
-    const quiet = { inbox_only: 'quiet_hours' };
+    const quiet = { inbox_only: 'quiet_hours', push_deferred_until: null, push_outcome: null };
     expect(
       inboxDelivery({ ...quiet, push_deferred_until: '2025-01-02T07:00:00.000Z' }, facts(), [
         phone,
@@ -281,7 +282,7 @@ describe('inbox delivery view (adapters/http/api/inboxDeliveryView.ts)', () => {
     const legacy: DeviceView = { ...phone, deviceId: 'bark', name: 'Bark' };
     expect(
       inboxDelivery(
-        { inbox_only: null },
+        { inbox_only: null, ...NOT_DEFERRED },
         facts([
           {
             channel: 'bark',
@@ -307,7 +308,7 @@ describe('inbox delivery view (adapters/http/api/inboxDeliveryView.ts)', () => {
 
   it('no_device is device_broken only when every device for the app is broken', () => {
     const tablet: DeviceView = { ...phone, deviceId: 'dev_tablet', name: 'iPad' };
-    const noDevice = { inbox_only: 'no_device' };
+    const noDevice = { inbox_only: 'no_device', ...NOT_DEFERRED };
     expect(inboxDelivery(noDevice, facts(), [])).to.deep.equal({
       devices: [],
       reason: 'no_device',
@@ -328,10 +329,14 @@ describe('inbox delivery view (adapters/http/api/inboxDeliveryView.ts)', () => {
 
   it('pushes abandoned on a device that works (the server was down) give no reason', () => {
     const abandoned = { ...released, status: 'abandoned', delivered_at: null } as const;
-    expect(inboxDelivery({ inbox_only: null }, facts([abandoned]), [phone])).to.deep.equal({
+    expect(
+      inboxDelivery({ inbox_only: null, ...NOT_DEFERRED }, facts([abandoned]), [phone]),
+    ).to.deep.equal({
       devices: [{ deviceId: 'dev_phone', kind: 'bark', status: 'abandoned', name: 'iPhone' }],
     });
-    expect(inboxDelivery({ inbox_only: null }, facts([abandoned]), [brokenPhone])).to.deep.equal({
+    expect(
+      inboxDelivery({ inbox_only: null, ...NOT_DEFERRED }, facts([abandoned]), [brokenPhone]),
+    ).to.deep.equal({
       devices: [{ deviceId: 'dev_phone', kind: 'bark', status: 'abandoned', name: 'iPhone' }],
       reason: 'device_broken',
       brokenDevices: [{ deviceId: 'dev_phone', kind: 'bark', name: 'iPhone' }],
