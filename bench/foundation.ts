@@ -88,7 +88,12 @@ const rawInsert = (): object => {
   return { events: total, seconds, perSecond: total / seconds };
 };
 
-/** Appends through the command handler to new streams from `writers` concurrent writers. */
+/**
+ * Appends through the command handler to new streams from `writers` concurrent writers. By
+ * default each command names an id made just now, as the server's registrations and submissions
+ * do (`newStream`: nothing to read first); `--read-first` reads each new stream before deciding,
+ * as a command on an id from outside would.
+ */
 const handlerAppend = async (): Promise<object> => {
   const total = option('events', 100_000);
   const writers = option('writers', 50);
@@ -96,6 +101,7 @@ const handlerAppend = async (): Promise<object> => {
   const { db, walSync } = openStoreDatabase({ dataDir, synchronous });
   // --chain=off: the same appends without the hash chain, the ceiling its cost is measured by.
   const chain = !process.argv.includes('--chain=off');
+  const newStream = !process.argv.includes('--read-first');
   const store = new SqliteEventStore(db, { ...(walSync === undefined ? {} : { walSync }), chain });
   let next = 0;
   let failures = 0;
@@ -108,7 +114,7 @@ const handlerAppend = async (): Promise<object> => {
         app,
         appStreamName(appId),
         { type: 'RegisterApp', data: registerData(appId), metadata: { now } },
-        { commandId: `register-${appId}`, actor: metadata.actor },
+        { commandId: `register-${appId}`, actor: metadata.actor, newStream },
       );
       if (E.isLeft(result)) failures += 1;
     }

@@ -469,6 +469,43 @@ if (only === undefined || only === 'foundation') {
     ]);
   }
 
+  // What stands between the two at the default durability: the group size (50 writers put at
+  // most 50 appends in a commit, the loop 500 rows) and reading a stream before deciding on it.
+  prepare('raw-full-50');
+  prepare('append-read-first');
+  process.stdout.write(
+    '… the bare loop at 50 rows per commit; appends that read each stream first\n',
+  );
+  const ceiling50 = runCase(
+    'rawInsert',
+    'raw-full-50',
+    `--events=${appendEvents}`,
+    '--batch=50',
+    '--sync=full',
+  );
+  const readFirst = runCase(
+    'handlerAppend',
+    'append-read-first',
+    `--events=${appendEvents}`,
+    '--writers=50',
+    '--sync=full',
+    '--read-first',
+  );
+  rows.push([
+    'the bare insert loop at 50 rows per commit (the most a commit of 50 writers carries)',
+    rate(ceiling50),
+    '(the ceiling above at 500 rows/tx)',
+    '—',
+    '—',
+  ]);
+  rows.push([
+    'appends via command handler, 50 writers, each new stream read before deciding',
+    rate(readFirst),
+    '(ids from outside; the server names new streams with ids made just now)',
+    '—',
+    (readFirst.events ?? 0) === (readFirst.stored ?? 0) && readFirst.failures === 0 ? 'ok' : 'LOST',
+  ]);
+
   // The hash chain's cost: the same appends without it, at synchronous=normal, where no disk
   // sync hides what the chain adds to each event.
   prepare('append-unchained');

@@ -43,6 +43,8 @@ export class GroupCommit {
   private flushScheduled = false;
   private commits = 0;
   private appends = 0;
+  /** One append in its own savepoint (a transaction inside the group's is a savepoint). */
+  private readonly appendOne;
 
   /**
    * @param head reads the log's current head from the database
@@ -53,7 +55,11 @@ export class GroupCommit {
     private readonly appender: StreamAppender,
     private readonly head: () => number,
     private readonly onCommitted: (committed: Committed) => void,
-  ) {}
+  ) {
+    this.appendOne = db.transaction((append: PendingAppend, written: RecordedEvent[]) =>
+      appender.append(append, written),
+    );
+  }
 
   /** Counters since this object was made. */
   get stats(): GroupCommitStats {
@@ -90,17 +96,15 @@ export class GroupCommit {
     if (batch.length === 0) return;
     const outcomes: AppendOutcome[] = [];
     const written: RecordedEvent[] = [];
-    const appendOne = this.db.transaction((append: PendingAppend) =>
-      this.appender.append(append, written),
-    );
     let headBefore = 0;
     let headAfter = 0;
     try {
       this.db.transaction(() => {
         headBefore = this.head();
+        this.appender.beginGroup();
         for (const append of batch) {
           try {
-            outcomes.push({ ok: appendOne(append) });
+            outcomes.push({ ok: this.appendOne(append, written) });
           } catch (error) {
             outcomes.push({ error });
           }

@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '../../domain/shared/eventStore.js';
 import type { SqliteDatabase } from './database.js';
-import { EVENT_COLUMNS, toRecordedEvent, type EventRow, type LogRead } from './eventRows.js';
+import { EVENT_COLUMNS, rawToRecordedEvent, type LogRead, type RawEventRow } from './eventRows.js';
 import type { TypeIndex } from './typeIndex.js';
 
 /** A filtered read and the head it saw. */
@@ -24,19 +24,26 @@ export class LogReader {
     db: SqliteDatabase,
     private readonly types: TypeIndex,
   ) {
+    // Rows come as arrays (raw mode), in the order of EVENT_COLUMNS: see RawEventRow.
     this.statements = {
-      readStream: db.prepare<[string, number, number], EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
-      ),
-      readAll: db.prepare<[number, number, number], EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`,
-      ),
-      byPosition: db.prepare<[number], EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM events WHERE position = ?`,
-      ),
-      readWindow: db.prepare<[number, number], EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? ORDER BY position`,
-      ),
+      readStream: db
+        .prepare<[string, number, number], RawEventRow>(
+          `SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
+        )
+        .raw(true),
+      readAll: db
+        .prepare<[number, number, number], RawEventRow>(
+          `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`,
+        )
+        .raw(true),
+      byPosition: db
+        .prepare<[number], RawEventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position = ?`)
+        .raw(true),
+      readWindow: db
+        .prepare<[number, number], RawEventRow>(
+          `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? ORDER BY position`,
+        )
+        .raw(true),
       head: db.prepare<[], { head: number | null }>('SELECT max(position) AS head FROM events'),
     };
   }
@@ -46,9 +53,9 @@ export class LogReader {
     return this.statements.head.get()?.head ?? 0;
   }
 
-  /** Rows of `stream` from revision `from`, at most `maxCount` (-1: all), in revision order. */
-  readStream(stream: string, from: number, maxCount: number): EventRow[] {
-    return this.statements.readStream.all(stream, from, maxCount);
+  /** Events of `stream` from revision `from`, at most `maxCount` (-1: all), in revision order. */
+  readStream(stream: string, from: number, maxCount: number): RecordedEvent[] {
+    return this.statements.readStream.all(stream, from, maxCount).map(rawToRecordedEvent);
   }
 
   /**
@@ -65,8 +72,7 @@ export class LogReader {
   ): LogRead {
     if (types === undefined) {
       const rows = this.statements.readAll.all(after, visibleTo, maxCount);
-      const last = rows.at(-1);
-      return { events: rows.map(toRecordedEvent), scannedTo: last?.position ?? after };
+      return { events: rows.map(rawToRecordedEvent), scannedTo: rows.at(-1)?.[0] ?? after };
     }
     // One synchronous pass on the only connection of this process: the head and the reads agree.
     const head = Math.min(this.head(), visibleTo);
@@ -91,13 +97,13 @@ export class LogReader {
       // Dense (most events are wanted, as in a rebuild): one range read beats a lookup per row.
       // Every wanted event in the range is one of `positions`, so filtering by type is exact.
       const wanted = new Set(types);
-      for (const row of this.statements.readWindow.iterate(first - 1, last)) {
-        if (wanted.has(row.type)) events.push(toRecordedEvent(row));
+      for (const row of this.statements.readWindow.all(first - 1, last)) {
+        if (wanted.has(row[4])) events.push(rawToRecordedEvent(row));
       }
     } else {
       for (const position of positions) {
         const row = this.statements.byPosition.get(position);
-        if (row !== undefined) events.push(toRecordedEvent(row));
+        if (row !== undefined) events.push(rawToRecordedEvent(row));
       }
     }
     return events;

@@ -15,7 +15,7 @@ import type {
 import { chainUnchainedEvents } from './chainMigration.js';
 import { SqliteDataErasure } from './dataErasure.js';
 import type { SqliteDatabase, WalSync } from './database.js';
-import { toPosition, toRecordedEvent, type LogRead } from './eventRows.js';
+import { toPosition, type LogRead } from './eventRows.js';
 import { ForeignWriteDetector } from './foreignWrites.js';
 import { GroupCommit, type Committed, type GroupCommitStats } from './groupCommit.js';
 import { LogReader } from './logReader.js';
@@ -132,11 +132,11 @@ export class SqliteEventStore implements EventStore {
     // question of a cached aggregate state, answered without reading the stream.
     const known = from > 0 ? this.streamHeads.get(stream) : undefined;
     if (known !== undefined && known < from && this.foreign.nothingForeign()) return NO_EVENTS;
-    const rows = this.log.readStream(stream, from, options.maxCount ?? -1);
-    const last = rows.at(-1);
+    const events = this.log.readStream(stream, from, options.maxCount ?? -1);
+    const last = events.at(-1);
     if (last !== undefined && options.maxCount === undefined)
       this.streamHeads.set(stream, last.revision);
-    return Promise.resolve(rows.map(toRecordedEvent));
+    return Promise.resolve(events);
   }
 
   appendToStream(

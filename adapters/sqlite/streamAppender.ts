@@ -25,6 +25,12 @@ export interface StreamAppend {
  */
 export class StreamAppender {
   private readonly statements;
+  /**
+   * The log's last event as this group's appends left it: read once per group commit, then
+   * carried from append to append. Set only once every insert of an append succeeded, so an
+   * append whose savepoint is rolled back leaves it as it was before that append.
+   */
+  private tail: { readonly position: number; readonly hash: Buffer | null } | undefined;
 
   /**
    * @param noteWritten told of each event inserted, with its position (typeIndex.ts)
@@ -52,6 +58,19 @@ export class StreamAppender {
         'INSERT INTO events (position, event_id, stream, revision, type, data, metadata, data_digest, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
     };
+  }
+
+  /**
+   * Starts a group commit's transaction: the log's last event is read again (a transaction
+   * rolled back, or a write through another path, may have changed it).
+   */
+  beginGroup(): void {
+    this.tail = undefined;
+  }
+
+  /** The log's last event, from this group's appends so far or from the database. */
+  private lastEvent(): { readonly position: number; readonly hash: Buffer | null } | undefined {
+    return this.tail ?? this.statements.last.get();
   }
 
   /** Appends one stream's events; adds what it wrote to `written`. Throws if an insert fails. */
@@ -89,7 +108,7 @@ export class StreamAppender {
   ): AppendResult {
     if (!this.chain) return this.insertUnchained(stream, events, current, written);
     let revision = current;
-    const last = this.statements.last.get();
+    const last = this.lastEvent();
     if (last !== undefined && last.hash === null) {
       throw new Error(`the log's event at position ${last.position} is not chained`);
     }
@@ -133,6 +152,7 @@ export class StreamAppender {
         metadata,
       });
     }
+    this.tail = { position, hash: previous };
     // Read back as the database would give it (JSON round trip), parsed once for every reader.
     for (const row of rows) written.push(toRecordedEvent(row));
     return { nextRevision: revision, position: toPosition(position) };
@@ -146,7 +166,7 @@ export class StreamAppender {
     written: RecordedEvent[],
   ): AppendResult {
     let revision = current;
-    let position = this.statements.last.get()?.position ?? 0;
+    let position = this.lastEvent()?.position ?? 0;
     const rows: EventRow[] = [];
     for (const event of events) {
       revision += 1;
@@ -173,6 +193,7 @@ export class StreamAppender {
         metadata,
       });
     }
+    this.tail = { position, hash: null };
     for (const row of rows) written.push(toRecordedEvent(row));
     return { nextRevision: revision, position: toPosition(position) };
   }

@@ -73,7 +73,8 @@ export const registerApp =
         },
         metadata: { now: call.now },
       },
-      call.commandContext(),
+      // A new random id names a stream no one has written: nothing to read before deciding.
+      { ...call.commandContext(), newStream: true },
     );
     if (E.isLeft(registered)) return registered;
     return E.right({

@@ -119,6 +119,27 @@ describe('SQLite store: the hash chain', () => {
     expect(await verifyOf(temp)).to.include({ ok: true, checked: 4 });
   });
 
+  it('keeps the chain whole when an append of a group commit fails after inserting some of its events', async () => {
+    const outcomes = await Promise.allSettled([
+      temp.store.appendToStream('a', [event({ a: 1 })], { expectedRevision: 'no_stream' }),
+      // Its first event is inserted, then its second cannot be serialised (BigInt): the savepoint
+      // takes the first back, and the next append must chain to 'a', not to the row undone.
+      temp.store.appendToStream('half', [event({ h: 1 }), event({ h: 2n })], {
+        expectedRevision: 'no_stream',
+      }),
+      temp.store.appendToStream('b', [event({ b: 1 })], { expectedRevision: 'no_stream' }),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).to.deep.equal([
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
+    expect(await temp.store.readStream('half')).to.have.length(0);
+    const [b] = await temp.store.readStream('b');
+    expect(b?.position.commit).to.equal(2n);
+    expect(await verifyOf(temp)).to.include({ ok: true, checked: 2 });
+  });
+
   it('verifies a range: from and to bound what is checked', async () => {
     await appendMany(temp, 30);
     expect(await verifyOf(temp, { from: 10, to: 20 })).to.include({ ok: true, checked: 11 });
